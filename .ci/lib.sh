@@ -1,0 +1,54 @@
+# Shared by the .ci scripts: paths and installing what is missing.
+# Source it; it sets ROOT, TARGET, SITE.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+SITE=$TARGET/site
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# apt_ensure PKG...: installs the Debian packages that are not installed yet.
+apt_ensure() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# The wasm-bindgen version the lock file resolved: the CLI must match it.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_build_tools() {
+  # Debian's second Rust toolchain builds the wasm (see docs/build.md).
+  apt_ensure rustc-web cargo-web rust-web-src lld gcc
+  command -v cargo >/dev/null || { echo "cargo (rustup) is required" >&2; exit 1; }
+  local want; want=$(wasm_bindgen_version)
+  if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $want"; then
+    say "cargo install wasm-bindgen-cli $want"
+    cargo install -q wasm-bindgen-cli --version "$want" --force
+  fi
+}
+
+ensure_test_tools() {
+  # Chromium for the browser tests; unshare/ip for their loopback-only namespace.
+  apt_ensure chromium util-linux iproute2 nodejs npm
+  if [ ! -d "$ROOT/end2end/node_modules/playwright-core" ]; then
+    say "npm install (end2end)"
+    (cd "$ROOT/end2end" && npm install --no-audit --no-fund --silent)
+  fi
+}
+
+ensure_bench_tools() {
+  apt_ensure wrk nginx-light procps gzip curl
+}

@@ -1,0 +1,127 @@
+//! The seam between the UI's server functions and the device (server only).
+//!
+//! The `server` crate implements [`Device`] and puts it in the Leptos
+//! context; its HTTP layer puts a [`Caller`] and a [`CspNonce`] in each
+//! request's extensions. Server function bodies only translate between the
+//! wire and this trait.
+
+use std::{net::IpAddr, sync::Arc};
+
+use leptos::prelude::*;
+
+use crate::{
+    error::ApiError,
+    model::{
+        security_log::SecurityLogPage,
+        system::{Overview, SetupState},
+    },
+};
+
+/// Who is calling: set by the server's auth layer for every request.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub ip: IpAddr,
+    /// The validated session, if the request carried one.
+    pub session: Option<SessionRef>,
+    /// Whether the request came over HTTPS (cookies then get `Secure`).
+    pub secure: bool,
+}
+
+/// A session that the auth layer has validated. Holds only the hash of the
+/// session id, never the id itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRef {
+    pub id_hash: [u8; 32],
+    pub user: String,
+}
+
+impl Caller {
+    /// The session, or [`ApiError::Unauthorized`].
+    pub fn session(&self) -> Result<&SessionRef, ApiError> {
+        self.session.as_ref().ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// The nonce of this response's Content-Security-Policy.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+/// A `Set-Cookie` header value to send with the answer.
+#[derive(Clone, Debug)]
+pub struct SetCookie(pub String);
+
+/// What the device does for the UI. Every method that needs a session
+/// checks it itself, whatever the HTTP layer already did.
+#[async_trait::async_trait]
+pub trait Device: Send + Sync + 'static {
+    async fn setup_state(&self) -> Result<SetupState, ApiError>;
+    async fn initialize(
+        &self,
+        caller: &Caller,
+        password: String,
+        email: Option<String>,
+    ) -> Result<(), ApiError>;
+    async fn login(
+        &self,
+        caller: &Caller,
+        user: String,
+        password: String,
+    ) -> Result<SetCookie, ApiError>;
+    async fn logout(&self, caller: &Caller) -> Result<SetCookie, ApiError>;
+    async fn overview(&self, caller: &Caller) -> Result<Overview, ApiError>;
+    async fn change_password(
+        &self,
+        caller: &Caller,
+        old_password: String,
+        new_password: String,
+    ) -> Result<(), ApiError>;
+    async fn change_email(
+        &self,
+        caller: &Caller,
+        password: String,
+        email: Option<String>,
+    ) -> Result<(), ApiError>;
+    async fn reboot(&self, caller: &Caller) -> Result<(), ApiError>;
+    async fn factory_reset(&self, caller: &Caller, password: String)
+        -> Result<SetCookie, ApiError>;
+    async fn security_log(&self, caller: &Caller, offset: u64)
+        -> Result<SecurityLogPage, ApiError>;
+}
+
+/// The device and the caller of the current request.
+pub fn context() -> Result<(Arc<dyn Device>, Caller), ApiError> {
+    let device = use_context::<Arc<dyn Device>>()
+        .ok_or_else(|| ApiError::Internal("device not in context".into()))?;
+    let caller = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+        .ok_or_else(|| ApiError::Internal("caller not in context".into()))?;
+    Ok((device, caller))
+}
+
+/// Sends `result`'s error with its own HTTP status and a `Set-Cookie` when
+/// the device asked for one.
+pub fn respond<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
+    if let Err(e) = &result {
+        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = http::StatusCode::from_u16(e.status()) {
+                opts.set_status(status);
+            }
+            if let ApiError::Locked { retry_after_secs } = e {
+                if let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    opts.insert_header(http::header::RETRY_AFTER, v);
+                }
+            }
+        }
+    }
+    result
+}
+
+/// Adds a `Set-Cookie` header to the answer.
+pub fn set_cookie(cookie: &SetCookie) {
+    if let (Some(opts), Ok(v)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&cookie.0),
+    ) {
+        opts.append_header(http::header::SET_COOKIE, v);
+    }
+}

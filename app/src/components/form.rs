@@ -1,0 +1,128 @@
+//! Form fields: a visible label with the manual's parameter name, the input,
+//! and the field's validation error right below it.
+
+use leptos::prelude::*;
+
+use crate::model::password;
+
+/// A labelled text-like input bound to `value`.
+#[component]
+pub fn Field(
+    /// Element id, also the field name that server errors refer to.
+    id: &'static str,
+    /// The manual's parameter name.
+    label: &'static str,
+    value: RwSignal<String>,
+    /// Input type; `text` when absent.
+    #[prop(optional)]
+    kind: Option<&'static str>,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(into, optional)] error: MaybeProp<String>,
+    #[prop(optional)] readonly: bool,
+    #[prop(optional)] autofocus: bool,
+    /// Extra content under the input (hints, checklists).
+    #[prop(optional)]
+    children: Option<Children>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let initial = value.get_untracked();
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for=id>{label}</label>
+            <input
+                id=id
+                name=id
+                type=kind.unwrap_or("text")
+                autocomplete=autocomplete.unwrap_or("off")
+                readonly=readonly
+                autofocus=autofocus
+                value=initial
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-describedby=error_id.clone()
+            />
+            {children.map(|c| c())}
+            <p class="field-error" id=error_id role="alert">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// A labelled checkbox bound to `checked`.
+#[component]
+pub fn Check(id: &'static str, label: &'static str, checked: RwSignal<bool>) -> impl IntoView {
+    let initial = checked.get_untracked();
+    view! {
+        <div class="field field-check">
+            <input
+                id=id
+                name=id
+                type="checkbox"
+                checked=initial
+                prop:checked=move || checked.get()
+                on:change=move |ev| checked.set(event_target_checked(&ev))
+            />
+            <label for=id>{label}</label>
+        </div>
+    }
+}
+
+/// The password rules as a live checklist under a new-password field.
+#[component]
+pub fn PasswordRules(user: &'static str, password: RwSignal<String>) -> impl IntoView {
+    view! {
+        <ul class="rules" aria-label="Password rules">
+            {move || {
+                password::checklist(user, &password.get())
+                    .into_iter()
+                    .map(|(label, ok)| {
+                        view! {
+                            <li class:ok=ok class:bad=!ok>
+                                <span class="mark" aria-hidden="true">
+                                    {if ok { "\u{2713}" } else { "\u{2022}" }}
+                                </span>
+                                {label}
+                            </li>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </ul>
+    }
+}
+
+/// The error for a new password as typed: the first rule broken, once the
+/// user has typed something.
+pub fn new_password_error(user: &str, value: &str) -> Option<String> {
+    if value.is_empty() {
+        return None;
+    }
+    password::first_error(user, value).map(|r| r.message(user))
+}
+
+/// The error for a confirmation field.
+pub fn confirm_error(password: &str, confirm: &str) -> Option<String> {
+    (!confirm.is_empty() && password != confirm).then(|| "The passwords do not match".to_string())
+}
+
+/// A form-level message (errors not tied to one field, or success).
+#[component]
+pub fn FormMessage(#[prop(into)] message: Signal<Option<(bool, String)>>) -> impl IntoView {
+    view! {
+        <Show when=move || message.get().is_some()>
+            {move || {
+                message
+                    .get()
+                    .map(|(ok, text)| {
+                        view! {
+                            <p class=if ok { "form-message ok" } else { "form-message error" } role="alert">
+                                {text}
+                            </p>
+                        }
+                    })
+            }}
+        </Show>
+    }
+}

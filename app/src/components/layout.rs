@@ -1,0 +1,224 @@
+//! The frame of every signed-in page (manual ch. 3): the header with account,
+//! home and power menu (logout, reboot, restore factory defaults), the
+//! function area's navigation and the page itself.
+
+use std::time::Duration;
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::components::A;
+
+use crate::{
+    api,
+    components::{
+        dialog::Dialog,
+        form::{Field, FormMessage},
+        hydration::{load_page, reload_page, use_hydrated},
+        icons,
+    },
+};
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let menu_open = RwSignal::new(false);
+    let reboot_open = RwSignal::new(false);
+    let reset_open = RwSignal::new(false);
+    let rebooting = RwSignal::new(false);
+    let logout_error = RwSignal::new(None::<(bool, String)>);
+
+    let logout = move |_| {
+        menu_open.set(false);
+        spawn_local(async move {
+            match api::logout().await {
+                Ok(()) => load_page("/login"),
+                Err(e) => logout_error.set(Some((false, e.to_string()))),
+            }
+        });
+    };
+
+    view! {
+        <div class="app">
+            <header class="topbar">
+                <A href="/" attr:class="brand">
+                    {icons::door()}
+                    <span>"VTO"</span>
+                </A>
+                <nav class="top-actions" aria-label="General functions">
+                    <A href="/account" attr:class="icon-button" attr:title="Change password and email">
+                        {icons::user()}
+                        <span class="label">"Account"</span>
+                    </A>
+                    <A href="/" attr:class="icon-button" attr:title="Main interface">
+                        {icons::home()}
+                        <span class="label">"Home"</span>
+                    </A>
+                    <div class="menu">
+                        <button
+                            id="power-menu"
+                            class="icon-button"
+                            title="Logout, reboot or restore factory defaults"
+                            aria-haspopup="menu"
+                            aria-expanded=move || menu_open.get().to_string()
+                            disabled=move || !hydrated.get()
+                            on:click=move |_| menu_open.update(|o| *o = !*o)
+                        >
+                            {icons::power()}
+                            <span class="label">"Power"</span>
+                        </button>
+                        <Show when=move || menu_open.get()>
+                            <ul class="menu-list" role="menu">
+                                <li>
+                                    <button role="menuitem" on:click=logout>
+                                        "Logout"
+                                    </button>
+                                </li>
+                                <li>
+                                    <button
+                                        role="menuitem"
+                                        on:click=move |_| {
+                                            menu_open.set(false);
+                                            reboot_open.set(true);
+                                        }
+                                    >
+                                        "Reboot"
+                                    </button>
+                                </li>
+                                <li>
+                                    <button
+                                        role="menuitem"
+                                        class="danger"
+                                        on:click=move |_| {
+                                            menu_open.set(false);
+                                            reset_open.set(true);
+                                        }
+                                    >
+                                        "Restore Factory Defaults"
+                                    </button>
+                                </li>
+                            </ul>
+                        </Show>
+                    </div>
+                </nav>
+            </header>
+            <div class="frame">
+                <nav class="sidenav" aria-label="Function area">
+                    <A href="/" exact=true>
+                        {icons::home()}
+                        <span>"Main Interface"</span>
+                    </A>
+                    <p class="nav-section">{icons::log()} <span>"Log Management"</span></p>
+                    <A href="/log/security" attr:class="sub">
+                        <span>"Security"</span>
+                    </A>
+                </nav>
+                <main class="content">
+                    <FormMessage message=logout_error />
+                    {children()}
+                </main>
+            </div>
+            <RebootDialog open=reboot_open rebooting />
+            <ResetDialog open=reset_open />
+            <Show when=move || rebooting.get()>
+                <div class="dialog-backdrop">
+                    <div class="dialog" role="status" aria-live="polite">
+                        <h2>"Rebooting"</h2>
+                        <p class="busy">
+                            "The device is restarting its services. This page comes back by itself."
+                        </p>
+                    </div>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn RebootDialog(open: RwSignal<bool>, rebooting: RwSignal<bool>) -> impl IntoView {
+    let message = RwSignal::new(None::<(bool, String)>);
+    let confirm = move |_| {
+        spawn_local(async move {
+            let before = api::setup_state().await.map(|s| s.boot_id).ok();
+            match api::reboot().await {
+                Ok(()) => {
+                    open.set(false);
+                    rebooting.set(true);
+                    wait_for_new_boot(before);
+                }
+                Err(e) => message.set(Some((false, e.to_string()))),
+            }
+        });
+    };
+    view! {
+        <Dialog open title="Reboot">
+            <p>"The device restarts its services. Calls in progress end; settings are kept."</p>
+            <FormMessage message />
+            <div class="actions">
+                <button class="secondary" on:click=move |_| open.set(false)>
+                    "Cancel"
+                </button>
+                <button id="reboot-confirm" class="primary" on:click=confirm>
+                    "Confirm"
+                </button>
+            </div>
+        </Dialog>
+    }
+}
+
+/// Polls until the device answers with a new boot id, then reloads.
+fn wait_for_new_boot(before: Option<u64>) {
+    set_timeout(
+        move || {
+            spawn_local(async move {
+                match api::setup_state().await {
+                    Ok(state) if Some(state.boot_id) != before => reload_page(),
+                    _ => wait_for_new_boot(before),
+                }
+            })
+        },
+        Duration::from_millis(700),
+    );
+}
+
+#[component]
+fn ResetDialog(open: RwSignal<bool>) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let confirm = move |_| {
+        error.set(None);
+        message.set(None);
+        spawn_local(async move {
+            match api::factory_reset(password.get_untracked()).await {
+                Ok(()) => load_page("/init"),
+                Err(e) => match e.field_message("password") {
+                    Some(m) => error.set(Some(m)),
+                    None => message.set(Some((false, e.to_string()))),
+                },
+            }
+        });
+    };
+    view! {
+        <Dialog open title="Restore Factory Defaults">
+            <p class="warning">
+                "All settings, accounts and logs are erased and the device returns to initialization. This cannot be undone."
+            </p>
+            <Field
+                id="reset-password"
+                label="Password"
+                kind="password"
+                autocomplete="current-password"
+                value=password
+                error=error
+            />
+            <FormMessage message />
+            <div class="actions">
+                <button class="secondary" on:click=move |_| open.set(false)>
+                    "Cancel"
+                </button>
+                <button id="reset-confirm" class="danger" on:click=confirm>
+                    "Confirm"
+                </button>
+            </div>
+        </Dialog>
+    }
+}

@@ -1,0 +1,8 @@
+//! Building blocks shared by the pages.
+
+pub mod dialog;
+pub mod form;
+pub mod hydration;
+pub mod icons;
+pub mod layout;
+pub mod notice;

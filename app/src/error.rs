@@ -1,0 +1,121 @@
+//! The one error type of the API layer. It crosses the wire as JSON, so the
+//! browser gets the same typed error the server produced, and it maps to an
+//! HTTP status in one place.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::model::time::format_duration_secs;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ApiError {
+    /// No valid session: log in (again).
+    #[error("Please log in.")]
+    Unauthorized,
+    /// A state-changing request from another site.
+    #[error("This request must come from the device's own pages.")]
+    CrossOrigin,
+    #[error("The device is already initialized.")]
+    AlreadyInitialized,
+    #[error("The device is not initialized yet.")]
+    NotInitialized,
+    /// A field failed validation; `field` names the form field.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// Wrong user name or password. Says nothing about which one.
+    #[error("Incorrect user name or password.{}", attempts_hint(*attempts_left))]
+    BadCredentials { attempts_left: u32 },
+    /// Too many failures from this address.
+    #[error(
+        "Too many failed attempts: this account is locked for your address. Try again in {}.",
+        format_duration_secs(*retry_after_secs)
+    )]
+    Locked { retry_after_secs: u64 },
+    /// The device is busy (e.g. too many password checks at once).
+    #[error("The device is busy. Try again in a moment.")]
+    Busy,
+    #[error("Internal error: {0}")]
+    Internal(String),
+    /// The request did not reach the device or its answer was unreadable.
+    #[error("Cannot reach the device: {0}")]
+    Transport(String),
+}
+
+fn attempts_hint(left: u32) -> String {
+    match left {
+        0 => String::new(),
+        1 => " 1 attempt left before the account is locked for your address.".into(),
+        n => format!(" {n} attempts left before the account is locked for your address."),
+    }
+}
+
+impl ApiError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The message for `field`, when this error is about that field.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Invalid { field: f, message } if f == field => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status this error is sent with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Unauthorized | Self::BadCredentials { .. } => 401,
+            Self::CrossOrigin => 403,
+            Self::AlreadyInitialized | Self::NotInitialized => 409,
+            Self::Invalid { .. } => 422,
+            Self::Locked { .. } => 429,
+            Self::Busy => 503,
+            Self::Internal(_) | Self::Transport(_) => 500,
+        }
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(e) | ServerFnErrorErr::Response(e) => Self::Transport(e),
+            ServerFnErrorErr::Deserialization(e) | ServerFnErrorErr::Serialization(e) => {
+                Self::Transport(e)
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_user_readable() {
+        assert_eq!(
+            ApiError::BadCredentials { attempts_left: 2 }.to_string(),
+            "Incorrect user name or password. 2 attempts left before the account is locked for your address."
+        );
+        assert_eq!(
+            ApiError::Locked { retry_after_secs: 272 }.to_string(),
+            "Too many failed attempts: this account is locked for your address. Try again in 4 min 32 s."
+        );
+    }
+
+    #[test]
+    fn round_trips_as_json() {
+        let e = ApiError::invalid("email", "Enter an email address");
+        let json = serde_json::to_string(&e).unwrap_or_default();
+        assert_eq!(serde_json::from_str::<ApiError>(&json).ok(), Some(e));
+    }
+}

@@ -1,0 +1,82 @@
+//! vto's web UI, shared by the server (SSR, feature `ssr`) and the browser
+//! (hydration, feature `hydrate`).
+//!
+//! - [`model`]: typed models and their validation, used on both sides.
+//! - [`api`]: server functions, the browser's API to the device.
+//! - [`pages`] and [`components`]: the screens of the manual.
+//! - `backend` (ssr only): the trait the server implements.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::{components::layout::Layout, pages::*};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    provide_request_nonce();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <link rel="stylesheet" href="/style.css" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Uses the nonce the HTTP layer put in this response's CSP for the inline
+/// hydration scripts.
+#[cfg(feature = "ssr")]
+fn provide_request_nonce() {
+    let nonce = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<backend::CspNonce>().cloned());
+    if let Some(backend::CspNonce(n)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(n));
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    components::hydration::mark_document_hydrated();
+    view! {
+        <Title text="VTO" />
+        <Router>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/init") view=init::InitPage />
+                <Route path=path!("/login") view=login::LoginPage />
+                <Route path=path!("/") view=|| view! { <Layout><home::HomePage /></Layout> } />
+                <Route
+                    path=path!("/account")
+                    view=|| view! { <Layout><account::AccountPage /></Layout> }
+                />
+                <Route
+                    path=path!("/log/security")
+                    view=|| view! { <Layout><security_log::SecurityLogPage /></Layout> }
+                />
+            </Routes>
+        </Router>
+    }
+}

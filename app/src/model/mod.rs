@@ -1,0 +1,11 @@
+//! Typed models shared by the browser and the server. Pure: no I/O here.
+
+pub mod email;
+pub mod password;
+pub mod security_log;
+pub mod settings;
+pub mod system;
+pub mod time;
+
+/// The one account of the device (manual ch. 2.1).
+pub const ADMIN_USER: &str = "admin";

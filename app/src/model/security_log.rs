@@ -1,0 +1,67 @@
+//! The security log: logins, failures, lockouts, logouts, initialization and
+//! other account events. Never holds a password or a session id.
+
+use serde::{Deserialize, Serialize};
+
+use super::time::UnixMillis;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecurityEventKind {
+    Initialized,
+    LoginSucceeded,
+    LoginFailed,
+    LockedOut,
+    LoginRefusedWhileLocked,
+    LoggedOut,
+    PasswordChanged,
+    EmailChanged,
+    Rebooted,
+    FactoryReset,
+}
+
+impl SecurityEventKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Initialized => "Device initialized",
+            Self::LoginSucceeded => "Login",
+            Self::LoginFailed => "Login failed",
+            Self::LockedOut => "Account locked for this address",
+            Self::LoginRefusedWhileLocked => "Login refused: locked",
+            Self::LoggedOut => "Logout",
+            Self::PasswordChanged => "Password changed",
+            Self::EmailChanged => "Email changed",
+            Self::Rebooted => "Reboot",
+            Self::FactoryReset => "Factory defaults restored",
+        }
+    }
+
+    /// Events an auditor should notice.
+    pub fn is_warning(self) -> bool {
+        matches!(
+            self,
+            Self::LoginFailed | Self::LockedOut | Self::LoginRefusedWhileLocked
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityEvent {
+    pub time: UnixMillis,
+    pub kind: SecurityEventKind,
+    /// The user name as given (for failures: as typed, cut to 64 characters).
+    pub user: String,
+    /// The source address.
+    pub ip: String,
+}
+
+/// One page of the log, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityLogPage {
+    pub events: Vec<SecurityEvent>,
+    /// How many events the device keeps in all.
+    pub total: u64,
+    pub offset: u64,
+}
+
+/// Events per page in the UI.
+pub const PAGE_SIZE: u64 = 50;

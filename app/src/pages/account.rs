@@ -1,0 +1,254 @@
+//! Account (manual ch. 3, item 1): change the password and the email address
+//! used for password reset. Both need the current password.
+
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::{
+    api,
+    components::{
+        form::{confirm_error, new_password_error, Check, Field, FormMessage, PasswordRules},
+        hydration::use_hydrated,
+        notice::ErrorNotice,
+    },
+    error::ApiError,
+    model::{email, password, ADMIN_USER},
+};
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| api::overview());
+    view! {
+        <h1>"Account"</h1>
+        <div class="panels">
+            <ChangePassword />
+            <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Ok(o) => view! { <ChangeEmail current=o.account.email /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+/// Puts a server error next to its field, or in the form message.
+fn show_error(
+    e: ApiError,
+    fields: &[(&str, RwSignal<Option<String>>)],
+    message: RwSignal<Option<(bool, String)>>,
+) {
+    for (name, slot) in fields {
+        if let Some(m) = e.field_message(name) {
+            slot.set(Some(m));
+            return;
+        }
+    }
+    message.set(Some((false, e.to_string())));
+}
+
+#[component]
+fn ChangePassword() -> impl IntoView {
+    let hydrated = use_hydrated();
+    let old = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let old_server_error = RwSignal::new(None::<String>);
+    let new_server_error = RwSignal::new(None::<String>);
+    let message = RwSignal::new(None::<(bool, String)>);
+
+    let new_error = Signal::derive(move || {
+        new_server_error
+            .get()
+            .or_else(|| new_password_error(ADMIN_USER, &new.get()))
+    });
+    let confirm_err = Signal::derive(move || confirm_error(&new.get(), &confirm.get()));
+    // A server error belongs to the value it was about: typing clears it.
+    Effect::new(move |_| {
+        old.track();
+        old_server_error.set(None);
+    });
+    Effect::new(move |_| {
+        new.track();
+        new_server_error.set(None);
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        message.set(None);
+        let (o, n, c) = (
+            old.get_untracked(),
+            new.get_untracked(),
+            confirm.get_untracked(),
+        );
+        if o.is_empty() {
+            old_server_error.set(Some("Enter the current password".into()));
+            return;
+        }
+        if password::first_error(ADMIN_USER, &n).is_some() || n != c {
+            new_server_error.set(new_password_error(ADMIN_USER, &n));
+            return;
+        }
+        spawn_local(async move {
+            match api::change_password(o, n).await {
+                Ok(()) => {
+                    old.set(String::new());
+                    new.set(String::new());
+                    confirm.set(String::new());
+                    message.set(Some((
+                        true,
+                        "Password changed. Other sessions have been logged out.".into(),
+                    )));
+                }
+                Err(e) => show_error(
+                    e,
+                    &[
+                        ("old_password", old_server_error),
+                        ("new_password", new_server_error),
+                    ],
+                    message,
+                ),
+            }
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="change-password">
+            <h2 id="change-password">"Change Password"</h2>
+            <form id="password-form" on:submit=submit novalidate>
+                <Field
+                    id="old-password"
+                    label="Old Password"
+                    kind="password"
+                    autocomplete="current-password"
+                    value=old
+                    error=old_server_error
+                />
+                <Field
+                    id="new-password"
+                    label="New Password"
+                    kind="password"
+                    autocomplete="new-password"
+                    value=new
+                    error=new_error
+                >
+                    <PasswordRules user=ADMIN_USER password=new />
+                </Field>
+                <Field
+                    id="confirm-password"
+                    label="Confirm Password"
+                    kind="password"
+                    autocomplete="new-password"
+                    value=confirm
+                    error=confirm_err
+                />
+                <FormMessage message />
+                <div class="actions">
+                    <button type="submit" class="primary" disabled=move || !hydrated.get()>
+                        "Confirm"
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn ChangeEmail(current: Option<String>) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let shown = RwSignal::new(current.clone());
+    let use_email = RwSignal::new(current.is_some());
+    let address = RwSignal::new(current.unwrap_or_default());
+    let pass = RwSignal::new(String::new());
+    let email_server_error = RwSignal::new(None::<String>);
+    let pass_error = RwSignal::new(None::<String>);
+    let message = RwSignal::new(None::<(bool, String)>);
+
+    let email_error = Signal::derive(move || {
+        email_server_error.get().or_else(|| {
+            let a = address.get();
+            (use_email.get() && !a.is_empty())
+                .then(|| email::validate(&a).err().map(str::to_string))
+                .flatten()
+        })
+    });
+    Effect::new(move |_| {
+        address.track();
+        email_server_error.set(None);
+    });
+    Effect::new(move |_| {
+        pass.track();
+        pass_error.set(None);
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        message.set(None);
+        let email = use_email
+            .get_untracked()
+            .then(|| address.get_untracked().trim().to_string());
+        if let Some(Err(e)) = email.as_deref().map(email::validate) {
+            email_server_error.set(Some(e.to_string()));
+            return;
+        }
+        let p = pass.get_untracked();
+        if p.is_empty() {
+            pass_error.set(Some("Enter the current password".into()));
+            return;
+        }
+        spawn_local(async move {
+            match api::change_email(p, email.clone()).await {
+                Ok(()) => {
+                    pass.set(String::new());
+                    shown.set(email);
+                    message.set(Some((true, "Email address saved.".into())));
+                }
+                Err(e) => show_error(
+                    e,
+                    &[("email", email_server_error), ("password", pass_error)],
+                    message,
+                ),
+            }
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="change-email">
+            <h2 id="change-email">"Email"</h2>
+            <p id="current-email">
+                {move || match shown.get() {
+                    Some(a) => format!("Password reset codes go to {a}."),
+                    None => "No email address is set: a forgotten password needs a factory reset.".to_string(),
+                }}
+            </p>
+            <form id="email-form" on:submit=submit novalidate>
+                <Check id="use-email" label="Email" checked=use_email />
+                <Show when=move || use_email.get()>
+                    <Field
+                        id="email"
+                        label="Email Address"
+                        kind="email"
+                        autocomplete="email"
+                        value=address
+                        error=email_error
+                    />
+                </Show>
+                <Field
+                    id="email-password"
+                    label="Password"
+                    kind="password"
+                    autocomplete="current-password"
+                    value=pass
+                    error=pass_error
+                />
+                <FormMessage message />
+                <div class="actions">
+                    <button type="submit" class="primary" disabled=move || !hydrated.get()>
+                        "Confirm"
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,71 @@
+//! The main interface (manual ch. 3): VTO information, system information
+//! and the function area.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::{
+    api,
+    components::{icons, notice::ErrorNotice},
+    model::system::Overview,
+};
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| api::overview());
+    view! {
+        <h1>"Main Interface"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(o) => view! { <Panels overview=o /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <section class="card">
+            <h2>"Function Area"</h2>
+            <div class="tiles">
+                <A href="/log/security" attr:class="tile">
+                    {icons::log()}
+                    <span>"Log Management"</span>
+                </A>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Panels(overview: Overview) -> impl IntoView {
+    let Overview { vto, system, .. } = overview;
+    view! {
+        <div class="panels">
+            <section class="card" aria-labelledby="vto-info">
+                <h2 id="vto-info">"VTO Information"</h2>
+                <dl class="facts">
+                    <dt>"Building No."</dt>
+                    <dd id="building-no">{vto.building_no}</dd>
+                    <dt>"Unit No."</dt>
+                    <dd id="unit-no">{vto.unit_no}</dd>
+                    <dt>"Device Type"</dt>
+                    <dd id="device-type">{vto.device_type.label()}</dd>
+                    <dt>"VTO No."</dt>
+                    <dd id="vto-no">{vto.vto_no}</dd>
+                </dl>
+            </section>
+            <section class="card" aria-labelledby="system-info">
+                <h2 id="system-info">"System Information"</h2>
+                <dl class="facts">
+                    <dt>"Software Version"</dt>
+                    <dd id="software-version">{system.software_version}</dd>
+                    <dt>"Security Baseline Version"</dt>
+                    <dd id="security-baseline">{system.security_baseline}</dd>
+                    <dt>"Build"</dt>
+                    <dd id="build-commit">
+                        {system.build_commit.unwrap_or_else(|| "unknown".to_string())}
+                    </dd>
+                </dl>
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,30 @@
+//! One module per screen of the manual.
+
+pub mod account;
+pub mod home;
+pub mod init;
+pub mod login;
+pub mod security_log;
+
+use leptos::prelude::*;
+
+/// Pages shown without a session: initialization and login.
+pub const PUBLIC_PAGES: &[&str] = &["/init", "/login"];
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+        opts.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="center-page">
+            <div class="card narrow">
+                <h1>"Page not found"</h1>
+                <p>
+                    <a href="/">"Back to the main interface"</a>
+                </p>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,91 @@
+//! Log Management > Security: logins, failures, lockouts and account events
+//! (Cybersecurity appendix item 12, "check equipment log").
+
+use leptos::prelude::*;
+
+use crate::{
+    api,
+    components::notice::ErrorNotice,
+    model::{
+        security_log::{SecurityLogPage as Page, PAGE_SIZE},
+        time::format_utc,
+    },
+};
+
+#[component]
+pub fn SecurityLogPage() -> impl IntoView {
+    let offset = RwSignal::new(0u64);
+    let log = Resource::new(move || offset.get(), api::security_log);
+    view! {
+        <h1>"Security Log"</h1>
+        <section class="card">
+            <div class="toolbar">
+                <button id="log-refresh" class="secondary" on:click=move |_| log.refetch()>
+                    "Refresh"
+                </button>
+            </div>
+            <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+                {move || Suspend::new(async move {
+                    match log.await {
+                        Ok(page) => view! { <LogTable page offset /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn LogTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
+    let Page {
+        events,
+        total,
+        offset: at,
+    } = page;
+    let last = (at + events.len() as u64).min(total);
+    let has_newer = at > 0;
+    let has_older = last < total;
+    view! {
+        <div class="table-wrap">
+            <table class="log" id="security-log">
+                <thead>
+                    <tr>
+                        <th scope="col">"Time"</th>
+                        <th scope="col">"Event"</th>
+                        <th scope="col">"User"</th>
+                        <th scope="col">"IP Address"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {events
+                        .into_iter()
+                        .map(|e| {
+                            view! {
+                                <tr class:warn=e.kind.is_warning()>
+                                    <td>{format_utc(e.time)}</td>
+                                    <td>{e.kind.label()}</td>
+                                    <td>{e.user}</td>
+                                    <td>{e.ip}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <div class="pager">
+            <span>{format!("{} to {} of {}", if total == 0 { 0 } else { at + 1 }, last, total)}</span>
+            <button
+                class="secondary"
+                disabled=!has_newer
+                on:click=move |_| offset.set(at.saturating_sub(PAGE_SIZE))
+            >
+                "Newer"
+            </button>
+            <button class="secondary" disabled=!has_older on:click=move |_| offset.set(last)>
+                "Older"
+            </button>
+        </div>
+    }
+}

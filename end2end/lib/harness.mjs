@@ -1,0 +1,121 @@
+// Starts the real vto binary and a real Chromium for the browser tests.
+// Run inside a network namespace with only loopback (see ./run).
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { chromium } from 'playwright-core';
+
+export const VTO_BIN = process.env.VTO_BIN ?? resolve(import.meta.dirname, '../../target/release/vto');
+export const SHOTS = process.env.VTO_SHOTS ?? resolve(import.meta.dirname, '../test-results');
+
+export const STRONG = 'Door-Bell7x';
+export const STRONG2 = 'Gate#Keeper42';
+
+/** Starts vto on a free loopback port with a fresh data dir. */
+export async function startVto({ dataDir, args = [], env = {} } = {}) {
+  dataDir ??= mkdtempSync(join(tmpdir(), 'vto-e2e-'));
+  const proc = spawn(VTO_BIN, ['--data-dir', dataDir, '--http', '127.0.0.1:0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d) => (stderr += d));
+  const url = await new Promise((res, rej) => {
+    let out = '';
+    const timer = setTimeout(() => rej(new Error(`vto did not start:\n${stderr}`)), 20000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]);
+      }
+    });
+    proc.on('exit', (code) => rej(new Error(`vto exited with ${code}:\n${stderr}`)));
+  });
+  return {
+    url,
+    dataDir,
+    proc,
+    logs: () => stderr,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await once(proc, 'exit');
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A fresh Chromium with one page; `errors` collects console errors. */
+export async function openBrowser({ viewport = { width: 1280, height: 820 } } = {}) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { browser, context, page, errors };
+}
+
+/** Waits until the wasm has hydrated the page. */
+export async function hydrated(page) {
+  await page.waitForSelector('html[data-hydrated="true"]', { timeout: 15000 });
+}
+
+export async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Console errors other than the browser's note on an expected HTTP error status. */
+export function unexpectedErrors(errors, allowedStatuses = []) {
+  return errors.filter(
+    (e) => !allowedStatuses.some((s) => e.includes(`status of ${s}`)),
+  );
+}
+
+/** Initializes the device through its UI. */
+export async function initialize(page, url, password = STRONG, email = null) {
+  await page.goto(`${url}/init`);
+  await hydrated(page);
+  await page.fill('#password', password);
+  await page.fill('#confirm', password);
+  await page.click('#init-password button[type=submit]');
+  if (email) {
+    await page.check('#use-email');
+    await page.fill('#email', email);
+  }
+  await page.click('#init-email button[type=submit]');
+  await page.waitForSelector('#init-ok');
+}
+
+/** Logs in through the login page and waits for the main interface. */
+export async function login(page, url, password = STRONG) {
+  await page.goto(`${url}/login`);
+  await hydrated(page);
+  await page.fill('#password', password);
+  await page.click('#login button[type=submit]');
+  await page.waitForURL(`${url}/`);
+  await hydrated(page);
+}

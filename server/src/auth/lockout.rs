@@ -1,0 +1,332 @@
+//! Login failure counting (Cybersecurity appendix item 4): 5 consecutive
+//! failures lock the account for the source address for 5 minutes.
+//!
+//! A pure state machine: the caller passes the time in.
+
+use std::{collections::HashMap, net::IpAddr};
+
+use app::model::time::UnixMillis;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    /// Consecutive failures that lock.
+    pub max_failures: u32,
+    /// How long a lock lasts.
+    pub lock_ms: i64,
+    /// Failures older than this (with no lock) are forgotten.
+    pub forget_ms: i64,
+    /// At most this many (user, address) pairs are tracked.
+    pub max_entries: usize,
+}
+
+impl Policy {
+    pub fn with_lock_secs(lock_secs: u64) -> Self {
+        Self {
+            lock_ms: i64::try_from(lock_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            lock_ms: 5 * 60 * 1000,
+            forget_ms: 24 * 60 * 60 * 1000,
+            max_entries: 4096,
+        }
+    }
+}
+
+/// Who is attempting: the user name as typed and the source address.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub user: String,
+    pub ip: IpAddr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    Allowed,
+    /// Refused. `first_refusal` is true once per lock, so a caller can log
+    /// the refusal without letting an attacker flood the log.
+    Locked {
+        retry_after_secs: u64,
+        first_refusal: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Not locked yet; this many attempts are left.
+    AttemptsLeft(u32),
+    /// This failure locked the account for the address.
+    LockedNow { retry_after_secs: u64 },
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    failures: u32,
+    locked_until: Option<UnixMillis>,
+    refusal_seen: bool,
+    last: UnixMillis,
+}
+
+#[derive(Debug, Default)]
+pub struct Lockouts {
+    policy: Policy,
+    entries: HashMap<Key, Entry>,
+}
+
+fn secs_until(until: UnixMillis, now: UnixMillis) -> u64 {
+    u64::try_from((until - now).max(0))
+        .unwrap_or(0)
+        .div_ceil(1000)
+}
+
+impl Lockouts {
+    pub fn new(policy: Policy) -> Self {
+        Self {
+            policy,
+            entries: HashMap::new(),
+        }
+    }
+
+    /// Before checking a password: may `key` try now?
+    pub fn check(&mut self, key: &Key, now: UnixMillis) -> Check {
+        self.expire(key, now);
+        match self.entries.get_mut(key) {
+            Some(Entry {
+                locked_until: Some(until),
+                refusal_seen,
+                ..
+            }) => {
+                let first_refusal = !*refusal_seen;
+                *refusal_seen = true;
+                Check::Locked {
+                    retry_after_secs: secs_until(*until, now),
+                    first_refusal,
+                }
+            }
+            _ => Check::Allowed,
+        }
+    }
+
+    /// After a wrong password.
+    pub fn fail(&mut self, key: &Key, now: UnixMillis) -> Failure {
+        self.expire(key, now);
+        if !self.entries.contains_key(key) {
+            self.make_room(now);
+        }
+        let policy = self.policy;
+        let entry = self.entries.entry(key.clone()).or_insert(Entry {
+            failures: 0,
+            locked_until: None,
+            refusal_seen: false,
+            last: now,
+        });
+        entry.failures += 1;
+        entry.last = now;
+        if entry.failures >= policy.max_failures {
+            let until = now.saturating_add(policy.lock_ms);
+            entry.locked_until = Some(until);
+            entry.refusal_seen = false;
+            Failure::LockedNow {
+                retry_after_secs: secs_until(until, now),
+            }
+        } else {
+            Failure::AttemptsLeft(policy.max_failures - entry.failures)
+        }
+    }
+
+    /// After a correct password: the count starts again.
+    pub fn succeed(&mut self, key: &Key) {
+        self.entries.remove(key);
+    }
+
+    /// Forgets everything (factory reset).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    #[cfg(test)]
+    pub fn tracked(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Ends an expired lock (the count starts again) or forgets old failures.
+    fn expire(&mut self, key: &Key, now: UnixMillis) {
+        let forget_ms = self.policy.forget_ms;
+        if let Some(e) = self.entries.get(key) {
+            let done = match e.locked_until {
+                Some(until) => now >= until,
+                None => now - e.last >= forget_ms,
+            };
+            if done {
+                self.entries.remove(key);
+            }
+        }
+    }
+
+    /// Keeps the table bounded: drops finished entries, then the oldest
+    /// unlocked one, then the oldest.
+    fn make_room(&mut self, now: UnixMillis) {
+        if self.entries.len() < self.policy.max_entries {
+            return;
+        }
+        let forget_ms = self.policy.forget_ms;
+        self.entries.retain(|_, e| match e.locked_until {
+            Some(until) => now < until,
+            None => now - e.last < forget_ms,
+        });
+        if self.entries.len() < self.policy.max_entries {
+            return;
+        }
+        let victim = self
+            .entries
+            .iter()
+            .min_by_key(|(_, e)| (e.locked_until.is_some(), e.last))
+            .map(|(k, _)| k.clone());
+        if let Some(k) = victim {
+            self.entries.remove(&k);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: UnixMillis = 1_800_000_000_000;
+    const SEC: i64 = 1000;
+
+    fn key(user: &str, ip: [u8; 4]) -> Key {
+        Key {
+            user: user.into(),
+            ip: IpAddr::from(ip),
+        }
+    }
+
+    #[test]
+    fn five_failures_lock_for_five_minutes() {
+        let mut l = Lockouts::new(Policy::default());
+        let k = key("admin", [10, 0, 0, 1]);
+        for left in [4, 3, 2, 1] {
+            assert_eq!(l.check(&k, T0), Check::Allowed);
+            assert_eq!(l.fail(&k, T0), Failure::AttemptsLeft(left));
+        }
+        assert_eq!(
+            l.fail(&k, T0),
+            Failure::LockedNow {
+                retry_after_secs: 300
+            }
+        );
+        // Refused while locked, a correct password included (the caller
+        // checks before verifying); the refusal is reported once.
+        assert_eq!(
+            l.check(&k, T0 + 28 * SEC),
+            Check::Locked {
+                retry_after_secs: 272,
+                first_refusal: true
+            }
+        );
+        assert_eq!(
+            l.check(&k, T0 + 299_001),
+            Check::Locked {
+                retry_after_secs: 1,
+                first_refusal: false
+            }
+        );
+        // Expired: allowed again, with a fresh count.
+        assert_eq!(l.check(&k, T0 + 300 * SEC), Check::Allowed);
+        assert_eq!(l.fail(&k, T0 + 301 * SEC), Failure::AttemptsLeft(4));
+    }
+
+    #[test]
+    fn lock_is_per_user_and_address() {
+        let mut l = Lockouts::new(Policy::default());
+        let a = key("admin", [10, 0, 0, 1]);
+        for _ in 0..5 {
+            l.fail(&a, T0);
+        }
+        assert!(matches!(l.check(&a, T0), Check::Locked { .. }));
+        assert_eq!(l.check(&key("admin", [10, 0, 0, 2]), T0), Check::Allowed);
+        assert_eq!(l.check(&key("other", [10, 0, 0, 1]), T0), Check::Allowed);
+    }
+
+    #[test]
+    fn success_resets_the_count() {
+        let mut l = Lockouts::new(Policy::default());
+        let k = key("admin", [10, 0, 0, 1]);
+        for _ in 0..4 {
+            l.fail(&k, T0);
+        }
+        l.succeed(&k);
+        assert_eq!(l.fail(&k, T0), Failure::AttemptsLeft(4));
+    }
+
+    #[test]
+    fn failures_a_day_apart_are_not_consecutive() {
+        let k = key("admin", [10, 0, 0, 1]);
+        let mut l = Lockouts::new(Policy::default());
+        for _ in 0..4 {
+            l.fail(&k, T0);
+        }
+        assert!(matches!(
+            l.fail(&k, T0 + 23 * 3600 * SEC),
+            Failure::LockedNow { .. }
+        ));
+        let mut l = Lockouts::new(Policy::default());
+        for _ in 0..4 {
+            l.fail(&k, T0);
+        }
+        assert_eq!(l.fail(&k, T0 + 24 * 3600 * SEC), Failure::AttemptsLeft(4));
+    }
+
+    #[test]
+    fn configured_lock_length() {
+        let mut l = Lockouts::new(Policy::with_lock_secs(2));
+        let k = key("admin", [10, 0, 0, 1]);
+        for _ in 0..4 {
+            l.fail(&k, T0);
+        }
+        assert_eq!(
+            l.fail(&k, T0),
+            Failure::LockedNow {
+                retry_after_secs: 2
+            }
+        );
+        assert!(matches!(l.check(&k, T0 + 1999), Check::Locked { .. }));
+        assert_eq!(l.check(&k, T0 + 2000), Check::Allowed);
+    }
+
+    #[test]
+    fn table_stays_bounded_and_keeps_locks() {
+        let policy = Policy {
+            max_entries: 8,
+            ..Policy::default()
+        };
+        let mut l = Lockouts::new(policy);
+        let locked = key("admin", [10, 0, 0, 1]);
+        for _ in 0..5 {
+            l.fail(&locked, T0);
+        }
+        for i in 0..100u8 {
+            l.fail(&key("admin", [10, 0, 1, i]), T0 + i64::from(i));
+        }
+        assert!(l.tracked() <= 8);
+        assert!(matches!(l.check(&locked, T0 + 200), Check::Locked { .. }));
+    }
+
+    #[test]
+    fn clear_forgets_locks() {
+        let mut l = Lockouts::new(Policy::default());
+        let k = key("admin", [10, 0, 0, 1]);
+        for _ in 0..5 {
+            l.fail(&k, T0);
+        }
+        l.clear();
+        assert_eq!(l.check(&k, T0), Check::Allowed);
+    }
+}

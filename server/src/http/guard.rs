@@ -1,0 +1,211 @@
+//! Who may reach what. Every route needs a valid session except the static
+//! assets, the initialization and login pages and the endpoints in
+//! `app::api::PUBLIC_ENDPOINTS` (default deny). Pages without a session are
+//! redirected; API calls get 401. API calls must also come from this
+//! device's own pages (Origin / Sec-Fetch-Site), whatever SameSite does.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+
+use app::{api::PUBLIC_ENDPOINTS, backend::Caller, error::ApiError, pages::PUBLIC_PAGES};
+
+use crate::auth::{session, Auth};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Embedded files: anyone.
+    Asset,
+    /// `/init`: only while the device is not initialized.
+    InitPage,
+    /// `/login`: anyone, once the device is initialized.
+    LoginPage,
+    /// An API endpoint that needs no session.
+    PublicApi,
+    /// Everything else: a valid session.
+    Session,
+}
+
+impl Access {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Asset => "public (static asset)",
+            Self::InitPage => "public until initialized",
+            Self::LoginPage => "public",
+            Self::PublicApi => "public",
+            Self::Session => "session",
+        }
+    }
+}
+
+/// Exact matches only: anything not listed needs a session.
+pub fn classify(path: &str) -> Access {
+    if super::assets::paths().any(|p| p == path) {
+        Access::Asset
+    } else if path == PUBLIC_PAGES[0] {
+        Access::InitPage
+    } else if path == PUBLIC_PAGES[1] {
+        Access::LoginPage
+    } else if PUBLIC_ENDPOINTS.contains(&path) {
+        Access::PublicApi
+    } else {
+        Access::Session
+    }
+}
+
+pub fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+pub async fn guard(
+    State(auth): State<Arc<Auth>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_string();
+    let access = classify(&path);
+    if access == Access::Asset {
+        return next.run(req).await;
+    }
+    let ip = peer.ip().to_canonical();
+    let api = is_api(&path);
+    if api {
+        if let Err(e) = same_origin(req.headers()) {
+            tracing::warn!(%ip, path, "cross-origin API call refused");
+            return api_error(&e);
+        }
+    }
+    let token = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(session::token_from_cookie_header)
+        .map(str::to_string);
+    let session = match token {
+        Some(t) => match auth.validate(&t).await {
+            Ok(s) => s,
+            Err(e) => return api_error(&e),
+        },
+        None => None,
+    };
+    let initialized = auth.is_initialized();
+    if api {
+        if access != Access::PublicApi && session.is_none() {
+            return api_error(&ApiError::Unauthorized);
+        }
+    } else {
+        let redirect = match access {
+            Access::InitPage if initialized => Some(if session.is_some() { "/" } else { "/login" }),
+            Access::LoginPage if !initialized => Some("/init"),
+            Access::LoginPage if session.is_some() => Some("/"),
+            Access::Session if !initialized => Some("/init"),
+            Access::Session if session.is_none() => Some("/login"),
+            _ => None,
+        };
+        if let Some(to) = redirect {
+            return Redirect::to(to).into_response();
+        }
+    }
+    req.extensions_mut().insert(Caller {
+        ip,
+        session,
+        secure: false,
+    });
+    next.run(req).await
+}
+
+/// The error as server functions send it: JSON with its status.
+pub fn api_error(e: &ApiError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(e).unwrap_or_default();
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+/// Refuses requests that a browser marks as coming from another site, and
+/// requests whose Origin is not this host. Clients that send neither (curl,
+/// scripts) are not browsers and carry no ambient cookies by accident.
+pub fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
+            return Err(ApiError::CrossOrigin);
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .ok_or(ApiError::CrossOrigin)?;
+        let authority = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, rest)| rest)
+            .ok_or(ApiError::CrossOrigin)?;
+        if !authority.eq_ignore_ascii_case(host) {
+            return Err(ApiError::CrossOrigin);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn classification_is_exact() {
+        assert_eq!(PUBLIC_PAGES, ["/init", "/login"]);
+        assert_eq!(classify("/pkg/frontend_bg.wasm"), Access::Asset);
+        assert_eq!(classify("/pkg/other.wasm"), Access::Session);
+        assert_eq!(classify("/init"), Access::InitPage);
+        assert_eq!(classify("/login"), Access::LoginPage);
+        assert_eq!(classify("/login/"), Access::Session);
+        assert_eq!(classify("/api/login"), Access::PublicApi);
+        assert_eq!(classify("/api/login/../overview"), Access::Session);
+        assert_eq!(classify("/api/%6cogin"), Access::Session);
+        assert_eq!(classify("/api/overview"), Access::Session);
+        assert_eq!(classify("/"), Access::Session);
+    }
+
+    #[test]
+    fn same_origin_rules() {
+        let host = ("host", "10.0.0.5:8080");
+        assert!(same_origin(&headers(&[host])).is_ok(), "no browser headers");
+        assert!(same_origin(&headers(&[host, ("origin", "http://10.0.0.5:8080")])).is_ok());
+        assert!(same_origin(&headers(&[host, ("sec-fetch-site", "same-origin")])).is_ok());
+        for bad in [
+            vec![host, ("origin", "http://evil.example")],
+            vec![host, ("origin", "null")],
+            vec![host, ("origin", "http://10.0.0.5:8081")],
+            vec![host, ("sec-fetch-site", "cross-site")],
+            vec![host, ("sec-fetch-site", "same-site")],
+            vec![("origin", "http://10.0.0.5:8080")],
+        ] {
+            assert_eq!(
+                same_origin(&headers(&bad)),
+                Err(ApiError::CrossOrigin),
+                "{bad:?}"
+            );
+        }
+    }
+}

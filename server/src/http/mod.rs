@@ -1,0 +1,125 @@
+//! The web server: embedded assets, the Leptos pages (SSR + hydration) and
+//! server functions, behind the auth guard and the security headers.
+
+pub mod assets;
+pub mod guard;
+pub mod headers;
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    middleware,
+    response::{IntoResponse, Response},
+    routing::{any, get},
+    Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+
+use app::{backend::Device, shell, App};
+
+use crate::auth::Auth;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos: LeptosOptions,
+    pub device: Arc<dyn Device>,
+    pub auth: Arc<Auth>,
+}
+
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos.clone()
+    }
+}
+
+pub fn leptos_options() -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("frontend")
+        .site_pkg_dir("pkg")
+        .build()
+}
+
+/// One route of the web server and who may use it.
+pub struct RouteInfo {
+    pub method: &'static str,
+    pub path: String,
+    pub access: guard::Access,
+}
+
+/// Every route the router serves: pages, server functions, assets.
+pub fn routes() -> Vec<RouteInfo> {
+    let mut out: Vec<RouteInfo> = Vec::new();
+    for p in assets::paths() {
+        out.push(RouteInfo {
+            method: "GET",
+            path: p.to_string(),
+            access: guard::classify(p),
+        });
+    }
+    for r in generate_route_list(App) {
+        out.push(RouteInfo {
+            method: "GET",
+            access: guard::classify(r.path()),
+            path: r.path().to_string(),
+        });
+    }
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        out.push(RouteInfo {
+            method: method_name(&method),
+            access: guard::classify(path),
+            path: path.to_string(),
+        });
+    }
+    out
+}
+
+fn method_name(m: &http::Method) -> &'static str {
+    match *m {
+        http::Method::GET => "GET",
+        http::Method::PUT => "PUT",
+        http::Method::PATCH => "PATCH",
+        http::Method::DELETE => "DELETE",
+        _ => "POST",
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let device = state.device.clone();
+    let context = move || provide_context(device.clone());
+    let leptos = state.leptos.clone();
+    let mut router = Router::new();
+    for p in assets::paths() {
+        router = router.route(p, get(assets::serve));
+    }
+    router
+        .route("/api/{*fn_name}", any(server_fn))
+        .leptos_routes_with_context(&state, routes, context, move || shell(leptos.clone()))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.auth.clone(),
+            guard::guard,
+        ))
+        .layer(middleware::from_fn(headers::security_headers))
+        .with_state(state)
+}
+
+async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
+    let device = state.device.clone();
+    handle_server_fns_with_context(move || provide_context(device.clone()), req).await
+}
+
+/// Unknown paths (behind the guard, so only with a session): the app's own
+/// "Page not found" with status 404.
+async fn not_found(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let device = state.device.clone();
+    let leptos = state.leptos.clone();
+    let handler = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(device.clone()),
+        move || shell(leptos.clone()),
+    );
+    handler(req).await.into_response()
+}

@@ -1,0 +1,182 @@
+//! vto: the door station's device server.
+//!
+//! Module map: [`cli`] arguments; [`store`] the redb tables; [`auth`]
+//! accounts, sessions, lockout; [`device`] what the UI calls; [`http`] the
+//! web server; [`lifecycle`] start, stop, reboot; [`clock`] time.
+
+// Leptos view types nest deeply.
+#![recursion_limit = "256"]
+
+mod auth;
+mod cli;
+mod clock;
+mod device;
+mod http;
+mod lifecycle;
+mod store;
+
+use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::{
+    auth::{lockout::Policy, Auth},
+    cli::Cli,
+    clock::SystemClock,
+    device::DeviceImpl,
+    lifecycle::{Lifecycle, Stop},
+    store::Store,
+};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+
+    if cli.list_routes {
+        for r in http::routes() {
+            println!("{:<6} {:<28} {}", r.method, r.path, r.access.label());
+        }
+        return ExitCode::SUCCESS;
+    }
+
+    // Before any thread starts: the environment is read and cleared here.
+    let inherited = match lifecycle::inherited_listener() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("vto: cannot use the handed-over listener: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("vto: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, inherited)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vto: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), String> {
+    let std_listener = match inherited {
+        Some(l) => l,
+        None => {
+            let l = std::net::TcpListener::bind(cli.http)
+                .map_err(|e| format!("cannot listen on {}: {e}", cli.http))?;
+            l.set_nonblocking(true).map_err(|e| e.to_string())?;
+            l
+        }
+    };
+    // A second handle on the socket, kept for a reboot's hand-over.
+    let keep = std_listener.try_clone().map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    let store = Arc::new(Store::open(&cli.data_dir).map_err(|e| e.to_string())?);
+    let auth = Arc::new(
+        Auth::new(
+            store,
+            Arc::new(SystemClock),
+            Policy::with_lock_secs(cli.lockout_secs),
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    let (lifecycle, mut stop_rx) = Lifecycle::new();
+    let device = Arc::new(DeviceImpl {
+        auth: auth.clone(),
+        lifecycle: lifecycle.clone(),
+    });
+    if http::assets::UI_MISSING {
+        tracing::error!("this binary was built without the web UI: build it with .ci/build");
+    }
+    let state = http::AppState {
+        leptos: http::leptos_options(),
+        device,
+        auth: auth.clone(),
+    };
+    let app = http::router(state);
+
+    let purge = tokio::spawn({
+        let auth = auth.clone();
+        async move {
+            let mut every = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                if let Err(e) = auth.purge_sessions().await {
+                    tracing::warn!(error = %e, "session purge");
+                }
+            }
+        }
+    });
+    let signals = tokio::spawn({
+        let lifecycle = lifecycle.clone();
+        async move {
+            shutdown_signal().await;
+            lifecycle.stop(Stop::Shutdown);
+        }
+    });
+
+    tracing::info!(data_dir = %cli.data_dir.display(), "data");
+    // Tests and scripts read this line to find the port.
+    println!("vto listening on http://{addr}");
+
+    let mut stopped = stop_rx.clone();
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stopped.wait_for(Option::is_some).await;
+    });
+    let served = tokio::spawn(async move { server.await });
+    let _ = stop_rx.wait_for(Option::is_some).await;
+    let how = (*stop_rx.borrow()).unwrap_or(Stop::Shutdown);
+    // Open connections get a moment to finish; then we go regardless.
+    match tokio::time::timeout(Duration::from_secs(5), served).await {
+        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "server"),
+        Err(_) => tracing::warn!("connections still open after 5 s; stopping anyway"),
+        _ => {}
+    }
+    purge.abort();
+    signals.abort();
+    drop(auth);
+
+    match how {
+        Stop::Shutdown => {
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Stop::Reboot => {
+            tracing::info!("rebooting");
+            Err(format!("reboot failed: {}", lifecycle::reexec(&keep)))
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,330 @@
+//! Storage: one redb file, `DATA_DIR/vto.redb`.
+//!
+//! All tables are in [`tables`]; values use the versioned encoding of
+//! [`codec`]. Every change is one write transaction committed with
+//! immediate durability, so a change confirmed to the user survives a crash.
+//! redb locks the file: a second process on the same data dir is refused.
+
+pub mod codec;
+pub mod tables;
+
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use serde::{de::DeserializeOwned, Serialize};
+
+use app::model::security_log::SecurityEvent;
+use tables::*;
+
+/// The schema this build reads and writes.
+pub const SCHEMA_VERSION: u64 = 1;
+/// Oldest security events are dropped beyond this many.
+pub const MAX_SECURITY_EVENTS: u64 = 10_000;
+pub const DB_FILE: &str = "vto.redb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the data directory {0} is in use by another vto process (its database is locked); stop that process or choose another --data-dir"
+    )]
+    Locked(PathBuf),
+    #[error("the data directory {0} was written by a newer vto (schema {1}, this build reads up to {SCHEMA_VERSION})")]
+    TooNew(PathBuf, u64),
+    #[error("cannot use the data directory {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("storage error: {0}")]
+    Db(String),
+    #[error("cannot encode a record: {0}")]
+    Encode(String),
+    #[error("cannot decode a record: {0}")]
+    Decode(String),
+}
+
+macro_rules! db_err {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.to_string())
+            }
+        }
+    )*};
+}
+db_err!(
+    redb::Error,
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError
+);
+
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and brings it
+    /// to [`SCHEMA_VERSION`].
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        create_private_dir(data_dir).map_err(|e| StoreError::Io(data_dir.into(), e))?;
+        let path = data_dir.join(DB_FILE);
+        let db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(data_dir.into()),
+            other => StoreError::Db(format!("{}: {other}", path.display())),
+        })?;
+        let store = Self { db };
+        store.migrate(data_dir)?;
+        Ok(store)
+    }
+
+    /// The migration hook: creates the tables and runs each step from the
+    /// stored schema version up to [`SCHEMA_VERSION`], in one transaction.
+    fn migrate(&self, data_dir: &Path) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut meta = txn.open_table(META)?;
+            let stored = meta
+                .get(META_SCHEMA_VERSION)?
+                .map(|v| v.value())
+                .unwrap_or(0);
+            if stored > SCHEMA_VERSION {
+                return Err(StoreError::TooNew(data_dir.into(), stored));
+            }
+            for from in stored..SCHEMA_VERSION {
+                migrate_step(&txn, from)?;
+            }
+            meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Runs `f` in a read transaction.
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Reader) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let txn = self.db.begin_read().map_err(StoreError::from)?;
+        f(&Reader { txn })
+    }
+
+    /// Runs `f` in a write transaction, committed (durably) if `f` succeeds
+    /// and abandoned, changing nothing, if it fails.
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Writer) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let txn = self.db.begin_write().map_err(StoreError::from)?;
+        let writer = Writer { txn };
+        let out = f(&writer)?;
+        writer.txn.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+}
+
+/// One step of the schema: from version `from` to `from + 1`.
+fn migrate_step(txn: &redb::WriteTransaction, from: u64) -> Result<(), StoreError> {
+    match from {
+        // 0 -> 1: a new database; its tables are created below.
+        0 => {}
+        // Later steps go here, e.g. `1 => rewrite_accounts_v2(txn)?`.
+        _ => return Err(StoreError::Db(format!("no migration from schema {from}"))),
+    }
+    create_tables(txn)
+}
+
+fn create_tables(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(ACCOUNTS)?;
+    txn.open_table(SESSIONS)?;
+    txn.open_table(SECURITY_LOG)?;
+    txn.open_table(SETTINGS)?;
+    Ok(())
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    // The data dir holds password hashes: readable by the device user only.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Typed reads, shared by [`Reader`] and [`Writer`]: each only says how it
+/// opens a table.
+pub trait Read {
+    type Table<'a, K: redb::Key + 'static, V: redb::Value + 'static>: ReadableTable<K, V>
+    where
+        Self: 'a;
+
+    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<Self::Table<'_, K, V>, StoreError>;
+
+    fn get<K: redb::Key + 'static, T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<K, &[u8]>,
+        key: K::SelfType<'_>,
+    ) -> Result<Option<T>, StoreError> {
+        let t = self.table(table)?;
+        let value = t.get(key)?;
+        value.map(|v| codec::decode(v.value())).transpose()
+    }
+
+    fn account(&self, user: &str) -> Result<Option<AccountRecord>, StoreError> {
+        self.get(ACCOUNTS, user)
+    }
+
+    fn has_account(&self) -> Result<bool, StoreError> {
+        Ok(!self.table(ACCOUNTS)?.is_empty()?)
+    }
+
+    fn session(&self, id_hash: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+        self.get(SESSIONS, *id_hash)
+    }
+
+    /// Every session (a few dozen at most).
+    fn sessions(&self) -> Result<Vec<([u8; 32], SessionRecord)>, StoreError> {
+        let table = self.table(SESSIONS)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            out.push((k.value(), codec::decode(v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// A settings page's model, or its defaults when never saved.
+    fn settings<T: DeserializeOwned + Default>(&self, page: &str) -> Result<T, StoreError> {
+        Ok(self.get(SETTINGS, page)?.unwrap_or_default())
+    }
+
+    /// Newest first: events `offset..offset + limit`, and how many exist.
+    fn security_events(
+        &self,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<SecurityEvent>, u64), StoreError> {
+        let table = self.table(SECURITY_LOG)?;
+        let total = table.len()?;
+        let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+        let take = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut events = Vec::new();
+        for entry in table.iter()?.rev().skip(skip).take(take) {
+            let (_, v) = entry?;
+            events.push(codec::decode(v.value())?);
+        }
+        Ok((events, total))
+    }
+}
+
+pub struct Reader {
+    txn: redb::ReadTransaction,
+}
+
+impl Read for Reader {
+    type Table<'a, K: redb::Key + 'static, V: redb::Value + 'static> = redb::ReadOnlyTable<K, V>;
+
+    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<Self::Table<'_, K, V>, StoreError> {
+        Ok(self.txn.open_table(def)?)
+    }
+}
+
+pub struct Writer {
+    txn: redb::WriteTransaction,
+}
+
+impl Read for Writer {
+    type Table<'a, K: redb::Key + 'static, V: redb::Value + 'static> = redb::Table<'a, K, V>;
+
+    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<Self::Table<'_, K, V>, StoreError> {
+        Ok(self.txn.open_table(def)?)
+    }
+}
+
+impl Writer {
+    pub fn put<K: redb::Key + 'static, T: Serialize>(
+        &self,
+        table: TableDefinition<K, &[u8]>,
+        key: K::SelfType<'_>,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let bytes = codec::encode(value)?;
+        self.txn.open_table(table)?.insert(key, bytes.as_slice())?;
+        Ok(())
+    }
+
+    pub fn remove<K: redb::Key + 'static>(
+        &self,
+        table: TableDefinition<K, &[u8]>,
+        key: K::SelfType<'_>,
+    ) -> Result<bool, StoreError> {
+        Ok(self.txn.open_table(table)?.remove(key)?.is_some())
+    }
+
+    pub fn put_account(&self, user: &str, account: &AccountRecord) -> Result<(), StoreError> {
+        self.put(ACCOUNTS, user, account)
+    }
+
+    pub fn put_session(&self, id_hash: &[u8; 32], s: &SessionRecord) -> Result<(), StoreError> {
+        self.put(SESSIONS, *id_hash, s)
+    }
+
+    pub fn remove_session(&self, id_hash: &[u8; 32]) -> Result<bool, StoreError> {
+        self.remove(SESSIONS, *id_hash)
+    }
+
+    /// Removes the sessions for which `doomed` is true; returns how many.
+    pub fn remove_sessions(
+        &self,
+        mut doomed: impl FnMut(&[u8; 32], &SessionRecord) -> bool,
+    ) -> Result<usize, StoreError> {
+        let mut table = self.txn.open_table(SESSIONS)?;
+        let mut keys = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            let key = k.value();
+            // A record this build cannot read is dropped with the rest.
+            let gone = match codec::decode::<SessionRecord>(v.value()) {
+                Ok(s) => doomed(&key, &s),
+                Err(_) => true,
+            };
+            if gone {
+                keys.push(key);
+            }
+        }
+        for k in &keys {
+            table.remove(*k)?;
+        }
+        Ok(keys.len())
+    }
+
+    /// Appends to the security log, dropping the oldest beyond the limit.
+    pub fn log(&self, event: &SecurityEvent) -> Result<(), StoreError> {
+        let mut table = self.txn.open_table(SECURITY_LOG)?;
+        let next = table.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1);
+        table.insert(next, codec::encode(event)?.as_slice())?;
+        while table.len()? > MAX_SECURITY_EVENTS {
+            table.pop_first()?;
+        }
+        Ok(())
+    }
+
+    /// Factory reset: empties every table, in this transaction.
+    pub fn wipe(&self) -> Result<(), StoreError> {
+        self.txn.delete_table(ACCOUNTS)?;
+        self.txn.delete_table(SESSIONS)?;
+        self.txn.delete_table(SECURITY_LOG)?;
+        self.txn.delete_table(SETTINGS)?;
+        create_tables(&self.txn)
+    }
+}
+
+#[cfg(test)]
+mod tests;

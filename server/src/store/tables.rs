@@ -1,0 +1,48 @@
+//! Every redb table of the device, and the records stored in them.
+//!
+//! Values are `&[u8]` in the encoding of [`super::codec`]; the record types
+//! below (and the `app` models stored as they are) define their content.
+//! Changing a record in a way old data cannot be read with (renaming or
+//! retyping a field without a serde default) needs a new
+//! [`super::SCHEMA_VERSION`] and a migration step.
+
+use redb::TableDefinition;
+use serde::{Deserialize, Serialize};
+
+use app::model::time::UnixMillis;
+
+/// `schema_version` and other small facts about the database.
+pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// User name -> [`AccountRecord`].
+pub const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts");
+/// SHA-256 of the session id -> [`SessionRecord`]. The id itself is never stored.
+pub const SESSIONS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("sessions");
+/// Sequence number -> [`app::model::security_log::SecurityEvent`].
+pub const SECURITY_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("security_log");
+/// Page name -> that settings page's `app` model (e.g. `basic` ->
+/// [`app::model::settings::BasicSettings`]).
+pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+
+pub const META_SCHEMA_VERSION: &str = "schema_version";
+pub const SETTINGS_BASIC: &str = "basic";
+
+/// The one account (user name `admin`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccountRecord {
+    /// argon2id PHC string (salt and parameters included).
+    pub password_hash: String,
+    /// Address for password reset, if the user gave one.
+    pub email: Option<String>,
+    pub created: UnixMillis,
+    pub password_changed: UnixMillis,
+}
+
+/// A login session.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub user: String,
+    pub created: UnixMillis,
+    pub last_seen: UnixMillis,
+    /// Where the login came from.
+    pub ip: String,
+}
