@@ -42,7 +42,11 @@ ensure_build_tools() {
 
 ensure_test_tools() {
   # Chromium for the browser tests; unshare/ip for their loopback-only namespace.
-  apt_ensure chromium util-linux iproute2 nodejs npm
+  apt_ensure chromium util-linux iproute2
+  # Node may come from elsewhere (NodeSource ships npm inside nodejs).
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_ensure nodejs npm
+  fi
   if [ ! -d "$ROOT/end2end/node_modules/playwright-core" ]; then
     say "npm install (end2end)"
     (cd "$ROOT/end2end" && npm install --no-audit --no-fund --silent)

@@ -22,13 +22,17 @@ export async function startVto({ dataDir, args = [], env = {} } = {}) {
     env: { ...process.env, ...env },
   });
   let stderr = '';
+  let stdout = '';
   proc.stderr.on('data', (d) => (stderr += d));
+  // Kept for the whole run: a reboot re-executes vto, which prints again.
+  proc.stdout.on('data', (d) => (stdout += d));
   const url = await new Promise((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`vto did not start:\n${stderr}`)), 20000);
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      rej(new Error(`vto did not start:\n${stderr}`));
+    }, 20000);
+    proc.stdout.on('data', () => {
+      const m = stdout.match(/listening on (http:\/\/\S+)/);
       if (m) {
         clearTimeout(timer);
         res(m[1]);
@@ -41,8 +45,9 @@ export async function startVto({ dataDir, args = [], env = {} } = {}) {
     dataDir,
     proc,
     logs: () => stderr,
+    stdout: () => stdout,
     async stop() {
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
         await once(proc, 'exit');
       }
@@ -118,4 +123,61 @@ export async function login(page, url, password = STRONG) {
   await page.click('#login button[type=submit]');
   await page.waitForURL(`${url}/`);
   await hydrated(page);
+}
+
+/**
+ * Starts a fresh vto and a fresh browser for one test file. `close()` stops
+ * both and never throws; call it from an `after` hook or `finally`.
+ */
+export async function startAll({ args = [], viewport } = {}) {
+  const vto = await startVto({ args });
+  let b;
+  try {
+    b = await openBrowser(viewport ? { viewport } : {});
+  } catch (e) {
+    await vto.stop();
+    throw e;
+  }
+  // Fail fast instead of playwright's 30 s default.
+  b.context.setDefaultTimeout(10000);
+  return {
+    vto,
+    url: vto.url,
+    ...b,
+    async close() {
+      await b.browser.close().catch(() => {});
+      await vto.stop().catch(() => {});
+    },
+  };
+}
+
+/** The server-rendered HTML of `path`, as a browser without JS would get it. */
+export async function rawHtml(url, path, headers = {}) {
+  const res = await fetch(`${url}${path}`, { redirect: 'manual', headers });
+  return { status: res.status, location: res.headers.get('location'), html: await res.text() };
+}
+
+/** The pathname of the page's current URL. */
+export function pathOf(page) {
+  return new URL(page.url()).pathname;
+}
+
+/** Opens the header's power menu and clicks one of its items. */
+export async function powerMenu(page, item) {
+  await page.click('#power-menu');
+  await page.getByRole('menuitem', { name: item, exact: true }).click();
+}
+
+/** Text of a field's error line (`#<id>-error`), trimmed. */
+export async function fieldError(page, id) {
+  return ((await page.textContent(`#${id}-error`)) ?? '').trim();
+}
+
+/** Waits until a field's error line has text, and returns it. */
+export async function waitFieldError(page, id) {
+  await page.waitForFunction(
+    (sel) => (document.querySelector(sel)?.textContent ?? '').trim() !== '',
+    `#${id}-error`,
+  );
+  return fieldError(page, id);
 }

@@ -1,1 +1,271 @@
+//! Boots the real `vto` binary (built by `.ci/build`) on `127.0.0.1:0` with a
+//! temporary data dir, and talks to it over HTTP like the browser does.
+//!
+//! The binary is `$VTO_BIN`, or `target/release/vto` of this workspace (or
+//! of `$CARGO_TARGET_DIR`).
 
+#![allow(clippy::expect_used)] // test harness: a failed setup should stop the test loudly
+
+use std::{
+    net::IpAddr,
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use reqwest::{header, redirect::Policy, StatusCode};
+use serde_json::{json, Value};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncReadExt, BufReader},
+    process::{Child, Command},
+};
+
+pub const STRONG: &str = "Door-Bell7x";
+pub const STRONG2: &str = "Gate#Keeper42";
+
+pub fn binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("VTO_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let bin = target.join("release/vto");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with .ci/build (or set VTO_BIN)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running vto process.
+pub struct Vto {
+    pub child: Child,
+    pub url: String,
+    pub data_dir: PathBuf,
+    logs: Arc<Mutex<String>>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Vto {
+    /// A fresh device.
+    pub async fn start() -> Vto {
+        Self::start_with(&[]).await
+    }
+
+    pub async fn start_with(args: &[&str]) -> Vto {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join("data");
+        let mut vto = Self::start_in(&dir, args).await.expect("vto starts");
+        vto._tmp = Some(tmp);
+        vto
+    }
+
+    /// A device on an existing data dir (a restart).
+    pub async fn start_in(dir: &Path, args: &[&str]) -> Result<Vto, String> {
+        let mut child = Command::new(binary())
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["--http", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("spawn vto: {e}"))?;
+        let logs = Arc::new(Mutex::new(String::new()));
+        if let Some(mut err) = child.stderr.take() {
+            let logs = logs.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = err.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut l) = logs.lock() {
+                        l.push_str(&String::from_utf8_lossy(&buf[..n]));
+                    }
+                }
+            });
+        }
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("vto listening on ") {
+                    return Some(url.to_string());
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some(url) = url else {
+            let _ = child.wait().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let logs = logs.lock().map(|l| l.clone()).unwrap_or_default();
+            return Err(format!("vto did not start: {logs}"));
+        };
+        // Keep draining stdout (a reboot prints the line again).
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Vto {
+            child,
+            url,
+            data_dir: dir.to_path_buf(),
+            logs,
+            _tmp: None,
+        })
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id().map(|p| p as i32).unwrap_or(0)
+    }
+
+    /// SIGTERM and wait.
+    pub async fn stop(&mut self) {
+        self.signal(libc::SIGTERM);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+    }
+
+    /// SIGKILL and wait: no chance to clean up.
+    pub async fn kill9(&mut self) {
+        self.signal(libc::SIGKILL);
+        let _ = self.child.wait().await;
+    }
+
+    fn signal(&self, sig: i32) {
+        let pid = self.pid();
+        if pid > 0 {
+            #[allow(unsafe_code)]
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe {
+                libc::kill(pid, sig);
+            }
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.url, None)
+    }
+
+    /// A client whose connections come from `ip` (e.g. 127.0.0.2).
+    pub fn client_from(&self, ip: &str) -> Client {
+        Client::new(&self.url, ip.parse().ok())
+    }
+
+    /// Initializes with [`STRONG`] and returns a logged-in client.
+    pub async fn ready(&self) -> Client {
+        let c = self.client();
+        let (s, b) = c.call("initialize", json!({"password": STRONG, "email": null})).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (s, b) = c.login(STRONG).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        c
+    }
+}
+
+/// An HTTP client that keeps the session cookie and sends the Origin a
+/// browser on the device's own page would.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    cookie: Mutex<Option<String>>,
+}
+
+impl Client {
+    fn new(base: &str, local: Option<IpAddr>) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .local_address(local)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        Self {
+            http,
+            base: base.to_string(),
+            cookie: Mutex::new(None),
+        }
+    }
+
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie.lock().ok().and_then(|c| c.clone())
+    }
+
+    pub fn set_cookie(&self, value: Option<String>) {
+        if let Ok(mut c) = self.cookie.lock() {
+            *c = value;
+        }
+    }
+
+    fn with_cookie(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.cookie() {
+            Some(c) => rb.header(header::COOKIE, format!("vto_session={c}")),
+            None => rb,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.with_cookie(self.http.get(format!("{}{path}", self.base)))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// Calls server function `name` as the UI does.
+    pub async fn call(&self, name: &str, body: Value) -> (StatusCode, Value) {
+        let res = self
+            .with_cookie(self.http.post(format!("{}/api/{name}", self.base)))
+            .header(header::ORIGIN, &self.base)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        let status = res.status();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap_or_default();
+            if let Some(rest) = v.strip_prefix("vto_session=") {
+                let value = rest.split(';').next().unwrap_or_default();
+                self.set_cookie((!value.is_empty()).then(|| value.to_string()));
+            }
+        }
+        let text = res.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn login(&self, password: &str) -> (StatusCode, Value) {
+        self.call("login", json!({"user": "admin", "password": password}))
+            .await
+    }
+}
+
+/// Whether `haystack` contains `needle` anywhere (for secret scans).
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every file under `dir`, read whole.
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(b) = std::fs::read(&p) {
+                out.push((p, b));
+            }
+        }
+    }
+    out
+}

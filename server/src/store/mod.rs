@@ -71,6 +71,10 @@ impl Store {
             redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(data_dir.into()),
             other => StoreError::Db(format!("{}: {other}", path.display())),
         })?;
+        // Password hashes live here: readable by the device user only.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| StoreError::Io(path.clone(), e))?;
         let store = Self { db };
         store.migrate(data_dir)?;
         Ok(store)

@@ -1,1 +1,147 @@
+use app::model::{
+    security_log::{SecurityEvent, SecurityEventKind},
+    settings::BasicSettings,
+};
 
+use super::*;
+
+fn event(n: i64) -> SecurityEvent {
+    SecurityEvent {
+        time: n,
+        kind: SecurityEventKind::LoginFailed,
+        user: "admin".into(),
+        ip: "127.0.0.1".into(),
+    }
+}
+
+fn account() -> AccountRecord {
+    AccountRecord {
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$x$y".into(),
+        email: None,
+        created: 1,
+        password_changed: 1,
+    }
+}
+
+#[test]
+fn creates_schema_and_reopens() -> Result<(), StoreError> {
+    let tmp = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    let dir = tmp.path().join("new-data-dir");
+    {
+        let store = Store::open(&dir)?;
+        store.write(|w| w.put_account("admin", &account()))?;
+    }
+    let store = Store::open(&dir)?;
+    assert!(store.read(|r| r.has_account())?);
+    let version = store.db.begin_read()?.open_table(META)?.get(META_SCHEMA_VERSION)?.map(|v| v.value());
+    assert_eq!(version, Some(SCHEMA_VERSION));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).ok();
+    assert_eq!(mode(&dir), Some(0o700));
+    assert_eq!(mode(&dir.join(DB_FILE)), Some(0o600));
+    Ok(())
+}
+
+#[test]
+fn second_open_is_refused_clearly() -> Result<(), StoreError> {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    let _first = Store::open(dir.path())?;
+    match Store::open(dir.path()) {
+        Err(e @ StoreError::Locked(_)) => {
+            assert!(e.to_string().contains("in use by another vto process"));
+        }
+        other => panic!("expected Locked, got {:?}", other.err()),
+    }
+    Ok(())
+}
+
+#[test]
+fn newer_schema_is_refused() -> Result<(), StoreError> {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    {
+        let store = Store::open(dir.path())?;
+        let txn = store.db.begin_write()?;
+        txn.open_table(META)?.insert(META_SCHEMA_VERSION, SCHEMA_VERSION + 1)?;
+        txn.commit()?;
+    }
+    assert!(matches!(Store::open(dir.path()), Err(StoreError::TooNew(_, v)) if v == SCHEMA_VERSION + 1));
+    Ok(())
+}
+
+#[test]
+fn failed_write_changes_nothing() -> Result<(), StoreError> {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    let store = Store::open(dir.path())?;
+    let result: Result<(), StoreError> = store.write(|w| {
+        w.put_account("admin", &account())?;
+        w.log(&event(1))?;
+        Err(StoreError::Db("simulated failure after two writes".into()))
+    });
+    assert!(result.is_err());
+    assert!(!store.read(|r| r.has_account())?);
+    assert_eq!(store.read(|r| r.security_events(0, 10))?.1, 0);
+    Ok(())
+}
+
+#[test]
+fn security_log_is_newest_first_paged_and_bounded() -> Result<(), StoreError> {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    let store = Store::open(dir.path())?;
+    store.write(|w| {
+        for n in 0..(MAX_SECURITY_EVENTS as i64 + 25) {
+            w.log(&event(n))?;
+        }
+        Ok::<_, StoreError>(())
+    })?;
+    let (page, total) = store.read(|r| r.security_events(0, 3))?;
+    assert_eq!(total, MAX_SECURITY_EVENTS);
+    let newest = MAX_SECURITY_EVENTS as i64 + 24;
+    assert_eq!(page.iter().map(|e| e.time).collect::<Vec<_>>(), [newest, newest - 1, newest - 2]);
+    let (last, _) = store.read(|r| r.security_events(MAX_SECURITY_EVENTS - 1, 10))?;
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].time, 25, "the 25 oldest were dropped");
+    Ok(())
+}
+
+#[test]
+fn settings_default_until_saved() -> Result<(), StoreError> {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    let store = Store::open(dir.path())?;
+    let basic: BasicSettings = store.read(|r| r.settings(SETTINGS_BASIC))?;
+    assert_eq!(basic, BasicSettings::default());
+    let changed = BasicSettings {
+        vto_no: "8002".into(),
+        ..BasicSettings::default()
+    };
+    store.write(|w| w.put(SETTINGS, SETTINGS_BASIC, &changed))?;
+    assert_eq!(store.read(|r| r.settings::<BasicSettings>(SETTINGS_BASIC))?, changed);
+    Ok(())
+}
+
+#[test]
+fn sessions_remove_by_predicate_and_wipe() -> Result<(), StoreError> {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    let store = Store::open(dir.path())?;
+    let rec = |user: &str| SessionRecord {
+        user: user.into(),
+        created: 1,
+        last_seen: 1,
+        ip: "127.0.0.1".into(),
+    };
+    store.write(|w| {
+        w.put_session(&[1; 32], &rec("admin"))?;
+        w.put_session(&[2; 32], &rec("admin"))?;
+        w.put_session(&[3; 32], &rec("other"))?;
+        w.put_account("admin", &account())?;
+        w.log(&event(1))
+    })?;
+    let removed = store.write(|w| w.remove_sessions(|id, s| s.user == "admin" && *id != [1; 32]))?;
+    assert_eq!(removed, 1);
+    assert!(store.read(|r| r.session(&[1; 32]))?.is_some());
+    assert!(store.read(|r| r.session(&[2; 32]))?.is_none());
+    store.write(|w| w.wipe())?;
+    assert!(!store.read(|r| r.has_account())?);
+    assert!(store.read(|r| r.sessions())?.is_empty());
+    assert_eq!(store.read(|r| r.security_events(0, 10))?.1, 0);
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! 5 failures lock the account for the source address; the lock expires.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tests::{Vto, STRONG};
+
+#[tokio::test]
+async fn five_failures_lock_then_expire() {
+    let vto = Vto::start_with(&["--lockout-secs", "2"]).await;
+    vto.ready().await;
+    let c = vto.client();
+    for left in [4, 3, 2, 1] {
+        let (s, b) = c.login("Wrong-Pass1").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_eq!(b["BadCredentials"]["attempts_left"], left);
+    }
+    let res = c
+        .http
+        .post(format!("{}/api/login", vto.url))
+        .header("origin", &vto.url)
+        .json(&json!({"user": "admin", "password": "Wrong-Pass1"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.headers()["retry-after"], "2");
+    let b: serde_json::Value = res.json().await.unwrap_or_default();
+    assert_eq!(b["Locked"]["retry_after_secs"], 2);
+
+    // The right password is refused while locked, from this address only.
+    let (s, _) = c.login(STRONG).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    let elsewhere = vto.client_from("127.0.0.2");
+    assert_eq!(elsewhere.login(STRONG).await.0, StatusCode::OK);
+
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(c.login(STRONG).await.0, StatusCode::OK);
+
+    let (_, log) = elsewhere.call("security_log", json!({"offset": 0})).await;
+    let text = log.to_string();
+    assert!(text.contains("LockedOut") && text.contains("LoginRefusedWhileLocked"), "{text}");
+}
+
+#[tokio::test]
+async fn unknown_user_gets_the_same_answer() {
+    let vto = Vto::start().await;
+    vto.ready().await;
+    let c = vto.client_from("127.0.0.3");
+    let (s1, b1) = c.call("login", json!({"user": "root", "password": STRONG})).await;
+    let c = vto.client_from("127.0.0.4");
+    let (s2, b2) = c.login("Wrong-Pass1").await;
+    assert_eq!((s1, b1), (s2, b2));
+}

@@ -1,0 +1,218 @@
+//! Every route the server has, enumerated by `vto --list-routes`, refuses
+//! requests without a session unless it is meant to be public; every
+//! response carries the security headers.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use tests::{binary, Client, Vto};
+
+struct Route {
+    method: String,
+    path: String,
+    access: String,
+}
+
+fn list_routes() -> Vec<Route> {
+    let out = std::process::Command::new(binary())
+        .arg("--list-routes")
+        .output()
+        .expect("vto --list-routes");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            let method = parts.next()?.to_string();
+            let path = parts.next()?.to_string();
+            let access = parts.collect::<Vec<_>>().join(" ");
+            Some(Route { method, path, access })
+        })
+        .collect()
+}
+
+async fn request(c: &Client, r: &Route) -> reqwest::Response {
+    let method = Method::from_bytes(r.method.as_bytes()).expect("method");
+    let mut rb = c.http.request(method, format!("{}{}", c.base, r.path));
+    if r.path.starts_with("/api/") {
+        rb = rb.header("origin", &c.base).json(&json!({}));
+    }
+    rb.send().await.expect("request")
+}
+
+fn assert_security_headers(res: &reqwest::Response, what: &str) {
+    let h = res.headers();
+    let csp = h
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{what}: {csp}");
+    assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+    assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(h["referrer-policy"], "no-referrer", "{what}");
+    assert_eq!(h["x-frame-options"], "DENY", "{what}");
+}
+
+#[test]
+fn the_route_list_is_complete() {
+    let routes = list_routes();
+    let paths: Vec<&str> = routes.iter().map(|r| r.path.as_str()).collect();
+    for p in [
+        "/", "/init", "/login", "/account", "/log/security", "/api/login", "/api/logout",
+        "/api/initialize", "/api/setup_state", "/api/overview", "/api/change_password",
+        "/api/change_email", "/api/reboot", "/api/factory_reset", "/api/security_log",
+        "/pkg/frontend_bg.wasm", "/pkg/frontend.js", "/style.css",
+    ] {
+        assert!(paths.contains(&p), "{p} missing from {paths:?}");
+    }
+    let mut public: Vec<&str> = routes
+        .iter()
+        .filter(|r| r.access != "session" && !r.access.contains("static asset"))
+        .map(|r| r.path.as_str())
+        .collect();
+    public.sort();
+    assert_eq!(
+        public,
+        ["/api/initialize", "/api/login", "/api/setup_state", "/init", "/login"],
+        "only these are public"
+    );
+}
+
+/// What an anonymous request to `r` must get.
+fn expect_anonymous(r: &Route, res: &reqwest::Response, initialized: bool) {
+    let status = res.status();
+    let location = res.headers().get("location").and_then(|v| v.to_str().ok());
+    let what = format!("{} {} (initialized: {initialized})", r.method, r.path);
+    let api = r.path.starts_with("/api/");
+    match (r.access.as_str(), api) {
+        ("session", true) => assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}"),
+        ("session", false) => {
+            assert_eq!(status, StatusCode::SEE_OTHER, "{what}");
+            let to = if initialized { "/login" } else { "/init" };
+            assert_eq!(location, Some(to), "{what}");
+        }
+        ("public until initialized", _) if initialized => {
+            assert_eq!(location, Some("/login"), "{what}")
+        }
+        ("public", false) if !initialized => assert_eq!(location, Some("/init"), "{what}"),
+        // Public: reachable (an empty body may be a bad request, never 401/403).
+        _ => assert!(
+            status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN && !status.is_redirection(),
+            "{what}: {status}"
+        ),
+    }
+}
+
+#[tokio::test]
+async fn without_a_session_every_protected_route_is_refused() {
+    let routes = list_routes();
+    let vto = Vto::start().await;
+    let anon = vto.client();
+
+    // Before initialization: pages lead to /init, the API answers 401.
+    for r in &routes {
+        let res = request(&anon, r).await;
+        assert_security_headers(&res, &r.path);
+        expect_anonymous(r, &res, false);
+    }
+    // After initialization: pages lead to /login, the API answers 401.
+    vto.ready().await;
+    for r in &routes {
+        let res = request(&anon, r).await;
+        assert_security_headers(&res, &r.path);
+        expect_anonymous(r, &res, true);
+    }
+
+    // Paths nobody routed are refused the same way, not revealed as 404.
+    for p in ["/nope", "/api/nope", "/login/", "/api/login/../overview", "/pkg/x.wasm"] {
+        let res = anon.get(p).await;
+        assert!(
+            matches!(res.status(), StatusCode::SEE_OTHER | StatusCode::UNAUTHORIZED),
+            "{p}: {}",
+            res.status()
+        );
+    }
+    // A forged cookie is no session.
+    anon.set_cookie(Some("A".repeat(43)));
+    assert_eq!(anon.call("overview", json!({})).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn with_a_session_pages_render_and_unknown_paths_are_404() {
+    let vto = Vto::start().await;
+    let c = vto.ready().await;
+    for r in list_routes().iter().filter(|r| r.method == "GET" && !r.path.starts_with("/api/")) {
+        let res = c.get(&r.path).await;
+        assert_security_headers(&res, &r.path);
+        if r.path == "/init" || r.path == "/login" {
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", r.path);
+            assert_eq!(res.headers()["location"], "/");
+        } else {
+            assert_eq!(res.status(), StatusCode::OK, "{}", r.path);
+        }
+    }
+    let res = c.get("/no-such-page").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.unwrap_or_default().contains("Page not found"));
+}
+
+#[tokio::test]
+async fn the_api_refuses_other_origins() {
+    let vto = Vto::start().await;
+    let c = vto.ready().await;
+    let cookie = format!("vto_session={}", c.cookie().unwrap_or_default());
+    for (name, value) in [
+        ("origin", "http://evil.example"),
+        ("origin", "null"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        let res = c
+            .http
+            .post(format!("{}/api/logout", vto.url))
+            .header("cookie", &cookie)
+            .header(name, value)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+        assert_eq!(res.json::<serde_json::Value>().await.unwrap_or_default(), json!("CrossOrigin"));
+    }
+    // Not even initialization can be forced from another site.
+    let fresh = Vto::start().await;
+    let res = fresh
+        .client()
+        .http
+        .post(format!("{}/api/initialize", fresh.url))
+        .header("origin", "http://evil.example")
+        .json(&json!({"password": "Door-Bell7x", "email": null}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(fresh.client().call("setup_state", json!({})).await.1["initialized"], false);
+    // The session still works for its own pages.
+    assert_eq!(c.call("overview", json!({})).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_csp_nonce_covers_the_inline_scripts() {
+    let vto = Vto::start().await;
+    let res = vto.client().get("/init").await;
+    let csp = res.headers()["content-security-policy"].to_str().unwrap_or_default().to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(nonce.len() >= 16, "{csp}");
+    let html = res.text().await.unwrap_or_default();
+    let scripts = html.matches("<script").count();
+    assert!(scripts >= 2, "{html}");
+    assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{html}");
+    // A new nonce each time.
+    let again = vto.client().get("/init").await;
+    assert!(!again.headers()["content-security-policy"].to_str().unwrap_or_default().contains(&nonce));
+}
