@@ -181,3 +181,35 @@ export async function waitFieldError(page, id) {
   );
   return fieldError(page, id);
 }
+
+/**
+ * Text colour against the colour actually behind it (the first ancestor with
+ * an opaque background), as a WCAG contrast ratio, for each element matched.
+ */
+export function contrasts(page, selector) {
+  return page.$$eval(selector, (els) => {
+    const rgb = (c) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    return els.map((el) => {
+      let bg = [255, 255, 255];
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] === 1)) {
+          bg = c.slice(0, 3);
+          break;
+        }
+      }
+      const fg = rgb(getComputedStyle(el).color).slice(0, 3);
+      const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      return {
+        text: el.textContent.trim(),
+        color: `rgb(${fg.join(', ')})`,
+        background: `rgb(${bg.join(', ')})`,
+        ratio: Math.round(((a + 0.05) / (b + 0.05)) * 100) / 100,
+      };
+    });
+  });
+}

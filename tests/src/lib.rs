@@ -163,7 +163,9 @@ impl Vto {
     /// Initializes with [`STRONG`] and returns a logged-in client.
     pub async fn ready(&self) -> Client {
         let c = self.client();
-        let (s, b) = c.call("initialize", json!({"password": STRONG, "email": null})).await;
+        let (s, b) = c
+            .call("initialize", json!({"password": STRONG, "email": null}))
+            .await;
         assert_eq!(s, StatusCode::OK, "{b}");
         let (s, b) = c.login(STRONG).await;
         assert_eq!(s, StatusCode::OK, "{b}");
@@ -236,7 +238,10 @@ impl Client {
             }
         }
         let text = res.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn login(&self, password: &str) -> (StatusCode, Value) {

@@ -1,5 +1,7 @@
 //! Reboot restarts the services in place; the single binary carries its UI.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
+
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -69,7 +71,14 @@ async fn the_binary_alone_serves_the_whole_ui() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let html = http.get(format!("{url}/init")).send().await.expect("init").text().await.unwrap_or_default();
+    let html = http
+        .get(format!("{url}/init"))
+        .send()
+        .await
+        .expect("init")
+        .text()
+        .await
+        .unwrap_or_default();
     assert!(html.contains("/pkg/frontend.js") && html.contains("Device Initialization"));
     for (path, ctype, min) in [
         ("/pkg/frontend_bg.wasm", "application/wasm", 100_000),
@@ -77,7 +86,11 @@ async fn the_binary_alone_serves_the_whole_ui() {
         ("/style.css", "text/css; charset=utf-8", 1_000),
         ("/favicon.svg", "image/svg+xml", 100),
     ] {
-        let res = http.get(format!("{url}{path}")).send().await.expect("asset");
+        let res = http
+            .get(format!("{url}{path}"))
+            .send()
+            .await
+            .expect("asset");
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         assert_eq!(res.headers()["content-type"], ctype, "{path}");
         let etag = res.headers()["etag"].clone();
@@ -94,15 +107,28 @@ async fn the_binary_alone_serves_the_whole_ui() {
             .expect("revalidate");
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
     }
-    assert!(tmp.path().join("vto-data/vto.redb").is_file(), "default data dir ./vto-data");
+    assert!(
+        tmp.path().join("vto-data/vto.redb").is_file(),
+        "default data dir ./vto-data"
+    );
     let _ = child.kill().await;
 }
 
 #[test]
 fn help_documents_the_options() {
-    let out = std::process::Command::new(binary()).arg("--help").output().expect("help");
+    let out = std::process::Command::new(binary())
+        .arg("--help")
+        .output()
+        .expect("help");
     let help = String::from_utf8_lossy(&out.stdout);
-    for needle in ["--data-dir", "VTO_DATA_DIR", "./vto-data", "--http", "VTO_HTTP", "127.0.0.1:8080"] {
+    for needle in [
+        "--data-dir",
+        "VTO_DATA_DIR",
+        "./vto-data",
+        "--http",
+        "VTO_HTTP",
+        "127.0.0.1:8080",
+    ] {
         assert!(help.contains(needle), "{needle} not in:\n{help}");
     }
 }

@@ -1,5 +1,7 @@
 //! 5 failures lock the account for the source address; the lock expires.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
+
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -40,7 +42,10 @@ async fn five_failures_lock_then_expire() {
 
     let (_, log) = elsewhere.call("security_log", json!({"offset": 0})).await;
     let text = log.to_string();
-    assert!(text.contains("LockedOut") && text.contains("LoginRefusedWhileLocked"), "{text}");
+    assert!(
+        text.contains("LockedOut") && text.contains("LoginRefusedWhileLocked"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -48,7 +53,9 @@ async fn unknown_user_gets_the_same_answer() {
     let vto = Vto::start().await;
     vto.ready().await;
     let c = vto.client_from("127.0.0.3");
-    let (s1, b1) = c.call("login", json!({"user": "root", "password": STRONG})).await;
+    let (s1, b1) = c
+        .call("login", json!({"user": "root", "password": STRONG}))
+        .await;
     let c = vto.client_from("127.0.0.4");
     let (s2, b2) = c.login("Wrong-Pass1").await;
     assert_eq!((s1, b1), (s2, b2));

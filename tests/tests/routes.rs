@@ -2,6 +2,8 @@
 //! requests without a session unless it is meant to be public; every
 //! response carries the security headers.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
+
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tests::{binary, Client, Vto};
@@ -25,7 +27,11 @@ fn list_routes() -> Vec<Route> {
             let method = parts.next()?.to_string();
             let path = parts.next()?.to_string();
             let access = parts.collect::<Vec<_>>().join(" ");
-            Some(Route { method, path, access })
+            Some(Route {
+                method,
+                path,
+                access,
+            })
         })
         .collect()
 }
@@ -58,10 +64,24 @@ fn the_route_list_is_complete() {
     let routes = list_routes();
     let paths: Vec<&str> = routes.iter().map(|r| r.path.as_str()).collect();
     for p in [
-        "/", "/init", "/login", "/account", "/log/security", "/api/login", "/api/logout",
-        "/api/initialize", "/api/setup_state", "/api/overview", "/api/change_password",
-        "/api/change_email", "/api/reboot", "/api/factory_reset", "/api/security_log",
-        "/pkg/frontend_bg.wasm", "/pkg/frontend.js", "/style.css",
+        "/",
+        "/init",
+        "/login",
+        "/account",
+        "/log/security",
+        "/api/login",
+        "/api/logout",
+        "/api/initialize",
+        "/api/setup_state",
+        "/api/overview",
+        "/api/change_password",
+        "/api/change_email",
+        "/api/reboot",
+        "/api/factory_reset",
+        "/api/security_log",
+        "/pkg/frontend_bg.wasm",
+        "/pkg/frontend.js",
+        "/style.css",
     ] {
         assert!(paths.contains(&p), "{p} missing from {paths:?}");
     }
@@ -73,7 +93,13 @@ fn the_route_list_is_complete() {
     public.sort();
     assert_eq!(
         public,
-        ["/api/initialize", "/api/login", "/api/setup_state", "/init", "/login"],
+        [
+            "/api/initialize",
+            "/api/login",
+            "/api/setup_state",
+            "/init",
+            "/login"
+        ],
         "only these are public"
     );
 }
@@ -97,7 +123,9 @@ fn expect_anonymous(r: &Route, res: &reqwest::Response, initialized: bool) {
         ("public", false) if !initialized => assert_eq!(location, Some("/init"), "{what}"),
         // Public: reachable (an empty body may be a bad request, never 401/403).
         _ => assert!(
-            status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN && !status.is_redirection(),
+            status != StatusCode::UNAUTHORIZED
+                && status != StatusCode::FORBIDDEN
+                && !status.is_redirection(),
             "{what}: {status}"
         ),
     }
@@ -124,24 +152,39 @@ async fn without_a_session_every_protected_route_is_refused() {
     }
 
     // Paths nobody routed are refused the same way, not revealed as 404.
-    for p in ["/nope", "/api/nope", "/login/", "/api/login/../overview", "/pkg/x.wasm"] {
+    for p in [
+        "/nope",
+        "/api/nope",
+        "/login/",
+        "/api/login/../overview",
+        "/pkg/x.wasm",
+    ] {
         let res = anon.get(p).await;
         assert!(
-            matches!(res.status(), StatusCode::SEE_OTHER | StatusCode::UNAUTHORIZED),
+            matches!(
+                res.status(),
+                StatusCode::SEE_OTHER | StatusCode::UNAUTHORIZED
+            ),
             "{p}: {}",
             res.status()
         );
     }
     // A forged cookie is no session.
     anon.set_cookie(Some("A".repeat(43)));
-    assert_eq!(anon.call("overview", json!({})).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        anon.call("overview", json!({})).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn with_a_session_pages_render_and_unknown_paths_are_404() {
     let vto = Vto::start().await;
     let c = vto.ready().await;
-    for r in list_routes().iter().filter(|r| r.method == "GET" && !r.path.starts_with("/api/")) {
+    for r in list_routes()
+        .iter()
+        .filter(|r| r.method == "GET" && !r.path.starts_with("/api/"))
+    {
         let res = c.get(&r.path).await;
         assert_security_headers(&res, &r.path);
         if r.path == "/init" || r.path == "/login" {
@@ -153,7 +196,11 @@ async fn with_a_session_pages_render_and_unknown_paths_are_404() {
     }
     let res = c.get("/no-such-page").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert!(res.text().await.unwrap_or_default().contains("Page not found"));
+    assert!(res
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("Page not found"));
 }
 
 #[tokio::test]
@@ -177,7 +224,10 @@ async fn the_api_refuses_other_origins() {
             .await
             .expect("post");
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}: {value}");
-        assert_eq!(res.json::<serde_json::Value>().await.unwrap_or_default(), json!("CrossOrigin"));
+        assert_eq!(
+            res.json::<serde_json::Value>().await.unwrap_or_default(),
+            json!("CrossOrigin")
+        );
     }
     // Not even initialization can be forced from another site.
     let fresh = Vto::start().await;
@@ -191,7 +241,10 @@ async fn the_api_refuses_other_origins() {
         .await
         .expect("post");
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert_eq!(fresh.client().call("setup_state", json!({})).await.1["initialized"], false);
+    assert_eq!(
+        fresh.client().call("setup_state", json!({})).await.1["initialized"],
+        false
+    );
     // The session still works for its own pages.
     assert_eq!(c.call("overview", json!({})).await.0, StatusCode::OK);
 }
@@ -200,7 +253,10 @@ async fn the_api_refuses_other_origins() {
 async fn the_csp_nonce_covers_the_inline_scripts() {
     let vto = Vto::start().await;
     let res = vto.client().get("/init").await;
-    let csp = res.headers()["content-security-policy"].to_str().unwrap_or_default().to_string();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap_or_default()
+        .to_string();
     let nonce = csp
         .split("'nonce-")
         .nth(1)
@@ -211,8 +267,15 @@ async fn the_csp_nonce_covers_the_inline_scripts() {
     let html = res.text().await.unwrap_or_default();
     let scripts = html.matches("<script").count();
     assert!(scripts >= 2, "{html}");
-    assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{html}");
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "{html}"
+    );
     // A new nonce each time.
     let again = vto.client().get("/init").await;
-    assert!(!again.headers()["content-security-policy"].to_str().unwrap_or_default().contains(&nonce));
+    assert!(!again.headers()["content-security-policy"]
+        .to_str()
+        .unwrap_or_default()
+        .contains(&nonce));
 }

@@ -1,5 +1,7 @@
 //! Passwords and session ids never reach the logs or the data directory.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
+
 use serde_json::json;
 use tests::{contains_bytes, files_under, Vto, STRONG, STRONG2};
 
@@ -9,7 +11,11 @@ async fn no_secret_in_logs_or_data() {
     let c = vto.ready().await;
     let first_token = c.cookie().unwrap_or_default();
     c.login("Wrong-Pass1").await;
-    c.call("change_password", json!({"old_password": STRONG, "new_password": STRONG2})).await;
+    c.call(
+        "change_password",
+        json!({"old_password": STRONG, "new_password": STRONG2}),
+    )
+    .await;
     c.login(STRONG2).await;
     let second_token = c.cookie().unwrap_or_default();
     c.call("reboot", json!({})).await;
@@ -27,7 +33,11 @@ async fn no_secret_in_logs_or_data() {
     assert!(!files.is_empty());
     for (path, bytes) in files {
         for s in secrets {
-            assert!(!contains_bytes(&bytes, s.as_bytes()), "{s} in {}", path.display());
+            assert!(
+                !contains_bytes(&bytes, s.as_bytes()),
+                "{s} in {}",
+                path.display()
+            );
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Data survives restarts and SIGKILL; a second process on the same data
 //! dir is refused; concurrent initializations leave one password.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
+
 use std::process::Stdio;
 
 use reqwest::StatusCode;
@@ -10,12 +12,16 @@ use tests::{binary, Vto, STRONG, STRONG2};
 #[tokio::test]
 async fn concurrent_initialization_leaves_exactly_one_password() {
     let vto = Vto::start().await;
-    let passwords: Vec<String> = (0..8).map(|i| format!("Door-Bell7x{}#{}", i, i * 7 % 10)).collect();
+    let passwords: Vec<String> = (0..8)
+        .map(|i| format!("Door-Bell7x{}#{}", i, i * 7 % 10))
+        .collect();
     let mut tasks = Vec::new();
     for p in passwords.clone() {
         let c = vto.client();
         tasks.push(tokio::spawn(async move {
-            let (s, _) = c.call("initialize", json!({"password": p, "email": null})).await;
+            let (s, _) = c
+                .call("initialize", json!({"password": p, "email": null}))
+                .await;
             (p, s)
         }));
     }
@@ -44,7 +50,11 @@ async fn concurrent_initialization_leaves_exactly_one_password() {
 async fn restart_keeps_data() {
     let mut vto = Vto::start().await;
     let c = vto.ready().await;
-    c.call("change_email", json!({"password": STRONG, "email": "a@example.com"})).await;
+    c.call(
+        "change_email",
+        json!({"password": STRONG, "email": "a@example.com"}),
+    )
+    .await;
     let token = c.cookie();
     vto.stop().await;
 
@@ -63,15 +73,23 @@ async fn sigkill_after_a_confirmed_change_keeps_it() {
     let mut vto = Vto::start().await;
     let c = vto.ready().await;
     let (s, _) = c
-        .call("change_password", json!({"old_password": STRONG, "new_password": STRONG2}))
+        .call(
+            "change_password",
+            json!({"old_password": STRONG, "new_password": STRONG2}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     // No grace: killed the moment the answer arrived.
     vto.kill9().await;
 
-    let vto2 = Vto::start_in(&vto.data_dir, &[]).await.expect("restart after SIGKILL");
+    let vto2 = Vto::start_in(&vto.data_dir, &[])
+        .await
+        .expect("restart after SIGKILL");
     assert_eq!(vto2.client().login(STRONG2).await.0, StatusCode::OK);
-    assert_eq!(vto2.client_from("127.0.0.2").login(STRONG).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        vto2.client_from("127.0.0.2").login(STRONG).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -90,7 +108,10 @@ async fn second_process_on_the_same_data_dir_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("in use by another vto process"), "{err}");
     // The first one is unaffected.
-    assert_eq!(vto.client().call("setup_state", json!({})).await.0, StatusCode::OK);
+    assert_eq!(
+        vto.client().call("setup_state", json!({})).await.0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

@@ -68,13 +68,14 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <Show when=move || menu_open.get()>
                             <ul class="menu-list" role="menu">
                                 <li>
-                                    <button role="menuitem" on:click=logout>
+                                    <button role="menuitem" class="menu-item" on:click=logout>
                                         "Logout"
                                     </button>
                                 </li>
                                 <li>
                                     <button
                                         role="menuitem"
+                                        class="menu-item"
                                         on:click=move |_| {
                                             menu_open.set(false);
                                             reboot_open.set(true);
@@ -86,7 +87,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 <li>
                                     <button
                                         role="menuitem"
-                                        class="danger"
+                                        class="menu-item danger"
                                         on:click=move |_| {
                                             menu_open.set(false);
                                             reset_open.set(true);

@@ -63,7 +63,7 @@ fn LogTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
                         .map(|e| {
                             view! {
                                 <tr class:warn=e.kind.is_warning()>
-                                    <td>{format_utc(e.time)}</td>
+                                    <td class="time">{format_utc(e.time)}</td>
                                     <td>{e.kind.label()}</td>
                                     <td>{e.user}</td>
                                     <td>{e.ip}</td>

@@ -22,8 +22,8 @@ fn fixture() -> Fixture {
     let path = dir.path().to_path_buf();
     let store = Arc::new(Store::open(&path).unwrap_or_else(|e| panic!("store: {e}")));
     let clock = Arc::new(SimClock::at(T0));
-    let auth = Auth::new(store, clock.clone(), Policy::default())
-        .unwrap_or_else(|e| panic!("auth: {e}"));
+    let auth =
+        Auth::new(store, clock.clone(), Policy::default()).unwrap_or_else(|e| panic!("auth: {e}"));
     Fixture {
         _dir: dir,
         path,
@@ -56,7 +56,10 @@ async fn initialization_validates_and_happens_once() -> Result<(), ApiError> {
     assert!(!f.auth.is_initialized());
     let weak = f.auth.initialize(IP, "abc123".into(), None).await;
     assert!(matches!(weak, Err(ApiError::Invalid { ref field, .. }) if field == "password"));
-    let bad_mail = f.auth.initialize(IP, GOOD.into(), Some("nope".into())).await;
+    let bad_mail = f
+        .auth
+        .initialize(IP, GOOD.into(), Some("nope".into()))
+        .await;
     assert!(matches!(bad_mail, Err(ApiError::Invalid { ref field, .. }) if field == "email"));
     assert!(!f.auth.is_initialized(), "refused attempts change nothing");
     f.auth.initialize(IP, GOOD.into(), None).await?;
@@ -92,7 +95,11 @@ async fn concurrent_initialization_leaves_one_password() -> Result<(), ApiError>
     // The winner's password is the one that works.
     f.auth.login(IP, "admin".into(), winners[0].into()).await?;
     for p in attempts.iter().filter(|p| **p != winners[0]) {
-        assert!(f.auth.login(OTHER_IP, "admin".into(), (*p).into()).await.is_err());
+        assert!(f
+            .auth
+            .login(OTHER_IP, "admin".into(), (*p).into())
+            .await
+            .is_err());
     }
     Ok(())
 }
@@ -103,18 +110,24 @@ async fn lockout_after_five_failures_then_expiry() -> Result<(), ApiError> {
     for left in [4, 3, 2, 1] {
         assert_eq!(
             f.auth.login(IP, "admin".into(), "Wrong-Pass1".into()).await,
-            Err(ApiError::BadCredentials { attempts_left: left })
+            Err(ApiError::BadCredentials {
+                attempts_left: left
+            })
         );
     }
     assert_eq!(
         f.auth.login(IP, "admin".into(), "Wrong-Pass1".into()).await,
-        Err(ApiError::Locked { retry_after_secs: 300 })
+        Err(ApiError::Locked {
+            retry_after_secs: 300
+        })
     );
     f.clock.advance_secs(100);
     // The right password is refused while locked ...
     assert_eq!(
         f.auth.login(IP, "admin".into(), GOOD.into()).await,
-        Err(ApiError::Locked { retry_after_secs: 200 })
+        Err(ApiError::Locked {
+            retry_after_secs: 200
+        })
     );
     // ... from this address only.
     f.auth.login(OTHER_IP, "admin".into(), GOOD.into()).await?;
@@ -153,7 +166,11 @@ async fn sessions_validate_expire_and_end() -> Result<(), ApiError> {
     assert_eq!(f.auth.validate(&token).await?, None);
 
     let token = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
-    let s = f.auth.validate(&token).await?.ok_or(ApiError::Unauthorized)?;
+    let s = f
+        .auth
+        .validate(&token)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     f.auth.logout(&s, IP).await?;
     assert_eq!(f.auth.validate(&token).await?, None);
     Ok(())
@@ -164,13 +181,20 @@ async fn password_change_needs_old_password_and_ends_other_sessions() -> Result<
     let f = initialized().await;
     let mine = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
     let other = f.auth.login(OTHER_IP, "admin".into(), GOOD.into()).await?;
-    let s = f.auth.validate(&mine).await?.ok_or(ApiError::Unauthorized)?;
+    let s = f
+        .auth
+        .validate(&mine)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     let wrong = f
         .auth
         .change_password(&s, IP, "Wrong-Pass1".into(), "Gate#Keeper42".into())
         .await;
     assert!(matches!(wrong, Err(ApiError::Invalid { ref field, .. }) if field == "old_password"));
-    let weak = f.auth.change_password(&s, IP, GOOD.into(), "password".into()).await;
+    let weak = f
+        .auth
+        .change_password(&s, IP, GOOD.into(), "password".into())
+        .await;
     assert!(matches!(weak, Err(ApiError::Invalid { ref field, .. }) if field == "new_password"));
     f.auth
         .change_password(&s, IP, GOOD.into(), "Gate#Keeper42".into())
@@ -189,13 +213,25 @@ async fn email_change_needs_password_and_a_valid_address() -> Result<(), ApiErro
     let f = initialized().await;
     let t = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
     let s = f.auth.validate(&t).await?.ok_or(ApiError::Unauthorized)?;
-    let email = || async { f.auth.read(|r| Ok(r.account("admin")?.and_then(|a| a.email))).await };
-    let no_pw = f.auth.change_email(&s, IP, "Wrong-Pass1".into(), Some("new@example.com".into())).await;
+    let email = || async {
+        f.auth
+            .read(|r| Ok(r.account("admin")?.and_then(|a| a.email)))
+            .await
+    };
+    let no_pw = f
+        .auth
+        .change_email(&s, IP, "Wrong-Pass1".into(), Some("new@example.com".into()))
+        .await;
     assert!(matches!(no_pw, Err(ApiError::Invalid { ref field, .. }) if field == "password"));
-    let bad = f.auth.change_email(&s, IP, GOOD.into(), Some("not-an-address".into())).await;
+    let bad = f
+        .auth
+        .change_email(&s, IP, GOOD.into(), Some("not-an-address".into()))
+        .await;
     assert!(matches!(bad, Err(ApiError::Invalid { ref field, .. }) if field == "email"));
     assert_eq!(email().await?.as_deref(), Some("owner@example.com"));
-    f.auth.change_email(&s, IP, GOOD.into(), Some("new@example.com".into())).await?;
+    f.auth
+        .change_email(&s, IP, GOOD.into(), Some("new@example.com".into()))
+        .await?;
     assert_eq!(email().await?.as_deref(), Some("new@example.com"));
     f.auth.change_email(&s, IP, GOOD.into(), None).await?;
     assert_eq!(email().await?, None);
@@ -207,7 +243,11 @@ async fn factory_reset_wipes_after_the_password() -> Result<(), ApiError> {
     let f = initialized().await;
     let t = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
     let s = f.auth.validate(&t).await?.ok_or(ApiError::Unauthorized)?;
-    assert!(f.auth.factory_reset(&s, IP, "Wrong-Pass1".into()).await.is_err());
+    assert!(f
+        .auth
+        .factory_reset(&s, IP, "Wrong-Pass1".into())
+        .await
+        .is_err());
     assert!(f.auth.is_initialized());
     f.auth.factory_reset(&s, IP, GOOD.into()).await?;
     assert!(!f.auth.is_initialized());
@@ -221,7 +261,11 @@ async fn factory_reset_wipes_after_the_password() -> Result<(), ApiError> {
 async fn no_secret_reaches_the_database_file() -> Result<(), ApiError> {
     let f = initialized().await;
     let token = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
-    let s = f.auth.validate(&token).await?.ok_or(ApiError::Unauthorized)?;
+    let s = f
+        .auth
+        .validate(&token)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     f.auth
         .change_password(&s, IP, GOOD.into(), "Gate#Keeper42".into())
         .await?;

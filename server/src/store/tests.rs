@@ -33,10 +33,19 @@ fn creates_schema_and_reopens() -> Result<(), StoreError> {
     }
     let store = Store::open(&dir)?;
     assert!(store.read(|r| r.has_account())?);
-    let version = store.db.begin_read()?.open_table(META)?.get(META_SCHEMA_VERSION)?.map(|v| v.value());
+    let version = store
+        .db
+        .begin_read()?
+        .open_table(META)?
+        .get(META_SCHEMA_VERSION)?
+        .map(|v| v.value());
     assert_eq!(version, Some(SCHEMA_VERSION));
     use std::os::unix::fs::PermissionsExt;
-    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).ok();
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .ok()
+    };
     assert_eq!(mode(&dir), Some(0o700));
     assert_eq!(mode(&dir.join(DB_FILE)), Some(0o600));
     Ok(())
@@ -61,10 +70,13 @@ fn newer_schema_is_refused() -> Result<(), StoreError> {
     {
         let store = Store::open(dir.path())?;
         let txn = store.db.begin_write()?;
-        txn.open_table(META)?.insert(META_SCHEMA_VERSION, SCHEMA_VERSION + 1)?;
+        txn.open_table(META)?
+            .insert(META_SCHEMA_VERSION, SCHEMA_VERSION + 1)?;
         txn.commit()?;
     }
-    assert!(matches!(Store::open(dir.path()), Err(StoreError::TooNew(_, v)) if v == SCHEMA_VERSION + 1));
+    assert!(
+        matches!(Store::open(dir.path()), Err(StoreError::TooNew(_, v)) if v == SCHEMA_VERSION + 1)
+    );
     Ok(())
 }
 
@@ -96,7 +108,10 @@ fn security_log_is_newest_first_paged_and_bounded() -> Result<(), StoreError> {
     let (page, total) = store.read(|r| r.security_events(0, 3))?;
     assert_eq!(total, MAX_SECURITY_EVENTS);
     let newest = MAX_SECURITY_EVENTS as i64 + 24;
-    assert_eq!(page.iter().map(|e| e.time).collect::<Vec<_>>(), [newest, newest - 1, newest - 2]);
+    assert_eq!(
+        page.iter().map(|e| e.time).collect::<Vec<_>>(),
+        [newest, newest - 1, newest - 2]
+    );
     let (last, _) = store.read(|r| r.security_events(MAX_SECURITY_EVENTS - 1, 10))?;
     assert_eq!(last.len(), 1);
     assert_eq!(last[0].time, 25, "the 25 oldest were dropped");
@@ -114,7 +129,10 @@ fn settings_default_until_saved() -> Result<(), StoreError> {
         ..BasicSettings::default()
     };
     store.write(|w| w.put(SETTINGS, SETTINGS_BASIC, &changed))?;
-    assert_eq!(store.read(|r| r.settings::<BasicSettings>(SETTINGS_BASIC))?, changed);
+    assert_eq!(
+        store.read(|r| r.settings::<BasicSettings>(SETTINGS_BASIC))?,
+        changed
+    );
     Ok(())
 }
 
@@ -135,7 +153,8 @@ fn sessions_remove_by_predicate_and_wipe() -> Result<(), StoreError> {
         w.put_account("admin", &account())?;
         w.log(&event(1))
     })?;
-    let removed = store.write(|w| w.remove_sessions(|id, s| s.user == "admin" && *id != [1; 32]))?;
+    let removed =
+        store.write(|w| w.remove_sessions(|id, s| s.user == "admin" && *id != [1; 32]))?;
     assert_eq!(removed, 1);
     assert!(store.read(|r| r.session(&[1; 32]))?.is_some());
     assert!(store.read(|r| r.session(&[2; 32]))?.is_none());
