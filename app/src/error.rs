@@ -60,6 +60,14 @@ impl ApiError {
         }
     }
 
+    /// A wrong current password typed into `field` of a form.
+    pub fn wrong_password(field: &str, attempts_left: u32) -> Self {
+        Self::invalid(
+            field,
+            format!("Incorrect password.{}", attempts_hint(attempts_left)),
+        )
+    }
+
     /// The message for `field`, when this error is about that field.
     pub fn field_message(&self, field: &str) -> Option<String> {
         match self {

@@ -60,3 +60,49 @@ async fn unknown_user_gets_the_same_answer() {
     let (s2, b2) = c.login("Wrong-Pass1").await;
     assert_eq!((s1, b1), (s2, b2));
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_exceed_the_limit() {
+    let vto = Vto::start().await;
+    let admin = vto.ready().await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let c = vto.client();
+        tasks.push(tokio::spawn(async move {
+            c.login(&format!("Wrong-Pass{i}x")).await.0
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.expect("task"));
+    }
+    // Only five passwords were checked; the others waited for them
+    // (503, busy) or met the lock (429).
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::UNAUTHORIZED)
+            .count(),
+        4,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| matches!(
+            *s,
+            StatusCode::UNAUTHORIZED
+                | StatusCode::TOO_MANY_REQUESTS
+                | StatusCode::SERVICE_UNAVAILABLE
+        )),
+        "{statuses:?}"
+    );
+    let (_, log) = admin.call("security_log", json!({"offset": 0})).await;
+    let failed = log["events"]
+        .as_array()
+        .map(|a| a.iter().filter(|e| e["kind"] == "LoginFailed").count())
+        .unwrap_or_default();
+    assert_eq!(failed, 5, "{log}");
+    assert_eq!(
+        vto.client().login(STRONG).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

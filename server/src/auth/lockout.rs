@@ -1,7 +1,10 @@
 //! Login failure counting (Cybersecurity appendix item 4): 5 consecutive
 //! failures lock the account for the source address for 5 minutes.
 //!
-//! A pure state machine: the caller passes the time in.
+//! A pure state machine: the caller passes the time in. An attempt is
+//! reserved with [`Lockouts::begin`] before the password is checked and
+//! settled with `fail`, `succeed` or `abandon`: attempts in flight count, so
+//! parallel requests cannot try more passwords than the limit allows.
 
 use std::{collections::HashMap, net::IpAddr};
 
@@ -48,7 +51,11 @@ pub struct Key {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Check {
+    /// Go ahead; settle the attempt afterwards.
     Allowed,
+    /// As many attempts are in flight as may still fail before the lock:
+    /// wait for them.
+    Busy,
     /// Refused. `first_refusal` is true once per lock, so a caller can log
     /// the refusal without letting an attacker flood the log.
     Locked {
@@ -68,6 +75,8 @@ pub enum Failure {
 #[derive(Clone, Debug)]
 struct Entry {
     failures: u32,
+    /// Attempts begun and not settled yet.
+    pending: u32,
     locked_until: Option<UnixMillis>,
     refusal_seen: bool,
     last: UnixMillis,
@@ -93,39 +102,47 @@ impl Lockouts {
         }
     }
 
-    /// Before checking a password: may `key` try now?
-    pub fn check(&mut self, key: &Key, now: UnixMillis) -> Check {
-        self.expire(key, now);
-        match self.entries.get_mut(key) {
-            Some(Entry {
-                locked_until: Some(until),
-                refusal_seen,
-                ..
-            }) => {
-                let first_refusal = !*refusal_seen;
-                *refusal_seen = true;
-                Check::Locked {
-                    retry_after_secs: secs_until(*until, now),
-                    first_refusal,
-                }
-            }
-            _ => Check::Allowed,
-        }
-    }
-
-    /// After a wrong password.
-    pub fn fail(&mut self, key: &Key, now: UnixMillis) -> Failure {
+    /// Before checking a password: may `key` try now? `Allowed` reserves
+    /// the attempt.
+    pub fn begin(&mut self, key: &Key, now: UnixMillis) -> Check {
         self.expire(key, now);
         if !self.entries.contains_key(key) {
             self.make_room(now);
         }
-        let policy = self.policy;
+        let max = self.policy.max_failures;
         let entry = self.entries.entry(key.clone()).or_insert(Entry {
             failures: 0,
+            pending: 0,
             locked_until: None,
             refusal_seen: false,
             last: now,
         });
+        if let Some(until) = entry.locked_until {
+            let first_refusal = !entry.refusal_seen;
+            entry.refusal_seen = true;
+            return Check::Locked {
+                retry_after_secs: secs_until(until, now),
+                first_refusal,
+            };
+        }
+        if entry.failures + entry.pending >= max {
+            return Check::Busy;
+        }
+        entry.pending += 1;
+        Check::Allowed
+    }
+
+    /// After a wrong password.
+    pub fn fail(&mut self, key: &Key, now: UnixMillis) -> Failure {
+        let policy = self.policy;
+        let entry = self.entries.entry(key.clone()).or_insert(Entry {
+            failures: 0,
+            pending: 1,
+            locked_until: None,
+            refusal_seen: false,
+            last: now,
+        });
+        entry.pending = entry.pending.saturating_sub(1);
         entry.failures += 1;
         entry.last = now;
         if entry.failures >= policy.max_failures {
@@ -142,7 +159,21 @@ impl Lockouts {
 
     /// After a correct password: the count starts again.
     pub fn succeed(&mut self, key: &Key) {
-        self.entries.remove(key);
+        if let Some(e) = self.entries.get_mut(key) {
+            e.pending = e.pending.saturating_sub(1);
+            e.failures = 0;
+            if e.pending == 0 && e.locked_until.is_none() {
+                self.entries.remove(key);
+            }
+        }
+    }
+
+    /// The check could not be made (e.g. the device was busy): the attempt
+    /// counts neither way.
+    pub fn abandon(&mut self, key: &Key) {
+        if let Some(e) = self.entries.get_mut(key) {
+            e.pending = e.pending.saturating_sub(1);
+        }
     }
 
     /// Forgets everything (factory reset).
@@ -158,13 +189,16 @@ impl Lockouts {
     /// Ends an expired lock (the count starts again) or forgets old failures.
     fn expire(&mut self, key: &Key, now: UnixMillis) {
         let forget_ms = self.policy.forget_ms;
-        if let Some(e) = self.entries.get(key) {
-            let done = match e.locked_until {
-                Some(until) => now >= until,
-                None => now - e.last >= forget_ms,
-            };
-            if done {
-                self.entries.remove(key);
+        if let Some(e) = self.entries.get_mut(key) {
+            match e.locked_until {
+                // A lock that ran out: the count starts again.
+                Some(until) if now >= until => {
+                    e.locked_until = None;
+                    e.failures = 0;
+                    e.refusal_seen = false;
+                }
+                None if now - e.last >= forget_ms => e.failures = 0,
+                _ => {}
             }
         }
     }
@@ -176,9 +210,12 @@ impl Lockouts {
             return;
         }
         let forget_ms = self.policy.forget_ms;
-        self.entries.retain(|_, e| match e.locked_until {
-            Some(until) => now < until,
-            None => now - e.last < forget_ms,
+        self.entries.retain(|_, e| {
+            e.pending > 0
+                || match e.locked_until {
+                    Some(until) => now < until,
+                    None => e.failures > 0 && now - e.last < forget_ms,
+                }
         });
         if self.entries.len() < self.policy.max_entries {
             return;
@@ -201,6 +238,12 @@ mod tests {
     const T0: UnixMillis = 1_800_000_000_000;
     const SEC: i64 = 1000;
 
+    /// One attempt with a wrong password.
+    fn wrong(l: &mut Lockouts, k: &Key, now: UnixMillis) -> Failure {
+        assert_eq!(l.begin(k, now), Check::Allowed);
+        l.fail(k, now)
+    }
+
     fn key(user: &str, ip: [u8; 4]) -> Key {
         Key {
             user: user.into(),
@@ -213,11 +256,10 @@ mod tests {
         let mut l = Lockouts::new(Policy::default());
         let k = key("admin", [10, 0, 0, 1]);
         for left in [4, 3, 2, 1] {
-            assert_eq!(l.check(&k, T0), Check::Allowed);
-            assert_eq!(l.fail(&k, T0), Failure::AttemptsLeft(left));
+            assert_eq!(wrong(&mut l, &k, T0), Failure::AttemptsLeft(left));
         }
         assert_eq!(
-            l.fail(&k, T0),
+            wrong(&mut l, &k, T0),
             Failure::LockedNow {
                 retry_after_secs: 300
             }
@@ -225,22 +267,22 @@ mod tests {
         // Refused while locked, a correct password included (the caller
         // checks before verifying); the refusal is reported once.
         assert_eq!(
-            l.check(&k, T0 + 28 * SEC),
+            l.begin(&k, T0 + 28 * SEC),
             Check::Locked {
                 retry_after_secs: 272,
                 first_refusal: true
             }
         );
         assert_eq!(
-            l.check(&k, T0 + 299_001),
+            l.begin(&k, T0 + 299_001),
             Check::Locked {
                 retry_after_secs: 1,
                 first_refusal: false
             }
         );
         // Expired: allowed again, with a fresh count.
-        assert_eq!(l.check(&k, T0 + 300 * SEC), Check::Allowed);
-        assert_eq!(l.fail(&k, T0 + 301 * SEC), Failure::AttemptsLeft(4));
+        assert_eq!(l.begin(&k, T0 + 300 * SEC), Check::Allowed);
+        assert_eq!(wrong(&mut l, &k, T0 + 301 * SEC), Failure::AttemptsLeft(4));
     }
 
     #[test]
@@ -248,11 +290,11 @@ mod tests {
         let mut l = Lockouts::new(Policy::default());
         let a = key("admin", [10, 0, 0, 1]);
         for _ in 0..5 {
-            l.fail(&a, T0);
+            wrong(&mut l, &a, T0);
         }
-        assert!(matches!(l.check(&a, T0), Check::Locked { .. }));
-        assert_eq!(l.check(&key("admin", [10, 0, 0, 2]), T0), Check::Allowed);
-        assert_eq!(l.check(&key("other", [10, 0, 0, 1]), T0), Check::Allowed);
+        assert!(matches!(l.begin(&a, T0), Check::Locked { .. }));
+        assert_eq!(l.begin(&key("admin", [10, 0, 0, 2]), T0), Check::Allowed);
+        assert_eq!(l.begin(&key("other", [10, 0, 0, 1]), T0), Check::Allowed);
     }
 
     #[test]
@@ -260,10 +302,10 @@ mod tests {
         let mut l = Lockouts::new(Policy::default());
         let k = key("admin", [10, 0, 0, 1]);
         for _ in 0..4 {
-            l.fail(&k, T0);
+            wrong(&mut l, &k, T0);
         }
         l.succeed(&k);
-        assert_eq!(l.fail(&k, T0), Failure::AttemptsLeft(4));
+        assert_eq!(wrong(&mut l, &k, T0), Failure::AttemptsLeft(4));
     }
 
     #[test]
@@ -271,17 +313,20 @@ mod tests {
         let k = key("admin", [10, 0, 0, 1]);
         let mut l = Lockouts::new(Policy::default());
         for _ in 0..4 {
-            l.fail(&k, T0);
+            wrong(&mut l, &k, T0);
         }
         assert!(matches!(
-            l.fail(&k, T0 + 23 * 3600 * SEC),
+            wrong(&mut l, &k, T0 + 23 * 3600 * SEC),
             Failure::LockedNow { .. }
         ));
         let mut l = Lockouts::new(Policy::default());
         for _ in 0..4 {
-            l.fail(&k, T0);
+            wrong(&mut l, &k, T0);
         }
-        assert_eq!(l.fail(&k, T0 + 24 * 3600 * SEC), Failure::AttemptsLeft(4));
+        assert_eq!(
+            wrong(&mut l, &k, T0 + 24 * 3600 * SEC),
+            Failure::AttemptsLeft(4)
+        );
     }
 
     #[test]
@@ -289,16 +334,16 @@ mod tests {
         let mut l = Lockouts::new(Policy::with_lock_secs(2));
         let k = key("admin", [10, 0, 0, 1]);
         for _ in 0..4 {
-            l.fail(&k, T0);
+            wrong(&mut l, &k, T0);
         }
         assert_eq!(
-            l.fail(&k, T0),
+            wrong(&mut l, &k, T0),
             Failure::LockedNow {
                 retry_after_secs: 2
             }
         );
-        assert!(matches!(l.check(&k, T0 + 1999), Check::Locked { .. }));
-        assert_eq!(l.check(&k, T0 + 2000), Check::Allowed);
+        assert!(matches!(l.begin(&k, T0 + 1999), Check::Locked { .. }));
+        assert_eq!(l.begin(&k, T0 + 2000), Check::Allowed);
     }
 
     #[test]
@@ -310,13 +355,44 @@ mod tests {
         let mut l = Lockouts::new(policy);
         let locked = key("admin", [10, 0, 0, 1]);
         for _ in 0..5 {
-            l.fail(&locked, T0);
+            wrong(&mut l, &locked, T0);
         }
         for i in 0..100u8 {
-            l.fail(&key("admin", [10, 0, 1, i]), T0 + i64::from(i));
+            wrong(&mut l, &key("admin", [10, 0, 1, i]), T0 + i64::from(i));
         }
         assert!(l.tracked() <= 8);
-        assert!(matches!(l.check(&locked, T0 + 200), Check::Locked { .. }));
+        assert!(matches!(l.begin(&locked, T0 + 200), Check::Locked { .. }));
+    }
+
+    #[test]
+    fn attempts_in_flight_count_toward_the_limit() {
+        let mut l = Lockouts::new(Policy::default());
+        let k = key("admin", [10, 0, 0, 1]);
+        // Twenty requests at once: five may check a password, no more.
+        let checks: Vec<Check> = (0..20).map(|_| l.begin(&k, T0)).collect();
+        assert_eq!(checks.iter().filter(|c| **c == Check::Allowed).count(), 5);
+        assert!(checks[5..].iter().all(|c| *c == Check::Busy));
+        for _ in 0..4 {
+            l.fail(&k, T0);
+        }
+        assert!(matches!(l.fail(&k, T0), Failure::LockedNow { .. }));
+        assert!(matches!(l.begin(&k, T0), Check::Locked { .. }));
+    }
+
+    #[test]
+    fn abandoned_and_successful_attempts_release_their_slot() {
+        let mut l = Lockouts::new(Policy::default());
+        let k = key("admin", [10, 0, 0, 1]);
+        for _ in 0..5 {
+            assert_eq!(l.begin(&k, T0), Check::Allowed);
+        }
+        assert_eq!(l.begin(&k, T0), Check::Busy);
+        l.abandon(&k);
+        assert_eq!(l.begin(&k, T0), Check::Allowed);
+        l.succeed(&k);
+        // Four still in flight, none failed: one more may go.
+        assert_eq!(l.begin(&k, T0), Check::Allowed);
+        assert_eq!(l.begin(&k, T0), Check::Busy);
     }
 
     #[test]
@@ -324,9 +400,9 @@ mod tests {
         let mut l = Lockouts::new(Policy::default());
         let k = key("admin", [10, 0, 0, 1]);
         for _ in 0..5 {
-            l.fail(&k, T0);
+            wrong(&mut l, &k, T0);
         }
         l.clear();
-        assert_eq!(l.check(&k, T0), Check::Allowed);
+        assert_eq!(l.begin(&k, T0), Check::Allowed);
     }
 }

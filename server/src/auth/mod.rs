@@ -166,34 +166,54 @@ impl Auth {
             user: user.chars().take(MAX_USER_LEN).collect(),
             ip,
         };
-        let check = self.lock()?.check(&key, self.clock.now());
-        if let Check::Locked {
-            retry_after_secs,
-            first_refusal,
-        } = check
-        {
-            if first_refusal {
-                self.log(SecurityEventKind::LoginRefusedWhileLocked, user, ip)
-                    .await?;
+        let check = self.lock()?.begin(&key, self.clock.now());
+        match check {
+            Check::Allowed => {}
+            Check::Busy => return Err(ApiError::Busy),
+            Check::Locked {
+                retry_after_secs,
+                first_refusal,
+            } => {
+                if first_refusal {
+                    self.log(SecurityEventKind::LoginRefusedWhileLocked, user, ip)
+                        .await?;
+                }
+                return Err(ApiError::Locked { retry_after_secs });
             }
-            return Err(ApiError::Locked { retry_after_secs });
         }
+        // The attempt is reserved: whatever happens next settles it.
         let user_owned = user.to_string();
-        let account = self.read(move |r| Ok(r.account(&user_owned)?)).await?;
-        let hash = account.map(|a| a.password_hash);
-        if self.hasher.verify(password, hash).await? {
-            self.lock()?.succeed(&key);
-            return Ok(());
-        }
-        let failure = self.lock()?.fail(&key, self.clock.now());
-        self.log(SecurityEventKind::LoginFailed, user, ip).await?;
-        tracing::warn!(%ip, "wrong password");
-        match failure {
-            Failure::AttemptsLeft(attempts_left) => Err(ApiError::BadCredentials { attempts_left }),
-            Failure::LockedNow { retry_after_secs } => {
-                self.log(SecurityEventKind::LockedOut, user, ip).await?;
-                tracing::warn!(%ip, retry_after_secs, "account locked for address");
-                Err(ApiError::Locked { retry_after_secs })
+        let verified = match self.read(move |r| Ok(r.account(&user_owned)?)).await {
+            Ok(account) => {
+                self.hasher
+                    .verify(password, account.map(|a| a.password_hash))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match verified {
+            Ok(true) => {
+                self.lock()?.succeed(&key);
+                Ok(())
+            }
+            Ok(false) => {
+                let failure = self.lock()?.fail(&key, self.clock.now());
+                self.log(SecurityEventKind::LoginFailed, user, ip).await?;
+                tracing::warn!(%ip, "wrong password");
+                match failure {
+                    Failure::AttemptsLeft(attempts_left) => {
+                        Err(ApiError::BadCredentials { attempts_left })
+                    }
+                    Failure::LockedNow { retry_after_secs } => {
+                        self.log(SecurityEventKind::LockedOut, user, ip).await?;
+                        tracing::warn!(%ip, retry_after_secs, "account locked for address");
+                        Err(ApiError::Locked { retry_after_secs })
+                    }
+                }
+            }
+            Err(e) => {
+                self.lock()?.abandon(&key);
+                Err(e)
             }
         }
     }
@@ -386,12 +406,9 @@ impl Auth {
 /// stays a lockout).
 fn wrong_password_as(field: &'static str) -> impl Fn(ApiError) -> ApiError {
     move |e| match e {
-        ApiError::BadCredentials { attempts_left } => ApiError::invalid(
-            field,
-            ApiError::BadCredentials { attempts_left }
-                .to_string()
-                .replace("Incorrect user name or password.", "Incorrect password."),
-        ),
+        ApiError::BadCredentials { attempts_left } => {
+            ApiError::wrong_password(field, attempts_left)
+        }
         other => other,
     }
 }
