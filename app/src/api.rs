@@ -22,127 +22,79 @@ pub const PUBLIC_ENDPOINTS: &[&str] = &["/api/setup_state", "/api/initialize", "
 #[server(endpoint = "setup_state", input = Json)]
 pub async fn setup_state() -> Result<system::SetupState, ApiError> {
     use crate::backend::*;
-    respond(
-        async move {
-            let (device, _) = context()?;
-            device.setup_state().await
-        }
-        .await,
-    )
+    call(|device, _| async move { device.setup_state().await }).await
 }
 
 #[server(endpoint = "initialize", input = Json)]
 pub async fn initialize(password: String, email: Option<String>) -> Result<(), ApiError> {
     use crate::backend::*;
-    respond(
-        async move {
-            let (device, caller) = context()?;
-            device.initialize(&caller, password, email).await
-        }
-        .await,
-    )
+    call(|device, caller| async move { device.initialize(&caller, password, email).await }).await
 }
 
 #[server(endpoint = "login", input = Json)]
 pub async fn login(user: String, password: String) -> Result<(), ApiError> {
     use crate::backend::*;
-    respond(
-        async move {
-            let (device, caller) = context()?;
-            let cookie = device.login(&caller, user, password).await?;
-            set_cookie(&cookie);
-            Ok(())
-        }
-        .await,
-    )
+    call(|device, caller| async move {
+        let cookie = device.login(&caller, user, password).await?;
+        set_cookie(&cookie);
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "logout", input = Json)]
 pub async fn logout() -> Result<(), ApiError> {
     use crate::backend::*;
-    respond(
-        async move {
-            let (device, caller) = context()?;
-            let cookie = device.logout(&caller).await?;
-            set_cookie(&cookie);
-            Ok(())
-        }
-        .await,
-    )
+    call(|device, caller| async move {
+        let cookie = device.logout(&caller).await?;
+        set_cookie(&cookie);
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "overview", input = Json)]
 pub async fn overview() -> Result<system::Overview, ApiError> {
     use crate::backend::*;
-    respond(
-        async move {
-            let (device, caller) = context()?;
-            device.overview(&caller).await
-        }
-        .await,
-    )
+    call(|device, caller| async move { device.overview(&caller).await }).await
 }
 
 #[server(endpoint = "change_password", input = Json)]
 pub async fn change_password(old_password: String, new_password: String) -> Result<(), ApiError> {
     use crate::backend::*;
-    respond(
-        async move {
-            let (device, caller) = context()?;
-            device
-                .change_password(&caller, old_password, new_password)
-                .await
-        }
-        .await,
-    )
+    call(|device, caller| async move {
+        device
+            .change_password(&caller, old_password, new_password)
+            .await
+    })
+    .await
 }
 
 #[server(endpoint = "change_email", input = Json)]
 pub async fn change_email(password: String, email: Option<String>) -> Result<(), ApiError> {
     use crate::backend::*;
-    respond(
-        async move {
-            let (device, caller) = context()?;
-            device.change_email(&caller, password, email).await
-        }
-        .await,
-    )
+    call(|device, caller| async move { device.change_email(&caller, password, email).await }).await
 }
 
 #[server(endpoint = "reboot", input = Json)]
 pub async fn reboot() -> Result<(), ApiError> {
     use crate::backend::*;
-    respond(
-        async move {
-            let (device, caller) = context()?;
-            device.reboot(&caller).await
-        }
-        .await,
-    )
+    call(|device, caller| async move { device.reboot(&caller).await }).await
 }
 
 #[server(endpoint = "factory_reset", input = Json)]
 pub async fn factory_reset(password: String) -> Result<(), ApiError> {
     use crate::backend::*;
-    respond(
-        async move {
-            let (device, caller) = context()?;
-            let cookie = device.factory_reset(&caller, password).await?;
-            set_cookie(&cookie);
-            Ok(())
-        }
-        .await,
-    )
+    call(|device, caller| async move {
+        let cookie = device.factory_reset(&caller, password).await?;
+        set_cookie(&cookie);
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "security_log", input = Json)]
 pub async fn security_log(offset: u64) -> Result<SecurityLogPage, ApiError> {
     use crate::backend::*;
-    respond(
-        async move {
-            let (device, caller) = context()?;
-            device.security_log(&caller, offset).await
-        }
-        .await,
-    )
+    call(|device, caller| async move { device.security_log(&caller, offset).await }).await
 }

@@ -88,8 +88,21 @@ pub trait Device: Send + Sync + 'static {
         -> Result<SecurityLogPage, ApiError>;
 }
 
+/// Runs a server function's body: gives it the device and the caller, and
+/// sends its error with the error's own HTTP status.
+pub async fn call<T, Fut>(body: impl FnOnce(Arc<dyn Device>, Caller) -> Fut) -> Result<T, ApiError>
+where
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let result = match context() {
+        Ok((device, caller)) => body(device, caller).await,
+        Err(e) => Err(e),
+    };
+    respond(result)
+}
+
 /// The device and the caller of the current request.
-pub fn context() -> Result<(Arc<dyn Device>, Caller), ApiError> {
+fn context() -> Result<(Arc<dyn Device>, Caller), ApiError> {
     let device = use_context::<Arc<dyn Device>>()
         .ok_or_else(|| ApiError::Internal("device not in context".into()))?;
     let caller = use_context::<http::request::Parts>()
@@ -98,9 +111,9 @@ pub fn context() -> Result<(Arc<dyn Device>, Caller), ApiError> {
     Ok((device, caller))
 }
 
-/// Sends `result`'s error with its own HTTP status and a `Set-Cookie` when
-/// the device asked for one.
-pub fn respond<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
+/// Sends `result`'s error with its own HTTP status (and `Retry-After` for a
+/// lockout).
+fn respond<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
     if let Err(e) = &result {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(status) = http::StatusCode::from_u16(e.status()) {

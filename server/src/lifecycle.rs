@@ -99,9 +99,13 @@ pub fn reexec(listener: &TcpListener) -> std::io::Error {
     if let Err(e) = set_cloexec(fd, false) {
         return e;
     }
-    // /proc/self/exe still works when the binary was replaced on disk.
+    // /proc/self/exe still works when the binary was replaced on disk; the
+    // original argv[0] keeps the process's name in ps and top.
+    let mut args = std::env::args_os();
+    let argv0 = args.next().unwrap_or_else(|| "vto".into());
     std::process::Command::new("/proc/self/exe")
-        .args(std::env::args_os().skip(1))
+        .arg0(argv0)
+        .args(args)
         .env(LISTEN_FD_ENV, fd.to_string())
         .exec()
 }

@@ -88,7 +88,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     let store = Arc::new(Store::open(&cli.data_dir).map_err(|e| e.to_string())?);
     let auth = Arc::new(
         Auth::new(
-            store,
+            store.clone(),
             Arc::new(SystemClock),
             Policy::with_lock_secs(cli.lockout_secs),
         )
@@ -152,7 +152,15 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     }
     purge.abort();
     signals.abort();
+    let _ = purge.await;
+    let _ = signals.await;
     drop(auth);
+    // Close the database cleanly when nothing else holds it (a connection
+    // that outlived the grace period still may).
+    match Arc::try_unwrap(store) {
+        Ok(store) => drop(store),
+        Err(_) => tracing::warn!("database still in use at exit; it is checked at the next start"),
+    }
 
     match how {
         Stop::Shutdown => {

@@ -38,6 +38,15 @@ async fn reboot_reexecutes_on_the_same_port_and_comes_back() {
     let after = after.expect("the device came back with a new boot id");
     assert_eq!(after["initialized"], true);
     assert_eq!(vto.pid(), pid, "re-executed in place");
+    // Under its own name in ps, and the database was closed cleanly first.
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+    assert_eq!(argv0, binary().as_os_str().as_encoded_bytes());
+    assert!(
+        !vto.logs().contains("database still in use"),
+        "{}",
+        vto.logs()
+    );
     // Sessions and data survive a reboot.
     assert_eq!(c.call("overview", json!({})).await.0, StatusCode::OK);
     let (_, log) = c.call("security_log", json!({"offset": 0})).await;

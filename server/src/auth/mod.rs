@@ -70,10 +70,6 @@ impl Auth {
         self.initialized.load(Ordering::SeqCst)
     }
 
-    pub fn now(&self) -> i64 {
-        self.clock.now()
-    }
-
     fn event(&self, kind: SecurityEventKind, user: &str, ip: IpAddr) -> SecurityEvent {
         SecurityEvent {
             time: self.clock.now(),
