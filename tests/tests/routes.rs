@@ -279,3 +279,34 @@ async fn the_csp_nonce_covers_the_inline_scripts() {
         .unwrap_or_default()
         .contains(&nonce));
 }
+
+#[tokio::test]
+async fn initialization_through_a_public_host_name_is_refused() {
+    // DNS rebinding: a web page's own name now points at the device.
+    let vto = Vto::start().await;
+    let c = vto.client();
+    let res = c
+        .http
+        .post(format!("{}/api/initialize", vto.url))
+        .header("host", "rebind.attacker.example")
+        .header("origin", "http://rebind.attacker.example")
+        .json(&json!({"password": "Door-Bell7x", "email": null}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.call("setup_state", json!({})).await.1["initialized"],
+        false
+    );
+    // Through the address it works.
+    assert_eq!(
+        c.call(
+            "initialize",
+            json!({"password": "Door-Bell7x", "email": null})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+}

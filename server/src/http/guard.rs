@@ -80,6 +80,10 @@ pub async fn guard(
             tracing::warn!(%ip, path, "cross-origin API call refused");
             return api_error(&e);
         }
+        if path == INITIALIZE && !host_fit_for_initialization(req.headers()) {
+            tracing::warn!(%ip, "initialization through a public host name refused");
+            return api_error(&ApiError::CrossOrigin);
+        }
     }
     let token = req
         .headers()
@@ -131,6 +135,34 @@ pub fn api_error(e: &ApiError) -> Response {
         HeaderValue::from_static("application/json"),
     );
     res
+}
+
+const INITIALIZE: &str = "/api/initialize";
+
+/// A device that is not initialized yet takes its first password only when
+/// addressed by an IP address, `localhost`, a `.local` (mDNS) name or a
+/// single-label LAN name. A public DNS name pointing at the device (DNS
+/// rebinding from a web page) cannot set the password.
+pub fn host_fit_for_initialization(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        // HTTP/1.0 without Host: not a browser on a rebinding page.
+        return true;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => {
+            return v6
+                .split(']')
+                .next()
+                .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok())
+        }
+        None => host.rsplit_once(':').map_or(host, |(n, _)| n),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name.parse::<std::net::Ipv4Addr>().is_ok()
+        || name == "localhost"
+        || name.ends_with(".local")
+        || name.ends_with(".localhost")
+        || (!name.is_empty() && !name.contains('.'))
 }
 
 /// Refuses requests that a browser marks as coming from another site, and
@@ -185,6 +217,33 @@ mod tests {
         assert_eq!(classify("/api/%6cogin"), Access::Session);
         assert_eq!(classify("/api/overview"), Access::Session);
         assert_eq!(classify("/"), Access::Session);
+    }
+
+    #[test]
+    fn initialization_only_through_local_names() {
+        for ok in [
+            "192.168.1.110",
+            "192.168.1.110:8080",
+            "[fe80::1]:80",
+            "[::1]",
+            "localhost:8080",
+            "vto.local",
+            "VTO.LOCAL.",
+            "doorstation:80",
+        ] {
+            let h = headers(&[("host", ok)]);
+            assert!(host_fit_for_initialization(&h), "{ok}");
+        }
+        for bad in [
+            "attacker.example",
+            "rebind.attacker.example:8080",
+            "1.2.3.4.nip.io",
+            "[not-v6]",
+        ] {
+            let h = headers(&[("host", bad)]);
+            assert!(!host_fit_for_initialization(&h), "{bad}");
+        }
+        assert!(host_fit_for_initialization(&HeaderMap::new()));
     }
 
     #[test]
