@@ -69,6 +69,38 @@ pub fn Check(id: &'static str, label: &'static str, checked: RwSignal<bool>) -> 
     }
 }
 
+/// The "Email" check box and, when checked, the address field (manual ch. 1
+/// step 4 and the account page).
+#[component]
+pub fn EmailChoice(
+    use_email: RwSignal<bool>,
+    address: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <Check id="use-email" label="Email" checked=use_email />
+        <Show when=move || use_email.get()>
+            <Field
+                id="email"
+                label="Email Address"
+                kind="email"
+                autocomplete="email"
+                value=address
+                error=error
+            />
+        </Show>
+    }
+}
+
+/// A server's error about a field belongs to the value it was about: typing
+/// clears it.
+pub fn clear_on_change(value: RwSignal<String>, error: RwSignal<Option<String>>) {
+    Effect::new(move |_| {
+        value.track();
+        error.set(None);
+    });
+}
+
 /// The password rules as a live checklist under a new-password field.
 #[component]
 pub fn PasswordRules(user: &'static str, password: RwSignal<String>) -> impl IntoView {

@@ -6,7 +6,10 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::{confirm_error, new_password_error, Check, Field, FormMessage, PasswordRules},
+        form::{
+            clear_on_change, confirm_error, new_password_error, EmailChoice, Field, FormMessage,
+            PasswordRules,
+        },
         hydration::use_hydrated,
         notice::ErrorNotice,
     },
@@ -64,15 +67,8 @@ fn ChangePassword() -> impl IntoView {
             .or_else(|| new_password_error(ADMIN_USER, &new.get()))
     });
     let confirm_err = Signal::derive(move || confirm_error(&new.get(), &confirm.get()));
-    // A server error belongs to the value it was about: typing clears it.
-    Effect::new(move |_| {
-        old.track();
-        old_server_error.set(None);
-    });
-    Effect::new(move |_| {
-        new.track();
-        new_server_error.set(None);
-    });
+    clear_on_change(old, old_server_error);
+    clear_on_change(new, new_server_error);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -173,14 +169,8 @@ fn ChangeEmail(current: Option<String>) -> impl IntoView {
                 .flatten()
         })
     });
-    Effect::new(move |_| {
-        address.track();
-        email_server_error.set(None);
-    });
-    Effect::new(move |_| {
-        pass.track();
-        pass_error.set(None);
-    });
+    clear_on_change(address, email_server_error);
+    clear_on_change(pass, pass_error);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -223,17 +213,7 @@ fn ChangeEmail(current: Option<String>) -> impl IntoView {
                 }}
             </p>
             <form id="email-form" on:submit=submit novalidate>
-                <Check id="use-email" label="Email" checked=use_email />
-                <Show when=move || use_email.get()>
-                    <Field
-                        id="email"
-                        label="Email Address"
-                        kind="email"
-                        autocomplete="email"
-                        value=address
-                        error=email_error
-                    />
-                </Show>
+                <EmailChoice use_email address error=email_error />
                 <Field
                     id="email-password"
                     label="Password"

@@ -6,7 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::{confirm_error, new_password_error, Check, Field, FormMessage, PasswordRules},
+        form::{confirm_error, new_password_error, EmailChoice, Field, FormMessage, PasswordRules},
         hydration::{load_page, use_hydrated},
     },
     model::{email, password, ADMIN_USER},
@@ -148,17 +148,7 @@ pub fn InitPage() -> impl IntoView {
                         <p>
                             "An email address lets you reset the password with a security code if you forget it."
                         </p>
-                        <Check id="use-email" label="Email" checked=use_email />
-                        <Show when=move || use_email.get()>
-                            <Field
-                                id="email"
-                                label="Email Address"
-                                kind="email"
-                                autocomplete="email"
-                                value=address
-                                error=email_error
-                            />
-                        </Show>
+                        <EmailChoice use_email address error=email_error />
                         <div class="actions">
                             <button
                                 type="button"
