@@ -60,7 +60,7 @@ impl Auth {
         Ok(Self {
             store,
             clock,
-            hasher: password::Hasher::new()?,
+            hasher: password::Hasher::new(),
             lockouts: Mutex::new(Lockouts::new(policy)),
             initialized: AtomicBool::new(initialized),
         })

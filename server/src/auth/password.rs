@@ -5,7 +5,10 @@
 //! Hashing runs on the blocking pool, at most [`MAX_CONCURRENT`] at once, so
 //! a flood of login attempts cannot exhaust memory or starve the device.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use argon2::{
     password_hash::{phc::PasswordHash, PasswordHasher, PasswordVerifier},
@@ -29,21 +32,23 @@ fn argon2() -> Result<Argon2<'static>, ApiError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// Verified against when the user does not exist, so that the answer takes
+/// as long as for a real account. Made on first use, not at start.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_now("vto-dummy-password").unwrap_or_default())
+}
+
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
-    /// Verified against when the user does not exist, so that the answer
-    /// takes as long as for a real account.
-    dummy: Arc<str>,
 }
 
 impl Hasher {
-    pub fn new() -> Result<Self, ApiError> {
-        let dummy = hash_now("vto-dummy-password")?;
-        Ok(Self {
+    pub fn new() -> Self {
+        Self {
             permits: Arc::new(Semaphore::new(MAX_CONCURRENT)),
-            dummy: dummy.into(),
-        })
+        }
     }
 
     pub async fn hash(&self, password: String) -> Result<String, ApiError> {
@@ -53,11 +58,13 @@ impl Hasher {
     /// Whether `password` matches `phc`; with no hash, checks against a
     /// dummy and answers false.
     pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, ApiError> {
-        let (target, real) = match phc {
-            Some(h) => (h, true),
-            None => (self.dummy.to_string(), false),
-        };
-        let ok = self.run(move || verify_now(&password, &target)).await?;
+        let real = phc.is_some();
+        let ok = self
+            .run(move || match &phc {
+                Some(h) => verify_now(&password, h),
+                None => verify_now(&password, dummy_hash()),
+            })
+            .await?;
         Ok(ok && real)
     }
 
@@ -101,7 +108,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_salted_and_verify() -> Result<(), ApiError> {
-        let h = Hasher::new()?;
+        let h = Hasher::new();
         let a = h.hash("Door-Bell7".into()).await?;
         let b = h.hash("Door-Bell7".into()).await?;
         assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
