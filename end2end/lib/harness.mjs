@@ -151,6 +151,19 @@ export async function startAll({ args = [], viewport } = {}) {
   };
 }
 
+/** startAll, then initialize the device and log in through the UI. */
+export async function startLoggedIn(opts = {}) {
+  const env = await startAll(opts);
+  try {
+    await initialize(env.page, env.url);
+    await login(env.page, env.url);
+  } catch (e) {
+    await env.close();
+    throw e;
+  }
+  return env;
+}
+
 /** The server-rendered HTML of `path`, as a browser without JS would get it. */
 export async function rawHtml(url, path, headers = {}) {
   const res = await fetch(`${url}${path}`, { redirect: 'manual', headers });

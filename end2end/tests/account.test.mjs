@@ -4,9 +4,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startAll,
+  startLoggedIn,
   hydrated,
-  initialize,
   login,
   shot,
   pathOf,
@@ -24,9 +23,7 @@ const CONFIRM_EMAIL = '#email-form button[type=submit]';
 describe('account: password and email', { timeout: 90000 }, () => {
   let env;
   before(async () => {
-    env = await startAll();
-    await initialize(env.page, env.url);
-    await login(env.page, env.url);
+    env = await startLoggedIn();
   });
   after(async () => {
     await env?.close();

@@ -5,7 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readlinkSync } from 'node:fs';
 import {
-  startAll,
+  startLoggedIn,
   hydrated,
   initialize,
   login,
@@ -25,9 +25,7 @@ const listening = (out) => [...out.matchAll(/listening on (http:\/\/\S+)/g)].map
 describe('reboot and factory reset', { timeout: 120000 }, () => {
   let env;
   before(async () => {
-    env = await startAll();
-    await initialize(env.page, env.url);
-    await login(env.page, env.url);
+    env = await startLoggedIn();
   });
   after(async () => {
     await env?.close();

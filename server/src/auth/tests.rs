@@ -41,6 +41,12 @@ async fn initialized() -> Fixture {
     f
 }
 
+/// Logs in and returns the validated session.
+async fn session(f: &Fixture) -> Result<SessionRef, ApiError> {
+    let t = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
+    f.auth.validate(&t).await?.ok_or(ApiError::Unauthorized)
+}
+
 async fn kinds(f: &Fixture) -> Vec<Kind> {
     let (events, _) = f
         .auth
@@ -211,8 +217,7 @@ async fn password_change_needs_old_password_and_ends_other_sessions() -> Result<
 #[tokio::test]
 async fn email_change_needs_password_and_a_valid_address() -> Result<(), ApiError> {
     let f = initialized().await;
-    let t = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
-    let s = f.auth.validate(&t).await?.ok_or(ApiError::Unauthorized)?;
+    let s = session(&f).await?;
     let email = || async {
         f.auth
             .read(|r| Ok(r.account("admin")?.and_then(|a| a.email)))
