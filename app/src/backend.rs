@@ -119,7 +119,7 @@ fn respond<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
             if let Ok(status) = http::StatusCode::from_u16(e.status()) {
                 opts.set_status(status);
             }
-            if let ApiError::Locked { retry_after_secs } = e {
+            if let Some(retry_after_secs) = e.retry_after_secs() {
                 if let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string()) {
                     opts.insert_header(http::header::RETRY_AFTER, v);
                 }

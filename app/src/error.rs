@@ -34,6 +34,24 @@ pub enum ApiError {
         format_duration_secs(*retry_after_secs)
     )]
     Locked { retry_after_secs: u64 },
+    /// Reset Password is off, or the account has no email address.
+    #[error("Password reset is not available on this device. Without the password, restore factory defaults on the device itself.")]
+    ResetUnavailable,
+    /// Too many wrong security codes in a row.
+    #[error(
+        "Too many wrong security codes: password reset is locked for {}.",
+        format_duration_secs(*retry_after_secs)
+    )]
+    ResetLocked { retry_after_secs: u64 },
+    /// A request made too often (new security codes).
+    #[error(
+        "Too many requests. Try again in {}.",
+        format_duration_secs(*retry_after_secs)
+    )]
+    TooManyRequests { retry_after_secs: u64 },
+    /// A mail was not accepted by the SMTP server (or the outbox).
+    #[error("The mail could not be sent: {0}")]
+    Mail(String),
     /// The device is busy (e.g. too many password checks at once).
     #[error("The device is busy. Try again in a moment.")]
     Busy,
@@ -76,6 +94,16 @@ impl ApiError {
         }
     }
 
+    /// Seconds to wait before trying again, for errors that have them.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::Locked { retry_after_secs }
+            | Self::ResetLocked { retry_after_secs }
+            | Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// The HTTP status this error is sent with.
     pub fn status(&self) -> u16 {
         match self {
@@ -83,7 +111,9 @@ impl ApiError {
             Self::CrossOrigin => 403,
             Self::AlreadyInitialized | Self::NotInitialized => 409,
             Self::Invalid { .. } => 422,
-            Self::Locked { .. } => 429,
+            Self::Locked { .. } | Self::ResetLocked { .. } | Self::TooManyRequests { .. } => 429,
+            Self::ResetUnavailable => 403,
+            Self::Mail(_) => 502,
             Self::Busy => 503,
             Self::Internal(_) | Self::Transport(_) => 500,
         }

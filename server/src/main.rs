@@ -13,6 +13,7 @@ mod clock;
 mod device;
 mod http;
 mod lifecycle;
+mod mail;
 mod store;
 
 use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};

@@ -6,6 +6,8 @@
 
 #![allow(clippy::expect_used)] // test harness: a failed setup should stop the test loudly
 
+pub mod smtp;
+
 use std::{
     net::IpAddr,
     path::{Path, PathBuf},

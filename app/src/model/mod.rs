@@ -1,7 +1,10 @@
 //! Typed models shared by the browser and the server. Pure: no I/O here.
 
 pub mod email;
+pub mod mail;
 pub mod password;
+pub mod reset;
+pub mod security;
 pub mod security_log;
 pub mod settings;
 pub mod system;

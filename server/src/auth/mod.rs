@@ -6,6 +6,7 @@
 
 pub mod lockout;
 pub mod password;
+pub mod reset;
 pub mod session;
 
 use std::{

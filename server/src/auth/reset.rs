@@ -1,0 +1,455 @@
+//! Password reset by emailed security code (manual ch. 2.2) as a pure state
+//! machine on a time passed in. The state lives in the account record, so
+//! it survives a restart and every change is one transaction.
+//!
+//! - A code is valid for 24 hours, once; a new code voids the old one.
+//! - 5 wrong codes in a row lock reset for 5 minutes; the third lock in a
+//!   row also voids the code. Wrong codes are counted per account, across
+//!   codes: asking for a new code does not reset the count.
+//! - New codes are rate limited (one a minute, ten a day) so the device
+//!   cannot be used to flood a mailbox.
+//! - A right code gives a ticket that sets the new password once, within
+//!   10 minutes.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use app::model::{
+    reset::{CODE_ALPHABET, CODE_LEN},
+    time::UnixMillis,
+};
+
+const MINUTE: i64 = 60 * 1000;
+const DAY: i64 = 24 * 60 * MINUTE;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    pub code_ttl_ms: i64,
+    pub max_failures: u32,
+    pub lock_ms: i64,
+    /// The lock that voids the code (counted in a row).
+    pub lockouts_void_code: u32,
+    /// At least this long between two codes.
+    pub request_interval_ms: i64,
+    /// At most this many codes per day.
+    pub requests_per_day: usize,
+    pub ticket_ttl_ms: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            code_ttl_ms: DAY,
+            max_failures: 5,
+            lock_ms: 5 * MINUTE,
+            lockouts_void_code: 3,
+            request_interval_ms: MINUTE,
+            requests_per_day: 10,
+            ticket_ttl_ms: 10 * MINUTE,
+        }
+    }
+}
+
+/// A code as stored: salted SHA-256 only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredCode {
+    pub salt: [u8; 16],
+    pub hash: [u8; 32],
+    pub issued: UnixMillis,
+}
+
+impl StoredCode {
+    pub fn new(code: &str, salt: [u8; 16], issued: UnixMillis) -> Self {
+        Self {
+            salt,
+            hash: hash_code(&salt, code),
+            issued,
+        }
+    }
+
+    fn matches(&self, code: &str) -> bool {
+        // Both sides are hashes of equal length: comparing them leaks
+        // nothing useful about the code.
+        hash_code(&self.salt, code) == self.hash
+    }
+}
+
+fn hash_code(salt: &[u8; 16], code: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(salt);
+    h.update(code.as_bytes());
+    h.finalize().into()
+}
+
+/// A code from 16 random bytes... or more: `random` must hold at least
+/// [`CODE_LEN`] bytes from a CSPRNG. Rejection sampling keeps every
+/// character equally likely; `None` if the bytes ran out (ask again).
+pub fn code_from_random(random: &[u8]) -> Option<String> {
+    // The largest multiple of the alphabet's size that fits in a byte.
+    let n = CODE_ALPHABET.len();
+    let limit = 256 - 256 % n;
+    let code: String = random
+        .iter()
+        .filter(|b| usize::from(**b) < limit)
+        .take(CODE_LEN)
+        .map(|b| char::from(CODE_ALPHABET[usize::from(*b) % n]))
+        .collect();
+    (code.len() == CODE_LEN).then_some(code)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub hash: [u8; 32],
+    pub expires: UnixMillis,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResetState {
+    pub code: Option<StoredCode>,
+    /// Wrong codes in a row.
+    pub failures: u32,
+    pub locked_until: Option<UnixMillis>,
+    /// Locks in a row.
+    pub lockouts: u32,
+    /// When the codes of the last day were issued.
+    pub requests: Vec<UnixMillis>,
+    pub ticket: Option<Ticket>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Locked after wrong codes.
+    Locked { retry_after_secs: u64 },
+    /// A code was issued too recently, or too many today.
+    TooSoon { retry_after_secs: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The code was right; it is used up. Give out a ticket.
+    Accepted,
+    Wrong {
+        attempts_left: u32,
+    },
+    /// This wrong code locked reset; `voided` if it also voided the code.
+    LockedNow {
+        retry_after_secs: u64,
+        voided: bool,
+    },
+    Locked {
+        retry_after_secs: u64,
+    },
+    /// No code to check against: none issued, used, voided or expired.
+    NoCode,
+    Expired,
+}
+
+fn secs_until(now: UnixMillis, until: UnixMillis) -> u64 {
+    // Rounded up: "1 s" rather than "0 s" while still locked.
+    u64::try_from((until - now + 999) / 1000).unwrap_or(0)
+}
+
+impl ResetState {
+    fn lock_left(&self, now: UnixMillis) -> Option<u64> {
+        self.locked_until
+            .filter(|until| *until > now)
+            .map(|until| secs_until(now, until))
+    }
+
+    /// Whether a new code may be issued now.
+    pub fn may_request(&self, now: UnixMillis, p: &Policy) -> Result<(), Refusal> {
+        if let Some(retry_after_secs) = self.lock_left(now) {
+            return Err(Refusal::Locked { retry_after_secs });
+        }
+        let recent: Vec<UnixMillis> = self
+            .requests
+            .iter()
+            .copied()
+            .filter(|t| now - *t < DAY)
+            .collect();
+        if let Some(last) = recent.iter().max() {
+            let next = last + p.request_interval_ms;
+            if next > now {
+                return Err(Refusal::TooSoon {
+                    retry_after_secs: secs_until(now, next),
+                });
+            }
+        }
+        if recent.len() >= p.requests_per_day {
+            let oldest = recent.iter().min().copied().unwrap_or(now);
+            return Err(Refusal::TooSoon {
+                retry_after_secs: secs_until(now, oldest + DAY),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records a new code (after [`Self::may_request`] said yes), voiding
+    /// the old one and any ticket.
+    pub fn issue(&mut self, code: StoredCode) {
+        let now = code.issued;
+        self.requests.retain(|t| now - *t < DAY);
+        self.requests.push(now);
+        self.code = Some(code);
+        self.ticket = None;
+    }
+
+    /// Voids the current code (e.g. its mail could not be sent).
+    pub fn void_code(&mut self) {
+        self.code = None;
+    }
+
+    /// Checks a typed code.
+    pub fn verify(&mut self, now: UnixMillis, p: &Policy, code: &str) -> Verdict {
+        if let Some(retry_after_secs) = self.lock_left(now) {
+            return Verdict::Locked { retry_after_secs };
+        }
+        let Some(stored) = &self.code else {
+            return Verdict::NoCode;
+        };
+        if now - stored.issued >= p.code_ttl_ms {
+            self.code = None;
+            return Verdict::Expired;
+        }
+        if stored.matches(code) {
+            self.code = None;
+            self.failures = 0;
+            self.lockouts = 0;
+            self.locked_until = None;
+            return Verdict::Accepted;
+        }
+        self.failures += 1;
+        if self.failures < p.max_failures {
+            return Verdict::Wrong {
+                attempts_left: p.max_failures - self.failures,
+            };
+        }
+        self.failures = 0;
+        self.lockouts += 1;
+        self.locked_until = Some(now + p.lock_ms);
+        let voided = self.lockouts >= p.lockouts_void_code;
+        if voided {
+            self.code = None;
+            self.lockouts = 0;
+        }
+        Verdict::LockedNow {
+            retry_after_secs: secs_until(now, now + p.lock_ms),
+            voided,
+        }
+    }
+
+    /// Records the ticket given out after [`Verdict::Accepted`].
+    pub fn give_ticket(&mut self, now: UnixMillis, p: &Policy, hash: [u8; 32]) {
+        self.ticket = Some(Ticket {
+            hash,
+            expires: now + p.ticket_ttl_ms,
+        });
+    }
+
+    /// Uses up the ticket with this hash; false if it is not the one, or
+    /// expired.
+    pub fn take_ticket(&mut self, now: UnixMillis, hash: &[u8; 32]) -> bool {
+        match &self.ticket {
+            Some(t) if t.hash == *hash && t.expires > now => {
+                self.ticket = None;
+                true
+            }
+            Some(t) if t.expires <= now => {
+                self.ticket = None;
+                false
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_800_000_000_000;
+    const CODE: &str = "ACDEFGH347";
+
+    fn issued(at: i64) -> ResetState {
+        let mut s = ResetState::default();
+        s.issue(StoredCode::new(CODE, [7; 16], at));
+        s
+    }
+
+    #[test]
+    fn a_code_works_once() {
+        let p = Policy::default();
+        let mut s = issued(T0);
+        assert_eq!(s.verify(T0 + 1000, &p, CODE), Verdict::Accepted);
+        assert_eq!(s.verify(T0 + 2000, &p, CODE), Verdict::NoCode);
+    }
+
+    #[test]
+    fn only_the_hash_is_kept() {
+        let s = issued(T0);
+        let json = serde_json::to_string(&s).unwrap_or_default();
+        assert!(!json.contains(CODE));
+        assert!(!json.contains("ACDE"));
+    }
+
+    #[test]
+    fn a_code_expires_after_24_hours() {
+        let p = Policy::default();
+        let mut s = issued(T0);
+        assert_eq!(s.verify(T0 + DAY, &p, CODE), Verdict::Expired);
+        assert_eq!(s.verify(T0 + DAY, &p, CODE), Verdict::NoCode);
+        let mut s = issued(T0);
+        assert_eq!(s.verify(T0 + DAY - 1, &p, CODE), Verdict::Accepted);
+    }
+
+    #[test]
+    fn five_wrong_codes_lock_for_five_minutes() {
+        let p = Policy::default();
+        let mut s = issued(T0);
+        for left in (1..5).rev() {
+            assert_eq!(
+                s.verify(T0, &p, "WRONGWRONG"),
+                Verdict::Wrong {
+                    attempts_left: left
+                }
+            );
+        }
+        assert_eq!(
+            s.verify(T0, &p, "WRONGWRONG"),
+            Verdict::LockedNow {
+                retry_after_secs: 300,
+                voided: false
+            }
+        );
+        // Even the right code is refused while locked.
+        assert_eq!(
+            s.verify(T0 + 299_500, &p, CODE),
+            Verdict::Locked {
+                retry_after_secs: 1
+            }
+        );
+        assert!(matches!(
+            s.may_request(T0 + 1000, &p),
+            Err(Refusal::Locked { .. })
+        ));
+        // The lock expires; the code still works.
+        assert_eq!(s.verify(T0 + 300_000, &p, CODE), Verdict::Accepted);
+    }
+
+    #[test]
+    fn a_right_code_resets_the_count() {
+        let p = Policy::default();
+        let mut s = issued(T0);
+        for _ in 0..4 {
+            s.verify(T0, &p, "WRONGWRONG");
+        }
+        assert_eq!(s.verify(T0, &p, CODE), Verdict::Accepted);
+        s.issue(StoredCode::new(CODE, [8; 16], T0 + 2 * MINUTE));
+        assert_eq!(
+            s.verify(T0 + 2 * MINUTE, &p, "WRONGWRONG"),
+            Verdict::Wrong { attempts_left: 4 }
+        );
+    }
+
+    #[test]
+    fn a_new_code_does_not_reset_the_count() {
+        let p = Policy::default();
+        let mut s = issued(T0);
+        for _ in 0..4 {
+            s.verify(T0, &p, "WRONGWRONG");
+        }
+        s.issue(StoredCode::new(CODE, [8; 16], T0 + MINUTE));
+        assert!(matches!(
+            s.verify(T0 + MINUTE, &p, "WRONGWRONG"),
+            Verdict::LockedNow { .. }
+        ));
+    }
+
+    #[test]
+    fn the_third_lock_in_a_row_voids_the_code() {
+        let p = Policy::default();
+        let mut s = issued(T0);
+        let mut now = T0;
+        for round in 1..=3 {
+            for _ in 0..4 {
+                s.verify(now, &p, "WRONGWRONG");
+            }
+            let v = s.verify(now, &p, "WRONGWRONG");
+            assert_eq!(
+                v,
+                Verdict::LockedNow {
+                    retry_after_secs: 300,
+                    voided: round == 3
+                }
+            );
+            now += p.lock_ms;
+        }
+        assert_eq!(s.verify(now, &p, CODE), Verdict::NoCode);
+    }
+
+    #[test]
+    fn a_new_code_voids_the_old_one_and_the_ticket() {
+        let p = Policy::default();
+        let mut s = issued(T0);
+        s.give_ticket(T0, &p, [1; 32]);
+        s.issue(StoredCode::new("KMNPQRTUVW", [9; 16], T0 + MINUTE));
+        assert!(matches!(
+            s.verify(T0 + MINUTE, &p, CODE),
+            Verdict::Wrong { .. }
+        ));
+        assert!(!s.take_ticket(T0 + MINUTE, &[1; 32]));
+        assert_eq!(s.verify(T0 + MINUTE, &p, "KMNPQRTUVW"), Verdict::Accepted);
+    }
+
+    #[test]
+    fn requests_are_rate_limited() {
+        let p = Policy::default();
+        let mut s = ResetState::default();
+        let mut now = T0;
+        for _ in 0..10 {
+            assert_eq!(s.may_request(now, &p), Ok(()));
+            s.issue(StoredCode::new(CODE, [0; 16], now));
+            assert_eq!(
+                s.may_request(now + 1000, &p),
+                Err(Refusal::TooSoon {
+                    retry_after_secs: 59
+                })
+            );
+            now += MINUTE;
+        }
+        // Ten today: the next one when the first is a day old.
+        assert_eq!(
+            s.may_request(now, &p),
+            Err(Refusal::TooSoon {
+                retry_after_secs: 86_400 - 600
+            })
+        );
+        assert_eq!(s.may_request(T0 + DAY, &p), Ok(()));
+        s.issue(StoredCode::new(CODE, [0; 16], T0 + DAY));
+        assert!(s.requests.len() <= 10, "old requests are forgotten");
+    }
+
+    #[test]
+    fn tickets_work_once_and_expire() {
+        let p = Policy::default();
+        let mut s = ResetState::default();
+        s.give_ticket(T0, &p, [1; 32]);
+        assert!(!s.take_ticket(T0, &[2; 32]));
+        assert!(s.take_ticket(T0, &[1; 32]));
+        assert!(!s.take_ticket(T0, &[1; 32]));
+        s.give_ticket(T0, &p, [1; 32]);
+        assert!(!s.take_ticket(T0 + p.ticket_ttl_ms, &[1; 32]));
+    }
+
+    #[test]
+    fn codes_use_the_alphabet_evenly() {
+        let random: Vec<u8> = (0..=255).collect();
+        let code = code_from_random(&random).unwrap_or_default();
+        assert_eq!(code.len(), CODE_LEN);
+        assert!(code.bytes().all(|b| CODE_ALPHABET.contains(&b)));
+        // Bytes at or above the cut-off are skipped, not folded.
+        assert_eq!(code_from_random(&[255; 64]), None);
+        assert_eq!(code_from_random(&[0; 10]).as_deref(), Some("3333333333"));
+    }
+}
