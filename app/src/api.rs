@@ -12,12 +12,26 @@ use crate::{
     error::ApiError,
     // Not imported by name: `#[server]` makes structs named after the
     // functions (`SetupState`, `Overview`).
-    model::{security_log::SecurityLogPage, system},
+    model::{
+        mail::{self, PasswordUpdate},
+        reset, security,
+        security_log::SecurityLogPage,
+        system, two_factor,
+    },
 };
 
-/// Endpoints that answer without a session: what the initialization and
-/// login pages need.
-pub const PUBLIC_ENDPOINTS: &[&str] = &["/api/setup_state", "/api/initialize", "/api/login"];
+/// Endpoints that answer without a session: what the initialization,
+/// login and password reset pages need.
+pub const PUBLIC_ENDPOINTS: &[&str] = &[
+    "/api/setup_state",
+    "/api/initialize",
+    "/api/login",
+    "/api/login_code",
+    "/api/reset_info",
+    "/api/reset_request",
+    "/api/reset_verify",
+    "/api/reset_complete",
+];
 
 #[server(endpoint = "setup_state", input = Json)]
 pub async fn setup_state() -> Result<system::SetupState, ApiError> {
@@ -31,11 +45,27 @@ pub async fn initialize(password: String, email: Option<String>) -> Result<(), A
     call(|device, caller| async move { device.initialize(&caller, password, email).await }).await
 }
 
+/// With two-factor login on, the answer has a ticket for `login_code`
+/// and no session yet.
 #[server(endpoint = "login", input = Json)]
-pub async fn login(user: String, password: String) -> Result<(), ApiError> {
+pub async fn login(user: String, password: String) -> Result<two_factor::LoginResult, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move {
-        let cookie = device.login(&caller, user, password).await?;
+        let (cookie, result) = device.login(&caller, user, password).await?;
+        if let Some(cookie) = cookie {
+            set_cookie(&cookie);
+        }
+        Ok(result)
+    })
+    .await
+}
+
+/// The second login step: the app's code (or a recovery code).
+#[server(endpoint = "login_code", input = Json)]
+pub async fn login_code(ticket: String, code: String) -> Result<(), ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move {
+        let cookie = device.login_code(&caller, ticket, code).await?;
         set_cookie(&cookie);
         Ok(())
     })
@@ -71,7 +101,10 @@ pub async fn change_password(old_password: String, new_password: String) -> Resu
 }
 
 #[server(endpoint = "change_email", input = Json)]
-pub async fn change_email(password: String, email: Option<String>) -> Result<(), ApiError> {
+pub async fn change_email(
+    password: String,
+    email: Option<String>,
+) -> Result<system::EmailChanged, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.change_email(&caller, password, email).await }).await
 }
@@ -97,4 +130,93 @@ pub async fn factory_reset(password: String) -> Result<(), ApiError> {
 pub async fn security_log(offset: u64) -> Result<SecurityLogPage, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.security_log(&caller, offset).await }).await
+}
+
+#[server(endpoint = "reset_info", input = Json)]
+pub async fn reset_info() -> Result<reset::ResetInfo, ApiError> {
+    use crate::backend::*;
+    call(|device, _| async move { device.reset_info().await }).await
+}
+
+/// Mails a new security code (voiding the old one).
+#[server(endpoint = "reset_request", input = Json)]
+pub async fn reset_request() -> Result<reset::ResetIssued, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.reset_request(&caller).await }).await
+}
+
+#[server(endpoint = "reset_verify", input = Json)]
+pub async fn reset_verify(code: String) -> Result<reset::ResetTicket, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.reset_verify(&caller, code).await }).await
+}
+
+#[server(endpoint = "reset_complete", input = Json)]
+pub async fn reset_complete(ticket: String, password: String) -> Result<(), ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.reset_complete(&caller, ticket, password).await })
+        .await
+}
+
+#[server(endpoint = "mail_settings", input = Json)]
+pub async fn mail_settings() -> Result<mail::MailSettings, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.mail_settings(&caller).await }).await
+}
+
+#[server(endpoint = "save_mail_settings", input = Json)]
+pub async fn save_mail_settings(
+    settings: mail::MailSettings,
+    password: PasswordUpdate,
+) -> Result<mail::MailSettings, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move {
+        device
+            .save_mail_settings(&caller, settings, password)
+            .await
+    })
+    .await
+}
+
+#[server(endpoint = "send_test_mail", input = Json)]
+pub async fn send_test_mail(
+    settings: mail::MailSettings,
+    password: PasswordUpdate,
+) -> Result<mail::MailReceipt, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.send_test_mail(&caller, settings, password).await })
+        .await
+}
+
+#[server(endpoint = "security_settings", input = Json)]
+pub async fn security_settings() -> Result<security::SecuritySettings, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.security_settings(&caller).await }).await
+}
+
+#[server(endpoint = "save_security_settings", input = Json)]
+pub async fn save_security_settings(
+    settings: security::SecuritySettings,
+) -> Result<security::SecuritySettings, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.save_security_settings(&caller, settings).await })
+        .await
+}
+
+#[server(endpoint = "totp_begin", input = Json)]
+pub async fn totp_begin(password: String) -> Result<two_factor::TotpEnrolment, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.totp_begin(&caller, password).await }).await
+}
+
+#[server(endpoint = "totp_confirm", input = Json)]
+pub async fn totp_confirm(code: String) -> Result<two_factor::RecoveryCodes, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.totp_confirm(&caller, code).await }).await
+}
+
+#[server(endpoint = "totp_disable", input = Json)]
+pub async fn totp_disable(password: String, code: String) -> Result<(), ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.totp_disable(&caller, password, code).await }).await
 }

@@ -12,8 +12,12 @@ use leptos::prelude::*;
 use crate::{
     error::ApiError,
     model::{
+        mail::{MailReceipt, MailSettings, PasswordUpdate},
+        reset::{ResetInfo, ResetIssued, ResetTicket},
+        security::SecuritySettings,
         security_log::SecurityLogPage,
-        system::{Overview, SetupState},
+        system::{EmailChanged, Overview, SetupState},
+        two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
     },
 };
 
@@ -25,6 +29,9 @@ pub struct Caller {
     pub session: Option<SessionRef>,
     /// Whether the request came over HTTPS (cookies then get `Secure`).
     pub secure: bool,
+    /// The Host the browser addressed (checked to be a plain host[:port]),
+    /// for links back to the device (the reset QR code).
+    pub host: Option<String>,
 }
 
 /// A session that the auth layer has validated. Holds only the hash of the
@@ -61,11 +68,19 @@ pub trait Device: Send + Sync + 'static {
         password: String,
         email: Option<String>,
     ) -> Result<(), ApiError>;
+    /// A cookie when the login is complete; none when a two-factor code
+    /// comes next.
     async fn login(
         &self,
         caller: &Caller,
         user: String,
         password: String,
+    ) -> Result<(Option<SetCookie>, LoginResult), ApiError>;
+    async fn login_code(
+        &self,
+        caller: &Caller,
+        ticket: String,
+        code: String,
     ) -> Result<SetCookie, ApiError>;
     async fn logout(&self, caller: &Caller) -> Result<SetCookie, ApiError>;
     async fn overview(&self, caller: &Caller) -> Result<Overview, ApiError>;
@@ -80,12 +95,62 @@ pub trait Device: Send + Sync + 'static {
         caller: &Caller,
         password: String,
         email: Option<String>,
-    ) -> Result<(), ApiError>;
+    ) -> Result<EmailChanged, ApiError>;
     async fn reboot(&self, caller: &Caller) -> Result<(), ApiError>;
     async fn factory_reset(&self, caller: &Caller, password: String)
         -> Result<SetCookie, ApiError>;
     async fn security_log(&self, caller: &Caller, offset: u64)
         -> Result<SecurityLogPage, ApiError>;
+
+    // Password reset (public).
+    async fn reset_info(&self) -> Result<ResetInfo, ApiError>;
+    async fn reset_request(&self, caller: &Caller) -> Result<ResetIssued, ApiError>;
+    async fn reset_verify(&self, caller: &Caller, code: String) -> Result<ResetTicket, ApiError>;
+    async fn reset_complete(
+        &self,
+        caller: &Caller,
+        ticket: String,
+        password: String,
+    ) -> Result<(), ApiError>;
+
+    // Network Setting > Email.
+    async fn mail_settings(&self, caller: &Caller) -> Result<MailSettings, ApiError>;
+    async fn save_mail_settings(
+        &self,
+        caller: &Caller,
+        settings: MailSettings,
+        password: PasswordUpdate,
+    ) -> Result<MailSettings, ApiError>;
+    /// Sends a test mail to the account's address with the settings as
+    /// given (saved or not).
+    async fn send_test_mail(
+        &self,
+        caller: &Caller,
+        settings: MailSettings,
+        password: PasswordUpdate,
+    ) -> Result<MailReceipt, ApiError>;
+
+    // Local Setting > Security.
+    async fn security_settings(&self, caller: &Caller) -> Result<SecuritySettings, ApiError>;
+    async fn save_security_settings(
+        &self,
+        caller: &Caller,
+        settings: SecuritySettings,
+    ) -> Result<SecuritySettings, ApiError>;
+
+    // Two-factor login.
+    async fn totp_begin(
+        &self,
+        caller: &Caller,
+        password: String,
+    ) -> Result<TotpEnrolment, ApiError>;
+    async fn totp_confirm(&self, caller: &Caller, code: String) -> Result<RecoveryCodes, ApiError>;
+    async fn totp_disable(
+        &self,
+        caller: &Caller,
+        password: String,
+        code: String,
+    ) -> Result<(), ApiError>;
 }
 
 /// Runs a server function's body: gives it the device and the caller, and

@@ -67,10 +67,19 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/init") view=init::InitPage />
                 <Route path=path!("/login") view=login::LoginPage />
+                <Route path=path!("/reset") view=reset::ResetPage />
                 <Route path=path!("/") view=|| view! { <Layout><home::HomePage /></Layout> } />
                 <Route
                     path=path!("/account")
                     view=|| view! { <Layout><account::AccountPage /></Layout> }
+                />
+                <Route
+                    path=path!("/local/security")
+                    view=|| view! { <Layout><security::SecurityPage /></Layout> }
+                />
+                <Route
+                    path=path!("/network/email")
+                    view=|| view! { <Layout><mail::MailPage /></Layout> }
                 />
                 <Route
                     path=path!("/log/security")

@@ -39,6 +39,11 @@ pub struct Cli {
     )]
     pub lockout_secs: u64,
 
+    /// PEM file of extra CA certificates to trust for the SMTP server's TLS
+    /// (a private mail server), besides the built-in Mozilla roots.
+    #[arg(long, env = "VTO_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
     /// Log filter (tracing syntax, e.g. `info` or `vto=debug`).
     #[arg(long, env = "VTO_LOG", default_value = "info", value_name = "FILTER")]
     pub log: String,

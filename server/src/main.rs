@@ -14,6 +14,7 @@ mod device;
 mod http;
 mod lifecycle;
 mod mail;
+mod qr;
 mod store;
 
 use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
@@ -96,9 +97,18 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         .map_err(|e| e.to_string())?,
     );
     let (lifecycle, mut stop_rx) = Lifecycle::new();
+    let extra_ca = match &cli.ca_file {
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| format!("cannot read --ca-file {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    let postman = Arc::new(mail::Postman::new(&cli.data_dir, extra_ca));
     let device = Arc::new(DeviceImpl {
         auth: auth.clone(),
         lifecycle: lifecycle.clone(),
+        postman,
     });
     if http::assets::UI_MISSING {
         tracing::error!("this binary was built without the web UI: build it with .ci/build");
@@ -118,6 +128,9 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
                 every.tick().await;
                 if let Err(e) = auth.purge_sessions().await {
                     tracing::warn!(error = %e, "session purge");
+                }
+                if let Err(e) = auth.purge_pending() {
+                    tracing::warn!(error = %e, "pending login purge");
                 }
             }
         }

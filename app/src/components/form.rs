@@ -158,3 +158,38 @@ pub fn FormMessage(#[prop(into)] message: Signal<Option<(bool, String)>>) -> imp
         </Show>
     }
 }
+
+/// A labelled drop-down bound to `value` (the chosen option's key).
+#[component]
+pub fn Select(
+    id: &'static str,
+    /// The manual's parameter name.
+    label: &'static str,
+    /// (key, shown text) of each choice.
+    options: Vec<(&'static str, &'static str)>,
+    value: RwSignal<String>,
+) -> impl IntoView {
+    let initial = value.get_untracked();
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select
+                id=id
+                name=id
+                prop:value=move || value.get()
+                on:change=move |ev| value.set(event_target_value(&ev))
+            >
+                {options
+                    .into_iter()
+                    .map(|(key, text)| {
+                        view! {
+                            <option value=key selected=key == initial>
+                                {text}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}

@@ -29,3 +29,11 @@ pub fn log() -> impl IntoView {
 pub fn door() -> impl IntoView {
     icon("M5 20.5h14M7 20.5V4h10v16.5M14 12.5h.01")
 }
+
+pub fn settings() -> impl IntoView {
+    icon("M4 7h10M18 7h2M4 17h4M12 17h8M16 5v4M10 15v4")
+}
+
+pub fn network() -> impl IntoView {
+    icon("M12 3.5a8.5 8.5 0 1 0 0 17 8.5 8.5 0 0 0 0-17ZM3.5 12h17M12 3.5c2.5 2.6 2.5 14.4 0 17M12 3.5c-2.5 2.6-2.5 14.4 0 17")
+}

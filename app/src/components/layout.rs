@@ -107,6 +107,14 @@ pub fn Layout(children: Children) -> impl IntoView {
                         {icons::home()}
                         <span>"Main Interface"</span>
                     </A>
+                    <p class="nav-section">{icons::settings()} <span>"Local Setting"</span></p>
+                    <A href="/local/security" attr:class="sub">
+                        <span>"Security"</span>
+                    </A>
+                    <p class="nav-section">{icons::network()} <span>"Network Setting"</span></p>
+                    <A href="/network/email" attr:class="sub">
+                        <span>"Email"</span>
+                    </A>
                     <p class="nav-section">{icons::log()} <span>"Log Management"</span></p>
                     <A href="/log/security" attr:class="sub">
                         <span>"Security"</span>

@@ -6,3 +6,4 @@ pub mod hydration;
 pub mod icons;
 pub mod layout;
 pub mod notice;
+pub mod two_factor;

@@ -9,6 +9,7 @@ pub mod security_log;
 pub mod settings;
 pub mod system;
 pub mod time;
+pub mod two_factor;
 
 /// The one account of the device (manual ch. 2.1).
 pub const ADMIN_USER: &str = "admin";

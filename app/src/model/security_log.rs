@@ -17,6 +17,18 @@ pub enum SecurityEventKind {
     EmailChanged,
     Rebooted,
     FactoryReset,
+    ResetCodeSent,
+    ResetCodeWrong,
+    ResetLocked,
+    ResetCodeAccepted,
+    PasswordReset,
+    EmailNoticeFailed,
+    MailSettingsChanged,
+    SecuritySettingsChanged,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    TwoFactorFailed,
+    RecoveryCodeUsed,
 }
 
 impl SecurityEventKind {
@@ -32,6 +44,18 @@ impl SecurityEventKind {
             Self::EmailChanged => "Email changed",
             Self::Rebooted => "Reboot",
             Self::FactoryReset => "Factory defaults restored",
+            Self::ResetCodeSent => "Password reset: security code sent",
+            Self::ResetCodeWrong => "Password reset: wrong security code",
+            Self::ResetLocked => "Password reset locked",
+            Self::ResetCodeAccepted => "Password reset: security code accepted",
+            Self::PasswordReset => "Password reset",
+            Self::EmailNoticeFailed => "Notice to the old email address not sent",
+            Self::MailSettingsChanged => "Email settings changed",
+            Self::SecuritySettingsChanged => "Security settings changed",
+            Self::TwoFactorEnabled => "Two-factor login enabled",
+            Self::TwoFactorDisabled => "Two-factor login disabled",
+            Self::TwoFactorFailed => "Two-factor login: wrong code",
+            Self::RecoveryCodeUsed => "Two-factor login: recovery code used",
         }
     }
 
@@ -39,7 +63,13 @@ impl SecurityEventKind {
     pub fn is_warning(self) -> bool {
         matches!(
             self,
-            Self::LoginFailed | Self::LockedOut | Self::LoginRefusedWhileLocked
+            Self::LoginFailed
+                | Self::LockedOut
+                | Self::LoginRefusedWhileLocked
+                | Self::ResetCodeWrong
+                | Self::ResetLocked
+                | Self::EmailNoticeFailed
+                | Self::TwoFactorFailed
         )
     }
 }

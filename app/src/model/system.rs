@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::settings::BasicSettings;
+use super::{settings::BasicSettings, two_factor::TwoFactorStatus};
 
 /// The security baseline this build implements; docs/security.md lists what
 /// each version contains.
@@ -22,6 +22,17 @@ pub struct SystemInfo {
 pub struct AccountInfo {
     pub user: String,
     pub email: Option<String>,
+    #[serde(default)]
+    pub two_factor: TwoFactorStatus,
+}
+
+/// The email address was changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChanged {
+    /// What became of the notice to the old address: `Ok` with the
+    /// server's answer, `Err` with why it failed; `None` when there was no
+    /// old address.
+    pub notice: Option<Result<String, String>>,
 }
 
 /// Everything the main interface shows.

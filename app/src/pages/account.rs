@@ -1,5 +1,6 @@
 //! Account (manual ch. 3, item 1): change the password and the email address
-//! used for password reset. Both need the current password.
+//! used for password reset. Both need the current password. Also two-factor
+//! login (beyond the manual).
 
 use leptos::{prelude::*, task::spawn_local};
 
@@ -12,6 +13,7 @@ use crate::{
         },
         hydration::use_hydrated,
         notice::ErrorNotice,
+        two_factor::TwoFactor,
     },
     error::ApiError,
     model::{email, password, ADMIN_USER},
@@ -27,7 +29,13 @@ pub fn AccountPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {
-                        Ok(o) => view! { <ChangeEmail current=o.account.email /> }.into_any(),
+                        Ok(o) => {
+                            view! {
+                                <ChangeEmail current=o.account.email />
+                                <TwoFactor status=o.account.two_factor />
+                            }
+                                .into_any()
+                        }
                         Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                     }
                 })}
@@ -189,10 +197,21 @@ fn ChangeEmail(current: Option<String>) -> impl IntoView {
         }
         spawn_local(async move {
             match api::change_email(p, email.clone()).await {
-                Ok(()) => {
+                Ok(changed) => {
                     pass.set(String::new());
                     shown.set(email);
-                    message.set(Some((true, "Email address saved.".into())));
+                    message.set(Some(match changed.notice {
+                        None => (true, "Email address saved.".into()),
+                        Some(Ok(_)) => (
+                            true,
+                            "Email address saved. The old address was sent a notice of the change."
+                                .into(),
+                        ),
+                        Some(Err(e)) => (
+                            false,
+                            format!("Email address saved, but the notice to the old address was not sent: {e}"),
+                        ),
+                    }));
                 }
                 Err(e) => show_error(
                     e,

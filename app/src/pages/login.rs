@@ -1,4 +1,6 @@
-//! Login (manual ch. 2.1): user name `admin` and the password.
+//! Login (manual ch. 2.1): user name `admin` and the password, then, with
+//! two-factor login on, the authenticator app's code. "Forgot Password?"
+//! leads to the reset (ch. 2.2) when the device offers it.
 
 use std::time::Duration;
 
@@ -7,11 +9,14 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::{Field, FormMessage},
+        form::{clear_on_change, Field, FormMessage},
         hydration::{load_page, use_hydrated},
     },
     error::ApiError,
-    model::ADMIN_USER,
+    model::{
+        two_factor::{self, LoginResult},
+        ADMIN_USER,
+    },
 };
 
 #[component]
@@ -23,6 +28,9 @@ pub fn LoginPage() -> impl IntoView {
     // Seconds left of a lockout, counted down in the page.
     let locked_for = RwSignal::new(0u64);
     let busy = RwSignal::new(false);
+    // Set when the password was right and a two-factor code comes next.
+    let ticket = RwSignal::new(None::<String>);
+    let reset = Resource::new(|| (), |_| api::reset_info());
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -35,7 +43,13 @@ pub fn LoginPage() -> impl IntoView {
             let result = api::login(user.get_untracked(), password.get_untracked()).await;
             busy.set(false);
             match result {
-                Ok(()) => load_page("/"),
+                Ok(LoginResult {
+                    second_factor: Some(t),
+                }) => {
+                    password.set(String::new());
+                    ticket.set(Some(t));
+                }
+                Ok(_) => load_page("/"),
                 Err(ApiError::Locked { retry_after_secs }) => {
                     password.set(String::new());
                     count_down(locked_for, retry_after_secs);
@@ -62,7 +76,15 @@ pub fn LoginPage() -> impl IntoView {
         <main class="center-page">
             <div class="card narrow">
                 <h1>"Login"</h1>
-                <form id="login" on:submit=submit novalidate>
+                <Show when=move || ticket.get().is_some()>
+                    <CodeStep ticket locked_for />
+                </Show>
+                <form
+                    id="login"
+                    on:submit=submit
+                    novalidate
+                    class:hidden=move || ticket.get().is_some()
+                >
                     <Field id="username" label="Username" autocomplete="username" value=user />
                     <Field
                         id="password"
@@ -84,8 +106,103 @@ pub fn LoginPage() -> impl IntoView {
                         </button>
                     </div>
                 </form>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match reset.await {
+                            Ok(info) if info.available => {
+                                view! {
+                                    <p class="aside">
+                                        <a id="forgot-password" href="/reset">"Forgot Password?"</a>
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            _ => {
+                                view! {
+                                    <p class="aside muted" id="no-reset">
+                                        "Forgot the password? Password reset by email is not set up on this device: restore factory defaults on the device itself."
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                        }
+                    })}
+                </Suspense>
             </div>
         </main>
+    }
+}
+
+/// The second login step: the authenticator app's code, or a recovery code.
+#[component]
+fn CodeStep(ticket: RwSignal<Option<String>>, locked_for: RwSignal<u64>) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let code = RwSignal::new(String::new());
+    let code_error = RwSignal::new(None::<String>);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let busy = RwSignal::new(false);
+    clear_on_change(code, code_error);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        message.set(None);
+        let c = code.get_untracked();
+        if let Some(e) = two_factor::code_error(&c) {
+            code_error.set(Some(e.to_string()));
+            return;
+        }
+        let Some(t) = ticket.get_untracked() else {
+            return;
+        };
+        busy.set(true);
+        spawn_local(async move {
+            let result = api::login_code(t, c).await;
+            busy.set(false);
+            match result {
+                Ok(()) => load_page("/"),
+                Err(ApiError::Locked { retry_after_secs }) => {
+                    ticket.set(None);
+                    count_down(locked_for, retry_after_secs);
+                }
+                Err(e) if e.field_message("ticket").is_some() => {
+                    ticket.set(None);
+                }
+                Err(e) => match e.field_message("code") {
+                    Some(m) => {
+                        code.set(String::new());
+                        code_error.set(Some(m));
+                    }
+                    None => message.set(Some((false, e.to_string()))),
+                },
+            }
+        });
+    };
+
+    view! {
+        <form id="login-code" on:submit=submit novalidate>
+            <p>"Two-factor login is on: enter the current code from your authenticator app, or one of your recovery codes."</p>
+            <Field
+                id="code"
+                label="Verification Code"
+                autocomplete="one-time-code"
+                value=code
+                error=code_error
+                autofocus=true
+            />
+            <FormMessage message />
+            <div class="actions">
+                <button type="button" class="secondary" on:click=move |_| ticket.set(None)>
+                    "Back"
+                </button>
+                <button
+                    type="submit"
+                    class="primary"
+                    disabled=move || !hydrated.get() || busy.get()
+                >
+                    "Login"
+                </button>
+            </div>
+        </form>
     }
 }
 

@@ -4,12 +4,16 @@ pub mod account;
 pub mod home;
 pub mod init;
 pub mod login;
+pub mod mail;
+pub mod reset;
+pub mod security;
 pub mod security_log;
 
 use leptos::prelude::*;
 
-/// Pages shown without a session: initialization and login.
-pub const PUBLIC_PAGES: &[&str] = &["/init", "/login"];
+/// Pages shown without a session: initialization, login and password
+/// reset.
+pub const PUBLIC_PAGES: &[&str] = &["/init", "/login", "/reset"];
 
 #[component]
 pub fn NotFound() -> impl IntoView {

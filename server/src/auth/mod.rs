@@ -6,10 +6,14 @@
 
 pub mod lockout;
 pub mod password;
+pub mod recovery;
 pub mod reset;
 pub mod session;
+pub mod totp;
+pub mod two_factor;
 
 use std::{
+    collections::HashMap,
     net::IpAddr,
     sync::{
         atomic::{AtomicBool, Ordering},
@@ -23,6 +27,7 @@ use app::{
     model::{
         email, password as rules,
         security_log::{SecurityEvent, SecurityEventKind},
+        two_factor::TwoFactorStatus,
         ADMIN_USER,
     },
 };
@@ -53,6 +58,37 @@ pub struct Auth {
     hasher: password::Hasher,
     lockouts: Mutex<Lockouts>,
     initialized: AtomicBool,
+    reset_policy: reset::Policy,
+    /// Hash of the ticket -> a login waiting for its two-factor code.
+    pending_logins: Mutex<HashMap<[u8; 32], two_factor::PendingLogin>>,
+    /// User -> a two-factor enrolment waiting for its first code.
+    enrolments: Mutex<HashMap<String, two_factor::PendingEnrolment>>,
+}
+
+/// What a right password leads to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// A new session: the cookie value.
+    Session(String),
+    /// Two-factor login: the ticket for the code step.
+    SecondFactor(String),
+}
+
+impl LoginOutcome {
+    /// The session's cookie value, when the login is complete.
+    pub fn session(self) -> Result<String, ApiError> {
+        match self {
+            Self::Session(token) => Ok(token),
+            Self::SecondFactor(_) => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+/// `N` bytes from the operating system's CSPRNG.
+pub fn random<const N: usize>() -> Result<[u8; N], ApiError> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
+    Ok(buf)
 }
 
 impl Auth {
@@ -62,9 +98,20 @@ impl Auth {
             store,
             clock,
             hasher: password::Hasher::new(),
+            reset_policy: reset::Policy {
+                lock_ms: policy.lock_ms,
+                ..reset::Policy::default()
+            },
             lockouts: Mutex::new(Lockouts::new(policy)),
             initialized: AtomicBool::new(initialized),
+            pending_logins: Mutex::new(HashMap::new()),
+            enrolments: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Now, by the device's clock.
+    pub fn now(&self) -> app::model::time::UnixMillis {
+        self.clock.now()
     }
 
     pub fn is_initialized(&self) -> bool {
@@ -132,6 +179,8 @@ impl Auth {
             email,
             created: now,
             password_changed: now,
+            reset: Default::default(),
+            totp: None,
         };
         let event = self.event(SecurityEventKind::Initialized, ADMIN_USER, ip);
         // The transaction decides: of two concurrent attempts one finds the
@@ -221,36 +270,92 @@ impl Auth {
             .map_err(|_| ApiError::Internal("lockout table poisoned".into()))
     }
 
-    /// Login: returns the new session's cookie value.
+    /// Login: a new session, or with two-factor login on, a ticket for
+    /// the code step.
     pub async fn login(
         &self,
         ip: IpAddr,
         user: String,
         password: String,
-    ) -> Result<String, ApiError> {
+    ) -> Result<LoginOutcome, ApiError> {
         if !self.is_initialized() {
             return Err(ApiError::NotInitialized);
         }
         self.check_password(&user, ip, password).await?;
+        let owned = user.clone();
+        let two_factor = self
+            .read(move |r| Ok(r.account(&owned)?.and_then(|a| a.totp).is_some()))
+            .await?;
+        if two_factor {
+            return Ok(LoginOutcome::SecondFactor(self.pending_login(&user, ip)?));
+        }
+        Ok(LoginOutcome::Session(
+            self.start_session(&user, ip, &[]).await?,
+        ))
+    }
+
+    /// Creates a session for `user`, logging the login (and `also`).
+    async fn start_session(
+        &self,
+        user: &str,
+        ip: IpAddr,
+        also: &[SecurityEventKind],
+    ) -> Result<String, ApiError> {
         let id = session::new_id()?;
         let now = self.clock.now();
         let record = SessionRecord {
-            user: user.clone(),
+            user: user.to_string(),
             created: now,
             last_seen: now,
             ip: ip.to_string(),
         };
-        let event = self.event(SecurityEventKind::LoginSucceeded, &user, ip);
+        let mut events = vec![self.event(SecurityEventKind::LoginSucceeded, user, ip)];
+        events.extend(also.iter().map(|k| self.event(*k, user, ip)));
         let hash = id.hash;
         self.write(move |w| {
             w.put_session(&hash, &record)?;
             drop_oldest_sessions(w, &record.user)?;
-            w.log(&event)?;
+            for e in &events {
+                w.log(e)?;
+            }
             Ok(())
         })
         .await?;
         tracing::info!(%ip, "login");
         Ok(id.token)
+    }
+
+    /// Two-factor state of `user`'s account.
+    pub async fn two_factor_status(&self, user: &str) -> Result<TwoFactorStatus, ApiError> {
+        let user = user.to_string();
+        self.read(move |r| {
+            Ok(r.account(&user)?
+                .and_then(|a| a.totp)
+                .map(|t| TwoFactorStatus {
+                    enabled: true,
+                    recovery_codes_left: t.recovery.len(),
+                })
+                .unwrap_or_default())
+        })
+        .await
+    }
+
+    /// Runs `f` and logs `kind` in one transaction: a settings change and
+    /// its log entry are saved together or not at all.
+    pub async fn write_logged<T: Send + 'static>(
+        &self,
+        kind: SecurityEventKind,
+        user: &str,
+        ip: IpAddr,
+        f: impl FnOnce(&Writer) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let event = self.event(kind, user, ip);
+        self.write(move |w| {
+            let out = f(w)?;
+            w.log(&event)?;
+            Ok(out)
+        })
+        .await
     }
 
     /// The session a cookie value stands for, if it is valid now.
@@ -336,13 +441,14 @@ impl Auth {
     }
 
     /// Sets or removes the reset email; needs the current password.
+    /// Returns the address it replaced.
     pub async fn change_email(
         &self,
         session: &SessionRef,
         ip: IpAddr,
         password: String,
         email: Option<String>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Option<String>, ApiError> {
         let email = check_email(email)?;
         if password.is_empty() {
             return Err(ApiError::invalid("password", "Enter the current password"));
@@ -354,10 +460,10 @@ impl Auth {
         let event = self.event(SecurityEventKind::EmailChanged, &user, ip);
         self.write(move |w| {
             let mut account = w.account(&user)?.ok_or(ApiError::Unauthorized)?;
-            account.email = email;
+            let old = std::mem::replace(&mut account.email, email);
             w.put_account(&user, &account)?;
             w.log(&event)?;
-            Ok(())
+            Ok(old)
         })
         .await
     }

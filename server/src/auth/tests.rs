@@ -43,7 +43,11 @@ async fn initialized() -> Fixture {
 
 /// Logs in and returns the validated session.
 async fn session(f: &Fixture) -> Result<SessionRef, ApiError> {
-    let t = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
+    let t = f
+        .auth
+        .login(IP, "admin".into(), GOOD.into())
+        .await?
+        .session()?;
     f.auth.validate(&t).await?.ok_or(ApiError::Unauthorized)
 }
 
@@ -159,7 +163,11 @@ async fn unknown_user_looks_like_a_wrong_password() -> Result<(), ApiError> {
 #[tokio::test]
 async fn sessions_validate_expire_and_end() -> Result<(), ApiError> {
     let f = initialized().await;
-    let token = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
+    let token = f
+        .auth
+        .login(IP, "admin".into(), GOOD.into())
+        .await?
+        .session()?;
     let s = f.auth.validate(&token).await?;
     assert_eq!(s.as_ref().map(|s| s.user.as_str()), Some("admin"));
     assert_eq!(f.auth.validate("garbage").await?, None);
@@ -171,7 +179,11 @@ async fn sessions_validate_expire_and_end() -> Result<(), ApiError> {
     f.clock.advance_secs(30 * 60);
     assert_eq!(f.auth.validate(&token).await?, None);
 
-    let token = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
+    let token = f
+        .auth
+        .login(IP, "admin".into(), GOOD.into())
+        .await?
+        .session()?;
     let s = f
         .auth
         .validate(&token)
@@ -185,8 +197,16 @@ async fn sessions_validate_expire_and_end() -> Result<(), ApiError> {
 #[tokio::test]
 async fn password_change_needs_old_password_and_ends_other_sessions() -> Result<(), ApiError> {
     let f = initialized().await;
-    let mine = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
-    let other = f.auth.login(OTHER_IP, "admin".into(), GOOD.into()).await?;
+    let mine = f
+        .auth
+        .login(IP, "admin".into(), GOOD.into())
+        .await?
+        .session()?;
+    let other = f
+        .auth
+        .login(OTHER_IP, "admin".into(), GOOD.into())
+        .await?
+        .session()?;
     let s = f
         .auth
         .validate(&mine)
@@ -246,7 +266,11 @@ async fn email_change_needs_password_and_a_valid_address() -> Result<(), ApiErro
 #[tokio::test]
 async fn factory_reset_wipes_after_the_password() -> Result<(), ApiError> {
     let f = initialized().await;
-    let t = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
+    let t = f
+        .auth
+        .login(IP, "admin".into(), GOOD.into())
+        .await?
+        .session()?;
     let s = f.auth.validate(&t).await?.ok_or(ApiError::Unauthorized)?;
     assert!(f
         .auth
@@ -265,7 +289,11 @@ async fn factory_reset_wipes_after_the_password() -> Result<(), ApiError> {
 #[tokio::test]
 async fn no_secret_reaches_the_database_file() -> Result<(), ApiError> {
     let f = initialized().await;
-    let token = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
+    let token = f
+        .auth
+        .login(IP, "admin".into(), GOOD.into())
+        .await?
+        .session()?;
     let s = f
         .auth
         .validate(&token)

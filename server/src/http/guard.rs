@@ -23,7 +23,7 @@ pub enum Access {
     Asset,
     /// `/init`: only while the device is not initialized.
     InitPage,
-    /// `/login`: anyone, once the device is initialized.
+    /// `/login` and `/reset`: anyone, once the device is initialized.
     LoginPage,
     /// An API endpoint that needs no session.
     PublicApi,
@@ -49,7 +49,7 @@ pub fn classify(path: &str) -> Access {
         Access::Asset
     } else if path == PUBLIC_PAGES[0] {
         Access::InitPage
-    } else if path == PUBLIC_PAGES[1] {
+    } else if path == PUBLIC_PAGES[1] || path == PUBLIC_PAGES[2] {
         Access::LoginPage
     } else if PUBLIC_ENDPOINTS.contains(&path) {
         Access::PublicApi
@@ -117,10 +117,12 @@ pub async fn guard(
             return Redirect::to(to).into_response();
         }
     }
+    let host = plain_host(req.headers());
     req.extensions_mut().insert(Caller {
         ip,
         session,
         secure: false,
+        host,
     });
     next.run(req).await
 }
@@ -138,6 +140,18 @@ pub fn api_error(e: &ApiError) -> Response {
 }
 
 const INITIALIZE: &str = "/api/initialize";
+
+/// The Host header when it is a plain `host[:port]` (letters, digits and
+/// `.-:[]`), fit to put in a link.
+pub fn plain_host(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let plain = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    plain.then(|| host.to_string())
+}
 
 /// A device that is not initialized yet takes its first password only when
 /// addressed by an IP address, `localhost`, a `.local` (mDNS) name or a
@@ -206,12 +220,15 @@ mod tests {
 
     #[test]
     fn classification_is_exact() {
-        assert_eq!(PUBLIC_PAGES, ["/init", "/login"]);
+        assert_eq!(PUBLIC_PAGES, ["/init", "/login", "/reset"]);
         assert_eq!(classify("/pkg/frontend_bg.wasm"), Access::Asset);
         assert_eq!(classify("/pkg/other.wasm"), Access::Session);
         assert_eq!(classify("/init"), Access::InitPage);
         assert_eq!(classify("/login"), Access::LoginPage);
         assert_eq!(classify("/login/"), Access::Session);
+        assert_eq!(classify("/reset"), Access::LoginPage);
+        assert_eq!(classify("/api/reset_verify"), Access::PublicApi);
+        assert_eq!(classify("/api/reset_settings"), Access::Session);
         assert_eq!(classify("/api/login"), Access::PublicApi);
         assert_eq!(classify("/api/login/../overview"), Access::Session);
         assert_eq!(classify("/api/%6cogin"), Access::Session);

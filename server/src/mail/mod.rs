@@ -12,7 +12,10 @@ use std::{
 };
 
 use lettre::{
-    message::{header::ContentType, Mailbox},
+    message::{
+        header::{ContentTransferEncoding, ContentType},
+        Body, Mailbox,
+    },
     transport::smtp::{
         authentication::Credentials,
         client::{Certificate, Tls, TlsParameters},
@@ -68,10 +71,6 @@ impl Postman {
             outbox: data_dir.join("outbox"),
             extra_ca_pem,
         }
-    }
-
-    pub fn outbox(&self) -> &Path {
-        &self.outbox
     }
 
     /// Delivers `mail` as `config` says.
@@ -142,12 +141,16 @@ fn build(from: &str, mail: &Mail) -> Result<Message, MailError> {
         .to
         .parse()
         .map_err(|_| MailError::Address(mail.to.clone()))?;
+    // Plain 7-bit text when it can be: a code or link stays readable (and
+    // copyable) in any mail client and in the outbox file.
+    let body = Body::new_with_encoding(mail.body.clone(), ContentTransferEncoding::SevenBit)
+        .unwrap_or_else(|text| Body::new(text));
     Message::builder()
         .from(from)
         .to(to)
         .subject(mail.subject.clone())
         .header(ContentType::TEXT_PLAIN)
-        .body(mail.body.clone())
+        .body(body)
         .map_err(|e| MailError::Build(e.to_string()))
 }
 

@@ -9,7 +9,9 @@
 use redb::TableDefinition;
 use serde::{Deserialize, Serialize};
 
-use app::model::time::UnixMillis;
+use app::model::{mail::MailSettings, time::UnixMillis};
+
+use crate::auth::{reset::ResetState, totp::TotpRecord};
 
 /// `schema_version` and other small facts about the database.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -25,6 +27,10 @@ pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("setting
 
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const SETTINGS_BASIC: &str = "basic";
+/// [`MailRecord`].
+pub const SETTINGS_MAIL: &str = "mail";
+/// [`app::model::security::SecuritySettings`].
+pub const SETTINGS_SECURITY: &str = "security";
 
 /// The one account (user name `admin`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -35,6 +41,12 @@ pub struct AccountRecord {
     pub email: Option<String>,
     pub created: UnixMillis,
     pub password_changed: UnixMillis,
+    /// Password reset by emailed code: codes (hashed), failures, locks.
+    #[serde(default)]
+    pub reset: ResetState,
+    /// Two-factor login, when enabled.
+    #[serde(default)]
+    pub totp: Option<TotpRecord>,
 }
 
 /// A login session.
@@ -45,4 +57,14 @@ pub struct SessionRecord {
     pub last_seen: UnixMillis,
     /// Where the login came from.
     pub ip: String,
+}
+
+/// Network Setting > Email as stored: the page's settings and the SMTP
+/// password, which never leaves the device (not to the browser, not in an
+/// export, not in a log).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailRecord {
+    pub settings: MailSettings,
+    pub password: Option<String>,
 }

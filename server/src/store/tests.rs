@@ -20,7 +20,23 @@ fn account() -> AccountRecord {
         email: None,
         created: 1,
         password_changed: 1,
+        reset: Default::default(),
+        totp: None,
     }
+}
+
+#[test]
+fn accounts_written_before_reset_and_two_factor_still_read() -> Result<(), StoreError> {
+    // Schema 1 as the foundation wrote it: no `reset`, no `totp`.
+    let mut old = vec![1u8];
+    old.extend_from_slice(
+        br#"{"password_hash":"h","email":"a@b.example","created":1,"password_changed":2}"#,
+    );
+    let a: AccountRecord = codec::decode(&old)?;
+    assert_eq!(a.email.as_deref(), Some("a@b.example"));
+    assert!(a.totp.is_none());
+    assert_eq!(a.reset, Default::default());
+    Ok(())
 }
 
 #[test]

@@ -1,0 +1,88 @@
+//! Local Setting > Security (manual 4.5): Reset Password. (CGI Enable comes
+//! with the CGI API.)
+
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::{
+    api,
+    components::{
+        form::{Check, FormMessage},
+        hydration::use_hydrated,
+        notice::ErrorNotice,
+    },
+    model::security::SecuritySettings,
+};
+
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let settings = Resource::new(|| (), |_| api::security_settings());
+    view! {
+        <h1>"Security"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok(s) => view! { <SecurityForm saved=s /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SecurityForm(saved: SecuritySettings) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let reset_password = RwSignal::new(saved.reset_password);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let fill = move |s: SecuritySettings| reset_password.set(s.reset_password);
+
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        message.set(None);
+        let s = SecuritySettings {
+            reset_password: reset_password.get_untracked(),
+        };
+        spawn_local(async move {
+            match api::save_security_settings(s).await {
+                Ok(s) => {
+                    fill(s);
+                    message.set(Some((true, "Saved.".into())));
+                }
+                Err(e) => message.set(Some((false, e.to_string()))),
+            }
+        });
+    };
+    let refresh = move |_| {
+        message.set(None);
+        spawn_local(async move {
+            match api::security_settings().await {
+                Ok(s) => fill(s),
+                Err(e) => message.set(Some((false, e.to_string()))),
+            }
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="security">
+            <h2 id="security">"Security"</h2>
+            <form id="security-form" on:submit=save novalidate>
+                <Check id="reset-password" label="Reset Password" checked=reset_password />
+                <p class="hint">
+                    "When on, \u{201c}Forgot Password?\u{201d} on the login page mails a security code to the account's email address (set under Account). When off, a forgotten password needs a factory reset on the device."
+                </p>
+                <FormMessage message />
+                <div class="actions">
+                    <button type="button" class="secondary" disabled=move || !hydrated.get() on:click=move |_| fill(SecuritySettings::default())>
+                        "Default"
+                    </button>
+                    <button type="button" class="secondary" disabled=move || !hydrated.get() on:click=refresh>
+                        "Refresh"
+                    </button>
+                    <button type="submit" class="primary" disabled=move || !hydrated.get()>
+                        "Save"
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}

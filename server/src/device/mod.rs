@@ -1,0 +1,486 @@
+//! The device as the UI sees it: implements `app::backend::Device` on top of
+//! [`Auth`], the store and the process lifecycle.
+
+use std::{sync::Arc, time::Duration};
+
+use app::{
+    backend::{Caller, Device, SetCookie},
+    error::ApiError,
+    model::{
+        mail::{MailReceipt, MailSettings, PasswordUpdate},
+        reset::{format_code, mask_email, ResetInfo, ResetIssued, ResetTicket},
+        security::SecuritySettings,
+        security_log::{SecurityEventKind, SecurityLogPage, PAGE_SIZE},
+        settings::BasicSettings,
+        system::{AccountInfo, EmailChanged, Overview, SetupState, SystemInfo, SECURITY_BASELINE},
+        time::format_utc,
+        two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
+    },
+};
+
+use crate::{
+    auth::{session, Auth, LoginOutcome},
+    lifecycle::Lifecycle,
+    mail::{Mail, MailConfig, Postman},
+    qr,
+    store::{
+        tables::{MailRecord, SETTINGS_BASIC, SETTINGS_MAIL, SETTINGS_SECURITY},
+        Read,
+    },
+};
+
+pub struct DeviceImpl {
+    pub auth: Arc<Auth>,
+    pub lifecycle: Lifecycle,
+    pub postman: Arc<Postman>,
+}
+
+impl DeviceImpl {
+    async fn mail_record(&self) -> Result<MailRecord, ApiError> {
+        self.auth.read(|r| Ok(r.settings(SETTINGS_MAIL)?)).await
+    }
+
+    /// Sends `mail` with `config`; a failure is an error for the user.
+    async fn send(&self, config: &MailConfig, mail: Mail) -> Result<MailReceipt, ApiError> {
+        self.postman.send(config, mail).await.map_err(|e| {
+            tracing::warn!(error = %e, "mail not sent");
+            ApiError::Mail(e.to_string())
+        })
+    }
+
+    async fn send_configured(&self, mail: Mail) -> Result<MailReceipt, ApiError> {
+        let record = self.mail_record().await?;
+        let config = MailConfig {
+            settings: record.settings,
+            password: record.password,
+        };
+        self.send(&config, mail).await
+    }
+}
+
+/// `http(s)://host` of the request, when the browser named a host.
+fn origin(caller: &Caller) -> Option<String> {
+    caller
+        .host
+        .as_ref()
+        .map(|h| format!("{}://{h}", if caller.secure { "https" } else { "http" }))
+}
+
+fn reset_mail(to: String, code: &str, url: Option<&str>, valid_until: i64) -> Mail {
+    // Lines under 76 characters keep the mail in plain 7-bit text.
+    let link = url
+        .map(|u| format!("Enter it on the reset page (step 2/3):\n{u}\n\n"))
+        .unwrap_or_default();
+    Mail {
+        to,
+        subject: "VTO password reset: your security code".into(),
+        body: format!(
+            "Someone asked to reset the password of your door station (VTO).\n\n\
+             Security code: {}\n\n\
+             {link}\
+             The code works once, until {}.\n\
+             A newer code voids this one.\n\n\
+             If you did not ask for this, ignore this mail:\n\
+             the password stays as it is. This mail never contains a password.\n",
+            format_code(code),
+            format_utc(valid_until)
+        ),
+    }
+}
+
+/// What this binary is.
+pub fn system_info() -> SystemInfo {
+    SystemInfo {
+        software_version: env!("CARGO_PKG_VERSION").to_string(),
+        security_baseline: SECURITY_BASELINE.to_string(),
+        build_commit: option_env!("VTO_BUILD_COMMIT")
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
+    }
+}
+
+#[async_trait::async_trait]
+impl Device for DeviceImpl {
+    async fn setup_state(&self) -> Result<SetupState, ApiError> {
+        Ok(SetupState {
+            initialized: self.auth.is_initialized(),
+            boot_id: self.lifecycle.boot_id(),
+        })
+    }
+
+    async fn initialize(
+        &self,
+        caller: &Caller,
+        password: String,
+        email: Option<String>,
+    ) -> Result<(), ApiError> {
+        self.auth.initialize(caller.ip, password, email).await
+    }
+
+    async fn login(
+        &self,
+        caller: &Caller,
+        user: String,
+        password: String,
+    ) -> Result<(Option<SetCookie>, LoginResult), ApiError> {
+        match self.auth.login(caller.ip, user, password).await? {
+            LoginOutcome::Session(token) => Ok((
+                Some(SetCookie(session::set_cookie(&token, caller.secure))),
+                LoginResult {
+                    second_factor: None,
+                },
+            )),
+            LoginOutcome::SecondFactor(ticket) => Ok((
+                None,
+                LoginResult {
+                    second_factor: Some(ticket),
+                },
+            )),
+        }
+    }
+
+    async fn login_code(
+        &self,
+        caller: &Caller,
+        ticket: String,
+        code: String,
+    ) -> Result<SetCookie, ApiError> {
+        let token = self.auth.login_code(caller.ip, ticket, code).await?;
+        Ok(SetCookie(session::set_cookie(&token, caller.secure)))
+    }
+
+    async fn logout(&self, caller: &Caller) -> Result<SetCookie, ApiError> {
+        self.auth.logout(caller.session()?, caller.ip).await?;
+        Ok(SetCookie(session::clear_cookie(caller.secure)))
+    }
+
+    async fn overview(&self, caller: &Caller) -> Result<Overview, ApiError> {
+        let user = caller.session()?.user.clone();
+        let (vto, email) = self
+            .auth
+            .read(move |r| {
+                let vto: BasicSettings = r.settings(SETTINGS_BASIC)?;
+                let email = r.account(&user)?.and_then(|a| a.email);
+                Ok((vto, email))
+            })
+            .await?;
+        let user = &caller.session()?.user;
+        Ok(Overview {
+            vto,
+            system: system_info(),
+            account: AccountInfo {
+                user: user.clone(),
+                email,
+                two_factor: self.auth.two_factor_status(user).await?,
+            },
+        })
+    }
+
+    async fn change_password(
+        &self,
+        caller: &Caller,
+        old_password: String,
+        new_password: String,
+    ) -> Result<(), ApiError> {
+        self.auth
+            .change_password(caller.session()?, caller.ip, old_password, new_password)
+            .await
+    }
+
+    async fn change_email(
+        &self,
+        caller: &Caller,
+        password: String,
+        email: Option<String>,
+    ) -> Result<EmailChanged, ApiError> {
+        let session = caller.session()?;
+        let old = self
+            .auth
+            .change_email(session, caller.ip, password, email)
+            .await?;
+        let new = self
+            .auth
+            .read({
+                let user = session.user.clone();
+                move |r| Ok(r.account(&user)?.and_then(|a| a.email))
+            })
+            .await?;
+        let Some(old) = old.filter(|o| Some(o) != new.as_ref()) else {
+            return Ok(EmailChanged { notice: None });
+        };
+        // The old address learns of the change: whoever changed it may not
+        // be its owner.
+        let mail = Mail {
+            to: old,
+            subject: "VTO: the password reset address was changed".into(),
+            body: format!(
+                "The password reset address of your door station (VTO)\n\
+                 was changed to {}\n\
+                 at {} from {}.\n\n\
+                 Security codes for a password reset no longer come here.\n\
+                 If this was not you, log in, set the address back\n\
+                 and change the password.\n",
+                new.as_deref().unwrap_or("(none)"),
+                format_utc(self.auth.now()),
+                caller.ip
+            ),
+        };
+        let notice = match self.send_configured(mail).await {
+            Ok(r) => Ok(r.answer),
+            Err(e) => {
+                self.auth
+                    .log(
+                        SecurityEventKind::EmailNoticeFailed,
+                        &session.user,
+                        caller.ip,
+                    )
+                    .await?;
+                Err(e.to_string())
+            }
+        };
+        Ok(EmailChanged {
+            notice: Some(notice),
+        })
+    }
+
+    async fn reboot(&self, caller: &Caller) -> Result<(), ApiError> {
+        let session = caller.session()?;
+        self.auth
+            .log(SecurityEventKind::Rebooted, &session.user, caller.ip)
+            .await?;
+        tracing::warn!(ip = %caller.ip, "reboot requested");
+        // Answer first, then restart.
+        self.lifecycle.reboot_after(Duration::from_millis(200));
+        Ok(())
+    }
+
+    async fn factory_reset(
+        &self,
+        caller: &Caller,
+        password: String,
+    ) -> Result<SetCookie, ApiError> {
+        self.auth
+            .factory_reset(caller.session()?, caller.ip, password)
+            .await?;
+        Ok(SetCookie(session::clear_cookie(caller.secure)))
+    }
+
+    async fn security_log(
+        &self,
+        caller: &Caller,
+        offset: u64,
+    ) -> Result<SecurityLogPage, ApiError> {
+        caller.session()?;
+        let (events, total) = self
+            .auth
+            .read(move |r| Ok(r.security_events(offset, PAGE_SIZE)?))
+            .await?;
+        Ok(SecurityLogPage {
+            events,
+            total,
+            offset,
+        })
+    }
+
+    async fn reset_info(&self) -> Result<ResetInfo, ApiError> {
+        let email = self.auth.reset_email().await?;
+        Ok(ResetInfo {
+            available: email.is_some(),
+            email_hint: email.as_deref().map(mask_email),
+        })
+    }
+
+    async fn reset_request(&self, caller: &Caller) -> Result<ResetIssued, ApiError> {
+        let issued = self.auth.reset_issue(caller.ip).await?;
+        let url = origin(caller).map(|o| format!("{o}/reset?step=2"));
+        let hint = mask_email(&issued.email);
+        let mail = reset_mail(
+            issued.email,
+            &issued.code,
+            url.as_deref(),
+            issued.valid_until,
+        );
+        let receipt = match self.send_configured(mail).await {
+            Ok(r) => r,
+            Err(e) => {
+                // A code nobody received must not stay valid.
+                self.auth.reset_void().await?;
+                return Err(e);
+            }
+        };
+        let qr_url = url.unwrap_or_else(|| "/reset?step=2".into());
+        Ok(ResetIssued {
+            email_hint: hint,
+            qr_svg: qr::svg(&qr_url)?,
+            qr_url,
+            valid_until: issued.valid_until,
+            delivery: receipt.via,
+        })
+    }
+
+    async fn reset_verify(&self, caller: &Caller, code: String) -> Result<ResetTicket, ApiError> {
+        let ticket = self.auth.reset_verify(caller.ip, code).await?;
+        Ok(ResetTicket { ticket })
+    }
+
+    async fn reset_complete(
+        &self,
+        caller: &Caller,
+        ticket: String,
+        password: String,
+    ) -> Result<(), ApiError> {
+        self.auth.reset_complete(caller.ip, ticket, password).await
+    }
+
+    async fn mail_settings(&self, caller: &Caller) -> Result<MailSettings, ApiError> {
+        caller.session()?;
+        let record = self.mail_record().await?;
+        Ok(MailSettings {
+            has_password: record.password.is_some(),
+            ..record.settings
+        })
+    }
+
+    async fn save_mail_settings(
+        &self,
+        caller: &Caller,
+        settings: MailSettings,
+        password: PasswordUpdate,
+    ) -> Result<MailSettings, ApiError> {
+        let session = caller.session()?;
+        let settings = checked_mail_settings(settings)?;
+        let saved = self
+            .auth
+            .write_logged(
+                SecurityEventKind::MailSettingsChanged,
+                &session.user,
+                caller.ip,
+                move |w| {
+                    let old: MailRecord = w.settings(SETTINGS_MAIL)?;
+                    let password = match password {
+                        PasswordUpdate::Keep => old.password,
+                        PasswordUpdate::Set(p) => Some(p),
+                        PasswordUpdate::Clear => None,
+                    };
+                    let record = MailRecord {
+                        settings: MailSettings {
+                            has_password: false,
+                            ..settings
+                        },
+                        password,
+                    };
+                    w.put(crate::store::tables::SETTINGS, SETTINGS_MAIL, &record)?;
+                    Ok(MailSettings {
+                        has_password: record.password.is_some(),
+                        ..record.settings
+                    })
+                },
+            )
+            .await?;
+        tracing::info!(ip = %caller.ip, "email settings saved");
+        Ok(saved)
+    }
+
+    async fn send_test_mail(
+        &self,
+        caller: &Caller,
+        settings: MailSettings,
+        password: PasswordUpdate,
+    ) -> Result<MailReceipt, ApiError> {
+        let session = caller.session()?;
+        let settings = checked_mail_settings(settings)?;
+        let user = session.user.clone();
+        let (stored, to) = self
+            .auth
+            .read(move |r| {
+                let record: MailRecord = r.settings(SETTINGS_MAIL)?;
+                Ok((record.password, r.account(&user)?.and_then(|a| a.email)))
+            })
+            .await?;
+        let to = to.ok_or_else(|| {
+            ApiError::invalid(
+                "test",
+                "Set an email address under Account first: the test mail goes there.",
+            )
+        })?;
+        let password = match password {
+            PasswordUpdate::Keep => stored,
+            PasswordUpdate::Set(p) => Some(p),
+            PasswordUpdate::Clear => None,
+        };
+        let mail = Mail {
+            to,
+            subject: "VTO test mail".into(),
+            body: format!(
+                "This is a test mail from your door station (VTO),\n\
+                 sent at {}.\n\
+                 Security codes for a password reset will come this way.\n",
+                format_utc(self.auth.now())
+            ),
+        };
+        self.send(&MailConfig { settings, password }, mail).await
+    }
+
+    async fn security_settings(&self, caller: &Caller) -> Result<SecuritySettings, ApiError> {
+        caller.session()?;
+        self.auth.read(|r| Ok(r.settings(SETTINGS_SECURITY)?)).await
+    }
+
+    async fn save_security_settings(
+        &self,
+        caller: &Caller,
+        settings: SecuritySettings,
+    ) -> Result<SecuritySettings, ApiError> {
+        let session = caller.session()?;
+        let saved = settings.clone();
+        self.auth
+            .write_logged(
+                SecurityEventKind::SecuritySettingsChanged,
+                &session.user,
+                caller.ip,
+                move |w| Ok(w.put(crate::store::tables::SETTINGS, SETTINGS_SECURITY, &settings)?),
+            )
+            .await?;
+        Ok(saved)
+    }
+
+    async fn totp_begin(
+        &self,
+        caller: &Caller,
+        password: String,
+    ) -> Result<TotpEnrolment, ApiError> {
+        self.auth
+            .totp_begin(caller.session()?, caller.ip, password)
+            .await
+    }
+
+    async fn totp_confirm(&self, caller: &Caller, code: String) -> Result<RecoveryCodes, ApiError> {
+        self.auth
+            .totp_confirm(caller.session()?, caller.ip, code)
+            .await
+    }
+
+    async fn totp_disable(
+        &self,
+        caller: &Caller,
+        password: String,
+        code: String,
+    ) -> Result<(), ApiError> {
+        self.auth
+            .totp_disable(caller.session()?, caller.ip, password, code)
+            .await
+    }
+}
+
+/// The page's settings, trimmed, or the first field error.
+fn checked_mail_settings(mut s: MailSettings) -> Result<MailSettings, ApiError> {
+    s.server = s.server.trim().to_string();
+    s.sender = s.sender.trim().to_string();
+    if let Some((field, message)) = s.validate().into_iter().next() {
+        return Err(ApiError::invalid(field, message));
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests;
