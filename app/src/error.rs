@@ -109,10 +109,9 @@ impl ApiError {
         match self {
             Self::Unauthorized | Self::BadCredentials { .. } => 401,
             Self::CrossOrigin => 403,
-            Self::AlreadyInitialized | Self::NotInitialized => 409,
+            Self::AlreadyInitialized | Self::NotInitialized | Self::ResetUnavailable => 409,
             Self::Invalid { .. } => 422,
             Self::Locked { .. } | Self::ResetLocked { .. } | Self::TooManyRequests { .. } => 429,
-            Self::ResetUnavailable => 403,
             Self::Mail(_) => 502,
             Self::Busy => 503,
             Self::Internal(_) | Self::Transport(_) => 500,

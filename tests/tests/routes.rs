@@ -96,9 +96,15 @@ fn the_route_list_is_complete() {
         [
             "/api/initialize",
             "/api/login",
+            "/api/login_code",
+            "/api/reset_complete",
+            "/api/reset_info",
+            "/api/reset_request",
+            "/api/reset_verify",
             "/api/setup_state",
             "/init",
-            "/login"
+            "/login",
+            "/reset"
         ],
         "only these are public"
     );
@@ -187,7 +193,7 @@ async fn with_a_session_pages_render_and_unknown_paths_are_404() {
     {
         let res = c.get(&r.path).await;
         assert_security_headers(&res, &r.path);
-        if r.path == "/init" || r.path == "/login" {
+        if ["/init", "/login", "/reset"].contains(&r.path.as_str()) {
             assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", r.path);
             assert_eq!(res.headers()["location"], "/");
         } else {
