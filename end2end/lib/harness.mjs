@@ -2,7 +2,8 @@
 // Run inside a network namespace with only loopback (see ./run).
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
@@ -225,4 +226,76 @@ export function contrasts(page, selector) {
       };
     });
   });
+}
+
+/**
+ * A real SMTP server (Debian's aiosmtpd, tests/peers/smtp_sink.py) on a free
+ * loopback port; every mail it accepts is kept as a file.
+ */
+export async function startSmtpSink(extraArgs = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'vto-smtp-'));
+  const script = resolve(import.meta.dirname, '../../tests/peers/smtp_sink.py');
+  const proc = spawn('/usr/bin/python3', [script, '--dir', dir, ...extraArgs], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stderr.on('data', (d) => (err += d));
+  const port = await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`smtp sink did not start:\n${err}`)), 20000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening (\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        res(Number(m[1]));
+      }
+    });
+    proc.on('exit', (code) => rej(new Error(`smtp sink exited with ${code}:\n${err}`)));
+  });
+  const mails = () =>
+    readdirSync(dir)
+      .filter((n) => n.endsWith('.eml'))
+      .sort()
+      .map((n) => readFileSync(join(dir, n), 'utf8'));
+  return {
+    port,
+    mails,
+    async waitFor(n) {
+      for (let i = 0; i < 200; i++) {
+        const m = mails();
+        if (m.length >= n) return m;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`expected ${n} mails, got ${mails().length}`);
+    },
+    async stop() {
+      proc.stdin.end();
+      proc.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The security code in a mail (`Security code: XXXX-XXXX-XX`). */
+export function securityCode(mail) {
+  const m = mail.match(/Security code: ([A-Z0-9-]+)/);
+  if (!m) throw new Error(`no security code in:\n${mail}`);
+  return m[1];
+}
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) for a base32 secret at `ms`. */
+export function totp(base32, ms = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/=+$/, '')) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(ms / 30000)));
+  const h = createHmac('sha1', key).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  const n = (h.readUInt32BE(o) & 0x7fffffff) % 1000000;
+  return String(n).padStart(6, '0');
 }

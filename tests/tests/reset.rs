@@ -66,7 +66,9 @@ async fn forgot_password_by_mailed_code() {
     let (s, b) = anon.call("reset_request", json!({})).await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
 
-    let (s, b) = anon.call("reset_verify", json!({"code": "XXXX-XXXX-XX"})).await;
+    let (s, b) = anon
+        .call("reset_verify", json!({"code": "XXXX-XXXX-XX"}))
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(b["Invalid"]["message"]
         .as_str()
@@ -112,7 +114,10 @@ async fn the_embedded_default_writes_mail_to_the_outbox() {
     assert_eq!(files.len(), 1);
     let text = std::fs::read_to_string(files[0].path()).unwrap();
     let code = security_code(&text).expect("code in the outbox mail");
-    assert_eq!(anon.call("reset_verify", json!({"code": code})).await.0, StatusCode::OK);
+    assert_eq!(
+        anon.call("reset_verify", json!({"code": code})).await.0,
+        StatusCode::OK
+    );
     assert!(vto.logs().contains("mail written to the outbox"));
     assert!(!vto.logs().contains(&code), "the code is never logged");
 }
@@ -122,7 +127,10 @@ async fn reset_needs_an_address_and_the_setting() {
     let vto = Vto::start().await;
     let admin = vto.ready().await; // no email
     let anon = vto.client();
-    assert_eq!(anon.call("reset_info", json!({})).await.1["available"], false);
+    assert_eq!(
+        anon.call("reset_info", json!({})).await.1["available"],
+        false
+    );
     assert_eq!(
         anon.call("reset_request", json!({})).await.0,
         StatusCode::CONFLICT
@@ -134,7 +142,10 @@ async fn reset_needs_an_address_and_the_setting() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(anon.call("reset_info", json!({})).await.1["available"], true);
+    assert_eq!(
+        anon.call("reset_info", json!({})).await.1["available"],
+        true
+    );
     let (s, b) = admin
         .call(
             "save_security_settings",
@@ -142,7 +153,10 @@ async fn reset_needs_an_address_and_the_setting() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(anon.call("reset_info", json!({})).await.1["available"], false);
+    assert_eq!(
+        anon.call("reset_info", json!({})).await.1["available"],
+        false
+    );
     assert_eq!(
         anon.call("reset_request", json!({})).await.0,
         StatusCode::CONFLICT
@@ -194,5 +208,8 @@ async fn the_smtp_password_is_write_only() {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(b["Invalid"]["field"], "sender");
-    assert_eq!(admin.call("mail_settings", json!({})).await.1["has_password"], true);
+    assert_eq!(
+        admin.call("mail_settings", json!({})).await.1["has_password"],
+        true
+    );
 }

@@ -8,7 +8,10 @@ use crate::{
     api,
     components::form::{clear_on_change, Field, FormMessage},
     error::ApiError,
-    model::two_factor::{code_error, TotpEnrolment, TwoFactorStatus},
+    model::{
+        reset::group_by_four,
+        two_factor::{code_error, TotpEnrolment, TwoFactorStatus},
+    },
 };
 
 #[derive(Clone, PartialEq)]
@@ -161,7 +164,7 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
                             <div class="qr" id="totp-qr" inner_html=e.qr_svg.clone()></div>
                             <div>
                                 <p>"Scan the QR code with an authenticator app, or type this key into it:"</p>
-                                <p class="mono secret" id="totp-secret">{e.secret.clone()}</p>
+                                <p class="mono secret" id="totp-secret">{group_by_four(&e.secret, " ")}</p>
                                 <p class="muted">"Then enter the app's current code to finish."</p>
                             </div>
                         </div>

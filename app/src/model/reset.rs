@@ -62,11 +62,16 @@ pub fn code_error(typed: &str) -> Option<&'static str> {
 
 /// A code as shown in a mail: groups of four for reading aloud.
 pub fn format_code(code: &str) -> String {
-    code.as_bytes()
+    group_by_four(code, "-")
+}
+
+/// `ABCDEFGHIJ` -> `ABCD<sep>EFGH<sep>IJ` (ASCII input).
+pub fn group_by_four(s: &str, sep: &str) -> String {
+    s.as_bytes()
         .chunks(4)
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect::<Vec<_>>()
-        .join("-")
+        .join(sep)
 }
 
 /// `owner@example.com` -> `o***r@e***.com`: enough to recognise one's own

@@ -168,10 +168,7 @@ fn CodeStep(ticket: RwSignal<Option<String>>, locked_for: RwSignal<u64>) -> impl
                     ticket.set(None);
                 }
                 Err(e) => match e.field_message("code") {
-                    Some(m) => {
-                        code.set(String::new());
-                        code_error.set(Some(m));
-                    }
+                    Some(m) => code_error.set(Some(m)),
                     None => message.set(Some((false, e.to_string()))),
                 },
             }

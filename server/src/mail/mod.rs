@@ -144,7 +144,7 @@ fn build(from: &str, mail: &Mail) -> Result<Message, MailError> {
     // Plain 7-bit text when it can be: a code or link stays readable (and
     // copyable) in any mail client and in the outbox file.
     let body = Body::new_with_encoding(mail.body.clone(), ContentTransferEncoding::SevenBit)
-        .unwrap_or_else(|text| Body::new(text));
+        .unwrap_or_else(Body::new);
     Message::builder()
         .from(from)
         .to(to)
