@@ -43,6 +43,8 @@ ensure_build_tools() {
 ensure_test_tools() {
   # Chromium for the browser tests; unshare/ip for their loopback-only namespace.
   apt_ensure chromium util-linux iproute2
+  # The SMTP server the mail tests talk to (run with /usr/bin/python3).
+  apt_ensure python3-aiosmtpd
   # Node may come from elsewhere (NodeSource ships npm inside nodejs).
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt_ensure nodejs npm

@@ -68,7 +68,7 @@ describe('password reset by emailed security code', { timeout: 120000 }, () => {
 
   it('Local Setting > Security shows Reset Password on', async () => {
     const { page, url } = env;
-    await page.getByRole('link', { name: 'Security' }).first().click();
+    await page.click('nav.sidenav a[href="/local/security"]');
     await page.waitForURL(`${url}/local/security`);
     await page.waitForSelector('#reset-password');
     assert.equal(await page.isChecked('#reset-password'), true);

@@ -77,7 +77,7 @@ pub fn LoginPage() -> impl IntoView {
             <div class="card narrow">
                 <h1>"Login"</h1>
                 <Show when=move || ticket.get().is_some()>
-                    <CodeStep ticket locked_for />
+                    <CodeStep ticket locked_for expired=message />
                 </Show>
                 <form
                     id="login"
@@ -135,7 +135,12 @@ pub fn LoginPage() -> impl IntoView {
 
 /// The second login step: the authenticator app's code, or a recovery code.
 #[component]
-fn CodeStep(ticket: RwSignal<Option<String>>, locked_for: RwSignal<u64>) -> impl IntoView {
+fn CodeStep(
+    ticket: RwSignal<Option<String>>,
+    locked_for: RwSignal<u64>,
+    /// The password form's message: where an expired login is explained.
+    expired: RwSignal<Option<(bool, String)>>,
+) -> impl IntoView {
     let hydrated = use_hydrated();
     let code = RwSignal::new(String::new());
     let code_error = RwSignal::new(None::<String>);
@@ -166,6 +171,7 @@ fn CodeStep(ticket: RwSignal<Option<String>>, locked_for: RwSignal<u64>) -> impl
                 }
                 Err(e) if e.field_message("ticket").is_some() => {
                     ticket.set(None);
+                    expired.set(Some((false, e.to_string())));
                 }
                 Err(e) => match e.field_message("code") {
                     Some(m) => code_error.set(Some(m)),

@@ -65,6 +65,13 @@ pub struct Auth {
     enrolments: Mutex<HashMap<String, two_factor::PendingEnrolment>>,
 }
 
+/// What a right password does to the failure count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Success {
+    Clears,
+    KeepsCount,
+}
+
 /// What a right password leads to.
 #[derive(Debug, PartialEq, Eq)]
 pub enum LoginOutcome {
@@ -208,6 +215,21 @@ impl Auth {
         ip: IpAddr,
         password: String,
     ) -> Result<(), ApiError> {
+        self.verify_password(user, ip, password, Success::Clears)
+            .await
+    }
+
+    /// As [`Self::check_password`]; with [`Success::KeepsCount`] a right
+    /// password leaves earlier failures counted: when a second factor
+    /// follows, only it clears them, or each right password would buy an
+    /// attacker 4 more code guesses.
+    async fn verify_password(
+        &self,
+        user: &str,
+        ip: IpAddr,
+        password: String,
+        success: Success,
+    ) -> Result<(), ApiError> {
         let key = Key {
             user: user.chars().take(MAX_USER_LEN).collect(),
             ip,
@@ -239,7 +261,10 @@ impl Auth {
         };
         match verified {
             Ok(true) => {
-                self.lock()?.succeed(&key);
+                match success {
+                    Success::Clears => self.lock()?.succeed(&key),
+                    Success::KeepsCount => self.lock()?.abandon(&key),
+                }
                 Ok(())
             }
             Ok(false) => {
@@ -281,11 +306,16 @@ impl Auth {
         if !self.is_initialized() {
             return Err(ApiError::NotInitialized);
         }
-        self.check_password(&user, ip, password).await?;
         let owned = user.clone();
         let two_factor = self
             .read(move |r| Ok(r.account(&owned)?.and_then(|a| a.totp).is_some()))
             .await?;
+        let success = if two_factor {
+            Success::KeepsCount
+        } else {
+            Success::Clears
+        };
+        self.verify_password(&user, ip, password, success).await?;
         if two_factor {
             return Ok(LoginOutcome::SecondFactor(self.pending_login(&user, ip)?));
         }

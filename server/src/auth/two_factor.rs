@@ -316,7 +316,8 @@ impl Auth {
         if let Some(m) = code_error(&code) {
             return Err(ApiError::invalid("code", m));
         }
-        self.check_password(&session.user, ip, password)
+        // The password does not clear earlier wrong codes (see login).
+        self.verify_password(&session.user, ip, password, super::Success::KeepsCount)
             .await
             .map_err(wrong_password_as("password"))?;
         if self
