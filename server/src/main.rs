@@ -148,6 +148,13 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     println!("vto listening on http://{addr}");
 
     let mut stopped = stop_rx.clone();
+    // Pages are streamed in parts (shell, then resolved data): without
+    // TCP_NODELAY the later part waits for the client's delayed ACK (40 ms).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY");
+        }
+    });
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

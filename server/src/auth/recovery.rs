@@ -172,11 +172,11 @@ impl Auth {
             Verdict::Locked { retry_after_secs } => Err(ApiError::ResetLocked { retry_after_secs }),
             Verdict::NoCode => Err(ApiError::invalid(
                 "code",
-                "There is no valid security code: refresh the QR code to get a new one.",
+                "There is no valid security code: ask for a new one (Refresh QR Code).",
             )),
             Verdict::Expired => Err(ApiError::invalid(
                 "code",
-                "This security code has expired (codes are valid for 24 hours): refresh the QR code to get a new one.",
+                "This security code has expired (codes are valid for 24 hours): ask for a new one (Refresh QR Code).",
             )),
         }
     }
