@@ -16,7 +16,7 @@ use crate::{
         mail::{self, PasswordUpdate},
         reset, security,
         security_log::SecurityLogPage,
-        system, two_factor,
+        settings, system, two_factor,
     },
 };
 
@@ -219,4 +219,19 @@ pub async fn totp_confirm(code: String) -> Result<two_factor::RecoveryCodes, Api
 pub async fn totp_disable(password: String, code: String) -> Result<(), ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.totp_disable(&caller, password, code).await }).await
+}
+
+#[server(endpoint = "basic_settings", input = Json)]
+pub async fn basic_settings() -> Result<settings::BasicSettings, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.basic_settings(&caller).await }).await
+}
+
+/// Saves the whole Basic page (all or nothing).
+#[server(endpoint = "save_basic_settings", input = Json)]
+pub async fn save_basic_settings(
+    settings: settings::BasicSettings,
+) -> Result<settings::BasicSettings, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.save_basic_settings(&caller, settings).await }).await
 }

@@ -16,6 +16,7 @@ use crate::{
         reset::{ResetInfo, ResetIssued, ResetTicket},
         security::SecuritySettings,
         security_log::SecurityLogPage,
+        settings::BasicSettings,
         system::{EmailChanged, Overview, SetupState},
         two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
     },
@@ -129,6 +130,14 @@ pub trait Device: Send + Sync + 'static {
         settings: MailSettings,
         password: PasswordUpdate,
     ) -> Result<MailReceipt, ApiError>;
+
+    // Local Setting > Basic.
+    async fn basic_settings(&self, caller: &Caller) -> Result<BasicSettings, ApiError>;
+    async fn save_basic_settings(
+        &self,
+        caller: &Caller,
+        settings: BasicSettings,
+    ) -> Result<BasicSettings, ApiError>;
 
     // Local Setting > Security.
     async fn security_settings(&self, caller: &Caller) -> Result<SecuritySettings, ApiError>;

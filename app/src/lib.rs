@@ -74,6 +74,10 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><account::AccountPage /></Layout> }
                 />
                 <Route
+                    path=path!("/local/basic")
+                    view=|| view! { <Layout><basic::BasicPage /></Layout> }
+                />
+                <Route
                     path=path!("/local/security")
                     view=|| view! { <Layout><security::SecurityPage /></Layout> }
                 />

@@ -193,3 +193,51 @@ pub fn Select(
         </div>
     }
 }
+
+/// The errors of a settings form: the device's verdict on one field (kept
+/// until the next edit) before the page's own checks as typed.
+#[derive(Clone, Copy)]
+pub struct FormErrors(RwSignal<Option<(String, String)>>);
+
+impl FormErrors {
+    /// `edited` reads the form's fields: any change clears the device's
+    /// verdict.
+    pub fn new(edited: impl Fn() + 'static) -> Self {
+        let server = RwSignal::new(None);
+        Effect::new(move |_| {
+            edited();
+            server.set(None);
+        });
+        Self(server)
+    }
+
+    /// A failed save: a field's error goes next to it, any other to
+    /// `message`.
+    pub fn take(&self, e: crate::error::ApiError, message: RwSignal<Option<(bool, String)>>) {
+        match e {
+            crate::error::ApiError::Invalid { field, message: m } => self.0.set(Some((field, m))),
+            other => message.set(Some((false, other.to_string()))),
+        }
+    }
+
+    /// What to show under `field`; `local` lists the form's own errors as
+    /// (field id, message).
+    pub fn signal(
+        &self,
+        field: &'static str,
+        local: impl Fn() -> Vec<(&'static str, String)> + Send + Sync + 'static,
+    ) -> Signal<Option<String>> {
+        let server = self.0;
+        Signal::derive(move || {
+            if let Some((f, m)) = server.get() {
+                if f == field {
+                    return Some(m);
+                }
+            }
+            local()
+                .into_iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, m)| m)
+        })
+    }
+}

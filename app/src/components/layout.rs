@@ -108,6 +108,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <span>"Main Interface"</span>
                     </A>
                     <p class="nav-section">{icons::settings()} <span>"Local Setting"</span></p>
+                    <A href="/local/basic" attr:class="sub">
+                        <span>"Basic"</span>
+                    </A>
                     <A href="/local/security" attr:class="sub">
                         <span>"Security"</span>
                     </A>

@@ -29,6 +29,8 @@ pub enum SecurityEventKind {
     TwoFactorDisabled,
     TwoFactorFailed,
     RecoveryCodeUsed,
+    /// A settings page was saved; `detail` names the page and fields.
+    SettingsChanged,
 }
 
 impl SecurityEventKind {
@@ -56,6 +58,7 @@ impl SecurityEventKind {
             Self::TwoFactorDisabled => "Two-factor login disabled",
             Self::TwoFactorFailed => "Two-factor login: wrong code",
             Self::RecoveryCodeUsed => "Two-factor login: recovery code used",
+            Self::SettingsChanged => "Settings changed",
         }
     }
 
@@ -82,6 +85,10 @@ pub struct SecurityEvent {
     pub user: String,
     /// The source address.
     pub ip: String,
+    /// What changed, e.g. `Basic: VTO No., Centre Call No.` (names only,
+    /// never values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// One page of the log, newest first.

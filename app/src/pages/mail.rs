@@ -7,26 +7,18 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, Select},
+        form::{Check, Field, FormErrors, FormMessage, Select},
         hydration::use_hydrated,
-        notice::ErrorNotice,
+        notice::loaded,
     },
     model::mail::{MailSecurity, MailSettings, PasswordUpdate},
 };
 
 #[component]
 pub fn MailPage() -> impl IntoView {
-    let settings = Resource::new(|| (), |_| api::mail_settings());
     view! {
         <h1>"Email"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-            {move || Suspend::new(async move {
-                match settings.await {
-                    Ok(s) => view! { <MailForm saved=s /> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(api::mail_settings, |s| view! { <MailForm saved=s /> })}
     }
 }
 
@@ -107,31 +99,16 @@ fn MailForm(saved: MailSettings) -> impl IntoView {
     let message = RwSignal::new(None::<(bool, String)>);
     let test_result = RwSignal::new(None::<(bool, String)>);
     let busy = RwSignal::new(false);
-    // A server's verdict on a field, until the next edit.
-    let server_error = RwSignal::new(None::<(String, String)>);
-    Effect::new(move |_| {
+    let errors = FormErrors::new(move || {
         form.server.track();
         form.port.track();
         form.user.track();
         form.sender.track();
-        server_error.set(None);
     });
-
     let error_for = move |field: &'static str| {
-        Signal::derive(move || {
-            if let Some((f, m)) = server_error.get() {
-                if f == field {
-                    return Some(m);
-                }
-            }
-            match form.settings() {
-                Err(port) => (field == "smtp-port").then_some(port),
-                Ok(s) => s
-                    .validate()
-                    .into_iter()
-                    .find(|(f, _)| *f == field)
-                    .map(|(_, m)| m),
-            }
+        errors.signal(field, move || match form.settings() {
+            Err(port) => vec![("smtp-port", port)],
+            Ok(s) => s.validate(),
         })
     };
 
@@ -155,12 +132,7 @@ fn MailForm(saved: MailSettings) -> impl IntoView {
                     form.fill(&s);
                     message.set(Some((true, "Saved.".into())));
                 }
-                Err(e) => match &e {
-                    crate::error::ApiError::Invalid { field, message: m } => {
-                        server_error.set(Some((field.clone(), m.clone())))
-                    }
-                    _ => message.set(Some((false, e.to_string()))),
-                },
+                Err(e) => errors.take(e, message),
             }
         });
     };

@@ -1,6 +1,7 @@
 //! One module per screen of the manual.
 
 pub mod account;
+pub mod basic;
 pub mod home;
 pub mod init;
 pub mod login;

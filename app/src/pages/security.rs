@@ -8,24 +8,16 @@ use crate::{
     components::{
         form::{Check, FormMessage},
         hydration::use_hydrated,
-        notice::ErrorNotice,
+        notice::loaded,
     },
     model::security::SecuritySettings,
 };
 
 #[component]
 pub fn SecurityPage() -> impl IntoView {
-    let settings = Resource::new(|| (), |_| api::security_settings());
     view! {
         <h1>"Security"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-            {move || Suspend::new(async move {
-                match settings.await {
-                    Ok(s) => view! { <SecurityForm saved=s /> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(api::security_settings, |s| view! { <SecurityForm saved=s /> })}
     }
 }
 

@@ -1,5 +1,5 @@
-//! Log Management > Security: logins, failures, lockouts and account events
-//! (Cybersecurity appendix item 12, "check equipment log").
+//! Log Management > Security: logins, failures, lockouts, account events and
+//! settings changes (Cybersecurity appendix item 12, "check equipment log").
 
 use leptos::prelude::*;
 
@@ -64,7 +64,10 @@ fn LogTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
                             view! {
                                 <tr class:warn=e.kind.is_warning()>
                                     <td class="time">{format_utc(e.time)}</td>
-                                    <td>{e.kind.label()}</td>
+                                    <td>
+                                        {e.kind.label()}
+                                        {e.detail.map(|d| view! { <span class="detail">{d}</span> })}
+                                    </td>
                                     <td>{e.user}</td>
                                     <td>{e.ip}</td>
                                 </tr>

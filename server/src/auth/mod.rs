@@ -131,6 +131,7 @@ impl Auth {
             kind,
             user: user.chars().take(MAX_USER_LEN).collect(),
             ip: ip.to_string(),
+            detail: None,
         }
     }
 
@@ -384,6 +385,28 @@ impl Auth {
             let out = f(w)?;
             w.log(&event)?;
             Ok(out)
+        })
+        .await
+    }
+
+    /// Saves a settings page: `f` gets the writer and returns the names of
+    /// the fields it changed; when there are any, the audit entry
+    /// `page: fields` goes into the security log in the same transaction.
+    pub async fn save_settings(
+        &self,
+        user: &str,
+        ip: IpAddr,
+        page: &'static str,
+        f: impl FnOnce(&Writer) -> Result<Vec<&'static str>, ApiError> + Send + 'static,
+    ) -> Result<Vec<&'static str>, ApiError> {
+        let mut event = self.event(SecurityEventKind::SettingsChanged, user, ip);
+        self.write(move |w| {
+            let changed = f(w)?;
+            if !changed.is_empty() {
+                event.detail = Some(format!("{page}: {}", changed.join(", ")));
+                w.log(&event)?;
+            }
+            Ok(changed)
         })
         .await
     }

@@ -421,6 +421,31 @@ impl Device for DeviceImpl {
         self.send(&MailConfig { settings, password }, mail).await
     }
 
+    async fn basic_settings(&self, caller: &Caller) -> Result<BasicSettings, ApiError> {
+        caller.session()?;
+        self.auth.read(|r| Ok(r.settings(SETTINGS_BASIC)?)).await
+    }
+
+    async fn save_basic_settings(
+        &self,
+        caller: &Caller,
+        settings: BasicSettings,
+    ) -> Result<BasicSettings, ApiError> {
+        let session = caller.session()?;
+        if let Some((field, message)) = settings.validate().into_iter().next() {
+            return Err(ApiError::invalid(field, message));
+        }
+        let saved = settings.clone();
+        self.auth
+            .save_settings(&session.user, caller.ip, "Basic", move |w| {
+                let old: BasicSettings = w.settings(SETTINGS_BASIC)?;
+                w.put(crate::store::tables::SETTINGS, SETTINGS_BASIC, &settings)?;
+                Ok(settings.changed_fields(&old))
+            })
+            .await?;
+        Ok(saved)
+    }
+
     async fn security_settings(&self, caller: &Caller) -> Result<SecuritySettings, ApiError> {
         caller.session()?;
         self.auth.read(|r| Ok(r.settings(SETTINGS_SECURITY)?)).await

@@ -11,6 +11,7 @@ fn event(n: i64) -> SecurityEvent {
         kind: SecurityEventKind::LoginFailed,
         user: "admin".into(),
         ip: "127.0.0.1".into(),
+        detail: None,
     }
 }
 

@@ -1,0 +1,196 @@
+//! Local Setting > Basic (manual 4.1). Confirm saves the whole page in one
+//! transaction, Refresh reloads it from the device, Default fills in the
+//! manual's defaults (saved only on Confirm).
+//!
+//! Building No. and Unit No. apply only when another server is the SIP
+//! server; that choice comes with the SIP issue, so they are not shown yet
+//! (their values are kept as they are).
+
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::{
+    api,
+    components::{
+        form::{Field, FormErrors, FormMessage, Select},
+        hydration::use_hydrated,
+        notice::loaded,
+    },
+    model::settings::{format_hhmm, parse_hhmm, BasicSettings, DailyPeriod, DeviceType},
+};
+
+#[component]
+pub fn BasicPage() -> impl IntoView {
+    view! {
+        <h1>"Basic"</h1>
+        {loaded(api::basic_settings, |s| view! { <BasicForm saved=s /> })}
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Form {
+    device_type: RwSignal<String>,
+    vto_no: RwSignal<String>,
+    centre_call_no: RwSignal<String>,
+    start: RwSignal<String>,
+    end: RwSignal<String>,
+    /// Not on the page yet (see the module note), kept as loaded.
+    hidden: RwSignal<BasicSettings>,
+}
+
+impl Form {
+    fn new(s: &BasicSettings) -> Self {
+        let f = Self {
+            device_type: RwSignal::new(String::new()),
+            vto_no: RwSignal::new(String::new()),
+            centre_call_no: RwSignal::new(String::new()),
+            start: RwSignal::new(String::new()),
+            end: RwSignal::new(String::new()),
+            hidden: RwSignal::new(s.clone()),
+        };
+        f.fill(s);
+        f
+    }
+
+    fn fill(&self, s: &BasicSettings) {
+        self.device_type.set(s.device_type.key().to_string());
+        self.vto_no.set(s.vto_no.clone());
+        self.centre_call_no.set(s.centre_call_no.clone());
+        self.start.set(format_hhmm(s.call_centre_time.start));
+        self.end.set(format_hhmm(s.call_centre_time.end));
+        self.hidden.set(s.clone());
+    }
+
+    /// The page as typed, or the time field's error.
+    fn settings(&self) -> Result<BasicSettings, (&'static str, String)> {
+        let time = |v: &str, id| parse_hhmm(v).ok_or((id, "Enter a time as HH:MM".to_string()));
+        let start = time(&self.start.get(), "call-centre-start")?;
+        let end = time(&self.end.get(), "call-centre-end")?;
+        let hidden = self.hidden.get();
+        Ok(BasicSettings {
+            device_type: DeviceType::from_key(&self.device_type.get()).unwrap_or_default(),
+            vto_no: self.vto_no.get().trim().to_string(),
+            centre_call_no: self.centre_call_no.get().trim().to_string(),
+            call_centre_time: DailyPeriod { start, end },
+            ..hidden
+        })
+    }
+
+    /// Every error of the page as typed: (field id, message).
+    fn errors(&self) -> Vec<(&'static str, String)> {
+        match self.settings() {
+            Err(e) => vec![e],
+            Ok(s) => s
+                .validate()
+                .into_iter()
+                // The period's error belongs under its end field.
+                .map(|(f, m)| {
+                    (
+                        if f == "call-centre-time" {
+                            "call-centre-end"
+                        } else {
+                            f
+                        },
+                        m,
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+#[component]
+fn BasicForm(saved: BasicSettings) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let form = Form::new(&saved);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let busy = RwSignal::new(false);
+    let errors = FormErrors::new(move || {
+        form.vto_no.track();
+        form.centre_call_no.track();
+        form.start.track();
+        form.end.track();
+    });
+    let error_for = move |field: &'static str| errors.signal(field, move || form.errors());
+
+    let confirm = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        message.set(None);
+        let Ok(settings) = form.settings() else {
+            return;
+        };
+        if !form.errors().is_empty() {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            let r = api::save_basic_settings(settings).await;
+            busy.set(false);
+            match r {
+                Ok(s) => {
+                    form.fill(&s);
+                    message.set(Some((true, "Saved.".into())));
+                }
+                Err(e) => errors.take(e, message),
+            }
+        });
+    };
+    let refresh = move |_| {
+        message.set(None);
+        spawn_local(async move {
+            match api::basic_settings().await {
+                Ok(s) => form.fill(&s),
+                Err(e) => message.set(Some((false, e.to_string()))),
+            }
+        });
+    };
+    let default = move |_| {
+        message.set(Some((
+            true,
+            "Defaults filled in: click Confirm to save them.".into(),
+        )));
+        form.fill(&BasicSettings::default());
+    };
+
+    let types: Vec<(&'static str, &'static str)> = DeviceType::CHOICES
+        .into_iter()
+        .map(|t| (t.key(), t.label()))
+        .collect();
+
+    view! {
+        <section class="card wide" aria-labelledby="basic">
+            <h2 id="basic">"Basic"</h2>
+            <form id="basic-form" on:submit=confirm novalidate>
+                <div class="grid-2">
+                    <Select id="device-type" label="Device Type" options=types value=form.device_type />
+                    <Field id="vto-no" label="VTO No." value=form.vto_no error=error_for("vto-no") />
+                    <Field
+                        id="centre-call-no"
+                        label="Centre Call No."
+                        value=form.centre_call_no
+                        error=error_for("centre-call-no")
+                    />
+                </div>
+                <fieldset class="period">
+                    <legend>"Call Centre Time"</legend>
+                    <div class="grid-2">
+                        <Field id="call-centre-start" label="Start Time" kind="time" value=form.start error=error_for("call-centre-start") />
+                        <Field id="call-centre-end" label="End Time" kind="time" value=form.end error=error_for("call-centre-end") />
+                    </div>
+                    <p class="hint">"Calls to the management centre are allowed in this period each day; a start after the end runs over midnight."</p>
+                </fieldset>
+                <FormMessage message />
+                <div class="actions">
+                    <button type="button" id="basic-default" class="secondary" disabled=move || !hydrated.get() on:click=default>
+                        "Default"
+                    </button>
+                    <button type="button" id="basic-refresh" class="secondary" disabled=move || !hydrated.get() on:click=refresh>
+                        "Refresh"
+                    </button>
+                    <button type="submit" class="primary" disabled=move || !hydrated.get() || busy.get()>
+                        "Confirm"
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}
