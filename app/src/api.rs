@@ -13,6 +13,7 @@ use crate::{
     // Not imported by name: `#[server]` makes structs named after the
     // functions (`SetupState`, `Overview`).
     model::{
+        config,
         mail::{self, PasswordUpdate},
         reset, security,
         security_log::SecurityLogPage,
@@ -234,4 +235,18 @@ pub async fn save_basic_settings(
 ) -> Result<settings::BasicSettings, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.save_basic_settings(&caller, settings).await }).await
+}
+
+/// Config manager: every setting, without secrets.
+#[server(endpoint = "export_device_info", input = Json)]
+pub async fn export_device_info() -> Result<config::DeviceInfo, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.export_device_info(&caller).await }).await
+}
+
+/// Config manager: a Device Info file's text; all of it or nothing.
+#[server(endpoint = "import_device_info", input = Json)]
+pub async fn import_device_info(file: String) -> Result<(), ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.import_device_info(&caller, file).await }).await
 }

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use crate::{
     error::ApiError,
     model::{
+        config::DeviceInfo,
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         reset::{ResetInfo, ResetIssued, ResetTicket},
         security::SecuritySettings,
@@ -138,6 +139,11 @@ pub trait Device: Send + Sync + 'static {
         caller: &Caller,
         settings: BasicSettings,
     ) -> Result<BasicSettings, ApiError>;
+
+    // Config manager: Device Info.
+    async fn export_device_info(&self, caller: &Caller) -> Result<DeviceInfo, ApiError>;
+    /// Checks the whole file, then applies it in one transaction.
+    async fn import_device_info(&self, caller: &Caller, file: String) -> Result<(), ApiError>;
 
     // Local Setting > Security.
     async fn security_settings(&self, caller: &Caller) -> Result<SecuritySettings, ApiError>;

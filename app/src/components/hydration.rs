@@ -39,3 +39,88 @@ pub fn reload_page() {
         let _ = window().location().reload();
     }
 }
+
+/// Saves `text` as a file named `name` (the browser's download).
+pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let fail = |what: &str| format!("cannot save the file ({what})");
+        let doc = document();
+        let a = doc
+            .create_element("a")
+            .map_err(|_| fail("create"))?
+            .dyn_into::<web_sys::HtmlElement>()
+            .map_err(|_| fail("element"))?;
+        let href = format!("data:{mime};charset=utf-8,{}", percent_encode(text));
+        a.set_attribute("href", &href).map_err(|_| fail("href"))?;
+        a.set_attribute("download", name)
+            .map_err(|_| fail("name"))?;
+        let body = doc.body().ok_or_else(|| fail("body"))?;
+        body.append_child(&a).map_err(|_| fail("append"))?;
+        a.click();
+        a.remove();
+        Ok(())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (name, mime, text);
+        Ok(())
+    }
+}
+
+#[cfg(any(feature = "hydrate", test))]
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The text of the file chosen in the file input `input_id`, if any;
+/// files over `max_bytes` are refused before they are read.
+pub async fn chosen_file_text(input_id: &str, max_bytes: usize) -> Option<Result<String, String>> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let input = document()
+            .get_element_by_id(input_id)?
+            .dyn_into::<web_sys::HtmlInputElement>()
+            .ok()?;
+        let file = input.files()?.get(0)?;
+        if file.size() > max_bytes as f64 {
+            return Some(Err(format!(
+                "The file is larger than {} KiB",
+                max_bytes / 1024
+            )));
+        }
+        let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+        Some(
+            text.ok()
+                .and_then(|v| v.as_string())
+                .ok_or_else(|| "The file cannot be read".to_string()),
+        )
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (input_id, max_bytes);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percent_encodes_everything_but_unreserved() {
+        assert_eq!(
+            super::percent_encode("{\"a\": 1}\n"),
+            "%7B%22a%22%3A%201%7D%0A"
+        );
+        assert_eq!(super::percent_encode("é"), "%C3%A9");
+    }
+}

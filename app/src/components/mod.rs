@@ -1,5 +1,6 @@
 //! Building blocks shared by the pages.
 
+pub mod config_manager;
 pub mod dialog;
 pub mod form;
 pub mod hydration;

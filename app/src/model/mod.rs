@@ -1,5 +1,6 @@
 //! Typed models shared by the browser and the server. Pure: no I/O here.
 
+pub mod config;
 pub mod email;
 pub mod mail;
 pub mod password;

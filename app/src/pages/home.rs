@@ -6,7 +6,7 @@ use leptos_router::components::A;
 
 use crate::{
     api,
-    components::{icons, notice::ErrorNotice},
+    components::{config_manager::ConfigManager, icons, notice::ErrorNotice},
     model::system::Overview,
 };
 
@@ -23,6 +23,7 @@ pub fn HomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <ConfigManager />
         <section class="card">
             <h2>"Function Area"</h2>
             <div class="tiles">

@@ -7,6 +7,7 @@ use app::{
     backend::{Caller, Device, SetCookie},
     error::ApiError,
     model::{
+        config::{self, DeviceInfo, MailExport},
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         reset::{format_code, mask_email, ResetInfo, ResetIssued, ResetTicket},
         security::SecuritySettings,
@@ -444,6 +445,54 @@ impl Device for DeviceImpl {
             })
             .await?;
         Ok(saved)
+    }
+
+    async fn export_device_info(&self, caller: &Caller) -> Result<DeviceInfo, ApiError> {
+        caller.session()?;
+        self.auth
+            .read(|r| {
+                let mail: MailRecord = r.settings(SETTINGS_MAIL)?;
+                Ok(DeviceInfo {
+                    format: config::FORMAT.into(),
+                    version: config::VERSION,
+                    basic: r.settings(SETTINGS_BASIC)?,
+                    security: r.settings(SETTINGS_SECURITY)?,
+                    mail: MailExport::from(&mail.settings),
+                })
+            })
+            .await
+    }
+
+    async fn import_device_info(&self, caller: &Caller, file: String) -> Result<(), ApiError> {
+        let session = caller.session()?;
+        let info = config::parse(&file).map_err(|e| ApiError::invalid("import", e.to_string()))?;
+        let changed = self
+            .auth
+            .save_settings(&session.user, caller.ip, "Device Info import", move |w| {
+                let old_basic: BasicSettings = w.settings(SETTINGS_BASIC)?;
+                let old_security: SecuritySettings = w.settings(SETTINGS_SECURITY)?;
+                let old_mail: MailRecord = w.settings(SETTINGS_MAIL)?;
+                let mut changed = info.basic.changed_fields(&old_basic);
+                if info.security != old_security {
+                    changed.push("Reset Password");
+                }
+                if MailExport::from(&old_mail.settings) != info.mail {
+                    changed.push("Email");
+                }
+                let settings = crate::store::tables::SETTINGS;
+                w.put(settings, SETTINGS_BASIC, &info.basic)?;
+                w.put(settings, SETTINGS_SECURITY, &info.security)?;
+                // The file has no SMTP password: the stored one stays.
+                let mail = MailRecord {
+                    settings: info.mail.settings(),
+                    password: old_mail.password,
+                };
+                w.put(settings, SETTINGS_MAIL, &mail)?;
+                Ok(changed)
+            })
+            .await?;
+        tracing::info!(ip = %caller.ip, changed = changed.len(), "device info imported");
+        Ok(())
     }
 
     async fn security_settings(&self, caller: &Caller) -> Result<SecuritySettings, ApiError> {

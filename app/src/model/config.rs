@@ -1,0 +1,221 @@
+//! Config manager (manual ch. 3 item 4), Device Info: every setting as one
+//! versioned JSON file, without secrets (no password hashes, keys, SMTP
+//! password or two-factor secrets). Import checks the whole file first and
+//! names the field that is wrong; the device then applies it in one
+//! transaction.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    mail::{MailSecurity, MailSettings},
+    security::SecuritySettings,
+    settings::BasicSettings,
+};
+
+/// What the file says it is.
+pub const FORMAT: &str = "vto-device-info";
+/// The file version this build writes and reads (and all older ones).
+pub const VERSION: u32 = 1;
+/// Larger files are refused before they are parsed.
+pub const MAX_BYTES: usize = 64 * 1024;
+pub const FILE_NAME: &str = "vto-device-info.json";
+
+/// Network Setting > Email without the password.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailExport {
+    pub server: String,
+    pub port: u16,
+    pub security: MailSecurity,
+    pub user: String,
+    pub sender: String,
+}
+
+impl From<&MailSettings> for MailExport {
+    fn from(m: &MailSettings) -> Self {
+        Self {
+            server: m.server.clone(),
+            port: m.port,
+            security: m.security,
+            user: m.user.clone(),
+            sender: m.sender.clone(),
+        }
+    }
+}
+
+impl MailExport {
+    /// As settings; the stored password is the device's business.
+    pub fn settings(&self) -> MailSettings {
+        MailSettings {
+            server: self.server.clone(),
+            port: self.port,
+            security: self.security,
+            user: self.user.clone(),
+            sender: self.sender.clone(),
+            has_password: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceInfo {
+    pub format: String,
+    pub version: u32,
+    pub basic: BasicSettings,
+    pub security: SecuritySettings,
+    pub mail: MailExport,
+}
+
+/// The first thing wrong with an import file: `field` is a path such as
+/// `basic.vto_no`, empty for the file as a whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportError {
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+fn err(field: &str, message: impl Into<String>) -> ImportError {
+    ImportError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Field ids of the pages' validation -> the file's field names.
+fn file_field(section: &str, id: &str) -> String {
+    let name = match id {
+        "smtp-server" => "server",
+        "smtp-port" => "port",
+        "smtp-user" => "user",
+        other => other,
+    };
+    format!("{section}.{}", name.replace('-', "_"))
+}
+
+/// Reads and checks an import file completely; nothing is applied here.
+pub fn parse(text: &str) -> Result<DeviceInfo, ImportError> {
+    if text.len() > MAX_BYTES {
+        return Err(err(
+            "",
+            format!("The file is larger than {} KiB", MAX_BYTES / 1024),
+        ));
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| err("", format!("Not a JSON file ({e})")))?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        return Err(err(
+            "format",
+            format!("Not a VTO Device Info file (format must be \"{FORMAT}\")"),
+        ));
+    }
+    match value.get("version").and_then(serde_json::Value::as_u64) {
+        Some(v) if v <= u64::from(VERSION) && v >= 1 => {}
+        Some(v) => {
+            return Err(err(
+                "version",
+                format!("Written by a newer vto (version {v}; this one reads up to {VERSION})"),
+            ))
+        }
+        None => return Err(err("version", "Missing or not a number")),
+    }
+    // Each section on its own, so an error names where it is.
+    let section = |name: &str| -> Result<serde_json::Value, ImportError> {
+        value.get(name).cloned().ok_or_else(|| err(name, "Missing"))
+    };
+    let basic: BasicSettings =
+        serde_json::from_value(section("basic")?).map_err(|e| err("basic", e.to_string()))?;
+    let security: SecuritySettings =
+        serde_json::from_value(section("security")?).map_err(|e| err("security", e.to_string()))?;
+    let mail: MailExport =
+        serde_json::from_value(section("mail")?).map_err(|e| err("mail", e.to_string()))?;
+    if let Some((id, m)) = basic.validate().into_iter().next() {
+        return Err(err(&file_field("basic", id), m));
+    }
+    if let Some((id, m)) = mail.settings().validate().into_iter().next() {
+        return Err(err(&file_field("mail", id), m));
+    }
+    // Anything else at the top level is not ours.
+    let info: DeviceInfo = serde_json::from_value(value).map_err(|e| err("", e.to_string()))?;
+    Ok(DeviceInfo {
+        basic,
+        security,
+        mail,
+        ..info
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> serde_json::Value {
+        serde_json::to_value(DeviceInfo {
+            format: FORMAT.into(),
+            version: VERSION,
+            basic: BasicSettings::default(),
+            security: SecuritySettings::default(),
+            mail: MailExport::from(&MailSettings::default()),
+        })
+        .unwrap_or_default()
+    }
+
+    fn refused(f: impl FnOnce(&mut serde_json::Value)) -> String {
+        let mut v = file();
+        f(&mut v);
+        match parse(&v.to_string()) {
+            Ok(_) => "accepted".into(),
+            Err(e) => e.field,
+        }
+    }
+
+    #[test]
+    fn a_good_file_round_trips() {
+        let text = file().to_string();
+        assert_eq!(
+            parse(&text).map(|i| serde_json::to_value(i).ok()),
+            Ok(Some(file()))
+        );
+    }
+
+    #[test]
+    fn every_kind_of_bad_file_names_its_fault() {
+        assert_eq!(parse("{").map_err(|e| e.field), Err(String::new()));
+        assert_eq!(
+            parse(&" ".repeat(MAX_BYTES + 1)).map_err(|e| e.field),
+            Err(String::new())
+        );
+        assert_eq!(refused(|v| v["format"] = "other".into()), "format");
+        assert_eq!(refused(|v| v["version"] = 2.into()), "version");
+        assert_eq!(refused(|v| v["version"] = "1".into()), "version");
+        assert_eq!(
+            refused(|v| v["basic"]["vto_no"] = "12345678".into()),
+            "basic.vto_no"
+        );
+        assert_eq!(refused(|v| v["basic"]["vto_no"] = 8001.into()), "basic");
+        assert_eq!(refused(|v| v["mail"]["port"] = 70000.into()), "mail");
+        assert_eq!(refused(|v| v["mail"]["port"] = 0.into()), "mail.port");
+        assert_eq!(refused(|v| v["mail"]["password"] = "x".into()), "mail");
+        assert_eq!(
+            refused(|v| v["mail"]["server"] = "mail.example.com".into()),
+            "mail.sender"
+        );
+        assert_eq!(refused(|v| v["extra"] = 1.into()), "");
+        assert_eq!(
+            refused(|v| {
+                v.as_object_mut().map(|o| o.remove("security"));
+            }),
+            "security"
+        );
+    }
+}
