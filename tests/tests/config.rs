@@ -96,7 +96,8 @@ async fn bad_files_are_refused_and_change_nothing() {
         (" ".repeat(70 * 1024), "larger than 64 KiB"),
         ("[]".into(), "format"),
     ];
-    let edits: Vec<(fn(&mut Value), &str)> = vec![
+    type Edit = (fn(&mut Value), &'static str);
+    let edits: Vec<Edit> = vec![
         (|v| v["format"] = json!("something-else"), "format"),
         (|v| v["version"] = json!(2), "newer vto"),
         (|v| v["basic"]["vto_no"] = json!("80a1"), "basic.vto_no"),
