@@ -13,7 +13,7 @@ use crate::{
     // Not imported by name: `#[server]` makes structs named after the
     // functions (`SetupState`, `Overview`).
     model::{
-        config,
+        config, ip_permissions,
         mail::{self, PasswordUpdate},
         reset, security,
         security_log::SecurityLogPage,
@@ -249,4 +249,20 @@ pub async fn export_device_info() -> Result<config::DeviceInfo, ApiError> {
 pub async fn import_device_info(file: String) -> Result<(), ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.import_device_info(&caller, file).await }).await
+}
+
+#[server(endpoint = "ip_permissions", input = Json)]
+pub async fn ip_permissions() -> Result<ip_permissions::IpPermissions, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.ip_permissions(&caller).await }).await
+}
+
+/// Takes effect for the next connection; refused if it would shut out the
+/// caller.
+#[server(endpoint = "save_ip_permissions", input = Json)]
+pub async fn save_ip_permissions(
+    settings: ip_permissions::IpPermissions,
+) -> Result<ip_permissions::IpPermissions, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.save_ip_permissions(&caller, settings).await }).await
 }

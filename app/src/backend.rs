@@ -13,6 +13,7 @@ use crate::{
     error::ApiError,
     model::{
         config::DeviceInfo,
+        ip_permissions::IpPermissions,
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         reset::{ResetInfo, ResetIssued, ResetTicket},
         security::SecuritySettings,
@@ -139,6 +140,15 @@ pub trait Device: Send + Sync + 'static {
         caller: &Caller,
         settings: BasicSettings,
     ) -> Result<BasicSettings, ApiError>;
+
+    // Network Setting > IP Permissions.
+    async fn ip_permissions(&self, caller: &Caller) -> Result<IpPermissions, ApiError>;
+    /// Refused when the lists would shut out the caller's own address.
+    async fn save_ip_permissions(
+        &self,
+        caller: &Caller,
+        settings: IpPermissions,
+    ) -> Result<IpPermissions, ApiError>;
 
     // Config manager: Device Info.
     async fn export_device_info(&self, caller: &Caller) -> Result<DeviceInfo, ApiError>;

@@ -82,6 +82,10 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><security::SecurityPage /></Layout> }
                 />
                 <Route
+                    path=path!("/network/ip-permissions")
+                    view=|| view! { <Layout><ip_permissions::IpPermissionsPage /></Layout> }
+                />
+                <Route
                     path=path!("/network/email")
                     view=|| view! { <Layout><mail::MailPage /></Layout> }
                 />

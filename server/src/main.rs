@@ -12,6 +12,7 @@ mod cli;
 mod clock;
 mod device;
 mod http;
+mod ip_filter;
 mod lifecycle;
 mod mail;
 mod qr;
@@ -105,10 +106,15 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         None => None,
     };
     let postman = Arc::new(mail::Postman::new(&cli.data_dir, extra_ca));
+    let permissions = store
+        .read(|r| store::Read::settings(r, store::tables::SETTINGS_IP_PERMISSIONS))
+        .map_err(|e: store::StoreError| e.to_string())?;
+    let ip_filter = Arc::new(ip_filter::IpFilter::new(&permissions));
     let device = Arc::new(DeviceImpl {
         auth: auth.clone(),
         lifecycle: lifecycle.clone(),
         postman,
+        ip_filter: ip_filter.clone(),
     });
     if http::assets::UI_MISSING {
         tracing::error!("this binary was built without the web UI: build it with .ci/build");
@@ -117,6 +123,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         leptos: http::leptos_options(),
         device,
         auth: auth.clone(),
+        ip_filter: ip_filter.clone(),
     };
     let app = http::router(state);
 
@@ -150,6 +157,10 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     let mut stopped = stop_rx.clone();
     // Pages are streamed in parts (shell, then resolved data): without
     // TCP_NODELAY the later part waits for the client's delayed ACK (40 ms).
+    let listener = ip_filter::FilteredListener {
+        inner: listener,
+        filter: ip_filter,
+    };
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY");

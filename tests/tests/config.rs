@@ -12,6 +12,7 @@ async fn all_settings(c: &Client) -> Value {
         "basic": c.call("basic_settings", json!({})).await.1,
         "security": c.call("security_settings", json!({})).await.1,
         "mail": c.call("mail_settings", json!({})).await.1,
+        "ip_permissions": c.call("ip_permissions", json!({})).await.1,
     })
 }
 
@@ -111,6 +112,10 @@ async fn bad_files_are_refused_and_change_nothing() {
         ),
         (|v| v["mail"]["port"] = json!(0), "mail.port"),
         (|v| v["mail"]["password"] = json!("x"), "mail"),
+        (
+            |v| v["ip_permissions"] = json!({"enabled": true, "mode": "WhiteList", "white_list": ["10.0.0.1"], "black_list": []}),
+            "your own address 127.0.0.1",
+        ),
         (
             |v| v["security"]["reset_password"] = json!("yes"),
             "security",

@@ -241,3 +241,43 @@ impl FormErrors {
         })
     }
 }
+
+/// The buttons of a settings page (manual ch. 4, general operations):
+/// Default fills in the defaults, Refresh reloads from the device, the
+/// submit button (`submit`: the manual's Confirm or Save) saves the page.
+/// Ids are `<page>-default` and `<page>-refresh`.
+#[component]
+pub fn SettingsActions(
+    page: &'static str,
+    submit: &'static str,
+    on_default: Callback<()>,
+    on_refresh: Callback<()>,
+    #[prop(into)] busy: Signal<bool>,
+) -> impl IntoView {
+    let hydrated = crate::components::hydration::use_hydrated();
+    view! {
+        <div class="actions">
+            <button
+                type="button"
+                id=format!("{page}-default")
+                class="secondary"
+                disabled=move || !hydrated.get()
+                on:click=move |_| on_default.run(())
+            >
+                "Default"
+            </button>
+            <button
+                type="button"
+                id=format!("{page}-refresh")
+                class="secondary"
+                disabled=move || !hydrated.get()
+                on:click=move |_| on_refresh.run(())
+            >
+                "Refresh"
+            </button>
+            <button type="submit" class="primary" disabled=move || !hydrated.get() || busy.get()>
+                {submit}
+            </button>
+        </div>
+    }
+}

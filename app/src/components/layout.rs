@@ -115,6 +115,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <span>"Security"</span>
                     </A>
                     <p class="nav-section">{icons::network()} <span>"Network Setting"</span></p>
+                    <A href="/network/ip-permissions" attr:class="sub">
+                        <span>"IP Permissions"</span>
+                    </A>
                     <A href="/network/email" attr:class="sub">
                         <span>"Email"</span>
                     </A>

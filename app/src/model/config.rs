@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
+    ip_permissions::IpPermissions,
     mail::{MailSecurity, MailSettings},
     security::SecuritySettings,
     settings::BasicSettings,
@@ -65,6 +66,7 @@ pub struct DeviceInfo {
     pub basic: BasicSettings,
     pub security: SecuritySettings,
     pub mail: MailExport,
+    pub ip_permissions: IpPermissions,
 }
 
 /// The first thing wrong with an import file: `field` is a path such as
@@ -139,11 +141,16 @@ pub fn parse(text: &str) -> Result<DeviceInfo, ImportError> {
         serde_json::from_value(section("security")?).map_err(|e| err("security", e.to_string()))?;
     let mail: MailExport =
         serde_json::from_value(section("mail")?).map_err(|e| err("mail", e.to_string()))?;
+    let ip_permissions: IpPermissions = serde_json::from_value(section("ip_permissions")?)
+        .map_err(|e| err("ip_permissions", e.to_string()))?;
     if let Some((id, m)) = basic.validate().into_iter().next() {
         return Err(err(&file_field("basic", id), m));
     }
     if let Some((id, m)) = mail.settings().validate().into_iter().next() {
         return Err(err(&file_field("mail", id), m));
+    }
+    if let Some((id, m)) = ip_permissions.validate().into_iter().next() {
+        return Err(err(&file_field("ip_permissions", id), m));
     }
     // Anything else at the top level is not ours.
     let info: DeviceInfo = serde_json::from_value(value).map_err(|e| err("", e.to_string()))?;
@@ -151,6 +158,7 @@ pub fn parse(text: &str) -> Result<DeviceInfo, ImportError> {
         basic,
         security,
         mail,
+        ip_permissions,
         ..info
     })
 }
@@ -166,6 +174,7 @@ mod tests {
             basic: BasicSettings::default(),
             security: SecuritySettings::default(),
             mail: MailExport::from(&MailSettings::default()),
+            ip_permissions: IpPermissions::default(),
         })
         .unwrap_or_default()
     }
@@ -211,6 +220,10 @@ mod tests {
             "mail.sender"
         );
         assert_eq!(refused(|v| v["extra"] = 1.into()), "");
+        assert_eq!(
+            refused(|v| v["ip_permissions"]["white_list"] = serde_json::json!(["1.2.3"])),
+            "ip_permissions.white_list"
+        );
         assert_eq!(
             refused(|v| {
                 v.as_object_mut().map(|o| o.remove("security"));

@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod email;
+pub mod ip_permissions;
 pub mod mail;
 pub mod password;
 pub mod reset;

@@ -11,8 +11,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::{Field, FormErrors, FormMessage, Select},
-        hydration::use_hydrated,
+        form::{Field, FormErrors, FormMessage, Select, SettingsActions},
         notice::loaded,
     },
     model::settings::{format_hhmm, parse_hhmm, BasicSettings, DailyPeriod, DeviceType},
@@ -100,7 +99,6 @@ impl Form {
 
 #[component]
 fn BasicForm(saved: BasicSettings) -> impl IntoView {
-    let hydrated = use_hydrated();
     let form = Form::new(&saved);
     let message = RwSignal::new(None::<(bool, String)>);
     let busy = RwSignal::new(false);
@@ -134,7 +132,7 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
             }
         });
     };
-    let refresh = move |_| {
+    let refresh = move |()| {
         message.set(None);
         spawn_local(async move {
             match api::basic_settings().await {
@@ -143,7 +141,7 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
             }
         });
     };
-    let default = move |_| {
+    let default = move |()| {
         message.set(Some((
             true,
             "Defaults filled in: click Confirm to save them.".into(),
@@ -179,17 +177,13 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
                     <p class="hint">"Calls to the management centre are allowed in this period each day; a start after the end runs over midnight."</p>
                 </fieldset>
                 <FormMessage message />
-                <div class="actions">
-                    <button type="button" id="basic-default" class="secondary" disabled=move || !hydrated.get() on:click=default>
-                        "Default"
-                    </button>
-                    <button type="button" id="basic-refresh" class="secondary" disabled=move || !hydrated.get() on:click=refresh>
-                        "Refresh"
-                    </button>
-                    <button type="submit" class="primary" disabled=move || !hydrated.get() || busy.get()>
-                        "Confirm"
-                    </button>
-                </div>
+                <SettingsActions
+                    page="basic"
+                    submit="Confirm"
+                    on_default=Callback::new(default)
+                    on_refresh=Callback::new(refresh)
+                    busy
+                />
             </form>
         </section>
     }

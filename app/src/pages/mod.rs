@@ -4,6 +4,7 @@ pub mod account;
 pub mod basic;
 pub mod home;
 pub mod init;
+pub mod ip_permissions;
 pub mod login;
 pub mod mail;
 pub mod reset;

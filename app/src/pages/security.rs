@@ -6,8 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::{Check, FormMessage},
-        hydration::use_hydrated,
+        form::{Check, FormMessage, SettingsActions},
         notice::loaded,
     },
     model::security::SecuritySettings,
@@ -23,7 +22,6 @@ pub fn SecurityPage() -> impl IntoView {
 
 #[component]
 fn SecurityForm(saved: SecuritySettings) -> impl IntoView {
-    let hydrated = use_hydrated();
     let reset_password = RwSignal::new(saved.reset_password);
     let message = RwSignal::new(None::<(bool, String)>);
     let fill = move |s: SecuritySettings| reset_password.set(s.reset_password);
@@ -44,7 +42,7 @@ fn SecurityForm(saved: SecuritySettings) -> impl IntoView {
             }
         });
     };
-    let refresh = move |_| {
+    let refresh = move |()| {
         message.set(None);
         spawn_local(async move {
             match api::security_settings().await {
@@ -63,17 +61,13 @@ fn SecurityForm(saved: SecuritySettings) -> impl IntoView {
                     "When on, \u{201c}Forgot Password?\u{201d} on the login page mails a security code to the account's email address (set under Account). When off, a forgotten password needs a factory reset on the device."
                 </p>
                 <FormMessage message />
-                <div class="actions">
-                    <button type="button" class="secondary" disabled=move || !hydrated.get() on:click=move |_| fill(SecuritySettings::default())>
-                        "Default"
-                    </button>
-                    <button type="button" class="secondary" disabled=move || !hydrated.get() on:click=refresh>
-                        "Refresh"
-                    </button>
-                    <button type="submit" class="primary" disabled=move || !hydrated.get()>
-                        "Save"
-                    </button>
-                </div>
+                <SettingsActions
+                    page="security"
+                    submit="Save"
+                    on_default=Callback::new(move |()| fill(SecuritySettings::default()))
+                    on_refresh=Callback::new(refresh)
+                    busy=Signal::stored(false)
+                />
             </form>
         </section>
     }

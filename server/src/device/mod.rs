@@ -8,6 +8,7 @@ use app::{
     error::ApiError,
     model::{
         config::{self, DeviceInfo, MailExport},
+        ip_permissions::IpPermissions,
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         reset::{format_code, mask_email, ResetInfo, ResetIssued, ResetTicket},
         security::SecuritySettings,
@@ -25,7 +26,9 @@ use crate::{
     mail::{Mail, MailConfig, Postman},
     qr,
     store::{
-        tables::{MailRecord, SETTINGS_BASIC, SETTINGS_MAIL, SETTINGS_SECURITY},
+        tables::{
+            MailRecord, SETTINGS_BASIC, SETTINGS_IP_PERMISSIONS, SETTINGS_MAIL, SETTINGS_SECURITY,
+        },
         Read,
     },
 };
@@ -34,6 +37,7 @@ pub struct DeviceImpl {
     pub auth: Arc<Auth>,
     pub lifecycle: Lifecycle,
     pub postman: Arc<Postman>,
+    pub ip_filter: Arc<crate::ip_filter::IpFilter>,
 }
 
 impl DeviceImpl {
@@ -447,6 +451,55 @@ impl Device for DeviceImpl {
         Ok(saved)
     }
 
+    async fn ip_permissions(&self, caller: &Caller) -> Result<IpPermissions, ApiError> {
+        caller.session()?;
+        self.auth
+            .read(|r| Ok(r.settings(SETTINGS_IP_PERMISSIONS)?))
+            .await
+    }
+
+    async fn save_ip_permissions(
+        &self,
+        caller: &Caller,
+        mut settings: IpPermissions,
+    ) -> Result<IpPermissions, ApiError> {
+        let session = caller.session()?;
+        for list in [&mut settings.white_list, &mut settings.black_list] {
+            *list = list.iter().map(|e| e.trim().to_string()).collect();
+        }
+        if let Some((field, message)) = settings.validate().into_iter().next() {
+            return Err(ApiError::invalid(field, message));
+        }
+        if !settings.compile().allows(caller.ip) {
+            let field = match settings.mode {
+                app::model::ip_permissions::ListMode::WhiteList => "white-list",
+                app::model::ip_permissions::ListMode::BlackList => "black-list",
+            };
+            return Err(ApiError::invalid(
+                field,
+                format!(
+                    "This would shut out your own address {}: the page could not be reached any more. Add it to the white list (or take it off the black list) first.",
+                    caller.ip
+                ),
+            ));
+        }
+        let saved = settings.clone();
+        self.auth
+            .save_settings(&session.user, caller.ip, "IP Permissions", move |w| {
+                let old: IpPermissions = w.settings(SETTINGS_IP_PERMISSIONS)?;
+                w.put(
+                    crate::store::tables::SETTINGS,
+                    SETTINGS_IP_PERMISSIONS,
+                    &settings,
+                )?;
+                Ok(settings.changed_fields(&old))
+            })
+            .await?;
+        // In force once stored: the next connection is checked.
+        self.ip_filter.set(&saved);
+        Ok(saved)
+    }
+
     async fn export_device_info(&self, caller: &Caller) -> Result<DeviceInfo, ApiError> {
         caller.session()?;
         self.auth
@@ -458,6 +511,7 @@ impl Device for DeviceImpl {
                     basic: r.settings(SETTINGS_BASIC)?,
                     security: r.settings(SETTINGS_SECURITY)?,
                     mail: MailExport::from(&mail.settings),
+                    ip_permissions: r.settings(SETTINGS_IP_PERMISSIONS)?,
                 })
             })
             .await
@@ -466,13 +520,27 @@ impl Device for DeviceImpl {
     async fn import_device_info(&self, caller: &Caller, file: String) -> Result<(), ApiError> {
         let session = caller.session()?;
         let info = config::parse(&file).map_err(|e| ApiError::invalid("import", e.to_string()))?;
+        if !info.ip_permissions.compile().allows(caller.ip) {
+            return Err(ApiError::invalid(
+                "import",
+                format!(
+                    "ip_permissions: the file's lists would shut out your own address {}",
+                    caller.ip
+                ),
+            ));
+        }
+        let permissions = info.ip_permissions.clone();
         let changed = self
             .auth
             .save_settings(&session.user, caller.ip, "Device Info import", move |w| {
                 let old_basic: BasicSettings = w.settings(SETTINGS_BASIC)?;
                 let old_security: SecuritySettings = w.settings(SETTINGS_SECURITY)?;
                 let old_mail: MailRecord = w.settings(SETTINGS_MAIL)?;
+                let old_permissions: IpPermissions = w.settings(SETTINGS_IP_PERMISSIONS)?;
                 let mut changed = info.basic.changed_fields(&old_basic);
+                if old_permissions != info.ip_permissions {
+                    changed.push("IP Permissions");
+                }
                 if info.security != old_security {
                     changed.push("Reset Password");
                 }
@@ -488,9 +556,11 @@ impl Device for DeviceImpl {
                     password: old_mail.password,
                 };
                 w.put(settings, SETTINGS_MAIL, &mail)?;
+                w.put(settings, SETTINGS_IP_PERMISSIONS, &info.ip_permissions)?;
                 Ok(changed)
             })
             .await?;
+        self.ip_filter.set(&permissions);
         tracing::info!(ip = %caller.ip, changed = changed.len(), "device info imported");
         Ok(())
     }

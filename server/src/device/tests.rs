@@ -62,6 +62,7 @@ impl Fixture {
             auth,
             lifecycle: crate::lifecycle::Lifecycle::new().0,
             postman: Arc::new(Postman::new(&data, ca)),
+            ip_filter: Arc::new(crate::ip_filter::IpFilter::new(&Default::default())),
         };
         Fixture {
             _dir: dir,

@@ -15,7 +15,10 @@ use axum::{
 
 use app::{api::PUBLIC_ENDPOINTS, backend::Caller, error::ApiError, pages::PUBLIC_PAGES};
 
-use crate::auth::{session, Auth};
+use crate::{
+    auth::{session, Auth},
+    ip_filter::IpFilter,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -63,11 +66,19 @@ pub fn is_api(path: &str) -> bool {
 }
 
 pub async fn guard(
-    State(auth): State<Arc<Auth>>,
+    State((auth, ip_filter)): State<(Arc<Auth>, Arc<IpFilter>)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut req: Request,
     next: Next,
 ) -> Response {
+    // New connections are filtered when accepted; this catches requests on
+    // a connection kept open from before the IP Permissions changed.
+    if !ip_filter.allows(peer.ip().to_canonical()) {
+        let mut res = StatusCode::FORBIDDEN.into_response();
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return res;
+    }
     let path = req.uri().path().to_string();
     let access = classify(&path);
     if access == Access::Asset {

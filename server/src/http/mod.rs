@@ -20,13 +20,14 @@ use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRou
 
 use app::{backend::Device, shell, App};
 
-use crate::auth::Auth;
+use crate::{auth::Auth, ip_filter::IpFilter};
 
 #[derive(Clone)]
 pub struct AppState {
     pub leptos: LeptosOptions,
     pub device: Arc<dyn Device>,
     pub auth: Arc<Auth>,
+    pub ip_filter: Arc<IpFilter>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -100,7 +101,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context, move || shell(leptos.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
-            state.auth.clone(),
+            (state.auth.clone(), state.ip_filter.clone()),
             guard::guard,
         ))
         .layer(middleware::from_fn(headers::security_headers))

@@ -29,6 +29,8 @@ pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const SETTINGS_BASIC: &str = "basic";
 /// [`MailRecord`].
 pub const SETTINGS_MAIL: &str = "mail";
+/// [`app::model::ip_permissions::IpPermissions`].
+pub const SETTINGS_IP_PERMISSIONS: &str = "ip_permissions";
 /// [`app::model::security::SecuritySettings`].
 pub const SETTINGS_SECURITY: &str = "security";
 
