@@ -122,3 +122,21 @@ async fn a_list_that_shuts_out_the_browser_or_is_invalid_is_refused() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn factory_reset_turns_the_lists_off() {
+    let vto = Vto::start().await;
+    let admin = vto.ready().await;
+    let (s, b) = save(
+        &admin,
+        json!({"enabled": true, "mode": "BlackList", "white_list": [], "black_list": ["127.0.0.2"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(!reaches(&vto, "127.0.0.2").await);
+    let (s, b) = admin
+        .call("factory_reset", json!({"password": tests::STRONG}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(reaches(&vto, "127.0.0.2").await);
+}

@@ -544,6 +544,12 @@ impl Auth {
         .await?;
         self.initialized.store(false, Ordering::SeqCst);
         self.lock()?.clear();
+        if let Ok(mut p) = self.pending_logins.lock() {
+            p.clear();
+        }
+        if let Ok(mut e) = self.enrolments.lock() {
+            e.clear();
+        }
         tracing::warn!(%ip, "factory defaults restored");
         Ok(())
     }

@@ -267,6 +267,8 @@ impl Device for DeviceImpl {
         self.auth
             .factory_reset(caller.session()?, caller.ip, password)
             .await?;
+        // The stored lists are gone with everything else: so is their effect.
+        self.ip_filter.set(&IpPermissions::default());
         Ok(SetCookie(session::clear_cookie(caller.secure)))
     }
 
