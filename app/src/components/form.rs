@@ -281,3 +281,60 @@ pub fn SettingsActions(
         </div>
     }
 }
+
+/// Puts a device error next to its field (the first of `fields` it names),
+/// or in the form message.
+pub fn show_error(
+    e: crate::error::ApiError,
+    fields: &[(&str, RwSignal<Option<String>>)],
+    message: RwSignal<Option<(bool, String)>>,
+) {
+    for (name, slot) in fields {
+        if let Some(m) = e.field_message(name) {
+            slot.set(Some(m));
+            return;
+        }
+    }
+    message.set(Some((false, e.to_string())));
+}
+
+/// New Password (with the live rules) and Confirm Password, as the account
+/// page and the reset's step 3/3 ask for them. `server_error` is the
+/// device's verdict on the new password; typing clears it.
+#[component]
+pub fn NewPasswordFields(
+    new: RwSignal<String>,
+    confirm: RwSignal<String>,
+    server_error: RwSignal<Option<String>>,
+    #[prop(optional)] autofocus: bool,
+) -> impl IntoView {
+    const USER: &str = crate::model::ADMIN_USER;
+    clear_on_change(new, server_error);
+    let new_error = Signal::derive(move || {
+        server_error
+            .get()
+            .or_else(|| new_password_error(USER, &new.get()))
+    });
+    let confirm_err = Signal::derive(move || confirm_error(&new.get(), &confirm.get()));
+    view! {
+        <Field
+            id="new-password"
+            label="New Password"
+            kind="password"
+            autocomplete="new-password"
+            value=new
+            error=new_error
+            autofocus=autofocus
+        >
+            <PasswordRules user=USER password=new />
+        </Field>
+        <Field
+            id="confirm-password"
+            label="Confirm Password"
+            kind="password"
+            autocomplete="new-password"
+            value=confirm
+            error=confirm_err
+        />
+    }
+}

@@ -6,8 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api,
-    components::form::{clear_on_change, Field, FormMessage},
-    error::ApiError,
+    components::form::{clear_on_change, show_error, Field, FormMessage},
     model::{
         reset::group_by_four,
         two_factor::{code_error, TotpEnrolment, TwoFactorStatus},
@@ -22,21 +21,6 @@ enum State {
     /// Just enabled: the recovery codes, shown this once.
     Recovery(Vec<String>),
     On(usize),
-}
-
-/// Puts an error next to its field or in the form message.
-fn place(
-    e: ApiError,
-    fields: &[(&str, RwSignal<Option<String>>)],
-    message: RwSignal<Option<(bool, String)>>,
-) {
-    for (name, slot) in fields {
-        if let Some(m) = e.field_message(name) {
-            slot.set(Some(m));
-            return;
-        }
-    }
-    message.set(Some((false, e.to_string())));
 }
 
 #[component]
@@ -72,7 +56,7 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
                     password.set(String::new());
                     state.set(State::Enrolling(e));
                 }
-                Err(e) => place(e, &[("password", password_error)], message),
+                Err(e) => show_error(e, &[("password", password_error)], message),
             }
         });
     };
@@ -94,7 +78,7 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
                     code.set(String::new());
                     state.set(State::Recovery(r.codes));
                 }
-                Err(e) => place(e, &[("totp-code", code_err)], message),
+                Err(e) => show_error(e, &[("totp-code", code_err)], message),
             }
         });
     };
@@ -122,7 +106,7 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
                     state.set(State::Off);
                     message.set(Some((true, "Two-factor login is off.".into())));
                 }
-                Err(e) => place(
+                Err(e) => show_error(
                     e,
                     &[("password", password_error), ("code", code_err)],
                     message,

@@ -8,14 +8,13 @@ use crate::{
     api,
     components::{
         form::{
-            clear_on_change, confirm_error, new_password_error, EmailChoice, Field, FormMessage,
-            PasswordRules,
+            clear_on_change, new_password_error, show_error, EmailChoice, Field, FormMessage,
+            NewPasswordFields,
         },
         hydration::use_hydrated,
         notice::ErrorNotice,
         two_factor::TwoFactor,
     },
-    error::ApiError,
     model::{email, password, ADMIN_USER},
 };
 
@@ -44,21 +43,6 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
-/// Puts a server error next to its field, or in the form message.
-fn show_error(
-    e: ApiError,
-    fields: &[(&str, RwSignal<Option<String>>)],
-    message: RwSignal<Option<(bool, String)>>,
-) {
-    for (name, slot) in fields {
-        if let Some(m) = e.field_message(name) {
-            slot.set(Some(m));
-            return;
-        }
-    }
-    message.set(Some((false, e.to_string())));
-}
-
 #[component]
 fn ChangePassword() -> impl IntoView {
     let hydrated = use_hydrated();
@@ -69,14 +53,7 @@ fn ChangePassword() -> impl IntoView {
     let new_server_error = RwSignal::new(None::<String>);
     let message = RwSignal::new(None::<(bool, String)>);
 
-    let new_error = Signal::derive(move || {
-        new_server_error
-            .get()
-            .or_else(|| new_password_error(ADMIN_USER, &new.get()))
-    });
-    let confirm_err = Signal::derive(move || confirm_error(&new.get(), &confirm.get()));
     clear_on_change(old, old_server_error);
-    clear_on_change(new, new_server_error);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -129,24 +106,7 @@ fn ChangePassword() -> impl IntoView {
                     value=old
                     error=old_server_error
                 />
-                <Field
-                    id="new-password"
-                    label="New Password"
-                    kind="password"
-                    autocomplete="new-password"
-                    value=new
-                    error=new_error
-                >
-                    <PasswordRules user=ADMIN_USER password=new />
-                </Field>
-                <Field
-                    id="confirm-password"
-                    label="Confirm Password"
-                    kind="password"
-                    autocomplete="new-password"
-                    value=confirm
-                    error=confirm_err
-                />
+                <NewPasswordFields new confirm server_error=new_server_error />
                 <FormMessage message />
                 <div class="actions">
                     <button type="submit" class="primary" disabled=move || !hydrated.get()>

@@ -9,9 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api,
     components::{
-        form::{
-            clear_on_change, confirm_error, new_password_error, Field, FormMessage, PasswordRules,
-        },
+        form::{clear_on_change, show_error, Field, FormMessage, NewPasswordFields},
         hydration::{load_page, use_hydrated},
     },
     error::ApiError,
@@ -184,10 +182,7 @@ fn CodeStep(
                     ticket.set(t.ticket);
                     step.set(Step::NewPassword);
                 }
-                Err(e) => match e.field_message("code") {
-                    Some(m) => code_server_error.set(Some(m)),
-                    None => message.set(Some((false, e.to_string()))),
-                },
+                Err(e) => show_error(e, &[("code", code_server_error)], message),
             }
         });
     };
@@ -271,13 +266,6 @@ fn NewPasswordStep(ticket: RwSignal<String>, step: RwSignal<Step>) -> impl IntoV
     let server_error = RwSignal::new(None::<String>);
     let message = RwSignal::new(None::<(bool, String)>);
     let busy = RwSignal::new(false);
-    clear_on_change(new, server_error);
-    let new_error = Signal::derive(move || {
-        server_error
-            .get()
-            .or_else(|| new_password_error(ADMIN_USER, &new.get()))
-    });
-    let confirm_err = Signal::derive(move || confirm_error(&new.get(), &confirm.get()));
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -296,10 +284,7 @@ fn NewPasswordStep(ticket: RwSignal<String>, step: RwSignal<Step>) -> impl IntoV
             busy.set(false);
             match result {
                 Ok(()) => step.set(Step::Done),
-                Err(e) => match e.field_message("password") {
-                    Some(m) => server_error.set(Some(m)),
-                    None => message.set(Some((false, e.to_string()))),
-                },
+                Err(e) => show_error(e, &[("password", server_error)], message),
             }
         });
     };
@@ -307,25 +292,7 @@ fn NewPasswordStep(ticket: RwSignal<String>, step: RwSignal<Step>) -> impl IntoV
     view! {
         <form id="reset-password" on:submit=submit novalidate>
             <p>"Set and confirm the new password."</p>
-            <Field
-                id="new-password"
-                label="New Password"
-                kind="password"
-                autocomplete="new-password"
-                value=new
-                error=new_error
-                autofocus=true
-            >
-                <PasswordRules user=ADMIN_USER password=new />
-            </Field>
-            <Field
-                id="confirm-password"
-                label="Confirm Password"
-                kind="password"
-                autocomplete="new-password"
-                value=confirm
-                error=confirm_err
-            />
+            <NewPasswordFields new confirm server_error autofocus=true />
             <FormMessage message />
             <div class="actions">
                 <button type="submit" class="primary" disabled=move || !hydrated.get() || busy.get()>
