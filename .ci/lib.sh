@@ -45,6 +45,9 @@ ensure_test_tools() {
   apt_ensure chromium util-linux iproute2
   # The SMTP server the mail tests talk to (run with /usr/bin/python3).
   apt_ensure python3-aiosmtpd
+  # The NTP server the clock tests sync with (run as /usr/sbin/chronyd -x:
+  # it never sets the host's clock).
+  apt_ensure chrony
   # Node may come from elsewhere (NodeSource ships npm inside nodejs).
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt_ensure nodejs npm

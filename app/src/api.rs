@@ -17,7 +17,7 @@ use crate::{
         mail::{self, PasswordUpdate},
         reset, security,
         security_log::SecurityLogPage,
-        settings, system, two_factor,
+        settings, system, system_time, time, two_factor,
     },
 };
 
@@ -235,6 +235,31 @@ pub async fn save_basic_settings(
 ) -> Result<settings::BasicSettings, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.save_basic_settings(&caller, settings).await }).await
+}
+
+#[server(endpoint = "system_time", input = Json)]
+pub async fn system_time() -> Result<system_time::SystemTimePage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.system_time(&caller).await }).await
+}
+
+/// Saves the System page (all or nothing); `clock` sets the device's clock
+/// from the System Time field when it was edited.
+#[server(endpoint = "save_system_time", input = Json)]
+pub async fn save_system_time(
+    settings: system_time::TimeSettings,
+    clock: system_time::ClockUpdate,
+) -> Result<system_time::SystemTimePage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.save_system_time(&caller, settings, clock).await })
+        .await
+}
+
+/// Sync PC: sets the device's clock to the browser's (UTC ms).
+#[server(endpoint = "sync_pc", input = Json)]
+pub async fn sync_pc(now: time::UnixMillis) -> Result<system_time::SystemTimePage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.sync_pc(&caller, now).await }).await
 }
 
 /// Config manager: every setting, without secrets.

@@ -20,6 +20,8 @@ use crate::{
         security_log::SecurityLogPage,
         settings::BasicSettings,
         system::{EmailChanged, Overview, SetupState},
+        system_time::{ClockUpdate, SystemTimePage, TimeSettings},
+        time::UnixMillis,
         two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
     },
 };
@@ -140,6 +142,16 @@ pub trait Device: Send + Sync + 'static {
         caller: &Caller,
         settings: BasicSettings,
     ) -> Result<BasicSettings, ApiError>;
+
+    // Local Setting > System.
+    async fn system_time(&self, caller: &Caller) -> Result<SystemTimePage, ApiError>;
+    async fn save_system_time(
+        &self,
+        caller: &Caller,
+        settings: TimeSettings,
+        clock: ClockUpdate,
+    ) -> Result<SystemTimePage, ApiError>;
+    async fn sync_pc(&self, caller: &Caller, now: UnixMillis) -> Result<SystemTimePage, ApiError>;
 
     // Network Setting > IP Permissions.
     async fn ip_permissions(&self, caller: &Caller) -> Result<IpPermissions, ApiError>;

@@ -78,6 +78,10 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><basic::BasicPage /></Layout> }
                 />
                 <Route
+                    path=path!("/local/system")
+                    view=|| view! { <Layout><system::SystemPage /></Layout> }
+                />
+                <Route
                     path=path!("/local/security")
                     view=|| view! { <Layout><security::SecurityPage /></Layout> }
                 />

@@ -20,13 +20,14 @@ mod store;
 
 use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 
+use app::model::security_log::SecurityEventKind;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::{
     auth::{lockout::Policy, Auth},
     cli::Cli,
-    clock::SystemClock,
+    clock::{service::TimeService, SystemClock},
     device::DeviceImpl,
     lifecycle::{Lifecycle, Stop},
     store::Store,
@@ -89,13 +90,17 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
     let store = Arc::new(Store::open(&cli.data_dir).map_err(|e| e.to_string())?);
+    let host_clock: Arc<dyn clock::Clock> = Arc::new(SystemClock);
+    let time =
+        Arc::new(TimeService::load(store.clone(), host_clock.clone()).map_err(|e| e.to_string())?);
     let auth = Arc::new(
         Auth::new(
             store.clone(),
-            Arc::new(SystemClock),
+            host_clock,
             Policy::with_lock_secs(cli.lockout_secs),
         )
-        .map_err(|e| e.to_string())?,
+        .map_err(|e| e.to_string())?
+        .with_wall_clock(time.clock()),
     );
     let (lifecycle, mut stop_rx) = Lifecycle::new();
     let extra_ca = match &cli.ca_file {
@@ -115,6 +120,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         lifecycle: lifecycle.clone(),
         postman,
         ip_filter: ip_filter.clone(),
+        time: time.clone(),
     });
     if http::assets::UI_MISSING {
         tracing::error!("this binary was built without the web UI: build it with .ci/build");
@@ -142,6 +148,24 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
             }
         }
     });
+    let ntp = tokio::spawn(time.clone().run_ntp());
+    let maintenance = tokio::spawn(time.clone().run_maintenance({
+        let (auth, lifecycle) = (auth.clone(), lifecycle.clone());
+        move || {
+            tracing::warn!("auto maintenance: restarting the services");
+            let (auth, lifecycle) = (auth.clone(), lifecycle.clone());
+            tokio::spawn(async move {
+                let me = std::net::IpAddr::from([127, 0, 0, 1]);
+                if let Err(e) = auth
+                    .log(SecurityEventKind::AutoMaintenance, "system", me)
+                    .await
+                {
+                    tracing::warn!(error = %e, "auto maintenance not logged");
+                }
+                lifecycle.stop(Stop::Reboot);
+            });
+        }
+    }));
     let signals = tokio::spawn({
         let lifecycle = lifecycle.clone();
         async move {
@@ -182,10 +206,10 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         Err(_) => tracing::warn!("connections still open after 5 s; stopping anyway"),
         _ => {}
     }
-    purge.abort();
-    signals.abort();
-    let _ = purge.await;
-    let _ = signals.await;
+    for task in [purge, signals, ntp, maintenance] {
+        task.abort();
+        let _ = task.await;
+    }
     drop(auth);
     // Close the database cleanly when nothing else holds it (a connection
     // that outlived the grace period still may).

@@ -6,6 +6,7 @@
 
 #![allow(clippy::expect_used)] // test harness: a failed setup should stop the test loudly
 
+pub mod ntp;
 pub mod smtp;
 
 use std::{

@@ -159,14 +159,28 @@ pub fn FormMessage(#[prop(into)] message: Signal<Option<(bool, String)>>) -> imp
     }
 }
 
+/// The choices of a [`Select`]: (key, shown text).
+pub struct Options(pub Vec<(String, String)>);
+
+impl From<Vec<(&'static str, &'static str)>> for Options {
+    fn from(v: Vec<(&'static str, &'static str)>) -> Self {
+        Self(v.into_iter().map(|(k, t)| (k.into(), t.into())).collect())
+    }
+}
+
+impl From<Vec<(String, String)>> for Options {
+    fn from(v: Vec<(String, String)>) -> Self {
+        Self(v)
+    }
+}
+
 /// A labelled drop-down bound to `value` (the chosen option's key).
 #[component]
 pub fn Select(
     id: &'static str,
     /// The manual's parameter name.
     label: &'static str,
-    /// (key, shown text) of each choice.
-    options: Vec<(&'static str, &'static str)>,
+    #[prop(into)] options: Options,
     value: RwSignal<String>,
 ) -> impl IntoView {
     let initial = value.get_untracked();
@@ -180,10 +194,12 @@ pub fn Select(
                 on:change=move |ev| value.set(event_target_value(&ev))
             >
                 {options
+                    .0
                     .into_iter()
                     .map(|(key, text)| {
+                        let selected = key == initial;
                         view! {
-                            <option value=key selected=key == initial>
+                            <option value=key selected=selected>
                                 {text}
                             </option>
                         }

@@ -11,6 +11,7 @@ use super::{
     mail::{MailSecurity, MailSettings},
     security::SecuritySettings,
     settings::BasicSettings,
+    system_time::TimeSettings,
 };
 
 /// What the file says it is.
@@ -67,6 +68,10 @@ pub struct DeviceInfo {
     pub security: SecuritySettings,
     pub mail: MailExport,
     pub ip_permissions: IpPermissions,
+    /// Local Setting > System (not the clock itself). Files from before it
+    /// was added have none: the device's stay as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<TimeSettings>,
 }
 
 /// The first thing wrong with an import file: `field` is a path such as
@@ -100,6 +105,13 @@ fn file_field(section: &str, id: &str) -> String {
         "smtp-server" => "server",
         "smtp-port" => "port",
         "smtp-user" => "user",
+        "zone" => "display.zone",
+        "dst-begin" => "display.dst.begin",
+        "dst-end" => "display.dst.end",
+        "ntp-server" => "ntp.server",
+        "ntp-port" => "ntp.port",
+        "ntp-cycle" => "ntp.update_cycle",
+        "maintenance-time" => "maintenance.minute",
         other => other,
     };
     format!("{section}.{}", name.replace('-', "_"))
@@ -152,6 +164,15 @@ pub fn parse(text: &str) -> Result<DeviceInfo, ImportError> {
     if let Some((id, m)) = ip_permissions.validate().into_iter().next() {
         return Err(err(&file_field("ip_permissions", id), m));
     }
+    let system: Option<TimeSettings> = match value.get("system") {
+        None => None,
+        Some(v) => {
+            Some(serde_json::from_value(v.clone()).map_err(|e| err("system", e.to_string()))?)
+        }
+    };
+    if let Some((id, m)) = system.iter().flat_map(TimeSettings::validate).next() {
+        return Err(err(&file_field("system", id), m));
+    }
     // Anything else at the top level is not ours.
     let info: DeviceInfo = serde_json::from_value(value).map_err(|e| err("", e.to_string()))?;
     Ok(DeviceInfo {
@@ -159,6 +180,7 @@ pub fn parse(text: &str) -> Result<DeviceInfo, ImportError> {
         security,
         mail,
         ip_permissions,
+        system,
         ..info
     })
 }
@@ -175,6 +197,7 @@ mod tests {
             security: SecuritySettings::default(),
             mail: MailExport::from(&MailSettings::default()),
             ip_permissions: IpPermissions::default(),
+            system: Some(TimeSettings::default()),
         })
         .unwrap_or_default()
     }
@@ -220,6 +243,25 @@ mod tests {
             "mail.sender"
         );
         assert_eq!(refused(|v| v["extra"] = 1.into()), "");
+        assert_eq!(
+            refused(|v| v["system"]["ntp"]["update_cycle"] = 31.into()),
+            "system.ntp.update_cycle"
+        );
+        assert_eq!(
+            refused(|v| v["system"]["display"]["zone"] = 61.into()),
+            "system.display.zone"
+        );
+        assert_eq!(
+            refused(|v| v["system"]["display"]["zone"] = "x".into()),
+            "system"
+        );
+        // A file from before the System page: accepted, nothing to apply.
+        assert_eq!(
+            refused(|v| {
+                v.as_object_mut().map(|o| o.remove("system"));
+            }),
+            "accepted"
+        );
         assert_eq!(
             refused(|v| v["ip_permissions"]["white_list"] = serde_json::json!(["1.2.3"])),
             "ip_permissions.white_list"

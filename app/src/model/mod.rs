@@ -4,12 +4,14 @@ pub mod config;
 pub mod email;
 pub mod ip_permissions;
 pub mod mail;
+
 pub mod password;
 pub mod reset;
 pub mod security;
 pub mod security_log;
 pub mod settings;
 pub mod system;
+pub mod system_time;
 pub mod time;
 pub mod two_factor;
 

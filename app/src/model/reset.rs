@@ -29,6 +29,8 @@ pub struct ResetIssued {
     /// The address in the QR code.
     pub qr_url: String,
     pub valid_until: UnixMillis,
+    /// `valid_until` as the device shows times.
+    pub valid_until_text: String,
     /// Where the mail went: the SMTP server's answer or the outbox file.
     pub delivery: String,
 }

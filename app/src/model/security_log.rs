@@ -31,6 +31,8 @@ pub enum SecurityEventKind {
     RecoveryCodeUsed,
     /// A settings page was saved; `detail` names the page and fields.
     SettingsChanged,
+    /// Auto maintenance restarted the device's services.
+    AutoMaintenance,
 }
 
 impl SecurityEventKind {
@@ -59,6 +61,7 @@ impl SecurityEventKind {
             Self::TwoFactorFailed => "Two-factor login: wrong code",
             Self::RecoveryCodeUsed => "Two-factor login: recovery code used",
             Self::SettingsChanged => "Settings changed",
+            Self::AutoMaintenance => "Auto maintenance restart",
         }
     }
 
@@ -98,6 +101,9 @@ pub struct SecurityLogPage {
     /// How many events the device keeps in all.
     pub total: u64,
     pub offset: u64,
+    /// How the device shows times (Local Setting > System).
+    #[serde(default)]
+    pub display: super::system_time::TimeDisplay,
 }
 
 /// Events per page in the UI.

@@ -10,6 +10,7 @@ pub mod mail;
 pub mod reset;
 pub mod security;
 pub mod security_log;
+pub mod system;
 
 use leptos::prelude::*;
 

@@ -16,7 +16,6 @@ use crate::{
     model::{
         password,
         reset::{code_error, ResetInfo, ResetIssued},
-        time::format_utc,
         ADMIN_USER,
     },
 };
@@ -196,7 +195,7 @@ fn CodeStep(
                         <div>
                             <p id="code-sent">
                                 "A security code was sent to " <strong>{i.email_hint.clone()}</strong>
-                                ". It is valid until " {format_utc(i.valid_until)} "."
+                                ". It is valid until " {i.valid_until_text.clone()} "."
                             </p>
                             <p class="muted">
                                 "Scan the QR code to enter the code on your phone ("

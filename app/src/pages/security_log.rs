@@ -6,10 +6,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::notice::ErrorNotice,
-    model::{
-        security_log::{SecurityLogPage as Page, PAGE_SIZE},
-        time::format_utc,
-    },
+    model::security_log::{SecurityLogPage as Page, PAGE_SIZE},
 };
 
 #[component]
@@ -42,6 +39,7 @@ fn LogTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
         events,
         total,
         offset: at,
+        display,
     } = page;
     let last = (at + events.len() as u64).min(total);
     let has_newer = at > 0;
@@ -63,7 +61,7 @@ fn LogTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
                         .map(|e| {
                             view! {
                                 <tr class:warn=e.kind.is_warning()>
-                                    <td class="time">{format_utc(e.time)}</td>
+                                    <td class="time">{display.format(e.time)}</td>
                                     <td>
                                         {e.kind.label()}
                                         {e.detail.map(|d| view! { <span class="detail">{d}</span> })}

@@ -54,7 +54,10 @@ const MAX_USER_LEN: usize = 64;
 
 pub struct Auth {
     store: Arc<Store>,
+    /// Expiries and lockouts: the host's clock, which nobody sets.
     clock: Arc<dyn Clock>,
+    /// What people read (record times, TOTP codes): the device's clock.
+    wall: Arc<dyn Clock>,
     hasher: password::Hasher,
     lockouts: Mutex<Lockouts>,
     initialized: AtomicBool,
@@ -103,6 +106,7 @@ impl Auth {
         let initialized = store.read(|r| r.has_account())?;
         Ok(Self {
             store,
+            wall: clock.clone(),
             clock,
             hasher: password::Hasher::new(),
             reset_policy: reset::Policy {
@@ -116,9 +120,21 @@ impl Auth {
         })
     }
 
+    /// Records and codes then follow `wall` (the device's clock); expiries
+    /// stay on the clock given to [`Self::new`].
+    pub fn with_wall_clock(mut self, wall: Arc<dyn Clock>) -> Self {
+        self.wall = wall;
+        self
+    }
+
     /// Now, by the device's clock.
     pub fn now(&self) -> app::model::time::UnixMillis {
-        self.clock.now()
+        self.wall.now()
+    }
+
+    /// A time of the expiry clock as the device's clock reads it.
+    pub fn to_wall(&self, t: app::model::time::UnixMillis) -> app::model::time::UnixMillis {
+        t + (self.wall.now() - self.clock.now())
     }
 
     pub fn is_initialized(&self) -> bool {
@@ -127,7 +143,7 @@ impl Auth {
 
     fn event(&self, kind: SecurityEventKind, user: &str, ip: IpAddr) -> SecurityEvent {
         SecurityEvent {
-            time: self.clock.now(),
+            time: self.wall.now(),
             kind,
             user: user.chars().take(MAX_USER_LEN).collect(),
             ip: ip.to_string(),

@@ -147,6 +147,7 @@ impl Auth {
         disable: bool,
     ) -> Result<Option<Verdict>, ApiError> {
         let now = self.clock.now();
+        let wall = self.wall.now();
         let key = Key {
             user: user.chars().take(MAX_USER_LEN).collect(),
             ip,
@@ -166,7 +167,7 @@ impl Auth {
                 let Some(record) = account.totp.as_mut() else {
                     return Ok(None);
                 };
-                let verdict = record.verify(&code, now);
+                let verdict = record.verify(&code, wall);
                 if disable && matches!(verdict, Verdict::Accepted | Verdict::RecoveryAccepted) {
                     account.totp = None;
                     w.log(&off)?;
@@ -273,7 +274,7 @@ impl Auth {
                     "The set-up has expired: start again with your password.",
                 )
             })?;
-        let Some(step) = totp::check_code(&pending.secret, &code, now) else {
+        let Some(step) = totp::check_code(&pending.secret, &code, self.wall.now()) else {
             return Err(ApiError::invalid(
                 "totp-code",
                 "Wrong code: check the app's time and enter its current code.",
@@ -286,7 +287,13 @@ impl Auth {
             }
         }
         debug_assert!(codes.iter().all(|c| c.len() > CODE_LEN));
-        let record = TotpRecord::new(pending.secret, step, random::<16>()?, &codes, now);
+        let record = TotpRecord::new(
+            pending.secret,
+            step,
+            random::<16>()?,
+            &codes,
+            self.wall.now(),
+        );
         let user = session.user.clone();
         let event = self.event(Kind::TwoFactorEnabled, &user, ip);
         self.write(move |w| {

@@ -15,19 +15,24 @@ use app::{
         security_log::{SecurityEventKind, SecurityLogPage, PAGE_SIZE},
         settings::BasicSettings,
         system::{AccountInfo, EmailChanged, Overview, SetupState, SystemInfo, SECURITY_BASELINE},
-        time::format_utc,
+        system_time::{
+            parse_local, plausible, ClockUpdate, SystemTimePage, TimeSettings, IMPLAUSIBLE,
+        },
+        time::UnixMillis,
         two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
     },
 };
 
 use crate::{
     auth::{session, Auth, LoginOutcome},
+    clock::service::TimeService,
     lifecycle::Lifecycle,
     mail::{Mail, MailConfig, Postman},
     qr,
     store::{
         tables::{
-            MailRecord, SETTINGS_BASIC, SETTINGS_IP_PERMISSIONS, SETTINGS_MAIL, SETTINGS_SECURITY,
+            ClockRecord, MailRecord, SETTINGS, SETTINGS_BASIC, SETTINGS_CLOCK,
+            SETTINGS_IP_PERMISSIONS, SETTINGS_MAIL, SETTINGS_SECURITY, SETTINGS_TIME,
         },
         Read,
     },
@@ -38,6 +43,7 @@ pub struct DeviceImpl {
     pub lifecycle: Lifecycle,
     pub postman: Arc<Postman>,
     pub ip_filter: Arc<crate::ip_filter::IpFilter>,
+    pub time: Arc<TimeService>,
 }
 
 impl DeviceImpl {
@@ -71,7 +77,7 @@ fn origin(caller: &Caller) -> Option<String> {
         .map(|h| format!("{}://{h}", if caller.secure { "https" } else { "http" }))
 }
 
-fn reset_mail(to: String, code: &str, url: Option<&str>, valid_until: i64) -> Mail {
+fn reset_mail(to: String, code: &str, url: Option<&str>, valid_until: &str) -> Mail {
     // Lines under 76 characters keep the mail in plain 7-bit text.
     let link = url
         .map(|u| format!("Enter it on the reset page (step 2/3):\n{u}\n\n"))
@@ -88,7 +94,7 @@ fn reset_mail(to: String, code: &str, url: Option<&str>, valid_until: i64) -> Ma
              If you did not ask for this, ignore this mail:\n\
              the password stays as it is. This mail never contains a password.\n",
             format_code(code),
-            format_utc(valid_until)
+            valid_until
         ),
     }
 }
@@ -226,7 +232,7 @@ impl Device for DeviceImpl {
                  If this was not you, log in, set the address back\n\
                  and change the password.\n",
                 new.as_deref().unwrap_or("(none)"),
-                format_utc(self.auth.now()),
+                self.time.format(self.time.now()),
                 caller.ip
             ),
         };
@@ -267,8 +273,10 @@ impl Device for DeviceImpl {
         self.auth
             .factory_reset(caller.session()?, caller.ip, password)
             .await?;
-        // The stored lists are gone with everything else: so is their effect.
+        // The stored settings are gone with everything else: so is their
+        // effect.
         self.ip_filter.set(&IpPermissions::default());
+        self.time.apply(TimeSettings::default());
         Ok(SetCookie(session::clear_cookie(caller.secure)))
     }
 
@@ -286,6 +294,7 @@ impl Device for DeviceImpl {
             events,
             total,
             offset,
+            display: self.time.display(),
         })
     }
 
@@ -301,11 +310,14 @@ impl Device for DeviceImpl {
         let issued = self.auth.reset_issue(caller.ip).await?;
         let url = origin(caller).map(|o| format!("{o}/reset?step=2"));
         let hint = mask_email(&issued.email);
+        // The code expires by the host's clock; people read the device's.
+        let valid_until = self.auth.to_wall(issued.valid_until);
+        let valid_until_text = self.time.format(valid_until);
         let mail = reset_mail(
             issued.email,
             &issued.code,
             url.as_deref(),
-            issued.valid_until,
+            &valid_until_text,
         );
         let receipt = match self.send_configured(mail).await {
             Ok(r) => r,
@@ -320,7 +332,8 @@ impl Device for DeviceImpl {
             email_hint: hint,
             qr_svg: qr::svg(&qr_url)?,
             qr_url,
-            valid_until: issued.valid_until,
+            valid_until,
+            valid_until_text,
             delivery: receipt.via,
         })
     }
@@ -422,7 +435,7 @@ impl Device for DeviceImpl {
                 "This is a test mail from your door station (VTO),\n\
                  sent at {}.\n\
                  Security codes for a password reset will come this way.\n",
-                format_utc(self.auth.now())
+                self.time.format(self.time.now())
             ),
         };
         self.send(&MailConfig { settings, password }, mail).await
@@ -451,6 +464,79 @@ impl Device for DeviceImpl {
             })
             .await?;
         Ok(saved)
+    }
+
+    async fn system_time(&self, caller: &Caller) -> Result<SystemTimePage, ApiError> {
+        caller.session()?;
+        Ok(self.time.page())
+    }
+
+    async fn save_system_time(
+        &self,
+        caller: &Caller,
+        mut settings: TimeSettings,
+        clock: ClockUpdate,
+    ) -> Result<SystemTimePage, ApiError> {
+        let session = caller.session()?;
+        settings.ntp.server = settings.ntp.server.trim().to_string();
+        if let Some((field, message)) = settings.validate().into_iter().next() {
+            return Err(ApiError::invalid(field, message));
+        }
+        let target = match &clock {
+            ClockUpdate::Keep => None,
+            ClockUpdate::Local(typed) => {
+                let local = parse_local(typed)
+                    .ok_or_else(|| ApiError::invalid("system-time", "Enter a date and a time"))?;
+                let utc = settings.display.to_utc(local);
+                if !plausible(utc) {
+                    return Err(ApiError::invalid("system-time", IMPLAUSIBLE));
+                }
+                Some(utc)
+            }
+        };
+        let offset = target.map(|t| self.time.clock().offset_for(t));
+        let old = self.time.settings();
+        let saved = settings.clone();
+        self.auth
+            .save_settings(&session.user, caller.ip, "System", move |w| {
+                let old: TimeSettings = w.settings(SETTINGS_TIME)?;
+                w.put(SETTINGS, SETTINGS_TIME, &settings)?;
+                let mut changed = settings.changed_fields(&old);
+                if let Some(offset_ms) = offset {
+                    w.put(SETTINGS, SETTINGS_CLOCK, &ClockRecord { offset_ms })?;
+                    changed.push("System Time");
+                }
+                Ok(changed)
+            })
+            .await?;
+        if let Some(offset_ms) = offset {
+            self.time.clock().set_offset_ms(offset_ms);
+        }
+        self.time.apply(saved.clone());
+        // A new NTP setting is tried at once, so the page shows its result.
+        if saved.ntp.enabled && saved.ntp != old.ntp {
+            self.time.sync_ntp().await;
+        }
+        Ok(self.time.page())
+    }
+
+    async fn sync_pc(&self, caller: &Caller, now: UnixMillis) -> Result<SystemTimePage, ApiError> {
+        let session = caller.session()?;
+        if !plausible(now) {
+            return Err(ApiError::invalid(
+                "sync-pc",
+                format!("This PC's clock is not plausible: {IMPLAUSIBLE}"),
+            ));
+        }
+        let offset_ms = self.time.clock().offset_for(now);
+        self.auth
+            .save_settings(&session.user, caller.ip, "System", move |w| {
+                w.put(SETTINGS, SETTINGS_CLOCK, &ClockRecord { offset_ms })?;
+                Ok(vec!["System Time (Sync PC)"])
+            })
+            .await?;
+        self.time.clock().set_offset_ms(offset_ms);
+        Ok(self.time.page())
     }
 
     async fn ip_permissions(&self, caller: &Caller) -> Result<IpPermissions, ApiError> {
@@ -514,6 +600,7 @@ impl Device for DeviceImpl {
                     security: r.settings(SETTINGS_SECURITY)?,
                     mail: MailExport::from(&mail.settings),
                     ip_permissions: r.settings(SETTINGS_IP_PERMISSIONS)?,
+                    system: Some(r.settings(SETTINGS_TIME)?),
                 })
             })
             .await
@@ -532,6 +619,7 @@ impl Device for DeviceImpl {
             ));
         }
         let permissions = info.ip_permissions.clone();
+        let system = info.system.clone();
         let changed = self
             .auth
             .save_settings(&session.user, caller.ip, "Device Info import", move |w| {
@@ -549,6 +637,13 @@ impl Device for DeviceImpl {
                 if MailExport::from(&old_mail.settings) != info.mail {
                     changed.push("Email");
                 }
+                if let Some(system) = &info.system {
+                    let old: TimeSettings = w.settings(SETTINGS_TIME)?;
+                    if *system != old {
+                        changed.push("System");
+                    }
+                    w.put(SETTINGS, SETTINGS_TIME, system)?;
+                }
                 let settings = crate::store::tables::SETTINGS;
                 w.put(settings, SETTINGS_BASIC, &info.basic)?;
                 w.put(settings, SETTINGS_SECURITY, &info.security)?;
@@ -563,6 +658,9 @@ impl Device for DeviceImpl {
             })
             .await?;
         self.ip_filter.set(&permissions);
+        if let Some(system) = system {
+            self.time.apply(system);
+        }
         tracing::info!(ip = %caller.ip, changed = changed.len(), "device info imported");
         Ok(())
     }

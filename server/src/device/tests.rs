@@ -52,8 +52,13 @@ impl Fixture {
         let data = dir.path().join("data");
         let store = Arc::new(Store::open(&data).unwrap_or_else(|e| panic!("{e}")));
         let clock = Arc::new(SimClock::at(T0));
+        let time = Arc::new(
+            TimeService::load(store.clone(), clock.clone()).unwrap_or_else(|e| panic!("{e}")),
+        );
         let auth = Arc::new(
-            Auth::new(store, clock.clone(), Policy::default()).unwrap_or_else(|e| panic!("{e}")),
+            Auth::new(store, clock.clone(), Policy::default())
+                .unwrap_or_else(|e| panic!("{e}"))
+                .with_wall_clock(time.clock()),
         );
         auth.initialize(IP, GOOD.into(), email.map(str::to_string))
             .await
@@ -63,6 +68,7 @@ impl Fixture {
             lifecycle: crate::lifecycle::Lifecycle::new().0,
             postman: Arc::new(Postman::new(&data, ca)),
             ip_filter: Arc::new(crate::ip_filter::IpFilter::new(&Default::default())),
+            time,
         };
         Fixture {
             _dir: dir,
@@ -632,4 +638,88 @@ async fn wrong_two_factor_codes_count_toward_the_lockout() -> Result<(), ApiErro
         Err(ApiError::Locked { .. })
     ));
     Ok(())
+}
+
+mod system_time {
+    use app::model::system_time::{ClockUpdate, TimeSettings};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_device_clock_moves_records_and_codes_not_expiries() -> Result<(), ApiError> {
+        let f = Fixture::new(None, None).await;
+        let admin = f.admin().await;
+        let d = &f.device;
+        assert_eq!(d.system_time(&admin).await?.now, T0);
+
+        // 2030-01-01 12:00 in GMT+01:00.
+        let settings = TimeSettings {
+            display: app::model::system_time::TimeDisplay {
+                zone: 60,
+                ..Default::default()
+            },
+            ..TimeSettings::default()
+        };
+        let page = d
+            .save_system_time(
+                &admin,
+                settings.clone(),
+                ClockUpdate::Local("2030-01-01T12:00:00".into()),
+            )
+            .await?;
+        const NOON_UTC_2030: i64 = 1_893_495_600_000; // 2030-01-01T11:00:00Z
+        assert_eq!(page.now, NOON_UTC_2030);
+        assert_eq!(page.settings, settings);
+
+        // The device's clock runs on from there.
+        f.clock.advance_secs(60);
+        assert_eq!(d.system_time(&admin).await?.now, NOON_UTC_2030 + 60_000);
+        // Records carry the device's clock, in UTC: the save itself by the
+        // clock as it was before it.
+        let log = d.security_log(&admin, 0).await?;
+        let newest = &log.events[0];
+        assert_eq!(newest.time, T0);
+        assert_eq!(newest.detail.as_deref(), Some("System: Zone, System Time"));
+        assert_eq!(log.display.zone, 60);
+
+        // Sync PC, then an implausible PC clock: refused, nothing moves.
+        let page = d.sync_pc(&admin, T0 + 5_000).await?;
+        assert_eq!(page.now, T0 + 5_000);
+        d.logout(&admin).await?;
+        let admin = f.admin().await;
+        let log = d.security_log(&admin, 0).await?;
+        assert_eq!(log.events[0].kind, Kind::LoginSucceeded);
+        assert_eq!(log.events[0].time, T0 + 5_000);
+        let events = log.total;
+        assert!(matches!(
+            d.sync_pc(&admin, 0).await,
+            Err(ApiError::Invalid { .. })
+        ));
+        assert_eq!(d.system_time(&admin).await?.now, T0 + 5_000);
+        assert_eq!(d.security_log(&admin, 0).await?.total, events);
+        // Without a session: nothing.
+        assert_eq!(
+            d.sync_pc(&anonymous(), T0).await,
+            Err(ApiError::Unauthorized)
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn totp_codes_follow_the_device_clock() -> Result<(), ApiError> {
+        let f = Fixture::new(None, None).await;
+        let admin = f.admin().await;
+        let d = &f.device;
+        let e = d.totp_begin(&admin, GOOD.into()).await?;
+        // The device's clock a day ahead of the host's: the code of the
+        // device's time is the one that counts.
+        d.sync_pc(&admin, T0 + 86_400_000).await?;
+        assert!(d
+            .totp_confirm(&admin, code_at(&e.secret, T0))
+            .await
+            .is_err());
+        d.totp_confirm(&admin, code_at(&e.secret, T0 + 86_400_000))
+            .await?;
+        Ok(())
+    }
 }

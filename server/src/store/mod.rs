@@ -320,13 +320,19 @@ impl Writer {
         Ok(())
     }
 
-    /// Factory reset: empties every table, in this transaction.
+    /// Factory reset: empties every table, in this transaction. The
+    /// device's clock stays set.
     pub fn wipe(&self) -> Result<(), StoreError> {
+        let clock: Option<ClockRecord> = self.get(SETTINGS, SETTINGS_CLOCK)?;
         self.txn.delete_table(ACCOUNTS)?;
         self.txn.delete_table(SESSIONS)?;
         self.txn.delete_table(SECURITY_LOG)?;
         self.txn.delete_table(SETTINGS)?;
-        create_tables(&self.txn)
+        create_tables(&self.txn)?;
+        if let Some(clock) = clock {
+            self.put(SETTINGS, SETTINGS_CLOCK, &clock)?;
+        }
+        Ok(())
     }
 }
 

@@ -33,6 +33,17 @@ pub const SETTINGS_MAIL: &str = "mail";
 pub const SETTINGS_IP_PERMISSIONS: &str = "ip_permissions";
 /// [`app::model::security::SecuritySettings`].
 pub const SETTINGS_SECURITY: &str = "security";
+/// [`app::model::system_time::TimeSettings`].
+pub const SETTINGS_TIME: &str = "time";
+/// [`ClockRecord`]; kept by a factory reset, like a real device's RTC.
+pub const SETTINGS_CLOCK: &str = "clock";
+
+/// The device's clock: how far it is from the host's.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClockRecord {
+    pub offset_ms: i64,
+}
 
 /// The one account (user name `admin`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
