@@ -238,3 +238,42 @@ async fn typed_system_time_follows_the_zone_and_bad_input_changes_nothing() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn auto_maintenance_restarts_the_services_at_its_time() {
+    let vto = Vto::start().await;
+    let c = vto.ready().await;
+    let (_, before) = c.call("setup_state", json!({})).await;
+    let (_, page) = c.call("system_time", json!({})).await;
+    let mut settings = page["settings"].clone();
+    settings["maintenance"] = json!({"day": "Everyday", "minute": 12 * 60});
+    let (status, page) = c
+        .call(
+            "save_system_time",
+            json!({"settings": settings, "clock": "Keep"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    // Five seconds before 12:00 (GMT+00:00) today by the device's clock.
+    let today = host_now() / DAY * DAY;
+    c.call("sync_pc", json!({"now": today + 12 * 3_600_000 - 5_000}))
+        .await;
+    let mut after = None;
+    for _ in 0..300 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let (status, b) = c.call("setup_state", json!({})).await;
+        if status == StatusCode::OK && b["boot_id"] != before["boot_id"] {
+            after = Some(b);
+            break;
+        }
+    }
+    assert!(after.is_some(), "restarted within 30 s: {}", vto.logs());
+    let (_, log) = c.call("security_log", json!({"offset": 0})).await;
+    let restart = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "AutoMaintenance")
+        .unwrap_or_else(|| panic!("logged: {log}"));
+    assert_eq!(restart["user"], "system");
+}
