@@ -48,6 +48,8 @@ ensure_test_tools() {
   # The NTP server the clock tests sync with (run as /usr/sbin/chronyd -x:
   # it never sets the host's clock).
   apt_ensure chrony
+  # Certificates for the HTTPS upload browser test.
+  apt_ensure openssl
   # Node may come from elsewhere (NodeSource ships npm inside nodejs).
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt_ensure nodejs npm

@@ -15,7 +15,7 @@ use crate::{
     model::{
         config, ip_permissions,
         mail::{self, PasswordUpdate},
-        reset, security,
+        network, reset, security,
         security_log::SecurityLogPage,
         settings, system, system_time, time, two_factor,
     },
@@ -260,6 +260,37 @@ pub async fn save_system_time(
 pub async fn sync_pc(now: time::UnixMillis) -> Result<system_time::SystemTimePage, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.sync_pc(&caller, now).await }).await
+}
+
+#[server(endpoint = "network", input = Json)]
+pub async fn network() -> Result<network::NetworkPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.network(&caller).await }).await
+}
+
+/// Saves Network Setting > Basic; a new address or port moves the web
+/// server (the answer's `moved_to` says where to).
+#[server(endpoint = "save_network", input = Json)]
+pub async fn save_network(
+    settings: network::NetworkSettings,
+) -> Result<network::NetworkPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.save_network(&caller, settings).await }).await
+}
+
+/// HTTPS certificate and private key, PEM; checked before it is used.
+#[server(endpoint = "upload_certificate", input = Json)]
+pub async fn upload_certificate(
+    upload: network::CertificateUpload,
+) -> Result<network::NetworkPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.upload_certificate(&caller, upload).await }).await
+}
+
+#[server(endpoint = "new_certificate", input = Json)]
+pub async fn new_certificate() -> Result<network::NetworkPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.new_certificate(&caller).await }).await
 }
 
 /// Config manager: every setting, without secrets.

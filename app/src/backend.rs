@@ -15,6 +15,7 @@ use crate::{
         config::DeviceInfo,
         ip_permissions::IpPermissions,
         mail::{MailReceipt, MailSettings, PasswordUpdate},
+        network::{CertificateUpload, NetworkPage, NetworkSettings},
         reset::{ResetInfo, ResetIssued, ResetTicket},
         security::SecuritySettings,
         security_log::SecurityLogPage,
@@ -152,6 +153,23 @@ pub trait Device: Send + Sync + 'static {
         clock: ClockUpdate,
     ) -> Result<SystemTimePage, ApiError>;
     async fn sync_pc(&self, caller: &Caller, now: UnixMillis) -> Result<SystemTimePage, ApiError>;
+
+    // Network Setting > Basic.
+    async fn network(&self, caller: &Caller) -> Result<NetworkPage, ApiError>;
+    /// Moves the web server when the address or ports change; the page's
+    /// `moved_to` then says where the browser goes.
+    async fn save_network(
+        &self,
+        caller: &Caller,
+        settings: NetworkSettings,
+    ) -> Result<NetworkPage, ApiError>;
+    async fn upload_certificate(
+        &self,
+        caller: &Caller,
+        upload: CertificateUpload,
+    ) -> Result<NetworkPage, ApiError>;
+    /// Replaces the certificate with a new self-signed one.
+    async fn new_certificate(&self, caller: &Caller) -> Result<NetworkPage, ApiError>;
 
     // Network Setting > IP Permissions.
     async fn ip_permissions(&self, caller: &Caller) -> Result<IpPermissions, ApiError>;

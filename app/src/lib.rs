@@ -86,6 +86,10 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><security::SecurityPage /></Layout> }
                 />
                 <Route
+                    path=path!("/network/basic")
+                    view=|| view! { <Layout><network_basic::NetworkBasicPage /></Layout> }
+                />
+                <Route
                     path=path!("/network/ip-permissions")
                     view=|| view! { <Layout><ip_permissions::IpPermissionsPage /></Layout> }
                 />

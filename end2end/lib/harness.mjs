@@ -68,13 +68,17 @@ const CHROMIUM_ARGS = [
 ];
 
 /** A fresh Chromium with one page; `errors` collects console errors. */
-export async function openBrowser({ viewport = { width: 1280, height: 820 } } = {}) {
+export async function openBrowser({
+  viewport = { width: 1280, height: 820 },
+  ignoreHTTPSErrors = false,
+} = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: CHROMIUM_ARGS,
   });
-  const context = await browser.newContext({ viewport });
+  // ignoreHTTPSErrors: for the device's own self-signed certificate.
+  const context = await browser.newContext({ viewport, ignoreHTTPSErrors });
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => {
@@ -130,11 +134,11 @@ export async function login(page, url, password = STRONG) {
  * Starts a fresh vto and a fresh browser for one test file. `close()` stops
  * both and never throws; call it from an `after` hook or `finally`.
  */
-export async function startAll({ args = [], viewport } = {}) {
+export async function startAll({ args = [], viewport, ignoreHTTPSErrors } = {}) {
   const vto = await startVto({ args });
   let b;
   try {
-    b = await openBrowser(viewport ? { viewport } : {});
+    b = await openBrowser({ ...(viewport ? { viewport } : {}), ignoreHTTPSErrors });
   } catch (e) {
     await vto.stop();
     throw e;
@@ -180,6 +184,16 @@ export function pathOf(page) {
 export async function powerMenu(page, item) {
   await page.click('#power-menu');
   await page.getByRole('menuitem', { name: item, exact: true }).click();
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise((res) => srv.listen(0, '127.0.0.1', res));
+  const { port } = srv.address();
+  await new Promise((res) => srv.close(res));
+  return port;
 }
 
 /** Text of a field's error line (`#<id>-error`), trimmed. */

@@ -63,7 +63,7 @@ describe('login and main interface', { timeout: 90000 }, () => {
     assert.equal(await text(page, '#vto-no'), '8001');
     assert.equal(await page.getByRole('heading', { name: 'System Information' }).isVisible(), true);
     assert.notEqual(await text(page, '#software-version'), '');
-    assert.equal(await text(page, '#security-baseline'), '1.1');
+    assert.equal(await text(page, '#security-baseline'), '1.2');
     await shot(page, 'main');
   });
 

@@ -1,11 +1,13 @@
 //! IP Permissions (manual 6.3) where connections are accepted: a refused
 //! peer's connection is closed before a byte is read, so it gets no page
-//! at all. Every listener of the device goes through [`IpFilter`] (the web
-//! listener now; SIP, RTSP and media with their issues).
+//! at all. Every listener of the device goes through [`IpFilter`]: the web
+//! listeners (HTTP and HTTPS) through
+//! [`crate::http::listen::FilterAcceptor`]; SIP, RTSP and media with their
+//! issues.
 
 use std::{
-    net::{IpAddr, SocketAddr},
-    sync::{Arc, Mutex, RwLock},
+    net::IpAddr,
+    sync::{Mutex, RwLock},
     time::{Duration, Instant},
 };
 
@@ -58,30 +60,5 @@ impl IpFilter {
             tracing::warn!(%ip, refused = log.1, "connection refused by IP Permissions");
             *log = (Some(Instant::now()), 0);
         }
-    }
-}
-
-/// A TCP listener that closes connections the IP Permissions refuse.
-pub struct FilteredListener {
-    pub inner: tokio::net::TcpListener,
-    pub filter: Arc<IpFilter>,
-}
-
-impl axum::serve::Listener for FilteredListener {
-    type Io = tokio::net::TcpStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
-            if self.filter.allows(addr.ip()) {
-                return (io, addr);
-            }
-            drop(io);
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.inner.local_addr()
     }
 }

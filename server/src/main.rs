@@ -15,12 +15,14 @@ mod http;
 mod ip_filter;
 mod lifecycle;
 mod mail;
+mod network;
 mod qr;
 mod store;
+mod tls;
 
-use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
+use std::{process::ExitCode, sync::Arc, time::Duration};
 
-use app::model::security_log::SecurityEventKind;
+use app::model::{network::NetworkSettings, security_log::SecurityEventKind};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -29,7 +31,9 @@ use crate::{
     cli::Cli,
     clock::{service::TimeService, SystemClock},
     device::DeviceImpl,
+    http::listen::WebServer,
     lifecycle::{Lifecycle, Stop},
+    network::NetworkService,
     store::Store,
 };
 
@@ -75,20 +79,6 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), String> {
-    let std_listener = match inherited {
-        Some(l) => l,
-        None => {
-            let l = std::net::TcpListener::bind(cli.http)
-                .map_err(|e| format!("cannot listen on {}: {e}", cli.http))?;
-            l.set_nonblocking(true).map_err(|e| e.to_string())?;
-            l
-        }
-    };
-    // A second handle on the socket, kept for a reboot's hand-over.
-    let keep = std_listener.try_clone().map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-
     let store = Arc::new(Store::open(&cli.data_dir).map_err(|e| e.to_string())?);
     let host_clock: Arc<dyn clock::Clock> = Arc::new(SystemClock);
     let time =
@@ -115,12 +105,14 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         .read(|r| store::Read::settings(r, store::tables::SETTINGS_IP_PERMISSIONS))
         .map_err(|e: store::StoreError| e.to_string())?;
     let ip_filter = Arc::new(ip_filter::IpFilter::new(&permissions));
+    let network = Arc::new(NetworkService::new(cli.http));
     let device = Arc::new(DeviceImpl {
         auth: auth.clone(),
         lifecycle: lifecycle.clone(),
         postman,
         ip_filter: ip_filter.clone(),
         time: time.clone(),
+        network: network.clone(),
     });
     if http::assets::UI_MISSING {
         tracing::error!("this binary was built without the web UI: build it with .ci/build");
@@ -132,6 +124,9 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         ip_filter: ip_filter.clone(),
     };
     let app = http::router(state);
+    let web = WebServer::new(app, ip_filter);
+    network.attach(web.clone());
+    start_listeners(&web, &store, &cli, inherited)?;
 
     let purge = tokio::spawn({
         let auth = auth.clone();
@@ -175,42 +170,17 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     });
 
     tracing::info!(data_dir = %cli.data_dir.display(), "data");
-    // Tests and scripts read this line to find the port.
-    println!("vto listening on http://{addr}");
-
-    let mut stopped = stop_rx.clone();
-    // Pages are streamed in parts (shell, then resolved data): without
-    // TCP_NODELAY the later part waits for the client's delayed ACK (40 ms).
-    let listener = ip_filter::FilteredListener {
-        inner: listener,
-        filter: ip_filter,
-    };
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY");
-        }
-    });
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        let _ = stopped.wait_for(Option::is_some).await;
-    });
-    let served = tokio::spawn(async move { server.await });
     let _ = stop_rx.wait_for(Option::is_some).await;
     let how = (*stop_rx.borrow()).unwrap_or(Stop::Shutdown);
+    // Kept for a reboot's hand-over before the listeners close.
+    let keep = web.handover();
     // Open connections get a moment to finish; then we go regardless.
-    match tokio::time::timeout(Duration::from_secs(5), served).await {
-        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "server"),
-        Err(_) => tracing::warn!("connections still open after 5 s; stopping anyway"),
-        _ => {}
-    }
+    web.shutdown().await;
     for task in [purge, signals, ntp, maintenance] {
         task.abort();
         let _ = task.await;
     }
-    drop(auth);
+    drop((auth, time, network, web));
     // Close the database cleanly when nothing else holds it (a connection
     // that outlived the grace period still may).
     match Arc::try_unwrap(store) {
@@ -225,9 +195,68 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         }
         Stop::Reboot => {
             tracing::info!("rebooting");
+            let keep = keep.ok_or("reboot failed: no listener to hand over")?;
             Err(format!("reboot failed: {}", lifecycle::reexec(&keep)))
         }
     }
+}
+
+/// Binds and starts the web listeners: where Network Setting > Basic says,
+/// else where `--http` says (also when the stored address cannot be used,
+/// so the device stays reachable).
+fn start_listeners(
+    web: &WebServer,
+    store: &Store,
+    cli: &Cli,
+    inherited: Option<std::net::TcpListener>,
+) -> Result<(), String> {
+    use store::tables::{SETTINGS, SETTINGS_NETWORK, SETTINGS_TLS};
+    let (stored, tls): (Option<NetworkSettings>, Option<tls::TlsRecord>) = store
+        .read(|r| {
+            Ok::<_, store::StoreError>((
+                store::Read::get(r, SETTINGS, SETTINGS_NETWORK)?,
+                store::Read::get(r, SETTINGS, SETTINGS_TLS)?,
+            ))
+        })
+        .map_err(|e| e.to_string())?;
+    let want = stored
+        .as_ref()
+        .and_then(network::http_addr)
+        .unwrap_or(cli.http);
+    let inherited = inherited.filter(|l| {
+        l.local_addr()
+            .is_ok_and(|a| http::listen::satisfies(a, want))
+    });
+    let http_listener = match inherited {
+        Some(l) => l,
+        None => match http::listen::bind(want) {
+            Ok(l) => l,
+            Err(e) if want != cli.http => {
+                tracing::error!(addr = %want, error = %e, "cannot listen where Network Setting > Basic says; using --http");
+                http::listen::bind(cli.http)
+                    .map_err(|e| format!("cannot listen on {}: {e}", cli.http))?
+            }
+            Err(e) => return Err(format!("cannot listen on {want}: {e}")),
+        },
+    };
+    let addr = http_listener.local_addr().map_err(|e| e.to_string())?;
+    let https = match (&stored, &tls) {
+        (Some(s), Some(record)) if s.https => match tls::server_config(record) {
+            Ok(config) => Some((std::net::SocketAddr::new(addr.ip(), s.https_port), config)),
+            Err((_, e)) => {
+                tracing::error!(error = %e, "HTTPS not started: its certificate cannot be used");
+                None
+            }
+        },
+        _ => None,
+    };
+    web.start(http_listener, https).map_err(|e| e.to_string())?;
+    // Tests and scripts read this line to find the port.
+    println!("vto listening on http://{addr}");
+    if let (_, Some(https)) = web.addresses() {
+        println!("vto listening on https://{https}");
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

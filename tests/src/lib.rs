@@ -186,17 +186,33 @@ pub struct Client {
 
 impl Client {
     fn new(base: &str, local: Option<IpAddr>) -> Self {
-        let http = reqwest::Client::builder()
+        Self::with_roots(base, local, &[])
+    }
+
+    /// A client for `base` that trusts only the PEM certificates in `roots`
+    /// for HTTPS.
+    pub fn with_roots(base: &str, local: Option<IpAddr>, roots: &[&str]) -> Self {
+        let mut builder = reqwest::Client::builder()
             .redirect(Policy::none())
             .local_address(local)
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("http client");
+            .timeout(Duration::from_secs(30));
+        for pem in roots {
+            builder = builder.add_root_certificate(
+                reqwest::Certificate::from_pem(pem.as_bytes()).expect("PEM certificate"),
+            );
+        }
         Self {
-            http,
+            http: builder.build().expect("http client"),
             base: base.to_string(),
             cookie: Mutex::new(None),
         }
+    }
+
+    /// The same session at another address (after the device moved).
+    pub fn moved_to(&self, base: &str, roots: &[&str]) -> Client {
+        let c = Self::with_roots(base, None, roots);
+        c.set_cookie(self.cookie());
+        c
     }
 
     pub fn cookie(&self) -> Option<String> {
@@ -251,6 +267,14 @@ impl Client {
         self.call("login", json!({"user": "admin", "password": password}))
             .await
     }
+}
+
+/// A TCP port free on 127.0.0.1 right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
 }
 
 /// Whether `haystack` contains `needle` anywhere (for secret scans).

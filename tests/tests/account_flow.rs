@@ -95,7 +95,7 @@ async fn initialize_login_use_logout() {
     assert_eq!(b["vto"]["vto_no"], "8001");
     assert_eq!(b["vto"]["device_type"], "VillaStation");
     assert_eq!(b["account"]["email"], "owner@example.com");
-    assert_eq!(b["system"]["security_baseline"], "1.1");
+    assert_eq!(b["system"]["security_baseline"], "1.2");
     assert!(!b["system"]["software_version"]
         .as_str()
         .unwrap_or_default()

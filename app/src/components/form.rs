@@ -258,6 +258,72 @@ impl FormErrors {
     }
 }
 
+/// What every settings page does with its buttons: the form message, the
+/// busy flag while saving and the device's verdict per field.
+#[derive(Clone, Copy)]
+pub struct SettingsPage {
+    pub message: RwSignal<Option<(bool, String)>>,
+    pub busy: RwSignal<bool>,
+    pub errors: FormErrors,
+}
+
+impl SettingsPage {
+    /// `edited` reads the form's fields (see [`FormErrors::new`]).
+    pub fn new(edited: impl Fn() + 'static) -> Self {
+        Self {
+            message: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            errors: FormErrors::new(edited),
+        }
+    }
+
+    /// Saves: `done` takes the device's answer and says what to show; an
+    /// error goes next to its field.
+    pub fn save<T: 'static>(
+        self,
+        request: impl std::future::Future<Output = Result<T, crate::error::ApiError>> + 'static,
+        done: impl FnOnce(T) -> String + 'static,
+    ) {
+        self.message.set(None);
+        self.busy.set(true);
+        leptos::task::spawn_local(async move {
+            let r = request.await;
+            self.busy.set(false);
+            match r {
+                Ok(v) => {
+                    let m = done(v);
+                    self.message.set(Some((true, m)));
+                }
+                Err(e) => self.errors.take(e, self.message),
+            }
+        });
+    }
+
+    /// Refresh: reloads from the device into the form with `fill`.
+    pub fn refresh<T: 'static>(
+        self,
+        request: impl std::future::Future<Output = Result<T, crate::error::ApiError>> + 'static,
+        fill: impl FnOnce(T) + 'static,
+    ) {
+        self.message.set(None);
+        leptos::task::spawn_local(async move {
+            match request.await {
+                Ok(v) => fill(v),
+                Err(e) => self.message.set(Some((false, e.to_string()))),
+            }
+        });
+    }
+
+    /// Default: fills the defaults in; `submit` names the button that saves.
+    pub fn defaults(self, submit: &str, fill: impl FnOnce()) {
+        self.message.set(Some((
+            true,
+            format!("Defaults filled in: click {submit} to save them."),
+        )));
+        fill();
+    }
+}
+
 /// The buttons of a settings page (manual ch. 4, general operations):
 /// Default fills in the defaults, Refresh reloads from the device, the
 /// submit button (`submit`: the manual's Confirm or Save) saves the page.

@@ -118,6 +118,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <span>"Security"</span>
                     </A>
                     <p class="nav-section">{icons::network()} <span>"Network Setting"</span></p>
+                    <A href="/network/basic" attr:class="sub">
+                        <span>"Basic"</span>
+                    </A>
                     <A href="/network/ip-permissions" attr:class="sub">
                         <span>"IP Permissions"</span>
                     </A>

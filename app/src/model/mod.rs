@@ -4,6 +4,7 @@ pub mod config;
 pub mod email;
 pub mod ip_permissions;
 pub mod mail;
+pub mod network;
 
 pub mod password;
 pub mod reset;

@@ -6,7 +6,7 @@ use super::{settings::BasicSettings, two_factor::TwoFactorStatus};
 
 /// The security baseline this build implements; docs/security.md lists what
 /// each version contains.
-pub const SECURITY_BASELINE: &str = "1.1";
+pub const SECURITY_BASELINE: &str = "1.2";
 
 /// System information: what is running.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,12 +6,12 @@
 //! server; that choice comes with the SIP issue, so they are not shown yet
 //! (their values are kept as they are).
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
     api,
     components::{
-        form::{Field, FormErrors, FormMessage, Select, SettingsActions},
+        form::{Field, FormMessage, Select, SettingsActions, SettingsPage},
         notice::loaded,
     },
     model::settings::{format_hhmm, parse_hhmm, BasicSettings, DailyPeriod, DeviceType},
@@ -100,14 +100,17 @@ impl Form {
 #[component]
 fn BasicForm(saved: BasicSettings) -> impl IntoView {
     let form = Form::new(&saved);
-    let message = RwSignal::new(None::<(bool, String)>);
-    let busy = RwSignal::new(false);
-    let errors = FormErrors::new(move || {
+    let page = SettingsPage::new(move || {
         form.vto_no.track();
         form.centre_call_no.track();
         form.start.track();
         form.end.track();
     });
+    let SettingsPage {
+        message,
+        busy,
+        errors,
+    } = page;
     let error_for = move |field: &'static str| errors.signal(field, move || form.errors());
 
     let confirm = move |ev: leptos::ev::SubmitEvent| {
@@ -119,35 +122,13 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
         if !form.errors().is_empty() {
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::save_basic_settings(settings).await;
-            busy.set(false);
-            match r {
-                Ok(s) => {
-                    form.fill(&s);
-                    message.set(Some((true, "Saved.".into())));
-                }
-                Err(e) => errors.take(e, message),
-            }
+        page.save(api::save_basic_settings(settings), move |s| {
+            form.fill(&s);
+            "Saved.".into()
         });
     };
-    let refresh = move |()| {
-        message.set(None);
-        spawn_local(async move {
-            match api::basic_settings().await {
-                Ok(s) => form.fill(&s),
-                Err(e) => message.set(Some((false, e.to_string()))),
-            }
-        });
-    };
-    let default = move |()| {
-        message.set(Some((
-            true,
-            "Defaults filled in: click Confirm to save them.".into(),
-        )));
-        form.fill(&BasicSettings::default());
-    };
+    let refresh = move |()| page.refresh(api::basic_settings(), move |s| form.fill(&s));
+    let default = move |()| page.defaults("Confirm", || form.fill(&BasicSettings::default()));
 
     let types: Vec<(&'static str, &'static str)> = DeviceType::CHOICES
         .into_iter()

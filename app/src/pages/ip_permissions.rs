@@ -2,12 +2,12 @@
 //! one at a time; Add single addresses or IP sections (start-end or CIDR).
 //! Confirm saves the page; it takes effect for the next connection.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormErrors, FormMessage, Select, SettingsActions},
+        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
         hydration::use_hydrated,
         notice::loaded,
     },
@@ -31,8 +31,6 @@ fn PermissionsForm(saved: IpPermissions) -> impl IntoView {
     let black = RwSignal::new(saved.black_list.clone());
     let entry = RwSignal::new(String::new());
     let entry_error = RwSignal::new(None::<String>);
-    let message = RwSignal::new(None::<(bool, String)>);
-    let busy = RwSignal::new(false);
 
     let current = move || IpPermissions {
         enabled: enabled.get(),
@@ -53,12 +51,17 @@ fn PermissionsForm(saved: IpPermissions) -> impl IntoView {
             white
         }
     };
-    let errors = FormErrors::new(move || {
+    let page = SettingsPage::new(move || {
         enabled.track();
         mode.track();
         white.track();
         black.track();
     });
+    let SettingsPage {
+        message,
+        busy,
+        errors,
+    } = page;
     let white_error = errors.signal("white-list", move || current().validate());
     let black_error = errors.signal("black-list", move || current().validate());
     let list_error = Signal::derive(move || {
@@ -99,29 +102,12 @@ fn PermissionsForm(saved: IpPermissions) -> impl IntoView {
         if !s.validate().is_empty() {
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::save_ip_permissions(s).await;
-            busy.set(false);
-            match r {
-                Ok(s) => {
-                    fill(s);
-                    message.set(Some((true, "Saved: in effect for new connections.".into())));
-                }
-                Err(e) => errors.take(e, message),
-            }
+        page.save(api::save_ip_permissions(s), move |s| {
+            fill(s);
+            "Saved: in effect for new connections.".into()
         });
     };
-    let refresh = move |()| {
-        message.set(None);
-        spawn_local(async move {
-            match api::ip_permissions().await {
-                Ok(s) => fill(s),
-                Err(e) => message.set(Some((false, e.to_string()))),
-            }
-        });
-    };
-
+    let refresh = move |()| page.refresh(api::ip_permissions(), fill);
     let modes: Vec<(&'static str, &'static str)> = [ListMode::WhiteList, ListMode::BlackList]
         .into_iter()
         .map(|m| (m.key(), m.label()))
@@ -185,7 +171,7 @@ fn PermissionsForm(saved: IpPermissions) -> impl IntoView {
                 <SettingsActions
                     page="ip"
                     submit="Confirm"
-                    on_default=Callback::new(move |()| fill(IpPermissions::default()))
+                    on_default=Callback::new(move |()| page.defaults("Confirm", || fill(IpPermissions::default())))
                     on_refresh=Callback::new(refresh)
                     busy
                 />

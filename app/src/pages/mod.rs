@@ -7,6 +7,7 @@ pub mod init;
 pub mod ip_permissions;
 pub mod login;
 pub mod mail;
+pub mod network_basic;
 pub mod reset;
 pub mod security;
 pub mod security_log;

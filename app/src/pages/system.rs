@@ -3,12 +3,12 @@
 //! Save stores the page in one transaction; it takes effect at once.
 //! (The manual's SSH switch is not offered: this device runs no SSH server.)
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormErrors, FormMessage, Select, SettingsActions},
+        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
         hydration::use_hydrated,
         notice::loaded,
     },
@@ -306,9 +306,11 @@ fn SystemForm(page: SystemTimePage) -> impl IntoView {
     form.fill(&page.settings);
     form.fill_time(&page);
     let shown = RwSignal::new(page);
-    let message = RwSignal::new(None::<(bool, String)>);
-    let busy = RwSignal::new(false);
-    let errors = FormErrors::new(move || form.track());
+    let page = SettingsPage::new(move || form.track());
+    let SettingsPage {
+        message, errors, ..
+    } = page;
+    let busy = page.busy;
     let error_for = move |field: &'static str| errors.signal(field, move || form.errors());
 
     let show = move |p: SystemTimePage| {
@@ -325,49 +327,22 @@ fn SystemForm(page: SystemTimePage) -> impl IntoView {
         if !form.errors().is_empty() {
             return;
         }
-        let clock = form.clock_update();
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::save_system_time(settings, clock).await;
-            busy.set(false);
-            match r {
-                Ok(p) => {
-                    show(p);
-                    message.set(Some((true, "Saved.".into())));
-                }
-                Err(e) => errors.take(e, message),
-            }
-        });
+        page.save(
+            api::save_system_time(settings, form.clock_update()),
+            move |p| {
+                show(p);
+                "Saved.".into()
+            },
+        );
     };
     let sync_pc = move |_| {
-        message.set(None);
-        let now = js_now();
-        spawn_local(async move {
-            match api::sync_pc(now).await {
-                Ok(p) => {
-                    show(p);
-                    message.set(Some((true, "System Time set from this PC's clock.".into())));
-                }
-                Err(e) => message.set(Some((false, e.to_string()))),
-            }
+        page.save(api::sync_pc(js_now()), move |p| {
+            show(p);
+            "System Time set from this PC's clock.".into()
         });
     };
-    let refresh = move |()| {
-        message.set(None);
-        spawn_local(async move {
-            match api::system_time().await {
-                Ok(p) => show(p),
-                Err(e) => message.set(Some((false, e.to_string()))),
-            }
-        });
-    };
-    let default = move |()| {
-        message.set(Some((
-            true,
-            "Defaults filled in: click Save to save them.".into(),
-        )));
-        form.fill(&TimeSettings::default());
-    };
+    let refresh = move |()| page.refresh(api::system_time(), show);
+    let default = move |()| page.defaults("Save", || form.fill(&TimeSettings::default()));
 
     let zones: Vec<(String, String)> = ZONES
         .iter()

@@ -10,6 +10,7 @@ use app::{
         config::{self, DeviceInfo, MailExport},
         ip_permissions::IpPermissions,
         mail::{MailReceipt, MailSettings, PasswordUpdate},
+        network::{CertificateUpload, NetworkPage, NetworkSettings},
         reset::{format_code, mask_email, ResetInfo, ResetIssued, ResetTicket},
         security::SecuritySettings,
         security_log::{SecurityEventKind, SecurityLogPage, PAGE_SIZE},
@@ -26,16 +27,20 @@ use app::{
 use crate::{
     auth::{session, Auth, LoginOutcome},
     clock::service::TimeService,
+    http::listen::host_name_part,
     lifecycle::Lifecycle,
     mail::{Mail, MailConfig, Postman},
+    network::{self, NetworkService},
     qr,
     store::{
         tables::{
             ClockRecord, MailRecord, SETTINGS, SETTINGS_BASIC, SETTINGS_CLOCK,
-            SETTINGS_IP_PERMISSIONS, SETTINGS_MAIL, SETTINGS_SECURITY, SETTINGS_TIME,
+            SETTINGS_IP_PERMISSIONS, SETTINGS_MAIL, SETTINGS_NETWORK, SETTINGS_SECURITY,
+            SETTINGS_TIME, SETTINGS_TLS,
         },
         Read,
     },
+    tls::{self, TlsRecord},
 };
 
 pub struct DeviceImpl {
@@ -44,11 +49,72 @@ pub struct DeviceImpl {
     pub postman: Arc<Postman>,
     pub ip_filter: Arc<crate::ip_filter::IpFilter>,
     pub time: Arc<TimeService>,
+    pub network: Arc<NetworkService>,
 }
 
 impl DeviceImpl {
     async fn mail_record(&self) -> Result<MailRecord, ApiError> {
         self.auth.read(|r| Ok(r.settings(SETTINGS_MAIL)?)).await
+    }
+
+    async fn network_state(
+        &self,
+    ) -> Result<(Option<NetworkSettings>, Option<TlsRecord>), ApiError> {
+        self.auth
+            .read(|r| {
+                Ok((
+                    r.get(SETTINGS, SETTINGS_NETWORK)?,
+                    r.get(SETTINGS, SETTINGS_TLS)?,
+                ))
+            })
+            .await
+    }
+
+    async fn network_page(&self, moved_to: Option<String>) -> Result<NetworkPage, ApiError> {
+        let (stored, tls) = self.network_state().await?;
+        Ok(NetworkPage {
+            settings: self.network.effective(stored),
+            host_name: network::host_name(),
+            host_addresses: network::host_addresses(),
+            certificate: tls.as_ref().and_then(|t| tls::info(t).ok()),
+            moved_to,
+        })
+    }
+
+    /// Stores a new certificate and serves it at once if HTTPS runs.
+    async fn replace_certificate(
+        &self,
+        caller: &Caller,
+        record: TlsRecord,
+    ) -> Result<NetworkPage, ApiError> {
+        let session = caller.session()?;
+        let (stored, _) = self.network_state().await?;
+        let settings = self.network.effective(stored);
+        let prepared = if settings.https {
+            let plan = network::plan(&settings, Some(&record))
+                .map_err(|(f, m)| ApiError::invalid(f, m))?;
+            Some(
+                self.network
+                    .web()?
+                    .prepare(plan)
+                    .map_err(|(f, m)| ApiError::invalid(f, m))?,
+            )
+        } else {
+            None
+        };
+        self.auth
+            .save_settings(&session.user, caller.ip, "Network Basic", move |w| {
+                w.put(SETTINGS, SETTINGS_TLS, &record)?;
+                Ok(vec!["Certificate"])
+            })
+            .await?;
+        if let Some(p) = prepared {
+            self.network
+                .web()?
+                .commit(p)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+        }
+        self.network_page(None).await
     }
 
     /// Sends `mail` with `config`; a failure is an error for the user.
@@ -277,6 +343,22 @@ impl Device for DeviceImpl {
         // effect.
         self.ip_filter.set(&IpPermissions::default());
         self.time.apply(TimeSettings::default());
+        // Back to the command line's listener (a port of 0 keeps the one in
+        // use) without HTTPS.
+        if let Ok(web) = self.network.web() {
+            let plan = crate::http::listen::Plan {
+                http: self.network.cli_http(),
+                https: None,
+            };
+            match web.prepare(plan) {
+                Ok(p) => {
+                    if let Err(e) = web.commit(p) {
+                        tracing::warn!(error = %e, "listeners not reset");
+                    }
+                }
+                Err((_, e)) => tracing::warn!(error = %e, "listeners not reset"),
+            }
+        }
         Ok(SetCookie(session::clear_cookie(caller.secure)))
     }
 
@@ -539,6 +621,75 @@ impl Device for DeviceImpl {
         Ok(self.time.page())
     }
 
+    async fn network(&self, caller: &Caller) -> Result<NetworkPage, ApiError> {
+        caller.session()?;
+        self.network_page(None).await
+    }
+
+    async fn save_network(
+        &self,
+        caller: &Caller,
+        mut settings: NetworkSettings,
+    ) -> Result<NetworkPage, ApiError> {
+        let session = caller.session()?;
+        settings.listen_address = settings.listen_address.trim().to_string();
+        if let Some((field, message)) = settings.validate().into_iter().next() {
+            return Err(ApiError::invalid(field, message));
+        }
+        let (stored, tls) = self.network_state().await?;
+        let old = self.network.effective(stored);
+        // HTTPS needs a certificate: the device makes one the first time.
+        let new_tls = match &tls {
+            None if settings.https => Some(network::generate_certificate()?),
+            _ => None,
+        };
+        let plan = network::plan(&settings, new_tls.as_ref().or(tls.as_ref()))
+            .map_err(|(f, m)| ApiError::invalid(f, m))?;
+        // New sockets are bound before anything is stored: a port in use
+        // is refused and nothing changes.
+        let prepared = self
+            .network
+            .web()?
+            .prepare(plan)
+            .map_err(|(f, m)| ApiError::invalid(f, m))?;
+        let saved = settings.clone();
+        let old_for_log = old.clone();
+        self.auth
+            .save_settings(&session.user, caller.ip, "Network Basic", move |w| {
+                w.put(SETTINGS, SETTINGS_NETWORK, &settings)?;
+                let mut changed = settings.changed_fields(&old_for_log);
+                if let Some(record) = &new_tls {
+                    w.put(SETTINGS, SETTINGS_TLS, record)?;
+                    changed.push("Certificate");
+                }
+                Ok(changed)
+            })
+            .await?;
+        self.network
+            .web()?
+            .commit(prepared)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        tracing::info!(ip = %caller.ip, "network settings saved");
+        self.network_page(moved_to(caller, &old, &saved)).await
+    }
+
+    async fn upload_certificate(
+        &self,
+        caller: &Caller,
+        upload: CertificateUpload,
+    ) -> Result<NetworkPage, ApiError> {
+        caller.session()?;
+        let record = tls::upload(&upload.certificate, &upload.private_key)
+            .map_err(|(f, m)| ApiError::invalid(f, m))?;
+        self.replace_certificate(caller, record).await
+    }
+
+    async fn new_certificate(&self, caller: &Caller) -> Result<NetworkPage, ApiError> {
+        caller.session()?;
+        let record = network::generate_certificate()?;
+        self.replace_certificate(caller, record).await
+    }
+
     async fn ip_permissions(&self, caller: &Caller) -> Result<IpPermissions, ApiError> {
         caller.session()?;
         self.auth
@@ -714,6 +865,42 @@ impl Device for DeviceImpl {
             .totp_disable(caller.session()?, caller.ip, password, code)
             .await
     }
+}
+
+/// Where the browser finds the Network page after a save that moved the
+/// web server; `None` when it stays where it is.
+fn moved_to(caller: &Caller, old: &NetworkSettings, new: &NetworkSettings) -> Option<String> {
+    let unchanged = old.listen_address == new.listen_address
+        && old.http_port == new.http_port
+        && old.https == new.https
+        && (!new.https || old.https_port == new.https_port);
+    if unchanged && caller.secure == new.https {
+        return None;
+    }
+    let ip: std::net::IpAddr = new.listen_address.parse().ok()?;
+    let listen = match ip {
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        v4 => v4.to_string(),
+    };
+    // The name the browser used, unless the server now listens only on
+    // another address.
+    let host = match caller.host.as_deref().map(host_name_part) {
+        Some(h) if ip.is_unspecified() || h.trim_matches(['[', ']']) == ip.to_string() => {
+            h.to_string()
+        }
+        _ => listen,
+    };
+    let (scheme, port, default) = if new.https {
+        ("https", new.https_port, 443)
+    } else {
+        ("http", new.http_port, 80)
+    };
+    let port = if port == default {
+        String::new()
+    } else {
+        format!(":{port}")
+    };
+    Some(format!("{scheme}://{host}{port}/network/basic"))
 }
 
 /// The page's settings, trimmed, or the first field error.

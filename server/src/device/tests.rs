@@ -69,6 +69,9 @@ impl Fixture {
             postman: Arc::new(Postman::new(&data, ca)),
             ip_filter: Arc::new(crate::ip_filter::IpFilter::new(&Default::default())),
             time,
+            network: Arc::new(crate::network::NetworkService::new(
+                "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+            )),
         };
         Fixture {
             _dir: dir,

@@ -129,10 +129,14 @@ pub async fn guard(
         }
     }
     let host = plain_host(req.headers());
+    let secure = req
+        .extensions()
+        .get::<super::listen::Secure>()
+        .is_some_and(|s| s.0);
     req.extensions_mut().insert(Caller {
         ip,
         session,
-        secure: false,
+        secure,
         host,
     });
     next.run(req).await

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod guard;
 pub mod headers;
+pub mod listen;
 
 use std::sync::Arc;
 

@@ -35,6 +35,12 @@ pub const SETTINGS_IP_PERMISSIONS: &str = "ip_permissions";
 pub const SETTINGS_SECURITY: &str = "security";
 /// [`app::model::system_time::TimeSettings`].
 pub const SETTINGS_TIME: &str = "time";
+/// [`app::model::network::NetworkSettings`]; absent until Network Setting >
+/// Basic is saved (the command line's `--http` applies until then).
+pub const SETTINGS_NETWORK: &str = "network";
+/// [`crate::tls::TlsRecord`]: the HTTPS certificate and its key (never
+/// exported).
+pub const SETTINGS_TLS: &str = "tls";
 /// [`ClockRecord`]; kept by a factory reset, like a real device's RTC.
 pub const SETTINGS_CLOCK: &str = "clock";
 
