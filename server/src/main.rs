@@ -15,6 +15,7 @@ mod http;
 mod ip_filter;
 mod lifecycle;
 mod mail;
+mod media;
 mod network;
 mod qr;
 mod store;
@@ -117,11 +118,13 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     if http::assets::UI_MISSING {
         tracing::error!("this binary was built without the web UI: build it with .ci/build");
     }
+    let (media, camera) = media::Media::start(time.clone());
     let state = http::AppState {
         leptos: http::leptos_options(),
         device,
         auth: auth.clone(),
         ip_filter: ip_filter.clone(),
+        media,
     };
     let app = http::router(state);
     let web = WebServer::new(app, ip_filter);
@@ -176,7 +179,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     let keep = web.handover();
     // Open connections get a moment to finish; then we go regardless.
     web.shutdown().await;
-    for task in [purge, signals, ntp, maintenance] {
+    for task in [purge, signals, ntp, maintenance, camera] {
         task.abort();
         let _ = task.await;
     }

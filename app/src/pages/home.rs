@@ -23,6 +23,7 @@ pub fn HomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <DoorCamera />
         <ConfigManager />
         <section class="card">
             <h2>"Function Area"</h2>
@@ -31,6 +32,41 @@ pub fn HomePage() -> impl IntoView {
                     {icons::log()}
                     <span>"Log Management"</span>
                 </A>
+            </div>
+        </section>
+    }
+}
+
+/// The door camera's picture on request (Snapshot); live video comes with
+/// the WebRTC live view.
+#[component]
+fn DoorCamera() -> impl IntoView {
+    let hydrated = crate::components::hydration::use_hydrated();
+    let taken = RwSignal::new(0u32);
+    view! {
+        <section class="card" aria-labelledby="door-camera">
+            <h2 id="door-camera">"Door Camera"</h2>
+            <Show
+                when=move || taken.get() != 0
+                fallback=|| view! { <p class="muted">"Take a snapshot to see the door camera's picture."</p> }
+            >
+                <img
+                    id="door-snapshot"
+                    class="snapshot"
+                    alt="Snapshot of the door camera"
+                    src=move || format!("/snapshot/door.jpg?n={}", taken.get())
+                />
+            </Show>
+            <div class="actions left">
+                <button
+                    type="button"
+                    id="snapshot"
+                    class="secondary"
+                    disabled=move || !hydrated.get()
+                    on:click=move |_| taken.update(|n| *n += 1)
+                >
+                    "Snapshot"
+                </button>
             </div>
         </section>
     }

@@ -21,7 +21,7 @@ use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRou
 
 use app::{backend::Device, shell, App};
 
-use crate::{auth::Auth, ip_filter::IpFilter};
+use crate::{auth::Auth, ip_filter::IpFilter, media::Media};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -29,7 +29,11 @@ pub struct AppState {
     pub device: Arc<dyn Device>,
     pub auth: Arc<Auth>,
     pub ip_filter: Arc<IpFilter>,
+    pub media: Arc<Media>,
 }
+
+/// Snapshots: `GET /snapshot/<source>.jpg` (session required).
+pub const SNAPSHOT_PATH: &str = "/snapshot/{file}";
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
     fn from_ref(s: &AppState) -> Self {
@@ -68,6 +72,11 @@ pub fn routes() -> Vec<RouteInfo> {
             path: r.path().to_string(),
         });
     }
+    out.push(RouteInfo {
+        method: "GET",
+        path: SNAPSHOT_PATH.to_string(),
+        access: guard::classify("/snapshot/door.jpg"),
+    });
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
         out.push(RouteInfo {
             method: method_name(&method),
@@ -99,6 +108,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .route("/api/{*fn_name}", any(server_fn))
+        .route(SNAPSHOT_PATH, get(snapshot))
         .leptos_routes_with_context(&state, routes, context, move || shell(leptos.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
@@ -112,6 +122,42 @@ pub fn router(state: AppState) -> Router {
 async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
     let device = state.device.clone();
     handle_server_fns_with_context(move || provide_context(device.clone()), req).await
+}
+
+/// A JPEG of a source's current picture. The guard let only a session
+/// through; checked again here.
+async fn snapshot(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    req: Request<Body>,
+) -> Response {
+    let signed_in = req
+        .extensions()
+        .get::<app::backend::Caller>()
+        .is_some_and(|c| c.session.is_some());
+    if !signed_in {
+        return http::StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Some(source) = file
+        .strip_suffix(".jpg")
+        .and_then(|name| state.media.source(name))
+    else {
+        return (http::StatusCode::NOT_FOUND, "no such camera").into_response();
+    };
+    match source.snapshot().await {
+        Ok(jpeg) => (
+            [
+                (http::header::CONTENT_TYPE, "image/jpeg"),
+                (http::header::CACHE_CONTROL, "no-store"),
+            ],
+            jpeg,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "snapshot");
+            (http::StatusCode::SERVICE_UNAVAILABLE, e).into_response()
+        }
+    }
 }
 
 /// Unknown paths (behind the guard, so only with a session): the app's own
