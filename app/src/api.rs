@@ -13,7 +13,7 @@ use crate::{
     // Not imported by name: `#[server]` makes structs named after the
     // functions (`SetupState`, `Overview`).
     model::{
-        config, ip_permissions,
+        config, ip_permissions, live,
         mail::{self, PasswordUpdate},
         network, reset, security,
         security_log::SecurityLogPage,
@@ -260,6 +260,20 @@ pub async fn save_system_time(
 pub async fn sync_pc(now: time::UnixMillis) -> Result<system_time::SystemTimePage, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.sync_pc(&caller, now).await }).await
+}
+
+/// Live view: a WebRTC offer (SDP) for `source` ("door") -> the answer.
+#[server(endpoint = "live_offer", input = Json)]
+pub async fn live_offer(source: String, sdp: String) -> Result<live::LiveAnswer, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.live_offer(&caller, source, sdp).await }).await
+}
+
+/// Ends a live view (the page closes it; a vanished viewer ends by itself).
+#[server(endpoint = "live_end", input = Json)]
+pub async fn live_end(id: String) -> Result<(), ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.live_end(&caller, id).await }).await
 }
 
 #[server(endpoint = "network", input = Json)]

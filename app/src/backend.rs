@@ -14,6 +14,7 @@ use crate::{
     model::{
         config::DeviceInfo,
         ip_permissions::IpPermissions,
+        live::LiveAnswer,
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         network::{CertificateUpload, NetworkPage, NetworkSettings},
         reset::{ResetInfo, ResetIssued, ResetTicket},
@@ -153,6 +154,16 @@ pub trait Device: Send + Sync + 'static {
         clock: ClockUpdate,
     ) -> Result<SystemTimePage, ApiError>;
     async fn sync_pc(&self, caller: &Caller, now: UnixMillis) -> Result<SystemTimePage, ApiError>;
+
+    // Live view.
+    /// Answers a browser's WebRTC offer for a camera.
+    async fn live_offer(
+        &self,
+        caller: &Caller,
+        source: String,
+        sdp: String,
+    ) -> Result<LiveAnswer, ApiError>;
+    async fn live_end(&self, caller: &Caller, id: String) -> Result<(), ApiError>;
 
     // Network Setting > Basic.
     async fn network(&self, caller: &Caller) -> Result<NetworkPage, ApiError>;

@@ -75,7 +75,8 @@ export async function openBrowser({
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    // WebRTC between Chromium and vto runs over loopback here.
+    args: [...CHROMIUM_ARGS, '--allow-loopback-in-peer-connection'],
   });
   // ignoreHTTPSErrors: for the device's own self-signed certificate.
   const context = await browser.newContext({ viewport, ignoreHTTPSErrors });
@@ -145,6 +146,9 @@ export async function startAll({ args = [], viewport, ignoreHTTPSErrors } = {}) 
   }
   // Fail fast instead of playwright's 30 s default.
   b.context.setDefaultTimeout(10000);
+  // Without a media permission Chromium gathers no host candidate, so the
+  // live view could not connect over loopback.
+  await b.context.grantPermissions(['camera', 'microphone'], { origin: vto.url });
   return {
     vto,
     url: vto.url,

@@ -44,6 +44,16 @@ pub struct Cli {
     #[arg(long, env = "VTO_CA_FILE", value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
 
+    /// UDP ports for live video (WebRTC), `MIN-MAX`: open these in a firewall.
+    #[arg(
+        long,
+        env = "VTO_WEBRTC_PORTS",
+        default_value = "40000-40999",
+        value_name = "MIN-MAX",
+        value_parser = parse_port_range
+    )]
+    pub webrtc_ports: (u16, u16),
+
     /// Log filter (tracing syntax, e.g. `info` or `vto=debug`).
     #[arg(long, env = "VTO_LOG", default_value = "info", value_name = "FILTER")]
     pub log: String,
@@ -51,4 +61,33 @@ pub struct Cli {
     /// Print every HTTP route with who may use it, then exit.
     #[arg(long)]
     pub list_routes: bool,
+}
+
+/// `MIN-MAX` with 1 <= MIN <= MAX.
+fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or("expected MIN-MAX, e.g. 40000-40999")?;
+    let (a, b): (u16, u16) = (
+        a.trim().parse().map_err(|_| format!("{a} is not a port"))?,
+        b.trim().parse().map_err(|_| format!("{b} is not a port"))?,
+    );
+    if a == 0 || a > b {
+        return Err("MIN must be at least 1 and not above MAX".into());
+    }
+    Ok((a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_ranges() {
+        assert_eq!(parse_port_range("40000-40999"), Ok((40000, 40999)));
+        assert_eq!(parse_port_range("5000-5000"), Ok((5000, 5000)));
+        for bad in ["", "40000", "0-10", "10-5", "a-b", "1-70000"] {
+            assert!(parse_port_range(bad).is_err(), "{bad}");
+        }
+    }
 }

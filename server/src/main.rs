@@ -107,6 +107,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         .map_err(|e: store::StoreError| e.to_string())?;
     let ip_filter = Arc::new(ip_filter::IpFilter::new(&permissions));
     let network = Arc::new(NetworkService::new(cli.http));
+    let (media, camera) = media::Media::start(time.clone(), cli.webrtc_ports)?;
     let device = Arc::new(DeviceImpl {
         auth: auth.clone(),
         lifecycle: lifecycle.clone(),
@@ -114,11 +115,11 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         ip_filter: ip_filter.clone(),
         time: time.clone(),
         network: network.clone(),
+        media: media.clone(),
     });
     if http::assets::UI_MISSING {
         tracing::error!("this binary was built without the web UI: build it with .ci/build");
     }
-    let (media, camera) = media::Media::start(time.clone());
     let state = http::AppState {
         leptos: http::leptos_options(),
         device,

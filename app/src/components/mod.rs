@@ -6,5 +6,6 @@ pub mod form;
 pub mod hydration;
 pub mod icons;
 pub mod layout;
+pub mod live_view;
 pub mod notice;
 pub mod two_factor;

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod email;
 pub mod ip_permissions;
+pub mod live;
 pub mod mail;
 pub mod network;
 

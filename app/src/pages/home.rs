@@ -6,7 +6,7 @@ use leptos_router::components::A;
 
 use crate::{
     api,
-    components::{config_manager::ConfigManager, icons, notice::ErrorNotice},
+    components::{config_manager::ConfigManager, icons, live_view::LiveView, notice::ErrorNotice},
     model::system::Overview,
 };
 
@@ -37,8 +37,7 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// The door camera's picture on request (Snapshot); live video comes with
-/// the WebRTC live view.
+/// The door camera live (WebRTC), with a Snapshot on request.
 #[component]
 fn DoorCamera() -> impl IntoView {
     let hydrated = crate::components::hydration::use_hydrated();
@@ -46,17 +45,7 @@ fn DoorCamera() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="door-camera">
             <h2 id="door-camera">"Door Camera"</h2>
-            <Show
-                when=move || taken.get() != 0
-                fallback=|| view! { <p class="muted">"Take a snapshot to see the door camera's picture."</p> }
-            >
-                <img
-                    id="door-snapshot"
-                    class="snapshot"
-                    alt="Snapshot of the door camera"
-                    src=move || format!("/snapshot/door.jpg?n={}", taken.get())
-                />
-            </Show>
+            <LiveView source="door" />
             <div class="actions left">
                 <button
                     type="button"
@@ -68,6 +57,15 @@ fn DoorCamera() -> impl IntoView {
                     "Snapshot"
                 </button>
             </div>
+            <Show when=move || taken.get() != 0>
+                <img
+                    id="door-snapshot"
+                    class="snapshot"
+                    alt="Snapshot of the door camera"
+                    src=move || format!("/snapshot/door.jpg?n={}", taken.get())
+                />
+                <p class="hint">"Snapshot: a JPEG made by the device. Open it in a new tab to save it."</p>
+            </Show>
         </section>
     }
 }

@@ -9,6 +9,7 @@ use app::{
     model::{
         config::{self, DeviceInfo, MailExport},
         ip_permissions::IpPermissions,
+        live::LiveAnswer,
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         network::{CertificateUpload, NetworkPage, NetworkSettings},
         reset::{format_code, mask_email, ResetInfo, ResetIssued, ResetTicket},
@@ -50,6 +51,7 @@ pub struct DeviceImpl {
     pub ip_filter: Arc<crate::ip_filter::IpFilter>,
     pub time: Arc<TimeService>,
     pub network: Arc<NetworkService>,
+    pub media: Arc<crate::media::Media>,
 }
 
 impl DeviceImpl {
@@ -619,6 +621,37 @@ impl Device for DeviceImpl {
             .await?;
         self.time.clock().set_offset_ms(offset_ms);
         Ok(self.time.page())
+    }
+
+    async fn live_offer(
+        &self,
+        caller: &Caller,
+        source: String,
+        sdp: String,
+    ) -> Result<LiveAnswer, ApiError> {
+        caller.session()?;
+        let camera = self
+            .media
+            .source(&source)
+            .cloned()
+            .ok_or_else(|| ApiError::invalid("source", format!("No camera named {source}")))?;
+        if sdp.len() > 64 * 1024 {
+            return Err(ApiError::invalid("sdp", "The offer is too large"));
+        }
+        let (id, sdp) = self
+            .media
+            .live
+            .offer(camera, sdp)
+            .await
+            .map_err(|e| ApiError::invalid("sdp", e))?;
+        tracing::info!(ip = %caller.ip, source, viewers = self.media.live.count(), "live view started");
+        Ok(LiveAnswer { id, sdp })
+    }
+
+    async fn live_end(&self, caller: &Caller, id: String) -> Result<(), ApiError> {
+        caller.session()?;
+        self.media.live.end(&id).await;
+        Ok(())
     }
 
     async fn network(&self, caller: &Caller) -> Result<NetworkPage, ApiError> {

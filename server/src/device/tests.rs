@@ -68,10 +68,13 @@ impl Fixture {
             lifecycle: crate::lifecycle::Lifecycle::new().0,
             postman: Arc::new(Postman::new(&data, ca)),
             ip_filter: Arc::new(crate::ip_filter::IpFilter::new(&Default::default())),
-            time,
+            time: time.clone(),
             network: Arc::new(crate::network::NetworkService::new(
                 "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
             )),
+            media: crate::media::Media::start(time, (40000, 40999))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .0,
         };
         Fixture {
             _dir: dir,

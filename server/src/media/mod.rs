@@ -4,6 +4,7 @@
 //! ([`hub::Fanout`]); snapshots are made from its key frames.
 
 pub mod hub;
+pub mod live;
 pub mod snapshot;
 pub mod testcam;
 
@@ -68,22 +69,27 @@ impl Source {
     }
 }
 
-/// Every source of the device, by name.
+/// Every source of the device, by name, and the live viewers.
 pub struct Media {
     pub door: Arc<Source>,
+    pub live: Arc<live::Live>,
 }
 
 impl Media {
     /// The door station's own camera is the built-in test camera; it runs
-    /// while someone watches.
-    pub fn start(time: Arc<TimeService>) -> (Arc<Self>, tokio::task::JoinHandle<()>) {
+    /// while someone watches. Live viewers get UDP ports from `udp_ports`.
+    pub fn start(
+        time: Arc<TimeService>,
+        udp_ports: (u16, u16),
+    ) -> Result<(Arc<Self>, tokio::task::JoinHandle<()>), String> {
         let door = Source::new();
+        let live = Arc::new(live::Live::new(udp_ports)?);
         let task = tokio::spawn(run_test_camera(
             door.clone(),
             testcam::Format::default(),
             time,
         ));
-        (Arc::new(Self { door }), task)
+        Ok((Arc::new(Self { door, live }), task))
     }
 
     pub fn source(&self, name: &str) -> Option<&Arc<Source>> {

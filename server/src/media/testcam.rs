@@ -104,6 +104,11 @@ pub fn render(f: &Format, n: u64, text: &str) -> YUVBuffer {
     for row in top..top + side {
         y_plane[row * w + left..row * w + left + side].fill(235);
     }
+    for row in top / 2..(top + side) / 2 {
+        let at = row * (w / 2) + left / 2;
+        u_plane[at..at + side / 2].fill(128);
+        v_plane[at..at + side / 2].fill(128);
+    }
     // The time, white on a black band across the top.
     let scale = (h / 90).max(1);
     let band = 9 * scale;

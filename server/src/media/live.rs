@@ -1,0 +1,236 @@
+//! Live view over WebRTC (webrtc-rs 0.17): the browser offers, the device
+//! answers (non-trickle: the answer carries the device's host candidates),
+//! and a task feeds the source's H.264 frames to the browser without
+//! transcoding. Each viewer is one subscriber of the source's hub; a
+//! viewer that ends or vanishes frees its peer connection and its task.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use tokio::sync::mpsc;
+use webrtc::{
+    api::{
+        interceptor_registry::register_default_interceptors, media_engine::MediaEngine,
+        setting_engine::SettingEngine, APIBuilder, API,
+    },
+    ice::udp_network::{EphemeralUDP, UDPNetwork},
+    interceptor::registry::Registry,
+    media::Sample,
+    peer_connection::{
+        configuration::RTCConfiguration, peer_connection_state::RTCPeerConnectionState,
+        sdp::session_description::RTCSessionDescription, RTCPeerConnection,
+    },
+    rtp_transceiver::rtp_codec::RTCRtpCodecCapability,
+    track::track_local::{track_local_static_sample::TrackLocalStaticSample, TrackLocal},
+};
+
+use super::{hub::Frame, Source};
+
+/// Viewers at once, all sources together: each costs a peer connection and
+/// a queue.
+pub const MAX_VIEWERS: usize = 16;
+/// Frames a viewer may fall behind before it skips to the next key frame.
+const QUEUE: usize = 50;
+/// How long the answer waits for the device's own candidates.
+const GATHER_WAIT: Duration = Duration::from_secs(5);
+/// A viewer that has not connected by then is dropped.
+const CONNECT_WAIT: Duration = Duration::from_secs(30);
+
+pub struct Live {
+    api: API,
+    viewers: Mutex<HashMap<String, Arc<RTCPeerConnection>>>,
+}
+
+fn random_id() -> Result<String, String> {
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).map_err(|e| e.to_string())?;
+    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl Live {
+    /// `udp_ports`: the range ICE takes its ports from, so a firewall can
+    /// be opened for it.
+    pub fn new(udp_ports: (u16, u16)) -> Result<Self, String> {
+        let mut media = MediaEngine::default();
+        media
+            .register_default_codecs()
+            .map_err(|e| format!("WebRTC codecs: {e}"))?;
+        let registry = register_default_interceptors(Registry::new(), &mut media)
+            .map_err(|e| format!("WebRTC interceptors: {e}"))?;
+        let mut settings = SettingEngine::default();
+        // A door station is reached on its LAN address, and tests run on
+        // loopback: both are host candidates here.
+        settings.set_include_loopback_candidate(true);
+        settings.set_udp_network(UDPNetwork::Ephemeral(
+            EphemeralUDP::new(udp_ports.0, udp_ports.1)
+                .map_err(|e| format!("WebRTC UDP ports: {e}"))?,
+        ));
+        let api = APIBuilder::new()
+            .with_media_engine(media)
+            .with_interceptor_registry(registry)
+            .with_setting_engine(settings)
+            .build();
+        Ok(Self {
+            api,
+            viewers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn viewers(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<RTCPeerConnection>>> {
+        self.viewers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn count(&self) -> usize {
+        self.viewers().len()
+    }
+
+    /// Answers a browser's offer for `source`: (viewer id, answer SDP).
+    pub async fn offer(
+        self: &Arc<Self>,
+        source: Arc<Source>,
+        offer_sdp: String,
+    ) -> Result<(String, String), String> {
+        if self.count() >= MAX_VIEWERS {
+            return Err(format!(
+                "{MAX_VIEWERS} viewers are watching already: close one first"
+            ));
+        }
+        if !offer_sdp.lines().any(|l| l.starts_with("m=video")) {
+            return Err("the offer has no video section (m=video)".into());
+        }
+        let offer = RTCSessionDescription::offer(offer_sdp)
+            .map_err(|e| format!("not an SDP offer: {e}"))?;
+        let pc = Arc::new(
+            self.api
+                .new_peer_connection(RTCConfiguration::default())
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+        let id = random_id()?;
+        match self.answer(&pc, source, offer, &id).await {
+            Ok(sdp) => {
+                self.viewers().insert(id.clone(), pc);
+                Ok((id, sdp))
+            }
+            Err(e) => {
+                let _ = pc.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn answer(
+        self: &Arc<Self>,
+        pc: &Arc<RTCPeerConnection>,
+        source: Arc<Source>,
+        offer: RTCSessionDescription,
+        id: &str,
+    ) -> Result<String, String> {
+        let track = Arc::new(TrackLocalStaticSample::new(
+            RTCRtpCodecCapability {
+                mime_type: webrtc::api::media_engine::MIME_TYPE_H264.to_owned(),
+                clock_rate: 90_000,
+                sdp_fmtp_line:
+                    "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+                        .to_owned(),
+                ..Default::default()
+            },
+            "video".to_owned(),
+            "vto".to_owned(),
+        ));
+        let sender = pc
+            .add_track(Arc::clone(&track) as Arc<dyn TrackLocal + Send + Sync>)
+            .await
+            .map_err(|e| e.to_string())?;
+        // RTCP from the browser must be read for the interceptors to work.
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 1500];
+            while sender.read(&mut buf).await.is_ok() {}
+        });
+        pc.set_remote_description(offer)
+            .await
+            .map_err(|e| format!("the offer cannot be used: {e}"))?;
+        let answer = pc.create_answer(None).await.map_err(|e| e.to_string())?;
+        let mut gathered = pc.gathering_complete_promise().await;
+        pc.set_local_description(answer)
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = tokio::time::timeout(GATHER_WAIT, gathered.recv()).await;
+        let local = pc.local_description().await.ok_or("no answer was made")?;
+
+        // Frames flow once connected (so the first one sent is a key
+        // frame the browser receives); it all ends with the connection:
+        // closed, failed, or the viewer gone.
+        let (state_tx, mut state_rx) = mpsc::channel::<bool>(4);
+        pc.on_peer_connection_state_change(Box::new(move |s| {
+            let event = match s {
+                RTCPeerConnectionState::Connected => Some(true),
+                RTCPeerConnectionState::Failed
+                | RTCPeerConnectionState::Closed
+                | RTCPeerConnectionState::Disconnected => Some(false),
+                _ => None,
+            };
+            if let Some(e) = event {
+                let _ = state_tx.try_send(e);
+            }
+            Box::pin(async {})
+        }));
+        let me = Arc::clone(self);
+        let id = id.to_owned();
+        tokio::spawn(async move {
+            let connected = tokio::time::timeout(CONNECT_WAIT, state_rx.recv()).await;
+            if let Ok(Some(true)) = connected {
+                feed(track, source.subscribe(QUEUE), state_rx).await;
+            } else {
+                tracing::info!("live viewer did not connect");
+            }
+            me.end(&id).await;
+        });
+        Ok(local.sdp)
+    }
+
+    /// Ends a viewer (the browser left, or asked to stop).
+    pub async fn end(&self, id: &str) -> bool {
+        let pc = self.viewers().remove(id);
+        match pc {
+            Some(pc) => {
+                let _ = pc.close().await;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Writes frames to the track until the viewer ends. Durations come from
+/// the source's own timestamps, not from a fixed rate.
+async fn feed(
+    track: Arc<TrackLocalStaticSample>,
+    mut frames: mpsc::Receiver<Frame>,
+    mut ended: mpsc::Receiver<bool>,
+) {
+    let mut last_pts: Option<i64> = None;
+    loop {
+        let frame = tokio::select! {
+            f = frames.recv() => match f { Some(f) => f, None => return },
+            e = ended.recv() => match e {
+                Some(true) => continue,
+                _ => return,
+            },
+        };
+        let ms = last_pts.map_or(40, |p| (frame.pts_ms - p).clamp(1, 1000));
+        last_pts = Some(frame.pts_ms);
+        let sample = Sample {
+            data: frame.data,
+            duration: Duration::from_millis(u64::try_from(ms).unwrap_or(40)),
+            ..Default::default()
+        };
+        if let Err(e) = track.write_sample(&sample).await {
+            tracing::debug!(error = %e, "live view write");
+            return;
+        }
+    }
+}
