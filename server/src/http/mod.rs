@@ -72,11 +72,15 @@ pub fn routes() -> Vec<RouteInfo> {
             path: r.path().to_string(),
         });
     }
-    out.push(RouteInfo {
-        method: "GET",
-        path: SNAPSHOT_PATH.to_string(),
-        access: guard::classify("/snapshot/door.jpg"),
-    });
+    // One line per camera, as requested.
+    for name in app::model::live::SOURCES {
+        let path = format!("/snapshot/{name}.jpg");
+        out.push(RouteInfo {
+            method: "GET",
+            access: guard::classify(&path),
+            path,
+        });
+    }
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
         out.push(RouteInfo {
             method: method_name(&method),
