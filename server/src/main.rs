@@ -107,7 +107,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         .map_err(|e: store::StoreError| e.to_string())?;
     let ip_filter = Arc::new(ip_filter::IpFilter::new(&permissions));
     let network = Arc::new(NetworkService::new(cli.http));
-    let (media, camera) = media::Media::start(time.clone(), cli.webrtc_ports)?;
+    let (media, camera) = media::Media::start(time.clone(), cli.webrtc_ports);
     let device = Arc::new(DeviceImpl {
         auth: auth.clone(),
         lifecycle: lifecycle.clone(),

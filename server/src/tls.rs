@@ -102,7 +102,7 @@ pub fn server_config(
         )
     })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| ("certificate", e.to_string()))?
         .with_no_client_auth()
@@ -117,7 +117,6 @@ pub fn server_config(
                 format!("Cannot use this certificate: {other}"),
             ),
         })?;
-    let mut config = config;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

@@ -638,19 +638,20 @@ impl Device for DeviceImpl {
         if sdp.len() > 64 * 1024 {
             return Err(ApiError::invalid("sdp", "The offer is too large"));
         }
-        let (id, sdp) = self
-            .media
-            .live
+        let live = self.media.live().map_err(ApiError::Internal)?;
+        let (id, sdp) = live
             .offer(camera, sdp)
             .await
             .map_err(|e| ApiError::invalid("sdp", e))?;
-        tracing::info!(ip = %caller.ip, source, viewers = self.media.live.count(), "live view started");
+        tracing::info!(ip = %caller.ip, source, viewers = live.count(), "live view started");
         Ok(LiveAnswer { id, sdp })
     }
 
     async fn live_end(&self, caller: &Caller, id: String) -> Result<(), ApiError> {
         caller.session()?;
-        self.media.live.end(&id).await;
+        if let Some(live) = self.media.live_if_started() {
+            live.end(&id).await;
+        }
         Ok(())
     }
 

@@ -72,9 +72,7 @@ impl Fixture {
             network: Arc::new(crate::network::NetworkService::new(
                 "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
             )),
-            media: crate::media::Media::start(time, (40000, 40999))
-                .unwrap_or_else(|e| panic!("{e}"))
-                .0,
+            media: crate::media::Media::start(time, (40000, 40999)).0,
         };
         Fixture {
             _dir: dir,

@@ -72,7 +72,10 @@ impl Source {
 /// Every source of the device, by name, and the live viewers.
 pub struct Media {
     pub door: Arc<Source>,
-    pub live: Arc<live::Live>,
+    /// Set up with the first viewer: a device nobody watches keeps no
+    /// WebRTC stack in memory.
+    live: std::sync::OnceLock<Arc<live::Live>>,
+    udp_ports: (u16, u16),
 }
 
 impl Media {
@@ -81,15 +84,35 @@ impl Media {
     pub fn start(
         time: Arc<TimeService>,
         udp_ports: (u16, u16),
-    ) -> Result<(Arc<Self>, tokio::task::JoinHandle<()>), String> {
+    ) -> (Arc<Self>, tokio::task::JoinHandle<()>) {
         let door = Source::new();
-        let live = Arc::new(live::Live::new(udp_ports)?);
         let task = tokio::spawn(run_test_camera(
             door.clone(),
             testcam::Format::default(),
             time,
         ));
-        Ok((Arc::new(Self { door, live }), task))
+        (
+            Arc::new(Self {
+                door,
+                live: std::sync::OnceLock::new(),
+                udp_ports,
+            }),
+            task,
+        )
+    }
+
+    /// The live viewers, set up on first use.
+    pub fn live(&self) -> Result<&Arc<live::Live>, String> {
+        if let Some(live) = self.live.get() {
+            return Ok(live);
+        }
+        let live = Arc::new(live::Live::new(self.udp_ports)?);
+        Ok(self.live.get_or_init(|| live))
+    }
+
+    /// The live viewers if any were ever set up.
+    pub fn live_if_started(&self) -> Option<&Arc<live::Live>> {
+        self.live.get()
     }
 
     pub fn source(&self, name: &str) -> Option<&Arc<Source>> {
