@@ -48,6 +48,11 @@ ensure_test_tools() {
   # The NTP server the clock tests sync with (run as /usr/sbin/chronyd -x:
   # it never sets the host's clock).
   apt_ensure chrony
+  # The RTSP camera the video tests pull from: GStreamer's RTSP server
+  # (tests/peers/rtsp_server.py, run with /usr/bin/python3).
+  apt_ensure gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base \
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
+    gstreamer1.0-libav python3-gi
   # Certificates for the HTTPS upload browser test.
   apt_ensure openssl
   # Node may come from elsewhere (NodeSource ships npm inside nodejs).

@@ -17,7 +17,7 @@ use crate::{
         mail::{self, PasswordUpdate},
         network, reset, security,
         security_log::SecurityLogPage,
-        settings, system, system_time, time, two_factor,
+        settings, system, system_time, time, two_factor, video,
     },
 };
 
@@ -237,6 +237,28 @@ pub async fn save_basic_settings(
     call(|device, caller| async move { device.save_basic_settings(&caller, settings).await }).await
 }
 
+#[server(endpoint = "video_settings", input = Json)]
+pub async fn video_settings() -> Result<video::VideoPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.video_settings(&caller).await }).await
+}
+
+/// Saves the whole Video & Audio page (all or nothing); it takes effect at
+/// once. The camera password is write-only.
+#[server(endpoint = "save_video_settings", input = Json)]
+pub async fn save_video_settings(
+    settings: video::VideoSettings,
+    password: PasswordUpdate,
+) -> Result<video::VideoPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move {
+        device
+            .save_video_settings(&caller, settings, password)
+            .await
+    })
+    .await
+}
+
 #[server(endpoint = "system_time", input = Json)]
 pub async fn system_time() -> Result<system_time::SystemTimePage, ApiError> {
     use crate::backend::*;
@@ -270,6 +292,13 @@ pub async fn live_offer(source: String, sdp: String) -> Result<live::LiveAnswer,
 }
 
 /// Ends a live view (the page closes it; a vanished viewer ends by itself).
+/// What a camera's stream is doing (the live view's badge).
+#[server(endpoint = "live_status", input = Json)]
+pub async fn live_status(source: String) -> Result<live::SourceStatus, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.live_status(&caller, source).await }).await
+}
+
 #[server(endpoint = "live_end", input = Json)]
 pub async fn live_end(id: String) -> Result<(), ApiError> {
     use crate::backend::*;

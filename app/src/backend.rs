@@ -14,7 +14,7 @@ use crate::{
     model::{
         config::DeviceInfo,
         ip_permissions::IpPermissions,
-        live::LiveAnswer,
+        live::{LiveAnswer, SourceStatus},
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         network::{CertificateUpload, NetworkPage, NetworkSettings},
         reset::{ResetInfo, ResetIssued, ResetTicket},
@@ -25,6 +25,7 @@ use crate::{
         system_time::{ClockUpdate, SystemTimePage, TimeSettings},
         time::UnixMillis,
         two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
+        video::{VideoPage, VideoSettings},
     },
 };
 
@@ -164,6 +165,18 @@ pub trait Device: Send + Sync + 'static {
         sdp: String,
     ) -> Result<LiveAnswer, ApiError>;
     async fn live_end(&self, caller: &Caller, id: String) -> Result<(), ApiError>;
+    async fn live_status(&self, caller: &Caller, source: String) -> Result<SourceStatus, ApiError>;
+
+    // Local Setting > Video & Audio.
+    async fn video_settings(&self, caller: &Caller) -> Result<VideoPage, ApiError>;
+    /// Applies at once: the door camera's viewers stay and go on with the
+    /// new stream.
+    async fn save_video_settings(
+        &self,
+        caller: &Caller,
+        settings: VideoSettings,
+        password: PasswordUpdate,
+    ) -> Result<VideoPage, ApiError>;
 
     // Network Setting > Basic.
     async fn network(&self, caller: &Caller) -> Result<NetworkPage, ApiError>;

@@ -107,7 +107,17 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         .map_err(|e: store::StoreError| e.to_string())?;
     let ip_filter = Arc::new(ip_filter::IpFilter::new(&permissions));
     let network = Arc::new(NetworkService::new(cli.http));
-    let (media, camera) = media::Media::start(time.clone(), cli.webrtc_ports);
+    let video: store::tables::VideoRecord = store
+        .read(|r| store::Read::settings(r, store::tables::SETTINGS_VIDEO))
+        .map_err(|e: store::StoreError| e.to_string())?;
+    let door =
+        media::door_ingest(&video.settings, video.camera_password.as_deref()).or_else(|e| {
+            // A stored address that no longer parses must not keep the
+            // device from starting: the built-in camera stands in.
+            tracing::error!(error = %e, "door camera settings: using the built-in camera");
+            media::door_ingest(&Default::default(), None)
+        })?;
+    let media = media::Media::start(time.clone(), cli.webrtc_ports, door);
     let device = Arc::new(DeviceImpl {
         auth: auth.clone(),
         lifecycle: lifecycle.clone(),
@@ -125,7 +135,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         device,
         auth: auth.clone(),
         ip_filter: ip_filter.clone(),
-        media,
+        media: media.clone(),
     };
     let app = http::router(state);
     let web = WebServer::new(app, ip_filter);
@@ -180,7 +190,8 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     let keep = web.handover();
     // Open connections get a moment to finish; then we go regardless.
     web.shutdown().await;
-    for task in [purge, signals, ntp, maintenance, camera] {
+    media.stop();
+    for task in [purge, signals, ntp, maintenance] {
         task.abort();
         let _ = task.await;
     }

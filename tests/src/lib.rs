@@ -7,6 +7,7 @@
 #![allow(clippy::expect_used)] // test harness: a failed setup should stop the test loudly
 
 pub mod ntp;
+pub mod rtsp;
 pub mod smtp;
 
 use std::{
@@ -300,4 +301,26 @@ pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         }
     }
     out
+}
+
+/// Width and height from a JPEG's SOF0/SOF2 segment.
+pub fn jpeg_size(b: &[u8]) -> Option<(u16, u16)> {
+    if !b.starts_with(&[0xFF, 0xD8]) || !b.ends_with(&[0xFF, 0xD9]) {
+        return None;
+    }
+    let mut i = 2;
+    while i + 9 < b.len() {
+        if b[i] != 0xFF {
+            return None;
+        }
+        let marker = b[i + 1];
+        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+        if matches!(marker, 0xC0 | 0xC2) {
+            let h = u16::from_be_bytes([b[i + 5], b[i + 6]]);
+            let w = u16::from_be_bytes([b[i + 7], b[i + 8]]);
+            return Some((w, h));
+        }
+        i += 2 + len;
+    }
+    None
 }

@@ -7,29 +7,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use tests::Vto;
-
-/// Width and height from a JPEG's SOF0/SOF2 segment.
-fn jpeg_size(b: &[u8]) -> Option<(u16, u16)> {
-    if !b.starts_with(&[0xFF, 0xD8]) || !b.ends_with(&[0xFF, 0xD9]) {
-        return None;
-    }
-    let mut i = 2;
-    while i + 9 < b.len() {
-        if b[i] != 0xFF {
-            return None;
-        }
-        let marker = b[i + 1];
-        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
-        if matches!(marker, 0xC0 | 0xC2) {
-            let h = u16::from_be_bytes([b[i + 5], b[i + 6]]);
-            let w = u16::from_be_bytes([b[i + 7], b[i + 8]]);
-            return Some((w, h));
-        }
-        i += 2 + len;
-    }
-    None
-}
+use tests::{jpeg_size, Vto};
 
 #[tokio::test]
 async fn a_snapshot_is_a_jpeg_of_the_camera_picture() {

@@ -19,35 +19,6 @@ use super::time::{civil_from_days, days_from_civil, UnixMillis};
 const MINUTE_MS: i64 = 60_000;
 const DAY_MS: i64 = 86_400_000;
 
-macro_rules! choices {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = ($key:literal, $label:literal)),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-        pub enum $name { $($(#[$vm])* $v),+ }
-
-        impl $name {
-            pub const ALL: &'static [Self] = &[$(Self::$v),+];
-
-            pub fn key(self) -> &'static str {
-                match self { $(Self::$v => $key),+ }
-            }
-
-            pub fn label(self) -> &'static str {
-                match self { $(Self::$v => $label),+ }
-            }
-
-            pub fn from_key(key: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|c| c.key() == key)
-            }
-
-            /// (key, label) pairs for a select.
-            pub fn options() -> Vec<(&'static str, &'static str)> {
-                Self::ALL.iter().map(|c| (c.key(), c.label())).collect()
-            }
-        }
-    };
-}
-
 choices!(
     /// Date Format.
     DateFormat {

@@ -9,7 +9,7 @@ use app::{
     model::{
         config::{self, DeviceInfo, MailExport},
         ip_permissions::IpPermissions,
-        live::LiveAnswer,
+        live::{LiveAnswer, SourceStatus},
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         network::{CertificateUpload, NetworkPage, NetworkSettings},
         reset::{format_code, mask_email, ResetInfo, ResetIssued, ResetTicket},
@@ -22,6 +22,7 @@ use app::{
         },
         time::UnixMillis,
         two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
+        video::{self, VideoPage, VideoSettings},
     },
 };
 
@@ -31,13 +32,14 @@ use crate::{
     http::listen::host_name_part,
     lifecycle::Lifecycle,
     mail::{Mail, MailConfig, Postman},
+    media,
     network::{self, NetworkService},
     qr,
     store::{
         tables::{
-            ClockRecord, MailRecord, SETTINGS, SETTINGS_BASIC, SETTINGS_CLOCK,
+            ClockRecord, MailRecord, VideoRecord, SETTINGS, SETTINGS_BASIC, SETTINGS_CLOCK,
             SETTINGS_IP_PERMISSIONS, SETTINGS_MAIL, SETTINGS_NETWORK, SETTINGS_SECURITY,
-            SETTINGS_TIME, SETTINGS_TLS,
+            SETTINGS_TIME, SETTINGS_TLS, SETTINGS_VIDEO,
         },
         Read,
     },
@@ -55,6 +57,14 @@ pub struct DeviceImpl {
 }
 
 impl DeviceImpl {
+    fn video_page(&self, record: &VideoRecord) -> VideoPage {
+        VideoPage {
+            settings: record.settings.clone(),
+            password_set: record.camera_password.is_some(),
+            status: self.media.door.status(),
+        }
+    }
+
     async fn mail_record(&self) -> Result<MailRecord, ApiError> {
         self.auth.read(|r| Ok(r.settings(SETTINGS_MAIL)?)).await
     }
@@ -345,6 +355,9 @@ impl Device for DeviceImpl {
         // effect.
         self.ip_filter.set(&IpPermissions::default());
         self.time.apply(TimeSettings::default());
+        if let Ok(door) = media::door_ingest(&VideoSettings::default(), None) {
+            self.media.set_door(door);
+        }
         // Back to the command line's listener (a port of 0 keeps the one in
         // use) without HTTPS.
         if let Ok(web) = self.network.web() {
@@ -645,6 +658,70 @@ impl Device for DeviceImpl {
             .map_err(|e| ApiError::invalid("sdp", e))?;
         tracing::info!(ip = %caller.ip, source, viewers = live.count(), "live view started");
         Ok(LiveAnswer { id, sdp })
+    }
+
+    async fn live_status(&self, caller: &Caller, source: String) -> Result<SourceStatus, ApiError> {
+        caller.session()?;
+        self.media
+            .source(&source)
+            .map(|s| s.status())
+            .ok_or_else(|| ApiError::invalid("source", format!("No camera named {source}")))
+    }
+
+    async fn video_settings(&self, caller: &Caller) -> Result<VideoPage, ApiError> {
+        caller.session()?;
+        let record: VideoRecord = self.auth.read(|r| Ok(r.settings(SETTINGS_VIDEO)?)).await?;
+        Ok(self.video_page(&record))
+    }
+
+    async fn save_video_settings(
+        &self,
+        caller: &Caller,
+        mut settings: VideoSettings,
+        password: PasswordUpdate,
+    ) -> Result<VideoPage, ApiError> {
+        let session = caller.session()?;
+        settings.camera.url = settings.camera.url.trim().to_string();
+        if let Some((field, message)) = settings.validate().into_iter().next() {
+            return Err(ApiError::invalid(field, message));
+        }
+        if let PasswordUpdate::Set(p) = &password {
+            if p.chars().count() > video::MAX_CREDENTIAL {
+                return Err(ApiError::invalid(
+                    "camera-password",
+                    "At most 64 characters",
+                ));
+            }
+        }
+        let old: VideoRecord = self.auth.read(|r| Ok(r.settings(SETTINGS_VIDEO)?)).await?;
+        let camera_password = match password {
+            PasswordUpdate::Keep => old.camera_password.clone(),
+            PasswordUpdate::Set(p) => Some(p),
+            PasswordUpdate::Clear => None,
+        };
+        // Checked before anything is stored: what cannot be applied is not
+        // saved.
+        let ingest = media::door_ingest(&settings, camera_password.as_deref())
+            .map_err(|m| ApiError::invalid("camera-url", m))?;
+        let record = VideoRecord {
+            settings,
+            camera_password,
+        };
+        let stored = record.clone();
+        let password_changed = stored.camera_password != old.camera_password;
+        self.auth
+            .save_settings(&session.user, caller.ip, "Video & Audio", move |w| {
+                let old: VideoRecord = w.settings(SETTINGS_VIDEO)?;
+                w.put(SETTINGS, SETTINGS_VIDEO, &stored)?;
+                let mut changed = stored.settings.changed_fields(&old.settings);
+                if password_changed {
+                    changed.push("Password");
+                }
+                Ok(changed)
+            })
+            .await?;
+        self.media.set_door(ingest);
+        Ok(self.video_page(&record))
     }
 
     async fn live_end(&self, caller: &Caller, id: String) -> Result<(), ApiError> {

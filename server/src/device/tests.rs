@@ -72,7 +72,12 @@ impl Fixture {
             network: Arc::new(crate::network::NetworkService::new(
                 "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
             )),
-            media: crate::media::Media::start(time, (40000, 40999)).0,
+            media: crate::media::Media::start(
+                time,
+                (40000, 40999),
+                crate::media::door_ingest(&Default::default(), None)
+                    .unwrap_or_else(|e| panic!("{e}")),
+            ),
         };
         Fixture {
             _dir: dir,

@@ -1,10 +1,13 @@
-//! Video. A [`Source`] is one camera: the built-in test camera now (the
-//! embedded default), RTSP cameras and IPCs with the live-video issue. Each
-//! source is encoded or ingested once, however many consumers it has
-//! ([`hub::Fanout`]); snapshots are made from its key frames.
+//! Video. A [`Source`] is one camera stream: the built-in test camera (the
+//! embedded default) or an RTSP camera. Each is encoded or ingested once,
+//! however many consumers it has ([`hub::Fanout`]), and only while somebody
+//! consumes it; snapshots are made from its key frames. What feeds a source
+//! ([`Ingest`]) can be replaced while viewers watch: they stay subscribed
+//! and go on with the new stream from its first key frame.
 
 pub mod hub;
 pub mod live;
+pub mod rtsp;
 pub mod snapshot;
 pub mod testcam;
 
@@ -13,19 +16,40 @@ use std::{
     time::Duration,
 };
 
-use tokio::sync::{mpsc, Notify};
+use app::model::{
+    live::{SourceState, SourceStatus},
+    video::{CameraKind, RtspTransport, VideoSettings},
+};
+use tokio::{
+    sync::{mpsc, watch, Notify},
+    task::JoinHandle,
+    time::Instant,
+};
 
 use crate::clock::service::TimeService;
 use hub::{Fanout, Frame};
 
 /// How long a snapshot waits for a key frame.
 const SNAPSHOT_WAIT: Duration = Duration::from_secs(5);
-/// A source nobody watches stops encoding after this long.
+/// A source nobody watches stops encoding or fetching after this long.
 const IDLE_STOP: Duration = Duration::from_secs(5);
+
+/// What feeds a source.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ingest {
+    TestCamera(testcam::Format),
+    Rtsp(rtsp::RtspConfig),
+}
 
 pub struct Source {
     fanout: Mutex<Fanout>,
     demand: Notify,
+    status: watch::Sender<SourceStatus>,
+    ingest: Mutex<Option<(Ingest, JoinHandle<()>)>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Source {
@@ -33,18 +57,101 @@ impl Source {
         Arc::new(Self {
             fanout: Mutex::new(Fanout::default()),
             demand: Notify::new(),
+            status: watch::Sender::new(SourceStatus::default()),
+            ingest: Mutex::new(None),
         })
-    }
-
-    fn fanout(&self) -> std::sync::MutexGuard<'_, Fanout> {
-        self.fanout.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A consumer's queue of `depth` frames; starts the source if idle.
     pub fn subscribe(&self, depth: usize) -> mpsc::Receiver<Frame> {
-        let rx = self.fanout().subscribe(depth);
+        let rx = lock(&self.fanout).subscribe(depth);
         self.demand.notify_one();
         rx
+    }
+
+    pub fn status(&self) -> SourceStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Follows the status (tests and the live view's badge).
+    pub fn watch_status(&self) -> watch::Receiver<SourceStatus> {
+        self.status.subscribe()
+    }
+
+    fn set_status(&self, state: SourceState, detail: impl Into<String>) {
+        let detail = detail.into();
+        self.status.send_if_modified(|s| {
+            let changed = s.state != state || s.detail != detail;
+            s.state = state;
+            s.detail = detail;
+            if state == SourceState::Idle {
+                (s.width, s.height) = (0, 0);
+            }
+            changed
+        });
+    }
+
+    /// Hands a frame to every consumer; returns how many are left.
+    fn publish(&self, frame: &Frame) -> usize {
+        self.status.send_if_modified(|s| {
+            let changed =
+                s.state != SourceState::Live || (s.width, s.height) != (frame.width, frame.height);
+            if changed {
+                *s = SourceStatus {
+                    state: SourceState::Live,
+                    detail: String::new(),
+                    width: frame.width,
+                    height: frame.height,
+                };
+            }
+            changed
+        });
+        lock(&self.fanout).publish(frame)
+    }
+
+    fn consumers(&self) -> usize {
+        lock(&self.fanout).subscribers()
+    }
+
+    /// Returns once somebody consumes this source.
+    async fn wait_for_consumers(&self) {
+        while self.consumers() == 0 {
+            self.demand.notified().await;
+        }
+    }
+
+    /// The source stopped: a stale key frame must not greet the next
+    /// consumer.
+    fn stopped(&self) {
+        lock(&self.fanout).reset();
+        self.set_status(SourceState::Idle, "");
+    }
+
+    /// Feeds this source from `ingest` from now on (nothing happens when it
+    /// is the current one).
+    pub fn set_ingest(self: &Arc<Self>, ingest: Ingest, time: Arc<TimeService>) {
+        let mut current = lock(&self.ingest);
+        if let Some((old, task)) = current.as_ref() {
+            if *old == ingest && !task.is_finished() {
+                return;
+            }
+        }
+        if let Some((_, task)) = current.take() {
+            task.abort();
+        }
+        self.stopped();
+        let me = Arc::clone(self);
+        let task = match ingest.clone() {
+            Ingest::TestCamera(format) => tokio::spawn(testcam::run(me, format, time)),
+            Ingest::Rtsp(config) => tokio::spawn(rtsp::run(me, config)),
+        };
+        *current = Some((ingest, task));
+    }
+
+    fn stop(&self) {
+        if let Some((_, task)) = lock(&self.ingest).take() {
+            task.abort();
+        }
     }
 
     /// A JPEG of the current picture.
@@ -61,7 +168,10 @@ impl Source {
         .await
         .ok()
         .flatten()
-        .ok_or("no picture from the camera within 5 s")?;
+        .ok_or_else(|| match self.status() {
+            s if s.detail.is_empty() => "no picture from the camera within 5 s".to_string(),
+            s => format!("no picture from the camera: {}", s.detail),
+        })?;
         drop(rx);
         tokio::task::spawn_blocking(move || snapshot::jpeg(&key.data))
             .await
@@ -69,9 +179,62 @@ impl Source {
     }
 }
 
+/// Tells an ingest loop when its source has had no consumer for
+/// [`IDLE_STOP`]. Time is a parameter.
+#[derive(Default)]
+struct IdleTimer {
+    since: Option<Instant>,
+}
+
+impl IdleTimer {
+    fn expired(&mut self, consumers: usize, now: Instant) -> bool {
+        if consumers > 0 {
+            self.since = None;
+            return false;
+        }
+        now.duration_since(*self.since.get_or_insert(now)) >= IDLE_STOP
+    }
+}
+
+/// What feeds the door camera's main and sub streams. An RTSP camera feeds
+/// both from its one address (its own sub stream is set up on the camera).
+pub fn door_ingest(
+    settings: &VideoSettings,
+    password: Option<&str>,
+) -> Result<(Ingest, Ingest), String> {
+    match settings.camera.kind {
+        CameraKind::BuiltIn => {
+            let format = |(width, height), fps, bitrate_kbps| {
+                Ingest::TestCamera(testcam::Format {
+                    width,
+                    height,
+                    fps,
+                    bitrate_kbps,
+                })
+            };
+            let (main, sub, standard) = (&settings.main, &settings.sub, settings.standard);
+            Ok((
+                format(main.format.size(standard), main.fps, main.bitrate_kbps),
+                format(sub.format.size(standard), sub.fps, sub.bitrate_kbps),
+            ))
+        }
+        CameraKind::Rtsp => {
+            let rtsp = Ingest::Rtsp(rtsp::RtspConfig {
+                url: rtsp::parse_url(&settings.camera.url)?,
+                user: settings.camera.user.clone(),
+                password: password.unwrap_or_default().to_string(),
+                udp: settings.camera.transport == RtspTransport::Udp,
+            });
+            Ok((rtsp.clone(), rtsp))
+        }
+    }
+}
+
 /// Every source of the device, by name, and the live viewers.
 pub struct Media {
     pub door: Arc<Source>,
+    pub door_sub: Arc<Source>,
+    time: Arc<TimeService>,
     /// Set up with the first viewer: a device nobody watches keeps no
     /// WebRTC stack in memory.
     live: std::sync::OnceLock<Arc<live::Live>>,
@@ -79,26 +242,34 @@ pub struct Media {
 }
 
 impl Media {
-    /// The door station's own camera is the built-in test camera; it runs
-    /// while someone watches. Live viewers get UDP ports from `udp_ports`.
+    /// The door camera is fed by `door`; live viewers get UDP ports from
+    /// `udp_ports`.
     pub fn start(
         time: Arc<TimeService>,
         udp_ports: (u16, u16),
-    ) -> (Arc<Self>, tokio::task::JoinHandle<()>) {
-        let door = Source::new();
-        let task = tokio::spawn(run_test_camera(
-            door.clone(),
-            testcam::Format::default(),
+        door: (Ingest, Ingest),
+    ) -> Arc<Self> {
+        let media = Arc::new(Self {
+            door: Source::new(),
+            door_sub: Source::new(),
             time,
-        ));
-        (
-            Arc::new(Self {
-                door,
-                live: std::sync::OnceLock::new(),
-                udp_ports,
-            }),
-            task,
-        )
+            live: std::sync::OnceLock::new(),
+            udp_ports,
+        });
+        media.set_door(door);
+        media
+    }
+
+    /// Changes what feeds the door camera (main, sub); its viewers stay.
+    pub fn set_door(&self, (main, sub): (Ingest, Ingest)) {
+        self.door.set_ingest(main, self.time.clone());
+        self.door_sub.set_ingest(sub, self.time.clone());
+    }
+
+    /// Stops every ingest (shutdown).
+    pub fn stop(&self) {
+        self.door.stop();
+        self.door_sub.stop();
     }
 
     /// The live viewers, set up on first use.
@@ -118,73 +289,25 @@ impl Media {
     pub fn source(&self, name: &str) -> Option<&Arc<Source>> {
         match name {
             "door" => Some(&self.door),
+            "door-sub" => Some(&self.door_sub),
             _ => None,
         }
     }
 }
 
-async fn run_test_camera(source: Arc<Source>, format: testcam::Format, time: Arc<TimeService>) {
-    loop {
-        while source.fanout().subscribers() == 0 {
-            source.demand.notified().await;
-        }
-        let camera = tokio::task::spawn_blocking(move || testcam::TestCamera::new(format)).await;
-        let mut camera = match camera {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "test camera");
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                continue;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "test camera");
-                return;
-            }
-        };
-        tracing::info!(
-            width = format.width,
-            height = format.height,
-            fps = format.fps,
-            "test camera on"
-        );
-        let mut tick = tokio::time::interval(format.frame_interval());
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut idle_since: Option<tokio::time::Instant> = None;
-        loop {
-            tick.tick().await;
-            let now = time.now();
-            let text = time.format(now);
-            // Encoding takes milliseconds: off the async workers.
-            let encoded = tokio::task::spawn_blocking(move || {
-                let r = camera.next_frame(&text, now);
-                (camera, r)
-            })
-            .await;
-            let Ok((c, result)) = encoded else {
-                tracing::error!("test camera encoder panicked");
-                break;
-            };
-            camera = c;
-            let left = match result {
-                Ok(Some(frame)) => source.fanout().publish(&frame),
-                Ok(None) => source.fanout().subscribers(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "test camera frame");
-                    source.fanout().subscribers()
-                }
-            };
-            if left > 0 {
-                idle_since = None;
-            } else if idle_since
-                .get_or_insert_with(tokio::time::Instant::now)
-                .elapsed()
-                >= IDLE_STOP
-            {
-                break;
-            }
-        }
-        // A stale key frame must not greet the next viewer.
-        source.fanout().reset();
-        tracing::info!("test camera off: nobody watches");
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_idle_timer_fires_after_a_quiet_spell_only() {
+        let t0 = Instant::now();
+        let mut idle = IdleTimer::default();
+        assert!(!idle.expired(0, t0));
+        assert!(!idle.expired(0, t0 + Duration::from_secs(4)));
+        // A consumer came back: the spell starts again.
+        assert!(!idle.expired(1, t0 + Duration::from_secs(4)));
+        assert!(!idle.expired(0, t0 + Duration::from_secs(6)));
+        assert!(idle.expired(0, t0 + Duration::from_secs(11)));
     }
 }

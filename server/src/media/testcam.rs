@@ -2,7 +2,10 @@
 //! pattern with the device's time drawn on it, encoded to H.264 in-process
 //! with openh264. It encodes only while someone watches.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
+
+use app::model::live::SourceState;
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use openh264::{
@@ -11,7 +14,8 @@ use openh264::{
     OpenH264API,
 };
 
-use super::hub::Frame;
+use super::{hub::Frame, IdleTimer, Source};
+use crate::clock::service::TimeService;
 
 /// What the camera makes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,6 +181,68 @@ impl TestCamera {
             width: self.format.width,
             height: self.format.height,
         }))
+    }
+}
+
+/// Feeds `source` from a test camera making `format` while anybody
+/// watches; stops encoding when nobody has for a while.
+pub async fn run(source: Arc<Source>, format: Format, time: Arc<TimeService>) {
+    loop {
+        source.wait_for_consumers().await;
+        source.set_status(SourceState::Connecting, "");
+        let camera = tokio::task::spawn_blocking(move || TestCamera::new(format)).await;
+        let mut camera = match camera {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "test camera");
+                source.set_status(SourceState::Error, e);
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "test camera");
+                source.set_status(SourceState::Error, e.to_string());
+                return;
+            }
+        };
+        tracing::info!(
+            width = format.width,
+            height = format.height,
+            fps = format.fps,
+            "test camera on"
+        );
+        let mut tick = tokio::time::interval(format.frame_interval());
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut idle = IdleTimer::default();
+        loop {
+            tick.tick().await;
+            let now = time.now();
+            let text = time.format(now);
+            // Encoding takes milliseconds: off the async workers.
+            let encoded = tokio::task::spawn_blocking(move || {
+                let r = camera.next_frame(&text, now);
+                (camera, r)
+            })
+            .await;
+            let Ok((c, result)) = encoded else {
+                tracing::error!("test camera encoder panicked");
+                break;
+            };
+            camera = c;
+            let left = match result {
+                Ok(Some(frame)) => source.publish(&frame),
+                Ok(None) => source.consumers(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "test camera frame");
+                    source.consumers()
+                }
+            };
+            if idle.expired(left, Instant::now()) {
+                break;
+            }
+        }
+        source.stopped();
+        tracing::info!("test camera off: nobody watches");
     }
 }
 

@@ -41,6 +41,8 @@ pub const SETTINGS_NETWORK: &str = "network";
 /// [`crate::tls::TlsRecord`]: the HTTPS certificate and its key (never
 /// exported).
 pub const SETTINGS_TLS: &str = "tls";
+/// [`VideoRecord`].
+pub const SETTINGS_VIDEO: &str = "video";
 /// [`ClockRecord`]; kept by a factory reset, like a real device's RTC.
 pub const SETTINGS_CLOCK: &str = "clock";
 
@@ -49,6 +51,16 @@ pub const SETTINGS_CLOCK: &str = "clock";
 #[serde(default)]
 pub struct ClockRecord {
     pub offset_ms: i64,
+}
+
+/// Local Setting > Video & Audio as stored: the page's settings and the
+/// RTSP camera's password, which never leaves the device (not to the
+/// browser, not in an export, not in a log: no `Debug`).
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VideoRecord {
+    pub settings: app::model::video::VideoSettings,
+    pub camera_password: Option<String>,
 }
 
 /// The one account (user name `admin`).

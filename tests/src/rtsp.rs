@@ -1,0 +1,118 @@
+//! A real RTSP camera for the tests: GStreamer's RTSP server
+//! (`peers/rtsp_server.py`, run with Debian's /usr/bin/python3) on a
+//! loopback port, serving `/cam/realmonitor` like a Dahua camera.
+
+use std::{
+    process::Stdio,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/rtsp_server.py");
+
+/// What the camera sends.
+#[derive(Clone, Copy, Debug)]
+pub enum Mode {
+    /// H.264 640x480 at 25 fps and PCMU.
+    AudioVideo,
+    /// PCMU only: no picture.
+    AudioOnly,
+    /// H.265 only: a codec the device does not relay.
+    H265,
+}
+
+/// How the camera asks for credentials.
+#[derive(Clone, Copy, Debug)]
+pub enum Auth {
+    Basic,
+    Digest,
+}
+
+pub struct RtspCamera {
+    pub port: u16,
+    clients: Arc<AtomicUsize>,
+    child: Child,
+}
+
+pub const USER: &str = "admin";
+pub const PASSWORD: &str = "cam-pass-1";
+
+impl RtspCamera {
+    pub async fn start(mode: Mode, auth: Option<Auth>) -> RtspCamera {
+        Self::start_on(0, mode, auth).await
+    }
+
+    /// On `port` (0: any free one), e.g. to come back where a killed one was.
+    pub async fn start_on(port: u16, mode: Mode, auth: Option<Auth>) -> RtspCamera {
+        let mode_arg = match mode {
+            Mode::AudioVideo => "av",
+            Mode::AudioOnly => "audio",
+            Mode::H265 => "h265",
+        };
+        let mut cmd = Command::new("/usr/bin/python3");
+        cmd.arg(SCRIPT).arg(port.to_string()).arg(mode_arg);
+        match auth {
+            Some(Auth::Basic) => cmd.args(["basic", USER, PASSWORD]),
+            Some(Auth::Digest) => cmd.args(["digest", USER, PASSWORD]),
+            None => &mut cmd,
+        };
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the GStreamer RTSP server (apt install gir1.2-gst-rtsp-server-1.0)");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("the RTSP server starts within 20 s")
+            .expect("read")
+            .expect("the RTSP server printed nothing");
+        let port: u16 = ready
+            .strip_prefix("ready ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected RTSP server output: {ready}"));
+        let clients = Arc::new(AtomicUsize::new(0));
+        let counter = clients.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line == "client" {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        });
+        RtspCamera {
+            port,
+            clients,
+            child,
+        }
+    }
+
+    /// `rtsp://127.0.0.1:PORT/cam/realmonitor?channel=1&subtype=0`.
+    pub fn url(&self) -> String {
+        format!(
+            "rtsp://127.0.0.1:{}/cam/realmonitor?channel=1&subtype=0",
+            self.port
+        )
+    }
+
+    /// RTSP connections made to it so far.
+    pub fn clients(&self) -> usize {
+        self.clients.load(Ordering::SeqCst)
+    }
+
+    /// Kills it as a power cut would.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+        let _ = self.child.wait().await;
+    }
+}
