@@ -78,6 +78,10 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><basic::BasicPage /></Layout> }
                 />
                 <Route
+                    path=path!("/local/video")
+                    view=|| view! { <Layout><video::VideoAudioPage /></Layout> }
+                />
+                <Route
                     path=path!("/local/system")
                     view=|| view! { <Layout><system::SystemPage /></Layout> }
                 />

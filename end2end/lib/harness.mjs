@@ -317,3 +317,92 @@ export function totp(base32, ms = Date.now()) {
   const n = (h.readUInt32BE(o) & 0x7fffffff) % 1000000;
   return String(n).padStart(6, '0');
 }
+
+export const CAMERA_USER = 'admin';
+export const CAMERA_PASSWORD = 'cam-pass-1';
+
+/**
+ * A real RTSP camera: GStreamer's RTSP server (tests/peers/rtsp_server.py)
+ * on loopback, H.264 640x480 + PCMU at rtsp://127.0.0.1:PORT/cam/realmonitor,
+ * digest auth with CAMERA_USER / CAMERA_PASSWORD. `port` 0: any free one.
+ */
+export async function startRtspCamera(port = 0) {
+  const script = resolve(import.meta.dirname, '../../tests/peers/rtsp_server.py');
+  const proc = spawn(
+    '/usr/bin/python3',
+    [script, String(port), 'av', 'digest', CAMERA_USER, CAMERA_PASSWORD],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  proc.stderr.on('data', (d) => (err += d));
+  const bound = await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`RTSP server did not start:\n${err}`)), 20000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/ready (\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        res(Number(m[1]));
+      }
+    });
+    proc.on('exit', (code) => rej(new Error(`RTSP server exited with ${code}:\n${err}`)));
+  });
+  return {
+    port: bound,
+    url: `rtsp://127.0.0.1:${bound}/cam/realmonitor?channel=1&subtype=0`,
+    async kill() {
+      proc.kill('SIGKILL');
+      await once(proc, 'exit').catch(() => {});
+    },
+  };
+}
+
+/** Keeps every RTCPeerConnection a page makes (for getStats): an init script. */
+export const TRACK_PEER_CONNECTIONS = () => {
+  const Orig = window.RTCPeerConnection;
+  window.__vtoPeerConnections = [];
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Orig(...args);
+    window.__vtoPeerConnections.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Orig.prototype;
+};
+
+/** inbound-rtp video stats of the page's open peer connections. */
+export async function videoStats(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const pc of window.__vtoPeerConnections ?? []) {
+      if (pc.connectionState === 'closed') continue;
+      const stats = await pc.getStats();
+      stats.forEach((r) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'video') {
+          out.push({ framesDecoded: r.framesDecoded ?? 0, width: r.frameWidth, height: r.frameHeight });
+        }
+      });
+    }
+    return out;
+  });
+}
+
+/**
+ * Waits until the newest open viewer decodes frames at `width` x `height`
+ * and keeps decoding (the count rises by 10 more); returns its stats.
+ */
+export async function waitDecoding(page, width, height, timeoutMs = 30000) {
+  const until = Date.now() + timeoutMs;
+  let last = [];
+  let base = null;
+  while (Date.now() < until) {
+    last = await videoStats(page);
+    const s = last[last.length - 1];
+    if (s && s.width === width && s.height === height && s.framesDecoded > 0) {
+      if (base === null) base = s.framesDecoded;
+      else if (s.framesDecoded >= base + 10) return s;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`not decoding ${width}x${height}: ${JSON.stringify(last)}`);
+}

@@ -4,42 +4,20 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLoggedIn, hydrated, shot, unexpectedErrors } from '../lib/harness.mjs';
-
-/** inbound-rtp video stats of the page's peer connection(s). */
-async function videoStats(page) {
-  return page.evaluate(async () => {
-    const pcs = window.__vtoPeerConnections ?? [];
-    const out = [];
-    for (const pc of pcs) {
-      const stats = await pc.getStats();
-      stats.forEach((r) => {
-        if (r.type === 'inbound-rtp' && r.kind === 'video') {
-          out.push({ framesDecoded: r.framesDecoded ?? 0, width: r.frameWidth, height: r.frameHeight });
-        }
-      });
-    }
-    return out;
-  });
-}
-
-/** Keeps every RTCPeerConnection the page makes, for getStats. */
-const TRACK_PCS = () => {
-  const Orig = window.RTCPeerConnection;
-  window.__vtoPeerConnections = [];
-  window.RTCPeerConnection = function (...args) {
-    const pc = new Orig(...args);
-    window.__vtoPeerConnections.push(pc);
-    return pc;
-  };
-  window.RTCPeerConnection.prototype = Orig.prototype;
-};
+import {
+  startLoggedIn,
+  hydrated,
+  shot,
+  unexpectedErrors,
+  videoStats,
+  TRACK_PEER_CONNECTIONS,
+} from '../lib/harness.mjs';
 
 describe('Live view', { timeout: 90000 }, () => {
   let env;
   before(async () => {
     env = await startLoggedIn();
-    await env.context.addInitScript(TRACK_PCS);
+    await env.context.addInitScript(TRACK_PEER_CONNECTIONS);
   });
   after(async () => {
     await env?.close();

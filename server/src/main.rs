@@ -190,12 +190,12 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     let keep = web.handover();
     // Open connections get a moment to finish; then we go regardless.
     web.shutdown().await;
-    media.stop();
+    media.stop().await;
     for task in [purge, signals, ntp, maintenance] {
         task.abort();
         let _ = task.await;
     }
-    drop((auth, time, network, web));
+    drop((auth, time, network, web, media));
     // Close the database cleanly when nothing else holds it (a connection
     // that outlived the grace period still may).
     match Arc::try_unwrap(store) {

@@ -69,6 +69,34 @@ pub fn Check(id: &'static str, label: &'static str, checked: RwSignal<bool>) -> 
     }
 }
 
+/// A labelled 0-100 slider bound to `value`, with its number shown.
+#[component]
+pub fn Slider(id: &'static str, label: &'static str, value: RwSignal<u8>) -> impl IntoView {
+    let initial = value.get_untracked().to_string();
+    view! {
+        <div class="field field-range">
+            <label for=id>{label}</label>
+            <div class="range-row">
+                <input
+                    id=id
+                    name=id
+                    type="range"
+                    min="0"
+                    max="100"
+                    value=initial
+                    prop:value=move || value.get().to_string()
+                    on:input=move |ev| {
+                        if let Ok(v) = event_target_value(&ev).parse::<u8>() {
+                            value.set(v.min(100));
+                        }
+                    }
+                />
+                <output id=format!("{id}-value") for=id>{move || value.get()}</output>
+            </div>
+        </div>
+    }
+}
+
 /// The "Email" check box and, when checked, the address field (manual ch. 1
 /// step 4 and the account page).
 #[component]

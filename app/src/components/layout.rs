@@ -111,6 +111,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <A href="/local/basic" attr:class="sub">
                         <span>"Basic"</span>
                     </A>
+                    <A href="/local/video" attr:class="sub">
+                        <span>"Video & Audio"</span>
+                    </A>
                     <A href="/local/system" attr:class="sub">
                         <span>"System"</span>
                     </A>

@@ -1,14 +1,19 @@
 //! A camera's live picture: a `<video>` fed over WebRTC by the device. The
 //! browser offers (receive only), the device answers through `live_offer`;
-//! leaving the page ends the viewer.
+//! leaving the page ends the viewer. The badge follows both the connection
+//! and the camera (`live_status`): a camera that reconnects shows so, and
+//! the picture comes back by itself, as does a connection that failed.
 
 use leptos::prelude::*;
+
+use crate::model::live::{SourceState, SourceStatus};
 
 /// What the badge on the picture says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LiveState {
     Connecting,
     Live,
+    Reconnecting(String),
     Error(String),
 }
 
@@ -17,6 +22,7 @@ impl LiveState {
         match self {
             Self::Connecting => "Connecting\u{2026}".into(),
             Self::Live => "Live".into(),
+            Self::Reconnecting(e) => format!("Reconnecting: {e}"),
             Self::Error(e) => format!("Error: {e}"),
         }
     }
@@ -25,17 +31,37 @@ impl LiveState {
         match self {
             Self::Connecting => "badge connecting",
             Self::Live => "badge live",
+            Self::Reconnecting(_) => "badge connecting",
             Self::Error(_) => "badge error",
+        }
+    }
+
+    /// What to show: a broken connection first, then what the camera does.
+    fn shown(self, camera: Option<&SourceStatus>) -> Self {
+        match (self, camera.map(|c| (c.state, c.detail.clone()))) {
+            (Self::Error(e), _) => Self::Error(e),
+            (_, Some((SourceState::Reconnecting, d))) => Self::Reconnecting(d),
+            (_, Some((SourceState::Error, d))) => Self::Error(d),
+            (connection, _) => connection,
         }
     }
 }
 
+/// `camera`: where to keep the camera's status, for a page that shows more
+/// of it.
 #[component]
-pub fn LiveView(source: &'static str) -> impl IntoView {
-    let state = RwSignal::new(LiveState::Connecting);
+pub fn LiveView(
+    source: &'static str,
+    #[prop(optional)] camera: Option<RwSignal<Option<SourceStatus>>>,
+) -> impl IntoView {
+    let connection = RwSignal::new(LiveState::Connecting);
+    let camera = camera.unwrap_or_else(|| RwSignal::new(None));
+    let state = Signal::derive(move || connection.get().shown(camera.get().as_ref()));
     let video = NodeRef::<leptos::html::Video>::new();
     #[cfg(feature = "hydrate")]
-    client::start(source, video, state);
+    client::start(source, video, connection, camera);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = camera;
     view! {
         <div class="live-view">
             <video
@@ -65,7 +91,7 @@ mod client {
     };
 
     use super::LiveState;
-    use crate::api;
+    use crate::{api, model::live::SourceStatus};
 
     fn js_error(e: JsValue) -> String {
         e.as_string()
@@ -85,13 +111,22 @@ mod client {
         let _ = JsFuture::from(p).await;
     }
 
+    /// How often the camera's status is asked for.
+    const STATUS_EVERY_MS: i32 = 2000;
+    /// The wait before a failed connection is made again.
+    const RETRY_MS: i32 = 3000;
+
     /// Starts the viewer once the `<video>` exists; ends it on cleanup.
+    /// A failed connection is made again until the view goes away.
     pub fn start(
         source: &'static str,
         video: NodeRef<leptos::html::Video>,
         state: RwSignal<LiveState>,
+        camera: RwSignal<Option<SourceStatus>>,
     ) {
         let session = StoredValue::new_local(None::<(RtcPeerConnection, String)>);
+        // Gone once the view is cleaned up: the loop below then stops.
+        let alive = move || session.try_get_value().is_some();
         Effect::new(move |started: Option<bool>| {
             if started == Some(true) {
                 return true;
@@ -100,9 +135,33 @@ mod client {
                 return false;
             };
             spawn_local(async move {
-                match connect(source, el, state).await {
-                    Ok(s) => session.set_value(Some(s)),
-                    Err(e) => state.set(LiveState::Error(e)),
+                while alive() {
+                    match connect(source, el.clone(), state).await {
+                        Ok((pc, id)) => {
+                            session.try_set_value(Some((pc.clone(), id.clone())));
+                            while alive() {
+                                sleep_ms(STATUS_EVERY_MS).await;
+                                if let Ok(s) = api::live_status(source.to_string()).await {
+                                    camera.try_set(Some(s));
+                                }
+                                if matches!(
+                                    pc.connection_state(),
+                                    RtcPeerConnectionState::Failed | RtcPeerConnectionState::Closed
+                                ) {
+                                    break;
+                                }
+                            }
+                            pc.close();
+                            let _ = api::live_end(id).await;
+                        }
+                        Err(e) => {
+                            state.try_set(LiveState::Error(e));
+                        }
+                    }
+                    sleep_ms(RETRY_MS).await;
+                    if alive() {
+                        state.try_set(LiveState::Connecting);
+                    }
                 }
             });
             true

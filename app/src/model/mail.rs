@@ -92,6 +92,20 @@ pub enum PasswordUpdate {
     Clear,
 }
 
+impl PasswordUpdate {
+    /// From a write-only password field and its "clear" check box: what was
+    /// typed wins, an empty field keeps the stored one unless cleared.
+    pub fn from_form(typed: String, clear: bool) -> Self {
+        if !typed.is_empty() {
+            Self::Set(typed)
+        } else if clear {
+            Self::Clear
+        } else {
+            Self::Keep
+        }
+    }
+}
+
 /// The most characters of a host name (RFC 1035).
 const MAX_HOST: usize = 253;
 

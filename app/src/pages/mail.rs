@@ -81,14 +81,10 @@ impl Form {
     }
 
     fn password_update(&self) -> PasswordUpdate {
-        let p = self.password.get_untracked();
-        if !p.is_empty() {
-            PasswordUpdate::Set(p)
-        } else if self.clear_password.get_untracked() {
-            PasswordUpdate::Clear
-        } else {
-            PasswordUpdate::Keep
-        }
+        PasswordUpdate::from_form(
+            self.password.get_untracked(),
+            self.clear_password.get_untracked(),
+        )
     }
 }
 

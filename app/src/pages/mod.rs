@@ -12,6 +12,7 @@ pub mod reset;
 pub mod security;
 pub mod security_log;
 pub mod system;
+pub mod video;
 
 use leptos::prelude::*;
 

@@ -78,9 +78,14 @@ impl Fanout {
         self.slots.len()
     }
 
-    /// Forgets the cached key frame (the source stopped or changed format).
+    /// Forgets the cached key frame (the source stopped, broke or changed
+    /// format): every consumer waits for the next stream's key frame, as
+    /// what comes first may refer to pictures it never had.
     pub fn reset(&mut self) {
         self.last_key = None;
+        for slot in &mut self.slots {
+            slot.need_key = true;
+        }
     }
 }
 
@@ -152,5 +157,17 @@ mod tests {
         let mut c = hub.subscribe(4);
         hub.publish(&frame(2, false));
         assert!(drain(&mut c).is_empty());
+    }
+
+    #[test]
+    fn after_a_reset_everybody_waits_for_a_key_frame() {
+        let mut hub = Fanout::default();
+        let mut a = hub.subscribe(8);
+        hub.publish(&frame(0, true));
+        hub.publish(&frame(1, false));
+        hub.reset(); // the camera came back: a new stream
+        hub.publish(&frame(2, false));
+        hub.publish(&frame(3, true));
+        assert_eq!(drain(&mut a), vec![0, 1, 3]);
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod hub;
 pub mod live;
+pub mod picture;
 pub mod rtsp;
 pub mod snapshot;
 pub mod testcam;
@@ -148,9 +149,12 @@ impl Source {
         *current = Some((ingest, task));
     }
 
-    fn stop(&self) {
-        if let Some((_, task)) = lock(&self.ingest).take() {
+    /// Ends the ingest and waits until it let go of everything it held.
+    async fn stop(&self) {
+        let task = lock(&self.ingest).take();
+        if let Some((_, task)) = task {
             task.abort();
+            let _ = task.await;
         }
     }
 
@@ -210,6 +214,7 @@ pub fn door_ingest(
                     height,
                     fps,
                     bitrate_kbps,
+                    picture: settings.picture,
                 })
             };
             let (main, sub, standard) = (&settings.main, &settings.sub, settings.standard);
@@ -266,10 +271,11 @@ impl Media {
         self.door_sub.set_ingest(sub, self.time.clone());
     }
 
-    /// Stops every ingest (shutdown).
-    pub fn stop(&self) {
-        self.door.stop();
-        self.door_sub.stop();
+    /// Stops every ingest (shutdown): once this returns, no task holds
+    /// the clock (and through it the database).
+    pub async fn stop(&self) {
+        self.door.stop().await;
+        self.door_sub.stop().await;
     }
 
     /// The live viewers, set up on first use.

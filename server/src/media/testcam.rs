@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use app::model::live::SourceState;
+use app::model::{live::SourceState, video::PictureSettings};
 use tokio::time::Instant;
 
 use bytes::Bytes;
@@ -14,7 +14,7 @@ use openh264::{
     OpenH264API,
 };
 
-use super::{hub::Frame, IdleTimer, Source};
+use super::{hub::Frame, picture, IdleTimer, Source};
 use crate::clock::service::TimeService;
 
 /// What the camera makes.
@@ -24,6 +24,7 @@ pub struct Format {
     pub height: u16,
     pub fps: u8,
     pub bitrate_kbps: u32,
+    pub picture: PictureSettings,
 }
 
 impl Default for Format {
@@ -34,6 +35,7 @@ impl Default for Format {
             height: 720,
             fps: 25,
             bitrate_kbps: 2048,
+            picture: PictureSettings::default(),
         }
     }
 }
@@ -68,8 +70,10 @@ fn glyph(c: char) -> [u8; 7] {
 }
 
 /// Draws the picture for frame number `n` with `text` (the time) into a
-/// YUV 4:2:0 buffer of `f`'s size.
-pub fn render(f: &Format, n: u64, text: &str) -> YUVBuffer {
+/// YUV 4:2:0 buffer of `f`'s size: the scene, adjusted as `f.picture` says
+/// (`night` for its Automatic modes), then the time on top, unadjusted like
+/// a camera's overlay.
+pub fn render(f: &Format, n: u64, text: &str, night: bool) -> YUVBuffer {
     let (w, h) = (usize::from(f.width), usize::from(f.height));
     let mut buf = vec![0u8; w * h * 3 / 2];
     let (y_plane, uv) = buf.split_at_mut(w * h);
@@ -113,6 +117,9 @@ pub fn render(f: &Format, n: u64, text: &str) -> YUVBuffer {
         u_plane[at..at + side / 2].fill(128);
         v_plane[at..at + side / 2].fill(128);
     }
+    picture::adjust(&mut buf, w, h, &f.picture, night);
+    let (y_plane, uv) = buf.split_at_mut(w * h);
+    let (u_plane, v_plane) = uv.split_at_mut(w * h / 4);
     // The time, white on a black band across the top.
     let scale = (h / 90).max(1);
     let band = 9 * scale;
@@ -163,8 +170,13 @@ impl TestCamera {
     }
 
     /// Encodes the next picture, showing `text`, taken at `pts_ms`.
-    pub fn next_frame(&mut self, text: &str, pts_ms: i64) -> Result<Option<Frame>, String> {
-        let yuv = render(&self.format, self.frames, text);
+    pub fn next_frame(
+        &mut self,
+        text: &str,
+        pts_ms: i64,
+        night: bool,
+    ) -> Result<Option<Frame>, String> {
+        let yuv = render(&self.format, self.frames, text, night);
         self.frames += 1;
         let encoded = self
             .encoder
@@ -218,9 +230,10 @@ pub async fn run(source: Arc<Source>, format: Format, time: Arc<TimeService>) {
             tick.tick().await;
             let now = time.now();
             let text = time.format(now);
+            let night = picture::is_night(time.display().local(now));
             // Encoding takes milliseconds: off the async workers.
             let encoded = tokio::task::spawn_blocking(move || {
-                let r = camera.next_frame(&text, now);
+                let r = camera.next_frame(&text, now, night);
                 (camera, r)
             })
             .await;
@@ -258,15 +271,28 @@ mod tests {
             ..Format::default()
         };
         use openh264::formats::YUVSource;
-        let a = render(&f, 0, "8");
-        let b = render(&f, 0, "1");
+        let a = render(&f, 0, "8", false);
+        let b = render(&f, 0, "1", false);
         // The top-left corner of an "8" is lit, of a "1" not (scale 2).
         let px = |y: &YUVBuffer, x: usize, row: usize| y.y()[row * 320 + x];
         assert_eq!(px(&a, 2 + 2, 2), 235);
         assert_eq!(px(&b, 2 + 2, 2), 16);
         assert_ne!(a.y(), b.y());
         // Motion: the next frame differs.
-        assert_ne!(render(&f, 1, "8").y(), a.y());
+        assert_ne!(render(&f, 1, "8", false).y(), a.y());
+        // The picture settings change the scene, not the time drawn on it.
+        let mirrored = Format {
+            picture: PictureSettings {
+                mirror: true,
+                brightness: 90,
+                ..PictureSettings::default()
+            },
+            ..f
+        };
+        let m = render(&mirrored, 0, "8", false);
+        assert_eq!(px(&m, 2 + 2, 2), 235);
+        assert_eq!(px(&m, 300, 17), 16, "the black band stays");
+        assert_ne!(m.y(), a.y());
     }
 
     #[test]
@@ -276,17 +302,18 @@ mod tests {
             height: 360,
             fps: 10,
             bitrate_kbps: 500,
+            ..Format::default()
         };
         let mut cam = TestCamera::new(f).unwrap_or_else(|e| panic!("{e}"));
         let first = cam
-            .next_frame("2026-11-26 12:00:00", 0)
+            .next_frame("2026-11-26 12:00:00", 0, false)
             .unwrap_or_else(|e| panic!("{e}"))
             .unwrap_or_else(|| panic!("no frame"));
         assert!(first.key, "starts with a key frame");
         assert!(first.data.starts_with(&[0, 0, 0, 1]), "Annex B");
         let mut keys = 1;
         for n in 1..25 {
-            if let Ok(Some(fr)) = cam.next_frame("2026-11-26 12:00:01", n * 100) {
+            if let Ok(Some(fr)) = cam.next_frame("2026-11-26 12:00:01", n * 100, false) {
                 keys += usize::from(fr.key);
             }
         }
