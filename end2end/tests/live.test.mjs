@@ -68,6 +68,42 @@ describe('Live view', { timeout: 90000 }, () => {
     for (const p of pages) await p.close();
   });
 
+  it('a WHEP client plays the same camera (POST offer, DELETE to end)', async () => {
+    const { page } = env;
+    const result = await page.evaluate(async () => {
+      const pc = new RTCPeerConnection();
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      await pc.setLocalDescription(await pc.createOffer());
+      while (pc.iceGatheringState !== 'complete') await new Promise((r) => setTimeout(r, 50));
+      const res = await fetch('/api/whep/door', {
+        method: 'POST',
+        headers: { 'content-type': 'application/sdp' },
+        body: pc.localDescription.sdp,
+      });
+      const location = res.headers.get('location');
+      await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+      let decoded = 0;
+      let size = null;
+      for (let i = 0; i < 80 && decoded < 10; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        (await pc.getStats()).forEach((r) => {
+          if (r.type === 'inbound-rtp' && r.kind === 'video') {
+            decoded = r.framesDecoded ?? 0;
+            size = [r.frameWidth, r.frameHeight];
+          }
+        });
+      }
+      const end = await fetch(location, { method: 'DELETE' });
+      pc.close();
+      return { status: res.status, location, decoded, size, ended: end.status };
+    });
+    assert.equal(result.status, 201);
+    assert.match(result.location, /^\/api\/whep\/door\/[0-9a-f]+$/);
+    assert.ok(result.decoded >= 10, JSON.stringify(result));
+    assert.deepEqual(result.size, [1280, 720]);
+    assert.equal(result.ended, 200);
+  });
+
   it('the snapshot button shows a JPEG of the same camera', async () => {
     const { page } = env;
     await page.click('#snapshot');

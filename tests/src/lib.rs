@@ -233,6 +233,12 @@ impl Client {
         }
     }
 
+    /// A request to `path` with the session cookie, for endpoints that are
+    /// not server functions.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.with_cookie(self.http.request(method, format!("{}{path}", self.base)))
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.with_cookie(self.http.get(format!("{}{path}", self.base)))
             .send()

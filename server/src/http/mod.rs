@@ -5,6 +5,7 @@ pub mod assets;
 pub mod guard;
 pub mod headers;
 pub mod listen;
+pub mod whep;
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use axum::{
     extract::{Request, State},
     middleware,
     response::{IntoResponse, Response},
-    routing::{any, get},
+    routing::{any, delete, get, post},
     Router,
 };
 use leptos::prelude::*;
@@ -81,6 +82,18 @@ pub fn routes() -> Vec<RouteInfo> {
             path,
         });
     }
+    for name in app::model::live::SOURCES {
+        for (method, path) in [
+            ("POST", format!("/api/whep/{name}")),
+            ("DELETE", format!("/api/whep/{name}/0")),
+        ] {
+            out.push(RouteInfo {
+                method,
+                access: guard::classify(&path),
+                path,
+            });
+        }
+    }
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
         out.push(RouteInfo {
             method: method_name(&method),
@@ -113,6 +126,8 @@ pub fn router(state: AppState) -> Router {
     router
         .route("/api/{*fn_name}", any(server_fn))
         .route(SNAPSHOT_PATH, get(snapshot))
+        .route(whep::OFFER_PATH, post(whep::offer))
+        .route(whep::VIEWER_PATH, delete(whep::end))
         .leptos_routes_with_context(&state, routes, context, move || shell(leptos.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
