@@ -406,3 +406,29 @@ export async function waitDecoding(page, width, height, timeoutMs = 30000) {
   }
   throw new Error(`not decoding ${width}x${height}: ${JSON.stringify(last)}`);
 }
+
+/** Audio packets received so far by the page's newest open viewer. */
+export async function audioPackets(page) {
+  return page.evaluate(async () => {
+    const pcs = (window.__vtoPeerConnections ?? []).filter((pc) => pc.connectionState !== 'closed');
+    const pc = pcs[pcs.length - 1];
+    if (!pc) return 0;
+    let n = 0;
+    (await pc.getStats()).forEach((r) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'audio') n = r.packetsReceived ?? 0;
+    });
+    return n;
+  });
+}
+
+/** Waits until the newest viewer receives audio packets (50 more). */
+export async function waitAudio(page, timeoutMs = 20000) {
+  const until = Date.now() + timeoutMs;
+  const start = await audioPackets(page);
+  while (Date.now() < until) {
+    const n = await audioPackets(page);
+    if (n >= start + 50) return n;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no audio: ${start} -> ${await audioPackets(page)} packets`);
+}

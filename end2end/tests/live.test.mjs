@@ -10,6 +10,7 @@ import {
   shot,
   unexpectedErrors,
   videoStats,
+  waitAudio,
   TRACK_PEER_CONNECTIONS,
 } from '../lib/harness.mjs';
 
@@ -47,6 +48,10 @@ describe('Live view', { timeout: 90000 }, () => {
     assert.ok(later.framesDecoded > first.framesDecoded + 10, `${first.framesDecoded} -> ${later.framesDecoded}`);
     const size = await page.$eval('#live-door', (v) => [v.videoWidth, v.videoHeight]);
     assert.deepEqual(size, [1280, 720]);
+    // The test tone, as G.711 μ-law.
+    await waitAudio(page);
+    await page.click('#live-door-sound');
+    assert.equal(await page.$eval('#live-door', (v) => v.muted), false, 'Sound on');
     await shot(page, 'main-live');
   });
 

@@ -58,6 +58,8 @@ pub fn LiveView(
     let camera = camera.unwrap_or_else(|| RwSignal::new(None));
     let state = Signal::derive(move || connection.get().shown(camera.get().as_ref()));
     let video = NodeRef::<leptos::html::Video>::new();
+    // Browsers play sound only after a click: muted until asked.
+    let muted = RwSignal::new(true);
     #[cfg(feature = "hydrate")]
     client::start(source, video, connection, camera);
     #[cfg(not(feature = "hydrate"))]
@@ -70,8 +72,18 @@ pub fn LiveView(
                 class="live-video"
                 autoplay=true
                 muted=true
+                prop:muted=move || muted.get()
                 playsinline=true
             ></video>
+            <button
+                type="button"
+                id=format!("live-{source}-sound")
+                class="live-sound"
+                aria-pressed=move || if muted.get() { "false" } else { "true" }
+                on:click=move |_| muted.update(|m| *m = !*m)
+            >
+                {move || if muted.get() { "Sound off" } else { "Sound on" }}
+            </button>
             <span id=format!("live-{source}-state") class=move || state.get().class()>
                 {move || state.get().label()}
             </span>
@@ -185,11 +197,14 @@ mod client {
         let init = RtcRtpTransceiverInit::new();
         init.set_direction(RtcRtpTransceiverDirection::Recvonly);
         pc.add_transceiver_with_str_and_init("video", &init);
+        pc.add_transceiver_with_str_and_init("audio", &init);
 
+        // Picture and sound come as two streams (so neither waits for the
+        // other); the element plays both from one.
+        let both = MediaStream::new().map_err(js_error)?;
+        video.set_src_object(Some(&both));
         let ontrack = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
-            if let Ok(stream) = ev.streams().get(0).dyn_into::<MediaStream>() {
-                video.set_src_object(Some(&stream));
-            }
+            both.add_track(&ev.track());
         });
         pc.set_ontrack(Some(ontrack.as_ref().unchecked_ref()));
         ontrack.forget();

@@ -52,4 +52,7 @@ pub struct SourceStatus {
     /// The picture's size once known (0 before).
     pub width: u16,
     pub height: u16,
+    /// The audio relayed (e.g. "G.711 μ-law"), or why none is; empty when
+    /// the camera sends none.
+    pub audio: String,
 }

@@ -192,6 +192,27 @@ impl Default for PictureSettings {
     }
 }
 
+/// Audio (manual 4.2): on or off, and the built-in camera's two levels:
+/// Mic Volume (what the microphone hears: a test tone) and Beep Volume (the
+/// device's own sounds: a short beep every 2 s), 0 to 100.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AudioSettings {
+    pub enabled: bool,
+    pub mic_volume: u8,
+    pub beep_volume: u8,
+}
+
+impl Default for AudioSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            mic_volume: 60,
+            beep_volume: 60,
+        }
+    }
+}
+
 /// The door camera's source.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -211,6 +232,7 @@ pub struct VideoSettings {
     pub main: StreamSettings<MainFormat>,
     pub sub: StreamSettings<SubFormat>,
     pub picture: PictureSettings,
+    pub audio: AudioSettings,
 }
 
 impl Default for VideoSettings {
@@ -229,6 +251,7 @@ impl Default for VideoSettings {
                 bitrate_kbps: 512,
             },
             picture: PictureSettings::default(),
+            audio: AudioSettings::default(),
         }
     }
 }
@@ -289,6 +312,8 @@ impl VideoSettings {
             ("saturation", p.saturation),
             ("gamma", p.gamma),
             ("gain", p.gain),
+            ("mic-volume", self.audio.mic_volume),
+            ("beep-volume", self.audio.beep_volume),
         ] {
             if value > 100 {
                 errors.push((field, "Enter a value from 0 to 100".to_string()));
@@ -310,6 +335,7 @@ impl VideoSettings {
             ("Main Stream", self.main != old.main),
             ("Sub Stream", self.sub != old.sub),
             ("Picture", self.picture != old.picture),
+            ("Audio", self.audio != old.audio),
         ] {
             if differs {
                 changed.push(name);

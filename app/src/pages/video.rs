@@ -4,9 +4,8 @@
 //! camera the stream and picture are the camera's own business, so those
 //! sections are not offered (the page says so instead).
 //!
-//! Audio (enable, Mic Volume, Beep Volume) comes with the audio path; the
-//! manual's Sensor Sensitivity is not shown as the built-in camera has no
-//! light sensor to trigger.
+//! Audio is G.711 μ-law to the viewers. The manual's Sensor Sensitivity is
+//! not shown as the built-in camera has no light sensor to trigger.
 
 use leptos::prelude::*;
 
@@ -20,9 +19,9 @@ use crate::{
     model::{
         mail::PasswordUpdate,
         video::{
-            size_label, BacklightMode, CameraKind, CameraSettings, DayNightMode, MainFormat,
-            PictureSettings, RtspTransport, SceneMode, StreamSettings, SubFormat, VideoPage,
-            VideoSettings, VideoStandard, MAIN_BITRATES, SUB_BITRATES,
+            size_label, AudioSettings, BacklightMode, CameraKind, CameraSettings, DayNightMode,
+            MainFormat, PictureSettings, RtspTransport, SceneMode, StreamSettings, SubFormat,
+            VideoPage, VideoSettings, VideoStandard, MAIN_BITRATES, SUB_BITRATES,
         },
     },
 };
@@ -100,6 +99,9 @@ struct Form {
     gain: RwSignal<u8>,
     mirror: RwSignal<bool>,
     flip: RwSignal<bool>,
+    audio: RwSignal<bool>,
+    mic_volume: RwSignal<u8>,
+    beep_volume: RwSignal<u8>,
 }
 
 impl Form {
@@ -126,6 +128,9 @@ impl Form {
             gain: RwSignal::new(50),
             mirror: RwSignal::new(false),
             flip: RwSignal::new(false),
+            audio: RwSignal::new(true),
+            mic_volume: RwSignal::new(60),
+            beep_volume: RwSignal::new(60),
         };
         f.fill(&page.settings);
         f
@@ -155,6 +160,9 @@ impl Form {
         self.gain.set(p.gain);
         self.mirror.set(p.mirror);
         self.flip.set(p.flip);
+        self.audio.set(s.audio.enabled);
+        self.mic_volume.set(s.audio.mic_volume);
+        self.beep_volume.set(s.audio.beep_volume);
     }
 
     fn built_in(&self) -> bool {
@@ -189,6 +197,11 @@ impl Form {
                 gain: self.gain.get(),
                 mirror: self.mirror.get(),
                 flip: self.flip.get(),
+            },
+            audio: AudioSettings {
+                enabled: self.audio.get(),
+                mic_volume: self.mic_volume.get(),
+                beep_volume: self.beep_volume.get(),
             },
         }
     }
@@ -402,6 +415,27 @@ fn VideoForm(saved: VideoPage) -> impl IntoView {
                     </div>
                 </section>
             </Show>
+            <section class="card wide" aria-labelledby="audio">
+                <h2 id="audio">"Audio"</h2>
+                <Check id="audio-enable" label="Audio Control: Enable" checked=form.audio />
+                <Show
+                    when=move || form.built_in()
+                    fallback=move || view! {
+                        <p id="camera-audio" class="hint">
+                            {move || match status.get() {
+                                Some(s) if !s.audio.is_empty() => format!("From the camera: {}.", s.audio),
+                                _ => "From the camera, when it sends G.711 (PCMU or PCMA).".to_string(),
+                            }}
+                        </p>
+                    }
+                >
+                    <div class="grid-2">
+                        <Slider id="mic-volume" label="Mic Volume" value=form.mic_volume />
+                        <Slider id="beep-volume" label="Beep Volume" value=form.beep_volume />
+                    </div>
+                    <p class="hint">"The built-in camera's microphone hears a test tone; its beep sounds every 2 s."</p>
+                </Show>
+            </section>
             <FormMessage message />
             <SettingsActions
                 page="video"

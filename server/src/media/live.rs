@@ -34,6 +34,8 @@ use super::{hub::Frame, Source};
 pub const MAX_VIEWERS: usize = 16;
 /// Frames a viewer may fall behind before it skips to the next key frame.
 const QUEUE: usize = 50;
+/// Audio frames (20 ms each) a viewer may fall behind.
+const AUDIO_QUEUE: usize = 50;
 /// How long the answer waits for the device's own candidates.
 const GATHER_WAIT: Duration = Duration::from_secs(5);
 /// A viewer that has not connected by then is dropped.
@@ -101,6 +103,7 @@ impl Live {
         if !offer_sdp.lines().any(|l| l.starts_with("m=video")) {
             return Err("the offer has no video section (m=video)".into());
         }
+        let wants_audio = offer_sdp.lines().any(|l| l.starts_with("m=audio"));
         let offer = RTCSessionDescription::offer(offer_sdp)
             .map_err(|e| format!("not an SDP offer: {e}"))?;
         let pc = Arc::new(
@@ -110,7 +113,7 @@ impl Live {
                 .map_err(|e| e.to_string())?,
         );
         let id = random_id()?;
-        match self.answer(&pc, source, offer, &id).await {
+        match self.answer(&pc, source, offer, wants_audio, &id).await {
             Ok(sdp) => {
                 self.viewers().insert(id.clone(), pc);
                 Ok((id, sdp))
@@ -127,6 +130,7 @@ impl Live {
         pc: &Arc<RTCPeerConnection>,
         source: Arc<Source>,
         offer: RTCSessionDescription,
+        wants_audio: bool,
         id: &str,
     ) -> Result<String, String> {
         let track = Arc::new(TrackLocalStaticSample::new(
@@ -141,15 +145,27 @@ impl Live {
             "video".to_owned(),
             "vto".to_owned(),
         ));
-        let sender = pc
-            .add_track(Arc::clone(&track) as Arc<dyn TrackLocal + Send + Sync>)
-            .await
-            .map_err(|e| e.to_string())?;
-        // RTCP from the browser must be read for the interceptors to work.
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 1500];
-            while sender.read(&mut buf).await.is_ok() {}
-        });
+        add_track(pc, &track).await?;
+        // G.711 μ-law as the hub carries it, when the viewer asks for audio.
+        let audio = if wants_audio {
+            let audio = Arc::new(TrackLocalStaticSample::new(
+                RTCRtpCodecCapability {
+                    mime_type: webrtc::api::media_engine::MIME_TYPE_PCMU.to_owned(),
+                    clock_rate: 8000,
+                    channels: 1,
+                    ..Default::default()
+                },
+                "audio".to_owned(),
+                // Not the video's stream: browsers then do not hold the
+                // picture back to line it up with the sound, whose clock
+                // starts anew whenever the source restarts.
+                "vto-audio".to_owned(),
+            ));
+            add_track(pc, &audio).await?;
+            Some(audio)
+        } else {
+            None
+        };
         pc.set_remote_description(offer)
             .await
             .map_err(|e| format!("the offer cannot be used: {e}"))?;
@@ -183,7 +199,8 @@ impl Live {
         tokio::spawn(async move {
             let connected = tokio::time::timeout(CONNECT_WAIT, state_rx.recv()).await;
             if let Ok(Some(true)) = connected {
-                feed(track, source.subscribe(QUEUE), state_rx).await;
+                let audio = audio.map(|a| (a, source.subscribe_audio(AUDIO_QUEUE)));
+                feed(track, source.subscribe(QUEUE), audio, state_rx).await;
             } else {
                 tracing::info!("live viewer did not connect");
             }
@@ -205,30 +222,89 @@ impl Live {
     }
 }
 
-/// Writes frames to the track until the viewer ends. Durations come from
-/// the source's own timestamps, not from a fixed rate.
-async fn feed(
+async fn add_track(
+    pc: &Arc<RTCPeerConnection>,
+    track: &Arc<TrackLocalStaticSample>,
+) -> Result<(), String> {
+    let sender = pc
+        .add_track(Arc::clone(track) as Arc<dyn TrackLocal + Send + Sync>)
+        .await
+        .map_err(|e| e.to_string())?;
+    // RTCP from the browser must be read for the interceptors to work.
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 1500];
+        while sender.read(&mut buf).await.is_ok() {}
+    });
+    Ok(())
+}
+
+/// One track's writer: each sample lasts until the next one, by the
+/// source's own timestamps (not a fixed rate).
+struct Writer {
     track: Arc<TrackLocalStaticSample>,
+    last_pts: Option<i64>,
+    /// The duration of the first sample, and the longest gap carried over.
+    first_ms: i64,
+}
+
+impl Writer {
+    fn new(track: Arc<TrackLocalStaticSample>, first_ms: i64) -> Self {
+        Self {
+            track,
+            last_pts: None,
+            first_ms,
+        }
+    }
+
+    async fn write(&mut self, frame: Frame) -> Result<(), webrtc::Error> {
+        // A source that came back starts its clock anew: that gap counts
+        // as one short step, not a jump back.
+        let ms = self
+            .last_pts
+            .map_or(self.first_ms, |p| (frame.pts_ms - p).clamp(1, 1000));
+        self.last_pts = Some(frame.pts_ms);
+        let sample = Sample {
+            data: frame.data,
+            duration: Duration::from_millis(u64::try_from(ms).unwrap_or(1)),
+            ..Default::default()
+        };
+        self.track.write_sample(&sample).await
+    }
+}
+
+/// Writes frames to the tracks until the viewer ends.
+async fn feed(
+    video: Arc<TrackLocalStaticSample>,
     mut frames: mpsc::Receiver<Frame>,
+    audio: Option<(Arc<TrackLocalStaticSample>, mpsc::Receiver<Frame>)>,
     mut ended: mpsc::Receiver<bool>,
 ) {
-    let mut last_pts: Option<i64> = None;
+    let mut video = Writer::new(video, 40);
+    let (mut audio, mut sound) = match audio {
+        Some((track, rx)) => (Some(Writer::new(track, 20)), Some(rx)),
+        None => (None, None),
+    };
     loop {
-        let frame = tokio::select! {
-            f = frames.recv() => match f { Some(f) => f, None => return },
+        let written = tokio::select! {
+            f = frames.recv() => match f {
+                Some(f) => video.write(f).await,
+                None => return,
+            },
+            a = async { sound.as_mut()?.recv().await }, if sound.is_some() => {
+                match (a, audio.as_mut()) {
+                    (Some(a), Some(w)) => w.write(a).await,
+                    _ => {
+                        sound = None;
+                        Ok(())
+                    }
+                }
+            },
             e = ended.recv() => match e {
-                Some(true) => continue,
+                Some(true) => Ok(()),
                 _ => return,
             },
         };
-        let ms = last_pts.map_or(40, |p| (frame.pts_ms - p).clamp(1, 1000));
-        last_pts = Some(frame.pts_ms);
-        let sample = Sample {
-            data: frame.data,
-            duration: Duration::from_millis(u64::try_from(ms).unwrap_or(40)),
-            ..Default::default()
-        };
-        if let Err(e) = track.write_sample(&sample).await {
+        if let Err(e) = written {
             tracing::debug!(error = %e, "live view write");
             return;
         }

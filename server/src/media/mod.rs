@@ -5,6 +5,7 @@
 //! ([`Ingest`]) can be replaced while viewers watch: they stay subscribed
 //! and go on with the new stream from its first key frame.
 
+pub mod g711;
 pub mod hub;
 pub mod live;
 pub mod picture;
@@ -44,6 +45,8 @@ pub enum Ingest {
 
 pub struct Source {
     fanout: Mutex<Fanout>,
+    /// G.711 μ-law, 8 kHz mono, 20 ms or so a frame (every frame "key").
+    audio: Mutex<Fanout>,
     demand: Notify,
     status: watch::Sender<SourceStatus>,
     ingest: Mutex<Option<(Ingest, JoinHandle<()>)>>,
@@ -57,6 +60,7 @@ impl Source {
     fn new() -> Arc<Self> {
         Arc::new(Self {
             fanout: Mutex::new(Fanout::default()),
+            audio: Mutex::new(Fanout::default()),
             demand: Notify::new(),
             status: watch::Sender::new(SourceStatus::default()),
             ingest: Mutex::new(None),
@@ -68,6 +72,27 @@ impl Source {
         let rx = lock(&self.fanout).subscribe(depth);
         self.demand.notify_one();
         rx
+    }
+
+    /// A consumer's queue of audio frames (PCMU); the source runs while
+    /// anybody consumes its video or its audio.
+    pub fn subscribe_audio(&self, depth: usize) -> mpsc::Receiver<Frame> {
+        let rx = lock(&self.audio).subscribe(depth);
+        self.demand.notify_one();
+        rx
+    }
+
+    fn publish_audio(&self, frame: &Frame) {
+        lock(&self.audio).publish(frame);
+    }
+
+    /// What audio the source relays (see [`SourceStatus::audio`]).
+    fn set_audio(&self, audio: &str) {
+        self.status.send_if_modified(|s| {
+            let changed = s.audio != audio;
+            s.audio = audio.to_string();
+            changed
+        });
     }
 
     pub fn status(&self) -> SourceStatus {
@@ -103,6 +128,7 @@ impl Source {
                     detail: String::new(),
                     width: frame.width,
                     height: frame.height,
+                    audio: std::mem::take(&mut s.audio),
                 };
             }
             changed
@@ -111,7 +137,7 @@ impl Source {
     }
 
     fn consumers(&self) -> usize {
-        lock(&self.fanout).subscribers()
+        lock(&self.fanout).subscribers() + lock(&self.audio).subscribers()
     }
 
     /// Returns once somebody consumes this source.
@@ -125,7 +151,9 @@ impl Source {
     /// consumer.
     fn stopped(&self) {
         lock(&self.fanout).reset();
+        lock(&self.audio).reset();
         self.set_status(SourceState::Idle, "");
+        self.set_audio("");
     }
 
     /// Feeds this source from `ingest` from now on (nothing happens when it
@@ -215,6 +243,7 @@ pub fn door_ingest(
                     fps,
                     bitrate_kbps,
                     picture: settings.picture,
+                    audio: settings.audio,
                 })
             };
             let (main, sub, standard) = (&settings.main, &settings.sub, settings.standard);
@@ -229,6 +258,7 @@ pub fn door_ingest(
                 user: settings.camera.user.clone(),
                 password: password.unwrap_or_default().to_string(),
                 udp: settings.camera.transport == RtspTransport::Udp,
+                audio: settings.audio.enabled,
             });
             Ok((rtsp.clone(), rtsp))
         }

@@ -19,7 +19,7 @@ use retina::{
 use tokio::time::{timeout, Instant};
 use url::Url;
 
-use super::{hub::Frame, IdleTimer, Source};
+use super::{g711, hub::Frame, IdleTimer, Source};
 
 /// The longest wait for each RTSP request (DESCRIBE, SETUP, PLAY).
 const REQUEST_WAIT: Duration = Duration::from_secs(10);
@@ -39,6 +39,8 @@ pub struct RtspConfig {
     pub password: String,
     /// UDP instead of TCP interleaved (retina: experimental, LAN only).
     pub udp: bool,
+    /// Relay the camera's G.711 audio.
+    pub audio: bool,
 }
 
 // The password must never reach a log line.
@@ -48,6 +50,7 @@ impl fmt::Debug for RtspConfig {
             .field("url", &self.url.as_str())
             .field("user", &self.user)
             .field("udp", &self.udp)
+            .field("audio", &self.audio)
             .finish_non_exhaustive()
     }
 }
@@ -173,6 +176,32 @@ async fn play(source: &Source, config: &RtspConfig) -> Result<(), Failure> {
                 }
             ))
         })?;
+    // G.711 is relayed (A-law as μ-law); anything else is named, not fatal.
+    let audio = session.streams().iter().position(|s| {
+        config.audio
+            && s.media() == "audio"
+            && matches!(s.encoding_name(), "pcmu" | "pcma")
+            && s.clock_rate_hz() == 8000
+    });
+    let audio_note = match audio {
+        Some(i) if session.streams()[i].encoding_name() == "pcma" => {
+            "G.711 A-law (relayed as μ-law)".to_string()
+        }
+        Some(_) => "G.711 μ-law".to_string(),
+        None if !config.audio => String::new(),
+        None => session
+            .streams()
+            .iter()
+            .find(|s| s.media() == "audio")
+            .map(|s| {
+                format!(
+                    "{} audio is not relayed (only G.711 is)",
+                    s.encoding_name().to_uppercase()
+                )
+            })
+            .unwrap_or_default(),
+    };
+    let alaw = audio.is_some_and(|i| session.streams()[i].encoding_name() == "pcma");
     let transport = if config.udp {
         Transport::Udp(UdpTransportOptions::default())
     } else {
@@ -183,13 +212,21 @@ async fn play(source: &Source, config: &RtspConfig) -> Result<(), Failure> {
         session.setup(
             video,
             SetupOptions::default()
-                .transport(transport)
+                .transport(transport.clone())
                 .frame_format(FrameFormat::SIMPLE),
         ),
     )
     .await?;
+    if let Some(i) = audio {
+        request(
+            "SETUP",
+            session.setup(i, SetupOptions::default().transport(transport)),
+        )
+        .await?;
+    }
     let playing = request("PLAY", session.play(PlayOptions::default())).await?;
     let mut demuxed = playing.demuxed().map_err(|e| classify(&e))?;
+    source.set_audio(&audio_note);
     let mut size = (0u16, 0u16);
     let mut idle = IdleTimer::default();
     loop {
@@ -204,8 +241,25 @@ async fn play(source: &Source, config: &RtspConfig) -> Result<(), Failure> {
             Ok(Some(Err(e))) => return Err(classify(&e)),
             Ok(Some(Ok(item))) => item,
         };
-        let CodecItem::VideoFrame(frame) = item else {
-            continue;
+        let frame = match item {
+            CodecItem::VideoFrame(f) => f,
+            CodecItem::AudioFrame(a) if Some(a.stream_id()) == audio => {
+                let ts = a.timestamp();
+                let data: Vec<u8> = if alaw {
+                    a.data().iter().map(|&b| g711::alaw_to_ulaw(b)).collect()
+                } else {
+                    a.data().to_vec()
+                };
+                source.publish_audio(&Frame {
+                    data: bytes::Bytes::from(data),
+                    key: true,
+                    pts_ms: ts.elapsed() * 1000 / i64::from(ts.clock_rate().get()),
+                    width: 0,
+                    height: 0,
+                });
+                continue;
+            }
+            _ => continue,
         };
         if frame.has_new_parameters() || size == (0, 0) {
             if let Some(ParametersRef::Video(p)) = demuxed.streams()[video].parameters() {
@@ -263,6 +317,7 @@ mod tests {
             user: USER.into(),
             password: password.into(),
             udp,
+            audio: true,
         }
     }
 
@@ -309,6 +364,29 @@ mod tests {
         let status = source.status();
         assert_eq!(status.state, SourceState::Live);
         assert_eq!((status.width, status.height), (640, 480));
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn g711_audio_is_relayed_beside_the_video() {
+        let camera = RtspCamera::start(Mode::AudioVideo, None).await;
+        let source = Source::new();
+        let task = tokio::spawn(run(source.clone(), config(&camera, "", false)));
+        let mut audio = source.subscribe_audio(64);
+        let mut video = source.subscribe(64);
+        assert!(next_frame(&mut video).await.key);
+        let a = next_frame(&mut audio).await;
+        let b = next_frame(&mut audio).await;
+        // 8 kHz μ-law: a byte a sample; the camera's own timing.
+        assert!(
+            !a.data.is_empty() && a.data.len() <= 8000,
+            "{}",
+            a.data.len()
+        );
+        assert!(b.pts_ms > a.pts_ms);
+        // A 440 Hz tone, not silence (0xFF / 0x7F).
+        assert!(b.data.iter().any(|&s| s != 0xFF && s != 0x7F));
+        assert_eq!(source.status().audio, "G.711 μ-law");
         task.abort();
     }
 
@@ -374,6 +452,7 @@ mod tests {
                 user: String::new(),
                 password: String::new(),
                 udp: false,
+                audio: true,
             },
         ));
         let _rx = source.subscribe(8);
@@ -448,6 +527,7 @@ mod tests {
             user: "admin".into(),
             password: "s3cret-pass".into(),
             udp: false,
+            audio: true,
         };
         assert!(!format!("{config:?}").contains("s3cret"));
     }

@@ -4,7 +4,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use app::model::{live::SourceState, video::PictureSettings};
+use app::model::{
+    live::SourceState,
+    video::{AudioSettings, PictureSettings},
+};
 use tokio::time::Instant;
 
 use bytes::Bytes;
@@ -14,7 +17,7 @@ use openh264::{
     OpenH264API,
 };
 
-use super::{hub::Frame, picture, IdleTimer, Source};
+use super::{g711, hub::Frame, picture, IdleTimer, Source};
 use crate::clock::service::TimeService;
 
 /// What the camera makes.
@@ -25,6 +28,7 @@ pub struct Format {
     pub fps: u8,
     pub bitrate_kbps: u32,
     pub picture: PictureSettings,
+    pub audio: AudioSettings,
 }
 
 impl Default for Format {
@@ -36,6 +40,7 @@ impl Default for Format {
             fps: 25,
             bitrate_kbps: 2048,
             picture: PictureSettings::default(),
+            audio: AudioSettings::default(),
         }
     }
 }
@@ -146,6 +151,30 @@ pub fn render(f: &Format, n: u64, text: &str, night: bool) -> YUVBuffer {
     YUVBuffer::from_vec(buf, w, h)
 }
 
+/// One audio frame of the test camera: 20 ms at 8 kHz.
+const TONE_FRAME_MS: u64 = 20;
+const TONE_SAMPLES: usize = 160;
+
+/// Audio frame number `n` of the test camera, G.711 μ-law: what its
+/// microphone hears (a 440 Hz tone at Mic Volume) and its beep (1 kHz for
+/// 100 ms every 2 s at Beep Volume), mixed.
+pub fn tone(n: u64, audio: &AudioSettings) -> Vec<u8> {
+    use std::f64::consts::TAU;
+    let level = |volume: u8| 12_000.0 * f64::from(volume.min(100)) / 100.0;
+    let (mic, beep) = (level(audio.mic_volume), level(audio.beep_volume));
+    let beeping = n % 100 < 5;
+    (0..TONE_SAMPLES)
+        .map(|i| {
+            let t = (n as f64 * TONE_SAMPLES as f64 + i as f64) / 8000.0;
+            let mut x = mic * (TAU * 440.0 * t).sin();
+            if beeping {
+                x += beep * (TAU * 1000.0 * t).sin();
+            }
+            g711::linear_to_ulaw(x.clamp(-32_000.0, 32_000.0) as i16)
+        })
+        .collect()
+}
+
 /// An H.264 encoder for the test pattern.
 pub struct TestCamera {
     format: Format,
@@ -226,8 +255,28 @@ pub async fn run(source: Arc<Source>, format: Format, time: Arc<TimeService>) {
         let mut tick = tokio::time::interval(format.frame_interval());
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut idle = IdleTimer::default();
+        let mut audio_tick = tokio::time::interval(Duration::from_millis(TONE_FRAME_MS));
+        let mut audio_frames = 0u64;
+        source.set_audio(if format.audio.enabled {
+            "G.711 μ-law (test tone)"
+        } else {
+            ""
+        });
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = audio_tick.tick(), if format.audio.enabled => {
+                    source.publish_audio(&Frame {
+                        data: Bytes::from(tone(audio_frames, &format.audio)),
+                        key: true,
+                        pts_ms: audio_frames as i64 * TONE_FRAME_MS as i64,
+                        width: 0,
+                        height: 0,
+                    });
+                    audio_frames += 1;
+                    continue;
+                }
+            }
             let now = time.now();
             let text = time.format(now);
             let night = picture::is_night(time.display().local(now));
@@ -262,6 +311,33 @@ pub async fn run(source: Arc<Source>, format: Format, time: Arc<TimeService>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn loudness(frame: &[u8]) -> f64 {
+        let sum: f64 = frame
+            .iter()
+            .map(|&u| f64::from(g711::ulaw_to_linear(u)).powi(2))
+            .sum();
+        (sum / frame.len() as f64).sqrt()
+    }
+
+    #[test]
+    fn the_tone_follows_mic_and_beep_volume() {
+        let audio = |mic, beep| AudioSettings {
+            enabled: true,
+            mic_volume: mic,
+            beep_volume: beep,
+        };
+        assert_eq!(tone(7, &audio(50, 50)).len(), 160, "20 ms at 8 kHz");
+        // Mic Volume: the tone between beeps.
+        let quiet = loudness(&tone(50, &audio(20, 100)));
+        let loud = loudness(&tone(50, &audio(80, 100)));
+        assert!(loud > quiet * 3.0, "{quiet} {loud}");
+        assert!(loudness(&tone(50, &audio(0, 100))) < 5.0, "silence");
+        // Beep Volume: only while it beeps (the first 100 ms of every 2 s).
+        let beep = loudness(&tone(100, &audio(0, 80)));
+        assert!(beep > 1000.0, "{beep}");
+        assert!(loudness(&tone(100, &audio(0, 0))) < 5.0);
+    }
 
     #[test]
     fn the_time_is_drawn_white_on_black() {
