@@ -13,7 +13,7 @@ use crate::{
     // Not imported by name: `#[server]` makes structs named after the
     // functions (`SetupState`, `Overview`).
     model::{
-        config, ip_permissions, live,
+        config, ip_permissions, ipc, live,
         mail::{self, PasswordUpdate},
         network, reset, security,
         security_log::SecurityLogPage,
@@ -235,6 +235,43 @@ pub async fn save_basic_settings(
 ) -> Result<settings::BasicSettings, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.save_basic_settings(&caller, settings).await }).await
+}
+
+#[server(endpoint = "ipc_list", input = Json)]
+pub async fn ipc_list() -> Result<ipc::IpcPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.ipc_list(&caller).await }).await
+}
+
+/// Adds (`id` null) or modifies a camera; the password is write-only.
+#[server(endpoint = "save_ipc", input = Json)]
+pub async fn save_ipc(
+    id: Option<u32>,
+    ipc: ipc::Ipc,
+    password: PasswordUpdate,
+) -> Result<ipc::IpcPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.save_ipc(&caller, id, ipc, password).await }).await
+}
+
+#[server(endpoint = "delete_ipc", input = Json)]
+pub async fn delete_ipc(id: u32) -> Result<ipc::IpcPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.delete_ipc(&caller, id).await }).await
+}
+
+/// Export Config: the list without passwords.
+#[server(endpoint = "export_ipcs", input = Json)]
+pub async fn export_ipcs() -> Result<ipc::IpcExport, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.export_ipcs(&caller).await }).await
+}
+
+/// Import Config: replaces the list, all or nothing.
+#[server(endpoint = "import_ipcs", input = Json)]
+pub async fn import_ipcs(file: String) -> Result<ipc::IpcPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.import_ipcs(&caller, file).await }).await
 }
 
 #[server(endpoint = "video_settings", input = Json)]

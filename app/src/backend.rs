@@ -14,6 +14,7 @@ use crate::{
     model::{
         config::DeviceInfo,
         ip_permissions::IpPermissions,
+        ipc::{Ipc, IpcExport, IpcPage},
         live::{LiveAnswer, SourceStatus},
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         network::{CertificateUpload, NetworkPage, NetworkSettings},
@@ -166,6 +167,22 @@ pub trait Device: Send + Sync + 'static {
     ) -> Result<LiveAnswer, ApiError>;
     async fn live_end(&self, caller: &Caller, id: String) -> Result<(), ApiError>;
     async fn live_status(&self, caller: &Caller, source: String) -> Result<SourceStatus, ApiError>;
+
+    // IPC Setting.
+    async fn ipc_list(&self, caller: &Caller) -> Result<IpcPage, ApiError>;
+    /// Adds (`id` None) or modifies a camera.
+    async fn save_ipc(
+        &self,
+        caller: &Caller,
+        id: Option<u32>,
+        ipc: Ipc,
+        password: PasswordUpdate,
+    ) -> Result<IpcPage, ApiError>;
+    async fn delete_ipc(&self, caller: &Caller, id: u32) -> Result<IpcPage, ApiError>;
+    /// The list without passwords.
+    async fn export_ipcs(&self, caller: &Caller) -> Result<IpcExport, ApiError>;
+    /// Replaces the list with a file's: checked whole, all or nothing.
+    async fn import_ipcs(&self, caller: &Caller, file: String) -> Result<IpcPage, ApiError>;
 
     // Local Setting > Video & Audio.
     async fn video_settings(&self, caller: &Caller) -> Result<VideoPage, ApiError>;

@@ -90,6 +90,14 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><security::SecurityPage /></Layout> }
                 />
                 <Route
+                    path=path!("/monitor")
+                    view=|| view! { <Layout><monitor::MonitorPage /></Layout> }
+                />
+                <Route
+                    path=path!("/household/ipc")
+                    view=|| view! { <Layout><ipc::IpcSettingPage /></Layout> }
+                />
+                <Route
                     path=path!("/network/basic")
                     view=|| view! { <Layout><network_basic::NetworkBasicPage /></Layout> }
                 />

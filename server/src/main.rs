@@ -127,6 +127,10 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         network: network.clone(),
         media: media.clone(),
     });
+    let ipcs: store::tables::IpcRecord = store
+        .read(|r| store::Read::settings(r, store::tables::SETTINGS_IPCS))
+        .map_err(|e: store::StoreError| e.to_string())?;
+    device.apply_ipcs(&ipcs).await;
     if http::assets::UI_MISSING {
         tracing::error!("this binary was built without the web UI: build it with .ci/build");
     }

@@ -270,6 +270,21 @@ impl Client {
         )
     }
 
+    /// Until camera `source`'s `live_status` is `state`; returns it.
+    pub async fn wait_camera(&self, source: &str, state: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..100 {
+            let (code, status) = self.call("live_status", json!({ "source": source })).await;
+            assert_eq!(code, StatusCode::OK, "{status}");
+            if status["state"] == state {
+                return status;
+            }
+            last = status;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("{source} is not {state}: {last}");
+    }
+
     pub async fn login(&self, password: &str) -> (StatusCode, Value) {
         self.call("login", json!({"user": "admin", "password": password}))
             .await

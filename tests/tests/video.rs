@@ -5,10 +5,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 use tests::{
     jpeg_size,
     rtsp::{Auth, Mode, RtspCamera, PASSWORD, USER},
@@ -21,21 +19,6 @@ async fn snapshot_size(c: &Client) -> Option<(u16, u16)> {
         return None;
     }
     jpeg_size(&res.bytes().await.unwrap())
-}
-
-/// Until the door camera's status is `state`.
-async fn door_status(c: &Client, state: &str) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..100 {
-        let (code, status) = c.call("live_status", json!({"source": "door"})).await;
-        assert_eq!(code, StatusCode::OK);
-        if status["state"] == state {
-            return status;
-        }
-        last = status;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("the door camera is not {state}: {last}");
 }
 
 #[tokio::test]
@@ -80,7 +63,7 @@ async fn the_door_camera_can_be_an_rtsp_camera() {
 
     // At once, no restart: the snapshot is the RTSP camera's 640x480.
     assert_eq!(snapshot_size(&c).await, Some((640, 480)));
-    let status = door_status(&c, "Live").await;
+    let status = c.wait_camera("door", "Live").await;
     assert_eq!(
         (status["width"].as_u64(), status["height"].as_u64()),
         (Some(640), Some(480))
@@ -95,7 +78,7 @@ async fn the_door_camera_can_be_an_rtsp_camera() {
         .await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(snapshot_size(&c).await, None);
-    let status = door_status(&c, "Error").await;
+    let status = c.wait_camera("door", "Error").await;
     assert_eq!(
         status["detail"],
         "the camera refused the user name or password"

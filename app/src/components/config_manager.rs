@@ -8,7 +8,7 @@ use crate::{
     api,
     components::{
         form::FormMessage,
-        hydration::{chosen_file_text, download, use_hydrated},
+        hydration::{download, file_to_import, use_hydrated},
     },
     model::config::{FILE_NAME, MAX_BYTES},
 };
@@ -40,16 +40,10 @@ pub fn ConfigManager() -> impl IntoView {
         ev.prevent_default();
         message.set(None);
         spawn_local(async move {
-            let text = match chosen_file_text("import-file", MAX_BYTES).await {
-                None => {
-                    message.set(Some((false, "Choose a Device Info file first.".into())));
-                    return;
-                }
-                Some(Err(e)) => {
-                    message.set(Some((false, e)));
-                    return;
-                }
-                Some(Ok(t)) => t,
+            let Some(text) =
+                file_to_import("import-file", MAX_BYTES, "a Device Info file", message).await
+            else {
+                return;
             };
             busy.set(true);
             let r = api::import_device_info(text).await;

@@ -113,6 +113,29 @@ pub async fn chosen_file_text(input_id: &str, max_bytes: usize) -> Option<Result
     }
 }
 
+/// The chosen file's text for an import; when there is none or it cannot
+/// be read, says so in `message` (`missing` names what to choose) and
+/// gives `None`.
+pub async fn file_to_import(
+    input_id: &str,
+    max_bytes: usize,
+    missing: &str,
+    message: leptos::prelude::RwSignal<Option<(bool, String)>>,
+) -> Option<String> {
+    use leptos::prelude::Set;
+    match chosen_file_text(input_id, max_bytes).await {
+        None => {
+            message.set(Some((false, format!("Choose {missing} first."))));
+            None
+        }
+        Some(Err(e)) => {
+            message.set(Some((false, e)));
+            None
+        }
+        Some(Ok(t)) => Some(t),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -107,6 +107,10 @@ pub fn Layout(children: Children) -> impl IntoView {
                         {icons::home()}
                         <span>"Main Interface"</span>
                     </A>
+                    <A href="/monitor">
+                        {icons::door()}
+                        <span>"Monitor"</span>
+                    </A>
                     <p class="nav-section">{icons::settings()} <span>"Local Setting"</span></p>
                     <A href="/local/basic" attr:class="sub">
                         <span>"Basic"</span>
@@ -119,6 +123,10 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </A>
                     <A href="/local/security" attr:class="sub">
                         <span>"Security"</span>
+                    </A>
+                    <p class="nav-section">{icons::door()} <span>"Household Setting"</span></p>
+                    <A href="/household/ipc" attr:class="sub">
+                        <span>"IPC Setting"</span>
                     </A>
                     <p class="nav-section">{icons::network()} <span>"Network Setting"</span></p>
                     <A href="/network/basic" attr:class="sub">

@@ -51,7 +51,9 @@ impl LiveState {
 /// of it.
 #[component]
 pub fn LiveView(
-    source: &'static str,
+    /// `door`, `door-sub`, `ipc-<id>`, `ipc-<id>-sub`.
+    #[prop(into)]
+    source: String,
     #[prop(optional)] camera: Option<RwSignal<Option<SourceStatus>>>,
 ) -> impl IntoView {
     let connection = RwSignal::new(LiveState::Connecting);
@@ -61,7 +63,7 @@ pub fn LiveView(
     // Browsers play sound only after a click: muted until asked.
     let muted = RwSignal::new(true);
     #[cfg(feature = "hydrate")]
-    client::start(source, video, connection, camera);
+    client::start(source.clone(), video, connection, camera);
     #[cfg(not(feature = "hydrate"))]
     let _ = camera;
     view! {
@@ -131,7 +133,7 @@ mod client {
     /// Starts the viewer once the `<video>` exists; ends it on cleanup.
     /// A failed connection is made again until the view goes away.
     pub fn start(
-        source: &'static str,
+        source: String,
         video: NodeRef<leptos::html::Video>,
         state: RwSignal<LiveState>,
         camera: RwSignal<Option<SourceStatus>>,
@@ -146,9 +148,10 @@ mod client {
             let Some(el) = video.get() else {
                 return false;
             };
+            let source = source.clone();
             spawn_local(async move {
                 while alive() {
-                    match connect(source, el.clone(), state).await {
+                    match connect(&source, el.clone(), state).await {
                         Ok((pc, id)) => {
                             session.try_set_value(Some((pc.clone(), id.clone())));
                             while alive() {
@@ -189,7 +192,7 @@ mod client {
     }
 
     async fn connect(
-        source: &'static str,
+        source: &str,
         video: web_sys::HtmlVideoElement,
         state: RwSignal<LiveState>,
     ) -> Result<(RtcPeerConnection, String), String> {

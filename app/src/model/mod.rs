@@ -34,6 +34,7 @@ macro_rules! choices {
 pub mod config;
 pub mod email;
 pub mod ip_permissions;
+pub mod ipc;
 pub mod live;
 pub mod mail;
 pub mod network;

@@ -9,6 +9,7 @@ use app::{
     model::{
         config::{self, DeviceInfo, MailExport},
         ip_permissions::IpPermissions,
+        ipc::{Ipc, IpcExport, IpcPage},
         live::{LiveAnswer, SourceStatus},
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         network::{CertificateUpload, NetworkPage, NetworkSettings},
@@ -25,6 +26,8 @@ use app::{
         video::{self, VideoPage, VideoSettings},
     },
 };
+
+mod ipc;
 
 use crate::{
     auth::{session, Auth, LoginOutcome},
@@ -358,6 +361,7 @@ impl Device for DeviceImpl {
         if let Ok(door) = media::door_ingest(&VideoSettings::default(), None) {
             self.media.set_door(door);
         }
+        self.apply_ipcs(&Default::default()).await;
         // Back to the command line's listener (a port of 0 keeps the one in
         // use) without HTTPS.
         if let Ok(web) = self.network.web() {
@@ -646,7 +650,6 @@ impl Device for DeviceImpl {
         let camera = self
             .media
             .source(&source)
-            .cloned()
             .ok_or_else(|| ApiError::invalid("source", format!("No camera named {source}")))?;
         if sdp.len() > 64 * 1024 {
             return Err(ApiError::invalid("sdp", "The offer is too large"));
@@ -666,6 +669,38 @@ impl Device for DeviceImpl {
             .source(&source)
             .map(|s| s.status())
             .ok_or_else(|| ApiError::invalid("source", format!("No camera named {source}")))
+    }
+
+    async fn ipc_list(&self, caller: &Caller) -> Result<IpcPage, ApiError> {
+        self.ipc_page(caller).await
+    }
+
+    async fn save_ipc(
+        &self,
+        caller: &Caller,
+        id: Option<u32>,
+        ipc: Ipc,
+        password: PasswordUpdate,
+    ) -> Result<IpcPage, ApiError> {
+        self.change_ipcs(caller, ipc::IpcChange::Save(id, ipc, password))
+            .await
+    }
+
+    async fn delete_ipc(&self, caller: &Caller, id: u32) -> Result<IpcPage, ApiError> {
+        self.change_ipcs(caller, ipc::IpcChange::Delete(id)).await
+    }
+
+    async fn export_ipcs(&self, caller: &Caller) -> Result<IpcExport, ApiError> {
+        self.export_ipc_list(caller).await
+    }
+
+    async fn import_ipcs(&self, caller: &Caller, file: String) -> Result<IpcPage, ApiError> {
+        caller.session()?;
+        if file.len() > 256 * 1024 {
+            return Err(ApiError::invalid("file", "The file is too large"));
+        }
+        let list = IpcExport::parse(&file).map_err(|m| ApiError::invalid("file", m))?;
+        self.change_ipcs(caller, ipc::IpcChange::Import(list)).await
     }
 
     async fn video_settings(&self, caller: &Caller) -> Result<VideoPage, ApiError> {

@@ -19,6 +19,7 @@ use std::{
 };
 
 use app::model::{
+    ipc::{Ipc, IpcProtocol, IpcStream},
     live::{SourceState, SourceStatus},
     video::{CameraKind, RtspTransport, VideoSettings},
 };
@@ -177,6 +178,13 @@ impl Source {
         *current = Some((ingest, task));
     }
 
+    /// Ends every consumer's queue (the source is gone for good).
+    fn close(&self) {
+        *lock(&self.fanout) = Fanout::default();
+        *lock(&self.audio) = Fanout::default();
+        self.set_status(SourceState::Error, "this camera was deleted");
+    }
+
     /// Ends the ingest and waits until it let go of everything it held.
     async fn stop(&self) {
         let task = lock(&self.ingest).take();
@@ -265,10 +273,31 @@ pub fn door_ingest(
     }
 }
 
+/// What feeds an IPC's two sources: its Stream, and Extra1 for tiles.
+pub fn ipc_ingest(ipc: &Ipc, password: Option<&str>) -> Result<(Ingest, Ingest), String> {
+    let rtsp = |stream| -> Result<Ingest, String> {
+        Ok(Ingest::Rtsp(rtsp::RtspConfig {
+            url: rtsp::parse_url(&ipc.local_url(stream))?,
+            user: ipc.user.clone(),
+            password: password.unwrap_or_default().to_string(),
+            udp: false,
+            audio: true,
+        }))
+    };
+    match ipc.protocol {
+        IpcProtocol::Local => Ok((rtsp(ipc.stream)?, rtsp(IpcStream::Extra1)?)),
+        IpcProtocol::Onvif => Err("ONVIF is not supported yet: use Local".into()),
+    }
+}
+
+/// IPC id -> its (stream, sub stream) sources.
+type IpcSources = std::collections::BTreeMap<u32, (Arc<Source>, Arc<Source>)>;
+
 /// Every source of the device, by name, and the live viewers.
 pub struct Media {
     pub door: Arc<Source>,
     pub door_sub: Arc<Source>,
+    ipcs: Mutex<IpcSources>,
     time: Arc<TimeService>,
     /// Set up with the first viewer: a device nobody watches keeps no
     /// WebRTC stack in memory.
@@ -287,6 +316,7 @@ impl Media {
         let media = Arc::new(Self {
             door: Source::new(),
             door_sub: Source::new(),
+            ipcs: Mutex::new(std::collections::BTreeMap::new()),
             time,
             live: std::sync::OnceLock::new(),
             udp_ports,
@@ -301,11 +331,45 @@ impl Media {
         self.door_sub.set_ingest(sub, self.time.clone());
     }
 
+    /// Makes the IPC sources those of `ipcs` (id, what feeds its stream
+    /// and its sub stream): new ones are added, changed ones fed anew (their
+    /// viewers stay), removed ones stopped.
+    pub async fn set_ipcs(&self, ipcs: Vec<(u32, (Ingest, Ingest))>) {
+        let removed: Vec<(Arc<Source>, Arc<Source>)> = {
+            let mut current = lock(&self.ipcs);
+            for (id, (main, sub)) in &ipcs {
+                let (m, s) = current
+                    .entry(*id)
+                    .or_insert_with(|| (Source::new(), Source::new()));
+                m.set_ingest(main.clone(), self.time.clone());
+                s.set_ingest(sub.clone(), self.time.clone());
+            }
+            let gone: Vec<u32> = current
+                .keys()
+                .filter(|id| !ipcs.iter().any(|(k, _)| k == *id))
+                .copied()
+                .collect();
+            gone.iter().filter_map(|id| current.remove(id)).collect()
+        };
+        for (main, sub) in removed {
+            main.stop().await;
+            sub.stop().await;
+            // Its viewers see the end of their stream.
+            main.close();
+            sub.close();
+        }
+    }
+
     /// Stops every ingest (shutdown): once this returns, no task holds
     /// the clock (and through it the database).
     pub async fn stop(&self) {
         self.door.stop().await;
         self.door_sub.stop().await;
+        let ipcs: Vec<(Arc<Source>, Arc<Source>)> = lock(&self.ipcs).values().cloned().collect();
+        for (main, sub) in ipcs {
+            main.stop().await;
+            sub.stop().await;
+        }
     }
 
     /// The live viewers, set up on first use.
@@ -322,11 +386,30 @@ impl Media {
         self.live.get()
     }
 
-    pub fn source(&self, name: &str) -> Option<&Arc<Source>> {
+    /// `door`, `door-sub`, `ipc-<id>`, `ipc-<id>-sub`.
+    pub fn source(&self, name: &str) -> Option<Arc<Source>> {
         match name {
-            "door" => Some(&self.door),
-            "door-sub" => Some(&self.door_sub),
-            _ => None,
+            "door" => Some(self.door.clone()),
+            "door-sub" => Some(self.door_sub.clone()),
+            _ => {
+                let rest = name.strip_prefix("ipc-")?;
+                let (id, sub) = match rest.strip_suffix("-sub") {
+                    Some(id) => (id, true),
+                    None => (rest, false),
+                };
+                // Digits only: "+1" or "01" name nothing.
+                if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) || id.starts_with('0') {
+                    return None;
+                }
+                let id: u32 = id.parse().ok()?;
+                let ipcs = lock(&self.ipcs);
+                let (main, sub_source) = ipcs.get(&id)?;
+                Some(if sub {
+                    sub_source.clone()
+                } else {
+                    main.clone()
+                })
+            }
         }
     }
 }

@@ -43,6 +43,8 @@ pub const SETTINGS_NETWORK: &str = "network";
 pub const SETTINGS_TLS: &str = "tls";
 /// [`VideoRecord`].
 pub const SETTINGS_VIDEO: &str = "video";
+/// [`IpcRecord`].
+pub const SETTINGS_IPCS: &str = "ipcs";
 /// [`ClockRecord`]; kept by a factory reset, like a real device's RTC.
 pub const SETTINGS_CLOCK: &str = "clock";
 
@@ -61,6 +63,24 @@ pub struct ClockRecord {
 pub struct VideoRecord {
     pub settings: app::model::video::VideoSettings,
     pub camera_password: Option<String>,
+}
+
+/// IPC Setting as stored: each camera with its id and password (which never
+/// leaves the device: no `Debug`).
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IpcRecord {
+    /// The id the next added camera gets (ids are never reused, so a viewer
+    /// of a deleted camera never sees another in its place).
+    pub next_id: u32,
+    pub ipcs: Vec<StoredIpc>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StoredIpc {
+    pub id: u32,
+    pub ipc: app::model::ipc::Ipc,
+    pub password: Option<String>,
 }
 
 /// The one account (user name `admin`).
