@@ -113,6 +113,19 @@ describe('IPC Setting and Monitor', { timeout: 180000 }, () => {
     await page.selectOption('#stream-door', 'main');
     await tilePlays(page, 'door', 1280);
     await shot(page, 'monitor');
+    // Snapshot: a JPEG of the camera's picture, in a new tab.
+    const [tab] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.click(`#snapshot-ipc-${id}`),
+    ]);
+    await tab.waitForLoadState();
+    assert.ok(tab.url().endsWith(`/snapshot/ipc-${id}.jpg`), tab.url());
+    const size = await tab.evaluate(() => {
+      const img = document.querySelector('img');
+      return img ? [img.naturalWidth, img.naturalHeight] : null;
+    });
+    assert.deepEqual(size, [640, 480]);
+    await tab.close();
     await page.click(`#fullscreen-ipc-${id}`);
     await page.waitForFunction((s) => document.fullscreenElement?.dataset.source === s, `ipc-${id}`);
     await page.evaluate(() => document.exitFullscreen());

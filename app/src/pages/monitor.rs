@@ -1,6 +1,7 @@
 //! Monitor: the door camera and every IPC live, one tile each. A tile plays
 //! the sub stream by default (lighter on the device and the network); Main
-//! or Sub can be chosen per tile, and Fullscreen shows one tile alone.
+//! or Sub can be chosen per tile, Fullscreen shows one tile alone and
+//! Snapshot opens a JPEG of the camera's picture (its Stream) in a new tab.
 
 use leptos::prelude::*;
 
@@ -67,6 +68,15 @@ fn Tile(source: String, name: String) -> impl IntoView {
                     <option value="sub" selected=true>"Sub"</option>
                     <option value="main">"Main"</option>
                 </select>
+                <a
+                    id=format!("snapshot-{source}")
+                    class="button secondary small"
+                    href=format!("/snapshot/{source}.jpg")
+                    target="_blank"
+                    rel="noopener"
+                >
+                    "Snapshot"
+                </a>
                 <button
                     type="button"
                     id=fullscreen_id
