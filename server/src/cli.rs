@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use clap::Parser;
+use clap::{builder::TypedValueParser, Parser};
 
 /// vto: an open video door station in one binary.
 ///
@@ -53,6 +53,12 @@ pub struct Cli {
         value_parser = parse_port_range
     )]
     pub webrtc_ports: (u16, u16),
+
+    /// Live viewers at once, all cameras together (each costs a WebRTC
+    /// connection; a small board carries a few dozen).
+    #[arg(long, env = "VTO_MAX_VIEWERS", default_value_t = crate::media::live::MAX_VIEWERS,
+          value_parser = clap::value_parser!(u16).range(1..=1000).map(usize::from))]
+    pub max_viewers: usize,
 
     /// Log filter (tracing syntax, e.g. `info` or `vto=debug`).
     #[arg(long, env = "VTO_LOG", default_value = "info", value_name = "FILTER")]

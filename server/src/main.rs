@@ -117,7 +117,14 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
             tracing::error!(error = %e, "door camera settings: using the built-in camera");
             media::door_ingest(&Default::default(), None)
         })?;
-    let media = media::Media::start(time.clone(), cli.webrtc_ports, door);
+    let media = media::Media::start(
+        time.clone(),
+        media::live::LiveConfig {
+            udp_ports: cli.webrtc_ports,
+            max_viewers: cli.max_viewers,
+        },
+        door,
+    );
     let device = Arc::new(DeviceImpl {
         auth: auth.clone(),
         lifecycle: lifecycle.clone(),

@@ -74,7 +74,10 @@ impl Fixture {
             )),
             media: crate::media::Media::start(
                 time,
-                (40000, 40999),
+                crate::media::live::LiveConfig {
+                    udp_ports: (40000, 40999),
+                    max_viewers: crate::media::live::MAX_VIEWERS,
+                },
                 crate::media::door_ingest(&Default::default(), None)
                     .unwrap_or_else(|e| panic!("{e}")),
             ),

@@ -29,9 +29,18 @@ use webrtc::{
 
 use super::{hub::Frame, Source};
 
-/// Viewers at once, all sources together: each costs a peer connection and
-/// a queue.
+/// Viewers at once by default, all sources together: each costs a peer
+/// connection and a queue (`--max-viewers`).
 pub const MAX_VIEWERS: usize = 16;
+
+/// How live viewers reach the device, and how many may watch at once.
+#[derive(Clone, Copy, Debug)]
+pub struct LiveConfig {
+    /// The range ICE takes its UDP ports from, so a firewall can be opened
+    /// for it.
+    pub udp_ports: (u16, u16),
+    pub max_viewers: usize,
+}
 /// Frames a viewer may fall behind before it skips to the next key frame.
 const QUEUE: usize = 50;
 /// Audio frames (20 ms each) a viewer may fall behind.
@@ -44,6 +53,7 @@ const CONNECT_WAIT: Duration = Duration::from_secs(30);
 pub struct Live {
     api: API,
     viewers: Mutex<HashMap<String, Arc<RTCPeerConnection>>>,
+    max_viewers: usize,
 }
 
 fn random_id() -> Result<String, String> {
@@ -53,9 +63,8 @@ fn random_id() -> Result<String, String> {
 }
 
 impl Live {
-    /// `udp_ports`: the range ICE takes its ports from, so a firewall can
-    /// be opened for it.
-    pub fn new(udp_ports: (u16, u16)) -> Result<Self, String> {
+    pub fn new(config: LiveConfig) -> Result<Self, String> {
+        let udp_ports = config.udp_ports;
         let mut media = MediaEngine::default();
         media
             .register_default_codecs()
@@ -78,6 +87,7 @@ impl Live {
         Ok(Self {
             api,
             viewers: Mutex::new(HashMap::new()),
+            max_viewers: config.max_viewers,
         })
     }
 
@@ -95,9 +105,10 @@ impl Live {
         source: Arc<Source>,
         offer_sdp: String,
     ) -> Result<(String, String), String> {
-        if self.count() >= MAX_VIEWERS {
+        if self.count() >= self.max_viewers {
             return Err(format!(
-                "{MAX_VIEWERS} viewers are watching already: close one first"
+                "{} viewers are watching already: close one first",
+                self.max_viewers
             ));
         }
         if !offer_sdp.lines().any(|l| l.starts_with("m=video")) {

@@ -302,15 +302,15 @@ pub struct Media {
     /// Set up with the first viewer: a device nobody watches keeps no
     /// WebRTC stack in memory.
     live: std::sync::OnceLock<Arc<live::Live>>,
-    udp_ports: (u16, u16),
+    live_config: live::LiveConfig,
 }
 
 impl Media {
-    /// The door camera is fed by `door`; live viewers get UDP ports from
-    /// `udp_ports`.
+    /// The door camera is fed by `door`; live viewers are set up by
+    /// `live_config`.
     pub fn start(
         time: Arc<TimeService>,
-        udp_ports: (u16, u16),
+        live_config: live::LiveConfig,
         door: (Ingest, Ingest),
     ) -> Arc<Self> {
         let media = Arc::new(Self {
@@ -319,7 +319,7 @@ impl Media {
             ipcs: Mutex::new(std::collections::BTreeMap::new()),
             time,
             live: std::sync::OnceLock::new(),
-            udp_ports,
+            live_config,
         });
         media.set_door(door);
         media
@@ -377,7 +377,7 @@ impl Media {
         if let Some(live) = self.live.get() {
             return Ok(live);
         }
-        let live = Arc::new(live::Live::new(self.udp_ports)?);
+        let live = Arc::new(live::Live::new(self.live_config)?);
         Ok(self.live.get_or_init(|| live))
     }
 
