@@ -327,17 +327,31 @@ export const CAMERA_PASSWORD = 'cam-pass-1';
  * digest auth with CAMERA_USER / CAMERA_PASSWORD. `port` 0: any free one.
  */
 export async function startRtspCamera(port = 0) {
-  const script = resolve(import.meta.dirname, '../../tests/peers/rtsp_server.py');
-  const proc = spawn(
-    '/usr/bin/python3',
-    [script, String(port), 'av', 'digest', CAMERA_USER, CAMERA_PASSWORD],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const bound = await startPeer('rtsp_server.py', [String(port), 'av', 'digest', CAMERA_USER, CAMERA_PASSWORD]);
+  return {
+    port: bound.port,
+    url: `rtsp://127.0.0.1:${bound.port}/cam/realmonitor?channel=1&subtype=0`,
+    kill: bound.kill,
+  };
+}
+
+/**
+ * An ONVIF camera (tests/peers/onvif_server.py: a real camera's recorded
+ * answers) whose streams are the RTSP camera on `rtspPort`.
+ */
+export async function startOnvifCamera(rtspPort) {
+  return startPeer('onvif_server.py', ['0', String(rtspPort), CAMERA_USER, CAMERA_PASSWORD]);
+}
+
+/** Runs tests/peers/`script` until it prints "ready PORT": { port, kill }. */
+async function startPeer(script, args) {
+  const path = resolve(import.meta.dirname, '../../tests/peers', script);
+  const proc = spawn('/usr/bin/python3', [path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stderr.on('data', (d) => (err += d));
-  const bound = await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`RTSP server did not start:\n${err}`)), 20000);
+  const port = await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`${script} did not start:\n${err}`)), 20000);
     proc.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/ready (\d+)/);
@@ -346,11 +360,10 @@ export async function startRtspCamera(port = 0) {
         res(Number(m[1]));
       }
     });
-    proc.on('exit', (code) => rej(new Error(`RTSP server exited with ${code}:\n${err}`)));
+    proc.on('exit', (code) => rej(new Error(`${script} exited with ${code}:\n${err}`)));
   });
   return {
-    port: bound,
-    url: `rtsp://127.0.0.1:${bound}/cam/realmonitor?channel=1&subtype=0`,
+    port,
     async kill() {
       proc.kill('SIGKILL');
       await once(proc, 'exit').catch(() => {});

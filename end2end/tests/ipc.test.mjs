@@ -2,7 +2,8 @@
 // (GStreamer) added as an IPC with its Dahua address, shown in the list,
 // Export Config (no password) and a bad Import Config that changes nothing,
 // then watched on the Monitor page (sub stream by default, Main on request,
-// Fullscreen), and deleted.
+// Fullscreen), and deleted; then an ONVIF camera (recorded answers of a real
+// camera) added with Protocol Onvif and watched.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import {
   unexpectedErrors,
   waitFieldError,
   startRtspCamera,
+  startOnvifCamera,
   CAMERA_USER,
   CAMERA_PASSWORD,
   TRACK_PEER_CONNECTIONS,
@@ -38,14 +40,17 @@ async function tilePlays(page, source, width) {
 describe('IPC Setting and Monitor', { timeout: 180000 }, () => {
   let env;
   let camera;
+  let onvif;
   let id;
   const dir = mkdtempSync(join(tmpdir(), 'vto-ipc-'));
   before(async () => {
     camera = await startRtspCamera();
+    onvif = await startOnvifCamera(camera.port);
     env = await startLoggedIn();
     await env.context.addInitScript(TRACK_PEER_CONNECTIONS);
   });
   after(async () => {
+    await onvif?.kill();
     await camera?.kill();
     await env?.close();
   });
@@ -139,6 +144,30 @@ describe('IPC Setting and Monitor', { timeout: 180000 }, () => {
     assert.match(await page.textContent('#ipc-delete-question'), /Delete Gate\?/);
     await page.click('#ipc-delete-confirm');
     await page.waitForSelector('#ipc-empty');
+  });
+
+  it('adds an ONVIF camera: the port follows the protocol, the stream plays', async () => {
+    const { page, url } = env;
+    await page.click('#ipc-add');
+    await page.fill('#ipc-name', 'Porch');
+    await page.fill('#ipc-ip', '127.0.0.1');
+    await page.fill('#ipc-user', CAMERA_USER);
+    await page.fill('#ipc-password', CAMERA_PASSWORD);
+    assert.equal(await page.inputValue('#ipc-port'), '554');
+    await page.selectOption('#ipc-protocol', 'onvif');
+    assert.equal(await page.inputValue('#ipc-port'), '80', 'HTTP port for ONVIF');
+    await page.selectOption('#ipc-protocol', 'local');
+    assert.equal(await page.inputValue('#ipc-port'), '554');
+    await page.selectOption('#ipc-protocol', 'onvif');
+    await page.fill('#ipc-port', String(onvif.port));
+    await shot(page, 'ipc-onvif');
+    await page.click('#ipc-form button[type=submit]');
+    await page.waitForSelector('#ipc-table tbody tr');
+    const porch = await page.getAttribute('#ipc-table tbody tr', 'data-id');
+    assert.match(await page.textContent('#ipc-table tbody tr'), /Onvif/);
+    await page.goto(`${url}/monitor`);
+    await hydrated(page);
+    await tilePlays(page, `ipc-${porch}-sub`, 640);
     // The refused import answered 422 on purpose.
     assert.deepEqual(unexpectedErrors(env.errors, [422]), []);
   });

@@ -7,6 +7,7 @@
 #![allow(clippy::expect_used)] // test harness: a failed setup should stop the test loudly
 
 pub mod ntp;
+pub mod onvif;
 pub mod rtsp;
 pub mod smtp;
 
@@ -24,6 +25,32 @@ use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, BufReader},
     process::{Child, Command},
 };
+
+/// A test peer's output after its first line.
+pub type PeerLines = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
+
+/// Starts a test peer (`what`, for messages) that prints `<ready> PORT`
+/// once it listens: the child (killed when dropped), the port, and the
+/// rest of its output.
+pub async fn start_peer(mut cmd: Command, what: &str, ready: &str) -> (Child, u16, PeerLines) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .unwrap_or_else(|_| panic!("{what} starts within 20 s"))
+        .expect("read")
+        .unwrap_or_else(|| panic!("{what} printed nothing"));
+    let port = first
+        .strip_prefix(ready)
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("unexpected output of {what}: {first}"));
+    (child, port, lines)
+}
 
 pub const STRONG: &str = "Door-Bell7x";
 pub const STRONG2: &str = "Gate#Keeper42";

@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tests::{
     jpeg_size,
+    onvif::OnvifCamera,
     rtsp::{Auth, Mode, RtspCamera, PASSWORD, USER},
     Client, Vto,
 };
@@ -164,4 +165,90 @@ async fn cameras_are_added_relayed_exported_imported_and_deleted() {
     }
     assert!(!log.contains(PASSWORD));
     assert!(!vto.logs().contains(PASSWORD) && !vto2.logs().contains(PASSWORD));
+}
+
+/// Protocol Onvif: the stream address is asked of the camera (recorded
+/// answers of a real camera, WS-Security checked, its clock three hours
+/// off), then pulled from the RTSP server it names.
+#[tokio::test]
+async fn an_onvif_camera_is_asked_for_its_stream_and_relayed() {
+    let rtsp = RtspCamera::start(Mode::AudioVideo, Some(Auth::Digest)).await;
+    let onvif = OnvifCamera::start(rtsp.port, USER, PASSWORD, -3 * 3600).await;
+    let mut vto = Vto::start().await;
+    let c = vto.ready().await;
+    let mut ipc = camera_json("Porch", onvif.port);
+    ipc["protocol"] = json!("Onvif");
+    ipc["stream"] = json!("Extra1");
+    let (code, page) = c
+        .call(
+            "save_ipc",
+            json!({"id": null, "ipc": ipc, "password": {"Set": PASSWORD}}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    let id = page["ipcs"][0]["id"].as_u64().unwrap();
+    assert_eq!(
+        snapshot(&c, &format!("ipc-{id}")).await,
+        (StatusCode::OK, Some((640, 480)))
+    );
+    let status = c.wait_camera(&format!("ipc-{id}"), "Live").await;
+    assert_eq!(status["audio"], "G.711 μ-law", "{status}");
+    let asked = onvif.requests();
+    // Extra1 is the camera's second profile ("1"); the clock is asked
+    // first and every signed request was accepted despite the skew.
+    assert_eq!(
+        asked[..4],
+        [
+            "GetSystemDateAndTime",
+            "GetCapabilities",
+            "GetProfiles",
+            "GetStreamUri 1"
+        ],
+        "{asked:?}"
+    );
+    assert!(!asked.iter().any(|r| r.starts_with("refused")), "{asked:?}");
+
+    // A wrong password is a clear status, and nothing plays.
+    ipc["name"] = json!("Porch 2");
+    let (code, page) = c
+        .call(
+            "save_ipc",
+            json!({"id": null, "ipc": ipc, "password": {"Set": "wrong"}}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    let wrong = page["ipcs"][1]["id"].as_u64().unwrap();
+    let (code, _) = snapshot(&c, &format!("ipc-{wrong}")).await;
+    assert_ne!(code, StatusCode::OK);
+    let status = c.wait_camera(&format!("ipc-{wrong}"), "Error").await;
+    assert_eq!(
+        status["detail"],
+        "the camera refused the user name or password (ONVIF)"
+    );
+    assert!(onvif
+        .requests()
+        .iter()
+        .any(|r| r == "refused GetCapabilities"));
+    assert!(!vto.logs().contains("wrong"), "no password in the log");
+
+    // A camera that is not there: reconnecting, with the reason.
+    ipc["name"] = json!("Porch 3");
+    ipc["port"] = json!(tests::free_port());
+    let (_, page) = c
+        .call(
+            "save_ipc",
+            json!({"id": null, "ipc": ipc, "password": {"Set": PASSWORD}}),
+        )
+        .await;
+    let gone = page["ipcs"][2]["id"].as_u64().unwrap();
+    let _ = snapshot(&c, &format!("ipc-{gone}")).await;
+    let status = c.wait_camera(&format!("ipc-{gone}"), "Reconnecting").await;
+    assert!(
+        status["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not answer ONVIF"),
+        "{status}"
+    );
+    vto.stop().await;
 }

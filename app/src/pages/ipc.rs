@@ -2,7 +2,9 @@
 //! most 32), Add / Modify in a dialog, Delete after a question, Export
 //! Config / Import Config of the list (no passwords in the file).
 //!
-//! Protocol offers Local (Dahua RTSP addresses) only: ONVIF comes later.
+//! Protocol: Local (the Dahua RTSP address is built from the fields) or
+//! Onvif (the camera is asked for its stream; Port No. is then its HTTP
+//! port, so changing the protocol moves an untouched default port along).
 
 use leptos::{prelude::*, task::spawn_local};
 
@@ -45,6 +47,7 @@ struct Form {
     clear_password: RwSignal<bool>,
     password_set: RwSignal<bool>,
     port: RwSignal<String>,
+    protocol: RwSignal<String>,
     stream: RwSignal<String>,
     channel: RwSignal<String>,
     device_type: RwSignal<String>,
@@ -61,6 +64,7 @@ impl Form {
             clear_password: RwSignal::new(false),
             password_set: RwSignal::new(false),
             port: RwSignal::new(String::new()),
+            protocol: RwSignal::new(String::new()),
             stream: RwSignal::new(String::new()),
             channel: RwSignal::new(String::new()),
             device_type: RwSignal::new(String::new()),
@@ -76,6 +80,7 @@ impl Form {
         self.clear_password.set(false);
         self.password_set.set(password_set);
         self.port.set(ipc.port.to_string());
+        self.protocol.set(ipc.protocol.key().into());
         self.stream.set(ipc.stream.key().into());
         self.channel.set(ipc.channel.to_string());
         self.device_type.set(ipc.device_type.key().into());
@@ -87,10 +92,23 @@ impl Form {
             ip: self.ip.get().trim().to_string(),
             user: self.user.get().trim().to_string(),
             port: self.port.get().trim().parse().unwrap_or(0),
-            protocol: IpcProtocol::Local,
+            protocol: IpcProtocol::from_key(&self.protocol.get()).unwrap_or_default(),
             stream: IpcStream::from_key(&self.stream.get()).unwrap_or_default(),
             channel: self.channel.get().trim().parse().unwrap_or(0),
             device_type: IpcDeviceType::from_key(&self.device_type.get()).unwrap_or_default(),
+        }
+    }
+
+    /// After Protocol was changed by hand: a port still at the other
+    /// protocol's default takes the new one's (554 RTSP, 80 HTTP).
+    fn follow_protocol(&self) {
+        let now = IpcProtocol::from_key(&self.protocol.get_untracked()).unwrap_or_default();
+        let other = match now {
+            IpcProtocol::Local => IpcProtocol::Onvif,
+            IpcProtocol::Onvif => IpcProtocol::Local,
+        };
+        if self.port.get_untracked().trim() == other.default_port().to_string() {
+            self.port.set(now.default_port().to_string());
         }
     }
 
@@ -105,6 +123,7 @@ impl Form {
             self.user,
             self.password,
             self.port,
+            self.protocol,
             self.stream,
             self.channel,
             self.device_type,
@@ -260,6 +279,7 @@ fn IpcList(saved: IpcPage) -> impl IntoView {
                                 <th>"IPC Name"</th>
                                 <th>"IP Addr."</th>
                                 <th>"Port No."</th>
+                                <th>"Protocol"</th>
                                 <th>"Stream"</th>
                                 <th>"Channel"</th>
                                 <th>"Device Type"</th>
@@ -282,6 +302,7 @@ fn IpcList(saved: IpcPage) -> impl IntoView {
                                             <td>{entry.ipc.name.clone()}</td>
                                             <td>{entry.ipc.ip.clone()}</td>
                                             <td>{entry.ipc.port}</td>
+                                            <td>{entry.ipc.protocol.label()}</td>
                                             <td>{entry.ipc.stream.label()}</td>
                                             <td>{entry.ipc.channel}</td>
                                             <td>{entry.ipc.device_type.label()}</td>
@@ -350,7 +371,10 @@ fn IpcList(saved: IpcPage) -> impl IntoView {
                         </p>
                     </Field>
                     <Field id="ipc-port" label="Port No." kind="number" value=form.port error=error_for("ipc-port") />
-                    <Select id="ipc-protocol" label="Protocol" options=vec![("local", "Local")] value=RwSignal::new("local".to_string()) />
+                    // Only a choice by hand moves the port (not filling the dialog).
+                    <div class="contents" on:change=move |_| form.follow_protocol()>
+                        <Select id="ipc-protocol" label="Protocol" options=IpcProtocol::options() value=form.protocol />
+                    </div>
                     <Select id="ipc-stream" label="Stream" options=IpcStream::options() value=form.stream />
                     <Field id="ipc-channel" label="Channel" kind="number" value=form.channel error=error_for("ipc-channel") />
                     <Select id="ipc-device-type" label="Device Type" options=IpcDeviceType::options() value=form.device_type />

@@ -8,6 +8,7 @@
 pub mod g711;
 pub mod hub;
 pub mod live;
+pub mod onvif;
 pub mod picture;
 pub mod rtsp;
 pub mod snapshot;
@@ -42,6 +43,8 @@ const IDLE_STOP: Duration = Duration::from_secs(5);
 pub enum Ingest {
     TestCamera(testcam::Format),
     Rtsp(rtsp::RtspConfig),
+    /// An RTSP camera whose address is asked of it over ONVIF.
+    Onvif(onvif::OnvifConfig),
 }
 
 pub struct Source {
@@ -173,7 +176,8 @@ impl Source {
         let me = Arc::clone(self);
         let task = match ingest.clone() {
             Ingest::TestCamera(format) => tokio::spawn(testcam::run(me, format, time)),
-            Ingest::Rtsp(config) => tokio::spawn(rtsp::run(me, config)),
+            Ingest::Rtsp(config) => tokio::spawn(rtsp::run(me, rtsp::Target::Fixed(config))),
+            Ingest::Onvif(config) => tokio::spawn(rtsp::run(me, rtsp::Target::Onvif(config))),
         };
         *current = Some((ingest, task));
     }
@@ -284,9 +288,24 @@ pub fn ipc_ingest(ipc: &Ipc, password: Option<&str>) -> Result<(Ingest, Ingest),
             audio: true,
         }))
     };
+    let onvif = |sub| -> Result<Ingest, String> {
+        Ok(Ingest::Onvif(onvif::OnvifConfig {
+            ip: ipc
+                .ip
+                .trim()
+                .parse()
+                .map_err(|_| format!("{} is not an IP address", ipc.ip))?,
+            port: ipc.port,
+            user: ipc.user.clone(),
+            password: password.unwrap_or_default().to_string(),
+            channel: ipc.channel,
+            sub,
+            audio: true,
+        }))
+    };
     match ipc.protocol {
         IpcProtocol::Local => Ok((rtsp(ipc.stream)?, rtsp(IpcStream::Extra1)?)),
-        IpcProtocol::Onvif => Err("ONVIF is not supported yet: use Local".into()),
+        IpcProtocol::Onvif => Ok((onvif(ipc.stream == IpcStream::Extra1)?, onvif(true)?)),
     }
 }
 

@@ -19,7 +19,12 @@ use retina::{
 use tokio::time::{timeout, Instant};
 use url::Url;
 
-use super::{g711, hub::Frame, IdleTimer, Source};
+use super::{
+    g711,
+    hub::Frame,
+    onvif::{self, OnvifConfig, OnvifError},
+    IdleTimer, Source,
+};
 
 /// The longest wait for each RTSP request (DESCRIBE, SETUP, PLAY).
 const REQUEST_WAIT: Duration = Duration::from_secs(10);
@@ -52,6 +57,36 @@ impl fmt::Debug for RtspConfig {
             .field("udp", &self.udp)
             .field("audio", &self.audio)
             .finish_non_exhaustive()
+    }
+}
+
+/// Where a source's RTSP address comes from.
+#[derive(Debug)]
+pub enum Target {
+    /// Typed in.
+    Fixed(RtspConfig),
+    /// Asked of the camera over ONVIF before each session.
+    Onvif(OnvifConfig),
+}
+
+impl Target {
+    /// For log lines (no password).
+    fn label(&self) -> String {
+        match self {
+            Self::Fixed(c) => c.url.to_string(),
+            Self::Onvif(c) => format!("onvif {}", c.base()),
+        }
+    }
+
+    async fn config(&self) -> Result<std::borrow::Cow<'_, RtspConfig>, Failure> {
+        match self {
+            Self::Fixed(c) => Ok(std::borrow::Cow::Borrowed(c)),
+            Self::Onvif(c) => match onvif::resolve(c).await {
+                Ok(config) => Ok(std::borrow::Cow::Owned(config)),
+                Err(OnvifError::Refused(m)) => Err(Failure::Refused(m)),
+                Err(OnvifError::Broken(m)) => Err(Failure::Broken(m)),
+            },
+        }
     }
 }
 
@@ -100,7 +135,8 @@ fn backoff(failures: u32) -> Duration {
 }
 
 /// Feeds `source` from the camera while anybody watches.
-pub async fn run(source: Arc<Source>, config: RtspConfig) {
+pub async fn run(source: Arc<Source>, target: Target) {
+    let label = target.label();
     let mut failures = 0u32;
     loop {
         source.wait_for_consumers().await;
@@ -108,18 +144,22 @@ pub async fn run(source: Arc<Source>, config: RtspConfig) {
             source.set_status(SourceState::Connecting, "");
         }
         let started = Instant::now();
-        match play(&source, &config).await {
+        let played = match target.config().await {
+            Ok(config) => play(&source, &config).await,
+            Err(failure) => Err(failure),
+        };
+        match played {
             Ok(()) => {
                 failures = 0;
                 source.stopped();
-                tracing::info!(url = %config.url, "camera stream off: nobody watches");
+                tracing::info!(camera = %label, "camera stream off: nobody watches");
             }
             Err(failure) => {
                 if started.elapsed() >= STABLE {
                     failures = 0;
                 }
                 let (state, detail) = failure.status();
-                tracing::warn!(url = %config.url, error = detail, "camera stream");
+                tracing::warn!(camera = %label, error = detail, "camera stream");
                 source.set_status(state, detail);
                 // The next session starts from its own key frame.
                 super::lock(&source.fanout).reset();
@@ -311,14 +351,14 @@ mod tests {
     use ::tests::rtsp::{Auth, Mode, RtspCamera, PASSWORD, USER};
     use tokio::sync::mpsc;
 
-    fn config(camera: &RtspCamera, password: &str, udp: bool) -> RtspConfig {
-        RtspConfig {
+    fn config(camera: &RtspCamera, password: &str, udp: bool) -> Target {
+        Target::Fixed(RtspConfig {
             url: parse_url(&camera.url()).unwrap_or_else(|e| panic!("{e}")),
             user: USER.into(),
             password: password.into(),
             udp,
             audio: true,
-        }
+        })
     }
 
     async fn next_frame(rx: &mut mpsc::Receiver<Frame>) -> Frame {
@@ -447,13 +487,13 @@ mod tests {
             parse_url(&format!("rtsp://127.0.0.1:{port}/x")).unwrap_or_else(|e| panic!("{e}"));
         let task = tokio::spawn(run(
             source.clone(),
-            RtspConfig {
+            Target::Fixed(RtspConfig {
                 url,
                 user: String::new(),
                 password: String::new(),
                 udp: false,
                 audio: true,
-            },
+            }),
         ));
         let _rx = source.subscribe(8);
         let detail = status_becomes(&source, SourceState::Reconnecting).await;
