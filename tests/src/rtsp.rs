@@ -8,13 +8,9 @@ use std::{
         atomic::{AtomicUsize, Ordering},
         Arc,
     },
-    time::Duration,
 };
 
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
+use tokio::process::{Child, Command};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/rtsp_server.py");
 
@@ -64,23 +60,13 @@ impl RtspCamera {
             Some(Auth::Digest) => cmd.args(["digest", USER, PASSWORD]),
             None => &mut cmd,
         };
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the GStreamer RTSP server (apt install gir1.2-gst-rtsp-server-1.0)");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("the RTSP server starts within 20 s")
-            .expect("read")
-            .expect("the RTSP server printed nothing");
-        let port: u16 = ready
-            .strip_prefix("ready ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected RTSP server output: {ready}"));
+        cmd.stderr(Stdio::null());
+        let (child, port, mut lines) = crate::start_peer(
+            cmd,
+            "the GStreamer RTSP server (apt install gir1.2-gst-rtsp-server-1.0)",
+            "ready ",
+        )
+        .await;
         let clients = Arc::new(AtomicUsize::new(0));
         let counter = clients.clone();
         tokio::spawn(async move {

@@ -10,10 +10,7 @@ use std::{
     time::Duration,
 };
 
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
+use tokio::process::{Child, Command};
 
 /// How the sink's connections are protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,23 +74,13 @@ impl SmtpSink {
         if let Some(code) = opts.reject {
             cmd.arg("--reject").arg(code.to_string());
         }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start /usr/bin/python3 (apt install python3-aiosmtpd)");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("smtp sink starts in time")
-            .expect("read smtp sink")
-            .expect("smtp sink prints its port (is python3-aiosmtpd installed?)");
-        let port = line
-            .strip_prefix("listening ")
-            .and_then(|p| p.parse().ok())
-            .expect("`listening PORT`");
+        cmd.stdin(Stdio::piped());
+        let (child, port, _) = crate::start_peer(
+            cmd,
+            "the SMTP sink (apt install python3-aiosmtpd)",
+            "listening ",
+        )
+        .await;
         SmtpSink {
             port,
             ca_pem,
