@@ -728,33 +728,41 @@ impl Device for DeviceImpl {
                 ));
             }
         }
-        let old: VideoRecord = self.auth.read(|r| Ok(r.settings(SETTINGS_VIDEO)?)).await?;
-        let camera_password = match password {
-            PasswordUpdate::Keep => old.camera_password.clone(),
-            PasswordUpdate::Set(p) => Some(p),
-            PasswordUpdate::Clear => None,
-        };
         // Checked before anything is stored: what cannot be applied is not
-        // saved.
-        let ingest = media::door_ingest(&settings, camera_password.as_deref())
-            .map_err(|m| ApiError::invalid("camera-url", m))?;
-        let record = VideoRecord {
-            settings,
-            camera_password,
-        };
-        let stored = record.clone();
-        let password_changed = stored.camera_password != old.camera_password;
+        // saved (the password plays no part in that).
+        media::door_ingest(&settings, None).map_err(|m| ApiError::invalid("camera-url", m))?;
+        // The kept password is read in the same transaction that writes,
+        // so a password set meanwhile by someone else is not undone.
+        let saved = Arc::new(std::sync::Mutex::new(None::<VideoRecord>));
+        let out = saved.clone();
         self.auth
             .save_settings(&session.user, caller.ip, "Video & Audio", move |w| {
                 let old: VideoRecord = w.settings(SETTINGS_VIDEO)?;
-                w.put(SETTINGS, SETTINGS_VIDEO, &stored)?;
-                let mut changed = stored.settings.changed_fields(&old.settings);
-                if password_changed {
+                let camera_password = match password {
+                    PasswordUpdate::Keep => old.camera_password.clone(),
+                    PasswordUpdate::Set(p) => Some(p),
+                    PasswordUpdate::Clear => None,
+                };
+                let record = VideoRecord {
+                    settings,
+                    camera_password,
+                };
+                w.put(SETTINGS, SETTINGS_VIDEO, &record)?;
+                let mut changed = record.settings.changed_fields(&old.settings);
+                if record.camera_password != old.camera_password {
                     changed.push("Password");
                 }
+                *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(record);
                 Ok(changed)
             })
             .await?;
+        let record = saved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or_else(|| ApiError::Internal("the saved video settings went missing".into()))?;
+        let ingest = media::door_ingest(&record.settings, record.camera_password.as_deref())
+            .map_err(|m| ApiError::invalid("camera-url", m))?;
         self.media.set_door(ingest);
         Ok(self.video_page(&record))
     }
