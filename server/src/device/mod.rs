@@ -359,7 +359,7 @@ impl Device for DeviceImpl {
         self.ip_filter.set(&IpPermissions::default());
         self.time.apply(TimeSettings::default());
         if let Ok(door) = media::door_ingest(&VideoSettings::default(), None) {
-            self.media.set_door(door);
+            self.media.set_door(door).await;
         }
         self.apply_ipcs(&Default::default()).await;
         // Back to the command line's listener (a port of 0 keeps the one in
@@ -763,7 +763,7 @@ impl Device for DeviceImpl {
             .ok_or_else(|| ApiError::Internal("the saved video settings went missing".into()))?;
         let ingest = media::door_ingest(&record.settings, record.camera_password.as_deref())
             .map_err(|m| ApiError::invalid("camera-url", m))?;
-        self.media.set_door(ingest);
+        self.media.set_door(ingest).await;
         Ok(self.video_page(&record))
     }
 

@@ -161,17 +161,27 @@ impl Source {
     }
 
     /// Feeds this source from `ingest` from now on (nothing happens when it
-    /// is the current one).
-    pub fn set_ingest(self: &Arc<Self>, ingest: Ingest, time: Arc<TimeService>) {
-        let mut current = lock(&self.ingest);
-        if let Some((old, task)) = current.as_ref() {
-            if *old == ingest && !task.is_finished() {
-                return;
+    /// is the current one). The old ingest has stopped before the new one
+    /// starts: no frame of the old camera follows the switch.
+    pub async fn set_ingest(self: &Arc<Self>, ingest: Ingest, time: Arc<TimeService>) {
+        let old = {
+            let mut current = lock(&self.ingest);
+            if let Some((old, task)) = current.as_ref() {
+                if *old == ingest && !task.is_finished() {
+                    return;
+                }
             }
-        }
-        if let Some((_, task)) = current.take() {
+            current.take()
+        };
+        if let Some((_, task)) = old {
             task.abort();
+            let _ = task.await;
         }
+        self.start_ingest(ingest, time);
+    }
+
+    /// Starts `ingest` on a source that has none.
+    fn start_ingest(self: &Arc<Self>, ingest: Ingest, time: Arc<TimeService>) {
         self.stopped();
         let me = Arc::clone(self);
         let task = match ingest.clone() {
@@ -179,7 +189,10 @@ impl Source {
             Ingest::Rtsp(config) => tokio::spawn(rtsp::run(me, rtsp::Target::Fixed(config))),
             Ingest::Onvif(config) => tokio::spawn(rtsp::run(me, rtsp::Target::Onvif(config))),
         };
-        *current = Some((ingest, task));
+        // Two switches at once: the one that came last wins.
+        if let Some((_, stray)) = lock(&self.ingest).replace((ingest, task)) {
+            stray.abort();
+        }
     }
 
     /// Ends every consumer's queue (the source is gone for good).
@@ -340,28 +353,31 @@ impl Media {
             live: std::sync::OnceLock::new(),
             live_config,
         });
-        media.set_door(door);
+        let (main, sub) = door;
+        media.door.start_ingest(main, media.time.clone());
+        media.door_sub.start_ingest(sub, media.time.clone());
         media
     }
 
     /// Changes what feeds the door camera (main, sub); its viewers stay.
-    pub fn set_door(&self, (main, sub): (Ingest, Ingest)) {
-        self.door.set_ingest(main, self.time.clone());
-        self.door_sub.set_ingest(sub, self.time.clone());
+    pub async fn set_door(&self, (main, sub): (Ingest, Ingest)) {
+        self.door.set_ingest(main, self.time.clone()).await;
+        self.door_sub.set_ingest(sub, self.time.clone()).await;
     }
 
     /// Makes the IPC sources those of `ipcs` (id, what feeds its stream
     /// and its sub stream): new ones are added, changed ones fed anew (their
     /// viewers stay), removed ones stopped.
     pub async fn set_ipcs(&self, ipcs: Vec<(u32, (Ingest, Ingest))>) {
+        let mut feeds = Vec::new();
         let removed: Vec<(Arc<Source>, Arc<Source>)> = {
             let mut current = lock(&self.ipcs);
             for (id, (main, sub)) in &ipcs {
                 let (m, s) = current
                     .entry(*id)
                     .or_insert_with(|| (Source::new(), Source::new()));
-                m.set_ingest(main.clone(), self.time.clone());
-                s.set_ingest(sub.clone(), self.time.clone());
+                feeds.push((m.clone(), main.clone()));
+                feeds.push((s.clone(), sub.clone()));
             }
             let gone: Vec<u32> = current
                 .keys()
@@ -370,6 +386,9 @@ impl Media {
                 .collect();
             gone.iter().filter_map(|id| current.remove(id)).collect()
         };
+        for (source, ingest) in feeds {
+            source.set_ingest(ingest, self.time.clone()).await;
+        }
         for (main, sub) in removed {
             main.stop().await;
             sub.stop().await;
@@ -447,5 +466,46 @@ mod tests {
         assert!(!idle.expired(1, t0 + Duration::from_secs(4)));
         assert!(!idle.expired(0, t0 + Duration::from_secs(6)));
         assert!(idle.expired(0, t0 + Duration::from_secs(11)));
+    }
+
+    /// Switching cameras while someone watches: once the switch returns,
+    /// what anyone receives is the new camera's (here: the built-in camera
+    /// at 720P, then at QVGA). Several rounds, on two worker threads, where
+    /// a frame of the old ingest could otherwise slip in after the reset.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn after_a_switch_no_frame_of_the_old_camera_follows() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = Arc::new(
+            crate::store::Store::open(&dir.path().join("data")).unwrap_or_else(|e| panic!("{e}")),
+        );
+        let clock = Arc::new(crate::clock::sim::SimClock::at(1_800_000_000_000));
+        let time = Arc::new(TimeService::load(store, clock).unwrap_or_else(|e| panic!("{e}")));
+        let big = testcam::Format::default();
+        let small = testcam::Format {
+            width: 320,
+            height: 240,
+            ..testcam::Format::default()
+        };
+        let source = Source::new();
+        let _watching = source.subscribe(64);
+        for round in 0..4 {
+            let format = if round % 2 == 0 { &big } else { &small };
+            source
+                .set_ingest(Ingest::TestCamera(format.clone()), time.clone())
+                .await;
+            let mut rx = source.subscribe(64);
+            for _ in 0..10 {
+                let frame = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                    .await
+                    .unwrap_or_else(|_| panic!("no frame in round {round}"))
+                    .unwrap_or_else(|| panic!("closed"));
+                assert_eq!(
+                    (frame.width, frame.height),
+                    (format.width, format.height),
+                    "round {round}"
+                );
+            }
+        }
+        source.stop().await;
     }
 }
