@@ -50,6 +50,42 @@ pub fn Field(
     }
 }
 
+/// A write-only password (the SMTP server's, a camera's): the stored one
+/// never comes back to the browser. Empty keeps it; the box under it
+/// clears it. The hint (`<id>-state`) says whether one is stored.
+#[component]
+pub fn WriteOnlyPassword(
+    id: &'static str,
+    /// The manual's parameter name.
+    label: &'static str,
+    /// What was typed (empty: keep the stored one).
+    value: RwSignal<String>,
+    /// Whether the device holds one.
+    stored: RwSignal<bool>,
+    /// The "Clear the stored password" box, and its id.
+    clear: RwSignal<bool>,
+    clear_id: &'static str,
+    #[prop(into, optional)] error: MaybeProp<String>,
+) -> impl IntoView {
+    let state_id = format!("{id}-state");
+    view! {
+        <Field id label kind="password" autocomplete="new-password" value error>
+            <p class="hint" id=state_id>
+                {move || {
+                    if stored.get() {
+                        "A password is stored. Leave empty to keep it."
+                    } else {
+                        "No password stored."
+                    }
+                }}
+            </p>
+            <Show when=move || stored.get()>
+                <Check id=clear_id label="Clear the stored password" checked=clear />
+            </Show>
+        </Field>
+    }
+}
+
 /// A labelled checkbox bound to `checked`.
 #[component]
 pub fn Check(id: &'static str, label: &'static str, checked: RwSignal<bool>) -> impl IntoView {

@@ -12,8 +12,8 @@ use crate::{
     api,
     components::{
         dialog::Dialog,
-        form::{Check, Field, FormErrors, FormMessage, Select},
-        hydration::{download, file_to_import, use_hydrated},
+        form::{Field, FormErrors, FormMessage, Select, WriteOnlyPassword},
+        hydration::{download_json, file_to_import, use_hydrated},
         notice::loaded,
     },
     model::{
@@ -220,10 +220,7 @@ fn IpcList(saved: IpcPage) -> impl IntoView {
             let saved = api::export_ipcs()
                 .await
                 .map_err(|e| e.to_string())
-                .and_then(|file| {
-                    let text = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
-                    download(FILE_NAME, "application/json", &text)
-                });
+                .and_then(|file| download_json(FILE_NAME, &file));
             message.set(Some(match saved {
                 Ok(()) => (
                     true,
@@ -358,18 +355,15 @@ fn IpcList(saved: IpcPage) -> impl IntoView {
                     <Field id="ipc-name" label="IPC Name" value=form.name error=error_for("ipc-name") autofocus=true />
                     <Field id="ipc-ip" label="IP Addr." value=form.ip error=error_for("ipc-ip") />
                     <Field id="ipc-user" label="Username" value=form.user error=error_for("ipc-user") />
-                    <Field
+                    <WriteOnlyPassword
                         id="ipc-password"
                         label="Password"
-                        kind="password"
-                        autocomplete="new-password"
                         value=form.password
+                        stored=form.password_set
+                        clear=form.clear_password
+                        clear_id="ipc-clear-password"
                         error=error_for("ipc-password")
-                    >
-                        <p class="hint">
-                            {move || if form.password_set.get() { "Stored. Leave empty to keep it." } else { "None stored." }}
-                        </p>
-                    </Field>
+                    />
                     <Field id="ipc-port" label="Port No." kind="number" value=form.port error=error_for("ipc-port") />
                     // Only a choice by hand moves the port (not filling the dialog).
                     <div class="contents" on:change=move |_| form.follow_protocol()>
@@ -379,9 +373,6 @@ fn IpcList(saved: IpcPage) -> impl IntoView {
                     <Field id="ipc-channel" label="Channel" kind="number" value=form.channel error=error_for("ipc-channel") />
                     <Select id="ipc-device-type" label="Device Type" options=IpcDeviceType::options() value=form.device_type />
                 </div>
-                <Show when=move || form.password_set.get()>
-                    <Check id="ipc-clear-password" label="Clear the stored password" checked=form.clear_password />
-                </Show>
                 <p class="field-error" role="alert">{move || error_for("ipc-protocol").get()}</p>
                 <p class="field-error" role="alert">{move || error_for("ipc-list").get()}</p>
                 <FormMessage message=dialog_message />

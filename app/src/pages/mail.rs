@@ -7,7 +7,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormErrors, FormMessage, Select},
+        form::{Field, FormErrors, FormMessage, Select, WriteOnlyPassword},
         hydration::use_hydrated,
         notice::loaded,
     },
@@ -215,27 +215,15 @@ fn MailForm(saved: MailSettings) -> impl IntoView {
                     <Select id="smtp-security" label="Security" options value=form.security />
                     <Field id="sender" label="Sender" kind="email" value=form.sender error=error_for("sender") />
                     <Field id="smtp-user" label="User Name" autocomplete="off" value=form.user error=error_for("smtp-user") />
-                    <Field
+                    <WriteOnlyPassword
                         id="smtp-password"
                         label="Password"
-                        kind="password"
-                        autocomplete="new-password"
                         value=form.password
-                    >
-                        <p class="hint" id="smtp-password-state">
-                            {move || {
-                                if form.has_password.get() {
-                                    "A password is stored. Leave empty to keep it."
-                                } else {
-                                    "No password stored."
-                                }
-                            }}
-                        </p>
-                    </Field>
+                        stored=form.has_password
+                        clear=form.clear_password
+                        clear_id="smtp-clear-password"
+                    />
                 </div>
-                <Show when=move || form.has_password.get()>
-                    <Check id="smtp-clear-password" label="Clear the stored password" checked=form.clear_password />
-                </Show>
                 <FormMessage message />
                 <FormMessage message=test_result />
                 <div class="actions">

@@ -12,7 +12,10 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage, Slider},
+        form::{
+            Check, Field, FormMessage, Select, SettingsActions, SettingsPage, Slider,
+            WriteOnlyPassword,
+        },
         live_view::LiveView,
         notice::loaded,
     },
@@ -325,28 +328,16 @@ fn VideoForm(saved: VideoPage) -> impl IntoView {
                             </Field>
                             <div class="grid-2">
                                 <Field id="camera-user" label="User Name" value=form.user error=error_for("camera-user") />
-                                <Field
+                                <WriteOnlyPassword
                                     id="camera-password"
                                     label="Password"
-                                    kind="password"
-                                    autocomplete="new-password"
                                     value=form.password
+                                    stored=form.password_set
+                                    clear=form.clear_password
+                                    clear_id="camera-clear-password"
                                     error=error_for("camera-password")
-                                >
-                                    <p class="hint" id="camera-password-state">
-                                        {move || {
-                                            if form.password_set.get() {
-                                                "A password is stored. Leave empty to keep it."
-                                            } else {
-                                                "No password stored."
-                                            }
-                                        }}
-                                    </p>
-                                </Field>
+                                />
                             </div>
-                            <Show when=move || form.password_set.get()>
-                                <Check id="camera-clear-password" label="Clear the stored password" checked=form.clear_password />
-                            </Show>
                             <Select id="camera-transport" label="Transport" options=RtspTransport::options() value=form.transport />
                         </Show>
                     </div>
