@@ -8,7 +8,7 @@ use crate::{
     api,
     components::{
         form::FormMessage,
-        hydration::{download, file_to_import, use_hydrated},
+        hydration::{download_json, file_to_import, use_hydrated},
     },
     model::config::{FILE_NAME, MAX_BYTES},
 };
@@ -25,10 +25,9 @@ pub fn ConfigManager() -> impl IntoView {
         spawn_local(async move {
             let r = api::export_device_info().await;
             busy.set(false);
-            let saved = r.map_err(|e| e.to_string()).and_then(|info| {
-                let text = serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?;
-                download(FILE_NAME, "application/json", &text)
-            });
+            let saved = r
+                .map_err(|e| e.to_string())
+                .and_then(|info| download_json(FILE_NAME, &info));
             message.set(Some(match saved {
                 Ok(()) => (true, format!("Device Info exported as {FILE_NAME}.")),
                 Err(e) => (false, e),

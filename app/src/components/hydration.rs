@@ -40,6 +40,12 @@ pub fn reload_page() {
     }
 }
 
+/// Saves `value` as a pretty JSON file called `name` (Export buttons).
+pub fn download_json<T: serde::Serialize>(name: &str, value: &T) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    download(name, "application/json", &text)
+}
+
 /// Saves `text` as a file named `name` (the browser's download).
 pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
     #[cfg(feature = "hydrate")]
