@@ -1,0 +1,13 @@
+//! SIP (issue 6): the registrar, proxy and user agent for door stations,
+//! indoor monitors and the management centre. Built in layers, each a pure
+//! state machine fed bytes and time; the sockets are thin loops around
+//! them.
+//!
+//! - `message.rs`: parsing and printing messages (RFC 3261 7, 25), stream
+//!   framing for TCP.
+//!
+//! A crate of its own, with no I/O and two dependencies, so that its
+//! parsers can be fuzzed quickly (`server/sip/fuzz`) and the device server
+//! (`server/src/sip/`, the sockets) uses it through this small API.
+
+pub mod message;
