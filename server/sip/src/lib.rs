@@ -5,9 +5,14 @@
 //!
 //! - `message.rs`: parsing and printing messages (RFC 3261 7, 25), stream
 //!   framing for TCP.
+//! - `header.rs`: typed views of URIs, name-addresses, Via and CSeq.
+//! - `digest.rs`: digest authentication (RFC 2617 / 7616 / 8760: MD5 and
+//!   SHA-256), challenges and checks.
 //!
 //! A crate of its own, with no I/O and two dependencies, so that its
 //! parsers can be fuzzed quickly (`server/sip/fuzz`) and the device server
 //! (`server/src/sip/`, the sockets) uses it through this small API.
 
+pub mod digest;
+pub mod header;
 pub mod message;
