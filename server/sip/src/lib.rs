@@ -8,6 +8,7 @@
 //! - `header.rs`: typed views of URIs, name-addresses, Via and CSeq.
 //! - `digest.rs`: digest authentication (RFC 2617 / 7616 / 8760: MD5 and
 //!   SHA-256), challenges and checks.
+//! - `nonce.rs`: nonces that expire and whose counts are used once.
 //!
 //! A crate of its own, with no I/O and two dependencies, so that its
 //! parsers can be fuzzed quickly (`server/sip/fuzz`) and the device server
@@ -16,3 +17,4 @@
 pub mod digest;
 pub mod header;
 pub mod message;
+pub mod nonce;
