@@ -9,11 +9,13 @@
 //! - `digest.rs`: digest authentication (RFC 2617 / 7616 / 8760: MD5 and
 //!   SHA-256), challenges and checks.
 //! - `nonce.rs`: nonces that expire and whose counts are used once.
+//! - `bindings.rs`: the registrar's contacts per account, with expiry.
 //!
 //! A crate of its own, with no I/O and two dependencies, so that its
 //! parsers can be fuzzed quickly (`server/sip/fuzz`) and the device server
 //! (`server/src/sip/`, the sockets) uses it through this small API.
 
+pub mod bindings;
 pub mod digest;
 pub mod header;
 pub mod message;
