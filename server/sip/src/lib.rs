@@ -10,6 +10,8 @@
 //!   SHA-256), challenges and checks.
 //! - `nonce.rs`: nonces that expire and whose counts are used once.
 //! - `bindings.rs`: the registrar's contacts per account, with expiry.
+//! - `registrar.rs`: REGISTER in, response out: digest challenges, checks,
+//!   stale nonces, blocking an address after 5 failures.
 //!
 //! A crate of its own, with no I/O and two dependencies, so that its
 //! parsers can be fuzzed quickly (`server/sip/fuzz`) and the device server
@@ -20,3 +22,4 @@ pub mod digest;
 pub mod header;
 pub mod message;
 pub mod nonce;
+pub mod registrar;

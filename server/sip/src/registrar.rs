@@ -1,0 +1,594 @@
+//! The registrar: a REGISTER in, a response out (RFC 3261 10.3 with digest
+//! authentication, 22). Pure: the accounts are looked up through a
+//! closure, time and randomness are parameters, and the bindings it keeps
+//! are handed back for the device to store.
+//!
+//! - Every account authenticates: no Authorization gets a 401 with two
+//!   challenges, SHA-256 first then MD5 (RFC 8760: clients take the first
+//!   they support; Dahua devices speak MD5 only). Realm "VDP" by default.
+//! - The authenticated user must be the account being registered (the To
+//!   user): Dahua devices fail otherwise too, so nothing is lost.
+//! - A stale or unknown nonce (expired, a count used before, a restart) is
+//!   a new challenge with `stale=true`, not a failure.
+//! - A wrong password, an unknown account or a foreign realm is a failure:
+//!   5 failures from one address within 5 minutes block that address for
+//!   5 minutes (403, nothing checked), as the web login does.
+
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+};
+
+use crate::{
+    bindings::{grant, Binding, Bindings, Register, DEFAULT_EXPIRES},
+    digest::{Algorithm, Challenge, Credentials},
+    header::{CSeq, NameAddr},
+    message::{Message, Method, StartLine},
+    nonce::{Millis, NonceCheck, Nonces},
+};
+
+pub const DEFAULT_REALM: &str = "VDP";
+/// Failures from one address before it is blocked.
+pub const MAX_FAILURES: u32 = 5;
+/// How long the failures are counted, and how long a block lasts.
+pub const BLOCK_MS: Millis = 5 * 60 * 1000;
+
+/// HA1 of an account for an algorithm: what the device stores.
+pub trait Accounts {
+    fn ha1(&self, user: &str, algorithm: Algorithm) -> Option<String>;
+}
+
+impl<F: Fn(&str, Algorithm) -> Option<String>> Accounts for F {
+    fn ha1(&self, user: &str, algorithm: Algorithm) -> Option<String> {
+        self(user, algorithm)
+    }
+}
+
+/// What came of a REGISTER, besides the response.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Challenged (no or stale credentials): nothing happened.
+    Challenged,
+    /// Registered (or unregistered): `account`'s contacts now.
+    Registered {
+        account: String,
+        contacts: Vec<Binding>,
+    },
+    /// Refused: a failed authentication (counted), a blocked address, or a
+    /// request that is not a usable REGISTER.
+    Refused { reason: String },
+}
+
+#[derive(Debug, Default)]
+struct Failures {
+    count: u32,
+    first: Millis,
+    blocked_until: Option<Millis>,
+}
+
+pub struct Registrar {
+    pub realm: String,
+    pub server: String,
+    bindings: Bindings,
+    nonces: Nonces,
+    failures: HashMap<IpAddr, Failures>,
+}
+
+impl Registrar {
+    pub fn new(realm: &str, server: &str, bindings: Bindings) -> Self {
+        Self {
+            realm: realm.to_string(),
+            server: server.to_string(),
+            bindings,
+            nonces: Nonces::default(),
+            failures: HashMap::new(),
+        }
+    }
+
+    pub fn bindings(&self) -> &Bindings {
+        &self.bindings
+    }
+
+    pub fn bindings_mut(&mut self) -> &mut Bindings {
+        &mut self.bindings
+    }
+
+    /// Whether `ip` is blocked now.
+    pub fn blocked(&self, ip: IpAddr, now: Millis) -> bool {
+        self.failures
+            .get(&ip)
+            .and_then(|f| f.blocked_until)
+            .is_some_and(|until| now < until)
+    }
+
+    fn fail(&mut self, ip: IpAddr, now: Millis) {
+        let f = self.failures.entry(ip).or_default();
+        if now.saturating_sub(f.first) > BLOCK_MS {
+            *f = Failures {
+                count: 0,
+                first: now,
+                blocked_until: None,
+            };
+        }
+        f.count += 1;
+        if f.count >= MAX_FAILURES {
+            f.blocked_until = Some(now.saturating_add(BLOCK_MS));
+        }
+        // Old entries go: memory stays bounded by recent attackers.
+        if self.failures.len() > 4096 {
+            self.failures.retain(|_, f| {
+                f.blocked_until.is_some_and(|u| now < u) || now.saturating_sub(f.first) <= BLOCK_MS
+            });
+        }
+    }
+
+    /// Handles one REGISTER from `source` over `transport`. `random` gives
+    /// 16 fresh random bytes for a nonce.
+    pub fn register(
+        &mut self,
+        req: &Message,
+        source: SocketAddr,
+        transport: &str,
+        accounts: &dyn Accounts,
+        mut random: impl FnMut() -> [u8; 16],
+        now: Millis,
+    ) -> (Message, Outcome) {
+        let refuse = |code, reason: &str, why: String| {
+            (
+                response(req, code, reason, &[]),
+                Outcome::Refused { reason: why },
+            )
+        };
+        if req.method() != Some(&Method::Register) {
+            return refuse(405, "Method Not Allowed", "not a REGISTER".into());
+        }
+        if self.blocked(source.ip(), now) {
+            return refuse(403, "Forbidden", format!("{} is blocked", source.ip()));
+        }
+        let to = match req.headers.get("To").map(NameAddr::parse) {
+            Some(Ok(to)) => to,
+            _ => return refuse(400, "Bad Request", "no usable To".into()),
+        };
+        let Some(account) = to.uri.user.clone() else {
+            return refuse(400, "Bad Request", "To has no user".into());
+        };
+        let Some(Ok(cseq)) = req.headers.get("CSeq").map(CSeq::parse) else {
+            return refuse(400, "Bad Request", "no usable CSeq".into());
+        };
+        let Some(call_id) = req.headers.get("Call-ID").filter(|c| !c.is_empty()) else {
+            return refuse(400, "Bad Request", "no Call-ID".into());
+        };
+        let challenge = |me: &mut Self, stale: bool, random: &mut dyn FnMut() -> [u8; 16]| {
+            let mut headers = Vec::new();
+            for algorithm in [Algorithm::Sha256, Algorithm::Md5] {
+                let nonce = me.nonces.issue(random(), now);
+                headers.push((
+                    "WWW-Authenticate",
+                    Challenge {
+                        realm: me.realm.clone(),
+                        nonce,
+                        algorithm,
+                        stale,
+                        opaque: None,
+                    }
+                    .to_string(),
+                ));
+            }
+            response(req, 401, "Unauthorized", &headers)
+        };
+        let Some(auth) = req.headers.get("Authorization") else {
+            return (challenge(self, false, &mut random), Outcome::Challenged);
+        };
+        let creds = match Credentials::parse(auth) {
+            Ok(c) => c,
+            Err(e) => {
+                self.fail(source.ip(), now);
+                return refuse(400, "Bad Request", format!("bad Authorization: {e}"));
+            }
+        };
+        match self.nonces.check(
+            &creds.nonce,
+            creds.qop.as_ref().map(|(nc, _)| nc.as_str()),
+            now,
+        ) {
+            NonceCheck::Good => {}
+            NonceCheck::Stale | NonceCheck::Unknown => {
+                return (challenge(self, true, &mut random), Outcome::Challenged);
+            }
+        }
+        let ha1 = (creds.realm == self.realm && creds.username == account)
+            .then(|| accounts.ha1(&account, creds.algorithm))
+            .flatten();
+        let authentic = ha1.is_some_and(|h| creds.check("REGISTER", &h));
+        if !authentic {
+            self.fail(source.ip(), now);
+            return (
+                challenge(self, false, &mut random),
+                Outcome::Refused {
+                    reason: format!("authentication failed for {}", creds.username),
+                },
+            );
+        }
+        // Authenticated: the contacts.
+        let mut wildcard = false;
+        let mut contacts = Vec::new();
+        for value in req.headers.get_all("Contact") {
+            if value.trim() == "*" {
+                wildcard = true;
+                continue;
+            }
+            match NameAddr::parse(value) {
+                Ok(c) => contacts.push((
+                    c.uri.to_string(),
+                    c.params.get("expires").and_then(|e| e.parse().ok()),
+                )),
+                Err(e) => return refuse(400, "Bad Request", format!("bad Contact: {e}")),
+            }
+        }
+        let expires = match req.headers.get("Expires") {
+            None => None,
+            Some(e) => match e.trim().parse::<u32>() {
+                Ok(e) => Some(e),
+                Err(_) => return refuse(400, "Bad Request", "bad Expires".into()),
+            },
+        };
+        let register = Register {
+            contacts,
+            wildcard,
+            expires,
+            call_id: call_id.to_string(),
+            cseq: cseq.seq,
+            source: source.to_string(),
+            transport: transport.to_string(),
+            user_agent: req
+                .headers
+                .get("User-Agent")
+                .unwrap_or_default()
+                .to_string(),
+        };
+        let bound = match self.bindings.register(&account, &register, now) {
+            Ok(b) => b,
+            Err(e) => return refuse(400, "Bad Request", e.to_string()),
+        };
+        // A success clears the count (the block, if any, has passed).
+        self.failures.remove(&source.ip());
+        let mut headers: Vec<(&str, String)> = bound
+            .iter()
+            .map(|b| {
+                let left = (b.expires_at - now).max(0) / 1000;
+                ("Contact", format!("<{}>;expires={left}", b.contact))
+            })
+            .collect();
+        headers.push((
+            "Expires",
+            grant(expires.unwrap_or(DEFAULT_EXPIRES)).to_string(),
+        ));
+        (
+            response(req, 200, "OK", &headers),
+            Outcome::Registered {
+                account,
+                contacts: bound,
+            },
+        )
+    }
+}
+
+/// A response to `req` (RFC 3261 8.2.6): its Vias, From, To (with a tag),
+/// Call-ID and CSeq, plus `extra`.
+pub fn response(req: &Message, code: u16, reason: &str, extra: &[(&str, String)]) -> Message {
+    let mut m = Message {
+        start: StartLine::Response {
+            code,
+            reason: reason.to_string(),
+        },
+        headers: Default::default(),
+        body: Default::default(),
+    };
+    for via in req.headers.get_all("Via") {
+        m.headers.push("Via", via);
+    }
+    for name in ["From", "To", "Call-ID", "CSeq"] {
+        if let Some(v) = req.headers.get(name) {
+            let v = if name == "To" && code > 100 && !v.contains(";tag=") {
+                // A stable tag per request: the same retransmission gets
+                // the same answer.
+                format!("{v};tag={}", tag_for(req))
+            } else {
+                v.to_string()
+            };
+            m.headers.push(name, v);
+        }
+    }
+    for (name, value) in extra {
+        m.headers.push(name, value.clone());
+    }
+    m
+}
+
+/// A To tag derived from the request (Call-ID, CSeq, top Via branch).
+fn tag_for(req: &Message) -> String {
+    let key = format!(
+        "{}|{}|{}",
+        req.headers.get("Call-ID").unwrap_or_default(),
+        req.headers.get("CSeq").unwrap_or_default(),
+        req.headers.get("Via").unwrap_or_default()
+    );
+    // FNV-1a: a tag only needs to be stable and distinct.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{digest::ha1, message::parse};
+
+    const T0: Millis = 1_800_000_000_000;
+
+    fn accounts(user: &str, algorithm: Algorithm) -> Option<String> {
+        (user == "9901#0").then(|| ha1(algorithm, "9901#0", "VDP", "123456"))
+    }
+
+    fn src() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 5090))
+    }
+
+    /// The recorded baresip REGISTER, its Authorization replaced by one
+    /// computed like baresip does for `nonce` (and `password`).
+    fn register_with(nonce: Option<&str>, password: &str, nc: &str, cseq: u32) -> Message {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/sip/baresip-register.txt"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut m = parse(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        m.headers.set("CSeq", format!("{cseq} REGISTER"));
+        if let Some(nonce) = nonce {
+            let h = ha1(Algorithm::Md5, "9901#0", "VDP", password);
+            let mut c = Credentials {
+                username: "9901#0".into(),
+                realm: "VDP".into(),
+                nonce: nonce.into(),
+                uri: "sip:127.0.0.1:5098".into(),
+                response: String::new(),
+                algorithm: Algorithm::Md5,
+                qop: Some((nc.into(), "f3cee732790de364".into())),
+                opaque: None,
+            };
+            c.response = c.expected("REGISTER", &h);
+            m.headers.push(
+                "Authorization",
+                format!(
+                    "Digest username=\"9901#0\", realm=\"VDP\", nonce=\"{nonce}\", uri=\"{}\", \
+                     response=\"{}\", cnonce=\"f3cee732790de364\", qop=auth, nc={nc}",
+                    c.uri, c.response
+                ),
+            );
+        }
+        m
+    }
+
+    fn md5_nonce(challenge: &Message) -> String {
+        let value = challenge
+            .headers
+            .get_all("WWW-Authenticate")
+            .find(|v| v.contains("algorithm=MD5"))
+            .unwrap_or_else(|| panic!("no MD5 challenge"));
+        crate::digest::params(value)
+            .and_then(|p| p.into_iter().find(|(k, _)| k == "nonce"))
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    }
+
+    fn counter() -> impl FnMut() -> [u8; 16] {
+        let mut n = 0u8;
+        move || {
+            n = n.wrapping_add(1);
+            [n; 16]
+        }
+    }
+
+    #[test]
+    fn challenge_then_register_then_refresh_with_the_old_nonce() {
+        let mut r = Registrar::new(DEFAULT_REALM, "vto", Bindings::default());
+        let mut rnd = counter();
+        let (resp, out) = r.register(
+            &register_with(None, "", "", 1),
+            src(),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            T0,
+        );
+        assert_eq!((resp.code(), out), (Some(401), Outcome::Challenged));
+        let challenges: Vec<&str> = resp.headers.get_all("WWW-Authenticate").collect();
+        assert!(challenges[0].contains("SHA-256") && challenges[1].contains("MD5"));
+        assert!(resp.headers.get("To").unwrap_or_default().contains(";tag="));
+        let nonce = md5_nonce(&resp);
+
+        let (resp, out) = r.register(
+            &register_with(Some(&nonce), "123456", "00000001", 2),
+            src(),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            T0,
+        );
+        assert_eq!(resp.code(), Some(200));
+        let Outcome::Registered { account, contacts } = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(account, "9901#0");
+        assert_eq!(
+            contacts[0].contact,
+            "sip:9901%230-0x560fa670b410@127.0.0.1:5090"
+        );
+        assert_eq!(contacts[0].source, "127.0.0.1:5090");
+        assert_eq!(
+            resp.headers.get("Contact"),
+            Some("<sip:9901%230-0x560fa670b410@127.0.0.1:5090>;expires=60")
+        );
+
+        // A Dahua-style refresh: the same nonce, nc=1 again: stale, no failure.
+        let (resp, out) = r.register(
+            &register_with(Some(&nonce), "123456", "00000001", 3),
+            src(),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            T0 + 30_000,
+        );
+        assert_eq!((resp.code(), out), (Some(401), Outcome::Challenged));
+        assert!(resp
+            .headers
+            .get("WWW-Authenticate")
+            .unwrap_or_default()
+            .contains("stale=true"));
+        let fresh = md5_nonce(&resp);
+        let (resp, _) = r.register(
+            &register_with(Some(&fresh), "123456", "00000001", 4),
+            src(),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            T0 + 30_000,
+        );
+        assert_eq!(resp.code(), Some(200));
+        assert!(!r.blocked(src().ip(), T0 + 30_000));
+    }
+
+    #[test]
+    fn five_wrong_passwords_block_the_address_for_five_minutes() {
+        let mut r = Registrar::new(DEFAULT_REALM, "vto", Bindings::default());
+        let mut rnd = counter();
+        for i in 0..MAX_FAILURES {
+            let (c, _) = r.register(
+                &register_with(None, "", "", 1),
+                src(),
+                "UDP",
+                &accounts,
+                &mut rnd,
+                T0,
+            );
+            let nonce = md5_nonce(&c);
+            let (resp, out) = r.register(
+                &register_with(Some(&nonce), "wrong", "00000001", 2),
+                src(),
+                "UDP",
+                &accounts,
+                &mut rnd,
+                T0,
+            );
+            assert_eq!(resp.code(), Some(401), "try {i}");
+            assert!(matches!(out, Outcome::Refused { .. }));
+        }
+        assert!(r.blocked(src().ip(), T0));
+        // Even the right password is not looked at now.
+        let (resp, _) = r.register(
+            &register_with(None, "", "", 9),
+            src(),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            T0 + 1000,
+        );
+        assert_eq!(resp.code(), Some(403));
+        // Another address is not blocked.
+        let other = SocketAddr::from(([127, 0, 0, 2], 5090));
+        let (resp, _) = r.register(
+            &register_with(None, "", "", 9),
+            other,
+            "UDP",
+            &accounts,
+            &mut rnd,
+            T0,
+        );
+        assert_eq!(resp.code(), Some(401));
+        // Five minutes later it may try again.
+        let later = T0 + BLOCK_MS;
+        let (c, _) = r.register(
+            &register_with(None, "", "", 10),
+            src(),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            later,
+        );
+        let nonce = md5_nonce(&c);
+        let (resp, _) = r.register(
+            &register_with(Some(&nonce), "123456", "00000001", 11),
+            src(),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            later,
+        );
+        assert_eq!(resp.code(), Some(200));
+    }
+
+    #[test]
+    fn unknown_accounts_foreign_realms_and_bad_requests_are_refused() {
+        let mut r = Registrar::new(DEFAULT_REALM, "vto", Bindings::default());
+        let mut rnd = counter();
+        let nobody = |_: &str, _: Algorithm| None;
+        let (c, _) = r.register(
+            &register_with(None, "", "", 1),
+            src(),
+            "UDP",
+            &nobody,
+            &mut rnd,
+            T0,
+        );
+        let nonce = md5_nonce(&c);
+        let (resp, out) = r.register(
+            &register_with(Some(&nonce), "123456", "00000001", 2),
+            src(),
+            "UDP",
+            &nobody,
+            &mut rnd,
+            T0,
+        );
+        assert_eq!(resp.code(), Some(401));
+        assert!(matches!(out, Outcome::Refused { .. }));
+
+        let mut bad = register_with(None, "", "", 3);
+        bad.headers.remove_all("To");
+        assert_eq!(
+            r.register(&bad, src(), "UDP", &accounts, &mut rnd, T0)
+                .0
+                .code(),
+            Some(400)
+        );
+        let mut bad = register_with(None, "", "", 3);
+        bad.headers.set("CSeq", "x REGISTER");
+        assert_eq!(
+            r.register(&bad, src(), "UDP", &accounts, &mut rnd, T0)
+                .0
+                .code(),
+            Some(400)
+        );
+        let mut invite = register_with(None, "", "", 3);
+        invite.start = StartLine::Request {
+            method: Method::Invite,
+            uri: "sip:x".into(),
+        };
+        assert_eq!(
+            r.register(&invite, src(), "UDP", &accounts, &mut rnd, T0)
+                .0
+                .code(),
+            Some(405)
+        );
+        let mut garbage = register_with(None, "", "", 3);
+        garbage.headers.push("Authorization", "Digest garbage");
+        assert_eq!(
+            r.register(&garbage, src(), "UDP", &accounts, &mut rnd, T0)
+                .0
+                .code(),
+            Some(400)
+        );
+    }
+}
