@@ -12,6 +12,7 @@
 //! - `bindings.rs`: the registrar's contacts per account, with expiry.
 //! - `registrar.rs`: REGISTER in, response out: digest challenges, checks,
 //!   stale nonces, blocking an address after 5 failures.
+//! - `transaction.rs`: client and server transactions with their timers.
 //!
 //! A crate of its own, with no I/O and two dependencies, so that its
 //! parsers can be fuzzed quickly (`server/sip/fuzz`) and the device server
@@ -23,3 +24,4 @@ pub mod header;
 pub mod message;
 pub mod nonce;
 pub mod registrar;
+pub mod transaction;
