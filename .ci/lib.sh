@@ -53,6 +53,8 @@ ensure_test_tools() {
   apt_ensure gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base \
     gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
     gstreamer1.0-libav python3-gi
+  # sipp: the SIP peer of the SIP server tests (tests/peers/sipp/).
+  apt_ensure sip-tester
   # Certificates for the HTTPS upload browser test.
   apt_ensure openssl
   # Node may come from elsewhere (NodeSource ships npm inside nodejs).

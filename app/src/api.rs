@@ -15,7 +15,7 @@ use crate::{
     model::{
         config, ip_permissions, ipc, live,
         mail::{self, PasswordUpdate},
-        network, reset, security,
+        network, reset, room, security,
         security_log::SecurityLogPage,
         settings, system, system_time, time, two_factor, video,
     },
@@ -235,6 +235,41 @@ pub async fn save_basic_settings(
 ) -> Result<settings::BasicSettings, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.save_basic_settings(&caller, settings).await }).await
+}
+
+#[server(endpoint = "rooms", input = Json)]
+pub async fn rooms() -> Result<room::RoomPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.rooms(&caller).await }).await
+}
+
+/// Adds a room; without a password the device generates one and shows it
+/// once in the answer.
+#[server(endpoint = "add_room", input = Json)]
+pub async fn add_room(
+    room: room::Room,
+    password: Option<String>,
+) -> Result<room::RoomPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.add_room(&caller, room, password).await }).await
+}
+
+#[server(endpoint = "save_room", input = Json)]
+pub async fn save_room(room: room::Room) -> Result<room::RoomPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.save_room(&caller, room).await }).await
+}
+
+#[server(endpoint = "delete_room", input = Json)]
+pub async fn delete_room(room_no: String) -> Result<room::RoomPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.delete_room(&caller, room_no).await }).await
+}
+
+#[server(endpoint = "clear_rooms", input = Json)]
+pub async fn clear_rooms() -> Result<room::RoomPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.clear_rooms(&caller).await }).await
 }
 
 #[server(endpoint = "ipc_list", input = Json)]

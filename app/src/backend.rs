@@ -19,6 +19,7 @@ use crate::{
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         network::{CertificateUpload, NetworkPage, NetworkSettings},
         reset::{ResetInfo, ResetIssued, ResetTicket},
+        room::{Room, RoomPage},
         security::SecuritySettings,
         security_log::SecurityLogPage,
         settings::BasicSettings,
@@ -183,6 +184,21 @@ pub trait Device: Send + Sync + 'static {
     async fn export_ipcs(&self, caller: &Caller) -> Result<IpcExport, ApiError>;
     /// Replaces the list with a file's: checked whole, all or nothing.
     async fn import_ipcs(&self, caller: &Caller, file: String) -> Result<IpcPage, ApiError>;
+
+    // Household Setting > Room No. Management.
+    async fn rooms(&self, caller: &Caller) -> Result<RoomPage, ApiError>;
+    /// Adds a room; its Register Password is the one typed, or a generated
+    /// one shown once in the answer.
+    async fn add_room(
+        &self,
+        caller: &Caller,
+        room: Room,
+        password: Option<String>,
+    ) -> Result<RoomPage, ApiError>;
+    /// Changes a room's names (the manual's Modify).
+    async fn save_room(&self, caller: &Caller, room: Room) -> Result<RoomPage, ApiError>;
+    async fn delete_room(&self, caller: &Caller, room_no: String) -> Result<RoomPage, ApiError>;
+    async fn clear_rooms(&self, caller: &Caller) -> Result<RoomPage, ApiError>;
 
     // Local Setting > Video & Audio.
     async fn video_settings(&self, caller: &Caller) -> Result<VideoPage, ApiError>;

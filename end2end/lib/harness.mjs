@@ -18,7 +18,9 @@ export const STRONG2 = 'Gate#Keeper42';
 /** Starts vto on a free loopback port with a fresh data dir. */
 export async function startVto({ dataDir, args = [], env = {} } = {}) {
   dataDir ??= mkdtempSync(join(tmpdir(), 'vto-e2e-'));
-  const proc = spawn(VTO_BIN, ['--data-dir', dataDir, '--http', '127.0.0.1:0', ...args], {
+  // Files run side by side: never the default SIP port.
+  const sip = args.includes('--sip') ? [] : ['--sip', '127.0.0.1:0'];
+  const proc = spawn(VTO_BIN, ['--data-dir', dataDir, '--http', '127.0.0.1:0', ...sip, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

@@ -54,6 +54,17 @@ pub struct Cli {
     )]
     pub webrtc_ports: (u16, u16),
 
+    /// The SIP server (this VTO as SIP server, manual 6.2): UDP and TCP on
+    /// this address (port 0 picks a free one), or `off`.
+    #[arg(
+        long,
+        env = "VTO_SIP",
+        default_value = "127.0.0.1:5060",
+        value_name = "ADDR|off",
+        value_parser = parse_sip
+    )]
+    pub sip: SipListen,
+
     /// Live viewers at once, all cameras together (each costs a WebRTC
     /// connection; a small board carries a few dozen).
     #[arg(long, env = "VTO_MAX_VIEWERS", default_value_t = crate::media::live::MAX_VIEWERS,
@@ -67,6 +78,20 @@ pub struct Cli {
     /// Print every HTTP route with who may use it, then exit.
     #[arg(long)]
     pub list_routes: bool,
+}
+
+/// Where the SIP server listens, if anywhere.
+#[derive(Clone, Copy, Debug)]
+pub struct SipListen(pub Option<SocketAddr>);
+
+/// An address, or `off`.
+fn parse_sip(s: &str) -> Result<SipListen, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(SipListen(None));
+    }
+    s.parse()
+        .map(|a| SipListen(Some(a)))
+        .map_err(|e| format!("expected ADDR:PORT or off: {e}"))
 }
 
 /// `MIN-MAX` with 1 <= MIN <= MAX.

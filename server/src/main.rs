@@ -18,6 +18,7 @@ mod mail;
 mod media;
 mod network;
 mod qr;
+mod sip;
 mod store;
 mod tls;
 
@@ -125,7 +126,26 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         },
         door,
     );
+    let sip = sip::SipService::load(store.clone(), Arc::new(SystemClock), ip_filter.clone())
+        .map_err(|e| e.to_string())?;
+    let sip_task = match cli.sip.0 {
+        Some(addr) => match sip::transport::bind(addr).await {
+            Ok((udp, tcp)) => {
+                let bound = udp.local_addr().map_err(|e| e.to_string())?;
+                // Tests and scripts read this line to find the port.
+                println!("vto sip on {bound}");
+                Some(tokio::spawn(sip::transport::serve(sip.clone(), udp, tcp)))
+            }
+            // The web UI must stay reachable to fix what is wrong.
+            Err(e) => {
+                tracing::error!(%addr, error = %e, "SIP server not started: cannot listen");
+                None
+            }
+        },
+        None => None,
+    };
     let device = Arc::new(DeviceImpl {
+        sip: sip.clone(),
         auth: auth.clone(),
         lifecycle: lifecycle.clone(),
         postman,
@@ -202,11 +222,14 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     // Open connections get a moment to finish; then we go regardless.
     web.shutdown().await;
     media.stop().await;
-    for task in [purge, signals, ntp, maintenance] {
+    for task in [purge, signals, ntp, maintenance]
+        .into_iter()
+        .chain(sip_task)
+    {
         task.abort();
         let _ = task.await;
     }
-    drop((auth, time, network, web, media));
+    drop((auth, time, network, web, media, sip));
     // Close the database cleanly when nothing else holds it (a connection
     // that outlived the grace period still may).
     match Arc::try_unwrap(store) {

@@ -9,6 +9,7 @@
 pub mod ntp;
 pub mod onvif;
 pub mod rtsp;
+pub mod sipp;
 pub mod smtp;
 
 use std::{
@@ -75,6 +76,8 @@ pub fn binary() -> PathBuf {
 pub struct Vto {
     pub child: Child,
     pub url: String,
+    /// Where its SIP server listens (UDP and TCP).
+    pub sip: Option<std::net::SocketAddr>,
     pub data_dir: PathBuf,
     logs: Arc<Mutex<String>>,
     _tmp: Option<tempfile::TempDir>,
@@ -96,10 +99,15 @@ impl Vto {
 
     /// A device on an existing data dir (a restart).
     pub async fn start_in(dir: &Path, args: &[&str]) -> Result<Vto, String> {
-        let mut child = Command::new(binary())
-            .arg("--data-dir")
+        let mut cmd = Command::new(binary());
+        cmd.arg("--data-dir")
             .arg(dir)
-            .args(["--http", "127.0.0.1:0"])
+            .args(["--http", "127.0.0.1:0"]);
+        // Tests run side by side: never the default SIP port.
+        if !args.contains(&"--sip") {
+            cmd.args(["--sip", "127.0.0.1:0"]);
+        }
+        let mut child = cmd
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -123,8 +131,12 @@ impl Vto {
         }
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
+        let mut sip = None;
         let url = tokio::time::timeout(Duration::from_secs(20), async {
             while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(addr) = line.strip_prefix("vto sip on ") {
+                    sip = addr.parse().ok();
+                }
                 if let Some(url) = line.strip_prefix("vto listening on ") {
                     return Some(url.to_string());
                 }
@@ -145,6 +157,7 @@ impl Vto {
         Ok(Vto {
             child,
             url,
+            sip,
             data_dir: dir.to_path_buf(),
             logs,
             _tmp: None,

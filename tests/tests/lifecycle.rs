@@ -62,7 +62,7 @@ async fn the_binary_alone_serves_the_whole_ui() {
     std::fs::copy(binary(), &bin).expect("copy");
     let mut child = tokio::process::Command::new(&bin)
         .current_dir(tmp.path())
-        .args(["--http", "127.0.0.1:0"])
+        .args(["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0"])
         .env_remove("VTO_DATA_DIR")
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)

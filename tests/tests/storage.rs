@@ -98,7 +98,7 @@ async fn second_process_on_the_same_data_dir_is_refused() {
     let out = tokio::process::Command::new(binary())
         .arg("--data-dir")
         .arg(&vto.data_dir)
-        .args(["--http", "127.0.0.1:0"])
+        .args(["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
@@ -122,7 +122,7 @@ async fn unusable_data_dir_is_a_clear_error() {
     let out = tokio::process::Command::new(binary())
         .arg("--data-dir")
         .arg(&file)
-        .args(["--http", "127.0.0.1:0"])
+        .args(["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0"])
         .output()
         .await
         .expect("vto");

@@ -40,6 +40,7 @@ pub mod mail;
 pub mod network;
 pub mod password;
 pub mod reset;
+pub mod room;
 pub mod security;
 pub mod security_log;
 pub mod settings;

@@ -4,8 +4,10 @@
 //! are handed back for the device to store.
 //!
 //! - Every account authenticates: no Authorization gets a 401 with two
-//!   challenges, SHA-256 first then MD5 (RFC 8760: clients take the first
-//!   they support; Dahua devices speak MD5 only). Realm "VDP" by default.
+//!   challenges, MD5 then SHA-256 (RFC 8760). MD5 comes first although it
+//!   is the weaker: Dahua devices and sipp read only the first challenge
+//!   and speak MD5 only; clients that know SHA-256 look for it. Realm
+//!   "VDP" by default.
 //! - The authenticated user must be the account being registered (the To
 //!   user): Dahua devices fail otherwise too, so nothing is lost.
 //! - A stale or unknown nonce (expired, a count used before, a restart) is
@@ -160,7 +162,7 @@ impl Registrar {
         };
         let challenge = |me: &mut Self, stale: bool, random: &mut dyn FnMut() -> [u8; 16]| {
             let mut headers = Vec::new();
-            for algorithm in [Algorithm::Sha256, Algorithm::Md5] {
+            for algorithm in [Algorithm::Md5, Algorithm::Sha256] {
                 let nonce = me.nonces.issue(random(), now);
                 headers.push((
                     "WWW-Authenticate",
@@ -406,7 +408,7 @@ mod tests {
         );
         assert_eq!((resp.code(), out), (Some(401), Outcome::Challenged));
         let challenges: Vec<&str> = resp.headers.get_all("WWW-Authenticate").collect();
-        assert!(challenges[0].contains("SHA-256") && challenges[1].contains("MD5"));
+        assert!(challenges[0].contains("MD5") && challenges[1].contains("SHA-256"));
         assert!(resp.headers.get("To").unwrap_or_default().contains(";tag="));
         let nonce = md5_nonce(&resp);
 

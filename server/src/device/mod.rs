@@ -14,6 +14,7 @@ use app::{
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         network::{CertificateUpload, NetworkPage, NetworkSettings},
         reset::{format_code, mask_email, ResetInfo, ResetIssued, ResetTicket},
+        room::{Room, RoomPage},
         security::SecuritySettings,
         security_log::{SecurityEventKind, SecurityLogPage, PAGE_SIZE},
         settings::BasicSettings,
@@ -28,6 +29,7 @@ use app::{
 };
 
 mod ipc;
+mod room;
 
 use crate::{
     auth::{session, Auth, LoginOutcome},
@@ -50,6 +52,7 @@ use crate::{
 };
 
 pub struct DeviceImpl {
+    pub sip: Arc<crate::sip::SipService>,
     pub auth: Arc<Auth>,
     pub lifecycle: Lifecycle,
     pub postman: Arc<Postman>,
@@ -669,6 +672,31 @@ impl Device for DeviceImpl {
             .source(&source)
             .map(|s| s.status())
             .ok_or_else(|| ApiError::invalid("source", format!("No camera named {source}")))
+    }
+
+    async fn rooms(&self, caller: &Caller) -> Result<RoomPage, ApiError> {
+        self.room_page(caller).await
+    }
+
+    async fn add_room(
+        &self,
+        caller: &Caller,
+        room: Room,
+        password: Option<String>,
+    ) -> Result<RoomPage, ApiError> {
+        self.add_room_with(caller, room, password).await
+    }
+
+    async fn save_room(&self, caller: &Caller, room: Room) -> Result<RoomPage, ApiError> {
+        self.save_room_names(caller, room).await
+    }
+
+    async fn delete_room(&self, caller: &Caller, room_no: String) -> Result<RoomPage, ApiError> {
+        self.remove_rooms(caller, Some(room_no)).await
+    }
+
+    async fn clear_rooms(&self, caller: &Caller) -> Result<RoomPage, ApiError> {
+        self.remove_rooms(caller, None).await
     }
 
     async fn ipc_list(&self, caller: &Caller) -> Result<IpcPage, ApiError> {

@@ -55,6 +55,7 @@ impl Fixture {
         let time = Arc::new(
             TimeService::load(store.clone(), clock.clone()).unwrap_or_else(|e| panic!("{e}")),
         );
+        let store_for_sip = store.clone();
         let auth = Arc::new(
             Auth::new(store, clock.clone(), Policy::default())
                 .unwrap_or_else(|e| panic!("{e}"))
@@ -63,11 +64,14 @@ impl Fixture {
         auth.initialize(IP, GOOD.into(), email.map(str::to_string))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
+        let ip_filter = Arc::new(crate::ip_filter::IpFilter::new(&Default::default()));
         let device = DeviceImpl {
+            sip: crate::sip::SipService::load(store_for_sip, clock.clone(), ip_filter.clone())
+                .unwrap_or_else(|e| panic!("{e}")),
             auth,
             lifecycle: crate::lifecycle::Lifecycle::new().0,
             postman: Arc::new(Postman::new(&data, ca)),
-            ip_filter: Arc::new(crate::ip_filter::IpFilter::new(&Default::default())),
+            ip_filter,
             time: time.clone(),
             network: Arc::new(crate::network::NetworkService::new(
                 "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),

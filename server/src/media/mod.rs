@@ -491,7 +491,7 @@ mod tests {
         for round in 0..4 {
             let format = if round % 2 == 0 { &big } else { &small };
             source
-                .set_ingest(Ingest::TestCamera(format.clone()), time.clone())
+                .set_ingest(Ingest::TestCamera(*format), time.clone())
                 .await;
             let mut rx = source.subscribe(64);
             for _ in 0..10 {

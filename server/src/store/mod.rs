@@ -17,7 +17,7 @@ use app::model::security_log::SecurityEvent;
 use tables::*;
 
 /// The schema this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 /// Oldest security events are dropped beyond this many.
 pub const MAX_SECURITY_EVENTS: u64 = 10_000;
 pub const DB_FILE: &str = "vto.redb";
@@ -130,6 +130,8 @@ fn migrate_step(txn: &redb::WriteTransaction, from: u64) -> Result<(), StoreErro
     match from {
         // 0 -> 1: a new database; its tables are created below.
         0 => {}
+        // 1 -> 2: the SIP server's rooms and registrations (new tables).
+        1 => {}
         // Later steps go here, e.g. `1 => rewrite_accounts_v2(txn)?`.
         _ => return Err(StoreError::Db(format!("no migration from schema {from}"))),
     }
@@ -141,6 +143,8 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(SESSIONS)?;
     txn.open_table(SECURITY_LOG)?;
     txn.open_table(SETTINGS)?;
+    txn.open_table(SIP_ROOMS)?;
+    txn.open_table(SIP_BINDINGS)?;
     Ok(())
 }
 
@@ -194,6 +198,20 @@ pub trait Read {
         for entry in table.iter()? {
             let (k, v) = entry?;
             out.push((k.value(), codec::decode(v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// Every entry of a table keyed by name, in key order.
+    fn all<T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        let t = self.table(table)?;
+        let mut out = Vec::new();
+        for entry in t.iter()? {
+            let (k, v) = entry?;
+            out.push((k.value().to_string(), codec::decode(v.value())?));
         }
         Ok(out)
     }
@@ -328,6 +346,8 @@ impl Writer {
         self.txn.delete_table(SESSIONS)?;
         self.txn.delete_table(SECURITY_LOG)?;
         self.txn.delete_table(SETTINGS)?;
+        self.txn.delete_table(SIP_ROOMS)?;
+        self.txn.delete_table(SIP_BINDINGS)?;
         create_tables(&self.txn)?;
         if let Some(clock) = clock {
             self.put(SETTINGS, SETTINGS_CLOCK, &clock)?;

@@ -24,6 +24,11 @@ pub const SECURITY_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("secu
 /// Page name -> that settings page's `app` model (e.g. `basic` ->
 /// [`app::model::settings::BasicSettings`]).
 pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+/// Room No. -> [`RoomRecord`] (Room No. Management, schema 2).
+pub const SIP_ROOMS: TableDefinition<&str, &[u8]> = TableDefinition::new("sip_rooms");
+/// SIP user name (e.g. `9901#0`) -> `Vec<`[`BindingRecord`]`>`: where it is
+/// registered, so registrations survive a restart (schema 2).
+pub const SIP_BINDINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("sip_bindings");
 
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const SETTINGS_BASIC: &str = "basic";
@@ -81,6 +86,37 @@ pub struct StoredIpc {
     pub id: u32,
     pub ipc: app::model::ipc::Ipc,
     pub password: Option<String>,
+}
+
+/// A room and the digests of its Register Password, one per SIP user name
+/// of its monitors (`9901`, `9901#0` ... `9901#9`): the password itself is
+/// never stored (and this record has no `Debug`).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct RoomRecord {
+    pub room: app::model::room::Room,
+    pub digests: Vec<SipDigest>,
+}
+
+/// HA1 = H(user:realm:password) for MD5 and SHA-256.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SipDigest {
+    pub user: String,
+    pub realm: String,
+    pub md5: String,
+    pub sha256: String,
+}
+
+/// One registered contact (see `sip::bindings::Binding`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingRecord {
+    pub contact: String,
+    pub expires_at: UnixMillis,
+    pub source: String,
+    pub transport: String,
+    pub call_id: String,
+    pub cseq: u32,
+    pub user_agent: String,
+    pub registered_at: UnixMillis,
 }
 
 /// The one account (user name `admin`).

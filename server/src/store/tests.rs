@@ -81,6 +81,33 @@ fn second_open_is_refused_clearly() -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A database of schema 1 (before the SIP tables) keeps its data and
+/// gains the new tables.
+#[test]
+fn schema_1_is_migrated_to_2() -> Result<(), StoreError> {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    {
+        let store = Store::open(dir.path())?;
+        let txn = store.db.begin_write()?;
+        txn.open_table(META)?.insert(META_SCHEMA_VERSION, 1)?;
+        txn.delete_table(SIP_ROOMS)?;
+        txn.delete_table(SIP_BINDINGS)?;
+        txn.open_table(SETTINGS)?.insert("kept", b"x".as_slice())?;
+        txn.commit()?;
+    }
+    let store = Store::open(dir.path())?;
+    let txn = store.db.begin_read()?;
+    let version = txn
+        .open_table(META)?
+        .get(META_SCHEMA_VERSION)?
+        .map(|v| v.value());
+    assert_eq!(version, Some(2));
+    assert!(txn.open_table(SIP_ROOMS).is_ok());
+    assert!(txn.open_table(SIP_BINDINGS).is_ok());
+    assert!(txn.open_table(SETTINGS)?.get("kept")?.is_some());
+    Ok(())
+}
+
 #[test]
 fn newer_schema_is_refused() -> Result<(), StoreError> {
     let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;

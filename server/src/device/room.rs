@@ -1,0 +1,251 @@
+//! Household Setting > Room No. Management: rooms are SIP accounts. The
+//! Register Password becomes digests (HA1, MD5 and SHA-256, one per SIP
+//! user name of the room's monitors) and is forgotten; a generated one is
+//! shown once.
+
+use app::{
+    backend::Caller,
+    error::ApiError,
+    model::room::{
+        check_register_password, Room, RoomEntry, RoomPage, GENERATED_PASSWORD, MAX_ROOMS,
+    },
+};
+use sip::{digest, registrar::DEFAULT_REALM};
+
+use super::DeviceImpl;
+use crate::store::{
+    tables::{RoomRecord, SipDigest, SIP_ROOMS},
+    Read,
+};
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid(field, message.into())
+}
+
+/// Letters and digits only: some indoor monitors mangle other characters.
+fn generate_password() -> Result<String, ApiError> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut out = String::with_capacity(GENERATED_PASSWORD);
+    while out.len() < GENERATED_PASSWORD {
+        let mut raw = [0u8; 32];
+        getrandom::fill(&mut raw).map_err(|e| ApiError::Internal(e.to_string()))?;
+        // Rejection sampling keeps every character equally likely.
+        let limit = 256 - 256 % ALPHABET.len();
+        for b in raw {
+            if usize::from(b) < limit && out.len() < GENERATED_PASSWORD {
+                out.push(char::from(ALPHABET[usize::from(b) % ALPHABET.len()]));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn digests(room: &Room, password: &str) -> Vec<SipDigest> {
+    room.sip_users()
+        .into_iter()
+        .map(|user| SipDigest {
+            md5: digest::ha1(digest::Algorithm::Md5, &user, DEFAULT_REALM, password),
+            sha256: digest::ha1(digest::Algorithm::Sha256, &user, DEFAULT_REALM, password),
+            realm: DEFAULT_REALM.to_string(),
+            user,
+        })
+        .collect()
+}
+
+fn normalized(mut room: Room) -> Room {
+    room.room_no = room.room_no.trim().to_string();
+    room.first_name = room.first_name.trim().to_string();
+    room.last_name = room.last_name.trim().to_string();
+    room.nick_name = room.nick_name.trim().to_string();
+    room
+}
+
+impl DeviceImpl {
+    async fn room_records(&self) -> Result<Vec<RoomRecord>, ApiError> {
+        let all = self.auth.read(|r| Ok(r.all(SIP_ROOMS)?)).await?;
+        Ok(all
+            .into_iter()
+            .map(|(_, r): (String, RoomRecord)| r)
+            .collect())
+    }
+
+    fn room_page_of(&self, records: &[RoomRecord]) -> RoomPage {
+        RoomPage {
+            rooms: records
+                .iter()
+                .map(|r| RoomEntry {
+                    room: r.room.clone(),
+                    online: u8::try_from(self.sip.online(&r.room.sip_users())).unwrap_or(u8::MAX),
+                })
+                .collect(),
+            new_password: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// After a change: the SIP server takes the new accounts.
+    async fn rooms_changed(&self) -> Result<Vec<RoomRecord>, ApiError> {
+        let records = self.room_records().await?;
+        self.sip
+            .set_rooms(&records)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(records)
+    }
+
+    pub(super) async fn room_page(&self, caller: &Caller) -> Result<RoomPage, ApiError> {
+        caller.session()?;
+        Ok(self.room_page_of(&self.room_records().await?))
+    }
+
+    pub(super) async fn add_room_with(
+        &self,
+        caller: &Caller,
+        room: Room,
+        password: Option<String>,
+    ) -> Result<RoomPage, ApiError> {
+        let session = caller.session()?;
+        let room = normalized(room);
+        if let Some((field, message)) = room.validate().into_iter().next() {
+            return Err(invalid(field, message));
+        }
+        let typed = password.filter(|p| !p.is_empty());
+        let (password, warnings, generated) = match typed {
+            Some(p) => {
+                let warnings =
+                    check_register_password(&p).map_err(|m| invalid("room-password", m))?;
+                (p, warnings, false)
+            }
+            None => (generate_password()?, Vec::new(), true),
+        };
+        // Hashing takes a moment (22 digests): not inside the transaction.
+        let record = RoomRecord {
+            digests: digests(&room, &password),
+            room: room.clone(),
+        };
+        let room_no = room.room_no.clone();
+        self.auth
+            .save_settings(&session.user, caller.ip, "Room No. Management", move |w| {
+                let count = {
+                    use redb::ReadableTableMetadata;
+                    w.table(SIP_ROOMS)?
+                        .len()
+                        .map_err(crate::store::StoreError::from)?
+                };
+                if w.get::<&str, RoomRecord>(SIP_ROOMS, room_no.as_str())?
+                    .is_some()
+                {
+                    return Err(invalid("room-no", format!("Room {room_no} exists already")));
+                }
+                if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_ROOMS {
+                    return Err(invalid(
+                        "room-no",
+                        format!("All {MAX_ROOMS} rooms are in use: delete one first"),
+                    ));
+                }
+                w.put(SIP_ROOMS, room_no.as_str(), &record)?;
+                Ok(vec!["Add"])
+            })
+            .await?;
+        let records = self.rooms_changed().await?;
+        let mut page = self.room_page_of(&records);
+        page.warnings = warnings;
+        if generated {
+            page.new_password = Some((room.room_no, password));
+        }
+        Ok(page)
+    }
+
+    pub(super) async fn save_room_names(
+        &self,
+        caller: &Caller,
+        room: Room,
+    ) -> Result<RoomPage, ApiError> {
+        let session = caller.session()?;
+        let room = normalized(room);
+        if let Some((field, message)) = room.validate().into_iter().next() {
+            return Err(invalid(field, message));
+        }
+        self.auth
+            .save_settings(&session.user, caller.ip, "Room No. Management", move |w| {
+                let mut record: RoomRecord = w
+                    .get(SIP_ROOMS, room.room_no.as_str())?
+                    .ok_or_else(|| invalid("room-no", format!("No room {}", room.room_no)))?;
+                record.room.first_name = room.first_name;
+                record.room.last_name = room.last_name;
+                record.room.nick_name = room.nick_name;
+                w.put(SIP_ROOMS, room.room_no.as_str(), &record)?;
+                Ok(vec!["Modify"])
+            })
+            .await?;
+        Ok(self.room_page_of(&self.rooms_changed().await?))
+    }
+
+    pub(super) async fn remove_rooms(
+        &self,
+        caller: &Caller,
+        which: Option<String>,
+    ) -> Result<RoomPage, ApiError> {
+        let session = caller.session()?;
+        self.auth
+            .save_settings(
+                &session.user,
+                caller.ip,
+                "Room No. Management",
+                move |w| match &which {
+                    Some(room_no) => {
+                        if !w.remove(SIP_ROOMS, room_no.as_str())? {
+                            return Err(invalid("room-no", format!("No room {room_no}")));
+                        }
+                        Ok(vec!["Delete"])
+                    }
+                    None => {
+                        let all: Vec<(String, RoomRecord)> = w.all(SIP_ROOMS)?;
+                        for (room_no, _) in &all {
+                            w.remove(SIP_ROOMS, room_no.as_str())?;
+                        }
+                        Ok(if all.is_empty() {
+                            vec![]
+                        } else {
+                            vec!["Clear"]
+                        })
+                    }
+                },
+            )
+            .await?;
+        Ok(self.room_page_of(&self.rooms_changed().await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passwords_are_long_letters_and_digits_and_differ() {
+        let a = generate_password().unwrap_or_else(|e| panic!("{e}"));
+        let b = generate_password().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a.len(), GENERATED_PASSWORD);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a, b);
+        assert_eq!(check_register_password(&a), Ok(vec![]));
+    }
+
+    #[test]
+    fn every_monitor_of_a_room_gets_its_digests() {
+        let room = Room {
+            room_no: "9901".into(),
+            ..Room::default()
+        };
+        let d = digests(&room, "123456");
+        assert_eq!(d.len(), 11);
+        let main = d
+            .iter()
+            .find(|d| d.user == "9901#0")
+            .unwrap_or_else(|| panic!("no #0"));
+        assert_eq!(
+            main.md5,
+            digest::ha1(digest::Algorithm::Md5, "9901#0", "VDP", "123456")
+        );
+        assert_eq!(main.sha256.len(), 64);
+    }
+}
