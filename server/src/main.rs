@@ -222,6 +222,8 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     // Open connections get a moment to finish; then we go regardless.
     web.shutdown().await;
     media.stop().await;
+    // The SIP server lets go of the database even if a handler lingers.
+    sip.close();
     for task in [purge, signals, ntp, maintenance]
         .into_iter()
         .chain(sip_task)

@@ -70,12 +70,17 @@ async fn the_binary_alone_serves_the_whole_ui() {
         .expect("spawn");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
-    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("started")
-        .expect("line")
-        .unwrap_or_default();
-    let url = line.trim_start_matches("vto listening on ").to_string();
+    // The SIP line comes first.
+    let url = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(url) = line.strip_prefix("vto listening on ") {
+                return url.to_string();
+            }
+        }
+        String::new()
+    })
+    .await
+    .expect("started");
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

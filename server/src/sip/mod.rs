@@ -39,7 +39,9 @@ const MAX_TRANSACTIONS: usize = 20_000;
 type Digests = HashMap<String, (String, String)>;
 
 pub struct SipService {
-    store: Arc<Store>,
+    /// `None` once closed (shutdown): tasks that linger a moment must not
+    /// keep the database open.
+    store: Mutex<Option<Arc<Store>>>,
     /// IP Permissions apply to SIP as to the web.
     ip_filter: Arc<crate::ip_filter::IpFilter>,
     clock: Arc<dyn Clock>,
@@ -107,7 +109,7 @@ impl SipService {
         );
         bindings.expire(clock.now());
         Ok(Arc::new(Self {
-            store,
+            store: Mutex::new(Some(store)),
             ip_filter,
             clock,
             registrar: Mutex::new(Registrar::new(
@@ -118,6 +120,17 @@ impl SipService {
             digests: RwLock::new(digests_of(&rooms)),
             transactions: Mutex::new(HashMap::new()),
         }))
+    }
+
+    fn store(&self) -> Result<Arc<Store>, StoreError> {
+        lock(&self.store)
+            .clone()
+            .ok_or_else(|| StoreError::Db("the SIP server is stopping".into()))
+    }
+
+    /// Shutdown: lets go of the database and answers nothing more.
+    pub fn close(&self) {
+        lock(&self.store).take();
     }
 
     /// The accounts changed (Room No. Management): from now on these.
@@ -142,7 +155,7 @@ impl SipService {
         };
         *self.digests.write().unwrap_or_else(|p| p.into_inner()) = digests;
         if !gone.is_empty() {
-            self.store.write(|w| {
+            self.store()?.write(|w| {
                 for u in &gone {
                     w.remove(SIP_BINDINGS, u.as_str())?;
                 }
@@ -164,7 +177,7 @@ impl SipService {
 
     /// One message in from `source`: the bytes to send back to it.
     pub fn handle(&self, bytes: &[u8], source: SocketAddr, transport: &str) -> Vec<Vec<u8>> {
-        if !self.ip_filter.allows(source.ip()) {
+        if !self.ip_filter.allows(source.ip()) || lock(&self.store).is_none() {
             // As at the web listeners: no answer at all.
             return Vec::new();
         }
@@ -243,13 +256,15 @@ impl SipService {
         match outcome {
             Outcome::Registered { account, contacts } => {
                 let records: Vec<BindingRecord> = contacts.iter().map(to_record).collect();
-                let stored = self.store.write(|w| {
-                    if records.is_empty() {
-                        w.remove(SIP_BINDINGS, account.as_str())?;
-                    } else {
-                        w.put(SIP_BINDINGS, account.as_str(), &records)?;
-                    }
-                    Ok::<_, StoreError>(())
+                let stored = self.store().and_then(|store| {
+                    store.write(|w| {
+                        if records.is_empty() {
+                            w.remove(SIP_BINDINGS, account.as_str())?;
+                        } else {
+                            w.put(SIP_BINDINGS, account.as_str(), &records)?;
+                        }
+                        Ok::<_, StoreError>(())
+                    })
                 });
                 if let Err(e) = stored {
                     tracing::error!(error = %e, "SIP: registration not stored");
@@ -275,11 +290,13 @@ impl SipService {
         });
         let gone = lock(&self.registrar).bindings_mut().expire(now);
         if !gone.is_empty() {
-            let removed = self.store.write(|w| {
-                for u in &gone {
-                    w.remove(SIP_BINDINGS, u.as_str())?;
-                }
-                Ok::<_, StoreError>(())
+            let removed = self.store().and_then(|store| {
+                store.write(|w| {
+                    for u in &gone {
+                        w.remove(SIP_BINDINGS, u.as_str())?;
+                    }
+                    Ok::<_, StoreError>(())
+                })
             });
             if let Err(e) = removed {
                 tracing::error!(error = %e, "SIP: expired registrations not removed");
