@@ -362,10 +362,12 @@ pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, ParseError> {
     }
     // Over a stream the length is required (RFC 3261 18.3).
     let length = length.ok_or_else(|| ParseError::ContentLength("missing on a stream".into()))?;
-    let total = body_start + length;
-    if total > MAX_MESSAGE {
-        return Err(ParseError::TooLarge);
-    }
+    // A huge Content-Length must not overflow the sum (the fuzzer found
+    // usize::MAX).
+    let total = body_start
+        .checked_add(length)
+        .filter(|t| *t <= MAX_MESSAGE)
+        .ok_or(ParseError::TooLarge)?;
     Ok((buf.len() >= total).then_some(total))
 }
 
@@ -690,6 +692,10 @@ mod tests {
         assert!(frame_len(b"OPTIONS sip:a SIP/2.0\r\n\r\n").is_err());
         assert_eq!(
             frame_len(b"OPTIONS sip:a SIP/2.0\r\nContent-Length: 99999999\r\n\r\n"),
+            Err(ParseError::TooLarge)
+        );
+        assert_eq!(
+            frame_len(b"OPTIONS sip:a SIP/2.0\r\nl: 000018446744073709551615\r\n\r\n"),
             Err(ParseError::TooLarge)
         );
     }
