@@ -1,5 +1,7 @@
 //! sipp (Debian's `sip-tester`) as a real SIP peer: runs one scenario of
 //! `peers/sipp/` against the device and says whether every call passed.
+//! A scenario's injection fields: `field0` the peer's own user (its AOR,
+//! `#` escaped), then whatever [`Sipp::fields`] adds (the number to call).
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -12,9 +14,116 @@ pub struct Run {
     pub output: String,
 }
 
-/// `scenario` (a file name in `peers/sipp/`) as SIP user `user` (the
-/// digest user, e.g. `9901#0`) with `password`, `calls` times, over UDP or
-/// TCP.
+/// One sipp run, set up step by step.
+pub struct Sipp {
+    scenario: String,
+    target: SocketAddr,
+    tcp: bool,
+    user: String,
+    password: String,
+    fields: Vec<String>,
+    calls: u32,
+    port: u16,
+}
+
+impl Sipp {
+    /// `scenario` (a file name in `peers/sipp/`) as SIP user `user` (the
+    /// digest user, e.g. `9901#0`), once, over UDP, from a free port.
+    pub fn new(scenario: &str, target: SocketAddr, user: &str) -> Self {
+        Self {
+            scenario: scenario.to_string(),
+            target,
+            tcp: false,
+            user: user.to_string(),
+            password: String::new(),
+            fields: Vec::new(),
+            calls: 1,
+            port: crate::free_port(),
+        }
+    }
+
+    pub fn password(mut self, password: &str) -> Self {
+        self.password = password.to_string();
+        self
+    }
+
+    pub fn tcp(mut self, tcp: bool) -> Self {
+        self.tcp = tcp;
+        self
+    }
+
+    pub fn calls(mut self, calls: u32) -> Self {
+        self.calls = calls;
+        self
+    }
+
+    /// The local SIP port (a registered device keeps its port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// More injection fields after the user (`field1` ...).
+    pub fn fields(mut self, fields: &[&str]) -> Self {
+        self.fields = fields.iter().map(|f| f.to_string()).collect();
+        self
+    }
+
+    pub async fn run(self) -> Run {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let users = dir.path().join("users.csv");
+        // The URI form of the user: '#' escaped.
+        let mut line = vec![self.user.replace('#', "%23")];
+        line.extend(self.fields.iter().map(|f| f.replace('#', "%23")));
+        std::fs::write(&users, format!("SEQUENTIAL\n{};\n", line.join(";"))).expect("users file");
+        let mut cmd = Command::new("sipp");
+        cmd.arg(self.target.to_string())
+            .args(["-sf", &format!("{DIR}/{}", self.scenario)])
+            .arg("-inf")
+            .arg(&users);
+        if !self.password.is_empty() {
+            cmd.args(["-au", &self.user, "-ap", &self.password]);
+        }
+        let out = tokio::time::timeout(
+            Duration::from_secs(60),
+            cmd.args(["-m", &self.calls.to_string(), "-l", "1"])
+                .args(["-t", if self.tcp { "t1" } else { "u1" }])
+                .args(["-i", "127.0.0.1", "-p", &self.port.to_string()])
+                .args([
+                    "-nd",
+                    "-timeout",
+                    "20s",
+                    "-timeout_error",
+                    "-max_retrans",
+                    "3",
+                ])
+                .arg("-nostdin")
+                .current_dir(dir.path())
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .expect("sipp ends within 60 s")
+        .expect("run sipp (apt install sip-tester)");
+        Run {
+            passed: out.status.success(),
+            output: format!(
+                "{} as {}: {}{}",
+                self.scenario,
+                self.user,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+
+    /// Runs in the background (a callee waiting for its call).
+    pub fn spawn(self) -> tokio::task::JoinHandle<Run> {
+        tokio::spawn(self.run())
+    }
+}
+
+/// `scenario` as `user` with `password`, `calls` times, over UDP or TCP.
 pub async fn run(
     scenario: &str,
     target: SocketAddr,
@@ -23,46 +132,10 @@ pub async fn run(
     password: &str,
     calls: u32,
 ) -> Run {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let users = dir.path().join("users.csv");
-    // The URI form of the user: '#' escaped.
-    std::fs::write(
-        &users,
-        format!("SEQUENTIAL\n{};\n", user.replace('#', "%23")),
-    )
-    .expect("users file");
-    let out = tokio::time::timeout(
-        Duration::from_secs(60),
-        Command::new("sipp")
-            .arg(target.to_string())
-            .args(["-sf", &format!("{DIR}/{scenario}")])
-            .arg("-inf")
-            .arg(&users)
-            .args(["-au", user, "-ap", password])
-            .args(["-m", &calls.to_string(), "-l", "1"])
-            .args(["-t", if tcp { "t1" } else { "u1" }])
-            .args(["-i", "127.0.0.1", "-p", &crate::free_port().to_string()])
-            .args([
-                "-nd",
-                "-timeout",
-                "20s",
-                "-timeout_error",
-                "-max_retrans",
-                "3",
-            ])
-            .arg("-nostdin")
-            .current_dir(dir.path())
-            .output(),
-    )
-    .await
-    .expect("sipp ends within 60 s")
-    .expect("run sipp (apt install sip-tester)");
-    Run {
-        passed: out.status.success(),
-        output: format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    }
+    Sipp::new(scenario, target, user)
+        .password(password)
+        .tcp(tcp)
+        .calls(calls)
+        .run()
+        .await
 }

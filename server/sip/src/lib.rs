@@ -13,6 +13,8 @@
 //! - `registrar.rs`: REGISTER in, response out: digest challenges, checks,
 //!   stale nonces, blocking an address after 5 failures.
 //! - `transaction.rs`: client and server transactions with their timers.
+//! - `proxy.rs`: the forking proxy between registered devices, and the
+//!   call events the call log is built from.
 //!
 //! A crate of its own, with no I/O and two dependencies, so that its
 //! parsers can be fuzzed quickly (`server/sip/fuzz`) and the device server
@@ -23,5 +25,6 @@ pub mod digest;
 pub mod header;
 pub mod message;
 pub mod nonce;
+pub mod proxy;
 pub mod registrar;
 pub mod transaction;

@@ -1,12 +1,14 @@
-//! This device as SIP server (manual 6.2): the registrar of the `sip`
-//! crate on UDP and TCP sockets, its accounts from Room No. Management,
-//! its registrations kept in redb so they survive a restart.
+//! This device as SIP server (manual 6.2): the registrar and the proxy of
+//! the `sip` crate on UDP and TCP sockets, its accounts from Room No.
+//! Management, its registrations kept in redb so they survive a restart.
 //!
-//! - `transport.rs`: the socket loops (thin: bytes in, bytes out).
-//! - here: one message in, what to send back; the state behind it.
+//! - `transport.rs`: the socket loops (thin: bytes in, bytes out to where
+//!   they are told).
+//! - here: one message in, what to send where; the state behind it.
 //!
-//! Methods other than REGISTER and OPTIONS are answered 501 Not
-//! Implemented until the proxy exists (issue 6 goes on).
+//! REGISTER goes to the registrar, OPTIONS to this device itself (no user
+//! in the Request-URI) is answered here, everything else goes through the
+//! proxy between registered devices.
 
 pub mod transport;
 
@@ -19,7 +21,9 @@ use std::{
 use sip::{
     bindings::{Binding, Bindings},
     digest::Algorithm,
-    message::{self, Message, Method},
+    header::SipUri,
+    message::{self, Message, Method, StartLine},
+    proxy::{self, CallEvent, Locator, Out, Peer, Proxy, Target},
     registrar::{self, Outcome, Registrar},
     transaction,
 };
@@ -38,6 +42,13 @@ const MAX_TRANSACTIONS: usize = 20_000;
 /// HA1 per algorithm for a SIP user name.
 type Digests = HashMap<String, (String, String)>;
 
+/// How long a call rings before the proxy gives up (the manual names no
+/// setting for it; Dahua monitors stop ringing after about a minute).
+pub const RING_TIMEOUT_MS: i64 = 60_000;
+
+/// What a message asks the transport to do: these bytes to this peer.
+pub type Send = (Peer, Vec<u8>);
+
 pub struct SipService {
     /// `None` once closed (shutdown): tasks that linger a moment must not
     /// keep the database open.
@@ -47,6 +58,10 @@ pub struct SipService {
     clock: Arc<dyn Clock>,
     registrar: Mutex<Registrar>,
     digests: RwLock<Digests>,
+    /// Room number -> the SIP users of its monitors.
+    rooms: RwLock<HashMap<String, Vec<String>>>,
+    /// Set once the sockets are bound (the proxy writes their address).
+    proxy: Mutex<Option<Proxy>>,
     /// Server transactions by key: a repeated REGISTER gets the same answer.
     transactions: Mutex<HashMap<String, transaction::Server>>,
 }
@@ -79,6 +94,17 @@ fn from_record(r: BindingRecord) -> Binding {
         user_agent: r.user_agent,
         registered_at: r.registered_at,
     }
+}
+
+/// Each room's SIP users.
+fn users_of(rooms: &[RoomRecord]) -> HashMap<String, Vec<String>> {
+    rooms
+        .iter()
+        .map(|r| {
+            let users = r.digests.iter().map(|d| d.user.clone()).collect();
+            (r.room.room_no.clone(), users)
+        })
+        .collect()
 }
 
 /// The digests of every room's monitors.
@@ -118,6 +144,8 @@ impl SipService {
                 bindings,
             )),
             digests: RwLock::new(digests_of(&rooms)),
+            rooms: RwLock::new(users_of(&rooms)),
+            proxy: Mutex::new(None),
             transactions: Mutex::new(HashMap::new()),
         }))
     }
@@ -154,6 +182,7 @@ impl SipService {
             gone
         };
         *self.digests.write().unwrap_or_else(|p| p.into_inner()) = digests;
+        *self.rooms.write().unwrap_or_else(|p| p.into_inner()) = users_of(rooms);
         if !gone.is_empty() {
             self.store()?.write(|w| {
                 for u in &gone {
@@ -175,12 +204,51 @@ impl SipService {
             .count()
     }
 
-    /// One message in from `source`: the bytes to send back to it.
-    pub fn handle(&self, bytes: &[u8], source: SocketAddr, transport: &str) -> Vec<Vec<u8>> {
+    /// The sockets are bound to `addr`: the proxy starts, writing that
+    /// address (or, for a wildcard, the device's first address) in its Via
+    /// and Record-Route.
+    pub fn bound(&self, addr: SocketAddr) {
+        let local: Vec<std::net::IpAddr> = if_addrs::get_if_addrs()
+            .map(|l| l.into_iter().map(|i| i.ip()).collect())
+            .unwrap_or_default();
+        let host = if addr.ip().is_unspecified() {
+            local
+                .iter()
+                .find(|ip| !ip.is_loopback() && ip.is_ipv4() == addr.ip().is_ipv4())
+                .copied()
+                .unwrap_or(if addr.is_ipv4() {
+                    std::net::Ipv4Addr::LOCALHOST.into()
+                } else {
+                    std::net::Ipv6Addr::LOCALHOST.into()
+                })
+        } else {
+            addr.ip()
+        };
+        let mut random = [0u8; 16];
+        let _ = getrandom::fill(&mut random);
+        *lock(&self.proxy) = Some(Proxy::new(
+            proxy::Config {
+                host,
+                port: addr.port(),
+                local,
+                ring_timeout: RING_TIMEOUT_MS,
+                timers: transaction::Timers::default(),
+            },
+            random,
+        ));
+    }
+
+    /// One message in from `source`: what to send where.
+    pub fn handle(&self, bytes: &[u8], source: SocketAddr, transport: &str) -> Vec<Send> {
         if !self.ip_filter.allows(source.ip()) || lock(&self.store).is_none() {
             // As at the web listeners: no answer at all.
             return Vec::new();
         }
+        let peer = Peer {
+            addr: source,
+            tcp: transport != "UDP",
+        };
+        let back = |out: Vec<Vec<u8>>| out.into_iter().map(|b| (peer.clone(), b)).collect();
         let msg = match message::parse(bytes) {
             Ok(m) => m,
             Err(e) => {
@@ -189,34 +257,74 @@ impl SipService {
                 return Vec::new();
             }
         };
-        let Some(method) = msg.method().cloned() else {
-            // Responses are for the proxy and client sides (not yet).
-            return Vec::new();
-        };
         if msg.headers.get("Via").is_none()
             || msg.headers.get("CSeq").is_none()
             || msg.headers.get("Call-ID").is_none()
         {
-            return vec![registrar::response(&msg, 400, "Bad Request", &[]).to_bytes()];
+            if msg.method().is_none() {
+                return Vec::new();
+            }
+            return back(vec![
+                registrar::response(&msg, 400, "Bad Request", &[]).to_bytes()
+            ]);
         }
         let now = self.clock.now();
+        let Some(method) = msg.method().cloned() else {
+            let out = match lock(&self.proxy).as_mut() {
+                Some(p) => p.on_response(msg, now),
+                None => Vec::new(),
+            };
+            return self.outs(out);
+        };
+        let to_us = method == Method::Options
+            && match &msg.start {
+                StartLine::Request { uri, .. } => {
+                    SipUri::parse(uri).map(|u| u.user.is_none()).unwrap_or(true)
+                }
+                StartLine::Response { .. } => false,
+            };
+        if method != Method::Register && !to_us {
+            let out = {
+                let mut proxy = lock(&self.proxy);
+                let Some(p) = proxy.as_mut() else {
+                    return back(vec![registrar::response(
+                        &msg,
+                        503,
+                        "Service Unavailable",
+                        &[],
+                    )
+                    .to_bytes()]);
+                };
+                let reg = lock(&self.registrar);
+                let rooms = self.rooms.read().unwrap_or_else(|p| p.into_inner());
+                let devices = Devices {
+                    bindings: reg.bindings(),
+                    rooms: &rooms,
+                    now,
+                };
+                p.on_request(msg, peer.clone(), now, &devices)
+            };
+            return self.outs(out);
+        }
         let key = transaction::key(&msg);
         if let Some(key) = &key {
             if let Some(t) = lock(&self.transactions).get_mut(key) {
-                return sends(t.on_request(&msg, now));
+                return back(sends(t.on_request(&msg, now)));
             }
         }
         let reliable = transport != "UDP";
         let response = match method {
             Method::Register => self.register(&msg, source, transport, now),
-            Method::Options => registrar::response(
+            _ => registrar::response(
                 &msg,
                 200,
                 "OK",
-                &[("Allow", "REGISTER, OPTIONS".to_string())],
+                &[(
+                    "Allow",
+                    "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, NOTIFY, SUBSCRIBE, REGISTER"
+                        .to_string(),
+                )],
             ),
-            Method::Ack => return Vec::new(),
-            _ => registrar::response(&msg, 501, "Not Implemented", &[]),
         };
         let (mut t, mut out) =
             transaction::Server::new(&msg, reliable, transaction::Timers::default());
@@ -229,7 +337,19 @@ impl SipService {
                 transactions.insert(key, t);
             }
         }
-        sends(out)
+        back(sends(out))
+    }
+
+    /// The proxy's output: sends, and its call events logged.
+    fn outs(&self, out: Vec<Out>) -> Vec<Send> {
+        let mut sends = Vec::with_capacity(out.len());
+        for o in out {
+            match o {
+                Out::Send(peer, bytes) => sends.push((peer, bytes)),
+                Out::Call(ev) => log_call(&ev),
+            }
+        }
+        sends
     }
 
     fn register(&self, msg: &Message, source: SocketAddr, transport: &str, now: i64) -> Message {
@@ -280,14 +400,20 @@ impl SipService {
         response
     }
 
-    /// Runs the timers: ends finished transactions, drops expired
-    /// registrations (from memory and from the store).
-    pub fn tick(&self) {
+    /// Runs the timers: repeats and ends transactions, drops expired
+    /// registrations (from memory and from the store). Returns what the
+    /// proxy repeats.
+    pub fn tick(&self) -> Vec<Send> {
         let now = self.clock.now();
         lock(&self.transactions).retain(|_, t| {
             t.on_timer(now);
             !t.is_terminated()
         });
+        let out = match lock(&self.proxy).as_mut() {
+            Some(p) => p.on_timer(now),
+            None => Vec::new(),
+        };
+        let sends = self.outs(out);
         let gone = lock(&self.registrar).bindings_mut().expire(now);
         if !gone.is_empty() {
             let removed = self.store().and_then(|store| {
@@ -303,6 +429,117 @@ impl SipService {
             }
             tracing::info!(users = ?gone, "SIP: registrations expired");
         }
+        sends
+    }
+}
+
+fn log_call(ev: &CallEvent) {
+    match ev {
+        CallEvent::Started {
+            call_id, from, to, ..
+        } => {
+            tracing::info!(%call_id, %from, %to, "SIP: call")
+        }
+        CallEvent::Settled {
+            call_id, end, code, ..
+        } => {
+            tracing::info!(%call_id, ?end, code, "SIP: call settled")
+        }
+        CallEvent::HungUp { call_id, .. } => tracing::info!(%call_id, "SIP: call ended"),
+    }
+}
+
+/// The registered devices and the rooms, as the proxy asks about them.
+struct Devices<'a> {
+    bindings: &'a Bindings,
+    rooms: &'a HashMap<String, Vec<String>>,
+    now: i64,
+}
+
+impl Devices<'_> {
+    fn live(&self) -> impl Iterator<Item = (&String, &Binding)> {
+        let now = self.now;
+        self.bindings
+            .as_map()
+            .iter()
+            .flat_map(|(user, list)| list.iter().map(move |b| (user, b)))
+            .filter(move |(_, b)| b.expires_at > now)
+    }
+}
+
+/// Where requests to a binding go: the address in its Contact (devices
+/// on the LAN put their own address there, and a callee sipp or baresip
+/// may register from another port than it listens on), else where its
+/// REGISTER came from (a contact with a host name).
+fn peer_of(b: &Binding) -> Option<Peer> {
+    let tcp = b.transport != "UDP";
+    let from_contact = contact_uri(&b.contact).and_then(|c| {
+        let ip: std::net::IpAddr = c.host.parse().ok()?;
+        let tcp = c
+            .params
+            .get("transport")
+            .map(|t| t.eq_ignore_ascii_case("tcp"))
+            .unwrap_or(tcp);
+        Some(Peer {
+            addr: SocketAddr::new(ip, c.port.unwrap_or(5060)),
+            tcp,
+        })
+    });
+    from_contact.or_else(|| {
+        Some(Peer {
+            addr: b.source.parse().ok()?,
+            tcp,
+        })
+    })
+}
+
+/// A contact as written in a REGISTER, angle brackets and all, as a URI.
+fn contact_uri(contact: &str) -> Option<SipUri> {
+    let c = contact.trim();
+    let c = c
+        .strip_prefix('<')
+        .and_then(|c| c.split('>').next())
+        .unwrap_or(c);
+    SipUri::parse(c).ok()
+}
+
+impl Locator for Devices<'_> {
+    fn trusted(&self, source: &Peer) -> bool {
+        let from = source.addr.to_string();
+        self.live()
+            .any(|(_, b)| b.source == from || peer_of(b).is_some_and(|p| p.addr == source.addr))
+    }
+
+    fn locate(&self, user: &str) -> Result<Vec<Target>, (u16, String)> {
+        // A room rings all its monitors; a monitor's own number only it.
+        let users: Vec<&str> = match self.rooms.get(user) {
+            Some(users) => users.iter().map(String::as_str).collect(),
+            None if self.rooms.values().flatten().any(|u| u == user) => vec![user],
+            None => return Err((404, "Not Found".into())),
+        };
+        let targets: Vec<Target> = users
+            .iter()
+            .flat_map(|u| self.bindings.contacts(u, self.now))
+            .filter_map(|b| {
+                Some(Target {
+                    uri: contact_uri(&b.contact)?.to_string(),
+                    peer: peer_of(b)?,
+                })
+            })
+            .collect();
+        if targets.is_empty() {
+            return Err((480, "Temporarily Unavailable".into()));
+        }
+        Ok(targets)
+    }
+
+    fn contact(&self, uri: &SipUri) -> Option<Peer> {
+        self.live().find_map(|(_, b)| {
+            let c = contact_uri(&b.contact)?;
+            (c.host == uri.host && c.port.unwrap_or(5060) == uri.port.unwrap_or(5060))
+                .then(|| peer_of(b))
+                .flatten()
+        })
     }
 }
 

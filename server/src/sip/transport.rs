@@ -1,23 +1,35 @@
 //! The SIP sockets: UDP and TCP on one port. Thin loops: every message goes
 //! to [`SipService::handle`] (on a blocking thread: it may write to redb)
-//! and what it returns goes back where the message came from (RFC 3581:
-//! the source address and port, whatever the Via says).
+//! and what it returns goes where it says: answers back where the message
+//! came from (RFC 3581: the source address and port, whatever the Via
+//! says), forwarded requests to the device they are for. Over TCP a
+//! device is reached on the connection it registered on, or on a new one.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
+use sip::proxy::Peer;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream, UdpSocket},
+    sync::mpsc,
     task::JoinSet,
 };
 
-use super::SipService;
+use super::{Send, SipService};
 
 /// TCP connections at once; more wait in the kernel's backlog.
 const MAX_TCP: usize = 256;
 /// A TCP peer that sends nothing for this long is dropped (registrations
 /// refresh well within it).
 const TCP_IDLE: Duration = Duration::from_secs(300);
+/// Messages queued for one TCP peer; past it they are dropped (a peer that
+/// reads nothing must not fill the memory).
+const TCP_QUEUE: usize = 256;
 
 /// Binds UDP and TCP on `addr` (port 0: a free port, the same for both).
 pub async fn bind(addr: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
@@ -35,27 +47,167 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)>
     Err(last.unwrap_or_else(|| std::io::Error::other("no free port")))
 }
 
+/// Sends messages where the service says: UDP from the listening socket,
+/// TCP on the peer's connection.
+struct Wire {
+    service: Arc<SipService>,
+    udp: Arc<UdpSocket>,
+    tcp: Mutex<HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>,
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl Wire {
+    /// Boxed: sending may open a connection whose reader sends again.
+    fn send_all(
+        self: &Arc<Self>,
+        out: Vec<Send>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + std::marker::Send + '_>> {
+        Box::pin(async move {
+            for (peer, bytes) in out {
+                self.send(peer, bytes).await;
+            }
+        })
+    }
+
+    async fn send(self: &Arc<Self>, peer: Peer, bytes: Vec<u8>) {
+        if !peer.tcp {
+            if let Err(e) = self.udp.send_to(&bytes, peer.addr).await {
+                tracing::debug!(to = %peer.addr, error = %e, "SIP UDP send");
+            }
+            return;
+        }
+        let existing = self
+            .tcp
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&peer.addr)
+            .cloned();
+        let queue = match existing {
+            Some(q) => q,
+            None => match self.connect(peer.addr).await {
+                Some(q) => q,
+                None => return,
+            },
+        };
+        if queue.try_send(bytes).is_err() {
+            tracing::debug!(to = %peer.addr, "SIP TCP: queue full or closed, dropped");
+        }
+    }
+
+    /// A new connection to a device (its registration's connection is gone).
+    async fn connect(self: &Arc<Self>, to: SocketAddr) -> Option<mpsc::Sender<Vec<u8>>> {
+        let permit = self.slots.clone().try_acquire_owned().ok()?;
+        let stream =
+            match tokio::time::timeout(Duration::from_secs(3), TcpStream::connect(to)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    tracing::debug!(%to, error = %e, "SIP TCP connect");
+                    return None;
+                }
+                Err(_) => {
+                    tracing::debug!(%to, "SIP TCP connect: timed out");
+                    return None;
+                }
+            };
+        let (tx, rx) = mpsc::channel(TCP_QUEUE);
+        self.tcp
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(to, tx.clone());
+        let wire = self.clone();
+        tokio::spawn(async move {
+            wire.connection(stream, to, rx).await;
+            drop(permit);
+        });
+        Some(tx)
+    }
+
+    /// One TCP connection: messages framed by Content-Length; what is
+    /// queued for the peer is written on it.
+    async fn connection(
+        self: Arc<Self>,
+        stream: TcpStream,
+        from: SocketAddr,
+        mut queue: mpsc::Receiver<Vec<u8>>,
+    ) {
+        let (mut reader, mut writer) = stream.into_split();
+        let write = tokio::spawn(async move {
+            while let Some(bytes) = queue.recv().await {
+                if writer.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let mut buf: Vec<u8> = Vec::with_capacity(4096);
+        let mut chunk = vec![0u8; 16 * 1024];
+        'read: loop {
+            // Every whole message in the buffer first.
+            loop {
+                match sip::message::frame_len(&buf) {
+                    Ok(Some(n)) => {
+                        let bytes: Vec<u8> = buf.drain(..n).collect();
+                        if bytes.iter().all(|b| *b == b'\r' || *b == b'\n') {
+                            continue; // keep-alive
+                        }
+                        let s = self.service.clone();
+                        let out =
+                            tokio::task::spawn_blocking(move || s.handle(&bytes, from, "TCP"))
+                                .await
+                                .unwrap_or_default();
+                        self.send_all(out).await;
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        // The stream cannot be cut into messages any more.
+                        tracing::debug!(%from, error = %e, "SIP TCP: closing");
+                        break 'read;
+                    }
+                }
+            }
+            match tokio::time::timeout(TCP_IDLE, reader.read(&mut chunk)).await {
+                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+                Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        self.tcp
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&from);
+        write.abort();
+    }
+}
+
 /// Serves until the task is aborted.
 pub async fn serve(service: Arc<SipService>, udp: UdpSocket, tcp: TcpListener) {
-    let udp = Arc::new(udp);
+    if let Ok(addr) = udp.local_addr() {
+        service.bound(addr);
+    }
+    let wire = Arc::new(Wire {
+        service: service.clone(),
+        udp: Arc::new(udp),
+        tcp: Mutex::new(HashMap::new()),
+        slots: Arc::new(tokio::sync::Semaphore::new(MAX_TCP)),
+    });
     let mut tasks = JoinSet::new();
-    tasks.spawn(udp_loop(service.clone(), udp));
-    tasks.spawn(tcp_loop(service.clone(), tcp));
+    tasks.spawn(udp_loop(wire.clone()));
+    tasks.spawn(tcp_loop(wire.clone(), tcp));
     tasks.spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_millis(500));
+        let mut every = tokio::time::interval(Duration::from_millis(100));
         loop {
             every.tick().await;
             let s = service.clone();
-            let _ = tokio::task::spawn_blocking(move || s.tick()).await;
+            if let Ok(out) = tokio::task::spawn_blocking(move || s.tick()).await {
+                wire.send_all(out).await;
+            }
         }
     });
     while tasks.join_next().await.is_some() {}
 }
 
-async fn udp_loop(service: Arc<SipService>, socket: Arc<UdpSocket>) {
+async fn udp_loop(wire: Arc<Wire>) {
     let mut buf = vec![0u8; sip::message::MAX_MESSAGE];
     loop {
-        let (n, from) = match socket.recv_from(&mut buf).await {
+        let (n, from) = match wire.udp.recv_from(&mut buf).await {
             Ok(r) => r,
             Err(e) => {
                 // ICMP errors from an earlier send surface here: go on.
@@ -64,26 +216,17 @@ async fn udp_loop(service: Arc<SipService>, socket: Arc<UdpSocket>) {
             }
         };
         let bytes = buf[..n].to_vec();
-        let s = service.clone();
-        let out = match tokio::task::spawn_blocking(move || s.handle(&bytes, from, "UDP")).await {
-            Ok(out) => out,
-            Err(e) => {
-                tracing::error!(error = %e, "SIP handler failed");
-                continue;
-            }
-        };
-        for reply in out {
-            if let Err(e) = socket.send_to(&reply, from).await {
-                tracing::debug!(%from, error = %e, "SIP UDP send");
-            }
+        let s = wire.service.clone();
+        match tokio::task::spawn_blocking(move || s.handle(&bytes, from, "UDP")).await {
+            Ok(out) => wire.send_all(out).await,
+            Err(e) => tracing::error!(error = %e, "SIP handler failed"),
         }
     }
 }
 
-async fn tcp_loop(service: Arc<SipService>, listener: TcpListener) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_TCP));
+async fn tcp_loop(wire: Arc<Wire>, listener: TcpListener) {
     loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
+        let Ok(permit) = wire.slots.clone().acquire_owned().await else {
             return;
         };
         let (stream, from) = match listener.accept().await {
@@ -94,48 +237,15 @@ async fn tcp_loop(service: Arc<SipService>, listener: TcpListener) {
                 continue;
             }
         };
-        let s = service.clone();
+        let (tx, rx) = mpsc::channel(TCP_QUEUE);
+        wire.tcp
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(from, tx);
+        let w = wire.clone();
         tokio::spawn(async move {
-            connection(s, stream, from).await;
+            w.connection(stream, from, rx).await;
             drop(permit);
         });
-    }
-}
-
-/// One TCP connection: messages framed by Content-Length, answered on it.
-async fn connection(service: Arc<SipService>, mut stream: TcpStream, from: SocketAddr) {
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
-    let mut chunk = vec![0u8; 16 * 1024];
-    loop {
-        // Every whole message in the buffer first.
-        loop {
-            match sip::message::frame_len(&buf) {
-                Ok(Some(n)) => {
-                    let bytes: Vec<u8> = buf.drain(..n).collect();
-                    if bytes.iter().all(|b| *b == b'\r' || *b == b'\n') {
-                        continue; // keep-alive
-                    }
-                    let s = service.clone();
-                    let out = tokio::task::spawn_blocking(move || s.handle(&bytes, from, "TCP"))
-                        .await
-                        .unwrap_or_default();
-                    for reply in out {
-                        if stream.write_all(&reply).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    // The stream cannot be cut into messages any more.
-                    tracing::debug!(%from, error = %e, "SIP TCP: closing");
-                    return;
-                }
-            }
-        }
-        match tokio::time::timeout(TCP_IDLE, stream.read(&mut chunk)).await {
-            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-        }
     }
 }
