@@ -70,3 +70,21 @@ ensure_test_tools() {
 ensure_bench_tools() {
   apt_ensure wrk nginx-light procps gzip curl
 }
+
+ensure_live_bench_tools() {
+  # The RTSP camera: GStreamer's RTSP server (tests/peers/rtsp_server.py,
+  # run with /usr/bin/python3); x264enc is in -ugly.
+  apt_ensure gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base \
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly python3-gi
+  # The network namespace the benchmark runs in, and curl.
+  apt_ensure util-linux iproute2 procps curl
+  # Janus (its streaming plugin relays the same camera for comparison).
+  # Debian enables it as a service on 0.0.0.0:8088 where systemd runs: when
+  # we install it, we turn that off (the benchmark runs its own instance).
+  if ! dpkg-query -W -f='${Status}' janus 2>/dev/null | grep -q 'install ok installed'; then
+    apt_ensure janus
+    if [ -d /run/systemd/system ]; then
+      as_root systemctl disable --now janus.service >/dev/null 2>&1 || true
+    fi
+  fi
+}

@@ -2,7 +2,9 @@
 
 usage: rtsp_server.py PORT MODE [basic|digest USER PASSWORD]
 MODE: av (H.264 640x480 25 fps + PCMU), video (H.264 only),
-      audio (PCMU only: no picture), h265 (H.265 only: unsupported).
+      audio (PCMU only: no picture), h265 (H.265 only: unsupported),
+      video720 (H.264 1280x720 25 fps, about 2 Mbit/s, the whole picture
+      moving: the live video benchmark's camera).
 Serves rtsp://127.0.0.1:PORT/cam/realmonitor. Prints "ready PORT" once
 listening and "client" for every RTSP connection.
 """
@@ -22,6 +24,14 @@ VIDEO = (
     "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 ! "
     "video/x-h264,profile=constrained-baseline ! rtph264pay name=pay0 pt=96 config-interval=1"
 )
+# A camera's main stream: 720p at 2 Mbit/s, every frame different (the
+# colour bars scroll), a key frame every 2 s, one slice a frame.
+VIDEO720 = (
+    "videotestsrc is-live=true pattern=smpte horizontal-speed=3 ! "
+    "video/x-raw,width=1280,height=720,framerate=25/1 ! "
+    "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=50 bitrate=2048 threads=1 ! "
+    "video/x-h264,profile=constrained-baseline ! rtph264pay name=pay0 pt=96 config-interval=1"
+)
 H265 = (
     "videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=25/1 ! "
     "x265enc tune=zerolatency speed-preset=ultrafast ! rtph265pay name=pay0 pt=96 config-interval=1"
@@ -33,6 +43,7 @@ AUDIO = (
 LAUNCH = {
     "av": f"( {VIDEO} {AUDIO.format(name='pay1')} )",
     "video": f"( {VIDEO} )",
+    "video720": f"( {VIDEO720} )",
     "audio": f"( {AUDIO.format(name='pay0')} )",
     "h265": f"( {H265} )",
 }
