@@ -13,7 +13,7 @@ use crate::{
     // Not imported by name: `#[server]` makes structs named after the
     // functions (`SetupState`, `Overview`).
     model::{
-        config, ip_permissions, ipc, live,
+        call_log, config, ip_permissions, ipc, live,
         mail::{self, PasswordUpdate},
         network, reset, room, security,
         security_log::SecurityLogPage,
@@ -131,6 +131,19 @@ pub async fn factory_reset(password: String) -> Result<(), ApiError> {
 pub async fn security_log(offset: u64) -> Result<SecurityLogPage, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.security_log(&caller, offset).await }).await
+}
+
+#[server(endpoint = "call_log", input = Json)]
+pub async fn call_log(offset: u64) -> Result<call_log::CallLogPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.call_log(&caller, offset).await }).await
+}
+
+/// Export Data of Log Management > Call: the CSV text.
+#[server(endpoint = "export_call_log", input = Json)]
+pub async fn export_call_log() -> Result<String, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.export_call_log(&caller).await }).await
 }
 
 #[server(endpoint = "reset_info", input = Json)]
@@ -252,6 +265,24 @@ pub async fn add_room(
 ) -> Result<room::RoomPage, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.add_room(&caller, room, password).await }).await
+}
+
+/// Adds rooms in batch (floors of rooms); without a password each gets a
+/// generated one, shown once in the answer.
+#[server(endpoint = "add_rooms", input = Json)]
+pub async fn add_rooms(
+    batch: room::RoomBatch,
+    password: Option<String>,
+) -> Result<room::RoomPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.add_rooms(&caller, batch, password).await }).await
+}
+
+/// Household Setting > Status.
+#[server(endpoint = "sip_status", input = Json)]
+pub async fn sip_status() -> Result<crate::model::sip_status::StatusPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.sip_status(&caller).await }).await
 }
 
 #[server(endpoint = "save_room", input = Json)]

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use crate::{
     error::ApiError,
     model::{
+        call_log::CallLogPage,
         config::DeviceInfo,
         ip_permissions::IpPermissions,
         ipc::{Ipc, IpcExport, IpcPage},
@@ -19,7 +20,7 @@ use crate::{
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         network::{CertificateUpload, NetworkPage, NetworkSettings},
         reset::{ResetInfo, ResetIssued, ResetTicket},
-        room::{Room, RoomPage},
+        room::{Room, RoomBatch, RoomPage},
         security::SecuritySettings,
         security_log::SecurityLogPage,
         settings::BasicSettings,
@@ -112,6 +113,11 @@ pub trait Device: Send + Sync + 'static {
     async fn security_log(&self, caller: &Caller, offset: u64)
         -> Result<SecurityLogPage, ApiError>;
 
+    // Log Management > Call.
+    async fn call_log(&self, caller: &Caller, offset: u64) -> Result<CallLogPage, ApiError>;
+    /// Export Data: every kept record as CSV.
+    async fn export_call_log(&self, caller: &Caller) -> Result<String, ApiError>;
+
     // Password reset (public).
     async fn reset_info(&self) -> Result<ResetInfo, ApiError>;
     async fn reset_request(&self, caller: &Caller) -> Result<ResetIssued, ApiError>;
@@ -197,6 +203,18 @@ pub trait Device: Send + Sync + 'static {
     ) -> Result<RoomPage, ApiError>;
     /// Changes a room's names (the manual's Modify).
     async fn save_room(&self, caller: &Caller, room: Room) -> Result<RoomPage, ApiError>;
+    /// Household Setting > Status.
+    async fn sip_status(
+        &self,
+        caller: &Caller,
+    ) -> Result<crate::model::sip_status::StatusPage, ApiError>;
+    /// Adds the rooms of a batch that do not exist yet.
+    async fn add_rooms(
+        &self,
+        caller: &Caller,
+        batch: RoomBatch,
+        password: Option<String>,
+    ) -> Result<RoomPage, ApiError>;
     async fn delete_room(&self, caller: &Caller, room_no: String) -> Result<RoomPage, ApiError>;
     async fn clear_rooms(&self, caller: &Caller) -> Result<RoomPage, ApiError>;
 

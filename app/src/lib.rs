@@ -110,6 +110,18 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><mail::MailPage /></Layout> }
                 />
                 <Route
+                    path=path!("/household/room")
+                    view=|| view! { <Layout><room::RoomPage /></Layout> }
+                />
+                <Route
+                    path=path!("/household/status")
+                    view=|| view! { <Layout><sip_status::StatusPage /></Layout> }
+                />
+                <Route
+                    path=path!("/log/call")
+                    view=|| view! { <Layout><call_log::CallLogPage /></Layout> }
+                />
+                <Route
                     path=path!("/log/security")
                     view=|| view! { <Layout><security_log::SecurityLogPage /></Layout> }
                 />

@@ -40,8 +40,8 @@ async fn rooms_register_with_digest_auth_and_stay_registered() {
         .call("add_room", json!({"room": room("9901"), "password": null}))
         .await;
     assert_eq!(code, StatusCode::OK, "{page}");
-    let generated = page["new_password"][1].as_str().unwrap().to_string();
-    assert_eq!(page["new_password"][0], "9901");
+    let generated = page["new_passwords"][0][1].as_str().unwrap().to_string();
+    assert_eq!(page["new_passwords"][0][0], "9901");
     assert_eq!(generated.len(), 16);
     let (_, again) = c.call("rooms", json!({})).await;
     assert!(!again.to_string().contains(&generated), "shown once only");
@@ -53,7 +53,7 @@ async fn rooms_register_with_digest_auth_and_stay_registered() {
         )
         .await;
     assert_eq!(code, StatusCode::OK, "{page}");
-    assert_eq!(page["new_password"], Value::Null);
+    assert_eq!(page["new_passwords"], json!([]));
     assert!(page["warnings"][0]
         .as_str()
         .unwrap()
@@ -280,6 +280,47 @@ async fn calls_and_messages_go_through_the_proxy_between_registered_monitors() {
     call(sip, me, "caller-404.xml", "7777", &[]).await;
     call(sip, me, "caller-480.xml", "9903", &[]).await;
 
+    // Every call is in the call log, newest first; messages are not.
+    let (code, log) = c.call("call_log", json!({"offset": 0})).await;
+    assert_eq!(code, StatusCode::OK, "{log}");
+    let rows: Vec<(&str, &str, &str, &str)> = log["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["from"].as_str().unwrap(),
+                r["to"].as_str().unwrap(),
+                r["room_no"].as_str().unwrap(),
+                r["end_state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("9901#0", "9903", "9903", "Missed"),
+            ("9901#0", "7777", "9901", "Rejected"),
+            ("9901#0", "9904#0", "9904", "Answered"),
+            ("9901#0", "9902", "9902", "Cancelled"),
+            ("9901#0", "9902", "9902", "Rejected"),
+            ("9901#0", "9902", "9902", "Answered"),
+        ]
+    );
+    assert_eq!(log["total"], 6);
+    for answered in [2, 5] {
+        // The caller hangs up 300 ms after the ACK.
+        let talk = log["records"][answered]["talk_ms"].as_u64().unwrap();
+        assert!((250..5_000).contains(&talk), "talk time {talk} ms");
+    }
+    assert!(log["records"][0]["talk_ms"].is_null());
+    let (code, csv) = c.call("export_call_log", json!({})).await;
+    assert_eq!(code, StatusCode::OK);
+    let csv = csv.as_str().unwrap();
+    assert!(csv.starts_with("No.,Call Type,Room No.,From,To,Begin Time,Talk Time,End State\r\n"));
+    assert_eq!(csv.lines().count(), 7);
+    assert!(csv.lines().nth(1).unwrap().ends_with(",-,Missed"));
+
     // Strangers are no callers, and loops end.
     let invite = |max_forwards: u32| {
         format!(
@@ -310,5 +351,90 @@ async fn calls_and_messages_go_through_the_proxy_between_registered_monitors() {
         "SIP/2.0 403 Forbidden (register first)"
     );
     assert_eq!(ask(caller, invite(0)).await, "SIP/2.0 483 Too Many Hops");
+    vto.stop().await;
+}
+
+#[tokio::test]
+async fn rooms_are_added_in_batch_and_their_monitors_show_in_status() {
+    let mut vto = Vto::start().await;
+    let c = vto.ready().await;
+    let sip = vto.sip.unwrap();
+    let batch = |layers: u32, first: u64, second: u64| {
+        json!({"unit_layer_amount": layers, "room_amount_in_one_layer": 2,
+               "first_floor_number": first, "second_floor_number": second})
+    };
+    // 2 floors of 2 rooms: each gets a password of its own, shown once.
+    let (code, page) = c
+        .call(
+            "add_rooms",
+            json!({"batch": batch(2, 1001, 1101), "password": null}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    let shown: Vec<(String, String)> =
+        serde_json::from_value(page["new_passwords"].clone()).unwrap();
+    let rooms: Vec<&str> = shown.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(rooms, ["1001", "1002", "1101", "1102"]);
+    let mut passwords: Vec<&str> = shown.iter().map(|(_, p)| p.as_str()).collect();
+    passwords.dedup();
+    assert_eq!(passwords.len(), 4);
+    // A third floor: the first two are there already.
+    let (code, page) = c
+        .call(
+            "add_rooms",
+            json!({"batch": batch(3, 1001, 1101), "password": "123456"}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    assert_eq!(page["skipped"], json!(["1001", "1002", "1101", "1102"]));
+    assert_eq!(page["new_passwords"], json!([]), "typed: nothing to show");
+    assert!(page["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("factory default"));
+    assert_eq!(page["rooms"].as_array().unwrap().len(), 6);
+    // Overlapping floors: refused, nothing added.
+    let (code, err) = c
+        .call(
+            "add_rooms",
+            json!({"batch": batch(2, 2001, 2002), "password": null}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["Invalid"]["field"], "batch-second");
+    let (_, page) = c.call("rooms", json!({})).await;
+    assert_eq!(page["rooms"].as_array().unwrap().len(), 6);
+
+    // 1101's main monitor registers: Status shows it online, with its
+    // address; the rooms nobody registered for show offline.
+    let run = sipp::run("register.xml", sip, false, "1101#0", &shown[2].1, 1).await;
+    assert!(run.passed, "{}", run.output);
+    let (code, status) = c.call("sip_status", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{status}");
+    let devices: Vec<(&str, bool, &str)> = status["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["number"].as_str().unwrap(),
+                d["online"].as_bool().unwrap(),
+                d["ip"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        devices,
+        [
+            ("1001", false, ""),
+            ("1002", false, ""),
+            ("1101#0", true, "127.0.0.1"),
+            ("1102", false, ""),
+            ("1201", false, ""),
+            ("1202", false, ""),
+        ]
+    );
+    assert_eq!(status["devices"][2]["user_agent"], "sipp");
+    assert!(status["devices"][2]["last_registration"].as_i64().unwrap() > 0);
     vto.stop().await;
 }

@@ -27,3 +27,41 @@ pub fn Dialog(
         </Show>
     }
 }
+
+/// A question before something that cannot be undone (Delete, Clear):
+/// Cancel, or the confirming button.
+#[component]
+pub fn ConfirmDialog(
+    open: RwSignal<bool>,
+    title: &'static str,
+    /// The question, e.g. "Delete room 9901?".
+    #[prop(into)]
+    question: Signal<String>,
+    /// Ids: `{id}-question`, `{id}-confirm` (the confirming button).
+    id: &'static str,
+    /// The confirming button's label.
+    confirm: &'static str,
+    busy: RwSignal<bool>,
+    on_confirm: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let on_confirm = StoredValue::new(on_confirm);
+    view! {
+        <Dialog open title>
+            <p id=format!("{id}-question")>{move || question.get()}</p>
+            <div class="actions">
+                <button type="button" class="secondary" on:click=move |_| open.set(false)>
+                    "Cancel"
+                </button>
+                <button
+                    type="button"
+                    id=format!("{id}-confirm")
+                    class="primary danger"
+                    disabled=move || busy.get()
+                    on:click=move |_| on_confirm.with_value(|f| f())
+                >
+                    {confirm}
+                </button>
+            </div>
+        </Dialog>
+    }
+}

@@ -125,8 +125,14 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <span>"Security"</span>
                     </A>
                     <p class="nav-section">{icons::door()} <span>"Household Setting"</span></p>
+                    <A href="/household/room" attr:class="sub">
+                        <span>"Room No. Management"</span>
+                    </A>
                     <A href="/household/ipc" attr:class="sub">
                         <span>"IPC Setting"</span>
+                    </A>
+                    <A href="/household/status" attr:class="sub">
+                        <span>"Status"</span>
                     </A>
                     <p class="nav-section">{icons::network()} <span>"Network Setting"</span></p>
                     <A href="/network/basic" attr:class="sub">
@@ -139,6 +145,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <span>"Email"</span>
                     </A>
                     <p class="nav-section">{icons::log()} <span>"Log Management"</span></p>
+                    <A href="/log/call" attr:class="sub">
+                        <span>"Call"</span>
+                    </A>
                     <A href="/log/security" attr:class="sub">
                         <span>"Security"</span>
                     </A>

@@ -8,4 +8,5 @@ pub mod icons;
 pub mod layout;
 pub mod live_view;
 pub mod notice;
+pub mod pager;
 pub mod two_factor;

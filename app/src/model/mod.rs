@@ -31,6 +31,7 @@ macro_rules! choices {
     };
 }
 
+pub mod call_log;
 pub mod config;
 pub mod email;
 pub mod ip_permissions;
@@ -44,6 +45,7 @@ pub mod room;
 pub mod security;
 pub mod security_log;
 pub mod settings;
+pub mod sip_status;
 pub mod system;
 pub mod system_time;
 pub mod time;

@@ -106,6 +106,94 @@ pub fn check_register_password(p: &str) -> Result<Vec<String>, String> {
     Ok(warnings)
 }
 
+/// Adding rooms in batch (manual 5.2.1): `unit_layer_amount` floors of
+/// `room_amount_in_one_layer` rooms each. The first floor's rooms count up
+/// from `first_floor_number`, the second floor's from
+/// `second_floor_number`, and every further floor is that step higher
+/// again. For example 3 floors of 4 rooms from 101 and 201 give 101-104,
+/// 201-204 and 301-304; 2 floors of 2 rooms from 1001 and 1101 give 1001,
+/// 1002, 1101 and 1102.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomBatch {
+    pub unit_layer_amount: u32,
+    pub room_amount_in_one_layer: u32,
+    pub first_floor_number: u64,
+    pub second_floor_number: u64,
+}
+
+impl Default for RoomBatch {
+    fn default() -> Self {
+        Self {
+            unit_layer_amount: 1,
+            room_amount_in_one_layer: 1,
+            first_floor_number: 101,
+            second_floor_number: 201,
+        }
+    }
+}
+
+/// Floors and rooms per floor in one batch.
+pub const MAX_LAYERS: u32 = 99;
+pub const MAX_PER_LAYER: u32 = 99;
+
+impl RoomBatch {
+    /// The room numbers, floor by floor, or the field at fault and why.
+    pub fn room_numbers(&self) -> Result<Vec<String>, (&'static str, String)> {
+        let layers = self.unit_layer_amount;
+        let per = self.room_amount_in_one_layer;
+        if !(1..=MAX_LAYERS).contains(&layers) {
+            return Err(("batch-layers", format!("1 to {MAX_LAYERS} floors")));
+        }
+        if !(1..=MAX_PER_LAYER).contains(&per) {
+            return Err(("batch-per-layer", format!("1 to {MAX_PER_LAYER} rooms")));
+        }
+        if self.first_floor_number == 0 {
+            return Err(("batch-first", "From 1 up".into()));
+        }
+        let step = self
+            .second_floor_number
+            .checked_sub(self.first_floor_number)
+            .filter(|s| *s > 0)
+            .ok_or((
+                "batch-second",
+                "Higher than the First Floor Number".to_string(),
+            ))?;
+        if step < u64::from(per) && layers > 1 {
+            return Err((
+                "batch-second",
+                format!(
+                    "At least {} (the first floor's rooms come first)",
+                    self.first_floor_number + u64::from(per)
+                ),
+            ));
+        }
+        let total = usize::try_from(layers * per).unwrap_or(usize::MAX);
+        if total > MAX_ROOMS {
+            return Err((
+                "batch-per-layer",
+                format!("At most {MAX_ROOMS} rooms in all"),
+            ));
+        }
+        let limit = 10u64.pow(u32::try_from(MAX_ROOM_DIGITS).unwrap_or(10)) - 1;
+        let mut out = Vec::with_capacity(total);
+        for floor in 0..u64::from(layers) {
+            let base = step
+                .checked_mul(floor)
+                .and_then(|x| x.checked_add(self.first_floor_number))
+                .filter(|b| {
+                    b.checked_add(u64::from(per) - 1)
+                        .is_some_and(|l| l <= limit)
+                })
+                .ok_or((
+                    "batch-layers",
+                    format!("Room numbers would pass {MAX_ROOM_DIGITS} digits"),
+                ))?;
+            out.extend((0..u64::from(per)).map(|i| (base + i).to_string()));
+        }
+        Ok(out)
+    }
+}
+
 /// A room as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomEntry {
@@ -117,9 +205,11 @@ pub struct RoomEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomPage {
     pub rooms: Vec<RoomEntry>,
-    /// Right after Add: the room number and its Register Password, shown
-    /// this once (the device keeps only digests of it).
-    pub new_password: Option<(String, String)>,
+    /// Right after Add: each new room's number and its generated Register
+    /// Password, shown this once (the device keeps only digests of it).
+    pub new_passwords: Vec<(String, String)>,
+    /// Rooms a batch skipped because they existed already.
+    pub skipped: Vec<String>,
     /// Warnings about a typed Register Password.
     pub warnings: Vec<String>,
 }
@@ -147,6 +237,57 @@ mod tests {
         assert_eq!(r.validate()[0].0, "room-nick-name");
         r.nick_name = "a\nb".into();
         assert_eq!(r.validate()[0].0, "room-nick-name");
+    }
+
+    fn batch(layers: u32, per: u32, first: u64, second: u64) -> Result<Vec<String>, &'static str> {
+        RoomBatch {
+            unit_layer_amount: layers,
+            room_amount_in_one_layer: per,
+            first_floor_number: first,
+            second_floor_number: second,
+        }
+        .room_numbers()
+        .map_err(|(field, _)| field)
+    }
+
+    #[test]
+    fn a_batch_numbers_rooms_floor_by_floor() {
+        assert_eq!(
+            batch(3, 4, 101, 201),
+            Ok([
+                "101", "102", "103", "104", "201", "202", "203", "204", "301", "302", "303", "304"
+            ]
+            .map(String::from)
+            .to_vec())
+        );
+        assert_eq!(
+            batch(2, 2, 1001, 1101),
+            Ok(["1001", "1002", "1101", "1102"].map(String::from).to_vec())
+        );
+        // One floor: the second floor's number only has to be higher.
+        assert_eq!(
+            batch(1, 3, 9901, 9902),
+            Ok(["9901", "9902", "9903"].map(String::from).to_vec())
+        );
+        assert_eq!(batch(0, 4, 101, 201), Err("batch-layers"));
+        assert_eq!(batch(100, 4, 101, 201), Err("batch-layers"));
+        assert_eq!(batch(2, 0, 101, 201), Err("batch-per-layer"));
+        assert_eq!(batch(2, 4, 0, 201), Err("batch-first"));
+        assert_eq!(batch(2, 4, 201, 201), Err("batch-second"));
+        assert_eq!(batch(2, 4, 101, 103), Err("batch-second"), "floors overlap");
+        assert_eq!(
+            batch(99, 99, 101, 201),
+            Err("batch-per-layer"),
+            "over 512 rooms"
+        );
+        assert_eq!(
+            batch(2, 2, 9_999_999_998, 9_999_999_999),
+            Err("batch-second")
+        );
+        assert_eq!(
+            batch(3, 2, 9_999_999_990, 9_999_999_995),
+            Err("batch-layers")
+        );
     }
 
     #[test]

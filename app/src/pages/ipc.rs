@@ -11,7 +11,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        dialog::Dialog,
+        dialog::{ConfirmDialog, Dialog},
         form::{Field, FormErrors, FormMessage, Select, WriteOnlyPassword},
         hydration::{download_json, file_to_import, use_hydrated},
         notice::loaded,
@@ -196,7 +196,7 @@ fn IpcList(saved: IpcPage) -> impl IntoView {
             }
         });
     };
-    let delete = move |_| {
+    let delete = move || {
         let Some(entry) = deleting.get_untracked() else {
             return;
         };
@@ -387,18 +387,16 @@ fn IpcList(saved: IpcPage) -> impl IntoView {
             </form>
         </Dialog>
 
-        <Dialog open=delete_open title="Delete">
-            <p id="ipc-delete-question">
-                {move || deleting.get().map(|e| format!("Delete {}? Its viewers stop.", e.ipc.name))}
-            </p>
-            <div class="actions">
-                <button type="button" class="secondary" on:click=move |_| delete_open.set(false)>
-                    "Cancel"
-                </button>
-                <button type="button" id="ipc-delete-confirm" class="primary danger" disabled=move || busy.get() on:click=delete>
-                    "Delete"
-                </button>
-            </div>
-        </Dialog>
+        <ConfirmDialog
+            open=delete_open
+            title="Delete"
+            question=Signal::derive(move || {
+                deleting.get().map(|e| format!("Delete {}? Its viewers stop.", e.ipc.name)).unwrap_or_default()
+            })
+            id="ipc-delete"
+            confirm="Delete"
+            busy
+            on_confirm=delete
+        />
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod basic;
+pub mod call_log;
 pub mod home;
 pub mod init;
 pub mod ip_permissions;
@@ -11,8 +12,10 @@ pub mod mail;
 pub mod monitor;
 pub mod network_basic;
 pub mod reset;
+pub mod room;
 pub mod security;
 pub mod security_log;
+pub mod sip_status;
 pub mod system;
 pub mod video;
 

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     api,
-    components::notice::ErrorNotice,
+    components::{notice::ErrorNotice, pager::Pager},
     model::security_log::{SecurityLogPage as Page, PAGE_SIZE},
 };
 
@@ -41,9 +41,7 @@ fn LogTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
         offset: at,
         display,
     } = page;
-    let last = (at + events.len() as u64).min(total);
-    let has_newer = at > 0;
-    let has_older = last < total;
+    let shown = events.len() as u64;
     view! {
         <div class="table-wrap">
             <table class="log" id="security-log">
@@ -75,18 +73,6 @@ fn LogTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
                 </tbody>
             </table>
         </div>
-        <div class="pager">
-            <span>{format!("{} to {} of {}", if total == 0 { 0 } else { at + 1 }, last, total)}</span>
-            <button
-                class="secondary"
-                disabled=!has_newer
-                on:click=move |_| offset.set(at.saturating_sub(PAGE_SIZE))
-            >
-                "Newer"
-            </button>
-            <button class="secondary" disabled=!has_older on:click=move |_| offset.set(last)>
-                "Older"
-            </button>
-        </div>
+        <Pager at shown total page_size=PAGE_SIZE offset />
     }
 }

@@ -7,6 +7,7 @@ use app::{
     backend::{Caller, Device, SetCookie},
     error::ApiError,
     model::{
+        call_log::{self, CallLogPage},
         config::{self, DeviceInfo, MailExport},
         ip_permissions::IpPermissions,
         ipc::{Ipc, IpcExport, IpcPage},
@@ -14,7 +15,7 @@ use app::{
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         network::{CertificateUpload, NetworkPage, NetworkSettings},
         reset::{format_code, mask_email, ResetInfo, ResetIssued, ResetTicket},
-        room::{Room, RoomPage},
+        room::{Room, RoomBatch, RoomPage},
         security::SecuritySettings,
         security_log::{SecurityEventKind, SecurityLogPage, PAGE_SIZE},
         settings::BasicSettings,
@@ -402,6 +403,33 @@ impl Device for DeviceImpl {
         })
     }
 
+    async fn call_log(&self, caller: &Caller, offset: u64) -> Result<CallLogPage, ApiError> {
+        caller.session()?;
+        let sip = self.sip.clone();
+        let (records, total) =
+            tokio::task::spawn_blocking(move || sip.call_log(offset, call_log::PAGE_SIZE))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(CallLogPage {
+            records,
+            total,
+            offset,
+            display: self.time.display(),
+        })
+    }
+
+    async fn export_call_log(&self, caller: &Caller) -> Result<String, ApiError> {
+        caller.session()?;
+        let sip = self.sip.clone();
+        let (records, _) =
+            tokio::task::spawn_blocking(move || sip.call_log(0, call_log::MAX_RECORDS))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(call_log::to_csv(&records, &self.time.display()))
+    }
+
     async fn reset_info(&self) -> Result<ResetInfo, ApiError> {
         let email = self.auth.reset_email().await?;
         Ok(ResetInfo {
@@ -676,6 +704,26 @@ impl Device for DeviceImpl {
 
     async fn rooms(&self, caller: &Caller) -> Result<RoomPage, ApiError> {
         self.room_page(caller).await
+    }
+
+    async fn sip_status(
+        &self,
+        caller: &Caller,
+    ) -> Result<app::model::sip_status::StatusPage, ApiError> {
+        caller.session()?;
+        Ok(app::model::sip_status::StatusPage {
+            devices: self.sip.status(),
+            display: self.time.display(),
+        })
+    }
+
+    async fn add_rooms(
+        &self,
+        caller: &Caller,
+        batch: RoomBatch,
+        password: Option<String>,
+    ) -> Result<RoomPage, ApiError> {
+        self.add_rooms_with(caller, batch, password).await
     }
 
     async fn add_room(

@@ -7,7 +7,8 @@ use app::{
     backend::Caller,
     error::ApiError,
     model::room::{
-        check_register_password, Room, RoomEntry, RoomPage, GENERATED_PASSWORD, MAX_ROOMS,
+        check_register_password, Room, RoomBatch, RoomEntry, RoomPage, GENERATED_PASSWORD,
+        MAX_ROOMS,
     },
 };
 use sip::{digest, registrar::DEFAULT_REALM};
@@ -78,8 +79,7 @@ impl DeviceImpl {
                     online: u8::try_from(self.sip.online(&r.room.sip_users())).unwrap_or(u8::MAX),
                 })
                 .collect(),
-            new_password: None,
-            warnings: Vec::new(),
+            ..RoomPage::default()
         }
     }
 
@@ -150,8 +150,96 @@ impl DeviceImpl {
         let mut page = self.room_page_of(&records);
         page.warnings = warnings;
         if generated {
-            page.new_password = Some((room.room_no, password));
+            page.new_passwords = vec![(room.room_no, password)];
         }
+        Ok(page)
+    }
+
+    /// Adds the rooms of a batch (manual 5.2.1) that do not exist yet, each
+    /// with the typed Register Password or a generated one of its own.
+    pub(super) async fn add_rooms_with(
+        &self,
+        caller: &Caller,
+        batch: RoomBatch,
+        password: Option<String>,
+    ) -> Result<RoomPage, ApiError> {
+        let session = caller.session()?;
+        let numbers = batch
+            .room_numbers()
+            .map_err(|(field, message)| invalid(field, message))?;
+        let typed = password.filter(|p| !p.is_empty());
+        let warnings = match &typed {
+            Some(p) => check_register_password(p).map_err(|m| invalid("batch-password", m))?,
+            None => Vec::new(),
+        };
+        let existing = self.room_records().await?;
+        let is_new = |n: &String| !existing.iter().any(|r| &r.room.room_no == n);
+        let skipped: Vec<String> = numbers.iter().filter(|n| !is_new(n)).cloned().collect();
+        if existing.len() + numbers.len() - skipped.len() > MAX_ROOMS {
+            return Err(invalid(
+                "batch-layers",
+                format!(
+                    "{} more rooms would pass the {MAX_ROOMS} the device keeps ({} now)",
+                    numbers.len() - skipped.len(),
+                    existing.len()
+                ),
+            ));
+        }
+        // Hashing takes a moment (22 digests a room): before the
+        // transaction, on a blocking thread.
+        let fresh: Vec<String> = numbers.into_iter().filter(is_new).collect();
+        let made = tokio::task::spawn_blocking(move || {
+            fresh
+                .into_iter()
+                .map(|room_no| {
+                    let password = match &typed {
+                        Some(p) => p.clone(),
+                        None => generate_password()?,
+                    };
+                    let room = Room {
+                        room_no,
+                        ..Room::default()
+                    };
+                    let record = RoomRecord {
+                        digests: digests(&room, &password),
+                        room,
+                    };
+                    Ok((record, typed.is_none().then_some(password)))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        let records: Vec<RoomRecord> = made.iter().map(|(r, _)| r.clone()).collect();
+        self.auth
+            .save_settings(&session.user, caller.ip, "Room No. Management", move |w| {
+                for r in &records {
+                    // Added meanwhile by someone else: all or nothing.
+                    if w.get::<&str, RoomRecord>(SIP_ROOMS, r.room.room_no.as_str())?
+                        .is_some()
+                    {
+                        return Err(invalid(
+                            "batch-first",
+                            format!("Room {} was added meanwhile: try again", r.room.room_no),
+                        ));
+                    }
+                    w.put(SIP_ROOMS, r.room.room_no.as_str(), r)?;
+                }
+                Ok(if records.is_empty() {
+                    vec![]
+                } else {
+                    vec!["Batch Add"]
+                })
+            })
+            .await?;
+        let records = self.rooms_changed().await?;
+        let mut page = self.room_page_of(&records);
+        page.warnings = warnings;
+        page.skipped = skipped;
+        page.new_passwords = made
+            .into_iter()
+            .filter_map(|(r, p)| Some((r.room.room_no, p?)))
+            .collect();
         Ok(page)
     }
 

@@ -28,10 +28,12 @@ use sip::{
     transaction,
 };
 
+use app::model::call_log::{CallRecord, CallType, EndState, MAX_RECORDS};
+
 use crate::{
     clock::Clock,
     store::{
-        tables::{BindingRecord, RoomRecord, SIP_BINDINGS, SIP_ROOMS},
+        tables::{BindingRecord, RoomRecord, CALL_LOG, SIP_BINDINGS, SIP_ROOMS},
         Read, Store, StoreError,
     },
 };
@@ -49,6 +51,20 @@ pub const RING_TIMEOUT_MS: i64 = 60_000;
 /// What a message asks the transport to do: these bytes to this peer.
 pub type Send = (Peer, Vec<u8>);
 
+/// Calls followed at once (ringing or talking); beyond it the oldest are
+/// forgotten (their record stays, without a talk time).
+const MAX_OPEN_CALLS: usize = 1000;
+/// A call whose BYE never came is forgotten after this long.
+const MAX_TALK_MS: i64 = 12 * 3600 * 1000;
+
+/// A call between its INVITE and its end.
+struct OpenCall {
+    record: CallRecord,
+    /// Its row in the call log once settled.
+    seq: Option<u64>,
+    answered_at: Option<i64>,
+}
+
 pub struct SipService {
     /// `None` once closed (shutdown): tasks that linger a moment must not
     /// keep the database open.
@@ -62,6 +78,11 @@ pub struct SipService {
     rooms: RwLock<HashMap<String, Vec<String>>>,
     /// Set once the sockets are bound (the proxy writes their address).
     proxy: Mutex<Option<Proxy>>,
+    /// SIP user -> (IP, time, User-Agent) of its last registration since
+    /// start (Status keeps showing a monitor that went offline).
+    last_seen: Mutex<HashMap<String, (String, i64, String)>>,
+    /// Calls ringing or talking, by Call-ID (for the call log).
+    calls: Mutex<HashMap<String, OpenCall>>,
     /// Server transactions by key: a repeated REGISTER gets the same answer.
     transactions: Mutex<HashMap<String, transaction::Server>>,
 }
@@ -146,6 +167,8 @@ impl SipService {
             digests: RwLock::new(digests_of(&rooms)),
             rooms: RwLock::new(users_of(&rooms)),
             proxy: Mutex::new(None),
+            calls: Mutex::new(HashMap::new()),
+            last_seen: Mutex::new(HashMap::new()),
             transactions: Mutex::new(HashMap::new()),
         }))
     }
@@ -340,16 +363,175 @@ impl SipService {
         back(sends(out))
     }
 
-    /// The proxy's output: sends, and its call events logged.
+    /// The proxy's output: sends, and its call events into the call log.
     fn outs(&self, out: Vec<Out>) -> Vec<Send> {
         let mut sends = Vec::with_capacity(out.len());
         for o in out {
             match o {
                 Out::Send(peer, bytes) => sends.push((peer, bytes)),
-                Out::Call(ev) => log_call(&ev),
+                Out::Call(ev) => {
+                    if let Err(e) = self.call_event(ev) {
+                        tracing::error!(error = %e, "SIP: call log not written");
+                    }
+                }
             }
         }
         sends
+    }
+
+    /// The room a SIP user belongs to (`9901#1` -> `9901`).
+    fn room_of(&self, user: &str) -> Option<String> {
+        let rooms = self.rooms.read().unwrap_or_else(|p| p.into_inner());
+        rooms
+            .iter()
+            .find(|(room, users)| *room == user || users.iter().any(|u| u == user))
+            .map(|(room, _)| room.clone())
+    }
+
+    fn call_event(&self, ev: CallEvent) -> Result<(), StoreError> {
+        match ev {
+            CallEvent::Started {
+                call_id,
+                from,
+                to,
+                at,
+            } => {
+                tracing::info!(%call_id, %from, %to, "SIP: call");
+                let room_no = self
+                    .room_of(&to)
+                    .or_else(|| self.room_of(&from))
+                    .unwrap_or_default();
+                let mut calls = lock(&self.calls);
+                if calls.len() >= MAX_OPEN_CALLS {
+                    if let Some(oldest) = calls
+                        .iter()
+                        .min_by_key(|(_, c)| c.record.begin)
+                        .map(|(k, _)| k.clone())
+                    {
+                        calls.remove(&oldest);
+                    }
+                }
+                calls.insert(
+                    call_id,
+                    OpenCall {
+                        record: CallRecord {
+                            call_type: CallType::Intercom,
+                            from,
+                            to,
+                            room_no,
+                            begin: at,
+                            talk_ms: None,
+                            end_state: EndState::Missed,
+                        },
+                        seq: None,
+                        answered_at: None,
+                    },
+                );
+            }
+            CallEvent::Settled {
+                call_id,
+                end,
+                code,
+                at,
+            } => {
+                tracing::info!(%call_id, ?end, code, "SIP: call settled");
+                let Some(mut call) = lock(&self.calls).remove(&call_id) else {
+                    return Ok(());
+                };
+                call.record.end_state = match end {
+                    proxy::CallEnd::Answered => EndState::Answered,
+                    proxy::CallEnd::Missed => EndState::Missed,
+                    proxy::CallEnd::Rejected => EndState::Rejected,
+                    proxy::CallEnd::Cancelled => EndState::Cancelled,
+                };
+                let seq = self
+                    .store()?
+                    .write(|w| w.append(CALL_LOG, &call.record, MAX_RECORDS))?;
+                if end == proxy::CallEnd::Answered {
+                    call.seq = Some(seq);
+                    call.answered_at = Some(at);
+                    lock(&self.calls).insert(call_id, call);
+                }
+            }
+            CallEvent::HungUp { call_id, at } => {
+                tracing::info!(%call_id, "SIP: call ended");
+                let open = lock(&self.calls).remove(&call_id);
+                let Some(mut call) = open else {
+                    return Ok(());
+                };
+                let (Some(seq), Some(answered)) = (call.seq, call.answered_at) else {
+                    // A BYE before any answer: still ringing, keep it.
+                    lock(&self.calls).insert(call_id, call);
+                    return Ok(());
+                };
+                call.record.talk_ms = Some(u64::try_from(at - answered).unwrap_or(0));
+                self.store()?
+                    .write(|w| w.update(CALL_LOG, seq, &call.record))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Household Setting > Status: each monitor seen since start (online
+    /// or not), and each room none of whose monitors was seen.
+    pub fn status(&self) -> Vec<app::model::sip_status::DeviceStatus> {
+        use app::model::sip_status::DeviceStatus;
+        let now = self.clock.now();
+        let reg = lock(&self.registrar);
+        let seen = lock(&self.last_seen);
+        let rooms = self.rooms.read().unwrap_or_else(|p| p.into_inner());
+        let mut numbers: Vec<&String> = rooms.keys().collect();
+        numbers.sort_by_key(|r| (r.len(), *r));
+        let mut out = Vec::new();
+        for room in numbers {
+            let before = out.len();
+            for user in rooms.get(room).into_iter().flatten() {
+                let live = reg.bindings().contacts(user, now);
+                let newest = live.iter().max_by_key(|b| b.registered_at);
+                let entry = match (newest, seen.get(user)) {
+                    (Some(b), _) => DeviceStatus {
+                        number: user.clone(),
+                        kind: "Room".into(),
+                        online: true,
+                        ip: b
+                            .source
+                            .parse::<SocketAddr>()
+                            .map(|a| a.ip().to_string())
+                            .unwrap_or_default(),
+                        last_registration: Some(b.registered_at),
+                        user_agent: b.user_agent.clone(),
+                    },
+                    (None, Some((ip, at, ua))) => DeviceStatus {
+                        number: user.clone(),
+                        kind: "Room".into(),
+                        online: false,
+                        ip: ip.clone(),
+                        last_registration: Some(*at),
+                        user_agent: ua.clone(),
+                    },
+                    (None, None) => continue,
+                };
+                out.push(entry);
+            }
+            if out.len() == before {
+                out.push(DeviceStatus {
+                    number: room.clone(),
+                    kind: "Room".into(),
+                    online: false,
+                    ip: String::new(),
+                    last_registration: None,
+                    user_agent: String::new(),
+                });
+            }
+        }
+        out
+    }
+
+    /// Log Management > Call: records `offset..offset + limit`, newest
+    /// first, and how many are kept.
+    pub fn call_log(&self, offset: u64, limit: u64) -> Result<(Vec<CallRecord>, u64), StoreError> {
+        self.store()?
+            .read(|r| r.newest_first(CALL_LOG, offset, limit))
     }
 
     fn register(&self, msg: &Message, source: SocketAddr, transport: &str, now: i64) -> Message {
@@ -391,6 +573,16 @@ impl SipService {
                     return registrar::response(msg, 500, "Server Internal Error", &[]);
                 }
                 tracing::info!(%account, contacts = contacts.len(), %source, "SIP: registered");
+                if let Some(b) = contacts.iter().max_by_key(|b| b.registered_at) {
+                    lock(&self.last_seen).insert(
+                        account.clone(),
+                        (
+                            source.ip().to_string(),
+                            b.registered_at,
+                            b.user_agent.clone(),
+                        ),
+                    );
+                }
             }
             Outcome::Refused { reason } => {
                 tracing::warn!(%source, %reason, "SIP: REGISTER refused")
@@ -414,6 +606,8 @@ impl SipService {
             None => Vec::new(),
         };
         let sends = self.outs(out);
+        // Calls whose end was never seen: their records stay as they are.
+        lock(&self.calls).retain(|_, c| now - c.record.begin < MAX_TALK_MS);
         let gone = lock(&self.registrar).bindings_mut().expire(now);
         if !gone.is_empty() {
             let removed = self.store().and_then(|store| {
@@ -430,22 +624,6 @@ impl SipService {
             tracing::info!(users = ?gone, "SIP: registrations expired");
         }
         sends
-    }
-}
-
-fn log_call(ev: &CallEvent) {
-    match ev {
-        CallEvent::Started {
-            call_id, from, to, ..
-        } => {
-            tracing::info!(%call_id, %from, %to, "SIP: call")
-        }
-        CallEvent::Settled {
-            call_id, end, code, ..
-        } => {
-            tracing::info!(%call_id, ?end, code, "SIP: call settled")
-        }
-        CallEvent::HungUp { call_id, .. } => tracing::info!(%call_id, "SIP: call ended"),
     }
 }
 

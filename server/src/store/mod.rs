@@ -17,7 +17,7 @@ use app::model::security_log::SecurityEvent;
 use tables::*;
 
 /// The schema this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 /// Oldest security events are dropped beyond this many.
 pub const MAX_SECURITY_EVENTS: u64 = 10_000;
 pub const DB_FILE: &str = "vto.redb";
@@ -132,6 +132,8 @@ fn migrate_step(txn: &redb::WriteTransaction, from: u64) -> Result<(), StoreErro
         0 => {}
         // 1 -> 2: the SIP server's rooms and registrations (new tables).
         1 => {}
+        // 2 -> 3: the call log (a new table).
+        2 => {}
         // Later steps go here, e.g. `1 => rewrite_accounts_v2(txn)?`.
         _ => return Err(StoreError::Db(format!("no migration from schema {from}"))),
     }
@@ -145,6 +147,7 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(SETTINGS)?;
     txn.open_table(SIP_ROOMS)?;
     txn.open_table(SIP_BINDINGS)?;
+    txn.open_table(CALL_LOG)?;
     Ok(())
 }
 
@@ -227,16 +230,27 @@ pub trait Read {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<SecurityEvent>, u64), StoreError> {
-        let table = self.table(SECURITY_LOG)?;
+        self.newest_first(SECURITY_LOG, offset, limit)
+    }
+
+    /// A log table (sequence number -> record), newest first: records
+    /// `offset..offset + limit`, and how many exist.
+    fn newest_first<T: DeserializeOwned>(
+        &self,
+        def: TableDefinition<u64, &[u8]>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<T>, u64), StoreError> {
+        let table = self.table(def)?;
         let total = table.len()?;
         let skip = usize::try_from(offset).unwrap_or(usize::MAX);
         let take = usize::try_from(limit).unwrap_or(usize::MAX);
-        let mut events = Vec::new();
+        let mut records = Vec::new();
         for entry in table.iter()?.rev().skip(skip).take(take) {
             let (_, v) = entry?;
-            events.push(codec::decode(v.value())?);
+            records.push(codec::decode(v.value())?);
         }
-        Ok((events, total))
+        Ok((records, total))
     }
 }
 
@@ -329,13 +343,40 @@ impl Writer {
 
     /// Appends to the security log, dropping the oldest beyond the limit.
     pub fn log(&self, event: &SecurityEvent) -> Result<(), StoreError> {
-        let mut table = self.txn.open_table(SECURITY_LOG)?;
+        self.append(SECURITY_LOG, event, MAX_SECURITY_EVENTS)
+            .map(|_| ())
+    }
+
+    /// Appends to a log table, dropping the oldest beyond `max`; returns
+    /// the new record's sequence number.
+    pub fn append<T: Serialize>(
+        &self,
+        def: TableDefinition<u64, &[u8]>,
+        record: &T,
+        max: u64,
+    ) -> Result<u64, StoreError> {
+        let mut table = self.txn.open_table(def)?;
         let next = table.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1);
-        table.insert(next, codec::encode(event)?.as_slice())?;
-        while table.len()? > MAX_SECURITY_EVENTS {
+        table.insert(next, codec::encode(record)?.as_slice())?;
+        while table.len()? > max {
             table.pop_first()?;
         }
-        Ok(())
+        Ok(next)
+    }
+
+    /// Rewrites the record `seq` of a log table if it is still kept.
+    pub fn update<T: Serialize>(
+        &self,
+        def: TableDefinition<u64, &[u8]>,
+        seq: u64,
+        record: &T,
+    ) -> Result<bool, StoreError> {
+        let mut table = self.txn.open_table(def)?;
+        if table.get(seq)?.is_none() {
+            return Ok(false);
+        }
+        table.insert(seq, codec::encode(record)?.as_slice())?;
+        Ok(true)
     }
 
     /// Factory reset: empties every table, in this transaction. The
@@ -348,6 +389,7 @@ impl Writer {
         self.txn.delete_table(SETTINGS)?;
         self.txn.delete_table(SIP_ROOMS)?;
         self.txn.delete_table(SIP_BINDINGS)?;
+        self.txn.delete_table(CALL_LOG)?;
         create_tables(&self.txn)?;
         if let Some(clock) = clock {
             self.put(SETTINGS, SETTINGS_CLOCK, &clock)?;

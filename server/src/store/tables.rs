@@ -30,6 +30,10 @@ pub const SIP_ROOMS: TableDefinition<&str, &[u8]> = TableDefinition::new("sip_ro
 /// registered, so registrations survive a restart (schema 2).
 pub const SIP_BINDINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("sip_bindings");
 
+/// Sequence number -> [`app::model::call_log::CallRecord`] (Log Management
+/// > Call, schema 3).
+pub const CALL_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("call_log");
+
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const SETTINGS_BASIC: &str = "basic";
 /// [`MailRecord`].

@@ -81,10 +81,10 @@ fn second_open_is_refused_clearly() -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A database of schema 1 (before the SIP tables) keeps its data and
-/// gains the new tables.
+/// A database of schema 1 (before the SIP tables and the call log) keeps
+/// its data and gains the new tables.
 #[test]
-fn schema_1_is_migrated_to_2() -> Result<(), StoreError> {
+fn schema_1_is_migrated_to_the_current_one() -> Result<(), StoreError> {
     let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
     {
         let store = Store::open(dir.path())?;
@@ -92,6 +92,7 @@ fn schema_1_is_migrated_to_2() -> Result<(), StoreError> {
         txn.open_table(META)?.insert(META_SCHEMA_VERSION, 1)?;
         txn.delete_table(SIP_ROOMS)?;
         txn.delete_table(SIP_BINDINGS)?;
+        txn.delete_table(CALL_LOG)?;
         txn.open_table(SETTINGS)?.insert("kept", b"x".as_slice())?;
         txn.commit()?;
     }
@@ -101,7 +102,8 @@ fn schema_1_is_migrated_to_2() -> Result<(), StoreError> {
         .open_table(META)?
         .get(META_SCHEMA_VERSION)?
         .map(|v| v.value());
-    assert_eq!(version, Some(2));
+    assert_eq!(version, Some(3));
+    assert!(txn.open_table(CALL_LOG).is_ok());
     assert!(txn.open_table(SIP_ROOMS).is_ok());
     assert!(txn.open_table(SIP_BINDINGS).is_ok());
     assert!(txn.open_table(SETTINGS)?.get("kept")?.is_some());

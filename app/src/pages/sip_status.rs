@@ -1,0 +1,98 @@
+//! Household Setting > Status (manual 5.5): the working state and IP
+//! address of every device of this SIP server, asked again every 5 s.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use crate::{
+    api,
+    components::notice::ErrorNotice,
+    model::sip_status::{StatusPage as Page, REFRESH_MS},
+};
+
+#[component]
+pub fn StatusPage() -> impl IntoView {
+    let tick = RwSignal::new(0u64);
+    let status = Resource::new(move || tick.get(), |_| api::sip_status());
+    // Live: the browser asks again while the page is open.
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || tick.update(|t| *t += 1),
+            Duration::from_millis(REFRESH_MS),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    view! {
+        <h1>"Status"</h1>
+        <section class="card wide">
+            <div class="toolbar">
+                <button id="status-refresh" class="secondary" on:click=move |_| tick.update(|t| *t += 1)>
+                    "Refresh"
+                </button>
+            </div>
+            <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(page) => view! { <StatusTable page /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn StatusTable(page: Page) -> impl IntoView {
+    let Page { devices, display } = page;
+    if devices.is_empty() {
+        return view! {
+            <p class="muted" id="status-empty">
+                "No devices yet: add rooms in Room No. Management."
+            </p>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="log" id="status-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"No."</th>
+                        <th scope="col">"Device"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"IP Address"</th>
+                        <th scope="col">"Last Registration"</th>
+                        <th scope="col">"User Agent"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {devices
+                        .into_iter()
+                        .map(|d| {
+                            let state = if d.online { "Online" } else { "Offline" };
+                            let number = d.number.clone();
+                            view! {
+                                <tr data-number=number class:offline=!d.online>
+                                    <td>{d.number}</td>
+                                    <td>{d.kind}</td>
+                                    <td>
+                                        <span class="state" class:ok=d.online>{state}</span>
+                                    </td>
+                                    <td>{d.ip}</td>
+                                    <td class="time">
+                                        {d.last_registration.map(|t| display.format(t)).unwrap_or_default()}
+                                    </td>
+                                    <td>{d.user_agent}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
