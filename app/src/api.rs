@@ -17,7 +17,7 @@ use crate::{
         mail::{self, PasswordUpdate},
         network, reset, room, security,
         security_log::SecurityLogPage,
-        settings, system, system_time, time, two_factor, video,
+        settings, system, system_time, time, two_factor, video, vts,
     },
 };
 
@@ -276,6 +276,32 @@ pub async fn add_rooms(
 ) -> Result<room::RoomPage, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.add_rooms(&caller, batch, password).await }).await
+}
+
+#[server(endpoint = "vts_list", input = Json)]
+pub async fn vts_list() -> Result<vts::VtsPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.vts_list(&caller).await }).await
+}
+
+/// Adds a VTS; without a password the device generates one, shown once.
+#[server(endpoint = "add_vts", input = Json)]
+pub async fn add_vts(vts: vts::Vts, password: Option<String>) -> Result<vts::VtsPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.add_vts(&caller, vts, password).await }).await
+}
+
+/// Modify: the IP Address.
+#[server(endpoint = "save_vts", input = Json)]
+pub async fn save_vts(vts: vts::Vts) -> Result<vts::VtsPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.save_vts(&caller, vts).await }).await
+}
+
+#[server(endpoint = "delete_vts", input = Json)]
+pub async fn delete_vts(vts_no: String) -> Result<vts::VtsPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.delete_vts(&caller, vts_no).await }).await
 }
 
 /// Household Setting > Status.

@@ -29,6 +29,7 @@ use crate::{
         time::UnixMillis,
         two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
         video::{VideoPage, VideoSettings},
+        vts::{Vts, VtsPage},
     },
 };
 
@@ -203,6 +204,19 @@ pub trait Device: Send + Sync + 'static {
     ) -> Result<RoomPage, ApiError>;
     /// Changes a room's names (the manual's Modify).
     async fn save_room(&self, caller: &Caller, room: Room) -> Result<RoomPage, ApiError>;
+    // Household Setting > VTS Management.
+    async fn vts_list(&self, caller: &Caller) -> Result<VtsPage, ApiError>;
+    /// Adds a VTS; without a password the device generates one, shown once.
+    async fn add_vts(
+        &self,
+        caller: &Caller,
+        vts: Vts,
+        password: Option<String>,
+    ) -> Result<VtsPage, ApiError>;
+    /// Modify: the IP Address.
+    async fn save_vts(&self, caller: &Caller, vts: Vts) -> Result<VtsPage, ApiError>;
+    async fn delete_vts(&self, caller: &Caller, vts_no: String) -> Result<VtsPage, ApiError>;
+
     /// Household Setting > Status.
     async fn sip_status(
         &self,

@@ -114,6 +114,10 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><room::RoomPage /></Layout> }
                 />
                 <Route
+                    path=path!("/household/vts")
+                    view=|| view! { <Layout><vts::VtsPage /></Layout> }
+                />
+                <Route
                     path=path!("/household/status")
                     view=|| view! { <Layout><sip_status::StatusPage /></Layout> }
                 />

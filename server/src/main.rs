@@ -126,8 +126,13 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         },
         door,
     );
-    let sip = sip::SipService::load(store.clone(), Arc::new(SystemClock), ip_filter.clone())
-        .map_err(|e| e.to_string())?;
+    let sip = sip::SipService::load(
+        store.clone(),
+        Arc::new(SystemClock),
+        ip_filter.clone(),
+        sip::local_minute_of(time.clone()),
+    )
+    .map_err(|e| e.to_string())?;
     let sip_task = match cli.sip.0 {
         Some(addr) => match sip::transport::bind(addr).await {
             Ok((udp, tcp)) => {

@@ -148,6 +148,25 @@ async fn five_wrong_passwords_block_the_address() {
     vto.stop().await;
 }
 
+/// Sends `text` from 127.0.0.1:`port` (0: any) and returns the first line
+/// of the answer.
+async fn ask(sip: std::net::SocketAddr, port: u16, text: String) -> String {
+    let sock = tokio::net::UdpSocket::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    sock.send_to(text.as_bytes(), sip).await.unwrap();
+    let mut buf = [0u8; 4096];
+    let (n, _) = tokio::time::timeout(std::time::Duration::from_secs(5), sock.recv_from(&mut buf))
+        .await
+        .expect("an answer")
+        .unwrap();
+    String::from_utf8_lossy(&buf[..n])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// A call from `caller` (registered from `from`) to `to`, with one sipp
 /// per callee (scenario, user, port, over TCP) waiting for it.
 async fn call(
@@ -329,28 +348,14 @@ async fn calls_and_messages_go_through_the_proxy_between_registered_monitors() {
              To: <sip:9902@127.0.0.1>\r\nCall-ID: raw{max_forwards}\r\nCSeq: 1 INVITE\r\n\r\n"
         )
     };
-    let ask = |port: u16, text: String| async move {
-        let sock = tokio::net::UdpSocket::bind(("127.0.0.1", port))
-            .await
-            .unwrap();
-        sock.send_to(text.as_bytes(), sip).await.unwrap();
-        let mut buf = [0u8; 4096];
-        let (n, _) =
-            tokio::time::timeout(std::time::Duration::from_secs(5), sock.recv_from(&mut buf))
-                .await
-                .expect("an answer")
-                .unwrap();
-        String::from_utf8_lossy(&buf[..n])
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string()
-    };
     assert_eq!(
-        ask(0, invite(70)).await,
+        ask(sip, 0, invite(70)).await,
         "SIP/2.0 403 Forbidden (register first)"
     );
-    assert_eq!(ask(caller, invite(0)).await, "SIP/2.0 483 Too Many Hops");
+    assert_eq!(
+        ask(sip, caller, invite(0)).await,
+        "SIP/2.0 483 Too Many Hops"
+    );
     vto.stop().await;
 }
 
@@ -436,5 +441,122 @@ async fn rooms_are_added_in_batch_and_their_monitors_show_in_status() {
     );
     assert_eq!(status["devices"][2]["user_agent"], "sipp");
     assert!(status["devices"][2]["last_registration"].as_i64().unwrap() > 0);
+    vto.stop().await;
+}
+
+#[tokio::test]
+async fn the_centre_call_number_reaches_the_vts_within_call_centre_time() {
+    const PW: &str = "Door2026Bell";
+    let mut vto = Vto::start().await;
+    let c = vto.ready().await;
+    let sip = vto.sip.unwrap();
+    let (code, page) = c
+        .call("add_room", json!({"room": room("9901"), "password": PW}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    // The management centre, on this machine; another one elsewhere with a
+    // generated password, shown once.
+    let (code, page) = c
+        .call(
+            "add_vts",
+            json!({"vts": {"vts_no": "888888", "ip": "127.0.0.1"}, "password": PW}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    let (code, page) = c
+        .call(
+            "add_vts",
+            json!({"vts": {"vts_no": "888001", "ip": "127.0.0.9"}, "password": null}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    assert_eq!(page["new_passwords"][0][0], "888001");
+    let far = page["new_passwords"][0][1].as_str().unwrap().to_string();
+    assert_eq!(far.len(), 16);
+    for (body, field) in [
+        (
+            json!({"vts": {"vts_no": "888888", "ip": "127.0.0.1"}, "password": PW}),
+            "vts-no",
+        ),
+        (
+            json!({"vts": {"vts_no": "888002", "ip": "vts.local"}, "password": PW}),
+            "vts-ip",
+        ),
+    ] {
+        let (code, err) = c.call("add_vts", body).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(err["Invalid"]["field"], field);
+    }
+    // A VTS registers only from its IP Address.
+    let run = sipp::run("register-blocked.xml", sip, false, "888001", &far, 1).await;
+    assert!(run.passed, "{}", run.output);
+
+    let (caller, centre) = (tests::free_port(), tests::free_port());
+    for (user, port) in [("9901#0", caller), ("888888", centre)] {
+        let run = Sipp::new("register.xml", sip, user)
+            .password(PW)
+            .port(port)
+            .run()
+            .await;
+        assert!(run.passed, "{}", run.output);
+    }
+    let (_, status) = c.call("sip_status", json!({})).await;
+    let vts: Vec<(&str, &str, bool)> = status["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] == "VTS")
+        .map(|d| {
+            (
+                d["number"].as_str().unwrap(),
+                d["ip"].as_str().unwrap(),
+                d["online"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(vts, [("888001", "", false), ("888888", "127.0.0.1", true)]);
+
+    // The monitor calls the centre: the VTS answers.
+    let me = ("9901#0", caller);
+    call(
+        sip,
+        me,
+        "caller-call.xml",
+        "888888",
+        &[("callee-answer.xml", "888888", centre, false)],
+    )
+    .await;
+    let (_, log) = c.call("call_log", json!({"offset": 0})).await;
+    assert_eq!(log["records"][0]["call_type"], "CentreCall");
+    assert_eq!(log["records"][0]["end_state"], "Answered");
+    assert_eq!(log["records"][0]["room_no"], "9901");
+
+    // Outside the Call Centre Time (the device's clock is UTC here): 480.
+    let (code, mut basic) = c.call("basic_settings", json!({})).await;
+    assert_eq!(code, StatusCode::OK);
+    let now_minute = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 60
+        % 1440) as u16;
+    basic["call_centre_time"] =
+        json!({"start": (now_minute + 60) % 1440, "end": (now_minute + 120) % 1440});
+    let (code, saved) = c
+        .call("save_basic_settings", json!({"settings": basic}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{saved}");
+    call(sip, me, "caller-480.xml", "888888", &[]).await;
+    let invite = format!(
+        "INVITE sip:888888@{sip} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{caller};branch=z9hG4bKc1\r\n\
+         From: <sip:9901%230@127.0.0.1>;tag=x\r\nTo: <sip:888888@127.0.0.1>\r\n\
+         Call-ID: outside\r\nCSeq: 1 INVITE\r\n\r\n"
+    );
+    assert_eq!(
+        ask(sip, caller, invite).await,
+        "SIP/2.0 480 Outside Call Centre Time"
+    );
+    let (_, log) = c.call("call_log", json!({"offset": 0})).await;
+    assert_eq!(log["records"][0]["end_state"], "Missed");
     vto.stop().await;
 }

@@ -128,6 +128,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <A href="/household/room" attr:class="sub">
                         <span>"Room No. Management"</span>
                     </A>
+                    <A href="/household/vts" attr:class="sub">
+                        <span>"VTS Management"</span>
+                    </A>
                     <A href="/household/ipc" attr:class="sub">
                         <span>"IPC Setting"</span>
                     </A>

@@ -11,12 +11,15 @@ pub enum CallType {
     /// Between two devices registered here, through the proxy (a monitor
     /// calling another room).
     Intercom,
+    /// To the management centre (the Centre Call No. or a VTS No.).
+    CentreCall,
 }
 
 impl CallType {
     pub fn label(self) -> &'static str {
         match self {
             Self::Intercom => "Intercom",
+            Self::CentreCall => "Call Centre",
         }
     }
 }

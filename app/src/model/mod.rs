@@ -51,6 +51,7 @@ pub mod system_time;
 pub mod time;
 pub mod two_factor;
 pub mod video;
+pub mod vts;
 
 /// The one account of the device (manual ch. 2.1).
 pub const ADMIN_USER: &str = "admin";

@@ -10,7 +10,7 @@ pub struct DeviceStatus {
     /// The SIP user name (`9901#0`), or the room number for a room none
     /// of whose monitors was seen since the device started.
     pub number: String,
-    /// What the number is: `Room` (indoor monitor) for now.
+    /// What the number is: `Room` (an indoor monitor) or `VTS`.
     pub kind: String,
     pub online: bool,
     /// Where it registered from (empty if never seen).

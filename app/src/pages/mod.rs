@@ -18,6 +18,7 @@ pub mod security_log;
 pub mod sip_status;
 pub mod system;
 pub mod video;
+pub mod vts;
 
 use leptos::prelude::*;
 

@@ -10,7 +10,7 @@
 //! - unknown: never issued here (or forgotten after a restart): a new
 //!   challenge, also marked stale, so clients try again at once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
@@ -32,27 +32,30 @@ pub enum NonceCheck {
 pub struct Nonces {
     /// nonce -> (issued at, highest nonce count used; 0 when none).
     issued: HashMap<String, (Millis, u32)>,
+    /// Nonces in the order issued: the oldest go first, in O(1) (a
+    /// registration flood must not make each new nonce scan them all).
+    order: VecDeque<String>,
 }
 
 impl Nonces {
     /// A new nonce from 16 random bytes.
     pub fn issue(&mut self, random: [u8; 16], now: Millis) -> String {
-        if self.issued.len() >= MAX_TRACKED {
-            self.forget_expired(now);
-        }
-        while self.issued.len() >= MAX_TRACKED {
-            let oldest = self
+        while let Some(oldest) = self.order.front() {
+            let expired = self
                 .issued
-                .iter()
-                .min_by_key(|(_, (at, _))| *at)
-                .map(|(n, _)| n.clone());
-            match oldest {
-                Some(n) => self.issued.remove(&n),
-                None => break,
-            };
+                .get(oldest)
+                .is_none_or(|(at, _)| now.saturating_sub(*at) > LIFETIME_MS);
+            if !expired && self.issued.len() < MAX_TRACKED {
+                break;
+            }
+            if let Some(n) = self.order.pop_front() {
+                self.issued.remove(&n);
+            }
         }
         let nonce: String = random.iter().map(|b| format!("{b:02x}")).collect();
-        self.issued.insert(nonce.clone(), (now, 0));
+        if self.issued.insert(nonce.clone(), (now, 0)).is_none() {
+            self.order.push_back(nonce.clone());
+        }
         nonce
     }
 
@@ -77,11 +80,6 @@ impl Nonces {
         }
         *last = count;
         NonceCheck::Good
-    }
-
-    fn forget_expired(&mut self, now: Millis) {
-        self.issued
-            .retain(|_, (at, _)| now.saturating_sub(*at) <= LIFETIME_MS && now >= *at);
     }
 
     pub fn len(&self) -> usize {

@@ -26,11 +26,13 @@ use app::{
         time::UnixMillis,
         two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
         video::{self, VideoPage, VideoSettings},
+        vts::{Vts, VtsPage},
     },
 };
 
 mod ipc;
 mod room;
+mod vts;
 
 use crate::{
     auth::{session, Auth, LoginOutcome},
@@ -595,6 +597,8 @@ impl Device for DeviceImpl {
                 Ok(settings.changed_fields(&old))
             })
             .await?;
+        self.sip
+            .set_centre(&saved.centre_call_no, saved.call_centre_time);
         Ok(saved)
     }
 
@@ -704,6 +708,27 @@ impl Device for DeviceImpl {
 
     async fn rooms(&self, caller: &Caller) -> Result<RoomPage, ApiError> {
         self.room_page(caller).await
+    }
+
+    async fn vts_list(&self, caller: &Caller) -> Result<VtsPage, ApiError> {
+        self.vts_page(caller).await
+    }
+
+    async fn add_vts(
+        &self,
+        caller: &Caller,
+        vts: Vts,
+        password: Option<String>,
+    ) -> Result<VtsPage, ApiError> {
+        self.add_vts_with(caller, vts, password).await
+    }
+
+    async fn save_vts(&self, caller: &Caller, vts: Vts) -> Result<VtsPage, ApiError> {
+        self.save_vts_with(caller, vts).await
+    }
+
+    async fn delete_vts(&self, caller: &Caller, vts_no: String) -> Result<VtsPage, ApiError> {
+        self.delete_vts_with(caller, vts_no).await
     }
 
     async fn sip_status(

@@ -24,7 +24,7 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
 }
 
 /// Letters and digits only: some indoor monitors mangle other characters.
-fn generate_password() -> Result<String, ApiError> {
+pub(super) fn generate_password() -> Result<String, ApiError> {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     let mut out = String::with_capacity(GENERATED_PASSWORD);
     while out.len() < GENERATED_PASSWORD {
@@ -42,7 +42,12 @@ fn generate_password() -> Result<String, ApiError> {
 }
 
 fn digests(room: &Room, password: &str) -> Vec<SipDigest> {
-    room.sip_users()
+    digests_for(room.sip_users(), password)
+}
+
+/// HA1 digests (MD5 and SHA-256) of `password` for each SIP user.
+pub(super) fn digests_for(users: Vec<String>, password: &str) -> Vec<SipDigest> {
+    users
         .into_iter()
         .map(|user| SipDigest {
             md5: digest::ha1(digest::Algorithm::Md5, &user, DEFAULT_REALM, password),

@@ -66,8 +66,13 @@ impl Fixture {
             .unwrap_or_else(|e| panic!("{e}"));
         let ip_filter = Arc::new(crate::ip_filter::IpFilter::new(&Default::default()));
         let device = DeviceImpl {
-            sip: crate::sip::SipService::load(store_for_sip, clock.clone(), ip_filter.clone())
-                .unwrap_or_else(|e| panic!("{e}")),
+            sip: crate::sip::SipService::load(
+                store_for_sip,
+                clock.clone(),
+                ip_filter.clone(),
+                crate::sip::local_minute_of(time.clone()),
+            )
+            .unwrap_or_else(|e| panic!("{e}")),
             auth,
             lifecycle: crate::lifecycle::Lifecycle::new().0,
             postman: Arc::new(Postman::new(&data, ca)),

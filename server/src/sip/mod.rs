@@ -28,12 +28,18 @@ use sip::{
     transaction,
 };
 
-use app::model::call_log::{CallRecord, CallType, EndState, MAX_RECORDS};
+use app::model::{
+    call_log::{CallRecord, CallType, EndState, MAX_RECORDS},
+    settings::{BasicSettings, DailyPeriod},
+};
 
 use crate::{
     clock::Clock,
     store::{
-        tables::{BindingRecord, RoomRecord, CALL_LOG, SIP_BINDINGS, SIP_ROOMS},
+        tables::{
+            BindingRecord, RoomRecord, VtsRecord, CALL_LOG, SETTINGS_BASIC, SIP_BINDINGS,
+            SIP_ROOMS, SIP_VTS,
+        },
         Read, Store, StoreError,
     },
 };
@@ -47,6 +53,25 @@ type Digests = HashMap<String, (String, String)>;
 /// How long a call rings before the proxy gives up (the manual names no
 /// setting for it; Dahua monitors stop ringing after about a minute).
 pub const RING_TIMEOUT_MS: i64 = 60_000;
+
+/// The device's local minute of the day at a UTC instant (its time zone
+/// and summer time, from System > General): the Call Centre Time is local.
+pub type LocalMinute = Arc<dyn Fn(i64) -> u16 + std::marker::Send + Sync>;
+
+/// The local minute of the day as `time` shows it now.
+pub fn local_minute_of(time: Arc<crate::clock::service::TimeService>) -> LocalMinute {
+    Arc::new(move |utc| {
+        let local = time.display().local(utc);
+        u16::try_from(local.rem_euclid(86_400_000) / 60_000).unwrap_or(0)
+    })
+}
+
+/// The Centre Call No. and the Call Centre Time (Local Setting > Basic).
+#[derive(Clone, Debug)]
+pub struct Centre {
+    pub number: String,
+    pub time: DailyPeriod,
+}
 
 /// What a message asks the transport to do: these bytes to this peer.
 pub type Send = (Peer, Vec<u8>);
@@ -73,14 +98,23 @@ pub struct SipService {
     ip_filter: Arc<crate::ip_filter::IpFilter>,
     clock: Arc<dyn Clock>,
     registrar: Mutex<Registrar>,
+    /// Every account's digests: the rooms' monitors and the VTS.
     digests: RwLock<Digests>,
+    room_digests: RwLock<Digests>,
+    vts_digests: RwLock<Digests>,
     /// Room number -> the SIP users of its monitors.
     rooms: RwLock<HashMap<String, Vec<String>>>,
+    /// VTS No. -> the address it must register from.
+    vts: RwLock<HashMap<String, std::net::IpAddr>>,
+    centre: RwLock<Centre>,
+    local_minute: LocalMinute,
     /// Set once the sockets are bound (the proxy writes their address).
     proxy: Mutex<Option<Proxy>>,
     /// SIP user -> (IP, time, User-Agent) of its last registration since
     /// start (Status keeps showing a monitor that went offline).
     last_seen: Mutex<HashMap<String, (String, i64, String)>>,
+    /// Accounts whose registrations changed since the last flush.
+    dirty: Mutex<std::collections::HashSet<String>>,
     /// Calls ringing or talking, by Call-ID (for the call log).
     calls: Mutex<HashMap<String, OpenCall>>,
     /// Server transactions by key: a repeated REGISTER gets the same answer.
@@ -128,12 +162,17 @@ fn users_of(rooms: &[RoomRecord]) -> HashMap<String, Vec<String>> {
         .collect()
 }
 
-/// The digests of every room's monitors.
-pub fn digests_of(rooms: &[RoomRecord]) -> Digests {
-    rooms
-        .iter()
-        .flat_map(|r| r.digests.iter())
-        .map(|d| (d.user.clone(), (d.md5.clone(), d.sha256.clone())))
+/// HA1 per algorithm for each SIP user of these digests.
+fn digests_of<'a>(list: impl Iterator<Item = &'a crate::store::tables::SipDigest>) -> Digests {
+    list.map(|d| (d.user.clone(), (d.md5.clone(), d.sha256.clone())))
+        .collect()
+}
+
+/// Each VTS's address (a VTS with an address that does not parse, which
+/// validation prevents, may register from nowhere).
+fn addresses_of(list: &[VtsRecord]) -> HashMap<String, std::net::IpAddr> {
+    list.iter()
+        .filter_map(|v| Some((v.vts.vts_no.clone(), v.vts.ip.parse().ok()?)))
         .collect()
 }
 
@@ -143,11 +182,24 @@ impl SipService {
         store: Arc<Store>,
         clock: Arc<dyn Clock>,
         ip_filter: Arc<crate::ip_filter::IpFilter>,
+        local_minute: LocalMinute,
     ) -> Result<Arc<Self>, StoreError> {
-        type Stored = (Vec<(String, RoomRecord)>, Vec<(String, Vec<BindingRecord>)>);
-        let (rooms, stored): Stored =
-            store.read(|r| Ok::<_, StoreError>((r.all(SIP_ROOMS)?, r.all(SIP_BINDINGS)?)))?;
+        type Stored = (
+            Vec<(String, RoomRecord)>,
+            Vec<(String, VtsRecord)>,
+            Vec<(String, Vec<BindingRecord>)>,
+            BasicSettings,
+        );
+        let (rooms, vts, stored, basic): Stored = store.read(|r| {
+            Ok::<_, StoreError>((
+                r.all(SIP_ROOMS)?,
+                r.all(SIP_VTS)?,
+                r.all(SIP_BINDINGS)?,
+                r.settings(SETTINGS_BASIC)?,
+            ))
+        })?;
         let rooms: Vec<RoomRecord> = rooms.into_iter().map(|(_, r)| r).collect();
+        let vts: Vec<VtsRecord> = vts.into_iter().map(|(_, v)| v).collect();
         let mut bindings = Bindings::from_map(
             stored
                 .into_iter()
@@ -155,6 +207,10 @@ impl SipService {
                 .collect(),
         );
         bindings.expire(clock.now());
+        let room_digests = digests_of(rooms.iter().flat_map(|r| r.digests.iter()));
+        let vts_digests = digests_of(vts.iter().flat_map(|v| v.digests.iter()));
+        let mut all = room_digests.clone();
+        all.extend(vts_digests.clone());
         Ok(Arc::new(Self {
             store: Mutex::new(Some(store)),
             ip_filter,
@@ -164,13 +220,30 @@ impl SipService {
                 concat!("vto/", env!("CARGO_PKG_VERSION")),
                 bindings,
             )),
-            digests: RwLock::new(digests_of(&rooms)),
+            digests: RwLock::new(all),
+            room_digests: RwLock::new(room_digests),
+            vts_digests: RwLock::new(vts_digests),
             rooms: RwLock::new(users_of(&rooms)),
+            vts: RwLock::new(addresses_of(&vts)),
+            centre: RwLock::new(Centre {
+                number: basic.centre_call_no,
+                time: basic.call_centre_time,
+            }),
+            local_minute,
             proxy: Mutex::new(None),
             calls: Mutex::new(HashMap::new()),
             last_seen: Mutex::new(HashMap::new()),
+            dirty: Mutex::new(Default::default()),
             transactions: Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// Local Setting > Basic was saved: calls to the centre follow it.
+    pub fn set_centre(&self, number: &str, time: DailyPeriod) {
+        *self.centre.write().unwrap_or_else(|p| p.into_inner()) = Centre {
+            number: number.to_string(),
+            time,
+        };
     }
 
     fn store(&self) -> Result<Arc<Store>, StoreError> {
@@ -181,13 +254,82 @@ impl SipService {
 
     /// Shutdown: lets go of the database and answers nothing more.
     pub fn close(&self) {
+        self.flush();
         lock(&self.store).take();
+    }
+
+    /// Writes the registrations changed since the last flush, in one
+    /// transaction.
+    fn flush(&self) {
+        let accounts: Vec<String> = lock(&self.dirty).drain().collect();
+        if accounts.is_empty() {
+            return;
+        }
+        let now = self.clock.now();
+        let lists: Vec<(String, Vec<BindingRecord>)> = {
+            let reg = lock(&self.registrar);
+            accounts
+                .into_iter()
+                .map(|a| {
+                    let records = reg
+                        .bindings()
+                        .contacts(&a, now)
+                        .into_iter()
+                        .map(to_record)
+                        .collect();
+                    (a, records)
+                })
+                .collect()
+        };
+        let stored = self.store().and_then(|store| {
+            store.write(|w| {
+                for (account, records) in &lists {
+                    if records.is_empty() {
+                        w.remove(SIP_BINDINGS, account.as_str())?;
+                    } else {
+                        w.put(SIP_BINDINGS, account.as_str(), records)?;
+                    }
+                }
+                Ok::<_, StoreError>(())
+            })
+        });
+        if let Err(e) = stored {
+            // Kept in memory; the devices register again within minutes.
+            tracing::error!(error = %e, accounts = lists.len(), "SIP: registrations not stored");
+        }
     }
 
     /// The accounts changed (Room No. Management): from now on these.
     /// Registrations of users that no longer exist are dropped.
     pub fn set_rooms(&self, rooms: &[RoomRecord]) -> Result<(), StoreError> {
-        let digests = digests_of(rooms);
+        *self.room_digests.write().unwrap_or_else(|p| p.into_inner()) =
+            digests_of(rooms.iter().flat_map(|r| r.digests.iter()));
+        *self.rooms.write().unwrap_or_else(|p| p.into_inner()) = users_of(rooms);
+        self.accounts_changed()
+    }
+
+    /// VTS Management changed: from now on these.
+    pub fn set_vts(&self, list: &[VtsRecord]) -> Result<(), StoreError> {
+        *self.vts_digests.write().unwrap_or_else(|p| p.into_inner()) =
+            digests_of(list.iter().flat_map(|v| v.digests.iter()));
+        *self.vts.write().unwrap_or_else(|p| p.into_inner()) = addresses_of(list);
+        self.accounts_changed()
+    }
+
+    /// The accounts are the rooms' and the VTS'; registrations of users
+    /// that no longer exist are dropped.
+    fn accounts_changed(&self) -> Result<(), StoreError> {
+        let mut digests = self
+            .room_digests
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        digests.extend(
+            self.vts_digests
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        );
         let gone: Vec<String> = {
             let mut reg = lock(&self.registrar);
             let gone: Vec<String> = reg
@@ -205,7 +347,6 @@ impl SipService {
             gone
         };
         *self.digests.write().unwrap_or_else(|p| p.into_inner()) = digests;
-        *self.rooms.write().unwrap_or_else(|p| p.into_inner()) = users_of(rooms);
         if !gone.is_empty() {
             self.store()?.write(|w| {
                 for u in &gone {
@@ -320,9 +461,14 @@ impl SipService {
                 };
                 let reg = lock(&self.registrar);
                 let rooms = self.rooms.read().unwrap_or_else(|p| p.into_inner());
+                let vts = self.vts.read().unwrap_or_else(|p| p.into_inner());
+                let centre = self.centre.read().unwrap_or_else(|p| p.into_inner());
                 let devices = Devices {
                     bindings: reg.bindings(),
                     rooms: &rooms,
+                    vts: &vts,
+                    centre: &centre,
+                    minute: (self.local_minute)(now),
                     now,
                 };
                 p.on_request(msg, peer.clone(), now, &devices)
@@ -401,6 +547,17 @@ impl SipService {
                     .room_of(&to)
                     .or_else(|| self.room_of(&from))
                     .unwrap_or_default();
+                let to_centre = to == self.centre.read().unwrap_or_else(|p| p.into_inner()).number
+                    || self
+                        .vts
+                        .read()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .contains_key(&to);
+                let call_type = if to_centre {
+                    CallType::CentreCall
+                } else {
+                    CallType::Intercom
+                };
                 let mut calls = lock(&self.calls);
                 if calls.len() >= MAX_OPEN_CALLS {
                     if let Some(oldest) = calls
@@ -415,7 +572,7 @@ impl SipService {
                     call_id,
                     OpenCall {
                         record: CallRecord {
-                            call_type: CallType::Intercom,
+                            call_type,
                             from,
                             to,
                             room_no,
@@ -479,44 +636,57 @@ impl SipService {
         let now = self.clock.now();
         let reg = lock(&self.registrar);
         let seen = lock(&self.last_seen);
-        let rooms = self.rooms.read().unwrap_or_else(|p| p.into_inner());
-        let mut numbers: Vec<&String> = rooms.keys().collect();
-        numbers.sort_by_key(|r| (r.len(), *r));
+        // (kind, number, its SIP users): rooms, then the VTS.
+        let mut groups: Vec<(&str, String, Vec<String>)> = {
+            let rooms = self.rooms.read().unwrap_or_else(|p| p.into_inner());
+            let mut r: Vec<_> = rooms
+                .iter()
+                .map(|(room, users)| ("Room", room.clone(), users.clone()))
+                .collect();
+            r.sort_by(|a, b| (a.1.len(), &a.1).cmp(&(b.1.len(), &b.1)));
+            r
+        };
+        let mut vts: Vec<String> = self
+            .vts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        vts.sort();
+        groups.extend(vts.into_iter().map(|v| ("VTS", v.clone(), vec![v])));
         let mut out = Vec::new();
-        for room in numbers {
+        for (kind, number, users) in groups {
             let before = out.len();
-            for user in rooms.get(room).into_iter().flatten() {
+            for user in &users {
                 let live = reg.bindings().contacts(user, now);
                 let newest = live.iter().max_by_key(|b| b.registered_at);
-                let entry = match (newest, seen.get(user)) {
-                    (Some(b), _) => DeviceStatus {
-                        number: user.clone(),
-                        kind: "Room".into(),
-                        online: true,
-                        ip: b
-                            .source
+                let (online, ip, at, ua) = match (newest, seen.get(user)) {
+                    (Some(b), _) => (
+                        true,
+                        b.source
                             .parse::<SocketAddr>()
                             .map(|a| a.ip().to_string())
                             .unwrap_or_default(),
-                        last_registration: Some(b.registered_at),
-                        user_agent: b.user_agent.clone(),
-                    },
-                    (None, Some((ip, at, ua))) => DeviceStatus {
-                        number: user.clone(),
-                        kind: "Room".into(),
-                        online: false,
-                        ip: ip.clone(),
-                        last_registration: Some(*at),
-                        user_agent: ua.clone(),
-                    },
+                        b.registered_at,
+                        b.user_agent.clone(),
+                    ),
+                    (None, Some((ip, at, ua))) => (false, ip.clone(), *at, ua.clone()),
                     (None, None) => continue,
                 };
-                out.push(entry);
+                out.push(DeviceStatus {
+                    number: user.clone(),
+                    kind: kind.into(),
+                    online,
+                    ip,
+                    last_registration: Some(at),
+                    user_agent: ua,
+                });
             }
             if out.len() == before {
                 out.push(DeviceStatus {
-                    number: room.clone(),
-                    kind: "Room".into(),
+                    number,
+                    kind: kind.into(),
                     online: false,
                     ip: String::new(),
                     last_registration: None,
@@ -535,6 +705,24 @@ impl SipService {
     }
 
     fn register(&self, msg: &Message, source: SocketAddr, transport: &str, now: i64) -> Message {
+        // A VTS registers only from its IP Address (VTS Management).
+        let account = msg
+            .headers
+            .get("To")
+            .and_then(|t| sip::header::NameAddr::parse(t).ok())
+            .and_then(|n| n.uri.user);
+        if let Some(account) = account {
+            let expected = self
+                .vts
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&account)
+                .copied();
+            if expected.is_some_and(|ip| ip != source.ip()) {
+                tracing::warn!(%account, %source, "SIP: a VTS registering from another address");
+                return registrar::response(msg, 403, "Forbidden (not the VTS's IP Address)", &[]);
+            }
+        }
         let digests = self
             .digests
             .read()
@@ -557,21 +745,9 @@ impl SipService {
             lock(&self.registrar).register(msg, source, transport, &accounts, random, now);
         match outcome {
             Outcome::Registered { account, contacts } => {
-                let records: Vec<BindingRecord> = contacts.iter().map(to_record).collect();
-                let stored = self.store().and_then(|store| {
-                    store.write(|w| {
-                        if records.is_empty() {
-                            w.remove(SIP_BINDINGS, account.as_str())?;
-                        } else {
-                            w.put(SIP_BINDINGS, account.as_str(), &records)?;
-                        }
-                        Ok::<_, StoreError>(())
-                    })
-                });
-                if let Err(e) = stored {
-                    tracing::error!(error = %e, "SIP: registration not stored");
-                    return registrar::response(msg, 500, "Server Internal Error", &[]);
-                }
+                // Stored with the next tick (write-behind): one transaction
+                // for many registrations, not one disk sync each.
+                lock(&self.dirty).insert(account.clone());
                 tracing::info!(%account, contacts = contacts.len(), %source, "SIP: registered");
                 if let Some(b) = contacts.iter().max_by_key(|b| b.registered_at) {
                     lock(&self.last_seen).insert(
@@ -606,6 +782,7 @@ impl SipService {
             None => Vec::new(),
         };
         let sends = self.outs(out);
+        self.flush();
         // Calls whose end was never seen: their records stay as they are.
         lock(&self.calls).retain(|_, c| now - c.record.begin < MAX_TALK_MS);
         let gone = lock(&self.registrar).bindings_mut().expire(now);
@@ -631,6 +808,10 @@ impl SipService {
 struct Devices<'a> {
     bindings: &'a Bindings,
     rooms: &'a HashMap<String, Vec<String>>,
+    vts: &'a HashMap<String, std::net::IpAddr>,
+    centre: &'a Centre,
+    /// The local minute of the day now (for the Call Centre Time).
+    minute: u16,
     now: i64,
 }
 
@@ -689,11 +870,19 @@ impl Locator for Devices<'_> {
     }
 
     fn locate(&self, user: &str) -> Result<Vec<Target>, (u16, String)> {
-        // A room rings all its monitors; a monitor's own number only it.
-        let users: Vec<&str> = match self.rooms.get(user) {
-            Some(users) => users.iter().map(String::as_str).collect(),
-            None if self.rooms.values().flatten().any(|u| u == user) => vec![user],
-            None => return Err((404, "Not Found".into())),
+        // The centre rings every VTS, within the Call Centre Time; a room
+        // all its monitors; a monitor's or a VTS's own number only it.
+        let users: Vec<&str> = if user == self.centre.number {
+            if !self.centre.time.contains(self.minute) {
+                return Err((480, "Outside Call Centre Time".into()));
+            }
+            self.vts.keys().map(String::as_str).collect()
+        } else if let Some(users) = self.rooms.get(user) {
+            users.iter().map(String::as_str).collect()
+        } else if self.vts.contains_key(user) || self.rooms.values().flatten().any(|u| u == user) {
+            vec![user]
+        } else {
+            return Err((404, "Not Found".into()));
         };
         let targets: Vec<Target> = users
             .iter()

@@ -34,6 +34,9 @@ pub const SIP_BINDINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("sip
 /// > Call, schema 3).
 pub const CALL_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("call_log");
 
+/// VTS No. -> [`VtsRecord`] (VTS Management, schema 4).
+pub const SIP_VTS: TableDefinition<&str, &[u8]> = TableDefinition::new("sip_vts");
+
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const SETTINGS_BASIC: &str = "basic";
 /// [`MailRecord`].
@@ -98,6 +101,13 @@ pub struct StoredIpc {
 #[derive(Clone, Serialize, Deserialize)]
 pub struct RoomRecord {
     pub room: app::model::room::Room,
+    pub digests: Vec<SipDigest>,
+}
+
+/// A management centre (VTS) and the digests of its Register Password.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct VtsRecord {
+    pub vts: app::model::vts::Vts,
     pub digests: Vec<SipDigest>,
 }
 

@@ -93,6 +93,7 @@ fn schema_1_is_migrated_to_the_current_one() -> Result<(), StoreError> {
         txn.delete_table(SIP_ROOMS)?;
         txn.delete_table(SIP_BINDINGS)?;
         txn.delete_table(CALL_LOG)?;
+        txn.delete_table(SIP_VTS)?;
         txn.open_table(SETTINGS)?.insert("kept", b"x".as_slice())?;
         txn.commit()?;
     }
@@ -102,8 +103,9 @@ fn schema_1_is_migrated_to_the_current_one() -> Result<(), StoreError> {
         .open_table(META)?
         .get(META_SCHEMA_VERSION)?
         .map(|v| v.value());
-    assert_eq!(version, Some(3));
+    assert_eq!(version, Some(SCHEMA_VERSION));
     assert!(txn.open_table(CALL_LOG).is_ok());
+    assert!(txn.open_table(SIP_VTS).is_ok());
     assert!(txn.open_table(SIP_ROOMS).is_ok());
     assert!(txn.open_table(SIP_BINDINGS).is_ok());
     assert!(txn.open_table(SETTINGS)?.get("kept")?.is_some());
