@@ -88,3 +88,17 @@ ensure_live_bench_tools() {
     fi
   fi
 }
+
+ensure_sip_bench_tools() {
+  # sipp drives both SIP servers; curl sets vto up; ps/free for the notes.
+  apt_ensure sip-tester procps curl
+  # Kamailio (registrar + proxy) for comparison. Debian enables it as a
+  # service on the host's SIP port where systemd runs: when we install it,
+  # we turn that off (the benchmark runs its own instance on loopback).
+  if ! dpkg-query -W -f='${Status}' kamailio 2>/dev/null | grep -q 'install ok installed'; then
+    apt_ensure kamailio
+    if [ -d /run/systemd/system ]; then
+      as_root systemctl disable --now kamailio.service >/dev/null 2>&1 || true
+    fi
+  fi
+}

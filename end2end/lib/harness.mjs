@@ -2,7 +2,7 @@
 // Run inside a network namespace with only loopback (see ./run).
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -446,4 +446,39 @@ export async function waitAudio(page, timeoutMs = 20000) {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`no audio: ${start} -> ${await audioPackets(page)} packets`);
+}
+
+const SIPP_DIR = resolve(import.meta.dirname, '../../tests/peers/sipp');
+
+/** The SIP address vto printed (`vto sip on 127.0.0.1:PORT`). */
+export function sipAddress(vto) {
+  const m = vto.stdout().match(/vto sip on (\S+)/);
+  if (!m) throw new Error(`no SIP address in:\n${vto.stdout()}`);
+  return m[1];
+}
+
+/**
+ * Runs one sipp scenario of tests/peers/sipp as SIP user `user` (field0)
+ * from local `port`, with `fields` after it; resolves with its exit code and
+ * output. `password` answers digest challenges.
+ */
+export function sipp(scenario, target, { user, password, port, fields = [] }) {
+  const dir = mkdtempSync(join(tmpdir(), 'vto-sipp-'));
+  const users = join(dir, 'users.csv');
+  const line = [user, ...fields].map((f) => f.replace(/#/g, '%23')).join(';');
+  writeFileSync(users, `SEQUENTIAL\n${line};\n`);
+  const args = [target, '-sf', join(SIPP_DIR, scenario), '-inf', users, '-m', '1', '-l', '1',
+    '-t', 'u1', '-i', '127.0.0.1', '-p', String(port), '-nd', '-timeout', '20s', '-timeout_error',
+    '-max_retrans', '3', '-nostdin'];
+  if (password) args.push('-au', user, '-ap', password);
+  const proc = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
+  return new Promise((res) => {
+    proc.on('exit', (code) => {
+      rmSync(dir, { recursive: true, force: true });
+      res({ code, out });
+    });
+  });
 }

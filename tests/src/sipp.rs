@@ -76,6 +76,11 @@ impl Sipp {
         let mut line = vec![self.user.replace('#', "%23")];
         line.extend(self.fields.iter().map(|f| f.replace('#', "%23")));
         std::fs::write(&users, format!("SEQUENTIAL\n{};\n", line.join(";"))).expect("users file");
+        let local = if self.target.is_ipv6() {
+            "::1"
+        } else {
+            "127.0.0.1"
+        };
         let mut cmd = Command::new("sipp");
         cmd.arg(self.target.to_string())
             .args(["-sf", &format!("{DIR}/{}", self.scenario)])
@@ -88,7 +93,7 @@ impl Sipp {
             Duration::from_secs(60),
             cmd.args(["-m", &self.calls.to_string(), "-l", "1"])
                 .args(["-t", if self.tcp { "t1" } else { "u1" }])
-                .args(["-i", "127.0.0.1", "-p", &self.port.to_string()])
+                .args(["-i", local, "-p", &self.port.to_string()])
                 .args([
                     "-nd",
                     "-timeout",

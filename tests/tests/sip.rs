@@ -560,3 +560,38 @@ async fn the_centre_call_number_reaches_the_vts_within_call_centre_time() {
     assert_eq!(log["records"][0]["end_state"], "Missed");
     vto.stop().await;
 }
+
+#[tokio::test]
+async fn monitors_register_and_call_over_ipv6() {
+    const PW: &str = "Door2026Bell";
+    let mut vto = Vto::start_with(&["--sip", "[::1]:0"]).await;
+    let c = vto.ready().await;
+    let sip = vto.sip.unwrap();
+    assert!(sip.is_ipv6(), "{sip}");
+    for no in ["9901", "9902"] {
+        let (code, page) = c
+            .call("add_room", json!({"room": room(no), "password": PW}))
+            .await;
+        assert_eq!(code, StatusCode::OK, "{page}");
+    }
+    let (caller, callee) = (tests::free_port(), tests::free_port());
+    for (user, port) in [("9901#0", caller), ("9902#0", callee)] {
+        let run = Sipp::new("register.xml", sip, user)
+            .password(PW)
+            .port(port)
+            .run()
+            .await;
+        assert!(run.passed, "{}", run.output);
+    }
+    call(
+        sip,
+        ("9901#0", caller),
+        "caller-call.xml",
+        "9902",
+        &[("callee-answer.xml", "9902#0", callee, false)],
+    )
+    .await;
+    let (_, status) = c.call("sip_status", json!({})).await;
+    assert_eq!(status["devices"][0]["ip"], "::1", "{status}");
+    vto.stop().await;
+}

@@ -18,12 +18,12 @@ pub fn Pager(
             <span>{format!("{} to {} of {}", if total == 0 { 0 } else { at + 1 }, last, total)}</span>
             <button
                 class="secondary"
-                disabled=at == 0
+                disabled={at == 0}
                 on:click=move |_| offset.set(at.saturating_sub(page_size))
             >
                 "Newer"
             </button>
-            <button class="secondary" disabled=last >= total on:click=move |_| offset.set(last)>
+            <button class="secondary" disabled={last >= total} on:click=move |_| offset.set(last)>
                 "Older"
             </button>
         </div>

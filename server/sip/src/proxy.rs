@@ -141,6 +141,23 @@ struct Tx {
     call: Option<String>,
 }
 
+impl Tx {
+    /// Whether a timer of this transaction has run out, or it is over.
+    fn due(&self, now: Millis) -> bool {
+        let at = |d: Option<Millis>| d.is_some_and(|d| now >= d);
+        at(self.server.deadline())
+            || self.server.is_terminated()
+            || at(self.ring_until.filter(|_| !self.answered))
+            || self.branches.iter().any(|b| {
+                at(b.client.deadline())
+                    || b.client.is_terminated()
+                    || b.cancel
+                        .as_ref()
+                        .is_some_and(|c| at(c.deadline()) || c.is_terminated())
+            })
+    }
+}
+
 pub struct Proxy {
     cfg: Config,
     txs: HashMap<String, Tx>,
@@ -687,7 +704,13 @@ impl Proxy {
     /// finished transactions.
     pub fn on_timer(&mut self, now: Millis) -> Vec<Out> {
         let mut out = Vec::new();
-        let keys: Vec<String> = self.txs.keys().cloned().collect();
+        // Only the transactions with something due (thousands may wait).
+        let keys: Vec<String> = self
+            .txs
+            .iter()
+            .filter(|(_, tx)| tx.due(now))
+            .map(|(k, _)| k.clone())
+            .collect();
         for key in keys {
             let mut timeouts = Vec::new();
             let ring_over;

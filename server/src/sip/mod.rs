@@ -82,11 +82,21 @@ const MAX_OPEN_CALLS: usize = 1000;
 /// A call whose BYE never came is forgotten after this long.
 const MAX_TALK_MS: i64 = 12 * 3600 * 1000;
 
+/// A change of the call log, written with the next flush.
+enum LogOp {
+    /// A settled call; an answered one's row is rewritten at its BYE.
+    Append {
+        call_id: String,
+        record: CallRecord,
+        answered: bool,
+    },
+    /// An answered call ended: its talk time.
+    Update { call_id: String, record: CallRecord },
+}
+
 /// A call between its INVITE and its end.
 struct OpenCall {
     record: CallRecord,
-    /// Its row in the call log once settled.
-    seq: Option<u64>,
     answered_at: Option<i64>,
 }
 
@@ -115,6 +125,11 @@ pub struct SipService {
     last_seen: Mutex<HashMap<String, (String, i64, String)>>,
     /// Accounts whose registrations changed since the last flush.
     dirty: Mutex<std::collections::HashSet<String>>,
+    /// Call log changes since the last flush.
+    log_queue: Mutex<Vec<LogOp>>,
+    flushing: Mutex<()>,
+    /// Call-ID -> the call log row of an answered call still talking.
+    talking_rows: Mutex<HashMap<String, u64>>,
     /// Calls ringing or talking, by Call-ID (for the call log).
     calls: Mutex<HashMap<String, OpenCall>>,
     /// Server transactions by key: a repeated REGISTER gets the same answer.
@@ -234,6 +249,9 @@ impl SipService {
             calls: Mutex::new(HashMap::new()),
             last_seen: Mutex::new(HashMap::new()),
             dirty: Mutex::new(Default::default()),
+            log_queue: Mutex::new(Vec::new()),
+            flushing: Mutex::new(()),
+            talking_rows: Mutex::new(HashMap::new()),
             transactions: Mutex::new(HashMap::new()),
         }))
     }
@@ -258,11 +276,16 @@ impl SipService {
         lock(&self.store).take();
     }
 
-    /// Writes the registrations changed since the last flush, in one
-    /// transaction.
+    /// Writes the registrations and call log changes since the last flush,
+    /// in one transaction (write-behind: a flood of REGISTERs costs one
+    /// disk sync per tick, not one each).
     fn flush(&self) {
+        // One flush at a time: a reader flushing first must find what an
+        // earlier flush took from the queues written when it reads.
+        let _one = lock(&self.flushing);
         let accounts: Vec<String> = lock(&self.dirty).drain().collect();
-        if accounts.is_empty() {
+        let ops: Vec<LogOp> = std::mem::take(&mut *lock(&self.log_queue));
+        if accounts.is_empty() && ops.is_empty() {
             return;
         }
         let now = self.clock.now();
@@ -281,6 +304,7 @@ impl SipService {
                 })
                 .collect()
         };
+        let mut rows = lock(&self.talking_rows);
         let stored = self.store().and_then(|store| {
             store.write(|w| {
                 for (account, records) in &lists {
@@ -290,12 +314,41 @@ impl SipService {
                         w.put(SIP_BINDINGS, account.as_str(), records)?;
                     }
                 }
+                for op in &ops {
+                    match op {
+                        LogOp::Append {
+                            call_id,
+                            record,
+                            answered,
+                        } => {
+                            let seq = w.append(CALL_LOG, record, MAX_RECORDS)?;
+                            if *answered {
+                                if rows.len() >= MAX_OPEN_CALLS {
+                                    // Calls whose BYE never came.
+                                    rows.clear();
+                                }
+                                rows.insert(call_id.clone(), seq);
+                            }
+                        }
+                        LogOp::Update { call_id, record } => {
+                            if let Some(seq) = rows.remove(call_id) {
+                                w.update(CALL_LOG, seq, record)?;
+                            }
+                        }
+                    }
+                }
                 Ok::<_, StoreError>(())
             })
         });
         if let Err(e) = stored {
-            // Kept in memory; the devices register again within minutes.
-            tracing::error!(error = %e, accounts = lists.len(), "SIP: registrations not stored");
+            // Registrations stay in memory (the devices register again
+            // within minutes); these calls are missing from the log.
+            tracing::error!(
+                error = %e,
+                accounts = lists.len(),
+                calls = ops.len(),
+                "SIP: registrations and call log not stored"
+            );
         }
     }
 
@@ -580,7 +633,6 @@ impl SipService {
                             talk_ms: None,
                             end_state: EndState::Missed,
                         },
-                        seq: None,
                         answered_at: None,
                     },
                 );
@@ -601,11 +653,13 @@ impl SipService {
                     proxy::CallEnd::Rejected => EndState::Rejected,
                     proxy::CallEnd::Cancelled => EndState::Cancelled,
                 };
-                let seq = self
-                    .store()?
-                    .write(|w| w.append(CALL_LOG, &call.record, MAX_RECORDS))?;
-                if end == proxy::CallEnd::Answered {
-                    call.seq = Some(seq);
+                let answered = end == proxy::CallEnd::Answered;
+                lock(&self.log_queue).push(LogOp::Append {
+                    call_id: call_id.clone(),
+                    record: call.record.clone(),
+                    answered,
+                });
+                if answered {
                     call.answered_at = Some(at);
                     lock(&self.calls).insert(call_id, call);
                 }
@@ -616,14 +670,16 @@ impl SipService {
                 let Some(mut call) = open else {
                     return Ok(());
                 };
-                let (Some(seq), Some(answered)) = (call.seq, call.answered_at) else {
+                let Some(answered) = call.answered_at else {
                     // A BYE before any answer: still ringing, keep it.
                     lock(&self.calls).insert(call_id, call);
                     return Ok(());
                 };
                 call.record.talk_ms = Some(u64::try_from(at - answered).unwrap_or(0));
-                self.store()?
-                    .write(|w| w.update(CALL_LOG, seq, &call.record))?;
+                lock(&self.log_queue).push(LogOp::Update {
+                    call_id,
+                    record: call.record,
+                });
             }
         }
         Ok(())
@@ -700,6 +756,8 @@ impl SipService {
     /// Log Management > Call: records `offset..offset + limit`, newest
     /// first, and how many are kept.
     pub fn call_log(&self, offset: u64, limit: u64) -> Result<(Vec<CallRecord>, u64), StoreError> {
+        // What happened in the last tick is shown too.
+        self.flush();
         self.store()?
             .read(|r| r.newest_first(CALL_LOG, offset, limit))
     }

@@ -1,6 +1,7 @@
 //! The SIP sockets: UDP and TCP on one port. Thin loops: every message goes
-//! to [`SipService::handle`] (on a blocking thread: it may write to redb)
-//! and what it returns goes where it says: answers back where the message
+//! to [`SipService::handle`] (right on the loop: it never waits for the disk,
+//! whose writes go behind on the ticker's blocking thread) and what it
+//! returns goes where it says: answers back where the message
 //! came from (RFC 3581: the source address and port, whatever the Via
 //! says), forwarded requests to the device they are for. Over TCP a
 //! device is reached on the connection it registered on, or on a new one.
@@ -31,11 +32,19 @@ const TCP_IDLE: Duration = Duration::from_secs(300);
 /// reads nothing must not fill the memory).
 const TCP_QUEUE: usize = 256;
 
+/// The UDP receive buffer asked for: a burst of REGISTERs (every monitor
+/// after a power cut) must wait in the kernel, not be dropped. The kernel
+/// grants at most `net.core.rmem_max`.
+const UDP_RECV_BUFFER: usize = 2 << 20;
+
 /// Binds UDP and TCP on `addr` (port 0: a free port, the same for both).
 pub async fn bind(addr: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
     let mut last = None;
     for _ in 0..20 {
         let udp = UdpSocket::bind(addr).await?;
+        if let Err(e) = socket2::SockRef::from(&udp).set_recv_buffer_size(UDP_RECV_BUFFER) {
+            tracing::debug!(error = %e, "SIP UDP receive buffer left as it is");
+        }
         let port = udp.local_addr()?.port();
         match TcpListener::bind(SocketAddr::new(addr.ip(), port)).await {
             Ok(tcp) => return Ok((udp, tcp)),
@@ -149,11 +158,7 @@ impl Wire {
                         if bytes.iter().all(|b| *b == b'\r' || *b == b'\n') {
                             continue; // keep-alive
                         }
-                        let s = self.service.clone();
-                        let out =
-                            tokio::task::spawn_blocking(move || s.handle(&bytes, from, "TCP"))
-                                .await
-                                .unwrap_or_default();
+                        let out = self.service.handle(&bytes, from, "TCP");
                         self.send_all(out).await;
                     }
                     Ok(None) => break,
@@ -215,12 +220,8 @@ async fn udp_loop(wire: Arc<Wire>) {
                 continue;
             }
         };
-        let bytes = buf[..n].to_vec();
-        let s = wire.service.clone();
-        match tokio::task::spawn_blocking(move || s.handle(&bytes, from, "UDP")).await {
-            Ok(out) => wire.send_all(out).await,
-            Err(e) => tracing::error!(error = %e, "SIP handler failed"),
-        }
+        let out = wire.service.handle(&buf[..n], from, "UDP");
+        wire.send_all(out).await;
     }
 }
 

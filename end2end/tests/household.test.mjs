@@ -1,0 +1,213 @@
+// Household Setting > Room No. Management, VTS Management and Status, Log
+// Management > Call, with sipp (tests/peers/sipp) as the indoor monitors: a
+// room added in the dialog shows its generated password once, rooms added
+// in batch, names modified, Delete and Clear after a question; a monitor
+// registering turns Online on the Status page by itself; a call between two
+// monitors lands in the call log and its CSV export; a VTS added, modified
+// and deleted.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  startLoggedIn,
+  hydrated,
+  shot,
+  unexpectedErrors,
+  waitFieldError,
+  freePort,
+  sipAddress,
+  sipp,
+} from '../lib/harness.mjs';
+
+const message = (page) => page.textContent('section[aria-labelledby="room-list-title"] .form-message');
+const rows = (page) => page.$$eval('#room-table tbody tr', (trs) => trs.map((tr) => tr.dataset.room));
+
+describe('Household: rooms, status and the call log', { timeout: 180000 }, () => {
+  let env;
+  let sip;
+  let callerPort;
+  const passwords = {};
+  const dir = mkdtempSync(join(tmpdir(), 'vto-household-'));
+  before(async () => {
+    env = await startLoggedIn();
+    sip = sipAddress(env.vto);
+    callerPort = await freePort();
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  it('adds a room whose generated password is shown once, with errors next to the field', async () => {
+    const { page, url } = env;
+    await page.goto(`${url}/`);
+    await hydrated(page);
+    await page.click('nav.sidenav a[href="/household/room"]');
+    await page.waitForURL(`${url}/household/room`);
+    await hydrated(page);
+    assert.match(await page.textContent('#room-empty'), /No rooms yet/);
+    await page.click('#room-add');
+    for (const label of ['First Name', 'Last Name', 'Nick Name', 'Room No.', 'Register Type', 'Register Password']) {
+      assert.ok(await page.isVisible(`#room-form label:text-is("${label}")`), label);
+    }
+    await page.fill('#room-no', '99a');
+    await page.click('#room-save');
+    assert.match(await waitFieldError(page, 'room-no'), /digits/);
+    await page.fill('#room-no', '9901');
+    await page.fill('#room-first-name', 'Ada');
+    await page.fill('#room-last-name', 'Lovelace');
+    await page.fill('#room-password', 'abc-1');
+    assert.match(await waitFieldError(page, 'room-password'), /6 to 32/);
+    await page.fill('#room-password', '');
+    await shot(page, 'room-add');
+    await page.click('#room-save');
+    await page.waitForSelector('#room-passwords');
+    assert.match(await message(page), /Added: room 9901/);
+    assert.deepEqual(await rows(page), ['9901']);
+    const shown = await page.$$eval('#room-passwords tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.equal(shown.length, 1);
+    assert.equal(shown[0][0], '9901');
+    assert.match(shown[0][1], /^[A-Za-z0-9]{16}$/);
+    passwords['9901'] = shown[0][1];
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#room-passwords-export')]);
+    assert.equal(download.suggestedFilename(), 'register-passwords.csv');
+    await download.saveAs(join(dir, 'p.csv'));
+    assert.equal(readFileSync(join(dir, 'p.csv'), 'utf8'), `Room No.,Register Password\r\n9901,${passwords['9901']}\r\n`);
+    // Shown once: a reload shows no password.
+    await page.reload();
+    await hydrated(page);
+    assert.equal(await page.$('#room-passwords'), null);
+    assert.ok(!(await page.content()).includes(passwords['9901']));
+  });
+
+  it('adds floors of rooms in batch', async () => {
+    const { page } = env;
+    for (const label of ['Unit Layer Amount', 'Room Amount in One Layer', 'First Floor Number', 'Second Floor Number']) {
+      assert.ok(await page.isVisible(`#room-batch-form label:text-is("${label}")`), label);
+    }
+    await page.fill('#batch-layers', '2');
+    await page.fill('#batch-per-layer', '2');
+    await page.fill('#batch-first', '101');
+    await page.fill('#batch-second', '102');
+    await page.click('#batch-add');
+    assert.match(await waitFieldError(page, 'batch-second'), /At least 103/);
+    await page.fill('#batch-second', '201');
+    assert.equal((await page.textContent('#batch-preview')).trim(), 'Rooms: 101-102, 201-202 (4 rooms)');
+    await page.click('#batch-add');
+    await page.waitForFunction(() => /Added 4 rooms/.test(document.querySelector('section[aria-labelledby="room-list-title"] .form-message')?.textContent ?? ''));
+    assert.deepEqual(await rows(page), ['101', '102', '201', '202', '9901']);
+    const shown = await page.$$eval('#room-passwords tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.deepEqual(shown.map((r) => r[0]), ['101', '102', '201', '202']);
+    for (const [room, password] of shown) passwords[room] = password;
+    await shot(page, 'room-batch');
+  });
+
+  it('modifies names, and deletes a room after a question', async () => {
+    const { page } = env;
+    await page.click('#room-table tr[data-room="101"] button:text-is("Modify")');
+    assert.equal(await page.getAttribute('#room-no', 'readonly'), '');
+    assert.equal(await page.$('#room-password'), null, 'Modify changes names only');
+    await page.fill('#room-nick-name', 'Ground floor left');
+    await page.click('#room-save');
+    await page.waitForSelector('#room-table tr[data-room="101"] td:text-is("Ground floor left")');
+    await page.click('#room-table tr[data-room="102"] button:text-is("Delete")');
+    assert.match(await page.textContent('#room-delete-question'), /Delete room 102\?/);
+    await page.click('#room-delete-confirm');
+    await page.waitForFunction(() => !document.querySelector('#room-table tr[data-room="102"]'));
+    assert.match(await message(page), /Deleted: room 102/);
+  });
+
+  it('Status shows a monitor turning Online by itself', async () => {
+    const { page, url } = env;
+    await page.click('nav.sidenav a[href="/household/status"]');
+    await page.waitForURL(`${url}/household/status`);
+    await hydrated(page);
+    const state = (n) => page.textContent(`#status-table tr[data-number="${n}"] td:nth-child(3)`);
+    assert.equal((await state('9901')).trim(), 'Offline');
+    const run = await sipp('register.xml', sip, { user: '9901#0', password: passwords['9901'], port: callerPort });
+    assert.equal(run.code, 0, run.out);
+    // No click: the page asks again every 5 s.
+    await page.waitForSelector('#status-table tr[data-number="9901#0"] .state.ok', { timeout: 12000 });
+    assert.equal((await state('9901#0')).trim(), 'Online');
+    assert.equal((await page.textContent('#status-table tr[data-number="9901#0"] td:nth-child(4)')).trim(), '127.0.0.1');
+    assert.equal(await page.$('#status-table tr[data-number="9901"]'), null);
+    await shot(page, 'status');
+  });
+
+  it('a call between two monitors is in the call log and its export', async () => {
+    const { page, url } = env;
+    const calleePort = await freePort();
+    let run = await sipp('register.xml', sip, { user: '101#0', password: passwords['101'], port: calleePort });
+    assert.equal(run.code, 0, run.out);
+    const callee = sipp('callee-answer.xml', sip, { user: '101#0', port: calleePort });
+    await new Promise((r) => setTimeout(r, 400));
+    run = await sipp('caller-call.xml', sip, { user: '9901#0', port: callerPort, fields: ['101'] });
+    assert.equal(run.code, 0, run.out);
+    assert.equal((await callee).code, 0);
+
+    await page.click('nav.sidenav a[href="/log/call"]');
+    await page.waitForURL(`${url}/log/call`);
+    await hydrated(page);
+    const cells = await page.$$eval('#call-log tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.equal(cells.length, 1);
+    const [no, type, room, from, to, , talk, end] = cells[0];
+    assert.deepEqual([no, type, room, from, to, talk, end], ['1', 'Intercom', '101', '9901#0', '101', '0:00:00', 'Answered']);
+    for (const h of ['Call Type', 'Room No.', 'Begin Time', 'Talk Time', 'End State']) {
+      assert.ok(await page.isVisible(`#call-log th:text-is("${h}")`), h);
+    }
+    // The pager: one page, both buttons off.
+    assert.equal((await page.textContent('.pager span')).trim(), '1 to 1 of 1');
+    assert.deepEqual(await page.$$eval('.pager button', (bs) => bs.map((b) => [b.textContent.trim(), b.disabled])), [['Newer', true], ['Older', true]]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#call-export')]);
+    assert.equal(download.suggestedFilename(), 'call-log.csv');
+    await download.saveAs(join(dir, 'calls.csv'));
+    const csv = readFileSync(join(dir, 'calls.csv'), 'utf8').split('\r\n');
+    assert.equal(csv[0], 'No.,Call Type,Room No.,From,To,Begin Time,Talk Time,End State');
+    assert.match(csv[1], /^1,Intercom,101,9901#0,101,\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,0:00:00,Answered$/);
+    await shot(page, 'call-log');
+  });
+
+  it('VTS Management adds, modifies and deletes a management centre', async () => {
+    const { page, url } = env;
+    await page.click('nav.sidenav a[href="/household/vts"]');
+    await page.waitForURL(`${url}/household/vts`);
+    await hydrated(page);
+    assert.match(await page.textContent('#vts-empty'), /No VTS yet/);
+    await page.click('#vts-add');
+    for (const label of ['VTS No.', 'Register Password', 'IP Address']) {
+      assert.ok(await page.isVisible(`#vts-form label:text-is("${label}")`), label);
+    }
+    await page.fill('#vts-no', '888888');
+    await page.fill('#vts-ip', 'centre');
+    await page.click('#vts-save');
+    assert.match(await waitFieldError(page, 'vts-ip'), /IP address/);
+    await page.fill('#vts-ip', '192.168.1.20');
+    await page.click('#vts-save');
+    await page.waitForSelector('#vts-table tr[data-vts="888888"]');
+    assert.match(await page.textContent('#vts-password-once'), /Register Password of VTS 888888, shown this once: [A-Za-z0-9]{16}/);
+    assert.equal((await page.textContent('#vts-table tr[data-vts="888888"] .state')).trim(), 'Offline');
+    await shot(page, 'vts');
+    await page.click('#vts-table tr[data-vts="888888"] button:text-is("Modify")');
+    assert.equal(await page.getAttribute('#vts-no', 'readonly'), '');
+    await page.fill('#vts-ip', '192.168.1.21');
+    await page.click('#vts-save');
+    await page.waitForSelector('#vts-table tr[data-vts="888888"] td:text-is("192.168.1.21")');
+    await page.click('#vts-table tr[data-vts="888888"] button:text-is("Delete")');
+    assert.match(await page.textContent('#vts-delete-question'), /Delete VTS 888888\?/);
+    await page.click('#vts-delete-confirm');
+    await page.waitForSelector('#vts-empty');
+  });
+
+  it('Clear deletes every room after a question', async () => {
+    const { page, url } = env;
+    await page.goto(`${url}/household/room`);
+    await hydrated(page);
+    await page.click('#room-clear');
+    assert.match(await page.textContent('#room-clear-question'), /Delete every room\?/);
+    await page.click('#room-clear-confirm');
+    await page.waitForSelector('#room-empty');
+    assert.equal(unexpectedErrors(env.errors).length, 0, unexpectedErrors(env.errors).join('\n'));
+  });
+});
