@@ -148,6 +148,19 @@ async fn five_wrong_passwords_block_the_address() {
     vto.stop().await;
 }
 
+/// Registers each (user, local port, over TCP) with `password`.
+async fn register(sip: std::net::SocketAddr, password: &str, devices: &[(&str, u16, bool)]) {
+    for (user, port, tcp) in devices {
+        let run = Sipp::new("register.xml", sip, user)
+            .password(password)
+            .port(*port)
+            .tcp(*tcp)
+            .run()
+            .await;
+        assert!(run.passed, "{}", run.output);
+    }
+}
+
 /// Sends `text` from 127.0.0.1:`port` (0: any) and returns the first line
 /// of the answer.
 async fn ask(sip: std::net::SocketAddr, port: u16, text: String) -> String {
@@ -221,20 +234,17 @@ async fn calls_and_messages_go_through_the_proxy_between_registered_monitors() {
     );
     // 9901's monitor calls; room 9902 has two monitors; 9903 has none
     // online; 9904's monitor is on TCP.
-    for (user, port, tcp) in [
-        ("9901#0", caller, false),
-        ("9902#0", m0, false),
-        ("9902#1", m1, false),
-        ("9904#0", m2, true),
-    ] {
-        let run = Sipp::new("register.xml", sip, user)
-            .password(PW)
-            .port(port)
-            .tcp(tcp)
-            .run()
-            .await;
-        assert!(run.passed, "{}", run.output);
-    }
+    register(
+        sip,
+        PW,
+        &[
+            ("9901#0", caller, false),
+            ("9902#0", m0, false),
+            ("9902#1", m1, false),
+            ("9904#0", m2, true),
+        ],
+    )
+    .await;
     let me = ("9901#0", caller);
 
     // Both monitors ring; the first answers, the other is cancelled; ACK
@@ -492,14 +502,12 @@ async fn the_centre_call_number_reaches_the_vts_within_call_centre_time() {
     assert!(run.passed, "{}", run.output);
 
     let (caller, centre) = (tests::free_port(), tests::free_port());
-    for (user, port) in [("9901#0", caller), ("888888", centre)] {
-        let run = Sipp::new("register.xml", sip, user)
-            .password(PW)
-            .port(port)
-            .run()
-            .await;
-        assert!(run.passed, "{}", run.output);
-    }
+    register(
+        sip,
+        PW,
+        &[("9901#0", caller, false), ("888888", centre, false)],
+    )
+    .await;
     let (_, status) = c.call("sip_status", json!({})).await;
     let vts: Vec<(&str, &str, bool)> = status["devices"]
         .as_array()
@@ -575,14 +583,12 @@ async fn monitors_register_and_call_over_ipv6() {
         assert_eq!(code, StatusCode::OK, "{page}");
     }
     let (caller, callee) = (tests::free_port(), tests::free_port());
-    for (user, port) in [("9901#0", caller), ("9902#0", callee)] {
-        let run = Sipp::new("register.xml", sip, user)
-            .password(PW)
-            .port(port)
-            .run()
-            .await;
-        assert!(run.passed, "{}", run.output);
-    }
+    register(
+        sip,
+        PW,
+        &[("9901#0", caller, false), ("9902#0", callee, false)],
+    )
+    .await;
     call(
         sip,
         ("9901#0", caller),
