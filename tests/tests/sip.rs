@@ -86,18 +86,29 @@ async fn rooms_register_with_digest_auth_and_stay_registered() {
         "the password is never logged"
     );
 
-    // Garbage does not stop the server.
+    // A flood of garbage and broken messages does not stop the server.
     let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    for junk in [
+    let broken = [
         &b"\x00\xff garbage"[..],
         b"REGISTER\r\n\r\n",
         b"SIP/2.0 200 OK\r\n\r\n",
         &[b'A'; 70_000][..60_000],
-    ] {
-        sock.send_to(junk, sip).await.unwrap();
+        b"INVITE sip:9901@x SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKx\r\nContent-Length: 18446744073709551615\r\n\r\n",
+        b"INVITE sip:9901@x SIP/2.0\r\nVia: nonsense\r\nCall-ID: a\r\nCSeq: 1 INVITE\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:9901@x>\r\n\r\n",
+        b"BYE sip:9901@x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKy\r\nMax-Forwards: x\r\nCall-ID: a\r\nCSeq: 1 BYE\r\n\r\n",
+        b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-vto-x-1\r\nCSeq: 1 INVITE\r\nCall-ID: a\r\n\r\n",
+    ];
+    for i in 0..4_000 {
+        sock.send_to(broken[i % broken.len()], sip).await.unwrap();
     }
-    let run = sipp::run("register.xml", sip, false, "9901#2", &generated, 1).await;
+    let extension = tests::free_port();
+    let run = Sipp::new("register.xml", sip, "9901#2")
+        .password(&generated)
+        .port(extension)
+        .run()
+        .await;
     assert!(run.passed, "{}", run.output);
+    assert_eq!(online(&c, "9901").await, 3);
 
     // Registrations survive a restart.
     let dir = vto.data_dir.clone();
@@ -106,6 +117,17 @@ async fn rooms_register_with_digest_auth_and_stay_registered() {
     let c = vto.client();
     c.login(tests::STRONG).await;
     assert_eq!(online(&c, "9901").await, 3);
+
+    // An extension unregisters (Expires: 0); the restarted device has
+    // another SIP port.
+    let sip = vto.sip.expect("vto prints its SIP address");
+    let run = Sipp::new("unregister.xml", sip, "9901#2")
+        .password(&generated)
+        .port(extension)
+        .run()
+        .await;
+    assert!(run.passed, "{}", run.output);
+    assert_eq!(online(&c, "9901").await, 2);
 
     // Deleting a room drops its registrations.
     let (code, _) = c.call("delete_room", json!({"room_no": "9901"})).await;
