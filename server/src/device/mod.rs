@@ -1026,6 +1026,7 @@ impl Device for DeviceImpl {
         }
         let permissions = info.ip_permissions.clone();
         let system = info.system.clone();
+        let basic = info.basic.clone();
         let changed = self
             .auth
             .save_settings(&session.user, caller.ip, "Device Info import", move |w| {
@@ -1067,6 +1068,9 @@ impl Device for DeviceImpl {
         if let Some(system) = system {
             self.time.apply(system);
         }
+        // The SIP server routes the Centre Call No. by these.
+        self.sip
+            .set_centre(&basic.centre_call_no, basic.call_centre_time);
         tracing::info!(ip = %caller.ip, changed = changed.len(), "device info imported");
         Ok(())
     }

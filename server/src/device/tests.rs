@@ -744,3 +744,27 @@ mod system_time {
         Ok(())
     }
 }
+
+/// The SIP server routes the Centre Call No. by Local Setting > Basic, as
+/// saved and as imported with Device Info.
+#[tokio::test]
+async fn the_sip_server_follows_the_centre_call_number() -> Result<(), ApiError> {
+    let f = Fixture::new(Some(OWNER), None).await;
+    let admin = f.admin().await;
+    assert_eq!(f.device.sip.centre().number, "888888");
+    let mut basic = f.device.basic_settings(&admin).await?;
+    basic.centre_call_no = "777777".into();
+    basic.call_centre_time = app::model::settings::DailyPeriod {
+        start: 8 * 60,
+        end: 18 * 60,
+    };
+    f.device.save_basic_settings(&admin, basic).await?;
+    assert_eq!(f.device.sip.centre().number, "777777");
+    assert_eq!(f.device.sip.centre().time.start, 8 * 60);
+    let mut info = f.device.export_device_info(&admin).await?;
+    info.basic.centre_call_no = "666666".into();
+    let file = serde_json::to_string(&info).map_err(|e| ApiError::Internal(e.to_string()))?;
+    f.device.import_device_info(&admin, file).await?;
+    assert_eq!(f.device.sip.centre().number, "666666");
+    Ok(())
+}

@@ -256,6 +256,15 @@ impl SipService {
         }))
     }
 
+    /// The Centre Call No. and Call Centre Time calls follow now.
+    #[cfg(test)]
+    pub fn centre(&self) -> Centre {
+        self.centre
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Local Setting > Basic was saved: calls to the centre follow it.
     pub fn set_centre(&self, number: &str, time: DailyPeriod) {
         *self.centre.write().unwrap_or_else(|p| p.into_inner()) = Centre {
