@@ -130,7 +130,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         store.clone(),
         Arc::new(SystemClock),
         ip_filter.clone(),
-        sip::local_minute_of(time.clone()),
+        sip::local_minute_of(&time),
     )
     .map_err(|e| e.to_string())?;
     let sip_task = match cli.sip.0 {

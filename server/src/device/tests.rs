@@ -70,7 +70,7 @@ impl Fixture {
                 store_for_sip,
                 clock.clone(),
                 ip_filter.clone(),
-                crate::sip::local_minute_of(time.clone()),
+                crate::sip::local_minute_of(&time),
             )
             .unwrap_or_else(|e| panic!("{e}")),
             auth,

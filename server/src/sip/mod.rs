@@ -58,10 +58,13 @@ pub const RING_TIMEOUT_MS: i64 = 60_000;
 /// and summer time, from System > General): the Call Centre Time is local.
 pub type LocalMinute = Arc<dyn Fn(i64) -> u16 + std::marker::Send + Sync>;
 
-/// The local minute of the day as `time` shows it now.
-pub fn local_minute_of(time: Arc<crate::clock::service::TimeService>) -> LocalMinute {
+/// The local minute of the day as `time` shows it now. Held weakly: the
+/// time service holds the database, which must close at shutdown even if
+/// a SIP task still holds this service a moment longer.
+pub fn local_minute_of(time: &Arc<crate::clock::service::TimeService>) -> LocalMinute {
+    let time = Arc::downgrade(time);
     Arc::new(move |utc| {
-        let local = time.display().local(utc);
+        let local = time.upgrade().map_or(utc, |t| t.display().local(utc));
         u16::try_from(local.rem_euclid(86_400_000) / 60_000).unwrap_or(0)
     })
 }
