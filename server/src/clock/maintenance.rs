@@ -15,12 +15,16 @@ impl MaintenanceTimer {
     }
 
     /// Whether a maintenance time fell in (last poll, `now`]. A clock set
-    /// forward over several counts once.
-    pub fn poll(&mut self, now: UnixMillis, settings: &TimeSettings) -> bool {
-        let due = now > self.checked
-            && settings
-                .next_maintenance(self.checked)
-                .is_some_and(|t| t <= now);
+    /// forward over several counts once. A clock set back counts from
+    /// `elapsed` (real time since the last poll) before `now`: setting it
+    /// to just before the maintenance time must not skip it.
+    pub fn poll(&mut self, now: UnixMillis, elapsed: UnixMillis, settings: &TimeSettings) -> bool {
+        let from = if now < self.checked {
+            now - elapsed.max(0)
+        } else {
+            self.checked
+        };
+        let due = now > from && settings.next_maintenance(from).is_some_and(|t| t <= now);
         self.checked = now;
         due
     }
@@ -51,7 +55,7 @@ mod tests {
         let mut fired = Vec::new();
         for _ in 0..secs / 10 {
             clock.advance_secs(10);
-            if timer.poll(clock.now(), s) {
+            if timer.poll(clock.now(), 10_000, s) {
                 fired.push((clock.now() - start) / 1000);
             }
         }
@@ -83,15 +87,27 @@ mod tests {
     fn clock_steps() {
         let s = settings(MaintenanceDay::Everyday, 10 * 60 + 5);
         let mut timer = MaintenanceTimer::new(THU_10);
+        let mut poll = |now| timer.poll(now, 10_000, &s);
         // Set back an hour, then run up to 10:05 again: it fires once.
-        assert!(!timer.poll(THU_10 - 3_600_000, &s));
-        assert!(timer.poll(THU_10 + 300_000, &s));
-        assert!(!timer.poll(THU_10 + 310_000, &s));
+        assert!(!poll(THU_10 - 3_600_000));
+        assert!(poll(THU_10 + 300_000));
+        assert!(!poll(THU_10 + 310_000));
         // Set back before it: nothing until 10:05 comes round again.
-        assert!(!timer.poll(THU_10, &s));
-        assert!(!timer.poll(THU_10 + 200_000, &s));
-        assert!(timer.poll(THU_10 + 300_000, &s));
+        assert!(!poll(THU_10));
+        assert!(!poll(THU_10 + 200_000));
+        assert!(poll(THU_10 + 300_000));
         // A step forward across two days fires once.
-        assert!(timer.poll(THU_10 + 3 * 86_400_000, &s));
+        assert!(poll(THU_10 + 3 * 86_400_000));
+    }
+
+    /// The clock set back to 5 s before the maintenance time, and the next
+    /// poll (10 s later) already past it: it fires (it was skipped before,
+    /// when the step went back from the afternoon).
+    #[test]
+    fn a_clock_set_back_to_just_before_the_time_fires() {
+        let s = settings(MaintenanceDay::Everyday, 10 * 60 + 5);
+        let mut timer = MaintenanceTimer::new(THU_10 + 4 * 3_600_000);
+        assert!(timer.poll(THU_10 + 305_000, 10_000, &s));
+        assert!(!timer.poll(THU_10 + 315_000, 10_000, &s));
     }
 }
