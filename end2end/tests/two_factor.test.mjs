@@ -100,6 +100,8 @@ describe('two-factor login', { timeout: 120000 }, () => {
     await page.fill('#totp-off-code', recovery[1]);
     await page.click('#totp-disable button[type=submit]');
     await page.waitForFunction(() => /^Off/.test(document.querySelector('#two-factor-state')?.textContent ?? ''));
-    assert.deepEqual(unexpectedErrors(env.errors, [422]), []);
+    // 401: a request of the page being left can cross the Logout (seen
+    // once in CI); 422: the wrong code above.
+    assert.deepEqual(unexpectedErrors(env.errors, [401, 422]), []);
   });
 });
