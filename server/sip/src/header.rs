@@ -217,12 +217,23 @@ fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
             None if after.is_empty() => None,
             None => return Err(format!("bad host: {}", short(s))),
         };
+        // Only an IPv6 address goes in brackets: anything else would print
+        // back as something that does not parse again.
+        if rest[..end].parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("bad host: {}", short(s)));
+        }
         (rest[..end].to_string(), port)
     } else {
-        match s.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (s.to_string(), None),
+        let (h, p) = match s.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (s, None),
+        };
+        // An unbracketed host has no colon (RFC 3261 25.1: IPv6 references
+        // are bracketed).
+        if h.contains(':') {
+            return Err(format!("bad host: {}", short(s)));
         }
+        (h.to_string(), p)
     };
     let valid = !host.is_empty()
         && host
@@ -482,6 +493,11 @@ mod tests {
             "sip:host:99999",
             "sip:[::1",
             "sip:ho st",
+            // Found by the proxy fuzz target: printed back, these did not
+            // parse again.
+            "sip:[127.0.0.1:5]:90",
+            "sip:127.0.0.1:5:090",
+            "sip:fd00::1",
         ] {
             assert!(SipUri::parse(bad).is_err(), "{bad}");
         }

@@ -80,7 +80,9 @@ fuzz_target!(|data: &[u8]| {
         let timed = proxy.on_timer(now);
         for o in out.iter().chain(timed.iter()) {
             if let Out::Send(_, b) = o {
-                assert!(message::parse(b).is_ok(), "{}", String::from_utf8_lossy(b));
+                if let Err(e) = message::parse(b) {
+                    panic!("{e}\n{}", String::from_utf8_lossy(b));
+                }
             }
         }
         assert!(proxy.len() <= MAX_TRANSACTIONS);
