@@ -15,12 +15,15 @@
 //! - `transaction.rs`: client and server transactions with their timers.
 //! - `proxy.rs`: the forking proxy between registered devices, and the
 //!   call events the call log is built from.
+//! - `client.rs`: registering to another SIP server (REGISTER, digest
+//!   answers, refreshes, retries).
 //!
 //! A crate of its own, with no I/O and two dependencies, so that its
 //! parsers can be fuzzed quickly (`server/sip/fuzz`) and the device server
 //! (`server/src/sip/`, the sockets) uses it through this small API.
 
 pub mod bindings;
+pub mod client;
 pub mod digest;
 pub mod header;
 pub mod message;
