@@ -55,6 +55,8 @@ ensure_test_tools() {
     gstreamer1.0-libav python3-gi
   # sipp: the SIP peer of the SIP server tests (tests/peers/sipp/).
   apt_ensure sip-tester
+  # Kamailio: "another SIP server" the device registers to as a client.
+  ensure_kamailio
   # Certificates for the HTTPS upload browser test.
   apt_ensure openssl
   # Node may come from elsewhere (NodeSource ships npm inside nodejs).
@@ -92,9 +94,14 @@ ensure_live_bench_tools() {
 ensure_sip_bench_tools() {
   # sipp drives both SIP servers; curl sets vto up; ps/free for the notes.
   apt_ensure sip-tester procps curl
-  # Kamailio (registrar + proxy) for comparison. Debian enables it as a
-  # service on the host's SIP port where systemd runs: when we install it,
-  # we turn that off (the benchmark runs its own instance on loopback).
+  # Kamailio (registrar + proxy) for comparison.
+  ensure_kamailio
+}
+
+ensure_kamailio() {
+  # Debian enables it as a service on the host's SIP port where systemd
+  # runs: when we install it, we turn that off (tests and benchmark run
+  # their own instance on loopback).
   if ! dpkg-query -W -f='${Status}' kamailio 2>/dev/null | grep -q 'install ok installed'; then
     apt_ensure kamailio
     if [ -d /run/systemd/system ]; then

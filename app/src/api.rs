@@ -17,7 +17,7 @@ use crate::{
         mail::{self, PasswordUpdate},
         network, reset, room, security,
         security_log::SecurityLogPage,
-        settings, system, system_time, time, two_factor, video, vts,
+        settings, sip_server, station, system, system_time, time, two_factor, video,
     },
 };
 
@@ -278,30 +278,52 @@ pub async fn add_rooms(
     call(|device, caller| async move { device.add_rooms(&caller, batch, password).await }).await
 }
 
-#[server(endpoint = "vts_list", input = Json)]
-pub async fn vts_list() -> Result<vts::VtsPage, ApiError> {
+/// Household Setting > VTO No. Management or VTS Management.
+#[server(endpoint = "stations", input = Json)]
+pub async fn stations(kind: station::StationKind) -> Result<station::StationPage, ApiError> {
     use crate::backend::*;
-    call(|device, caller| async move { device.vts_list(&caller).await }).await
+    call(|device, caller| async move { device.stations(&caller, kind).await }).await
 }
 
-/// Adds a VTS; without a password the device generates one, shown once.
-#[server(endpoint = "add_vts", input = Json)]
-pub async fn add_vts(vts: vts::Vts, password: Option<String>) -> Result<vts::VtsPage, ApiError> {
+/// Adds a VTO or VTS; without a password the device generates one, shown
+/// once.
+#[server(endpoint = "add_station", input = Json)]
+pub async fn add_station(
+    kind: station::StationKind,
+    station: station::Station,
+    password: Option<String>,
+) -> Result<station::StationPage, ApiError> {
     use crate::backend::*;
-    call(|device, caller| async move { device.add_vts(&caller, vts, password).await }).await
+    call(|device, caller| async move { device.add_station(&caller, kind, station, password).await })
+        .await
 }
 
-/// Modify: the IP Address.
-#[server(endpoint = "save_vts", input = Json)]
-pub async fn save_vts(vts: vts::Vts) -> Result<vts::VtsPage, ApiError> {
+/// Modify: the number (a VTO's Rec No.; a new Register Password with it)
+/// and the IP Address of the station that was `number`.
+#[server(endpoint = "save_station", input = Json)]
+pub async fn save_station(
+    kind: station::StationKind,
+    number: String,
+    station: station::Station,
+    password: Option<String>,
+) -> Result<station::StationPage, ApiError> {
     use crate::backend::*;
-    call(|device, caller| async move { device.save_vts(&caller, vts).await }).await
+    call(|device, caller| async move {
+        device
+            .save_station(&caller, kind, number, station, password)
+            .await
+    })
+    .await
 }
 
-#[server(endpoint = "delete_vts", input = Json)]
-pub async fn delete_vts(vts_no: String) -> Result<vts::VtsPage, ApiError> {
+/// Delete one station, or all of the list (`number` = None: Clear).
+#[server(endpoint = "delete_station", input = Json)]
+pub async fn delete_station(
+    kind: station::StationKind,
+    number: Option<String>,
+) -> Result<station::StationPage, ApiError> {
     use crate::backend::*;
-    call(|device, caller| async move { device.delete_vts(&caller, vts_no).await }).await
+    call(|device, caller| async move { device.delete_station(&caller, kind, number).await }).await
 }
 
 /// Household Setting > Status.
@@ -438,6 +460,27 @@ pub async fn live_end(id: String) -> Result<(), ApiError> {
 pub async fn network() -> Result<network::NetworkPage, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.network(&caller).await }).await
+}
+
+/// Network Setting > SIP Server: the settings (never the password) and how
+/// the registration to another server stands.
+#[server(endpoint = "sip_server", input = Json)]
+pub async fn sip_server() -> Result<sip_server::SipServerPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.sip_server(&caller).await }).await
+}
+
+/// Saves Network Setting > SIP Server and applies it at once: this VTO
+/// becomes the server, or registers to the one given. `password`: None
+/// keeps the stored one.
+#[server(endpoint = "save_sip_server", input = Json)]
+pub async fn save_sip_server(
+    settings: sip_server::SipServerSettings,
+    password: Option<String>,
+) -> Result<sip_server::SipServerPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.save_sip_server(&caller, settings, password).await })
+        .await
 }
 
 /// Saves Network Setting > Basic; a new address or port moves the web

@@ -24,12 +24,12 @@ use crate::{
         security::SecuritySettings,
         security_log::SecurityLogPage,
         settings::BasicSettings,
+        station::{Station, StationKind, StationPage},
         system::{EmailChanged, Overview, SetupState},
         system_time::{ClockUpdate, SystemTimePage, TimeSettings},
         time::UnixMillis,
         two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
         video::{VideoPage, VideoSettings},
-        vts::{Vts, VtsPage},
     },
 };
 
@@ -204,18 +204,34 @@ pub trait Device: Send + Sync + 'static {
     ) -> Result<RoomPage, ApiError>;
     /// Changes a room's names (the manual's Modify).
     async fn save_room(&self, caller: &Caller, room: Room) -> Result<RoomPage, ApiError>;
-    // Household Setting > VTS Management.
-    async fn vts_list(&self, caller: &Caller) -> Result<VtsPage, ApiError>;
-    /// Adds a VTS; without a password the device generates one, shown once.
-    async fn add_vts(
+    // Household Setting > VTO No. Management and VTS Management.
+    async fn stations(&self, caller: &Caller, kind: StationKind) -> Result<StationPage, ApiError>;
+    /// Adds a station; without a password the device generates one, shown
+    /// once.
+    async fn add_station(
         &self,
         caller: &Caller,
-        vts: Vts,
+        kind: StationKind,
+        station: Station,
         password: Option<String>,
-    ) -> Result<VtsPage, ApiError>;
-    /// Modify: the IP Address.
-    async fn save_vts(&self, caller: &Caller, vts: Vts) -> Result<VtsPage, ApiError>;
-    async fn delete_vts(&self, caller: &Caller, vts_no: String) -> Result<VtsPage, ApiError>;
+    ) -> Result<StationPage, ApiError>;
+    /// Modify the station that was `number`: its number (with a Register
+    /// Password, typed or generated) and its IP Address.
+    async fn save_station(
+        &self,
+        caller: &Caller,
+        kind: StationKind,
+        number: String,
+        station: Station,
+        password: Option<String>,
+    ) -> Result<StationPage, ApiError>;
+    /// Deletes one station, or (None) all but this VTO: Clear.
+    async fn delete_station(
+        &self,
+        caller: &Caller,
+        kind: StationKind,
+        number: Option<String>,
+    ) -> Result<StationPage, ApiError>;
 
     /// Household Setting > Status.
     async fn sip_status(
@@ -244,6 +260,18 @@ pub trait Device: Send + Sync + 'static {
     ) -> Result<VideoPage, ApiError>;
 
     // Network Setting > Basic.
+    /// Network Setting > SIP Server.
+    async fn sip_server(
+        &self,
+        caller: &Caller,
+    ) -> Result<crate::model::sip_server::SipServerPage, ApiError>;
+    /// Saves and applies it; `password` None keeps the stored one.
+    async fn save_sip_server(
+        &self,
+        caller: &Caller,
+        settings: crate::model::sip_server::SipServerSettings,
+        password: Option<String>,
+    ) -> Result<crate::model::sip_server::SipServerPage, ApiError>;
     async fn network(&self, caller: &Caller) -> Result<NetworkPage, ApiError>;
     /// Moves the web server when the address or ports change; the page's
     /// `moved_to` then says where the browser goes.

@@ -21,7 +21,7 @@ use leptos_router::{
     path,
 };
 
-use crate::{components::layout::Layout, pages::*};
+use crate::{components::layout::Layout, model::station::StationKind, pages::*};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -102,6 +102,10 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><network_basic::NetworkBasicPage /></Layout> }
                 />
                 <Route
+                    path=path!("/network/sip-server")
+                    view=|| view! { <Layout><sip_server::SipServerPage /></Layout> }
+                />
+                <Route
                     path=path!("/network/ip-permissions")
                     view=|| view! { <Layout><ip_permissions::IpPermissionsPage /></Layout> }
                 />
@@ -114,8 +118,12 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><room::RoomPage /></Layout> }
                 />
                 <Route
+                    path=path!("/household/vto")
+                    view=|| view! { <Layout><station::StationsPage kind=StationKind::Vto /></Layout> }
+                />
+                <Route
                     path=path!("/household/vts")
-                    view=|| view! { <Layout><vts::VtsPage /></Layout> }
+                    view=|| view! { <Layout><station::StationsPage kind=StationKind::Vts /></Layout> }
                 />
                 <Route
                     path=path!("/household/status")

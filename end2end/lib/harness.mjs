@@ -482,3 +482,35 @@ export function sipp(scenario, target, { user, password, port, fields = [] }) {
     });
   });
 }
+
+/** Its password (tests/peers/kamailio/registrar.cfg). */
+export const KAMAILIO_PASSWORD = 'Kamailio2026Door';
+
+/**
+ * Kamailio (tests/peers/kamailio/registrar.cfg) as "another SIP server" on
+ * a free loopback port, granting at most `maxExpires` seconds.
+ */
+export async function startKamailio(maxExpires = 3600) {
+  const dir = mkdtempSync(join(tmpdir(), 'vto-kamailio-'));
+  const port = await freePort();
+  const cfg = resolve(import.meta.dirname, '../../tests/peers/kamailio/registrar.cfg');
+  const proc = spawn('kamailio', ['-f', cfg, '-DD', '-E', '-n', '1', '-Y', dir, '-w', dir,
+    '-l', `udp:127.0.0.1:${port}`, '-A', 'REG_MIN=1', '-A', `REG_MAX=${maxExpires}`],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  // It says where it listens on stdout, and logs on stderr.
+  let log = '';
+  proc.stdout.on('data', (d) => (log += d));
+  proc.stderr.on('data', (d) => (log += d));
+  for (let i = 0; i < 100 && !log.includes(`[127.0.0.1]:${port}`); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!log.includes(`[127.0.0.1]:${port}`)) throw new Error(`kamailio did not start:\n${log}`);
+  return {
+    port,
+    log: () => log,
+    async stop() {
+      proc.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -4,7 +4,8 @@
 // in batch, names modified, Delete and Clear after a question; a monitor
 // registering turns Online on the Status page by itself; a call between two
 // monitors lands in the call log and its CSV export; a VTS added, modified
-// and deleted.
+// and deleted; VTO No. Management with this VTO in use and a door station
+// that registers.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -185,19 +186,64 @@ describe('Household: rooms, status and the call log', { timeout: 180000 }, () =>
     assert.match(await waitFieldError(page, 'vts-ip'), /IP address/);
     await page.fill('#vts-ip', '192.168.1.20');
     await page.click('#vts-save');
-    await page.waitForSelector('#vts-table tr[data-vts="888888"]');
+    await page.waitForSelector('#vts-table tr[data-station="888888"]');
     assert.match(await page.textContent('#vts-password-once'), /Register Password of VTS 888888, shown this once: [A-Za-z0-9]{16}/);
-    assert.equal((await page.textContent('#vts-table tr[data-vts="888888"] .state')).trim(), 'Offline');
+    assert.equal((await page.textContent('#vts-table tr[data-station="888888"] .state')).trim(), 'Offline');
     await shot(page, 'vts');
-    await page.click('#vts-table tr[data-vts="888888"] button:text-is("Modify")');
+    await page.click('#vts-table tr[data-station="888888"] button:text-is("Modify")');
     assert.equal(await page.getAttribute('#vts-no', 'readonly'), '');
     await page.fill('#vts-ip', '192.168.1.21');
     await page.click('#vts-save');
-    await page.waitForSelector('#vts-table tr[data-vts="888888"] td:text-is("192.168.1.21")');
-    await page.click('#vts-table tr[data-vts="888888"] button:text-is("Delete")');
+    await page.waitForSelector('#vts-table tr[data-station="888888"] td:text-is("192.168.1.21")');
+    await page.click('#vts-table tr[data-station="888888"] button:text-is("Delete")');
     assert.match(await page.textContent('#vts-delete-question'), /Delete VTS 888888\?/);
     await page.click('#vts-delete-confirm');
     await page.waitForSelector('#vts-empty');
+  });
+
+  it('VTO No. Management lists this VTO in use, adds a door station that registers, renumbers it and clears', async () => {
+    const { page, url } = env;
+    await page.click('nav.sidenav a[href="/household/vto"]');
+    await page.waitForURL(`${url}/household/vto`);
+    await hydrated(page);
+    const own = '#vto-table tr[data-station="8001"]';
+    assert.equal((await page.textContent(`${own} .tag`)).trim(), 'In use');
+    assert.equal(await page.$(`${own} button`), null, 'the VTO in use has no Modify or Delete');
+    await page.click('#vto-add');
+    for (const label of ['Rec No.', 'Register Password', 'IP Address']) {
+      assert.ok(await page.isVisible(`#vto-form label:text-is("${label}")`), label);
+    }
+    await page.fill('#vto-no', '8001');
+    await page.fill('#vto-password', 'Door2026Bell');
+    await page.fill('#vto-ip', '127.0.0.1');
+    await page.click('#vto-save');
+    assert.match(await waitFieldError(page, 'vto-no'), /this VTO's VTO No\./);
+    await page.fill('#vto-no', '8002');
+    await page.click('#vto-save');
+    await page.waitForSelector('#vto-table tr[data-station="8002"]');
+    assert.equal((await page.textContent('#vto-count')).trim(), '1 / 32');
+    const run = await sipp('register.xml', sip, { user: '8002', password: 'Door2026Bell', port: await freePort() });
+    assert.equal(run.code, 0, run.out);
+    await page.reload();
+    await hydrated(page);
+    assert.equal((await page.textContent('#vto-table tr[data-station="8002"] .state')).trim(), 'Online');
+    await shot(page, 'vto');
+    // A new Rec No. asks for a new Register Password (empty: generated).
+    await page.click('#vto-table tr[data-station="8002"] button:text-is("Modify")');
+    assert.equal(await page.isVisible('#vto-password'), false);
+    await page.fill('#vto-no', '8003');
+    await page.waitForSelector('#vto-password');
+    await page.click('#vto-save');
+    await page.waitForSelector('#vto-table tr[data-station="8003"]');
+    assert.match(await page.textContent('#vto-password-once'), /Register Password of VTO 8003, shown this once: [A-Za-z0-9]{16}/);
+    await page.click('#vto-clear-open');
+    assert.match(await page.textContent('#vto-clear-question'), /Delete every VTO but this one\?/);
+    await page.click('#vto-clear-confirm');
+    await page.waitForSelector('#vto-table tr[data-station="8003"]', { state: 'detached' });
+    assert.deepEqual(
+      await page.$$eval('#vto-table tbody tr', (trs) => trs.map((tr) => tr.dataset.station)),
+      ['8001'],
+    );
   });
 
   it('Clear deletes every room after a question', async () => {

@@ -490,15 +490,15 @@ async fn the_centre_call_number_reaches_the_vts_within_call_centre_time() {
     // generated password, shown once.
     let (code, page) = c
         .call(
-            "add_vts",
-            json!({"vts": {"vts_no": "888888", "ip": "127.0.0.1"}, "password": PW}),
+            "add_station",
+            json!({"kind": "Vts", "station": {"number": "888888", "ip": "127.0.0.1"}, "password": PW}),
         )
         .await;
     assert_eq!(code, StatusCode::OK, "{page}");
     let (code, page) = c
         .call(
-            "add_vts",
-            json!({"vts": {"vts_no": "888001", "ip": "127.0.0.9"}, "password": null}),
+            "add_station",
+            json!({"kind": "Vts", "station": {"number": "888001", "ip": "127.0.0.9"}, "password": null}),
         )
         .await;
     assert_eq!(code, StatusCode::OK, "{page}");
@@ -507,15 +507,15 @@ async fn the_centre_call_number_reaches_the_vts_within_call_centre_time() {
     assert_eq!(far.len(), 16);
     for (body, field) in [
         (
-            json!({"vts": {"vts_no": "888888", "ip": "127.0.0.1"}, "password": PW}),
+            json!({"kind": "Vts", "station": {"number": "888888", "ip": "127.0.0.1"}, "password": PW}),
             "vts-no",
         ),
         (
-            json!({"vts": {"vts_no": "888002", "ip": "vts.local"}, "password": PW}),
+            json!({"kind": "Vts", "station": {"number": "888002", "ip": "vts.local"}, "password": PW}),
             "vts-ip",
         ),
     ] {
-        let (code, err) = c.call("add_vts", body).await;
+        let (code, err) = c.call("add_station", body).await;
         assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
         assert_eq!(err["Invalid"]["field"], field);
     }
@@ -588,6 +588,143 @@ async fn the_centre_call_number_reaches_the_vts_within_call_centre_time() {
     );
     let (_, log) = c.call("call_log", json!({"offset": 0})).await;
     assert_eq!(log["records"][0]["end_state"], "Missed");
+    vto.stop().await;
+}
+
+/// (number, IP, online, in use) of each VTO on VTO No. Management.
+async fn vto_list(c: &tests::Client) -> Vec<(String, String, bool, bool)> {
+    let (code, page) = c.call("stations", json!({"kind": "Vto"})).await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    page["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["station"]["number"].as_str().unwrap().to_string(),
+                e["station"]["ip"].as_str().unwrap().to_string(),
+                e["online"].as_bool().unwrap(),
+                e["in_use"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn door_stations_register_from_their_address_and_are_called_by_rec_no() {
+    const PW: &str = "Door2026Bell";
+    let mut vto = Vto::start().await;
+    let c = vto.ready().await;
+    let sip = vto.sip.unwrap();
+    // This VTO is in the list, in use, at the SIP server's address.
+    let own = ("8001".to_string(), "127.0.0.1".to_string(), true, true);
+    assert_eq!(vto_list(&c).await, std::slice::from_ref(&own));
+    let add = |number: &str, ip: &str, password: Option<&str>| json!({"kind": "Vto", "station": {"number": number, "ip": ip}, "password": password});
+    let (code, page) = c
+        .call("add_station", add("8002", "127.0.0.1", Some(PW)))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    let (code, page) = c
+        .call("add_room", json!({"room": room("9901"), "password": PW}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    // One number, one account: not this VTO's, a room's, a VTS's or the
+    // centre's.
+    let (code, page) = c
+        .call(
+            "add_station",
+            json!({"kind": "Vts", "station": {"number": "8100", "ip": "127.0.0.1"}, "password": PW}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    for number in ["8001", "8002", "9901", "8100", "888888"] {
+        let (code, err) = c
+            .call("add_station", add(number, "127.0.0.1", Some(PW)))
+            .await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{number}: {err}");
+        assert_eq!(err["Invalid"]["field"], "vto-no", "{number}");
+    }
+    // The VTO in use cannot be modified or deleted.
+    let (code, err) = c
+        .call(
+            "save_station",
+            json!({"kind": "Vto", "number": "8001", "station": {"number": "8001", "ip": "127.0.0.2"}, "password": null}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert!(err.to_string().contains("in use"), "{err}");
+    let (code, err) = c
+        .call("delete_station", json!({"kind": "Vto", "number": "8001"}))
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+
+    // 8002 registers (from its IP Address) and shows online, also on Status.
+    let (door, monitor) = (tests::free_port(), tests::free_port());
+    register(
+        sip,
+        PW,
+        &[("8002", door, false), ("9901#0", monitor, false)],
+    )
+    .await;
+    let list = vto_list(&c).await;
+    assert_eq!(list[1], ("8002".into(), "127.0.0.1".into(), true, false));
+    let (_, status) = c.call("sip_status", json!({})).await;
+    assert!(
+        status["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["kind"] == "VTO" && d["number"] == "8002" && d["online"] == true),
+        "{status}"
+    );
+    // The monitor calls the door station by its Rec No.
+    call(
+        sip,
+        ("9901#0", monitor),
+        "caller-call.xml",
+        "8002",
+        &[("callee-answer.xml", "8002", door, false)],
+    )
+    .await;
+    let (_, log) = c.call("call_log", json!({"offset": 0})).await;
+    assert_eq!(log["records"][0]["to"], "8002");
+    assert_eq!(log["records"][0]["end_state"], "Answered");
+
+    // A VTO elsewhere may not register from here.
+    let (code, page) = c
+        .call("add_station", add("8003", "127.0.0.9", Some(PW)))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    let run = sipp::run("register-blocked.xml", sip, false, "8003", PW, 1).await;
+    assert!(run.passed, "{}", run.output);
+
+    // A new Rec No.: a new password (generated, shown once), the old
+    // registration gone; the new number registers with the new password.
+    let (code, page) = c
+        .call(
+            "save_station",
+            json!({"kind": "Vto", "number": "8002", "station": {"number": "8004", "ip": "127.0.0.1"}, "password": null}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    assert_eq!(page["new_passwords"][0][0], "8004");
+    let fresh = page["new_passwords"][0][1].as_str().unwrap().to_string();
+    let list = vto_list(&c).await;
+    assert!(
+        list.contains(&("8004".into(), "127.0.0.1".into(), false, false)),
+        "{list:?}"
+    );
+    assert!(!list.iter().any(|v| v.0 == "8002"), "{list:?}");
+    let run = sipp::run("register.xml", sip, false, "8004", &fresh, 1).await;
+    assert!(run.passed, "{}", run.output);
+    assert!(!vto.logs().contains(&fresh), "the password is never logged");
+
+    // Clear: all but this VTO.
+    let (code, page) = c
+        .call("delete_station", json!({"kind": "Vto", "number": null}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    assert_eq!(vto_list(&c).await, [own]);
     vto.stop().await;
 }
 

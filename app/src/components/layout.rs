@@ -125,6 +125,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <span>"Security"</span>
                     </A>
                     <p class="nav-section">{icons::door()} <span>"Household Setting"</span></p>
+                    <A href="/household/vto" attr:class="sub">
+                        <span>"VTO No. Management"</span>
+                    </A>
                     <A href="/household/room" attr:class="sub">
                         <span>"Room No. Management"</span>
                     </A>
@@ -140,6 +143,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <p class="nav-section">{icons::network()} <span>"Network Setting"</span></p>
                     <A href="/network/basic" attr:class="sub">
                         <span>"Basic"</span>
+                    </A>
+                    <A href="/network/sip-server" attr:class="sub">
+                        <span>"SIP Server"</span>
                     </A>
                     <A href="/network/ip-permissions" attr:class="sub">
                         <span>"IP Permissions"</span>

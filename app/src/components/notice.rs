@@ -15,7 +15,10 @@ pub fn ErrorNotice(error: ApiError) -> impl IntoView {
 
 /// Loads a page's data from the device, then shows it with `show`: a
 /// loading line first, the error panel if the load fails.
-pub fn loaded<T, Fut, V>(fetch: fn() -> Fut, show: fn(T) -> V) -> impl IntoView
+pub fn loaded<T, Fut, V>(
+    fetch: impl Fn() -> Fut + Send + Sync + 'static,
+    show: impl Fn(T) -> V + Copy + Send + Sync + 'static,
+) -> impl IntoView
 where
     T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
     Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,

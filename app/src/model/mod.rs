@@ -45,13 +45,14 @@ pub mod room;
 pub mod security;
 pub mod security_log;
 pub mod settings;
+pub mod sip_server;
 pub mod sip_status;
+pub mod station;
 pub mod system;
 pub mod system_time;
 pub mod time;
 pub mod two_factor;
 pub mod video;
-pub mod vts;
 
 /// The one account of the device (manual ch. 2.1).
 pub const ADMIN_USER: &str = "admin";

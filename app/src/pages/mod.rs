@@ -15,10 +15,11 @@ pub mod reset;
 pub mod room;
 pub mod security;
 pub mod security_log;
+pub mod sip_server;
 pub mod sip_status;
+pub mod station;
 pub mod system;
 pub mod video;
-pub mod vts;
 
 use leptos::prelude::*;
 

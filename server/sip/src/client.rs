@@ -25,8 +25,6 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use sha2::{Digest as _, Sha256};
-
 use crate::{
     digest::{self, Algorithm, Credentials},
     header::{user_encode, NameAddr, SipUri, Via},
@@ -49,7 +47,8 @@ const MAX_CHALLENGES: u32 = 3;
 /// What the device answers (as in the device's OPTIONS answer).
 const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, NOTIFY, SUBSCRIBE, REGISTER";
 
-#[derive(Clone, Debug)]
+/// No `Debug` derive: the password must not reach a log.
+#[derive(Clone)]
 pub struct Config {
     /// Where the REGISTERs go (UDP).
     pub server: SocketAddr,
@@ -64,6 +63,18 @@ pub struct Config {
     /// The expiry asked for, in seconds.
     pub expires: u32,
     pub timers: Timers,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("server", &self.server)
+            .field("domain", &self.domain)
+            .field("user", &self.user)
+            .field("local", &self.local)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where the registration stands (what the web page shows).
@@ -631,15 +642,7 @@ impl Registration {
     /// `2 * bytes` hex digits from the seed and a counter.
     fn random(&mut self, what: &str, bytes: usize) -> String {
         self.counter += 1;
-        let mut h = Sha256::new();
-        h.update(self.seed);
-        h.update(what.as_bytes());
-        h.update(self.counter.to_be_bytes());
-        h.finalize()
-            .iter()
-            .take(bytes)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::nonce::derived_hex(&self.seed, what, self.counter, bytes)
     }
 }
 

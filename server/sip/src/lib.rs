@@ -17,6 +17,7 @@
 //!   call events the call log is built from.
 //! - `client.rs`: registering to another SIP server (REGISTER, digest
 //!   answers, refreshes, retries).
+//! - `uac.rs`: requests the device sends on its own (MESSAGE).
 //!
 //! A crate of its own, with no I/O and two dependencies, so that its
 //! parsers can be fuzzed quickly (`server/sip/fuzz`) and the device server
@@ -31,3 +32,4 @@ pub mod nonce;
 pub mod proxy;
 pub mod registrar;
 pub mod transaction;
+pub mod uac;

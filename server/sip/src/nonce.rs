@@ -12,6 +12,23 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use sha2::{Digest as _, Sha256};
+
+/// `2 * bytes` hex digits (at most 64) derived from a seed, a purpose and
+/// a counter: the Call-IDs, tags, branches and client nonces a user agent
+/// makes up, unpredictable without the seed and never repeated.
+pub fn derived_hex(seed: &[u8; 16], what: &str, counter: u64, bytes: usize) -> String {
+    let mut h = Sha256::new();
+    h.update(seed);
+    h.update(what.as_bytes());
+    h.update(counter.to_be_bytes());
+    h.finalize()
+        .iter()
+        .take(bytes)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
 

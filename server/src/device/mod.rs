@@ -19,6 +19,7 @@ use app::{
         security::SecuritySettings,
         security_log::{SecurityEventKind, SecurityLogPage, PAGE_SIZE},
         settings::BasicSettings,
+        station::{Station, StationKind, StationPage},
         system::{AccountInfo, EmailChanged, Overview, SetupState, SystemInfo, SECURITY_BASELINE},
         system_time::{
             parse_local, plausible, ClockUpdate, SystemTimePage, TimeSettings, IMPLAUSIBLE,
@@ -26,13 +27,13 @@ use app::{
         time::UnixMillis,
         two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
         video::{self, VideoPage, VideoSettings},
-        vts::{Vts, VtsPage},
     },
 };
 
 mod ipc;
 mod room;
-mod vts;
+mod sip_server;
+mod station;
 
 use crate::{
     auth::{session, Auth, LoginOutcome},
@@ -599,6 +600,8 @@ impl Device for DeviceImpl {
             .await?;
         self.sip
             .set_centre(&saved.centre_call_no, saved.call_centre_time);
+        // With Server Type VTO the VTO No. is the user name registered.
+        self.apply_sip_server().await?;
         Ok(saved)
     }
 
@@ -710,25 +713,39 @@ impl Device for DeviceImpl {
         self.room_page(caller).await
     }
 
-    async fn vts_list(&self, caller: &Caller) -> Result<VtsPage, ApiError> {
-        self.vts_page(caller).await
+    async fn stations(&self, caller: &Caller, kind: StationKind) -> Result<StationPage, ApiError> {
+        self.station_page(caller, kind).await
     }
 
-    async fn add_vts(
+    async fn add_station(
         &self,
         caller: &Caller,
-        vts: Vts,
+        kind: StationKind,
+        station: Station,
         password: Option<String>,
-    ) -> Result<VtsPage, ApiError> {
-        self.add_vts_with(caller, vts, password).await
+    ) -> Result<StationPage, ApiError> {
+        self.add_station_with(caller, kind, station, password).await
     }
 
-    async fn save_vts(&self, caller: &Caller, vts: Vts) -> Result<VtsPage, ApiError> {
-        self.save_vts_with(caller, vts).await
+    async fn save_station(
+        &self,
+        caller: &Caller,
+        kind: StationKind,
+        number: String,
+        station: Station,
+        password: Option<String>,
+    ) -> Result<StationPage, ApiError> {
+        self.save_station_with(caller, kind, number, station, password)
+            .await
     }
 
-    async fn delete_vts(&self, caller: &Caller, vts_no: String) -> Result<VtsPage, ApiError> {
-        self.delete_vts_with(caller, vts_no).await
+    async fn delete_station(
+        &self,
+        caller: &Caller,
+        kind: StationKind,
+        number: Option<String>,
+    ) -> Result<StationPage, ApiError> {
+        self.delete_station_with(caller, kind, number).await
     }
 
     async fn sip_status(
@@ -874,6 +891,22 @@ impl Device for DeviceImpl {
             live.end(&id).await;
         }
         Ok(())
+    }
+
+    async fn sip_server(
+        &self,
+        caller: &Caller,
+    ) -> Result<app::model::sip_server::SipServerPage, ApiError> {
+        self.sip_server_page(caller).await
+    }
+
+    async fn save_sip_server(
+        &self,
+        caller: &Caller,
+        settings: app::model::sip_server::SipServerSettings,
+        password: Option<String>,
+    ) -> Result<app::model::sip_server::SipServerPage, ApiError> {
+        self.save_sip_server_with(caller, settings, password).await
     }
 
     async fn network(&self, caller: &Caller) -> Result<NetworkPage, ApiError> {
@@ -1071,6 +1104,7 @@ impl Device for DeviceImpl {
         // The SIP server routes the Centre Call No. by these.
         self.sip
             .set_centre(&basic.centre_call_no, basic.call_centre_time);
+        self.apply_sip_server().await?;
         tracing::info!(ip = %caller.ip, changed = changed.len(), "device info imported");
         Ok(())
     }

@@ -11,6 +11,7 @@
 //! proxy between registered devices.
 
 pub mod transport;
+pub mod upstream;
 
 use std::{
     collections::HashMap,
@@ -31,14 +32,15 @@ use sip::{
 use app::model::{
     call_log::{CallRecord, CallType, EndState, MAX_RECORDS},
     settings::{BasicSettings, DailyPeriod},
+    station::StationKind,
 };
 
 use crate::{
     clock::Clock,
     store::{
         tables::{
-            BindingRecord, RoomRecord, VtsRecord, CALL_LOG, SETTINGS_BASIC, SIP_BINDINGS,
-            SIP_ROOMS, SIP_VTS,
+            station_table, BindingRecord, RoomRecord, SipServerRecord, StationRecord, CALL_LOG,
+            SETTINGS_BASIC, SETTINGS_SIP_SERVER, SIP_BINDINGS, SIP_ROOMS,
         },
         Read, Store, StoreError,
     },
@@ -49,6 +51,30 @@ const MAX_TRANSACTIONS: usize = 20_000;
 
 /// HA1 per algorithm for a SIP user name.
 type Digests = HashMap<String, (String, String)>;
+
+/// The expiry asked of another server, in seconds (a Dahua server grants
+/// 60 whatever is asked; the client refreshes before what is granted).
+const UPSTREAM_EXPIRES: u32 = 300;
+
+/// The address of this host that `server` is reached from: the bound one,
+/// or for a wildcard the one the routing table picks (no packet is sent).
+fn local_toward(bound: std::net::IpAddr, server: SocketAddr) -> std::net::IpAddr {
+    if !bound.is_unspecified() {
+        return bound;
+    }
+    let any: SocketAddr = if server.is_ipv4() {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    std::net::UdpSocket::bind(any)
+        .and_then(|s| {
+            s.connect(server)?;
+            s.local_addr()
+        })
+        .map(|a| a.ip())
+        .unwrap_or(bound)
+}
 
 /// How long a call rings before the proxy gives up (the manual names no
 /// setting for it; Dahua monitors stop ringing after about a minute).
@@ -111,18 +137,23 @@ pub struct SipService {
     ip_filter: Arc<crate::ip_filter::IpFilter>,
     clock: Arc<dyn Clock>,
     registrar: Mutex<Registrar>,
-    /// Every account's digests: the rooms' monitors and the VTS.
+    /// Every account's digests: the rooms' monitors, the VTO and the VTS.
     digests: RwLock<Digests>,
     room_digests: RwLock<Digests>,
-    vts_digests: RwLock<Digests>,
+    /// Each kind of station's digests.
+    station_digests: RwLock<Vec<(StationKind, Digests)>>,
     /// Room number -> the SIP users of its monitors.
     rooms: RwLock<HashMap<String, Vec<String>>>,
-    /// VTS No. -> the address it must register from.
-    vts: RwLock<HashMap<String, std::net::IpAddr>>,
+    /// VTO and VTS numbers -> what they are and the address they must
+    /// register from.
+    stations: RwLock<Stations>,
     centre: RwLock<Centre>,
     local_minute: LocalMinute,
     /// Set once the sockets are bound (the proxy writes their address).
     proxy: Mutex<Option<Proxy>>,
+    /// Where the sockets are, as others reach them (a wildcard replaced by
+    /// the device's first address).
+    address: Mutex<Option<SocketAddr>>,
     /// SIP user -> (IP, time, User-Agent) of its last registration since
     /// start (Status keeps showing a monitor that went offline).
     last_seen: Mutex<HashMap<String, (String, i64, String)>>,
@@ -137,6 +168,40 @@ pub struct SipService {
     calls: Mutex<HashMap<String, OpenCall>>,
     /// Server transactions by key: a repeated REGISTER gets the same answer.
     transactions: Mutex<HashMap<String, transaction::Server>>,
+    /// The address the sockets are bound to, as bound (a wildcard stays).
+    listen: Mutex<Option<SocketAddr>>,
+    /// The server to register to, when this VTO is not the SIP server.
+    wanted: Mutex<Option<Wanted>>,
+    upstream: upstream::Upstream,
+}
+
+/// Network Setting > SIP Server when this VTO is not the server: where to
+/// register and as whom. No `Debug`: it holds the password.
+#[derive(Clone)]
+pub struct Wanted {
+    pub server: SocketAddr,
+    pub domain: String,
+    pub user: String,
+    pub password: String,
+}
+
+/// What the stored SIP Server settings ask for: None when this VTO is the
+/// server (or no password is stored, which the page prevents).
+pub fn wanted_from(record: &SipServerRecord, vto_no: &str) -> Option<Wanted> {
+    use app::model::sip_server::ServerType;
+    let s = &record.settings;
+    if s.enabled {
+        return None;
+    }
+    Some(Wanted {
+        server: SocketAddr::new(s.ip.trim().parse().ok()?, s.port),
+        domain: s.domain.trim().to_string(),
+        user: match s.server_type {
+            ServerType::Vto => vto_no.to_string(),
+            ServerType::Other => s.username.trim().to_string(),
+        },
+        password: record.password.clone()?,
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -186,12 +251,25 @@ fn digests_of<'a>(list: impl Iterator<Item = &'a crate::store::tables::SipDigest
         .collect()
 }
 
-/// Each VTS's address (a VTS with an address that does not parse, which
+/// Station number -> its kind and the address it must register from.
+type Stations = HashMap<String, (StationKind, std::net::IpAddr)>;
+
+/// Each station's address (one with an address that does not parse, which
 /// validation prevents, may register from nowhere).
-fn addresses_of(list: &[VtsRecord]) -> HashMap<String, std::net::IpAddr> {
+fn addresses_of(
+    kind: StationKind,
+    list: &[StationRecord],
+) -> impl Iterator<Item = (String, (StationKind, std::net::IpAddr))> + '_ {
     list.iter()
-        .filter_map(|v| Some((v.vts.vts_no.clone(), v.vts.ip.parse().ok()?)))
-        .collect()
+        .filter_map(move |v| Some((v.station.number.clone(), (kind, v.station.ip.parse().ok()?))))
+}
+
+/// The stations of a kind, from the store.
+pub fn stations_of(r: &impl Read, kind: StationKind) -> Result<Vec<StationRecord>, StoreError> {
+    Ok(r.all::<StationRecord>(station_table(kind))?
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect())
 }
 
 impl SipService {
@@ -204,20 +282,24 @@ impl SipService {
     ) -> Result<Arc<Self>, StoreError> {
         type Stored = (
             Vec<(String, RoomRecord)>,
-            Vec<(String, VtsRecord)>,
+            Vec<StationRecord>,
+            Vec<StationRecord>,
             Vec<(String, Vec<BindingRecord>)>,
             BasicSettings,
+            SipServerRecord,
         );
-        let (rooms, vts, stored, basic): Stored = store.read(|r| {
+        let (rooms, vto, vts, stored, basic, sip_server): Stored = store.read(|r| {
             Ok::<_, StoreError>((
                 r.all(SIP_ROOMS)?,
-                r.all(SIP_VTS)?,
+                stations_of(r, StationKind::Vto)?,
+                stations_of(r, StationKind::Vts)?,
                 r.all(SIP_BINDINGS)?,
                 r.settings(SETTINGS_BASIC)?,
+                r.settings(SETTINGS_SIP_SERVER)?,
             ))
         })?;
+        let wanted = wanted_from(&sip_server, &basic.vto_no);
         let rooms: Vec<RoomRecord> = rooms.into_iter().map(|(_, r)| r).collect();
-        let vts: Vec<VtsRecord> = vts.into_iter().map(|(_, v)| v).collect();
         let mut bindings = Bindings::from_map(
             stored
                 .into_iter()
@@ -226,9 +308,20 @@ impl SipService {
         );
         bindings.expire(clock.now());
         let room_digests = digests_of(rooms.iter().flat_map(|r| r.digests.iter()));
-        let vts_digests = digests_of(vts.iter().flat_map(|v| v.digests.iter()));
+        let station_digests = vec![
+            (
+                StationKind::Vto,
+                digests_of(vto.iter().flat_map(|v| v.digests.iter())),
+            ),
+            (
+                StationKind::Vts,
+                digests_of(vts.iter().flat_map(|v| v.digests.iter())),
+            ),
+        ];
         let mut all = room_digests.clone();
-        all.extend(vts_digests.clone());
+        for (_, d) in &station_digests {
+            all.extend(d.clone());
+        }
         Ok(Arc::new(Self {
             store: Mutex::new(Some(store)),
             ip_filter,
@@ -240,15 +333,20 @@ impl SipService {
             )),
             digests: RwLock::new(all),
             room_digests: RwLock::new(room_digests),
-            vts_digests: RwLock::new(vts_digests),
+            station_digests: RwLock::new(station_digests),
             rooms: RwLock::new(users_of(&rooms)),
-            vts: RwLock::new(addresses_of(&vts)),
+            stations: RwLock::new(
+                addresses_of(StationKind::Vto, &vto)
+                    .chain(addresses_of(StationKind::Vts, &vts))
+                    .collect(),
+            ),
             centre: RwLock::new(Centre {
                 number: basic.centre_call_no,
                 time: basic.call_centre_time,
             }),
             local_minute,
             proxy: Mutex::new(None),
+            address: Mutex::new(None),
             calls: Mutex::new(HashMap::new()),
             last_seen: Mutex::new(HashMap::new()),
             dirty: Mutex::new(Default::default()),
@@ -256,6 +354,9 @@ impl SipService {
             flushing: Mutex::new(()),
             talking_rows: Mutex::new(HashMap::new()),
             transactions: Mutex::new(HashMap::new()),
+            listen: Mutex::new(None),
+            wanted: Mutex::new(wanted),
+            upstream: upstream::Upstream::default(),
         }))
     }
 
@@ -373,28 +474,44 @@ impl SipService {
         self.accounts_changed()
     }
 
-    /// VTS Management changed: from now on these.
-    pub fn set_vts(&self, list: &[VtsRecord]) -> Result<(), StoreError> {
-        *self.vts_digests.write().unwrap_or_else(|p| p.into_inner()) =
-            digests_of(list.iter().flat_map(|v| v.digests.iter()));
-        *self.vts.write().unwrap_or_else(|p| p.into_inner()) = addresses_of(list);
+    /// VTO No. or VTS Management changed: from now on these.
+    pub fn set_stations(
+        &self,
+        kind: StationKind,
+        list: &[StationRecord],
+    ) -> Result<(), StoreError> {
+        {
+            let mut d = self
+                .station_digests
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            d.retain(|(k, _)| *k != kind);
+            d.push((kind, digests_of(list.iter().flat_map(|v| v.digests.iter()))));
+        }
+        {
+            let mut s = self.stations.write().unwrap_or_else(|p| p.into_inner());
+            s.retain(|_, (k, _)| *k != kind);
+            s.extend(addresses_of(kind, list));
+        }
         self.accounts_changed()
     }
 
-    /// The accounts are the rooms' and the VTS'; registrations of users
-    /// that no longer exist are dropped.
+    /// The accounts are the rooms', the VTO's and the VTS'; registrations
+    /// of users that no longer exist are dropped.
     fn accounts_changed(&self) -> Result<(), StoreError> {
         let mut digests = self
             .room_digests
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        digests.extend(
-            self.vts_digests
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone(),
-        );
+        for (_, d) in self
+            .station_digests
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            digests.extend(d.clone());
+        }
         let gone: Vec<String> = {
             let mut reg = lock(&self.registrar);
             let gone: Vec<String> = reg
@@ -453,6 +570,8 @@ impl SipService {
         } else {
             addr.ip()
         };
+        *lock(&self.address) = Some(SocketAddr::new(host, addr.port()));
+        *lock(&self.listen) = Some(addr);
         let mut random = [0u8; 16];
         let _ = getrandom::fill(&mut random);
         *lock(&self.proxy) = Some(Proxy::new(
@@ -465,6 +584,50 @@ impl SipService {
             },
             random,
         ));
+        self.apply_upstream();
+    }
+
+    /// Network Setting > SIP Server was saved (or Basic's VTO No., the
+    /// user name with Server Type VTO): register there from now on, or
+    /// (None) be the server.
+    pub fn set_upstream(&self, wanted: Option<Wanted>) {
+        *lock(&self.wanted) = wanted;
+        self.apply_upstream();
+    }
+
+    fn apply_upstream(&self) {
+        let now = self.clock.now();
+        let Some(w) = lock(&self.wanted).clone() else {
+            self.upstream.configure(None, now);
+            return;
+        };
+        let Some(listen) = *lock(&self.listen) else {
+            self.upstream
+                .unavailable("The SIP port is off (--sip off): nothing to register from".into());
+            return;
+        };
+        self.upstream.configure(
+            Some(sip::client::Config {
+                server: w.server,
+                domain: w.domain,
+                user: w.user,
+                password: w.password,
+                local: SocketAddr::new(local_toward(listen.ip(), w.server), listen.port()),
+                expires: UPSTREAM_EXPIRES,
+                timers: transaction::Timers::default(),
+            }),
+            now,
+        );
+    }
+
+    /// How the registration to another server stands.
+    pub fn upstream_status(&self) -> app::model::sip_server::Registration {
+        self.upstream.shown()
+    }
+
+    /// Where other devices reach this SIP server, once it listens.
+    pub fn address(&self) -> Option<SocketAddr> {
+        *lock(&self.address)
     }
 
     /// One message in from `source`: what to send where.
@@ -499,19 +662,38 @@ impl SipService {
         }
         let now = self.clock.now();
         let Some(method) = msg.method().cloned() else {
+            if let Some(sends) = self.upstream.on_response(&msg, now) {
+                return sends;
+            }
             let out = match lock(&self.proxy).as_mut() {
                 Some(p) => p.on_response(msg, now),
                 None => Vec::new(),
             };
             return self.outs(out);
         };
+        let client = self.upstream.is_active();
+        // Registered to another server, every request is for this VTO (its
+        // calls come with the door call capability; until then 480).
         let to_us = method == Method::Options
-            && match &msg.start {
-                StartLine::Request { uri, .. } => {
-                    SipUri::parse(uri).map(|u| u.user.is_none()).unwrap_or(true)
-                }
-                StartLine::Response { .. } => false,
-            };
+            && (client
+                || match &msg.start {
+                    StartLine::Request { uri, .. } => {
+                        SipUri::parse(uri).map(|u| u.user.is_none()).unwrap_or(true)
+                    }
+                    StartLine::Response { .. } => false,
+                });
+        if client && method != Method::Register && !to_us {
+            if method == Method::Ack {
+                return Vec::new();
+            }
+            return back(vec![registrar::response(
+                &msg,
+                480,
+                "Temporarily Unavailable",
+                &[],
+            )
+            .to_bytes()]);
+        }
         if method != Method::Register && !to_us {
             let out = {
                 let mut proxy = lock(&self.proxy);
@@ -526,12 +708,12 @@ impl SipService {
                 };
                 let reg = lock(&self.registrar);
                 let rooms = self.rooms.read().unwrap_or_else(|p| p.into_inner());
-                let vts = self.vts.read().unwrap_or_else(|p| p.into_inner());
+                let stations = self.stations.read().unwrap_or_else(|p| p.into_inner());
                 let centre = self.centre.read().unwrap_or_else(|p| p.into_inner());
                 let devices = Devices {
                     bindings: reg.bindings(),
                     rooms: &rooms,
-                    vts: &vts,
+                    stations: &stations,
                     centre: &centre,
                     minute: (self.local_minute)(now),
                     now,
@@ -614,10 +796,11 @@ impl SipService {
                     .unwrap_or_default();
                 let to_centre = to == self.centre.read().unwrap_or_else(|p| p.into_inner()).number
                     || self
-                        .vts
+                        .stations
                         .read()
                         .unwrap_or_else(|p| p.into_inner())
-                        .contains_key(&to);
+                        .get(&to)
+                        .is_some_and(|(k, _)| *k == StationKind::Vts);
                 let call_type = if to_centre {
                     CallType::CentreCall
                 } else {
@@ -714,15 +897,20 @@ impl SipService {
             r.sort_by(|a, b| (a.1.len(), &a.1).cmp(&(b.1.len(), &b.1)));
             r
         };
-        let mut vts: Vec<String> = self
-            .vts
+        // Then the VTO, then the VTS, each by number.
+        let mut stations: Vec<(StationKind, String)> = self
+            .stations
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .keys()
-            .cloned()
+            .iter()
+            .map(|(n, (k, _))| (*k, n.clone()))
             .collect();
-        vts.sort();
-        groups.extend(vts.into_iter().map(|v| ("VTS", v.clone(), vec![v])));
+        stations.sort_by(|a, b| (a.0.key(), a.1.len(), &a.1).cmp(&(b.0.key(), b.1.len(), &b.1)));
+        groups.extend(
+            stations
+                .into_iter()
+                .map(|(k, n)| (k.label(), n.clone(), vec![n])),
+        );
         let mut out = Vec::new();
         for (kind, number, users) in groups {
             let before = out.len();
@@ -775,7 +963,15 @@ impl SipService {
     }
 
     fn register(&self, msg: &Message, source: SocketAddr, transport: &str, now: i64) -> Message {
-        // A VTS registers only from its IP Address (VTS Management).
+        if self.upstream.is_active() {
+            return registrar::response(
+                msg,
+                403,
+                "Forbidden (this VTO is not the SIP server)",
+                &[],
+            );
+        }
+        // A VTO or VTS registers only from its IP Address.
         let account = msg
             .headers
             .get("To")
@@ -783,14 +979,15 @@ impl SipService {
             .and_then(|n| n.uri.user);
         if let Some(account) = account {
             let expected = self
-                .vts
+                .stations
                 .read()
                 .unwrap_or_else(|p| p.into_inner())
                 .get(&account)
                 .copied();
-            if expected.is_some_and(|ip| ip != source.ip()) {
-                tracing::warn!(%account, %source, "SIP: a VTS registering from another address");
-                return registrar::response(msg, 403, "Forbidden (not the VTS's IP Address)", &[]);
+            if let Some((kind, ip)) = expected.filter(|(_, ip)| *ip != source.ip()) {
+                tracing::warn!(%account, %source, %ip, "SIP: a station registering from another address");
+                let reason = format!("Forbidden (not the {}'s IP Address)", kind.label());
+                return registrar::response(msg, 403, &reason, &[]);
             }
         }
         let digests = self
@@ -851,7 +1048,8 @@ impl SipService {
             Some(p) => p.on_timer(now),
             None => Vec::new(),
         };
-        let sends = self.outs(out);
+        let mut sends = self.outs(out);
+        sends.extend(self.upstream.tick(now));
         self.flush();
         // Calls whose end was never seen: their records stay as they are.
         lock(&self.calls).retain(|_, c| now - c.record.begin < MAX_TALK_MS);
@@ -878,7 +1076,7 @@ impl SipService {
 struct Devices<'a> {
     bindings: &'a Bindings,
     rooms: &'a HashMap<String, Vec<String>>,
-    vts: &'a HashMap<String, std::net::IpAddr>,
+    stations: &'a Stations,
     centre: &'a Centre,
     /// The local minute of the day now (for the Call Centre Time).
     minute: u16,
@@ -946,10 +1144,16 @@ impl Locator for Devices<'_> {
             if !self.centre.time.contains(self.minute) {
                 return Err((480, "Outside Call Centre Time".into()));
             }
-            self.vts.keys().map(String::as_str).collect()
+            self.stations
+                .iter()
+                .filter(|(_, (k, _))| *k == StationKind::Vts)
+                .map(|(n, _)| n.as_str())
+                .collect()
         } else if let Some(users) = self.rooms.get(user) {
             users.iter().map(String::as_str).collect()
-        } else if self.vts.contains_key(user) || self.rooms.values().flatten().any(|u| u == user) {
+        } else if self.stations.contains_key(user)
+            || self.rooms.values().flatten().any(|u| u == user)
+        {
             vec![user]
         } else {
             return Err((404, "Not Found".into()));

@@ -34,8 +34,21 @@ pub const SIP_BINDINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("sip
 /// > Call, schema 3).
 pub const CALL_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("call_log");
 
-/// VTS No. -> [`VtsRecord`] (VTS Management, schema 4).
+/// VTS No. -> [`StationRecord`] (VTS Management, schema 4).
 pub const SIP_VTS: TableDefinition<&str, &[u8]> = TableDefinition::new("sip_vts");
+/// Rec No. -> [`StationRecord`] (VTO No. Management, schema 5): the other
+/// door stations (this one is not stored: it is the Basic page's VTO No.).
+pub const SIP_VTO: TableDefinition<&str, &[u8]> = TableDefinition::new("sip_vto");
+
+/// The table of a kind of station.
+pub fn station_table(
+    kind: app::model::station::StationKind,
+) -> TableDefinition<'static, &'static str, &'static [u8]> {
+    match kind {
+        app::model::station::StationKind::Vto => SIP_VTO,
+        app::model::station::StationKind::Vts => SIP_VTS,
+    }
+}
 
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const SETTINGS_BASIC: &str = "basic";
@@ -57,8 +70,20 @@ pub const SETTINGS_TLS: &str = "tls";
 pub const SETTINGS_VIDEO: &str = "video";
 /// [`IpcRecord`].
 pub const SETTINGS_IPCS: &str = "ipcs";
+/// [`SipServerRecord`].
+pub const SETTINGS_SIP_SERVER: &str = "sip_server";
 /// [`ClockRecord`]; kept by a factory reset, like a real device's RTC.
 pub const SETTINGS_CLOCK: &str = "clock";
+
+/// Network Setting > SIP Server as stored: the page's settings and the
+/// password for another server, which never leaves the device (not to the
+/// browser, not in an export, not in a log: no `Debug`).
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SipServerRecord {
+    pub settings: app::model::sip_server::SipServerSettings,
+    pub password: Option<String>,
+}
 
 /// The device's clock: how far it is from the host's.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
@@ -104,10 +129,13 @@ pub struct RoomRecord {
     pub digests: Vec<SipDigest>,
 }
 
-/// A management centre (VTS) and the digests of its Register Password.
+/// A door station (VTO) or management centre (VTS) and the digests of its
+/// Register Password.
 #[derive(Clone, Serialize, Deserialize)]
-pub struct VtsRecord {
-    pub vts: app::model::vts::Vts,
+pub struct StationRecord {
+    /// `vts` in records written before VTO No. Management existed.
+    #[serde(alias = "vts")]
+    pub station: app::model::station::Station,
     pub digests: Vec<SipDigest>,
 }
 
