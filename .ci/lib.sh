@@ -57,6 +57,8 @@ ensure_test_tools() {
   apt_ensure sip-tester
   # Kamailio: "another SIP server" the device registers to as a client.
   ensure_kamailio
+  # baresip: a real SIP phone as indoor monitor (tests/tests/baresip.rs).
+  apt_ensure baresip-core
   # Certificates for the HTTPS upload browser test.
   apt_ensure openssl
   # Node may come from elsewhere (NodeSource ships npm inside nodejs).

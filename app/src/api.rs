@@ -15,9 +15,9 @@ use crate::{
     model::{
         call_log, config, ip_permissions, ipc, live,
         mail::{self, PasswordUpdate},
-        network, reset, room, security,
+        network, publish, reset, room, security,
         security_log::SecurityLogPage,
-        settings, sip_server, station, system, system_time, time, two_factor, video,
+        settings, sip_server, station, system, system_time, time, two_factor, user_info, video,
     },
 };
 
@@ -326,6 +326,23 @@ pub async fn delete_station(
     call(|device, caller| async move { device.delete_station(&caller, kind, number).await }).await
 }
 
+/// Household Setting > Publish Information > Send Info: sends and waits
+/// for each device's answer (up to about 40 s).
+#[server(endpoint = "publish", input = Json)]
+pub async fn publish(
+    publication: publish::Publication,
+) -> Result<publish::PublishRecord, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.publish(&caller, publication).await }).await
+}
+
+/// History Info, newest first, a page from `offset`.
+#[server(endpoint = "publish_history", input = Json)]
+pub async fn publish_history(offset: u64) -> Result<publish::PublishPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.publish_history(&caller, offset).await }).await
+}
+
 /// Household Setting > Status.
 #[server(endpoint = "sip_status", input = Json)]
 pub async fn sip_status() -> Result<crate::model::sip_status::StatusPage, ApiError> {
@@ -509,6 +526,22 @@ pub async fn new_certificate() -> Result<network::NetworkPage, ApiError> {
 }
 
 /// Config manager: every setting, without secrets.
+/// Config manager, User Info: the rooms, VTO and VTS lists (no Register
+/// Passwords).
+#[server(endpoint = "export_user_info", input = Json)]
+pub async fn export_user_info() -> Result<user_info::UserInfo, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.export_user_info(&caller).await }).await
+}
+
+/// Replaces the lists with a User Info file's; new accounts get generated
+/// passwords, returned once.
+#[server(endpoint = "import_user_info", input = Json)]
+pub async fn import_user_info(file: String) -> Result<user_info::UserInfoImported, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.import_user_info(&caller, file).await }).await
+}
+
 #[server(endpoint = "export_device_info", input = Json)]
 pub async fn export_device_info() -> Result<config::DeviceInfo, ApiError> {
     use crate::backend::*;

@@ -233,6 +233,32 @@ pub trait Device: Send + Sync + 'static {
         number: Option<String>,
     ) -> Result<StationPage, ApiError>;
 
+    /// Publish Information > Send Info: to one number or all devices.
+    async fn publish(
+        &self,
+        caller: &Caller,
+        publication: crate::model::publish::Publication,
+    ) -> Result<crate::model::publish::PublishRecord, ApiError>;
+    /// Publish Information > History Info.
+    async fn publish_history(
+        &self,
+        caller: &Caller,
+        offset: u64,
+    ) -> Result<crate::model::publish::PublishPage, ApiError>;
+
+    /// Config manager, User Info export (no Register Passwords).
+    async fn export_user_info(
+        &self,
+        caller: &Caller,
+    ) -> Result<crate::model::user_info::UserInfo, ApiError>;
+    /// User Info import: replaces the lists; known numbers keep their
+    /// passwords.
+    async fn import_user_info(
+        &self,
+        caller: &Caller,
+        file: String,
+    ) -> Result<crate::model::user_info::UserInfoImported, ApiError>;
+
     /// Household Setting > Status.
     async fn sip_status(
         &self,

@@ -126,6 +126,10 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><station::StationsPage kind=StationKind::Vts /></Layout> }
                 />
                 <Route
+                    path=path!("/household/publish")
+                    view=|| view! { <Layout><publish::PublishPage /></Layout> }
+                />
+                <Route
                     path=path!("/household/status")
                     view=|| view! { <Layout><sip_status::StatusPage /></Layout> }
                 />

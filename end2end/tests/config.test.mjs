@@ -70,4 +70,41 @@ describe('config manager: Device Info', { timeout: 90000 }, () => {
     assert.equal((await page.textContent('#vto-no')).trim(), '8456');
     assert.deepEqual(unexpectedErrors(env.errors, [422]), []);
   });
+
+  it('User Info: exports the rooms without passwords, imports a changed list with new passwords shown once', async () => {
+    const { page, url } = env;
+    await page.goto(`${url}/household/room`);
+    await hydrated(page);
+    await page.click('#room-add');
+    await page.fill('#room-no', '9901');
+    await page.fill('#room-password', 'Door2026Bell');
+    await page.click('#room-save');
+    await page.waitForSelector('#room-table tr[data-room="9901"]');
+    await page.goto(`${url}/`);
+    await hydrated(page);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#export-user-info'),
+    ]);
+    assert.equal(download.suggestedFilename(), 'vto-user-info.json');
+    const path = join(dir, 'users.json');
+    await download.saveAs(path);
+    const text = readFileSync(path, 'utf8');
+    const users = JSON.parse(text);
+    assert.equal(users.format, 'vto-user-info');
+    assert.deepEqual(users.rooms.map((r) => r.room_no), ['9901']);
+    assert.ok(!text.includes('Door2026Bell') && !/md5|sha256|digest/i.test(text), text);
+    users.rooms.push({ ...users.rooms[0], room_no: '9902', first_name: 'Grace' });
+    writeFileSync(path, JSON.stringify(users));
+    await page.setInputFiles('#import-user-file', path);
+    await page.click('#import-user-info');
+    await page.waitForSelector('#import-user-form .form-message.ok');
+    assert.match(await page.textContent('#import-user-form .form-message'), /Imported: 2 rooms, 0 VTO, 0 VTS/);
+    // Only the new room got a password; 9901 keeps its own.
+    assert.match(await page.textContent('#user-passwords-once'), /^New Register Passwords, shown this once: 9902: [A-Za-z0-9]{16}$/);
+    await shot(page, 'config-manager-user-info');
+    await page.goto(`${url}/household/room`);
+    await hydrated(page);
+    await page.waitForSelector('#room-table tr[data-room="9902"]');
+  });
 });

@@ -6,6 +6,7 @@
 
 #![allow(clippy::expect_used)] // test harness: a failed setup should stop the test loudly
 
+pub mod baresip;
 pub mod ntp;
 pub mod onvif;
 pub mod rtsp;
@@ -332,6 +333,22 @@ impl Client {
 }
 
 /// A TCP port free on 127.0.0.1 right now.
+/// A room for `add_room`: Room No. `no`, a public register type.
+pub fn room(no: &str) -> Value {
+    json!({"first_name": "Ada", "last_name": "Lovelace", "nick_name": "", "room_no": no, "register_type": "Public"})
+}
+
+/// How many monitors of room `no` are registered now.
+pub async fn online(c: &Client, no: &str) -> u64 {
+    let (code, page) = c.call("rooms", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    page["rooms"]
+        .as_array()
+        .and_then(|rooms| rooms.iter().find(|r| r["room"]["room_no"] == no))
+        .and_then(|r| r["online"].as_u64())
+        .unwrap_or_else(|| panic!("no room {no}: {page}"))
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -9,25 +9,10 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tests::{
+    online, room,
     sipp::{self, Sipp},
     Vto,
 };
-
-fn room(no: &str) -> Value {
-    json!({"first_name": "Ada", "last_name": "Lovelace", "nick_name": "", "room_no": no, "register_type": "Public"})
-}
-
-async fn online(c: &tests::Client, no: &str) -> u64 {
-    let (code, page) = c.call("rooms", json!({})).await;
-    assert_eq!(code, StatusCode::OK);
-    page["rooms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["room"]["room_no"] == no)
-        .map(|r| r["online"].as_u64().unwrap())
-        .unwrap_or_else(|| panic!("no room {no}: {page}"))
-}
 
 #[tokio::test]
 async fn rooms_register_with_digest_auth_and_stay_registered() {
@@ -725,6 +710,200 @@ async fn door_stations_register_from_their_address_and_are_called_by_rec_no() {
         .await;
     assert_eq!(code, StatusCode::OK, "{page}");
     assert_eq!(vto_list(&c).await, [own]);
+    vto.stop().await;
+}
+
+#[tokio::test]
+async fn publish_information_reaches_the_monitors_and_is_kept_in_history() {
+    const PW: &str = "Door2026Bell";
+    let mut vto = Vto::start().await;
+    let c = vto.ready().await;
+    let sip = vto.sip.unwrap();
+    for no in ["9901", "9902"] {
+        let (code, page) = c
+            .call("add_room", json!({"room": room(no), "password": PW}))
+            .await;
+        assert_eq!(code, StatusCode::OK, "{page}");
+    }
+    // 9901's main monitor takes the message, its extension refuses it;
+    // 9902 has no monitor online.
+    let (main, extension) = (tests::free_port(), tests::free_port());
+    register(
+        sip,
+        PW,
+        &[("9901#0", main, false), ("9901#1", extension, false)],
+    )
+    .await;
+    let publication = |number: &str, all: bool| {
+        json!({"publication": {"number": number, "all": all, "title": "Water",
+            "content": "No water from 9 to 12.\nThe caretaker"}})
+    };
+    let monitors = [
+        Sipp::new("callee-publish.xml", sip, "9901#0")
+            .port(main)
+            .spawn(),
+        Sipp::new("callee-refuse.xml", sip, "9901#1")
+            .port(extension)
+            .spawn(),
+    ];
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let (code, record) = c.call("publish", publication("9901", false)).await;
+    assert_eq!(code, StatusCode::OK, "{record}");
+    for m in monitors {
+        let run = m.await.unwrap();
+        assert!(run.passed, "{}", run.output);
+    }
+    let mut results: Vec<(String, Value)> = record["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["device"].as_str().unwrap().to_string(),
+                d["result"].clone(),
+            )
+        })
+        .collect();
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        results,
+        [
+            ("9901#0".to_string(), json!("Delivered")),
+            ("9901#1".to_string(), json!({"Refused": [403, "Forbidden"]})),
+        ]
+    );
+    assert_eq!(record["target"], "9901");
+
+    // All device: the room with nobody online is told as Offline.
+    let monitors = [
+        Sipp::new("callee-publish.xml", sip, "9901#0")
+            .port(main)
+            .spawn(),
+        Sipp::new("callee-publish.xml", sip, "9901#1")
+            .port(extension)
+            .spawn(),
+    ];
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let (code, record) = c.call("publish", publication("", true)).await;
+    assert_eq!(code, StatusCode::OK, "{record}");
+    for m in monitors {
+        let run = m.await.unwrap();
+        assert!(run.passed, "{}", run.output);
+    }
+    assert_eq!(record["target"], "All device");
+    let offline: Vec<&Value> = record["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["result"] == "Offline")
+        .collect();
+    assert_eq!(offline.len(), 1, "{record}");
+    assert_eq!(offline[0]["device"], "9902");
+
+    // Unknown numbers and bad input are refused; nothing is sent or kept.
+    for (body, field) in [
+        (publication("7777", false), "publish-no"),
+        (publication("", false), "publish-no"),
+        (
+            json!({"publication": {"number": "9901", "all": false, "title": "a\nb", "content": "x"}}),
+            "publish-title",
+        ),
+        (
+            json!({"publication": {"number": "9901", "all": false, "title": "t", "content": ""}}),
+            "publish-content",
+        ),
+    ] {
+        let (code, err) = c.call("publish", body).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(err["Invalid"]["field"], field, "{err}");
+    }
+
+    // History Info: newest first, kept across a restart.
+    let dir = vto.data_dir.clone();
+    vto.stop().await;
+    let mut vto = Vto::start_in(&dir, &[]).await.unwrap();
+    let c = vto.client();
+    c.login(tests::STRONG).await;
+    let (code, page) = c.call("publish_history", json!({"offset": 0})).await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["records"][0]["target"], "All device");
+    assert_eq!(page["records"][1]["target"], "9901");
+    assert_eq!(page["records"][1]["title"], "Water");
+    vto.stop().await;
+}
+
+#[tokio::test]
+async fn user_info_leaves_without_passwords_and_an_import_keeps_known_accounts_registered() {
+    const PW: &str = "Door2026Bell";
+    let mut vto = Vto::start().await;
+    let c = vto.ready().await;
+    let sip = vto.sip.unwrap();
+    let (code, page) = c
+        .call("add_room", json!({"room": room("9901"), "password": PW}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    for (kind, number) in [("Vto", "8002"), ("Vts", "888888")] {
+        let (code, page) = c
+            .call(
+                "add_station",
+                json!({"kind": kind, "station": {"number": number, "ip": "127.0.0.1"}, "password": PW}),
+            )
+            .await;
+        assert_eq!(code, StatusCode::OK, "{page}");
+    }
+    register(sip, PW, &[("9901#0", tests::free_port(), false)]).await;
+    assert_eq!(online(&c, "9901").await, 1);
+
+    let (code, mut file) = c.call("export_user_info", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{file}");
+    assert_eq!(file["format"], "vto-user-info");
+    assert_eq!(file["rooms"][0]["room_no"], "9901");
+    assert_eq!(file["vto"][0]["number"], "8002");
+    assert_eq!(file["vts"][0]["number"], "888888");
+    let text = file.to_string();
+    assert!(
+        !text.contains(PW) && !text.contains("md5") && !text.contains("sha256"),
+        "{text}"
+    );
+
+    // A bad file changes nothing.
+    let mut bad = file.clone();
+    bad["vts"][0]["number"] = json!("9901");
+    let (code, err) = c
+        .call("import_user_info", json!({"file": bad.to_string()}))
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert!(err.to_string().contains("vts[0].number"), "{err}");
+    assert_eq!(online(&c, "9901").await, 1);
+
+    // Room 9902 added, the VTS gone: 9901 keeps its password (and its
+    // registration), 9902 gets a new one, shown once.
+    file["rooms"].as_array_mut().unwrap().push(room("9902"));
+    file["vts"] = json!([]);
+    let (code, done) = c
+        .call("import_user_info", json!({"file": file.to_string()}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{done}");
+    assert_eq!(
+        (
+            done["rooms"].as_u64(),
+            done["vto"].as_u64(),
+            done["vts"].as_u64()
+        ),
+        (Some(2), Some(1), Some(0))
+    );
+    assert_eq!(done["new_passwords"].as_array().unwrap().len(), 1, "{done}");
+    assert_eq!(done["new_passwords"][0][0], "9902");
+    let fresh = done["new_passwords"][0][1].as_str().unwrap().to_string();
+    assert_eq!(online(&c, "9901").await, 1, "still registered");
+    let (_, vts) = c.call("stations", json!({"kind": "Vts"})).await;
+    assert_eq!(vts["list"], json!([]));
+    let run = sipp::run("register.xml", sip, false, "9902#0", &fresh, 1).await;
+    assert!(run.passed, "{}", run.output);
+    let run = sipp::run("register.xml", sip, false, "8002", PW, 1).await;
+    assert!(run.passed, "the VTO keeps its password: {}", run.output);
+    assert!(!vto.logs().contains(&fresh), "never logged");
     vto.stop().await;
 }
 

@@ -216,6 +216,14 @@ async fn a_vto_registers_to_another_vto_with_its_vto_no() {
         )
         .await;
     assert_eq!(code, StatusCode::OK, "{page}");
+    // A offers SHA-256 only (RFC 8760): B's client answers it.
+    let (code, page) = ca
+        .call(
+            "save_sip_server",
+            json!({"settings": {"enabled": true, "digest": "Sha256"}, "password": null}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
     // B: door station 8002, registering to A (Server Type VTO: the user
     // name is its VTO No.).
     let mut b = Vto::start().await;

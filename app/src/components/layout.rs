@@ -140,6 +140,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <A href="/household/status" attr:class="sub">
                         <span>"Status"</span>
                     </A>
+                    <A href="/household/publish" attr:class="sub">
+                        <span>"Publish Information"</span>
+                    </A>
                     <p class="nav-section">{icons::network()} <span>"Network Setting"</span></p>
                     <A href="/network/basic" attr:class="sub">
                         <span>"Basic"</span>

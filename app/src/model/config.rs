@@ -92,7 +92,7 @@ impl std::fmt::Display for ImportError {
     }
 }
 
-fn err(field: &str, message: impl Into<String>) -> ImportError {
+pub fn err(field: &str, message: impl Into<String>) -> ImportError {
     ImportError {
         field: field.into(),
         message: message.into(),
@@ -117,32 +117,42 @@ fn file_field(section: &str, id: &str) -> String {
     format!("{section}.{}", name.replace('-', "_"))
 }
 
-/// Reads and checks an import file completely; nothing is applied here.
-pub fn parse(text: &str) -> Result<DeviceInfo, ImportError> {
-    if text.len() > MAX_BYTES {
+/// The checks every import file gets first: its size, JSON, its format
+/// (`what` names it in the message) and a version this build reads.
+pub fn read_versioned(
+    text: &str,
+    max: usize,
+    format: &str,
+    version: u32,
+    what: &str,
+) -> Result<serde_json::Value, ImportError> {
+    if text.len() > max {
         return Err(err(
             "",
-            format!("The file is larger than {} KiB", MAX_BYTES / 1024),
+            format!("The file is larger than {} KiB", max / 1024),
         ));
     }
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| err("", format!("Not a JSON file ({e})")))?;
-    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+    if value.get("format").and_then(|f| f.as_str()) != Some(format) {
         return Err(err(
             "format",
-            format!("Not a VTO Device Info file (format must be \"{FORMAT}\")"),
+            format!("Not a VTO {what} file (format must be \"{format}\")"),
         ));
     }
     match value.get("version").and_then(serde_json::Value::as_u64) {
-        Some(v) if v <= u64::from(VERSION) && v >= 1 => {}
-        Some(v) => {
-            return Err(err(
-                "version",
-                format!("Written by a newer vto (version {v}; this one reads up to {VERSION})"),
-            ))
-        }
-        None => return Err(err("version", "Missing or not a number")),
+        Some(v) if (1..=u64::from(version)).contains(&v) => Ok(value),
+        Some(v) => Err(err(
+            "version",
+            format!("Written by a newer vto (version {v}; this one reads up to {version})"),
+        )),
+        None => Err(err("version", "Missing or not a number")),
     }
+}
+
+/// Reads and checks an import file completely; nothing is applied here.
+pub fn parse(text: &str) -> Result<DeviceInfo, ImportError> {
+    let value = read_versioned(text, MAX_BYTES, FORMAT, VERSION, "Device Info")?;
     // Each section on its own, so an error names where it is.
     let section = |name: &str| -> Result<serde_json::Value, ImportError> {
         value.get(name).cloned().ok_or_else(|| err(name, "Missing"))

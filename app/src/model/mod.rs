@@ -40,6 +40,7 @@ pub mod live;
 pub mod mail;
 pub mod network;
 pub mod password;
+pub mod publish;
 pub mod reset;
 pub mod room;
 pub mod security;
@@ -52,6 +53,7 @@ pub mod system;
 pub mod system_time;
 pub mod time;
 pub mod two_factor;
+pub mod user_info;
 pub mod video;
 
 /// The one account of the device (manual ch. 2.1).

@@ -11,6 +11,7 @@ pub mod login;
 pub mod mail;
 pub mod monitor;
 pub mod network_basic;
+pub mod publish;
 pub mod reset;
 pub mod room;
 pub mod security;

@@ -14,7 +14,9 @@ use crate::{
         notice::loaded,
     },
     model::{
-        sip_server::{Registration, ServerType, SipServerPage as Page, SipServerSettings},
+        sip_server::{
+            DigestChoice, Registration, ServerType, SipServerPage as Page, SipServerSettings,
+        },
         sip_status::REFRESH_MS,
     },
 };
@@ -31,6 +33,7 @@ pub fn SipServerPage() -> impl IntoView {
 #[derive(Clone, Copy)]
 struct Form {
     enabled: RwSignal<bool>,
+    digest: RwSignal<String>,
     server_type: RwSignal<String>,
     ip: RwSignal<String>,
     port: RwSignal<String>,
@@ -45,6 +48,7 @@ impl Form {
     fn new(p: &Page) -> Self {
         let f = Self {
             enabled: RwSignal::new(true),
+            digest: RwSignal::new(String::new()),
             server_type: RwSignal::new(String::new()),
             ip: RwSignal::new(String::new()),
             port: RwSignal::new(String::new()),
@@ -62,6 +66,7 @@ impl Form {
 
     fn fill(&self, s: &SipServerSettings) {
         self.enabled.set(s.enabled);
+        self.digest.set(s.digest.key().to_string());
         self.server_type.set(s.server_type.key().to_string());
         self.ip.set(s.ip.clone());
         self.port.set(s.port.to_string());
@@ -79,6 +84,7 @@ impl Form {
     fn settings(&self) -> SipServerSettings {
         SipServerSettings {
             enabled: self.enabled.get(),
+            digest: DigestChoice::from_key(&self.digest.get()).unwrap_or_default(),
             server_type: self.server_type(),
             ip: self.ip.get().trim().to_string(),
             port: self.port.get().trim().parse().unwrap_or(0),
@@ -197,6 +203,12 @@ fn SipServerForm(page: Page) -> impl IntoView {
                         "Not enabled: this VTO registers to the server below and keeps that registration alive."
                     }}
                 </p>
+                <Show when=move || form.enabled.get()>
+                    <div class="grid-2">
+                        <Select id="sip-digest" label="Digest Algorithm" options=DigestChoice::options() value=form.digest />
+                    </div>
+                    <p class="hint">"The challenge devices answer when they register. MD5: every device (Dahua monitors speak MD5 only). SHA-256 (RFC 8760) is stronger, for devices that know it; some devices fail when both are offered."</p>
+                </Show>
                 <Show when=client>
                     <div class="grid-2">
                         <Select id="sip-server-type" label="Server Type" options=types.clone() value=form.server_type />

@@ -737,7 +737,12 @@ mod tests {
     impl Server {
         fn new() -> Self {
             Self {
-                registrar: Registrar::new("VDP", "vto", Bindings::default()),
+                registrar: {
+                    // Both offered: the client must pick SHA-256.
+                    let mut r = Registrar::new("VDP", "vto", Bindings::default());
+                    r.set_algorithms(&[Algorithm::Md5, Algorithm::Sha256]);
+                    r
+                },
                 n: 0,
             }
         }

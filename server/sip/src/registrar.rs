@@ -3,10 +3,12 @@
 //! closure, time and randomness are parameters, and the bindings it keeps
 //! are handed back for the device to store.
 //!
-//! - Every account authenticates: no Authorization gets a 401 with two
-//!   challenges, MD5 then SHA-256 (RFC 8760). MD5 comes first although it
-//!   is the weaker: Dahua devices and sipp read only the first challenge
-//!   and speak MD5 only; clients that know SHA-256 look for it. Realm
+//! - Every account authenticates: no Authorization gets a 401 with the
+//!   challenges of the algorithms set (RFC 8760), MD5 alone by default:
+//!   Dahua devices speak MD5 only, and baresip (libre) gives up on a 401
+//!   that offers SHA-256 beside MD5, or two challenges for one realm. A
+//!   device of SHA-256 clients may offer SHA-256 alone, or both (clients
+//!   that pick one). Credentials of an algorithm not offered fail. Realm
 //!   "VDP" by default.
 //! - The authenticated user must be the account being registered (the To
 //!   user): Dahua devices fail otherwise too, so nothing is lost.
@@ -74,6 +76,8 @@ pub struct Registrar {
     bindings: Bindings,
     nonces: Nonces,
     failures: HashMap<IpAddr, Failures>,
+    /// The challenges offered, in order.
+    algorithms: Vec<Algorithm>,
 }
 
 impl Registrar {
@@ -84,7 +88,17 @@ impl Registrar {
             bindings,
             nonces: Nonces::default(),
             failures: HashMap::new(),
+            algorithms: vec![Algorithm::Md5],
         }
+    }
+
+    /// The challenges to offer from now on (none: MD5).
+    pub fn set_algorithms(&mut self, list: &[Algorithm]) {
+        self.algorithms = if list.is_empty() {
+            vec![Algorithm::Md5]
+        } else {
+            list.to_vec()
+        };
     }
 
     pub fn bindings(&self) -> &Bindings {
@@ -162,7 +176,7 @@ impl Registrar {
         };
         let challenge = |me: &mut Self, stale: bool, random: &mut dyn FnMut() -> [u8; 16]| {
             let mut headers = Vec::new();
-            for algorithm in [Algorithm::Md5, Algorithm::Sha256] {
+            for algorithm in me.algorithms.clone() {
                 let nonce = me.nonces.issue(random(), now);
                 headers.push((
                     "WWW-Authenticate",
@@ -198,9 +212,14 @@ impl Registrar {
                 return (challenge(self, true, &mut random), Outcome::Challenged);
             }
         }
-        let ha1 = (creds.realm == self.realm && creds.username == account)
-            .then(|| accounts.ha1(&account, creds.algorithm))
-            .flatten();
+        // Some clients (baresip) send the user name as the URI has it
+        // (`9901%230`), others as it is (`9901#0`, Dahua).
+        let user = crate::header::percent_decode(&creds.username);
+        let ha1 = (creds.realm == self.realm
+            && user == account
+            && self.algorithms.contains(&creds.algorithm))
+        .then(|| accounts.ha1(&account, creds.algorithm))
+        .flatten();
         let authentic = ha1.is_some_and(|h| creds.check("REGISTER", &h));
         if !authentic {
             self.fail(source.ip(), now);
@@ -374,6 +393,101 @@ mod tests {
         m
     }
 
+    /// A REGISTER with credentials of `algorithm`, its user name written
+    /// as `username` (`9901#0`, or `9901%230` as baresip does).
+    fn register_as(nonce: &str, algorithm: Algorithm, username: &str) -> Message {
+        let mut m = register_with(None, "", "", 2);
+        let mut c = Credentials {
+            username: username.into(),
+            realm: "VDP".into(),
+            nonce: nonce.into(),
+            uri: "sip:127.0.0.1:5098".into(),
+            response: String::new(),
+            algorithm,
+            qop: None,
+            opaque: None,
+        };
+        c.response = c.expected("REGISTER", &ha1(algorithm, "9901#0", "VDP", "123456"));
+        m.headers.push(
+            "Authorization",
+            format!(
+                "Digest username=\"{username}\", realm=\"VDP\", nonce=\"{nonce}\", uri=\"{}\", \
+                 response=\"{}\", algorithm={}",
+                c.uri,
+                c.response,
+                algorithm.name()
+            ),
+        );
+        m
+    }
+
+    #[test]
+    fn the_challenges_offered_are_the_ones_set_and_the_only_ones_taken() {
+        let mut rnd = counter();
+        let nonce_of = |resp: &Message| {
+            let v = resp.headers.get("WWW-Authenticate").unwrap_or_default();
+            crate::digest::params(v)
+                .and_then(|p| p.into_iter().find(|(k, _)| k == "nonce").map(|(_, v)| v))
+                .unwrap_or_default()
+        };
+        // SHA-256 alone: one challenge; MD5 credentials fail, SHA-256 pass.
+        let mut r = Registrar::new(DEFAULT_REALM, "vto", Bindings::default());
+        r.set_algorithms(&[Algorithm::Sha256]);
+        let (resp, _) = r.register(
+            &register_with(None, "", "", 1),
+            src(),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            T0,
+        );
+        let all: Vec<&str> = resp.headers.get_all("WWW-Authenticate").collect();
+        assert_eq!(all.len(), 1);
+        assert!(all[0].contains("algorithm=SHA-256"), "{}", all[0]);
+        let nonce = nonce_of(&resp);
+        let (resp, out) = r.register(
+            &register_as(&nonce, Algorithm::Md5, "9901#0"),
+            src(),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            T0,
+        );
+        assert_eq!(resp.code(), Some(401), "{out:?}");
+        assert!(matches!(out, Outcome::Refused { .. }));
+        let nonce = nonce_of(&resp);
+        let (resp, out) = r.register(
+            &register_as(&nonce, Algorithm::Sha256, "9901#0"),
+            src(),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            T0,
+        );
+        assert_eq!(resp.code(), Some(200), "{out:?}");
+        // The default, MD5: the user name escaped as in the URI is the
+        // same user (baresip writes it so).
+        let mut r = Registrar::new(DEFAULT_REALM, "vto", Bindings::default());
+        let (resp, _) = r.register(
+            &register_with(None, "", "", 1),
+            src(),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            T0,
+        );
+        let nonce = nonce_of(&resp);
+        let (resp, out) = r.register(
+            &register_as(&nonce, Algorithm::Md5, "9901%230"),
+            src(),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            T0,
+        );
+        assert_eq!(resp.code(), Some(200), "{out:?}");
+    }
+
     fn md5_nonce(challenge: &Message) -> String {
         let value = challenge
             .headers
@@ -408,7 +522,8 @@ mod tests {
         );
         assert_eq!((resp.code(), out), (Some(401), Outcome::Challenged));
         let challenges: Vec<&str> = resp.headers.get_all("WWW-Authenticate").collect();
-        assert!(challenges[0].contains("MD5") && challenges[1].contains("SHA-256"));
+        assert_eq!(challenges.len(), 1, "one challenge: baresip fails on two");
+        assert!(challenges[0].contains("MD5"));
         assert!(resp.headers.get("To").unwrap_or_default().contains(";tag="));
         let nonce = md5_nonce(&resp);
 

@@ -31,9 +31,11 @@ use app::{
 };
 
 mod ipc;
+mod publish;
 mod room;
 mod sip_server;
 mod station;
+mod user_info;
 
 use crate::{
     auth::{session, Auth, LoginOutcome},
@@ -746,6 +748,37 @@ impl Device for DeviceImpl {
         number: Option<String>,
     ) -> Result<StationPage, ApiError> {
         self.delete_station_with(caller, kind, number).await
+    }
+
+    async fn export_user_info(
+        &self,
+        caller: &Caller,
+    ) -> Result<app::model::user_info::UserInfo, ApiError> {
+        self.export_user_info_with(caller).await
+    }
+
+    async fn import_user_info(
+        &self,
+        caller: &Caller,
+        file: String,
+    ) -> Result<app::model::user_info::UserInfoImported, ApiError> {
+        self.import_user_info_with(caller, file).await
+    }
+
+    async fn publish(
+        &self,
+        caller: &Caller,
+        publication: app::model::publish::Publication,
+    ) -> Result<app::model::publish::PublishRecord, ApiError> {
+        self.publish_with(caller, publication).await
+    }
+
+    async fn publish_history(
+        &self,
+        caller: &Caller,
+        offset: u64,
+    ) -> Result<app::model::publish::PublishPage, ApiError> {
+        self.publish_history_page(caller, offset).await
     }
 
     async fn sip_status(

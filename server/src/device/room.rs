@@ -89,7 +89,7 @@ impl DeviceImpl {
     }
 
     /// After a change: the SIP server takes the new accounts.
-    async fn rooms_changed(&self) -> Result<Vec<RoomRecord>, ApiError> {
+    pub(super) async fn rooms_changed(&self) -> Result<Vec<RoomRecord>, ApiError> {
         let records = self.room_records().await?;
         self.sip
             .set_rooms(&records)

@@ -38,6 +38,7 @@ impl DeviceImpl {
             .await?;
         self.sip
             .set_upstream(crate::sip::wanted_from(&record, &basic.vto_no));
+        self.sip.set_digest(record.settings.digest);
         Ok(())
     }
 

@@ -91,7 +91,10 @@ fn register_password(
 
 impl DeviceImpl {
     /// The list as the page shows it, and the SIP server takes it.
-    async fn stations_changed(&self, kind: StationKind) -> Result<StationPage, ApiError> {
+    pub(super) async fn stations_changed(
+        &self,
+        kind: StationKind,
+    ) -> Result<StationPage, ApiError> {
         let (records, basic) = self
             .auth
             .read(move |r| {

@@ -10,6 +10,7 @@
 //! in the Request-URI) is answered here, everything else goes through the
 //! proxy between registered devices.
 
+mod publish;
 pub mod transport;
 pub mod upstream;
 
@@ -173,6 +174,10 @@ pub struct SipService {
     /// The server to register to, when this VTO is not the SIP server.
     wanted: Mutex<Option<Wanted>>,
     upstream: upstream::Upstream,
+    /// Publish Information's MESSAGEs in flight.
+    messages: Mutex<publish::Messages>,
+    /// What the device sends on its own, sent on the next tick.
+    outbox: Mutex<Vec<Send>>,
 }
 
 /// Network Setting > SIP Server when this VTO is not the server: where to
@@ -299,6 +304,7 @@ impl SipService {
             ))
         })?;
         let wanted = wanted_from(&sip_server, &basic.vto_no);
+        let digest = sip_server.settings.digest;
         let rooms: Vec<RoomRecord> = rooms.into_iter().map(|(_, r)| r).collect();
         let mut bindings = Bindings::from_map(
             stored
@@ -322,7 +328,7 @@ impl SipService {
         for (_, d) in &station_digests {
             all.extend(d.clone());
         }
-        Ok(Arc::new(Self {
+        let service = Arc::new(Self {
             store: Mutex::new(Some(store)),
             ip_filter,
             clock,
@@ -357,7 +363,11 @@ impl SipService {
             listen: Mutex::new(None),
             wanted: Mutex::new(wanted),
             upstream: upstream::Upstream::default(),
-        }))
+            messages: Mutex::new(publish::Messages::default()),
+            outbox: Mutex::new(Vec::new()),
+        });
+        service.set_digest(digest);
+        Ok(service)
     }
 
     /// The Centre Call No. and Call Centre Time calls follow now.
@@ -572,6 +582,15 @@ impl SipService {
         };
         *lock(&self.address) = Some(SocketAddr::new(host, addr.port()));
         *lock(&self.listen) = Some(addr);
+        lock(&self.messages).outgoing = Some(sip::uac::Outgoing::new(
+            SocketAddr::new(host, addr.port()),
+            transaction::Timers::default(),
+            {
+                let mut seed = [0u8; 16];
+                let _ = getrandom::fill(&mut seed);
+                seed
+            },
+        ));
         let mut random = [0u8; 16];
         let _ = getrandom::fill(&mut random);
         *lock(&self.proxy) = Some(Proxy::new(
@@ -620,6 +639,22 @@ impl SipService {
         );
     }
 
+    /// Registering to another server: this VTO is not the SIP server.
+    pub fn is_client(&self) -> bool {
+        self.upstream.is_active()
+    }
+
+    /// The digest challenges offered from now on (SIP Server page).
+    pub fn set_digest(&self, choice: app::model::sip_server::DigestChoice) {
+        use app::model::sip_server::DigestChoice;
+        let list: &[Algorithm] = match choice {
+            DigestChoice::Md5 => &[Algorithm::Md5],
+            DigestChoice::Sha256 => &[Algorithm::Sha256],
+            DigestChoice::Both => &[Algorithm::Md5, Algorithm::Sha256],
+        };
+        lock(&self.registrar).set_algorithms(list);
+    }
+
     /// How the registration to another server stands.
     pub fn upstream_status(&self) -> app::model::sip_server::Registration {
         self.upstream.shown()
@@ -664,6 +699,9 @@ impl SipService {
         let Some(method) = msg.method().cloned() else {
             if let Some(sends) = self.upstream.on_response(&msg, now) {
                 return sends;
+            }
+            if lock(&self.messages).on_response(&msg, now) {
+                return Vec::new();
             }
             let out = match lock(&self.proxy).as_mut() {
                 Some(p) => p.on_response(msg, now),
@@ -1050,6 +1088,8 @@ impl SipService {
         };
         let mut sends = self.outs(out);
         sends.extend(self.upstream.tick(now));
+        sends.extend(lock(&self.messages).on_timer(now));
+        sends.append(&mut lock(&self.outbox));
         self.flush();
         // Calls whose end was never seen: their records stay as they are.
         lock(&self.calls).retain(|_, c| now - c.record.begin < MAX_TALK_MS);

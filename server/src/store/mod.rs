@@ -17,7 +17,7 @@ use app::model::security_log::SecurityEvent;
 use tables::*;
 
 /// The schema this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 5;
+pub const SCHEMA_VERSION: u64 = 6;
 /// Oldest security events are dropped beyond this many.
 pub const MAX_SECURITY_EVENTS: u64 = 10_000;
 pub const DB_FILE: &str = "vto.redb";
@@ -138,6 +138,8 @@ fn migrate_step(txn: &redb::WriteTransaction, from: u64) -> Result<(), StoreErro
         3 => {}
         // 4 -> 5: VTO No. Management (a new table).
         4 => {}
+        // 5 -> 6: Publish Information's history (a new table).
+        5 => {}
         // Later steps go here, e.g. `1 => rewrite_accounts_v2(txn)?`.
         _ => return Err(StoreError::Db(format!("no migration from schema {from}"))),
     }
@@ -154,6 +156,7 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(CALL_LOG)?;
     txn.open_table(SIP_VTS)?;
     txn.open_table(SIP_VTO)?;
+    txn.open_table(PUBLISH_LOG)?;
     Ok(())
 }
 
@@ -398,6 +401,7 @@ impl Writer {
         self.txn.delete_table(CALL_LOG)?;
         self.txn.delete_table(SIP_VTS)?;
         self.txn.delete_table(SIP_VTO)?;
+        self.txn.delete_table(PUBLISH_LOG)?;
         create_tables(&self.txn)?;
         if let Some(clock) = clock {
             self.put(SETTINGS, SETTINGS_CLOCK, &clock)?;

@@ -40,6 +40,10 @@ pub const SIP_VTS: TableDefinition<&str, &[u8]> = TableDefinition::new("sip_vts"
 /// door stations (this one is not stored: it is the Basic page's VTO No.).
 pub const SIP_VTO: TableDefinition<&str, &[u8]> = TableDefinition::new("sip_vto");
 
+/// Sequence number -> [`app::model::publish::PublishRecord`] (Publish
+/// Information > History Info, schema 6).
+pub const PUBLISH_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("publish_log");
+
 /// The table of a kind of station.
 pub fn station_table(
     kind: app::model::station::StationKind,

@@ -1,0 +1,213 @@
+//! Household Setting > Publish Information (manual 5.6): Send Info (VTO
+//! No. or All device, Title, Content, Confirm; then the result per device)
+//! and History Info (time, title, to whom and how it went, newest first).
+
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::{
+    api,
+    components::{
+        form::{Check, Field, FormErrors, FormMessage},
+        hydration::use_hydrated,
+        notice::ErrorNotice,
+        pager::Pager,
+    },
+    model::publish::{
+        DeliveryResult, Publication, PublishPage as Page, PublishRecord, MAX_CONTENT, PAGE_SIZE,
+    },
+};
+
+#[component]
+pub fn PublishPage() -> impl IntoView {
+    let offset = RwSignal::new(0u64);
+    // Bumped after a send: History Info asks again.
+    let sent = RwSignal::new(0u32);
+    let history = Resource::new(
+        move || (offset.get(), sent.get()),
+        |(o, _)| api::publish_history(o),
+    );
+    view! {
+        <h1>"Publish Information"</h1>
+        <SendInfo sent />
+        <section class="card wide" aria-labelledby="history-title">
+            <div class="card-head">
+                <h2 id="history-title">"History Info"</h2>
+                <button id="history-refresh" class="secondary" on:click=move |_| history.refetch()>
+                    "Refresh"
+                </button>
+            </div>
+            <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+                {move || Suspend::new(async move {
+                    match history.await {
+                        Ok(page) => view! { <History page offset /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SendInfo(sent: RwSignal<u32>) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let number = RwSignal::new(String::new());
+    let all = RwSignal::new(false);
+    let title = RwSignal::new(String::new());
+    let content = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let result = RwSignal::new(None::<PublishRecord>);
+    let submitted = RwSignal::new(false);
+    let publication = move || Publication {
+        number: number.get().trim().to_string(),
+        all: all.get(),
+        title: title.get(),
+        content: content.get(),
+    };
+    let errors = FormErrors::new(move || {
+        number.track();
+        all.track();
+        title.track();
+        content.track();
+    });
+    let error_for = move |field: &'static str| {
+        errors.signal(field, move || {
+            if submitted.get() {
+                publication().validate()
+            } else {
+                Vec::new()
+            }
+        })
+    };
+    let content_error = error_for("publish-content");
+    let confirm = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        submitted.set(true);
+        message.set(None);
+        let p = publication();
+        if !p.validate().is_empty() {
+            return;
+        }
+        busy.set(true);
+        message.set(Some((true, "Sending\u{2026}".into())));
+        spawn_local(async move {
+            let r = api::publish(p).await;
+            busy.set(false);
+            match r {
+                Ok(record) => {
+                    message.set(Some((true, format!("Sent: {}.", record.summary()))));
+                    result.set(Some(record));
+                    sent.update(|s| *s += 1);
+                }
+                Err(e) => {
+                    message.set(None);
+                    errors.take(e, message);
+                }
+            }
+        });
+    };
+    view! {
+        <section class="card wide" aria-labelledby="send-title">
+            <h2 id="send-title">"Send Info"</h2>
+            <form id="publish-form" on:submit=confirm novalidate>
+                <div class="grid-2">
+                    <Show when=move || !all.get()>
+                        <Field id="publish-no" label="VTO No." value=number error=error_for("publish-no")>
+                            <p class="hint">"A room (9901), a monitor (9901#1), a VTO or a VTS."</p>
+                        </Field>
+                    </Show>
+                    <Check id="publish-all" label="All device" checked=all />
+                </div>
+                <Field id="publish-title" label="Title" value=title error=error_for("publish-title") />
+                <div class="field" class:has-error=move || content_error.get().is_some()>
+                    <label for="publish-content">"Content"</label>
+                    <textarea
+                        id="publish-content"
+                        name="publish-content"
+                        rows="5"
+                        maxlength=MAX_CONTENT
+                        prop:value=move || content.get()
+                        on:input=move |ev| content.set(event_target_value(&ev))
+                        aria-describedby="publish-content-error"
+                    ></textarea>
+                    <p class="field-error" id="publish-content-error" role="alert">
+                        {move || content_error.get()}
+                    </p>
+                </div>
+                <FormMessage message />
+                <div class="actions">
+                    <button type="submit" id="publish-confirm" class="primary" disabled=move || { !hydrated.get() || busy.get() }>
+                        "Confirm"
+                    </button>
+                </div>
+            </form>
+            {move || result.get().map(|r| view! {
+                <table class="log" id="publish-result">
+                    <thead>
+                        <tr><th scope="col">"Device"</th><th scope="col">"Result"</th></tr>
+                    </thead>
+                    <tbody>
+                        {r.deliveries.into_iter().map(|d| {
+                            let ok = d.result == DeliveryResult::Delivered;
+                            view! {
+                                <tr data-device=d.device.clone()>
+                                    <td>{d.device.clone()}</td>
+                                    <td><span class="state" class:ok=ok>{d.result.text()}</span></td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn History(page: Page, offset: RwSignal<u64>) -> impl IntoView {
+    let Page {
+        records,
+        total,
+        offset: at,
+        display,
+    } = page;
+    let shown = records.len() as u64;
+    view! {
+        <div class="table-wrap">
+            <table class="log" id="publish-history">
+                <thead>
+                    <tr>
+                        <th scope="col">"Time"</th>
+                        <th scope="col">"Title"</th>
+                        <th scope="col">"To"</th>
+                        <th scope="col">"Result"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {records.into_iter().map(|r| {
+                        let details = r
+                            .deliveries
+                            .iter()
+                            .map(|d| format!("{}: {}", d.device, d.result.text()))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        view! {
+                            <tr>
+                                <td class="time">{display.format(r.at)}</td>
+                                <td>{r.title.clone()}</td>
+                                <td>{r.target.clone()}</td>
+                                <td title=details.clone()>
+                                    {r.summary()}
+                                    <span class="muted small">{format!(" ({details})")}</span>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {(total == 0).then(|| view! { <p class="muted" id="publish-empty">"Nothing sent yet."</p> })}
+        <Pager at shown total page_size=PAGE_SIZE offset />
+    }
+}
