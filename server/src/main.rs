@@ -14,6 +14,7 @@ mod device;
 mod http;
 mod ip_filter;
 mod lifecycle;
+mod lock;
 mod mail;
 mod media;
 mod network;

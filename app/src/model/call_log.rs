@@ -113,7 +113,7 @@ pub fn to_csv(records: &[CallRecord], display: &TimeDisplay) -> String {
 
 /// Quoted when needed; a leading `=`, `+`, `-` or `@` is defused so that a
 /// spreadsheet does not run a number someone typed as a formula.
-fn csv_field(f: &str) -> String {
+pub(crate) fn csv_field(f: &str) -> String {
     let f = if f.starts_with(['=', '+', '-', '@']) && f != "-" {
         format!("'{f}")
     } else {

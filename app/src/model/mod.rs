@@ -31,6 +31,7 @@ macro_rules! choices {
     };
 }
 
+pub mod access;
 pub mod call_log;
 pub mod config;
 pub mod email;

@@ -17,7 +17,7 @@ use app::model::security_log::SecurityEvent;
 use tables::*;
 
 /// The schema this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 6;
+pub const SCHEMA_VERSION: u64 = 7;
 /// Oldest security events are dropped beyond this many.
 pub const MAX_SECURITY_EVENTS: u64 = 10_000;
 pub const DB_FILE: &str = "vto.redb";
@@ -140,6 +140,8 @@ fn migrate_step(txn: &redb::WriteTransaction, from: u64) -> Result<(), StoreErro
         4 => {}
         // 5 -> 6: Publish Information's history (a new table).
         5 => {}
+        // 6 -> 7: the unlock and alarm logs (new tables).
+        6 => {}
         // Later steps go here, e.g. `1 => rewrite_accounts_v2(txn)?`.
         _ => return Err(StoreError::Db(format!("no migration from schema {from}"))),
     }
@@ -157,6 +159,8 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(SIP_VTS)?;
     txn.open_table(SIP_VTO)?;
     txn.open_table(PUBLISH_LOG)?;
+    txn.open_table(UNLOCK_LOG)?;
+    txn.open_table(ALARM_LOG)?;
     Ok(())
 }
 
@@ -258,6 +262,30 @@ pub trait Read {
         for entry in table.iter()?.rev().skip(skip).take(take) {
             let (_, v) = entry?;
             records.push(codec::decode(v.value())?);
+        }
+        Ok((records, total))
+    }
+
+    /// Like [`Read::newest_first`], of the records that `keep`: those
+    /// `offset..offset + limit`, and how many match.
+    fn newest_matching<T: DeserializeOwned>(
+        &self,
+        def: TableDefinition<u64, &[u8]>,
+        offset: u64,
+        limit: u64,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<(Vec<T>, u64), StoreError> {
+        let table = self.table(def)?;
+        let (mut total, mut records) = (0u64, Vec::new());
+        for entry in table.iter()?.rev() {
+            let (_, v) = entry?;
+            let record: T = codec::decode(v.value())?;
+            if keep(&record) {
+                if total >= offset && total - offset < limit {
+                    records.push(record);
+                }
+                total += 1;
+            }
         }
         Ok((records, total))
     }
@@ -402,6 +430,8 @@ impl Writer {
         self.txn.delete_table(SIP_VTS)?;
         self.txn.delete_table(SIP_VTO)?;
         self.txn.delete_table(PUBLISH_LOG)?;
+        self.txn.delete_table(UNLOCK_LOG)?;
+        self.txn.delete_table(ALARM_LOG)?;
         create_tables(&self.txn)?;
         if let Some(clock) = clock {
             self.put(SETTINGS, SETTINGS_CLOCK, &clock)?;

@@ -44,6 +44,13 @@ pub const SIP_VTO: TableDefinition<&str, &[u8]> = TableDefinition::new("sip_vto"
 /// Information > History Info, schema 6).
 pub const PUBLISH_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("publish_log");
 
+/// Sequence number -> [`app::model::access::UnlockRecord`] (Log Management
+/// > Unlock, schema 7).
+pub const UNLOCK_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("unlock_log");
+/// Sequence number -> [`app::model::access::AlarmRecord`]: the door
+/// sensor's alarms (schema 7).
+pub const ALARM_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("alarm_log");
+
 /// The table of a kind of station.
 pub fn station_table(
     kind: app::model::station::StationKind,
@@ -76,6 +83,8 @@ pub const SETTINGS_VIDEO: &str = "video";
 pub const SETTINGS_IPCS: &str = "ipcs";
 /// [`SipServerRecord`].
 pub const SETTINGS_SIP_SERVER: &str = "sip_server";
+/// [`app::model::access::AccessSettings`] (Access Control > Local).
+pub const SETTINGS_ACCESS: &str = "access";
 /// [`ClockRecord`]; kept by a factory reset, like a real device's RTC.
 pub const SETTINGS_CLOCK: &str = "clock";
 
