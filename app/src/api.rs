@@ -13,7 +13,7 @@ use crate::{
     // Not imported by name: `#[server]` makes structs named after the
     // functions (`SetupState`, `Overview`).
     model::{
-        call_log, config, ip_permissions, ipc, live,
+        access, call_log, config, ip_permissions, ipc, live,
         mail::{self, PasswordUpdate},
         network, publish, reset, room, security,
         security_log::SecurityLogPage,
@@ -569,4 +569,66 @@ pub async fn save_ip_permissions(
 ) -> Result<ip_permissions::IpPermissions, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.save_ip_permissions(&caller, settings).await }).await
+}
+
+#[server(endpoint = "access_settings", input = Json)]
+pub async fn access_settings() -> Result<access::AccessSettings, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.access_settings(&caller).await }).await
+}
+
+#[server(endpoint = "save_access_settings", input = Json)]
+pub async fn save_access_settings(
+    settings: access::AccessSettings,
+) -> Result<access::AccessSettings, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.save_access_settings(&caller, settings).await }).await
+}
+
+/// The door's state: at once when its version is not `seen`, else when it
+/// changes (or after about 20 s): the browser calls again and again.
+#[server(endpoint = "door_status", input = Json)]
+pub async fn door_status(seen: u64) -> Result<access::DoorStatus, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.door_status(&caller, seen).await }).await
+}
+
+/// Opens the door (for integrations too: `POST /api/unlock` with `{}`
+/// and a session). The answer says whether it opened or why not.
+#[server(endpoint = "unlock", input = Json)]
+pub async fn unlock(
+    #[server(default)] via: access::UnlockVia,
+) -> Result<access::UnlockRecord, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.unlock(&caller, via).await }).await
+}
+
+#[server(endpoint = "simulate", input = Json)]
+pub async fn simulate(action: access::SimAction) -> Result<access::DoorStatus, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.simulate(&caller, action).await }).await
+}
+
+#[server(endpoint = "unlock_log", input = Json)]
+pub async fn unlock_log(
+    offset: u64,
+    #[server(default)] filter: access::UnlockFilter,
+) -> Result<access::UnlockLogPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.unlock_log(&caller, offset, filter).await }).await
+}
+
+/// Export Data of Log Management > Unlock: the CSV text.
+#[server(endpoint = "export_unlock_log", input = Json)]
+pub async fn export_unlock_log(
+    #[server(default)] filter: access::UnlockFilter,
+) -> Result<String, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.export_unlock_log(&caller, filter).await }).await
+}
+
+#[server(endpoint = "alarm_log", input = Json)]
+pub async fn alarm_log(offset: u64) -> Result<access::AlarmLogPage, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.alarm_log(&caller, offset).await }).await
 }

@@ -12,6 +12,10 @@ use leptos::prelude::*;
 use crate::{
     error::ApiError,
     model::{
+        access::{
+            AccessSettings, AlarmLogPage, DoorStatus, SimAction, UnlockFilter, UnlockLogPage,
+            UnlockRecord, UnlockVia,
+        },
         call_log::CallLogPage,
         config::DeviceInfo,
         ip_permissions::IpPermissions,
@@ -298,6 +302,38 @@ pub trait Device: Send + Sync + 'static {
         settings: crate::model::sip_server::SipServerSettings,
         password: Option<String>,
     ) -> Result<crate::model::sip_server::SipServerPage, ApiError>;
+
+    // Local Setting > Access Control > Local, the door, Log Management >
+    // Unlock.
+    async fn access_settings(&self, caller: &Caller) -> Result<AccessSettings, ApiError>;
+    /// Saves and applies at once (from the next unlock; the contact type
+    /// at once).
+    async fn save_access_settings(
+        &self,
+        caller: &Caller,
+        settings: AccessSettings,
+    ) -> Result<AccessSettings, ApiError>;
+    /// The door's state once its version is not `seen` (at once if it
+    /// differs), or after about 20 s.
+    async fn door_status(&self, caller: &Caller, seen: u64) -> Result<DoorStatus, ApiError>;
+    /// Opens the door if allowed now; the attempt, recorded either way.
+    async fn unlock(&self, caller: &Caller, via: UnlockVia) -> Result<UnlockRecord, ApiError>;
+    /// The simulated door's controls (refused on real hardware).
+    async fn simulate(&self, caller: &Caller, action: SimAction) -> Result<DoorStatus, ApiError>;
+    async fn unlock_log(
+        &self,
+        caller: &Caller,
+        offset: u64,
+        filter: UnlockFilter,
+    ) -> Result<UnlockLogPage, ApiError>;
+    /// Export Data: the records that match, as CSV.
+    async fn export_unlock_log(
+        &self,
+        caller: &Caller,
+        filter: UnlockFilter,
+    ) -> Result<String, ApiError>;
+    async fn alarm_log(&self, caller: &Caller, offset: u64) -> Result<AlarmLogPage, ApiError>;
+
     async fn network(&self, caller: &Caller) -> Result<NetworkPage, ApiError>;
     /// Moves the web server when the address or ports change; the page's
     /// `moved_to` then says where the browser goes.

@@ -138,6 +138,18 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><call_log::CallLogPage /></Layout> }
                 />
                 <Route
+                    path=path!("/log/unlock")
+                    view=|| view! { <Layout><unlock_log::UnlockLogPage /></Layout> }
+                />
+                <Route
+                    path=path!("/log/alarm")
+                    view=|| view! { <Layout><unlock_log::AlarmLogPage /></Layout> }
+                />
+                <Route
+                    path=path!("/local/access")
+                    view=|| view! { <Layout><access::AccessPage /></Layout> }
+                />
+                <Route
                     path=path!("/log/security")
                     view=|| view! { <Layout><security_log::SecurityLogPage /></Layout> }
                 />

@@ -150,7 +150,14 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         },
         None => None,
     };
+    let lock = lock::LockService::start(
+        store.clone(),
+        time.clock(),
+        Box::new(lock::driver::SimDriver::default()),
+    )
+    .map_err(|e| e.to_string())?;
     let device = Arc::new(DeviceImpl {
+        lock: lock.clone(),
         sip: sip.clone(),
         auth: auth.clone(),
         lifecycle: lifecycle.clone(),
@@ -228,6 +235,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     // Open connections get a moment to finish; then we go regardless.
     web.shutdown().await;
     media.stop().await;
+    lock.stop().await;
     // The SIP server lets go of the database even if a handler lingers.
     sip.close();
     for task in [purge, signals, ntp, maintenance]
@@ -237,7 +245,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         task.abort();
         let _ = task.await;
     }
-    drop((auth, time, network, web, media, sip));
+    drop((auth, time, network, web, media, sip, lock));
     // Close the database cleanly when nothing else holds it (a connection
     // that outlived the grace period still may).
     match Arc::try_unwrap(store) {

@@ -32,6 +32,17 @@ pub fn load_page(path: &str) {
     let _ = path;
 }
 
+/// Waits `ms` milliseconds (a browser timer).
+#[cfg(feature = "hydrate")]
+pub async fn sleep_ms(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+}
+
 /// Reloads the current page.
 pub fn reload_page() {
     #[cfg(feature = "hydrate")]

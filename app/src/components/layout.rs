@@ -118,6 +118,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <A href="/local/video" attr:class="sub">
                         <span>"Video & Audio"</span>
                     </A>
+                    <A href="/local/access" attr:class="sub">
+                        <span>"Access Control"</span>
+                    </A>
                     <A href="/local/system" attr:class="sub">
                         <span>"System"</span>
                     </A>
@@ -159,6 +162,12 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <p class="nav-section">{icons::log()} <span>"Log Management"</span></p>
                     <A href="/log/call" attr:class="sub">
                         <span>"Call"</span>
+                    </A>
+                    <A href="/log/unlock" attr:class="sub">
+                        <span>"Unlock"</span>
+                    </A>
+                    <A href="/log/alarm" attr:class="sub">
+                        <span>"Alarm"</span>
                     </A>
                     <A href="/log/security" attr:class="sub">
                         <span>"Security"</span>

@@ -105,7 +105,7 @@ mod client {
     };
 
     use super::LiveState;
-    use crate::{api, model::live::SourceStatus};
+    use crate::{api, components::hydration::sleep_ms, model::live::SourceStatus};
 
     fn js_error(e: JsValue) -> String {
         e.as_string()
@@ -114,15 +114,6 @@ mod client {
                     .map(|e| String::from(e.message()))
             })
             .unwrap_or_else(|| "the browser refused".into())
-    }
-
-    async fn sleep_ms(ms: i32) {
-        let p = js_sys::Promise::new(&mut |resolve, _| {
-            if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-            }
-        });
-        let _ = JsFuture::from(p).await;
     }
 
     /// How often the camera's status is asked for.

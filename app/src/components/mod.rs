@@ -2,6 +2,7 @@
 
 pub mod config_manager;
 pub mod dialog;
+pub mod door;
 pub mod form;
 pub mod hydration;
 pub mod icons;

@@ -244,6 +244,26 @@ pub struct AlarmRecord {
 /// Alarms the device keeps; the oldest go first.
 pub const MAX_ALARMS: u64 = 1_000;
 
+/// One page of the alarm log, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmLogPage {
+    pub records: Vec<AlarmRecord>,
+    pub total: u64,
+    pub offset: u64,
+    #[serde(default)]
+    pub display: TimeDisplay,
+}
+
+choices! {
+    /// Where an unlock request comes from: the UI's Unlock buttons
+    /// (recorded as Remote) or a script (recorded as API).
+    UnlockVia {
+        #[default]
+        Api = ("api", "API"),
+        Ui = ("ui", "Remote"),
+    }
+}
+
 /// The door as the device sees it now.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -252,6 +272,8 @@ pub struct DoorStatus {
     pub version: u64,
     pub lock_open: bool,
     pub door_open: bool,
+    /// The relay output (with an NC lock energized while locked).
+    pub relay_energized: bool,
     /// The lock output could not be driven (GPIO error).
     pub fault: Option<String>,
     /// Alarms of the current door opening.

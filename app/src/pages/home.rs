@@ -6,7 +6,10 @@ use leptos_router::components::A;
 
 use crate::{
     api,
-    components::{config_manager::ConfigManager, icons, live_view::LiveView, notice::ErrorNotice},
+    components::{
+        config_manager::ConfigManager, door::DoorPanel, icons, live_view::LiveView,
+        notice::ErrorNotice,
+    },
     model::system::Overview,
 };
 
@@ -24,6 +27,7 @@ pub fn HomePage() -> impl IntoView {
             })}
         </Suspense>
         <DoorCamera />
+        <DoorPanel />
         <ConfigManager />
         <section class="card">
             <h2>"Function Area"</h2>

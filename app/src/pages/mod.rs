@@ -1,5 +1,6 @@
 //! One module per screen of the manual.
 
+pub mod access;
 pub mod account;
 pub mod basic;
 pub mod call_log;
@@ -20,6 +21,7 @@ pub mod sip_server;
 pub mod sip_status;
 pub mod station;
 pub mod system;
+pub mod unlock_log;
 pub mod video;
 
 use leptos::prelude::*;

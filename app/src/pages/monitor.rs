@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::{
     api,
-    components::{hydration::use_hydrated, live_view::LiveView, notice::loaded},
+    components::{door::DoorPanel, hydration::use_hydrated, live_view::LiveView, notice::loaded},
     model::ipc::IpcPage,
 };
 
@@ -37,6 +37,7 @@ fn Tiles(page: IpcPage) -> impl IntoView {
                 .collect_view()}
         </div>
         <p class="hint">"Add cameras under Household Setting > IPC Setting."</p>
+        <DoorPanel />
     }
 }
 

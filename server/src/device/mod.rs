@@ -7,6 +7,10 @@ use app::{
     backend::{Caller, Device, SetCookie},
     error::ApiError,
     model::{
+        access::{
+            AccessSettings, AlarmLogPage, DoorStatus, SimAction, UnlockFilter, UnlockLogPage,
+            UnlockRecord, UnlockVia,
+        },
         call_log::{self, CallLogPage},
         config::{self, DeviceInfo, MailExport},
         ip_permissions::IpPermissions,
@@ -30,6 +34,7 @@ use app::{
     },
 };
 
+mod access;
 mod ipc;
 mod publish;
 mod room;
@@ -66,6 +71,7 @@ pub struct DeviceImpl {
     pub time: Arc<TimeService>,
     pub network: Arc<NetworkService>,
     pub media: Arc<crate::media::Media>,
+    pub lock: Arc<crate::lock::LockService>,
 }
 
 impl DeviceImpl {
@@ -763,6 +769,51 @@ impl Device for DeviceImpl {
         file: String,
     ) -> Result<app::model::user_info::UserInfoImported, ApiError> {
         self.import_user_info_with(caller, file).await
+    }
+
+    async fn access_settings(&self, caller: &Caller) -> Result<AccessSettings, ApiError> {
+        self.access_page(caller).await
+    }
+
+    async fn save_access_settings(
+        &self,
+        caller: &Caller,
+        settings: AccessSettings,
+    ) -> Result<AccessSettings, ApiError> {
+        self.save_access(caller, settings).await
+    }
+
+    async fn door_status(&self, caller: &Caller, seen: u64) -> Result<DoorStatus, ApiError> {
+        self.door(caller, seen).await
+    }
+
+    async fn unlock(&self, caller: &Caller, via: UnlockVia) -> Result<UnlockRecord, ApiError> {
+        self.remote_unlock(caller, via).await
+    }
+
+    async fn simulate(&self, caller: &Caller, action: SimAction) -> Result<DoorStatus, ApiError> {
+        self.simulate_at_door(caller, action).await
+    }
+
+    async fn unlock_log(
+        &self,
+        caller: &Caller,
+        offset: u64,
+        filter: UnlockFilter,
+    ) -> Result<UnlockLogPage, ApiError> {
+        self.unlock_page(caller, offset, filter).await
+    }
+
+    async fn export_unlock_log(
+        &self,
+        caller: &Caller,
+        filter: UnlockFilter,
+    ) -> Result<String, ApiError> {
+        self.unlock_csv(caller, filter).await
+    }
+
+    async fn alarm_log(&self, caller: &Caller, offset: u64) -> Result<AlarmLogPage, ApiError> {
+        self.alarm_page(caller, offset).await
     }
 
     async fn publish(

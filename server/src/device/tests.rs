@@ -65,7 +65,14 @@ impl Fixture {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let ip_filter = Arc::new(crate::ip_filter::IpFilter::new(&Default::default()));
+        let lock = crate::lock::LockService::start(
+            store_for_sip.clone(),
+            clock.clone(),
+            Box::new(crate::lock::driver::SimDriver::default()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let device = DeviceImpl {
+            lock,
             sip: crate::sip::SipService::load(
                 store_for_sip,
                 clock.clone(),

@@ -44,6 +44,7 @@ pub struct SimState {
 pub const SIM_HISTORY: usize = 64;
 
 impl Simulator {
+    #[cfg(test)]
     pub fn state(&self) -> SimState {
         self.lock().clone()
     }
@@ -65,6 +66,7 @@ pub struct SimDriver {
 }
 
 impl SimDriver {
+    #[cfg(test)]
     pub fn new(sim: Simulator) -> Self {
         Self { sim }
     }

@@ -76,10 +76,8 @@ impl LockService {
         let settings: AccessSettings = store.read(|r| r.settings(SETTINGS_ACCESS))?;
         let sim = driver.simulator();
         // Locked first, whatever the door does.
-        let fault = driver
-            .set_relay(settings.contact == ContactType::Nc)
-            .err()
-            .map(|e| e.0);
+        let locked = settings.contact == ContactType::Nc;
+        let fault = driver.set_relay(locked).err().map(|e| e.0);
         let door_open = driver.door_open().unwrap_or_else(|e| {
             tracing::error!(error = %e, "door sensor unreadable; taken as closed");
             false
@@ -88,6 +86,7 @@ impl LockService {
         let (status_tx, status) = watch::channel(DoorStatus {
             version: 1,
             door_open,
+            relay_energized: locked,
             fault,
             simulated: sim.is_some(),
             ..DoorStatus::default()
@@ -142,10 +141,6 @@ impl LockService {
     /// New Access Control > Local parameters (already stored).
     pub async fn apply(&self, settings: AccessSettings) -> Result<(), LockError> {
         self.send(Command::Settings(settings)).await
-    }
-
-    pub fn simulator(&self) -> Option<&Simulator> {
-        self.sim.as_ref()
     }
 
     /// Does what a person at the door would, on the simulator.
@@ -288,10 +283,16 @@ impl Task {
         if let Some(f) = &fault {
             tracing::error!(error = %f, "lock output");
         }
+        let relay = if result.is_ok() {
+            want
+        } else {
+            self.status.borrow().relay_energized
+        };
         self.status.send_if_modified(|s| {
-            let changed = s.fault != fault;
+            let changed = s.fault != fault || s.relay_energized != relay;
             if changed {
                 s.fault = fault;
+                s.relay_energized = relay;
                 s.version += 1;
             }
             changed

@@ -147,6 +147,7 @@ async fn nc_contact_holds_the_relay_while_locked() {
     };
     let f = fixture(nc).await;
     assert!(f.sim.state().relay_energized, "an NC lock is held");
+    assert!(f.lock.status().relay_energized);
     let at = Instant::now();
     assert_eq!(f.lock.unlock(remote()).await, Ok(()));
     tokio::time::sleep(Duration::from_secs(10)).await;

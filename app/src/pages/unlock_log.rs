@@ -1,0 +1,218 @@
+//! Log Management > Unlock (manual 7.2): every attempt to open the door
+//! (card, password, remote, button, SIP, API) with who, from where, the
+//! result and why it was refused; filters, paging and Export Data (CSV).
+//! Log Management > Alarm: the door sensor's alarms.
+
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::{
+    api,
+    components::{form::FormMessage, hydration::download, notice::ErrorNotice, pager::Pager},
+    model::access::{
+        AlarmLogPage, UnlockFilter, UnlockLogPage, UnlockMethod, EXPORT_FILE, MAX_ALARMS,
+        MAX_RECORDS, PAGE_SIZE,
+    },
+};
+
+#[component]
+pub fn UnlockLogPage() -> impl IntoView {
+    let offset = RwSignal::new(0u64);
+    let method = RwSignal::new(String::new());
+    let result = RwSignal::new(String::new());
+    let filter = Memo::new(move |_| UnlockFilter {
+        method: UnlockMethod::from_key(&method.get()),
+        opened: match result.get().as_str() {
+            "opened" => Some(true),
+            "refused" => Some(false),
+            _ => None,
+        },
+    });
+    // A new filter starts at the first page.
+    Effect::new(move |_| {
+        filter.track();
+        offset.set(0);
+    });
+    let log = Resource::new(
+        move || (offset.get(), filter.get()),
+        |(offset, filter)| api::unlock_log(offset, filter),
+    );
+    let message = RwSignal::new(None::<(bool, String)>);
+    let export = move |_| {
+        message.set(None);
+        let filter = filter.get_untracked();
+        spawn_local(async move {
+            let saved = api::export_unlock_log(filter)
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|csv| download(EXPORT_FILE, "text/csv", &csv));
+            message.set(Some(match saved {
+                Ok(()) => (true, format!("Exported as {EXPORT_FILE}.")),
+                Err(e) => (false, e),
+            }));
+        });
+    };
+    let methods: Vec<(&'static str, &'static str)> = std::iter::once(("", "All"))
+        .chain(UnlockMethod::options())
+        .collect();
+    view! {
+        <h1>"Unlock"</h1>
+        <section class="card">
+            <div class="log-filters">
+                <div class="field">
+                    <label for="unlock-method">"Unlock Method"</label>
+                    <select id="unlock-method" on:change=move |ev| method.set(event_target_value(&ev))>
+                        {methods
+                            .into_iter()
+                            .map(|(k, l)| view! { <option value=k>{l}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="unlock-result">"Result"</label>
+                    <select id="unlock-result" on:change=move |ev| result.set(event_target_value(&ev))>
+                        <option value="">"All"</option>
+                        <option value="opened">"Opened"</option>
+                        <option value="refused">"Refused"</option>
+                    </select>
+                </div>
+                <div class="toolbar">
+                    <button id="unlock-refresh" class="secondary" on:click=move |_| log.refetch()>
+                        "Refresh"
+                    </button>
+                    <button id="unlock-export" class="secondary" on:click=export>
+                        "Export Data"
+                    </button>
+                </div>
+            </div>
+            <FormMessage message />
+            <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+                {move || Suspend::new(async move {
+                    match log.await {
+                        Ok(page) => view! { <UnlockTable page offset /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <p class="hint">
+                {format!("The device keeps the newest {MAX_RECORDS} records; the oldest go first.")}
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn UnlockTable(page: UnlockLogPage, offset: RwSignal<u64>) -> impl IntoView {
+    let UnlockLogPage {
+        records,
+        total,
+        offset: at,
+        display,
+    } = page;
+    let shown = records.len() as u64;
+    view! {
+        <div class="table-wrap">
+            <table class="log" id="unlock-log">
+                <thead>
+                    <tr>
+                        <th scope="col">"No."</th>
+                        <th scope="col">"Time"</th>
+                        <th scope="col">"Unlock Method"</th>
+                        <th scope="col">"User"</th>
+                        <th scope="col">"Source"</th>
+                        <th scope="col">"Result"</th>
+                        <th scope="col">"Reason"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {records
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, r)| {
+                            view! {
+                                <tr class:warn=r.refused.is_some()>
+                                    <td>{at + i as u64 + 1}</td>
+                                    <td class="time">{display.format(r.time)}</td>
+                                    <td>{r.method.label()}</td>
+                                    <td>{r.who.clone()}</td>
+                                    <td>{r.source.clone()}</td>
+                                    <td>{r.result()}</td>
+                                    <td>{r.reason()}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {(total == 0).then(|| view! { <p class="muted">"No unlock records."</p> })}
+        <Pager at shown total page_size=PAGE_SIZE offset />
+    }
+}
+
+#[component]
+pub fn AlarmLogPage() -> impl IntoView {
+    let offset = RwSignal::new(0u64);
+    let log = Resource::new(move || offset.get(), api::alarm_log);
+    view! {
+        <h1>"Alarm"</h1>
+        <section class="card">
+            <div class="toolbar">
+                <button id="alarm-refresh" class="secondary" on:click=move |_| log.refetch()>
+                    "Refresh"
+                </button>
+            </div>
+            <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
+                {move || Suspend::new(async move {
+                    match log.await {
+                        Ok(page) => view! { <AlarmTable page offset /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <p class="hint">
+                {format!("The device keeps the newest {MAX_ALARMS} alarms; the oldest go first.")}
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn AlarmTable(page: AlarmLogPage, offset: RwSignal<u64>) -> impl IntoView {
+    let AlarmLogPage {
+        records,
+        total,
+        offset: at,
+        display,
+    } = page;
+    let shown = records.len() as u64;
+    view! {
+        <div class="table-wrap">
+            <table class="log" id="alarm-log">
+                <thead>
+                    <tr>
+                        <th scope="col">"No."</th>
+                        <th scope="col">"Time"</th>
+                        <th scope="col">"Alarm"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {records
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, r)| {
+                            view! {
+                                <tr class="warn">
+                                    <td>{at + i as u64 + 1}</td>
+                                    <td class="time">{display.format(r.time)}</td>
+                                    <td>{r.kind.label()}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {(total == 0).then(|| view! { <p class="muted">"No alarms."</p> })}
+        <Pager at shown total page_size=PAGE_SIZE offset />
+    }
+}

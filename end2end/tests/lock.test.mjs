@@ -1,0 +1,125 @@
+// The door in the browser, on the built-in simulated lock: Access Control >
+// Local (labels, an error next to its field, Save), Unlock on the main page
+// with the lock's state changing live (no reload) and back, the simulator's
+// door forced open raising an alarm at once, and Log Management > Unlock
+// and Alarm listing it all, filtered, with Export Data.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import {
+  startLoggedIn,
+  hydrated,
+  shot,
+  unexpectedErrors,
+  waitFieldError,
+} from '../lib/harness.mjs';
+
+const text = (page, sel) => page.textContent(sel).then((t) => t.trim());
+
+describe('Door and lock', { timeout: 120000 }, () => {
+  let env;
+  before(async () => {
+    env = await startLoggedIn();
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  it('sets Access Control > Local', async () => {
+    const { page, url } = env;
+    await page.click('nav.sidenav a[href="/local/access"]');
+    await page.waitForURL(`${url}/local/access`);
+    await hydrated(page);
+    for (const label of [
+      'Unlock Responding Interval (s)',
+      'Unlock Period (s)',
+      'Door Sensor Check Time (s)',
+      'Enable',
+      'Door Contact Type',
+    ]) {
+      assert.ok(await page.isVisible(`#access-form label:text-is("${label}")`), label);
+    }
+    assert.equal(await page.inputValue('#unlock-period'), '5');
+    await page.fill('#unlock-period', '0');
+    await page.click('#access-form button[type="submit"]');
+    assert.match(await waitFieldError(page, 'unlock-period'), /1 to 600 seconds/);
+    await page.fill('#unlock-period', '2');
+    await page.fill('#unlock-interval', '1');
+    await page.click('#access-form button[type="submit"]');
+    await page.waitForSelector('#access-form .form-message.ok');
+    await shot(page, 'access-control');
+  });
+
+  it('unlocks from the main page and shows the lock live', async () => {
+    const { page, url } = env;
+    await page.goto(`${url}/`);
+    await hydrated(page);
+    assert.equal(await text(page, '#lock-state'), 'Locked');
+    assert.equal(await text(page, '#door-state'), 'Closed');
+    assert.ok(await page.isVisible('#simulator'), 'the simulator is marked as such');
+    assert.match(await text(page, '#simulator h3'), /simulated door/);
+    await page.click('#unlock');
+    await page.waitForSelector('#unlock-message:has-text("Unlocked.")');
+    await page.waitForFunction(() => document.querySelector('#lock-state')?.textContent === 'Open');
+    assert.match(await text(page, '#last-unlock'), /Remote by admin/);
+    await shot(page, 'door-open');
+    // Back to Locked after the 2 s Unlock Period, with no reload.
+    await page.waitForFunction(
+      () => document.querySelector('#lock-state')?.textContent === 'Locked',
+      null,
+      { timeout: 10000 },
+    );
+    // The door opened while locked: forced, shown at once.
+    await page.click('#sim-open');
+    await page.waitForSelector('#door-alarms li:has-text("Door forced open")');
+    assert.equal(await text(page, '#door-state'), 'Open');
+    await shot(page, 'door-forced');
+    await page.click('#sim-close');
+    await page.waitForFunction(() => document.querySelector('#door-state')?.textContent === 'Closed');
+    // The exit button opens.
+    await page.click('#sim-exit');
+    await page.waitForFunction(() => /Button by Exit button/.test(document.querySelector('#last-unlock')?.textContent ?? ''));
+  });
+
+  it('lists every attempt and alarm in Log Management', async () => {
+    const { page, url } = env;
+    await page.click('nav.sidenav a[href="/log/unlock"]');
+    await page.waitForURL(`${url}/log/unlock`);
+    await hydrated(page);
+    await page.waitForSelector('#unlock-log tbody tr');
+    const methods = await page.$$eval('#unlock-log tbody tr td:nth-child(3)', (tds) =>
+      tds.map((t) => t.textContent),
+    );
+    assert.deepEqual(methods, ['Button', 'Remote']);
+    for (const label of ['Unlock Method', 'Result']) {
+      assert.ok(await page.isVisible(`label:text-is("${label}")`), label);
+    }
+    await page.selectOption('#unlock-method', 'remote');
+    await page.waitForFunction(() => document.querySelectorAll('#unlock-log tbody tr').length === 1);
+    assert.match(await text(page, '#unlock-log tbody tr'), /Remote\s*admin/);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#unlock-export'),
+    ]);
+    assert.equal(download.suggestedFilename(), 'unlock-log.csv');
+    const path = join(tmpdir(), `unlock-${process.pid}.csv`);
+    await download.saveAs(path);
+    const csv = readFileSync(path, 'utf8').trim().split('\r\n');
+    assert.equal(csv[0], 'No.,Time,Unlock Method,User,Source,Result,Reason');
+    assert.equal(csv.length, 2, csv.join('\n'));
+    assert.match(csv[1], /,Remote,admin,127\.0\.0\.1,Opened,$/);
+    await page.selectOption('#unlock-method', '');
+    await page.waitForFunction(() => document.querySelectorAll('#unlock-log tbody tr').length === 2);
+    await shot(page, 'unlock-log');
+
+    await page.click('nav.sidenav a[href="/log/alarm"]');
+    await page.waitForURL(`${url}/log/alarm`);
+    await page.waitForSelector('#alarm-log tbody tr');
+    assert.match(await text(page, '#alarm-log tbody tr'), /Door forced open/);
+    await shot(page, 'alarm-log');
+    assert.equal(unexpectedErrors(env.errors).length, 0, unexpectedErrors(env.errors).join('\n'));
+  });
+});

@@ -1,0 +1,239 @@
+//! The lock end to end through the device's API, on its built-in
+//! simulated door: Access Control > Local, remote and API unlocks, the
+//! Unlock Responding Interval, the exit button, door sensor alarms, NC/NO,
+//! the unlock log with filters and CSV export, and a restart (locked, the
+//! records kept). Exact periods are tested on paused time in the server's
+//! own tests (`server/src/lock/tests.rs`).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tests::{Client, Vto};
+
+fn settings(interval: u32, period: u32, check: u32, enable: bool, contact: &str) -> Value {
+    json!({
+        "responding_interval_s": interval,
+        "unlock_period_s": period,
+        "sensor_check_s": check,
+        "sensor_check_enable": enable,
+        "contact": contact,
+        "first_unlock_command": "123",
+    })
+}
+
+async fn status(c: &Client, seen: u64) -> Value {
+    let (code, s) = c.call("door_status", json!({"seen": seen})).await;
+    assert_eq!(code, StatusCode::OK, "{s}");
+    s
+}
+
+/// Waits (on the device's own long poll) until `done` holds.
+async fn wait_for(c: &Client, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let until = Instant::now() + Duration::from_secs(30);
+    let mut s = status(c, 0).await;
+    while !done(&s) {
+        assert!(Instant::now() < until, "{what}: {s}");
+        s = status(c, s["version"].as_u64().unwrap()).await;
+    }
+    s
+}
+
+async fn simulate(c: &Client, action: &str) -> Value {
+    let (code, s) = c.call("simulate", json!({"action": action})).await;
+    assert_eq!(code, StatusCode::OK, "{s}");
+    s
+}
+
+async fn log(c: &Client, filter: Value) -> Value {
+    let (code, page) = c
+        .call("unlock_log", json!({"offset": 0, "filter": filter}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    page
+}
+
+#[tokio::test]
+async fn every_way_to_open_on_the_simulated_door() {
+    let mut vto = Vto::start().await;
+    let anonymous = vto.client();
+    let c = vto.ready().await;
+
+    // Without a session nothing opens, and nothing is recorded.
+    let (code, _) = anonymous.call("unlock", json!({})).await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
+    let (code, _) = anonymous
+        .call("simulate", json!({"action": "ExitButton"}))
+        .await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
+    let (code, _) = anonymous.call("door_status", json!({"seen": 0})).await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
+
+    // The defaults; bad values name their field and change nothing.
+    let (code, defaults) = c.call("access_settings", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{defaults}");
+    assert_eq!(defaults["contact"], "No");
+    for (bad, field) in [
+        (settings(0, 1, 30, false, "No"), "unlock-interval"),
+        (settings(1, 601, 30, false, "No"), "unlock-period"),
+        (settings(1, 1, 0, false, "No"), "sensor-check"),
+    ] {
+        let (code, err) = c
+            .call("save_access_settings", json!({"settings": bad}))
+            .await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(err["Invalid"]["field"], field);
+    }
+    let (_, still) = c.call("access_settings", json!({})).await;
+    assert_eq!(still, defaults);
+
+    let s = status(&c, 0).await;
+    assert_eq!(s["simulated"], true);
+    assert_eq!(s["lock_open"], false);
+    assert_eq!(s["relay_energized"], false, "NO: released while locked");
+
+    // Unlock Period 1 s, Unlock Responding Interval 3 s.
+    let (code, saved) = c
+        .call(
+            "save_access_settings",
+            json!({"settings": settings(3, 1, 30, false, "No")}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{saved}");
+
+    // The UI's button (Remote) opens; it locks again by itself.
+    let (code, r) = c.call("unlock", json!({"via": "Ui"})).await;
+    assert_eq!(code, StatusCode::OK, "{r}");
+    assert_eq!(r["refused"], Value::Null, "{r}");
+    assert_eq!(r["method"], "Remote");
+    let s = status(&c, 0).await;
+    assert_eq!(s["lock_open"], true, "{s}");
+    assert_eq!(s["relay_energized"], true);
+    // Within the interval: refused, the door stays locked.
+    let (_, r) = c.call("unlock", json!({})).await;
+    assert_eq!(r["refused"], "TooSoon", "{r}");
+    wait_for(&c, "locked after the period", |s| s["lock_open"] == false).await;
+
+    // A script (no `via`): recorded as API, after the interval.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, r) = c.call("unlock", json!({})).await;
+    assert_eq!(r["refused"], Value::Null, "{r}");
+    assert_eq!(r["method"], "Api");
+    wait_for(&c, "locked", |s| s["lock_open"] == false).await;
+
+    // The exit button opens too.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    simulate(&c, "ExitButton").await;
+    let s = wait_for(&c, "open by the button", |s| {
+        s["last"]["method"] == "Button"
+    })
+    .await;
+    assert_eq!(s["last"]["refused"], Value::Null, "{s}");
+    wait_for(&c, "locked", |s| s["lock_open"] == false).await;
+
+    // The door opened while locked: forced, shown at once and recorded.
+    let s = simulate(&c, "OpenDoor").await;
+    assert_eq!(s["door_open"], true, "{s}");
+    assert_eq!(s["alarms"][0]["kind"], "ForcedDoor", "{s}");
+    simulate(&c, "CloseDoor").await;
+
+    // Door Sensor Check Time 1 s: open too long.
+    c.call(
+        "save_access_settings",
+        json!({"settings": settings(1, 1, 1, false, "No")}),
+    )
+    .await;
+    let (_, r) = c.call("unlock", json!({"via": "Ui"})).await;
+    assert_eq!(r["refused"], Value::Null, "{r}");
+    simulate(&c, "OpenDoor").await;
+    let s = wait_for(&c, "open too long", |s| {
+        s["alarms"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|a| a["kind"] == "DoorOpenTooLong"))
+    })
+    .await;
+    assert_eq!(s["alarms"].as_array().unwrap().len(), 1, "not forced: {s}");
+    simulate(&c, "CloseDoor").await;
+    let (code, alarms) = c.call("alarm_log", json!({"offset": 0})).await;
+    assert_eq!(code, StatusCode::OK, "{alarms}");
+    let kinds: Vec<&str> = alarms["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["DoorOpenTooLong", "ForcedDoor"]);
+
+    // NC: the relay holds the lock, and lets go to open.
+    c.call(
+        "save_access_settings",
+        json!({"settings": settings(1, 1, 30, false, "Nc")}),
+    )
+    .await;
+    let s = wait_for(&c, "NC holds", |s| s["relay_energized"] == true).await;
+    assert_eq!(s["lock_open"], false);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, r) = c.call("unlock", json!({"via": "Ui"})).await;
+    assert_eq!(r["refused"], Value::Null, "{r}");
+    let s = status(&c, 0).await;
+    assert_eq!(
+        (s["lock_open"].clone(), s["relay_energized"].clone()),
+        (json!(true), json!(false)),
+        "{s}"
+    );
+    wait_for(&c, "NC locked", |s| s["relay_energized"] == true).await;
+
+    // The log: every attempt, newest first, with filters and CSV.
+    let all = log(&c, json!({})).await;
+    let methods: Vec<(&str, bool)> = all["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["method"].as_str().unwrap(), r["refused"].is_null()))
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            ("Remote", true),
+            ("Remote", true),
+            ("Button", true),
+            ("Api", true),
+            ("Api", false),
+            ("Remote", true),
+        ]
+    );
+    assert_eq!(all["records"][5]["who"], "admin");
+    assert_eq!(all["records"][5]["source"], "127.0.0.1");
+    let refused = log(&c, json!({"opened": false})).await;
+    assert_eq!(refused["total"], 1);
+    assert_eq!(refused["records"][0]["refused"], "TooSoon");
+    let api = log(&c, json!({"method": "Api"})).await;
+    assert_eq!(api["total"], 2);
+    let (code, csv) = c
+        .call("export_unlock_log", json!({"filter": {"method": "Remote"}}))
+        .await;
+    assert_eq!(code, StatusCode::OK);
+    let csv = csv.as_str().unwrap();
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert_eq!(lines[0], "No.,Time,Unlock Method,User,Source,Result,Reason");
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(
+        lines[1].contains(",Remote,admin,127.0.0.1,Opened,"),
+        "{csv}"
+    );
+
+    // A restart: locked, records kept, the settings too.
+    let dir = vto.data_dir.clone();
+    vto.stop().await;
+    let vto2 = Vto::start_in(&dir, &[]).await.expect("restart");
+    let c2 = vto2.client();
+    let (code, _) = c2.login(tests::STRONG).await;
+    assert_eq!(code, StatusCode::OK);
+    let s = status(&c2, 0).await;
+    assert_eq!(s["lock_open"], false);
+    assert_eq!(s["relay_energized"], true, "NC kept: held locked");
+    assert_eq!(log(&c2, json!({})).await["total"], 6);
+    drop(vto);
+}
