@@ -13,7 +13,7 @@ use crate::{
     // Not imported by name: `#[server]` makes structs named after the
     // functions (`SetupState`, `Overview`).
     model::{
-        access, call_log, config, ip_permissions, ipc, live,
+        access, call_log, card, config, ip_permissions, ipc, live,
         mail::{self, PasswordUpdate},
         network, publish, reset, room, security,
         security_log::SecurityLogPage,
@@ -631,4 +631,81 @@ pub async fn export_unlock_log(
 pub async fn alarm_log(offset: u64) -> Result<access::AlarmLogPage, ApiError> {
     use crate::backend::*;
     call(|device, caller| async move { device.alarm_log(&caller, offset).await }).await
+}
+
+#[server(endpoint = "room_cards", input = Json)]
+pub async fn room_cards(room_no: String) -> Result<card::RoomCards, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.room_cards(&caller, room_no).await }).await
+}
+
+/// Issue Card: starts the countdown.
+#[server(endpoint = "issue_card", input = Json)]
+pub async fn issue_card(room_no: String) -> Result<card::RoomCards, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.issue_card(&caller, room_no).await }).await
+}
+
+#[server(endpoint = "name_card", input = Json)]
+pub async fn name_card(
+    room_no: String,
+    number: String,
+    name: String,
+) -> Result<card::RoomCards, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.name_card(&caller, room_no, number, name).await })
+        .await
+}
+
+#[server(endpoint = "confirm_send_card", input = Json)]
+pub async fn confirm_send_card(room_no: String) -> Result<card::RoomCards, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.confirm_send_card(&caller, room_no).await }).await
+}
+
+#[server(endpoint = "cancel_issue", input = Json)]
+pub async fn cancel_issue(room_no: String) -> Result<card::RoomCards, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.cancel_issue(&caller, room_no).await }).await
+}
+
+#[server(endpoint = "change_card", input = Json)]
+pub async fn change_card(
+    room_no: String,
+    number: String,
+    change: card::CardChange,
+) -> Result<card::RoomCards, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.change_card(&caller, room_no, number, change).await })
+        .await
+}
+
+#[server(endpoint = "set_access_password", input = Json)]
+pub async fn set_access_password(
+    room_no: String,
+    password: Option<String>,
+) -> Result<card::RoomCards, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move {
+        device.set_access_password(&caller, room_no, password).await
+    })
+    .await
+}
+
+/// The simulator's card reader.
+#[server(endpoint = "present_card", input = Json)]
+pub async fn present_card(number: String) -> Result<access::DoorStatus, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.present_card(&caller, number).await }).await
+}
+
+/// The simulator's keypad.
+#[server(endpoint = "enter_password", input = Json)]
+pub async fn enter_password(
+    room_no: String,
+    password: String,
+) -> Result<access::DoorStatus, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.enter_password(&caller, room_no, password).await })
+        .await
 }

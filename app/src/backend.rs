@@ -17,6 +17,7 @@ use crate::{
             UnlockRecord, UnlockVia,
         },
         call_log::CallLogPage,
+        card::{CardChange, RoomCards},
         config::DeviceInfo,
         ip_permissions::IpPermissions,
         ipc::{Ipc, IpcExport, IpcPage},
@@ -333,6 +334,49 @@ pub trait Device: Send + Sync + 'static {
         filter: UnlockFilter,
     ) -> Result<String, ApiError>;
     async fn alarm_log(&self, caller: &Caller, offset: u64) -> Result<AlarmLogPage, ApiError>;
+
+    // Room No. Management > Issue Card, and the keypad's access password.
+    async fn room_cards(&self, caller: &Caller, room_no: String) -> Result<RoomCards, ApiError>;
+    /// Starts the countdown: cards swiped at the VTO are captured.
+    async fn issue_card(&self, caller: &Caller, room_no: String) -> Result<RoomCards, ApiError>;
+    /// The Issue Card dialog's Save: names a captured card.
+    async fn name_card(
+        &self,
+        caller: &Caller,
+        room_no: String,
+        number: String,
+        name: String,
+    ) -> Result<RoomCards, ApiError>;
+    /// Confirm Send Card: saves the named cards captured.
+    async fn confirm_send_card(
+        &self,
+        caller: &Caller,
+        room_no: String,
+    ) -> Result<RoomCards, ApiError>;
+    async fn cancel_issue(&self, caller: &Caller, room_no: String) -> Result<RoomCards, ApiError>;
+    async fn change_card(
+        &self,
+        caller: &Caller,
+        room_no: String,
+        number: String,
+        change: CardChange,
+    ) -> Result<RoomCards, ApiError>;
+    /// `None` clears it.
+    async fn set_access_password(
+        &self,
+        caller: &Caller,
+        room_no: String,
+        password: Option<String>,
+    ) -> Result<RoomCards, ApiError>;
+    /// The simulator's card reader (refused on real hardware).
+    async fn present_card(&self, caller: &Caller, number: String) -> Result<DoorStatus, ApiError>;
+    /// The simulator's keypad (refused on real hardware).
+    async fn enter_password(
+        &self,
+        caller: &Caller,
+        room_no: String,
+        password: String,
+    ) -> Result<DoorStatus, ApiError>;
 
     async fn network(&self, caller: &Caller) -> Result<NetworkPage, ApiError>;
     /// Moves the web server when the address or ports change; the page's

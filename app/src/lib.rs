@@ -138,6 +138,10 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><call_log::CallLogPage /></Layout> }
                 />
                 <Route
+                    path=path!("/household/cards/:room")
+                    view=|| view! { <Layout><cards::CardsPage /></Layout> }
+                />
+                <Route
                     path=path!("/log/unlock")
                     view=|| view! { <Layout><unlock_log::UnlockLogPage /></Layout> }
                 />

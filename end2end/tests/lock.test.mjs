@@ -2,7 +2,9 @@
 // Local (labels, an error next to its field, Save), Unlock on the main page
 // with the lock's state changing live (no reload) and back, the simulator's
 // door forced open raising an alarm at once, and Log Management > Unlock
-// and Alarm listing it all, filtered, with Export Data.
+// and Alarm listing it all, filtered, with Export Data. Then a room's card
+// issued through the countdown with a simulated swipe, set lost (refused),
+// and the keypad's access password opening the door.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,5 +123,63 @@ describe('Door and lock', { timeout: 120000 }, () => {
     assert.match(await text(page, '#alarm-log tbody tr'), /Door forced open/);
     await shot(page, 'alarm-log');
     assert.equal(unexpectedErrors(env.errors).length, 0, unexpectedErrors(env.errors).join('\n'));
+  });
+
+  it('issues a card through the countdown and opens with it', async () => {
+    const { page, url } = env;
+    await page.click('nav.sidenav a[href="/household/room"]');
+    await page.waitForURL(`${url}/household/room`);
+    await hydrated(page);
+    await page.click('#room-add');
+    await page.fill('#room-no', '9901');
+    await page.click('#room-save');
+    await page.waitForSelector('#room-passwords');
+    await page.click('tr[data-room="9901"] button:text-is("Modify")');
+    await page.click('#room-issue-card');
+    await page.waitForURL(`${url}/household/cards/9901`);
+    await hydrated(page);
+    await page.waitForSelector('p.muted:has-text("No cards yet")');
+    await page.click('#issue-card');
+    await page.waitForSelector('#countdown:has-text("Swipe the card on the VTO")');
+    // The simulated swipe, from another tab on the main page.
+    const door = await page.context().newPage();
+    await door.goto(`${url}/`);
+    await hydrated(door);
+    await door.fill('#sim-card', '00ab12');
+    await door.click('#sim-card-form button[type="submit"]');
+    // The countdown page sees the card and asks for its name.
+    await page.waitForSelector('#issue-form');
+    assert.equal(await text(page, '#issue-number'), '00AB12');
+    await page.click('#card-name-save');
+    assert.match(await waitFieldError(page, 'card-name'), /Enter a name/);
+    await page.fill('#card-name', 'Ben');
+    await shot(page, 'issue-card-dialog');
+    await page.click('#card-name-save');
+    await page.waitForSelector('#captured li:has-text("Ben")');
+    await shot(page, 'issue-card-countdown');
+    await page.click('#confirm-send-card');
+    await page.waitForSelector('#card-list tr[data-card="00AB12"]');
+    assert.equal(await page.isVisible('#countdown'), false);
+    // Set it lost: refused at the door.
+    await page.click('tr[data-card="00AB12"] button:text-is("Set lost")');
+    await page.waitForSelector('tr[data-card="00AB12"] button:text-is("Lost: resume")');
+    await page.fill('#access-password', '2468');
+    await page.click('#access-password-form button[type="submit"]');
+    await page.waitForSelector('#access-password-state:has-text("Set:")');
+    await shot(page, 'cards');
+    await door.fill('#sim-card', '00AB12');
+    await door.click('#sim-card-form button[type="submit"]');
+    await door.waitForFunction(() => /Card by 9901 Ben \(card 00AB12\).*Refused \(Lost card\)/.test(document.querySelector('#last-unlock')?.textContent ?? ''));
+    // The keypad opens with the room's access password.
+    await door.fill('#sim-room', '9901');
+    await door.fill('#sim-password', '2468');
+    await door.click('#sim-keypad-form button[type="submit"]');
+    await door.waitForFunction(() => /Password by 9901 .*Opened/.test(document.querySelector('#last-unlock')?.textContent ?? ''));
+    assert.equal(await text(door, '#lock-state'), 'Open');
+    await shot(door, 'door-simulator-inputs');
+    await door.close();
+    // The empty name's 422 is expected: its error shows next to the field.
+    const errors = unexpectedErrors(env.errors, [422]);
+    assert.equal(errors.length, 0, errors.join('\n'));
   });
 });

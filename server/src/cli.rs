@@ -71,6 +71,12 @@ pub struct Cli {
           value_parser = clap::value_parser!(u16).range(1..=1000).map(usize::from))]
     pub max_viewers: usize,
 
+    /// A USB card reader that types the card number (its input device,
+    /// e.g. /dev/input/by-id/usb-...-event-kbd). Without it, cards come
+    /// from the simulator on the main page.
+    #[arg(long, env = "VTO_CARD_READER", value_name = "DEVICE")]
+    pub card_reader: Option<std::path::PathBuf>,
+
     /// Log filter (tracing syntax, e.g. `info` or `vto=debug`).
     #[arg(long, env = "VTO_LOG", default_value = "info", value_name = "FILTER")]
     pub log: String,

@@ -7,6 +7,7 @@
 // Leptos view types nest deeply.
 #![recursion_limit = "256"]
 
+mod access;
 mod auth;
 mod cli;
 mod clock;
@@ -156,7 +157,29 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         Box::new(lock::driver::SimDriver::default()),
     )
     .map_err(|e| e.to_string())?;
+    let access = Arc::new(access::AccessService::new(
+        auth.clone(),
+        lock.clone(),
+        Arc::new(SystemClock),
+    ));
+    let reader = cli.card_reader.clone().map(|path| {
+        let access = access.clone();
+        tokio::spawn(lock::reader::run(path, move |number| {
+            let access = access.clone();
+            async move {
+                match app::model::card::normalize_number(&number) {
+                    Some(n) => {
+                        if let Err(e) = access.card(&n).await {
+                            tracing::error!(error = %e, "card not handled");
+                        }
+                    }
+                    None => tracing::warn!("card reader: not a card number"),
+                }
+            }
+        }))
+    });
     let device = Arc::new(DeviceImpl {
+        access,
         lock: lock.clone(),
         sip: sip.clone(),
         auth: auth.clone(),
@@ -241,6 +264,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     for task in [purge, signals, ntp, maintenance]
         .into_iter()
         .chain(sip_task)
+        .chain(reader)
     {
         task.abort();
         let _ = task.await;

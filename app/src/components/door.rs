@@ -7,7 +7,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api,
-    components::notice::ErrorNotice,
+    components::{form::Field, notice::ErrorNotice},
     model::access::{DoorStatus, SimAction, UnlockVia},
 };
 
@@ -176,8 +176,62 @@ fn Door(first: DoorStatus) -> impl IntoView {
                         })
                         .collect_view()}
                 </div>
+                <SimInputs status message />
             </div>
         </Show>
+    }
+}
+
+/// The simulator's card reader and keypad.
+#[component]
+fn SimInputs(
+    status: RwSignal<DoorStatus>,
+    message: RwSignal<Option<(bool, String)>>,
+) -> impl IntoView {
+    let card = RwSignal::new(String::new());
+    let card_error = RwSignal::new(None::<String>);
+    let room = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let done = move |answer: Result<DoorStatus, crate::error::ApiError>,
+                     error: RwSignal<Option<String>>| match answer {
+        Ok(s) => {
+            status.try_set(s);
+        }
+        Err(crate::error::ApiError::Invalid { message: m, .. }) => {
+            error.try_set(Some(m));
+        }
+        Err(e) => {
+            message.try_set(Some((false, e.to_string())));
+        }
+    };
+    let swipe = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        card_error.set(None);
+        let number = card.get();
+        spawn_local(async move { done(api::present_card(number).await, card_error) });
+    };
+    let keypad_error = RwSignal::new(None::<String>);
+    let enter = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        keypad_error.set(None);
+        let (r, p) = (room.get(), password.get());
+        password.set(String::new());
+        spawn_local(async move { done(api::enter_password(r, p).await, keypad_error) });
+    };
+    view! {
+        <div class="grid-2 sim-inputs">
+            <form id="sim-card-form" on:submit=swipe novalidate>
+                <Field id="sim-card" label="Card No." value=card error=card_error />
+                <button type="submit" class="secondary">"Swipe Card"</button>
+            </form>
+            <form id="sim-keypad-form" on:submit=enter novalidate>
+                <div class="grid-2">
+                    <Field id="sim-room" label="Room No." value=room />
+                    <Field id="sim-password" label="Access Password" kind="password" value=password error=keypad_error />
+                </div>
+                <button type="submit" class="secondary">"Enter on Keypad"</button>
+            </form>
+        </div>
     }
 }
 

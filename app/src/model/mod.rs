@@ -33,6 +33,7 @@ macro_rules! choices {
 
 pub mod access;
 pub mod call_log;
+pub mod card;
 pub mod config;
 pub mod email;
 pub mod ip_permissions;

@@ -4,6 +4,7 @@ pub mod access;
 pub mod account;
 pub mod basic;
 pub mod call_log;
+pub mod cards;
 pub mod home;
 pub mod init;
 pub mod ip_permissions;

@@ -407,6 +407,9 @@ fn Rooms(saved: RoomPage) -> impl IntoView {
                                                 <button type="button" class="secondary small" on:click=move |_| modify(for_modify.clone())>
                                                     "Modify"
                                                 </button>
+                                                <a class="button secondary small" href=format!("/household/cards/{}", entry.room.room_no)>
+                                                    "Cards"
+                                                </a>
                                                 <button type="button" class="secondary small danger" on:click=move |_| {
                                                     deleting.set(Some(room_no.clone()));
                                                     delete_open.set(true);
@@ -506,6 +509,15 @@ fn Rooms(saved: RoomPage) -> impl IntoView {
                 </div>
                 <FormMessage message=dialog_message />
                 <div class="actions">
+                    <Show when=move || form.modify.get()>
+                        <a
+                            class="button secondary"
+                            id="room-issue-card"
+                            href=move || format!("/household/cards/{}", form.room_no.get())
+                        >
+                            "Issue Card"
+                        </a>
+                    </Show>
                     <button type="button" class="secondary" on:click=move |_| editing.set(false)>
                         "Cancel"
                     </button>

@@ -105,8 +105,12 @@ impl DeviceImpl {
         caller.session()?;
         let seen = self.lock.status().version;
         self.lock.simulate(action).await?;
-        // The answer shows what the action did (a short wait: the lock's
-        // task runs it next).
+        self.door_after(seen).await
+    }
+
+    /// The door once what was just done shows (a short wait: the lock's
+    /// task runs it next).
+    pub(super) async fn door_after(&self, seen: u64) -> Result<DoorStatus, ApiError> {
         let status = self.lock.changed(seen, Duration::from_millis(500)).await;
         Ok(self.shown(status))
     }

@@ -12,6 +12,7 @@ use app::{
             UnlockRecord, UnlockVia,
         },
         call_log::{self, CallLogPage},
+        card::{CardChange, RoomCards},
         config::{self, DeviceInfo, MailExport},
         ip_permissions::IpPermissions,
         ipc::{Ipc, IpcExport, IpcPage},
@@ -35,6 +36,7 @@ use app::{
 };
 
 mod access;
+mod card;
 mod ipc;
 mod publish;
 mod room;
@@ -72,6 +74,7 @@ pub struct DeviceImpl {
     pub network: Arc<NetworkService>,
     pub media: Arc<crate::media::Media>,
     pub lock: Arc<crate::lock::LockService>,
+    pub access: Arc<crate::access::AccessService>,
 }
 
 impl DeviceImpl {
@@ -814,6 +817,68 @@ impl Device for DeviceImpl {
 
     async fn alarm_log(&self, caller: &Caller, offset: u64) -> Result<AlarmLogPage, ApiError> {
         self.alarm_page(caller, offset).await
+    }
+
+    async fn room_cards(&self, caller: &Caller, room_no: String) -> Result<RoomCards, ApiError> {
+        self.room_cards_page(caller, room_no).await
+    }
+
+    async fn issue_card(&self, caller: &Caller, room_no: String) -> Result<RoomCards, ApiError> {
+        self.issue_start(caller, room_no).await
+    }
+
+    async fn name_card(
+        &self,
+        caller: &Caller,
+        room_no: String,
+        number: String,
+        name: String,
+    ) -> Result<RoomCards, ApiError> {
+        self.issue_name(caller, room_no, number, name).await
+    }
+
+    async fn confirm_send_card(
+        &self,
+        caller: &Caller,
+        room_no: String,
+    ) -> Result<RoomCards, ApiError> {
+        self.issue_confirm(caller, room_no).await
+    }
+
+    async fn cancel_issue(&self, caller: &Caller, room_no: String) -> Result<RoomCards, ApiError> {
+        self.issue_cancel(caller, room_no).await
+    }
+
+    async fn change_card(
+        &self,
+        caller: &Caller,
+        room_no: String,
+        number: String,
+        change: CardChange,
+    ) -> Result<RoomCards, ApiError> {
+        self.card_change(caller, room_no, number, change).await
+    }
+
+    async fn set_access_password(
+        &self,
+        caller: &Caller,
+        room_no: String,
+        password: Option<String>,
+    ) -> Result<RoomCards, ApiError> {
+        self.access_password(caller, room_no, password).await
+    }
+
+    async fn present_card(&self, caller: &Caller, number: String) -> Result<DoorStatus, ApiError> {
+        self.sim_card(caller, number).await
+    }
+
+    async fn enter_password(
+        &self,
+        caller: &Caller,
+        room_no: String,
+        password: String,
+    ) -> Result<DoorStatus, ApiError> {
+        self.sim_keypad(caller, room_no, password).await
     }
 
     async fn publish(

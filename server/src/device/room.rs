@@ -289,12 +289,14 @@ impl DeviceImpl {
                         if !w.remove(SIP_ROOMS, room_no.as_str())? {
                             return Err(invalid("room-no", format!("No room {room_no}")));
                         }
+                        super::card::forget_room(w, room_no)?;
                         Ok(vec!["Delete"])
                     }
                     None => {
                         let all: Vec<(String, RoomRecord)> = w.all(SIP_ROOMS)?;
                         for (room_no, _) in &all {
                             w.remove(SIP_ROOMS, room_no.as_str())?;
+                            super::card::forget_room(w, room_no)?;
                         }
                         Ok(if all.is_empty() {
                             vec![]

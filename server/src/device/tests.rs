@@ -72,6 +72,11 @@ impl Fixture {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let device = DeviceImpl {
+            access: Arc::new(crate::access::AccessService::new(
+                auth.clone(),
+                lock.clone(),
+                clock.clone(),
+            )),
             lock,
             sip: crate::sip::SipService::load(
                 store_for_sip,

@@ -10,6 +10,7 @@
 
 pub mod controller;
 pub mod driver;
+pub mod reader;
 
 use std::{sync::Arc, time::Duration};
 
@@ -49,6 +50,8 @@ enum Command {
     Unlock(Attempt, oneshot::Sender<Result<(), Refusal>>),
     Input(Input),
     Settings(AccessSettings),
+    /// An attempt refused before it reached the lock (an unknown card).
+    Refused(Attempt, Refusal),
     Stop(oneshot::Sender<()>),
 }
 
@@ -125,6 +128,12 @@ impl LockService {
             return Err(Refusal::LockFault);
         }
         rx.await.unwrap_or(Err(Refusal::LockFault))
+    }
+
+    /// Records an attempt refused before it reached the lock, in order
+    /// with the others.
+    pub async fn refused(&self, attempt: Attempt, refusal: Refusal) {
+        let _ = self.send(Command::Refused(attempt, refusal)).await;
     }
 
     pub fn status(&self) -> DoorStatus {
@@ -252,6 +261,9 @@ impl Task {
                 Some(Command::Settings(s)) => {
                     let events = self.controller.set_settings(now, s);
                     self.settle(events, None);
+                }
+                Some(Command::Refused(attempt, refusal)) => {
+                    self.settle(Vec::new(), Some((attempt, Some(refusal))));
                 }
                 Some(Command::Stop(ack)) => break Some(ack),
             }

@@ -140,7 +140,8 @@ fn migrate_step(txn: &redb::WriteTransaction, from: u64) -> Result<(), StoreErro
         4 => {}
         // 5 -> 6: Publish Information's history (a new table).
         5 => {}
-        // 6 -> 7: the unlock and alarm logs (new tables).
+        // 6 -> 7: the unlock and alarm logs, cards, access passwords (new
+        // tables).
         6 => {}
         // Later steps go here, e.g. `1 => rewrite_accounts_v2(txn)?`.
         _ => return Err(StoreError::Db(format!("no migration from schema {from}"))),
@@ -161,6 +162,8 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(PUBLISH_LOG)?;
     txn.open_table(UNLOCK_LOG)?;
     txn.open_table(ALARM_LOG)?;
+    txn.open_table(CARDS)?;
+    txn.open_table(ACCESS_CODES)?;
     Ok(())
 }
 
@@ -432,6 +435,8 @@ impl Writer {
         self.txn.delete_table(PUBLISH_LOG)?;
         self.txn.delete_table(UNLOCK_LOG)?;
         self.txn.delete_table(ALARM_LOG)?;
+        self.txn.delete_table(CARDS)?;
+        self.txn.delete_table(ACCESS_CODES)?;
         create_tables(&self.txn)?;
         if let Some(clock) = clock {
             self.put(SETTINGS, SETTINGS_CLOCK, &clock)?;

@@ -51,6 +51,13 @@ pub const UNLOCK_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("unlock
 /// sensor's alarms (schema 7).
 pub const ALARM_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("alarm_log");
 
+/// Card number -> [`app::model::card::Card`]: access cards, each of one
+/// room (schema 7).
+pub const CARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("cards");
+/// Room No. -> [`AccessCodeRecord`]: the keypad's access passwords
+/// (schema 7).
+pub const ACCESS_CODES: TableDefinition<&str, &[u8]> = TableDefinition::new("access_codes");
+
 /// The table of a kind of station.
 pub fn station_table(
     kind: app::model::station::StationKind,
@@ -150,6 +157,13 @@ pub struct StationRecord {
     #[serde(alias = "vts")]
     pub station: app::model::station::Station,
     pub digests: Vec<SipDigest>,
+}
+
+/// A room's access password for the keypad, as argon2id only (no `Debug`
+/// needed: nothing in it is the password).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct AccessCodeRecord {
+    pub hash: String,
 }
 
 /// HA1 = H(user:realm:password) for MD5 and SHA-256.
