@@ -77,6 +77,56 @@ pub struct Cli {
     #[arg(long, env = "VTO_CARD_READER", value_name = "DEVICE")]
     pub card_reader: Option<std::path::PathBuf>,
 
+    /// The lock on GPIO lines: the chip (e.g. /dev/gpiochip0), with
+    /// --gpio-relay. Without it the lock is the built-in simulator, shown
+    /// on the main page.
+    #[arg(
+        long,
+        env = "VTO_GPIO_CHIP",
+        value_name = "DEVICE",
+        requires = "gpio_relay"
+    )]
+    pub gpio_chip: Option<std::path::PathBuf>,
+
+    /// The relay's line (offset on the chip).
+    #[arg(
+        long,
+        env = "VTO_GPIO_RELAY",
+        value_name = "LINE",
+        requires = "gpio_chip"
+    )]
+    pub gpio_relay: Option<u32>,
+
+    /// The relay board switches on a low level.
+    #[arg(long, env = "VTO_GPIO_RELAY_ACTIVE_LOW")]
+    pub gpio_relay_active_low: bool,
+
+    /// The door sensor's line, if one is fitted.
+    #[arg(
+        long,
+        env = "VTO_GPIO_DOOR",
+        value_name = "LINE",
+        requires = "gpio_chip"
+    )]
+    pub gpio_door: Option<u32>,
+
+    /// The door sensor's level when the door is open.
+    #[arg(long, env = "VTO_GPIO_DOOR_OPEN", value_enum, default_value = "high")]
+    pub gpio_door_open: crate::lock::gpio::Level,
+
+    /// The exit button's line, if one is fitted.
+    #[arg(
+        long,
+        env = "VTO_GPIO_EXIT",
+        value_name = "LINE",
+        requires = "gpio_chip"
+    )]
+    pub gpio_exit: Option<u32>,
+
+    /// The exit button's level while pressed.
+    #[arg(long, env = "VTO_GPIO_EXIT_PRESSED", value_enum, default_value = "low")]
+    pub gpio_exit_pressed: crate::lock::gpio::Level,
+
     /// Log filter (tracing syntax, e.g. `info` or `vto=debug`).
     #[arg(long, env = "VTO_LOG", default_value = "info", value_name = "FILTER")]
     pub log: String,
@@ -113,6 +163,19 @@ fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
         return Err("MIN must be at least 1 and not above MAX".into());
     }
     Ok((a, b))
+}
+
+impl Cli {
+    /// The GPIO lock, if a chip is given.
+    pub fn gpio(&self) -> Option<crate::lock::gpio::GpioConfig> {
+        Some(crate::lock::gpio::GpioConfig {
+            chip: self.gpio_chip.clone()?,
+            relay: self.gpio_relay?,
+            relay_active_low: self.gpio_relay_active_low,
+            door: self.gpio_door.map(|l| (l, self.gpio_door_open)),
+            exit: self.gpio_exit.map(|l| (l, self.gpio_exit_pressed)),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -151,12 +151,9 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         },
         None => None,
     };
-    let lock = lock::LockService::start(
-        store.clone(),
-        time.clock(),
-        Box::new(lock::driver::SimDriver::default()),
-    )
-    .map_err(|e| e.to_string())?;
+    let (lock_driver, lock_inputs) = lock_driver(&cli, &store)?;
+    let lock = lock::LockService::start(store.clone(), time.clock(), lock_driver, lock_inputs)
+        .map_err(|e| e.to_string())?;
     let access = Arc::new(access::AccessService::new(
         auth.clone(),
         lock.clone(),
@@ -288,6 +285,34 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
             Err(format!("reboot failed: {}", lifecycle::reexec(&keep)))
         }
     }
+}
+
+/// The lock's driver: GPIO lines when the command line names a chip (a
+/// line that cannot be opened stops the start: a door station must not
+/// pretend to drive a lock it cannot), else the simulator.
+#[allow(clippy::type_complexity)]
+fn lock_driver(
+    cli: &Cli,
+    store: &Store,
+) -> Result<
+    (
+        Box<dyn lock::driver::LockDriver>,
+        Option<tokio::sync::mpsc::Receiver<lock::driver::Input>>,
+    ),
+    String,
+> {
+    let Some(config) = cli.gpio() else {
+        return Ok((Box::new(lock::driver::SimDriver::default()), None));
+    };
+    let settings: app::model::access::AccessSettings = store
+        .read(|r| store::Read::settings(r, store::tables::SETTINGS_ACCESS))
+        .map_err(|e: store::StoreError| e.to_string())?;
+    let locked = settings.contact == app::model::access::ContactType::Nc;
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let driver =
+        lock::gpio::GpioDriver::open(&config, locked, tx).map_err(|e| format!("lock GPIO: {e}"))?;
+    tracing::info!(chip = %config.chip.display(), relay = config.relay, "lock on GPIO");
+    Ok((Box::new(driver), Some(rx)))
 }
 
 /// Binds and starts the web listeners: where Network Setting > Basic says,

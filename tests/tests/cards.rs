@@ -3,8 +3,8 @@
 //! naming, Confirm Send Card; a card opens, a lost or unknown one is
 //! refused and recorded; a main card issues a new card at the door; a
 //! number belongs to one room; the keypad's access password and its
-//! lockout; a deleted room takes its cards. And a real reader path: a USB
-//! keyboard reader's input events through a FIFO.
+//! lockout; cards in User Info; a deleted room takes its cards. And a
+//! real reader path: a USB keyboard reader's input events through a FIFO.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
 
@@ -216,6 +216,26 @@ async fn cards_and_keypad_on_the_simulated_door() {
     )
     .await;
     assert_eq!(page["total"], 4, "{page}");
+
+    // User Info carries the cards, never the access passwords.
+    let file = ok(&c, "export_user_info", json!({})).await;
+    assert_eq!(file["cards"][0]["number"], "00AB12", "{file}");
+    assert_eq!(file["cards"][0]["main"], true);
+    let text = file.to_string();
+    assert!(!text.contains("2468") && !text.contains("argon2"), "{text}");
+    // A card of a room not in the file: refused, nothing changes.
+    let mut bad = file.clone();
+    bad["cards"][0]["room_no"] = json!("9903");
+    assert_eq!(
+        invalid(&c, "import_user_info", json!({"file": bad.to_string()})).await,
+        "import-user"
+    );
+    let mut renamed = file.clone();
+    renamed["cards"][0]["name"] = json!("Benjamin");
+    ok(&c, "import_user_info", json!({"file": renamed.to_string()})).await;
+    let page = ok(&c, "room_cards", json!({"room_no": "9901"})).await;
+    assert_eq!(page["cards"][0]["name"], "Benjamin");
+    assert_eq!(page["password_set"], true, "a room that stays keeps it");
 
     // A deleted room takes its cards along.
     ok(&c, "delete_room", json!({"room_no": "9901"})).await;

@@ -237,3 +237,22 @@ async fn every_way_to_open_on_the_simulated_door() {
     assert_eq!(log(&c2, json!({})).await["total"], 6);
     drop(vto);
 }
+
+/// A lock on GPIO lines that cannot be opened (here: no such chip; this
+/// machine has no GPIO) stops the start with the reason, rather than
+/// running a door station that cannot drive its lock.
+#[tokio::test]
+async fn a_gpio_lock_that_cannot_be_opened_stops_the_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "--gpio-chip",
+        "/dev/gpiochip-vto-missing",
+        "--gpio-relay",
+        "17",
+    ];
+    let e = Vto::start_in(&tmp.path().join("data"), &args)
+        .await
+        .err()
+        .expect("it must not start");
+    assert!(e.contains("lock GPIO: /dev/gpiochip-vto-missing:"), "{e}");
+}

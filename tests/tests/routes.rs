@@ -187,11 +187,21 @@ async fn without_a_session_every_protected_route_is_refused() {
 async fn with_a_session_pages_render_and_unknown_paths_are_404() {
     let vto = Vto::start().await;
     let c = vto.ready().await;
+    // Pages of one room (`/household/cards/{room}`) are shown for a room
+    // that exists.
+    let (code, _) = c
+        .call(
+            "add_room",
+            json!({"room": tests::room("9901"), "password": null}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK);
     for r in list_routes()
         .iter()
         .filter(|r| r.method == "GET" && !r.path.starts_with("/api/"))
     {
-        let res = c.get(&r.path).await;
+        let path = r.path.replace("{room}", "9901");
+        let res = c.get(&path).await;
         assert_security_headers(&res, &r.path);
         if ["/init", "/login", "/reset"].contains(&r.path.as_str()) {
             assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", r.path);

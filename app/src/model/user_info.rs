@@ -1,8 +1,10 @@
-//! Config manager, User Info: the rooms, the VTO and the VTS lists as one
-//! versioned JSON file, without Register Passwords (not even their
-//! digests: a digest registers as well as the password).
+//! Config manager, User Info: the rooms, the VTO and the VTS lists and the
+//! rooms' access cards as one versioned JSON file, without Register
+//! Passwords (not even their digests: a digest registers as well as the
+//! password) and without the keypad's access passwords.
 //!
-//! Import replaces the three lists in one transaction. An account whose
+//! Import replaces the lists and the cards in one transaction (a room that
+//! stays keeps its access password). An account whose
 //! number the device already has keeps its Register Password, so its
 //! devices stay registered; a new one gets a generated password, shown
 //! once. Nothing is changed unless the whole file is right.
@@ -12,6 +14,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use super::{
+    card::{normalize_number, validate_name, Card, MAX_PER_ROOM},
     config::{err, read_versioned, ImportError},
     room::{Room, MAX_ROOMS},
     station::{Station, StationKind},
@@ -31,6 +34,10 @@ pub struct UserInfo {
     pub rooms: Vec<Room>,
     pub vto: Vec<Station>,
     pub vts: Vec<Station>,
+    /// Access cards, each of a room in `rooms` (files written before cards
+    /// existed have none).
+    #[serde(default)]
+    pub cards: Vec<Card>,
 }
 
 /// What an import did.
@@ -84,6 +91,41 @@ pub fn parse(text: &str) -> Result<UserInfo, ImportError> {
             }
         }
     }
+    // Each card once, of a room in the file, as the device would store it.
+    let mut numbers = HashSet::new();
+    let mut per_room = std::collections::HashMap::<&str, usize>::new();
+    let rooms: HashSet<&str> = info.rooms.iter().map(|r| r.room_no.as_str()).collect();
+    for (i, c) in info.cards.iter().enumerate() {
+        if normalize_number(&c.number).as_deref() != Some(c.number.as_str()) {
+            return Err(err(
+                &format!("cards[{i}].number"),
+                "1 to 20 digits 0-9 or A-F (upper case)",
+            ));
+        }
+        if !numbers.insert(c.number.as_str()) {
+            return Err(err(
+                &format!("cards[{i}].number"),
+                format!("{} is in the file twice", c.number),
+            ));
+        }
+        if !rooms.contains(c.room_no.as_str()) {
+            return Err(err(
+                &format!("cards[{i}].room_no"),
+                format!("No room {} in the file", c.room_no),
+            ));
+        }
+        let n = per_room.entry(c.room_no.as_str()).or_default();
+        *n += 1;
+        if *n > MAX_PER_ROOM {
+            return Err(err(
+                &format!("cards[{i}].room_no"),
+                format!("A room has at most {MAX_PER_ROOM} cards"),
+            ));
+        }
+        if let Err(m) = validate_name(&c.name) {
+            return Err(err(&format!("cards[{i}].name"), m));
+        }
+    }
     Ok(info)
 }
 
@@ -99,6 +141,7 @@ mod tests {
                        "register_type": "Public"}],
             "vto": [{"number": "8002", "ip": "192.168.1.111"}],
             "vts": [{"number": "888888", "ip": "192.168.1.20"}],
+            "cards": [{"number": "00AB12", "room_no": "9901", "name": "Ben", "main": true, "lost": false}],
         })
     }
 
@@ -107,6 +150,11 @@ mod tests {
         let info = parse(&file().to_string()).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(info.rooms[0].room_no, "9901");
         assert_eq!(info.vto[0].number, "8002");
+        assert!(info.cards[0].main);
+        // Older files have no cards.
+        let mut old = file();
+        old.as_object_mut().map(|o| o.remove("cards"));
+        assert_eq!(parse(&old.to_string()).map(|i| i.cards.len()).ok(), Some(0));
         let cases: Vec<(serde_json::Value, &str)> = vec![
             (serde_json::json!({"format": "x", "version": 1}), "format"),
             (
@@ -148,6 +196,39 @@ mod tests {
                     f
                 },
                 "",
+            ),
+            (
+                {
+                    let mut f = file();
+                    f["cards"][0]["room_no"] = "9902".into();
+                    f
+                },
+                "cards[0].room_no",
+            ),
+            (
+                {
+                    let mut f = file();
+                    f["cards"][0]["number"] = "00ab12".into();
+                    f
+                },
+                "cards[0].number",
+            ),
+            (
+                {
+                    let mut f = file();
+                    let card = f["cards"][0].clone();
+                    f["cards"] = serde_json::json!([card, card]);
+                    f
+                },
+                "cards[1].number",
+            ),
+            (
+                {
+                    let mut f = file();
+                    f["cards"][0]["name"] = "".into();
+                    f
+                },
+                "cards[0].name",
             ),
         ];
         for (bad, field) in cases {

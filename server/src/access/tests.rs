@@ -33,8 +33,13 @@ async fn fixture() -> Fixture {
         Auth::new(store.clone(), clock.clone(), Policy::default())
             .unwrap_or_else(|e| panic!("{e}")),
     );
-    let lock = LockService::start(store.clone(), clock.clone(), Box::new(SimDriver::default()))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let lock = LockService::start(
+        store.clone(),
+        clock.clone(),
+        Box::new(SimDriver::default()),
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     store
         .write(|w| {
             for room_no in ["9901", "9902"] {

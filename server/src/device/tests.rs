@@ -69,6 +69,7 @@ impl Fixture {
             store_for_sip.clone(),
             clock.clone(),
             Box::new(crate::lock::driver::SimDriver::default()),
+            None,
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let device = DeviceImpl {

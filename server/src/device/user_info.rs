@@ -10,6 +10,7 @@ use app::{
     backend::Caller,
     error::ApiError,
     model::{
+        card::Card,
         settings::BasicSettings,
         station::StationKind,
         user_info::{self, UserInfo, UserInfoImported, FORMAT, VERSION},
@@ -21,7 +22,9 @@ use super::{
     DeviceImpl,
 };
 use crate::store::{
-    tables::{station_table, RoomRecord, StationRecord, SETTINGS_BASIC, SIP_ROOMS},
+    tables::{
+        station_table, RoomRecord, StationRecord, ACCESS_CODES, CARDS, SETTINGS_BASIC, SIP_ROOMS,
+    },
     Read,
 };
 
@@ -44,12 +47,14 @@ impl DeviceImpl {
                 rooms.sort_by(|a, b| {
                     (a.room_no.len(), &a.room_no).cmp(&(b.room_no.len(), &b.room_no))
                 });
+                let cards: Vec<(String, Card)> = r.all(CARDS)?;
                 Ok(UserInfo {
                     format: FORMAT.into(),
                     version: VERSION,
                     rooms,
                     vto: station(StationKind::Vto)?,
                     vts: station(StationKind::Vts)?,
+                    cards: cards.into_iter().map(|(_, c)| c).collect(),
                 })
             })
             .await
@@ -81,6 +86,20 @@ impl DeviceImpl {
                     w.all(SIP_ROOMS)?.into_iter().collect();
                 for room_no in old_rooms.keys() {
                     w.remove(SIP_ROOMS, room_no.as_str())?;
+                }
+                // The file's cards replace all; a room that goes takes its
+                // access password.
+                let old_cards: Vec<(String, Card)> = w.all(CARDS)?;
+                for (number, _) in &old_cards {
+                    w.remove(CARDS, number.as_str())?;
+                }
+                for room_no in old_rooms.keys() {
+                    if !info.rooms.iter().any(|r| &r.room_no == room_no) {
+                        w.remove(ACCESS_CODES, room_no.as_str())?;
+                    }
+                }
+                for card in &info.cards {
+                    w.put(CARDS, card.number.as_str(), card)?;
                 }
                 for room in info.rooms {
                     let digests = match old_rooms.get(&room.room_no) {
@@ -123,7 +142,7 @@ impl DeviceImpl {
                         w.put(table, number.as_str(), &StationRecord { station, digests })?;
                     }
                 }
-                Ok(vec!["Rooms", "VTO", "VTS"])
+                Ok(vec!["Rooms", "VTO", "VTS", "Cards"])
             })
             .await?;
         // The SIP server takes the new accounts.

@@ -10,6 +10,7 @@
 
 pub mod controller;
 pub mod driver;
+pub mod gpio;
 pub mod reader;
 
 use std::{sync::Arc, time::Duration};
@@ -75,6 +76,7 @@ impl LockService {
         store: Arc<Store>,
         wall: Arc<dyn Clock>,
         mut driver: Box<dyn LockDriver>,
+        inputs: Option<mpsc::Receiver<Input>>,
     ) -> Result<Arc<Self>, StoreError> {
         let settings: AccessSettings = store.read(|r| r.settings(SETTINGS_ACCESS))?;
         let sim = driver.simulator();
@@ -95,6 +97,17 @@ impl LockService {
             ..DoorStatus::default()
         });
         let (commands, rx) = mpsc::channel(64);
+        // What the hardware reports goes in line with the other commands.
+        if let Some(mut inputs) = inputs {
+            let commands = commands.clone();
+            tokio::spawn(async move {
+                while let Some(i) = inputs.recv().await {
+                    if commands.send(Command::Input(i)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
         let (records, records_rx) = mpsc::unbounded_channel();
         tokio::spawn(record(store, records_rx));
         tokio::spawn(

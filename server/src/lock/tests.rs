@@ -29,6 +29,7 @@ async fn fixture(settings: AccessSettings) -> Fixture {
         store.clone(),
         Arc::new(SimClock::at(T0)),
         Box::new(driver::SimDriver::new(sim.clone())),
+        None,
     )
     .unwrap_or_else(|e| panic!("{e}"));
     Fixture {

@@ -1,0 +1,195 @@
+//! The lock on a real board: a relay output, a door sensor and an exit
+//! button on Linux GPIO lines (the character device, `/dev/gpiochipN`).
+//!
+//! The relay line is requested with its "locked" level as its first value,
+//! so the lock never opens while the device starts. The controller's
+//! `relay_energized` already follows the Door Contact Type (NC or NO); the
+//! line level is that, inverted with `--gpio-relay-active-low` for relay
+//! boards that switch on a low level. The sensor's and the button's levels
+//! are set on the command line too, as they depend on the wiring.
+
+use std::path::PathBuf;
+
+use futures_util::StreamExt;
+use gpio_cdev::{Chip, EventRequestFlags, EventType, LineHandle, LineRequestFlags};
+use tokio::sync::mpsc;
+
+use super::driver::{DriverError, Input, LockDriver};
+
+const CONSUMER: &str = "vto";
+
+/// Which level of an input line means "active" (door open, button
+/// pressed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    High,
+    Low,
+}
+
+impl Level {
+    fn active(self, value: u8) -> bool {
+        (value != 0) == (self == Level::High)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GpioConfig {
+    pub chip: PathBuf,
+    pub relay: u32,
+    pub relay_active_low: bool,
+    /// The door sensor's line and the level that means "open".
+    pub door: Option<(u32, Level)>,
+    /// The exit button's line and the level that means "pressed".
+    pub exit: Option<(u32, Level)>,
+}
+
+pub struct GpioDriver {
+    relay: LineHandle,
+    relay_active_low: bool,
+    /// The door sensor at start.
+    door_open: bool,
+}
+
+fn err(what: &str, e: impl std::fmt::Display) -> DriverError {
+    DriverError(format!("{what}: {e}"))
+}
+
+/// The relay line's value for `energized`.
+fn relay_value(energized: bool, active_low: bool) -> u8 {
+    u8::from(energized != active_low)
+}
+
+impl GpioDriver {
+    /// Opens the lines; the relay starts at `locked_energized`. Input
+    /// changes go to `inputs` from tasks that end with the driver's lines.
+    pub fn open(
+        config: &GpioConfig,
+        locked_energized: bool,
+        inputs: mpsc::Sender<Input>,
+    ) -> Result<Self, DriverError> {
+        let mut chip =
+            Chip::new(&config.chip).map_err(|e| err(&config.chip.display().to_string(), e))?;
+        let relay = chip
+            .get_line(config.relay)
+            .and_then(|l| {
+                l.request(
+                    LineRequestFlags::OUTPUT,
+                    relay_value(locked_energized, config.relay_active_low),
+                    CONSUMER,
+                )
+            })
+            .map_err(|e| err(&format!("relay line {}", config.relay), e))?;
+        let door_open = match config.door {
+            Some((offset, level)) => {
+                let line = chip
+                    .get_line(offset)
+                    .map_err(|e| err(&format!("door sensor line {offset}"), e))?;
+                let events = line
+                    .async_events(
+                        LineRequestFlags::INPUT,
+                        EventRequestFlags::BOTH_EDGES,
+                        CONSUMER,
+                    )
+                    .map_err(|e| err(&format!("door sensor line {offset}"), e))?;
+                let now = events
+                    .as_ref()
+                    .get_value()
+                    .map_err(|e| err(&format!("door sensor line {offset}"), e))?;
+                let tx = inputs.clone();
+                tokio::spawn(async move {
+                    let mut events = events;
+                    while let Some(Ok(e)) = events.next().await {
+                        let value = u8::from(e.event_type() == EventType::RisingEdge);
+                        if tx.send(Input::Door(level.active(value))).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                level.active(now)
+            }
+            None => false,
+        };
+        if let Some((offset, level)) = config.exit {
+            let events = chip
+                .get_line(offset)
+                .and_then(|l| {
+                    l.async_events(
+                        LineRequestFlags::INPUT,
+                        EventRequestFlags::BOTH_EDGES,
+                        CONSUMER,
+                    )
+                })
+                .map_err(|e| err(&format!("exit button line {offset}"), e))?;
+            tokio::spawn(async move {
+                let mut events = events;
+                while let Some(Ok(e)) = events.next().await {
+                    let value = u8::from(e.event_type() == EventType::RisingEdge);
+                    // On the press, not the release.
+                    if level.active(value) && inputs.send(Input::ExitButton).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Ok(Self {
+            relay,
+            relay_active_low: config.relay_active_low,
+            door_open,
+        })
+    }
+}
+
+impl LockDriver for GpioDriver {
+    fn set_relay(&mut self, energized: bool) -> Result<(), DriverError> {
+        self.relay
+            .set_value(relay_value(energized, self.relay_active_low))
+            .map_err(|e| err("relay", e))
+    }
+
+    /// Read when the lines were opened (no sensor: closed); changes come
+    /// as [`Input::Door`].
+    fn door_open(&mut self) -> Result<bool, DriverError> {
+        Ok(self.door_open)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_map_to_active() {
+        assert!(Level::High.active(1));
+        assert!(!Level::High.active(0));
+        assert!(Level::Low.active(0));
+        assert!(!Level::Low.active(1));
+    }
+
+    #[test]
+    fn the_relay_line_follows_energized_and_its_polarity() {
+        assert_eq!(relay_value(true, false), 1);
+        assert_eq!(relay_value(false, false), 0);
+        assert_eq!(relay_value(true, true), 0);
+        assert_eq!(relay_value(false, true), 1);
+    }
+
+    #[tokio::test]
+    async fn a_missing_chip_is_a_clear_error() {
+        let (tx, _rx) = mpsc::channel(1);
+        let config = GpioConfig {
+            chip: "/dev/gpiochip-vto-test-missing".into(),
+            relay: 17,
+            relay_active_low: false,
+            door: Some((27, Level::High)),
+            exit: None,
+        };
+        let e = GpioDriver::open(&config, false, tx)
+            .err()
+            .unwrap_or_else(|| panic!("opened a missing chip"));
+        assert!(
+            e.0.starts_with("/dev/gpiochip-vto-test-missing:"),
+            "{}",
+            e.0
+        );
+    }
+}
