@@ -709,3 +709,13 @@ pub async fn enter_password(
     call(|device, caller| async move { device.enter_password(&caller, room_no, password).await })
         .await
 }
+
+/// Records Kept of Log Management > Unlock.
+#[server(endpoint = "save_unlock_log_settings", input = Json)]
+pub async fn save_unlock_log_settings(
+    settings: access::UnlockLogSettings,
+) -> Result<access::UnlockLogSettings, ApiError> {
+    use crate::backend::*;
+    call(|device, caller| async move { device.save_unlock_log_settings(&caller, settings).await })
+        .await
+}

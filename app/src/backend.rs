@@ -14,7 +14,7 @@ use crate::{
     model::{
         access::{
             AccessSettings, AlarmLogPage, DoorStatus, SimAction, UnlockFilter, UnlockLogPage,
-            UnlockRecord, UnlockVia,
+            UnlockLogSettings, UnlockRecord, UnlockVia,
         },
         call_log::CallLogPage,
         card::{CardChange, RoomCards},
@@ -334,6 +334,12 @@ pub trait Device: Send + Sync + 'static {
         filter: UnlockFilter,
     ) -> Result<String, ApiError>;
     async fn alarm_log(&self, caller: &Caller, offset: u64) -> Result<AlarmLogPage, ApiError>;
+    /// Records Kept of the unlock log (the oldest beyond it go at once).
+    async fn save_unlock_log_settings(
+        &self,
+        caller: &Caller,
+        settings: UnlockLogSettings,
+    ) -> Result<UnlockLogSettings, ApiError>;
 
     // Room No. Management > Issue Card, and the keypad's access password.
     async fn room_cards(&self, caller: &Caller, room_no: String) -> Result<RoomCards, ApiError>;

@@ -96,7 +96,8 @@ describe('Door and lock', { timeout: 120000 }, () => {
       tds.map((t) => t.textContent),
     );
     assert.deepEqual(methods, ['Button', 'Remote']);
-    for (const label of ['Unlock Method', 'Result']) {
+    await page.waitForFunction(() => document.querySelector('#unlock-keep')?.value === '10000');
+    for (const label of ['Unlock Method', 'Result', 'Records Kept']) {
       assert.ok(await page.isVisible(`label:text-is("${label}")`), label);
     }
     await page.selectOption('#unlock-method', 'remote');

@@ -174,8 +174,35 @@ impl UnlockRecord {
 
 /// Records per page in the UI.
 pub const PAGE_SIZE: u64 = 50;
-/// Records the device keeps; the oldest go first.
+/// Records the device keeps at most (Records Kept); the oldest go first.
 pub const MAX_RECORDS: u64 = 10_000;
+pub const MIN_RECORDS: u64 = 100;
+
+/// How many unlock records the device keeps (set on the Unlock page).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnlockLogSettings {
+    pub keep: u64,
+}
+
+impl Default for UnlockLogSettings {
+    fn default() -> Self {
+        Self { keep: MAX_RECORDS }
+    }
+}
+
+impl UnlockLogSettings {
+    pub fn validate(&self) -> Vec<(&'static str, String)> {
+        if (MIN_RECORDS..=MAX_RECORDS).contains(&self.keep) {
+            Vec::new()
+        } else {
+            vec![(
+                "unlock-keep",
+                format!("{MIN_RECORDS} to {MAX_RECORDS} records"),
+            )]
+        }
+    }
+}
 pub const EXPORT_FILE: &str = "unlock-log.csv";
 
 /// Which records a page shows.
@@ -203,6 +230,9 @@ pub struct UnlockLogPage {
     pub offset: u64,
     #[serde(default)]
     pub display: TimeDisplay,
+    /// Records Kept.
+    #[serde(default)]
+    pub keep: u64,
 }
 
 /// Export Data: CSV with the page's columns, times as the device shows

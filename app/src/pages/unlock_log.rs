@@ -7,10 +7,15 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api,
-    components::{form::FormMessage, hydration::download, notice::ErrorNotice, pager::Pager},
+    components::{
+        form::{Field, FormMessage},
+        hydration::download,
+        notice::ErrorNotice,
+        pager::Pager,
+    },
     model::access::{
-        AlarmLogPage, UnlockFilter, UnlockLogPage, UnlockMethod, EXPORT_FILE, MAX_ALARMS,
-        MAX_RECORDS, PAGE_SIZE,
+        AlarmLogPage, UnlockFilter, UnlockLogPage, UnlockLogSettings, UnlockMethod, EXPORT_FILE,
+        MAX_ALARMS, MAX_RECORDS, MIN_RECORDS, PAGE_SIZE,
     },
 };
 
@@ -93,9 +98,68 @@ pub fn UnlockLogPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <p class="hint">
-                {format!("The device keeps the newest {MAX_RECORDS} records; the oldest go first.")}
-            </p>
+        </section>
+        <KeepForm log />
+    }
+}
+
+/// Records Kept: how many records the device keeps (the oldest go first).
+#[component]
+fn KeepForm(log: Resource<Result<UnlockLogPage, crate::error::ApiError>>) -> impl IntoView {
+    let keep = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let message = RwSignal::new(None::<(bool, String)>);
+    // Filled from the log once it is loaded.
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = log.get() {
+            if keep.get_untracked().is_empty() {
+                keep.set(page.keep.to_string());
+            }
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        message.set(None);
+        let settings = UnlockLogSettings {
+            keep: keep.get().trim().parse().unwrap_or(0),
+        };
+        if let Some((_, m)) = settings.validate().into_iter().next() {
+            error.set(Some(m));
+            return;
+        }
+        spawn_local(async move {
+            match api::save_unlock_log_settings(settings).await {
+                Ok(s) => {
+                    message.try_set(Some((
+                        true,
+                        format!("Saved: the newest {} records are kept.", s.keep),
+                    )));
+                    log.refetch();
+                }
+                Err(crate::error::ApiError::Invalid { message: m, .. }) => {
+                    error.try_set(Some(m));
+                }
+                Err(e) => {
+                    message.try_set(Some((false, e.to_string())));
+                }
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="unlock-keep-title">
+            <h2 id="unlock-keep-title">"Storage"</h2>
+            <form id="unlock-keep-form" on:submit=save novalidate>
+                <Field id="unlock-keep" label="Records Kept" kind="number" value=keep error=error>
+                    <p class="hint">
+                        {format!("{MIN_RECORDS} to {MAX_RECORDS}. The device keeps this many of the newest records; the oldest go first (at once when lowered).")}
+                    </p>
+                </Field>
+                <FormMessage message />
+                <div class="actions">
+                    <button type="submit" class="primary">"Save"</button>
+                </div>
+            </form>
         </section>
     }
 }
@@ -107,6 +171,7 @@ fn UnlockTable(page: UnlockLogPage, offset: RwSignal<u64>) -> impl IntoView {
         total,
         offset: at,
         display,
+        ..
     } = page;
     let shown = records.len() as u64;
     view! {

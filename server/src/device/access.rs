@@ -8,7 +8,7 @@ use app::{
     error::ApiError,
     model::access::{
         self, AccessSettings, AlarmLogPage, AlarmRecord, DoorStatus, SimAction, UnlockFilter,
-        UnlockLogPage, UnlockMethod, UnlockRecord, UnlockVia,
+        UnlockLogPage, UnlockLogSettings, UnlockMethod, UnlockRecord, UnlockVia,
     },
 };
 
@@ -16,7 +16,7 @@ use super::DeviceImpl;
 use crate::{
     lock::{Attempt, LockError},
     store::{
-        tables::{ALARM_LOG, SETTINGS, SETTINGS_ACCESS, UNLOCK_LOG},
+        tables::{ALARM_LOG, SETTINGS, SETTINGS_ACCESS, SETTINGS_UNLOCK_LOG, UNLOCK_LOG},
         Read,
     },
 };
@@ -122,14 +122,15 @@ impl DeviceImpl {
         filter: UnlockFilter,
     ) -> Result<UnlockLogPage, ApiError> {
         caller.session()?;
-        let (records, total) = self
+        let (records, total, settings) = self
             .auth
             .read(move |r| {
-                Ok(
+                let (records, total) =
                     r.newest_matching(UNLOCK_LOG, offset, access::PAGE_SIZE, |u| {
                         filter.matches(u)
-                    })?,
-                )
+                    })?;
+                let settings: UnlockLogSettings = r.settings(SETTINGS_UNLOCK_LOG)?;
+                Ok((records, total, settings))
             })
             .await?;
         Ok(UnlockLogPage {
@@ -137,7 +138,35 @@ impl DeviceImpl {
             total,
             offset,
             display: self.time.display(),
+            keep: settings.keep,
         })
+    }
+
+    /// Records Kept: stored, and the oldest beyond it dropped, at once.
+    pub(super) async fn save_unlock_keep(
+        &self,
+        caller: &Caller,
+        settings: UnlockLogSettings,
+    ) -> Result<UnlockLogSettings, ApiError> {
+        let session = caller.session()?;
+        if let Some((field, message)) = settings.validate().into_iter().next() {
+            return Err(ApiError::invalid(field, message));
+        }
+        let keep = settings.keep;
+        self.auth
+            .save_settings(&session.user, caller.ip, "Unlock", move |w| {
+                let old: UnlockLogSettings = w.settings(SETTINGS_UNLOCK_LOG)?;
+                w.put(SETTINGS, SETTINGS_UNLOCK_LOG, &settings)?;
+                w.trim(UNLOCK_LOG, settings.keep)?;
+                Ok(if old == settings {
+                    vec![]
+                } else {
+                    vec!["Records Kept"]
+                })
+            })
+            .await?;
+        self.lock.set_keep(keep);
+        Ok(UnlockLogSettings { keep })
     }
 
     pub(super) async fn unlock_csv(

@@ -9,7 +9,7 @@ use app::{
     model::{
         access::{
             AccessSettings, AlarmLogPage, DoorStatus, SimAction, UnlockFilter, UnlockLogPage,
-            UnlockRecord, UnlockVia,
+            UnlockLogSettings, UnlockRecord, UnlockVia,
         },
         call_log::{self, CallLogPage},
         card::{CardChange, RoomCards},
@@ -817,6 +817,14 @@ impl Device for DeviceImpl {
 
     async fn alarm_log(&self, caller: &Caller, offset: u64) -> Result<AlarmLogPage, ApiError> {
         self.alarm_page(caller, offset).await
+    }
+
+    async fn save_unlock_log_settings(
+        &self,
+        caller: &Caller,
+        settings: UnlockLogSettings,
+    ) -> Result<UnlockLogSettings, ApiError> {
+        self.save_unlock_keep(caller, settings).await
     }
 
     async fn room_cards(&self, caller: &Caller, room_no: String) -> Result<RoomCards, ApiError> {

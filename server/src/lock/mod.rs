@@ -13,12 +13,18 @@ pub mod driver;
 pub mod gpio;
 pub mod reader;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use app::model::{
     access::{
-        AccessSettings, AlarmRecord, ContactType, DoorStatus, Refusal, SimAction, UnlockMethod,
-        UnlockRecord, MAX_ALARMS, MAX_RECORDS,
+        AccessSettings, AlarmRecord, ContactType, DoorStatus, Refusal, SimAction,
+        UnlockLogSettings, UnlockMethod, UnlockRecord, MAX_ALARMS, MAX_RECORDS, MIN_RECORDS,
     },
     time::UnixMillis,
 };
@@ -30,7 +36,7 @@ use tokio::{
 use crate::{
     clock::Clock,
     store::{
-        tables::{ALARM_LOG, SETTINGS_ACCESS, UNLOCK_LOG},
+        tables::{ALARM_LOG, SETTINGS_ACCESS, SETTINGS_UNLOCK_LOG, UNLOCK_LOG},
         Read, Store, StoreError,
     },
 };
@@ -58,6 +64,8 @@ enum Command {
 
 pub struct LockService {
     commands: mpsc::Sender<Command>,
+    /// Records Kept of the unlock log.
+    keep: Arc<AtomicU64>,
     status: watch::Receiver<DoorStatus>,
     sim: Option<Simulator>,
 }
@@ -79,6 +87,8 @@ impl LockService {
         inputs: Option<mpsc::Receiver<Input>>,
     ) -> Result<Arc<Self>, StoreError> {
         let settings: AccessSettings = store.read(|r| r.settings(SETTINGS_ACCESS))?;
+        let log: UnlockLogSettings = store.read(|r| r.settings(SETTINGS_UNLOCK_LOG))?;
+        let keep = Arc::new(AtomicU64::new(log.keep));
         let sim = driver.simulator();
         // Locked first, whatever the door does.
         let locked = settings.contact == ContactType::Nc;
@@ -109,7 +119,7 @@ impl LockService {
             });
         }
         let (records, records_rx) = mpsc::unbounded_channel();
-        tokio::spawn(record(store, records_rx));
+        tokio::spawn(record(store, records_rx, keep.clone()));
         tokio::spawn(
             Task {
                 controller,
@@ -123,6 +133,7 @@ impl LockService {
         );
         Ok(Arc::new(Self {
             commands,
+            keep,
             status,
             sim,
         }))
@@ -147,6 +158,11 @@ impl LockService {
     /// with the others.
     pub async fn refused(&self, attempt: Attempt, refusal: Refusal) {
         let _ = self.send(Command::Refused(attempt, refusal)).await;
+    }
+
+    /// Records Kept, once stored (the table already trimmed).
+    pub fn set_keep(&self, keep: u64) {
+        self.keep.store(keep, Ordering::SeqCst);
     }
 
     pub fn status(&self) -> DoorStatus {
@@ -202,12 +218,13 @@ enum Record {
 
 /// Writes records in order, off the lock's task: a slow disk never delays
 /// the door.
-async fn record(store: Arc<Store>, mut rx: mpsc::UnboundedReceiver<Record>) {
+async fn record(store: Arc<Store>, mut rx: mpsc::UnboundedReceiver<Record>, keep: Arc<AtomicU64>) {
     while let Some(r) = rx.recv().await {
         let store = store.clone();
+        let keep = keep.load(Ordering::SeqCst).clamp(MIN_RECORDS, MAX_RECORDS);
         let written = tokio::task::spawn_blocking(move || {
             store.write(|w| match &r {
-                Record::Unlock(u) => w.append(UNLOCK_LOG, u, MAX_RECORDS),
+                Record::Unlock(u) => w.append(UNLOCK_LOG, u, keep),
                 Record::Alarm(a) => w.append(ALARM_LOG, a, MAX_ALARMS),
             })
         })

@@ -404,6 +404,15 @@ impl Writer {
         Ok(next)
     }
 
+    /// Drops the oldest records of a log table beyond `max`.
+    pub fn trim(&self, def: TableDefinition<u64, &[u8]>, max: u64) -> Result<(), StoreError> {
+        let mut table = self.txn.open_table(def)?;
+        while table.len()? > max {
+            table.pop_first()?;
+        }
+        Ok(())
+    }
+
     /// Rewrites the record `seq` of a log table if it is still kept.
     pub fn update<T: Serialize>(
         &self,

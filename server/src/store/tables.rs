@@ -92,6 +92,9 @@ pub const SETTINGS_IPCS: &str = "ipcs";
 pub const SETTINGS_SIP_SERVER: &str = "sip_server";
 /// [`app::model::access::AccessSettings`] (Access Control > Local).
 pub const SETTINGS_ACCESS: &str = "access";
+/// [`app::model::access::UnlockLogSettings`] (the Unlock page's Records
+/// Kept).
+pub const SETTINGS_UNLOCK_LOG: &str = "unlock_log";
 /// [`ClockRecord`]; kept by a factory reset, like a real device's RTC.
 pub const SETTINGS_CLOCK: &str = "clock";
 
