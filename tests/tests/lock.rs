@@ -239,7 +239,10 @@ async fn every_way_to_open_on_the_simulated_door() {
     // Records Kept: bounded, the oldest go at once when it is lowered.
     assert_eq!(log(&c2, json!({})).await["keep"], 10_000);
     let (code, err) = c2
-        .call("save_unlock_log_settings", json!({"settings": {"keep": 99}}))
+        .call(
+            "save_unlock_log_settings",
+            json!({"settings": {"keep": 99}}),
+        )
         .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
     assert_eq!(err["Invalid"]["field"], "unlock-keep");
@@ -258,11 +261,17 @@ async fn every_way_to_open_on_the_simulated_door() {
     }
     assert_eq!(full["total"], 116, "{}", full["total"]);
     let (code, saved) = c2
-        .call("save_unlock_log_settings", json!({"settings": {"keep": 100}}))
+        .call(
+            "save_unlock_log_settings",
+            json!({"settings": {"keep": 100}}),
+        )
         .await;
     assert_eq!(code, StatusCode::OK, "{saved}");
     let kept = log(&c2, json!({})).await;
-    assert_eq!((kept["total"].clone(), kept["keep"].clone()), (json!(100), json!(100)));
+    assert_eq!(
+        (kept["total"].clone(), kept["keep"].clone()),
+        (json!(100), json!(100))
+    );
     assert_eq!(kept["records"][0], full["records"][0], "the newest stay");
     c2.call("unlock", json!({})).await;
     assert_eq!(log(&c2, json!({})).await["total"], 100, "and stay bounded");

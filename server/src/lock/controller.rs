@@ -178,12 +178,18 @@ fn secs(s: u32) -> Ms {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use AlarmKind::*;
     use Event::*;
 
-    fn settings(interval: u32, period: u32, check: u32, enable: bool) -> AccessSettings {
+    /// Access Control > Local with these times (s), NO contact.
+    pub(in crate::lock) fn settings(
+        interval: u32,
+        period: u32,
+        check: u32,
+        enable: bool,
+    ) -> AccessSettings {
         AccessSettings {
             responding_interval_s: interval,
             unlock_period_s: period,

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use app::model::access::{AlarmKind, ContactType};
 use tokio::time::Instant;
 
-use super::*;
+use super::{controller::tests::settings, *};
 use crate::{clock::sim::SimClock, store::Writer};
 
 const T0: i64 = 1_800_000_000_000;
@@ -37,16 +37,6 @@ async fn fixture(settings: AccessSettings) -> Fixture {
         store,
         lock,
         sim,
-    }
-}
-
-fn settings(interval: u32, period: u32, check: u32, enable: bool) -> AccessSettings {
-    AccessSettings {
-        responding_interval_s: interval,
-        unlock_period_s: period,
-        sensor_check_s: check,
-        sensor_check_enable: enable,
-        ..AccessSettings::default()
     }
 }
 
