@@ -2,7 +2,8 @@
 // Local (labels, an error next to its field, Save), Unlock on the main page
 // with the lock's state changing live (no reload) and back, the simulator's
 // door forced open raising an alarm at once, and Log Management > Unlock
-// and Alarm listing it all, filtered, with Export Data. Then a room's card
+// and Alarm listing it all, filtered, with Export Data; Auto Snapshot
+// (unlock) on Local Setting > Basic and the record's link to the JPEG. Then a room's card
 // issued through the countdown with a simulated swipe, set lost (refused),
 // and the keypad's access password opening the door.
 
@@ -111,9 +112,9 @@ describe('Door and lock', { timeout: 120000 }, () => {
     const path = join(tmpdir(), `unlock-${process.pid}.csv`);
     await download.saveAs(path);
     const csv = readFileSync(path, 'utf8').trim().split('\r\n');
-    assert.equal(csv[0], 'No.,Time,Unlock Method,User,Source,Result,Reason');
+    assert.equal(csv[0], 'No.,Time,Unlock Method,User,Source,Result,Reason,Snapshot');
     assert.equal(csv.length, 2, csv.join('\n'));
-    assert.match(csv[1], /,Remote,admin,127\.0\.0\.1,Opened,$/);
+    assert.match(csv[1], /,Remote,admin,127\.0\.0\.1,Opened,,$/);
     await page.selectOption('#unlock-method', '');
     await page.waitForFunction(() => document.querySelectorAll('#unlock-log tbody tr').length === 2);
     await shot(page, 'unlock-log');
@@ -124,6 +125,48 @@ describe('Door and lock', { timeout: 120000 }, () => {
     assert.match(await text(page, '#alarm-log tbody tr'), /Door forced open/);
     await shot(page, 'alarm-log');
     assert.equal(unexpectedErrors(env.errors).length, 0, unexpectedErrors(env.errors).join('\n'));
+  });
+
+  it('saves a snapshot of each unlock with Auto Snapshot (unlock)', async () => {
+    const { page, url } = env;
+    await page.click('nav.sidenav a[href="/local/basic"]');
+    await page.waitForURL(`${url}/local/basic`);
+    await hydrated(page);
+    for (const label of ['Storage Point', 'Auto Snapshot (unlock)']) {
+      assert.ok(await page.isVisible(`#basic-form label:text-is("${label}")`), label);
+    }
+    await page.fill('#storage-point', 'sd');
+    await page.click('#basic-form button[type="submit"]');
+    assert.match(await waitFieldError(page, 'storage-point'), /absolute folder path/);
+    await page.fill('#storage-point', '');
+    await page.check('#auto-snapshot-unlock');
+    await page.click('#basic-form button[type="submit"]');
+    await page.waitForSelector('#basic-form .form-message.ok');
+    await shot(page, 'basic-snapshot');
+
+    await page.goto(`${url}/`);
+    await hydrated(page);
+    await page.click('#unlock');
+    await page.waitForSelector('#unlock-message:has-text("Unlocked.")');
+    await page.goto(`${url}/log/unlock`);
+    await hydrated(page);
+    // Taken just after the opening: Refresh until the link is there.
+    let link = null;
+    for (let i = 0; i < 30 && !link; i++) {
+      await page.click('#unlock-refresh');
+      await page.waitForTimeout(300);
+      link = await page.$('#unlock-log tbody tr:first-child a.snapshot-link');
+    }
+    assert.ok(link, 'the newest record links its snapshot');
+    const href = await link.getAttribute('href');
+    assert.match(href, /^\/storage\/unlock-\d+-\d+\.jpg$/);
+    const res = await page.request.get(`${url}${href}`);
+    assert.equal(res.status(), 200);
+    assert.equal(res.headers()['content-type'], 'image/jpeg');
+    const jpeg = await res.body();
+    assert.equal(jpeg[0], 0xff);
+    assert.equal(jpeg[1], 0xd8);
+    await shot(page, 'unlock-log-snapshot');
   });
 
   it('issues a card through the countdown and opens with it', async () => {

@@ -21,6 +21,7 @@ mod media;
 mod network;
 mod qr;
 mod sip;
+mod storage;
 mod store;
 mod tls;
 
@@ -186,7 +187,9 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         time: time.clone(),
         network: network.clone(),
         media: media.clone(),
+        storage: Arc::new(storage::StoragePoint::new(&cli.data_dir)),
     });
+    let follow = tokio::spawn(device.clone().follow_door());
     let ipcs: store::tables::IpcRecord = store
         .read(|r| store::Read::settings(r, store::tables::SETTINGS_IPCS))
         .map_err(|e: store::StoreError| e.to_string())?;
@@ -196,10 +199,11 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     }
     let state = http::AppState {
         leptos: http::leptos_options(),
-        device,
+        device: device.clone(),
         auth: auth.clone(),
         ip_filter: ip_filter.clone(),
         media: media.clone(),
+        snapshots: device,
     };
     let app = http::router(state);
     let web = WebServer::new(app, ip_filter);
@@ -258,7 +262,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     lock.stop().await;
     // The SIP server lets go of the database even if a handler lingers.
     sip.close();
-    for task in [purge, signals, ntp, maintenance]
+    for task in [purge, signals, ntp, maintenance, follow]
         .into_iter()
         .chain(sip_task)
         .chain(reader)

@@ -349,6 +349,22 @@ pub async fn online(c: &Client, no: &str) -> u64 {
         .unwrap_or_else(|| panic!("no room {no}: {page}"))
 }
 
+/// Polls `check` every 100 ms until it gives a value; panics naming
+/// `what` after 15 s. For what the device does just after it answers.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..150 {
+        if let Some(v) = check().await {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what}: not within 15 s");
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

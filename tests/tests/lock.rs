@@ -156,8 +156,17 @@ async fn every_way_to_open_on_the_simulated_door() {
     .await;
     assert_eq!(s["alarms"].as_array().unwrap().len(), 1, "not forced: {s}");
     simulate(&c, "CloseDoor").await;
-    let (code, alarms) = c.call("alarm_log", json!({"offset": 0})).await;
-    assert_eq!(code, StatusCode::OK, "{alarms}");
+    // Recorded just after they are shown, the centre's outcome after that;
+    // no management centre here, so each says it was not sent.
+    let cr = &c;
+    let alarms = tests::eventually("both alarms and their outcome", || async move {
+        let (_, alarms) = cr.call("alarm_log", json!({"offset": 0})).await;
+        let done = alarms["records"]
+            .as_array()
+            .is_some_and(|r| r.len() == 2 && r.iter().all(|a| a["centre"].is_string()));
+        done.then_some(alarms)
+    })
+    .await;
     let kinds: Vec<&str> = alarms["records"]
         .as_array()
         .unwrap()
@@ -165,6 +174,10 @@ async fn every_way_to_open_on_the_simulated_door() {
         .map(|a| a["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["DoorOpenTooLong", "ForcedDoor"]);
+    assert_eq!(
+        alarms["records"][0]["centre"], "Not sent: No room, monitor, VTO or VTS numbered 888888",
+        "{alarms}"
+    );
 
     // NC: the relay holds the lock, and lets go to open.
     c.call(
@@ -217,7 +230,10 @@ async fn every_way_to_open_on_the_simulated_door() {
     assert_eq!(code, StatusCode::OK);
     let csv = csv.as_str().unwrap();
     let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
-    assert_eq!(lines[0], "No.,Time,Unlock Method,User,Source,Result,Reason");
+    assert_eq!(
+        lines[0],
+        "No.,Time,Unlock Method,User,Source,Result,Reason,Snapshot"
+    );
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(
         lines[1].contains(",Remote,admin,127.0.0.1,Opened,"),
@@ -295,4 +311,80 @@ async fn a_gpio_lock_that_cannot_be_opened_stops_the_start() {
         .err()
         .expect("it must not start");
     assert!(e.contains("lock GPIO: /dev/gpiochip-vto-missing:"), "{e}");
+}
+
+/// Auto Snapshot (unlock): each opening saves the door camera's picture to
+/// the Storage Point, linked from its record and served only to a
+/// session; a missing Storage Point (no card) leaves the door working and
+/// the failure recorded.
+#[tokio::test]
+async fn each_unlock_saves_a_snapshot_to_the_storage_point() {
+    let vto = Vto::start().await;
+    let c = vto.ready().await;
+    let card = tempfile::tempdir().unwrap();
+    c.call(
+        "save_access_settings",
+        json!({"settings": settings(1, 1, 30, false, "No")}),
+    )
+    .await;
+    let (_, mut basic) = c.call("basic_settings", json!({})).await;
+    basic["storage_point"] = json!(card.path().display().to_string());
+    basic["auto_snapshot_unlock"] = json!(true);
+    let (code, saved) = c
+        .call("save_basic_settings", json!({"settings": basic.clone()}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{saved}");
+
+    let (_, r) = c.call("unlock", json!({})).await;
+    assert_eq!(r["refused"], Value::Null, "{r}");
+    let cr = &c;
+    let s = tests::eventually("the unlock's snapshot", || async move {
+        let s = log(cr, json!({})).await["records"][0]["snapshot"].clone();
+        (!s.is_null()).then_some(s)
+    })
+    .await;
+    let file = s["Saved"].as_str().unwrap_or_else(|| panic!("{s}"));
+    let on_card = std::fs::read(card.path().join(file)).unwrap();
+    assert!(tests::jpeg_size(&on_card).is_some(), "a JPEG on the card");
+    assert_eq!(
+        std::fs::read_dir(card.path()).unwrap().count(),
+        1,
+        "no part file left"
+    );
+    let res = c.get(&format!("/storage/{file}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert_eq!(res.bytes().await.unwrap(), on_card);
+    // Only for a session, and only our own names.
+    let stranger = vto.client();
+    let res = stranger.get(&format!("/storage/{file}")).await;
+    assert_ne!(res.status(), StatusCode::OK);
+    assert!(tests::jpeg_size(&res.bytes().await.unwrap()).is_none());
+    for bad in ["..%2Fvto.redb", "unlock-1-1.jpg", "vto.redb"] {
+        let res = c.get(&format!("/storage/{bad}")).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+    let (_, csv) = c.call("export_unlock_log", json!({"filter": {}})).await;
+    assert!(csv.as_str().unwrap().contains(file), "{csv}");
+
+    // The card is gone: the door still opens, the record says why there is
+    // no picture.
+    basic["storage_point"] = json!(card.path().join("gone").display().to_string());
+    let (code, saved) = c
+        .call("save_basic_settings", json!({"settings": basic}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{saved}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (_, r) = c.call("unlock", json!({})).await;
+    assert_eq!(r["refused"], Value::Null, "the door opens: {r}");
+    let s = tests::eventually("the failed snapshot", || async move {
+        let s = log(cr, json!({})).await["records"][0]["snapshot"].clone();
+        s["Failed"].is_string().then_some(s)
+    })
+    .await;
+    assert!(s["Failed"].as_str().unwrap().contains("is missing"), "{s}");
+    assert!(
+        !card.path().join("gone").exists(),
+        "a missing card is not made"
+    );
 }

@@ -15,7 +15,9 @@ fn defaults() -> Value {
         "unit_no": "1",
         "centre_call_no": "888888",
         "call_centre_time": {"start": 0, "end": 1439},
-        "vto_no": "8001"
+        "vto_no": "8001",
+        "storage_point": "",
+        "auto_snapshot_unlock": false
     })
 }
 
@@ -35,6 +37,9 @@ async fn basic_validates_every_edge_and_saves_nothing_on_error() {
         ("unit_no", json!(""), "unit-no"),
         ("centre_call_no", json!("1".repeat(17)), "centre-call-no"),
         ("centre_call_no", json!("88 88"), "centre-call-no"),
+        ("storage_point", json!("media/sd"), "storage-point"),
+        ("storage_point", json!("/media/../etc"), "storage-point"),
+        ("storage_point", json!("/media/sd\n"), "storage-point"),
         (
             "call_centre_time",
             json!({"start": 0, "end": 1440}),
@@ -71,6 +76,8 @@ async fn basic_validates_every_edge_and_saves_nothing_on_error() {
         ("centre_call_no", json!("1".repeat(16))),
         ("call_centre_time", json!({"start": 1320, "end": 360})),
         ("device_type", json!("SecondConfirmation")),
+        ("storage_point", json!("/media/sd")),
+        ("auto_snapshot_unlock", json!(true)),
     ];
     for (key, value) in good {
         let mut s = defaults();

@@ -939,3 +939,54 @@ async fn monitors_register_and_call_over_ipv6() {
     assert_eq!(status["devices"][0]["ip"], "::1", "{status}");
     vto.stop().await;
 }
+
+/// The door's alarms go to the management centre (the VTS numbered as the
+/// Centre Call No.) as MESSAGEs; each alarm record keeps the outcome.
+#[tokio::test]
+async fn door_alarms_reach_the_management_centre() {
+    const PW: &str = "Centre2026Desk";
+    let mut vto = Vto::start().await;
+    let c = vto.ready().await;
+    let sip = vto.sip.unwrap();
+    let (code, page) = c
+        .call(
+            "add_station",
+            json!({"kind": "Vts", "station": {"number": "888888", "ip": "127.0.0.1"}, "password": PW}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    let port = tests::free_port();
+    register(sip, PW, &[("888888", port, false)]).await;
+    let centre = Sipp::new("centre-alarm.xml", sip, "888888")
+        .port(port)
+        .calls(2)
+        .spawn();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    // Door Sensor Check Time 1 s; the door forced, then left open.
+    let (code, saved) = c
+        .call(
+            "save_access_settings",
+            json!({"settings": {"responding_interval_s": 1, "unlock_period_s": 1,
+                "sensor_check_s": 1, "sensor_check_enable": false, "contact": "No",
+                "first_unlock_command": "123"}}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{saved}");
+    let (code, s) = c.call("simulate", json!({"action": "OpenDoor"})).await;
+    assert_eq!(code, StatusCode::OK, "{s}");
+    let run = centre.await.unwrap();
+    assert!(run.passed, "{}", run.output);
+    let cr = &c;
+    let alarms = tests::eventually("both alarms delivered", || async move {
+        let (_, page) = cr.call("alarm_log", json!({"offset": 0})).await;
+        let done = page["records"].as_array().is_some_and(|r| {
+            r.len() == 2 && r.iter().all(|a| a["centre"] == "Delivered to 888888")
+        });
+        done.then_some(page)
+    })
+    .await;
+    assert_eq!(alarms["records"][0]["kind"], "DoorOpenTooLong", "{alarms}");
+    assert_eq!(alarms["records"][1]["kind"], "ForcedDoor", "{alarms}");
+    c.call("simulate", json!({"action": "CloseDoor"})).await;
+    vto.stop().await;
+}

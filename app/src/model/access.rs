@@ -157,6 +157,37 @@ pub struct UnlockRecord {
     pub source: String,
     /// `None`: the door opened.
     pub refused: Option<Refusal>,
+    /// Auto Snapshot (unlock): what became of the snapshot of an opening
+    /// (`None`: none taken, or not yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<UnlockSnapshot>,
+}
+
+/// The snapshot taken at an unlock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UnlockSnapshot {
+    /// Saved to the Storage Point under this file name.
+    Saved(String),
+    /// Not saved, and why (storage full or missing, no picture).
+    Failed(String),
+}
+
+impl UnlockSnapshot {
+    /// Where the UI fetches a saved snapshot.
+    pub fn url(&self) -> Option<String> {
+        match self {
+            Self::Saved(file) => Some(format!("/storage/{file}")),
+            Self::Failed(_) => None,
+        }
+    }
+
+    /// For the CSV export.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Saved(file) => file.clone(),
+            Self::Failed(why) => format!("not saved: {why}"),
+        }
+    }
 }
 
 impl UnlockRecord {
@@ -238,7 +269,7 @@ pub struct UnlockLogPage {
 /// Export Data: CSV with the page's columns, times as the device shows
 /// them.
 pub fn to_csv(records: &[UnlockRecord], display: &TimeDisplay) -> String {
-    let mut out = String::from("No.,Time,Unlock Method,User,Source,Result,Reason\r\n");
+    let mut out = String::from("No.,Time,Unlock Method,User,Source,Result,Reason,Snapshot\r\n");
     for (i, r) in records.iter().enumerate() {
         let fields = [
             (i + 1).to_string(),
@@ -248,6 +279,10 @@ pub fn to_csv(records: &[UnlockRecord], display: &TimeDisplay) -> String {
             r.source.clone(),
             r.result().to_string(),
             r.reason().to_string(),
+            r.snapshot
+                .as_ref()
+                .map(UnlockSnapshot::describe)
+                .unwrap_or_default(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));
@@ -269,6 +304,10 @@ choices! {
 pub struct AlarmRecord {
     pub time: UnixMillis,
     pub kind: AlarmKind,
+    /// What became of the message to the management centre (`None`: not
+    /// sent yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub centre: Option<String>,
 }
 
 /// Alarms the device keeps; the oldest go first.
@@ -372,17 +411,29 @@ mod tests {
             who: "=9901, card".into(),
             source: String::new(),
             refused: Some(Refusal::LostCard),
+            snapshot: None,
         };
-        let csv = to_csv(&[r], &TimeDisplay::default());
+        let mut saved = r.clone();
+        saved.refused = None;
+        saved.snapshot = Some(UnlockSnapshot::Saved("unlock-1-2.jpg".into()));
+        let csv = to_csv(&[r, saved], &TimeDisplay::default());
         let lines: Vec<_> = csv.split("\r\n").collect();
-        assert_eq!(lines[0], "No.,Time,Unlock Method,User,Source,Result,Reason");
+        assert_eq!(
+            lines[0],
+            "No.,Time,Unlock Method,User,Source,Result,Reason,Snapshot"
+        );
         assert!(lines[1].starts_with("1,"), "{}", lines[1]);
         assert!(
-            lines[1].ends_with(",Card,\"'=9901, card\",,Refused,Lost card"),
+            lines[1].ends_with(",Card,\"'=9901, card\",,Refused,Lost card,"),
             "{}",
             lines[1]
         );
-        assert_eq!(lines.len(), 3);
+        assert!(
+            lines[2].ends_with(",Opened,,unlock-1-2.jpg"),
+            "{}",
+            lines[2]
+        );
+        assert_eq!(lines.len(), 4);
     }
 
     #[test]
@@ -393,6 +444,7 @@ mod tests {
             who: String::new(),
             source: String::new(),
             refused,
+            snapshot: None,
         };
         let all = [
             r(UnlockMethod::Card, None),

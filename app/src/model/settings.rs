@@ -105,6 +105,12 @@ pub struct BasicSettings {
     pub centre_call_no: String,
     pub call_centre_time: DailyPeriod,
     pub vto_no: String,
+    /// Storage Point: the folder snapshots are saved to (an SD card's
+    /// mount point); empty: `snapshots` in the device's data folder.
+    pub storage_point: String,
+    /// Auto Snapshot (unlock): a snapshot of the door camera at each
+    /// unlock, linked from its record.
+    pub auto_snapshot_unlock: bool,
 }
 
 impl Default for BasicSettings {
@@ -116,8 +122,27 @@ impl Default for BasicSettings {
             centre_call_no: "888888".into(),
             call_centre_time: DailyPeriod::default(),
             vto_no: "8001".into(),
+            storage_point: String::new(),
+            auto_snapshot_unlock: false,
         }
     }
+}
+
+/// Storage Point: empty or an absolute folder path, without `..`.
+pub fn storage_point_error(path: &str) -> Option<&'static str> {
+    if path.is_empty() {
+        return None;
+    }
+    if !path.starts_with('/') {
+        return Some("An absolute folder path (/media/sd), or empty for the device's data folder");
+    }
+    if path.len() > 200 || path.chars().any(char::is_control) {
+        return Some("At most 200 characters, no control characters");
+    }
+    if path.split('/').any(|part| part == "..") {
+        return Some("No \"..\" in the path");
+    }
+    None
 }
 
 fn digits(value: &str, min: usize, max: usize) -> bool {
@@ -147,6 +172,9 @@ impl BasicSettings {
                 "Times run from 00:00 to 23:59".to_string(),
             ));
         }
+        if let Some(e) = storage_point_error(&self.storage_point) {
+            errors.push(("storage-point", e.to_string()));
+        }
         errors
     }
 
@@ -171,6 +199,12 @@ impl BasicSettings {
         }
         if self.vto_no != other.vto_no {
             out.push("VTO No.");
+        }
+        if self.storage_point != other.storage_point {
+            out.push("Storage Point");
+        }
+        if self.auto_snapshot_unlock != other.auto_snapshot_unlock {
+            out.push("Auto Snapshot (unlock)");
         }
         out
     }

@@ -4,14 +4,15 @@
 //!
 //! Building No. and Unit No. apply only when another server is the SIP
 //! server; that choice comes with the SIP issue, so they are not shown yet
-//! (their values are kept as they are).
+//! (their values are kept as they are). Auto Snapshot (talking) and Leave
+//! Message Upload come with calls.
 
 use leptos::prelude::*;
 
 use crate::{
     api,
     components::{
-        form::{Field, FormMessage, Select, SettingsActions, SettingsPage},
+        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
         notice::loaded,
     },
     model::settings::{format_hhmm, parse_hhmm, BasicSettings, DailyPeriod, DeviceType},
@@ -32,6 +33,8 @@ struct Form {
     centre_call_no: RwSignal<String>,
     start: RwSignal<String>,
     end: RwSignal<String>,
+    storage_point: RwSignal<String>,
+    auto_snapshot_unlock: RwSignal<bool>,
     /// Not on the page yet (see the module note), kept as loaded.
     hidden: RwSignal<BasicSettings>,
 }
@@ -44,6 +47,8 @@ impl Form {
             centre_call_no: RwSignal::new(String::new()),
             start: RwSignal::new(String::new()),
             end: RwSignal::new(String::new()),
+            storage_point: RwSignal::new(String::new()),
+            auto_snapshot_unlock: RwSignal::new(false),
             hidden: RwSignal::new(s.clone()),
         };
         f.fill(s);
@@ -56,6 +61,8 @@ impl Form {
         self.centre_call_no.set(s.centre_call_no.clone());
         self.start.set(format_hhmm(s.call_centre_time.start));
         self.end.set(format_hhmm(s.call_centre_time.end));
+        self.storage_point.set(s.storage_point.clone());
+        self.auto_snapshot_unlock.set(s.auto_snapshot_unlock);
         self.hidden.set(s.clone());
     }
 
@@ -70,6 +77,8 @@ impl Form {
             vto_no: self.vto_no.get().trim().to_string(),
             centre_call_no: self.centre_call_no.get().trim().to_string(),
             call_centre_time: DailyPeriod { start, end },
+            storage_point: self.storage_point.get().trim().to_string(),
+            auto_snapshot_unlock: self.auto_snapshot_unlock.get(),
             ..hidden
         })
     }
@@ -105,6 +114,7 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
         form.centre_call_no.track();
         form.start.track();
         form.end.track();
+        form.storage_point.track();
     });
     let SettingsPage {
         message,
@@ -157,6 +167,12 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
                     </div>
                     <p class="hint">"Calls to the management centre are allowed in this period each day; a start after the end runs over midnight."</p>
                 </fieldset>
+                <div class="grid-2">
+                    <Field id="storage-point" label="Storage Point" value=form.storage_point error=error_for("storage-point")>
+                        <p class="hint">"The folder snapshots are saved to, such as an SD card's mount point (/media/sd). Empty: the device's data folder."</p>
+                    </Field>
+                    <Check id="auto-snapshot-unlock" label="Auto Snapshot (unlock)" checked=form.auto_snapshot_unlock />
+                </div>
                 <FormMessage message />
                 <SettingsActions
                     page="basic"

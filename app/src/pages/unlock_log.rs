@@ -14,8 +14,8 @@ use crate::{
         pager::Pager,
     },
     model::access::{
-        AlarmLogPage, UnlockFilter, UnlockLogPage, UnlockLogSettings, UnlockMethod, EXPORT_FILE,
-        MAX_ALARMS, MAX_RECORDS, MIN_RECORDS, PAGE_SIZE,
+        AlarmLogPage, UnlockFilter, UnlockLogPage, UnlockLogSettings, UnlockMethod, UnlockSnapshot,
+        EXPORT_FILE, MAX_ALARMS, MAX_RECORDS, MIN_RECORDS, PAGE_SIZE,
     },
 };
 
@@ -186,6 +186,7 @@ fn UnlockTable(page: UnlockLogPage, offset: RwSignal<u64>) -> impl IntoView {
                         <th scope="col">"Source"</th>
                         <th scope="col">"Result"</th>
                         <th scope="col">"Reason"</th>
+                        <th scope="col">"Snapshot"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -202,6 +203,7 @@ fn UnlockTable(page: UnlockLogPage, offset: RwSignal<u64>) -> impl IntoView {
                                     <td>{r.source.clone()}</td>
                                     <td>{r.result()}</td>
                                     <td>{r.reason()}</td>
+                                    <td>{r.snapshot.map(snapshot_cell)}</td>
                                 </tr>
                             }
                         })
@@ -211,6 +213,19 @@ fn UnlockTable(page: UnlockLogPage, offset: RwSignal<u64>) -> impl IntoView {
         </div>
         {(total == 0).then(|| view! { <p class="muted">"No unlock records."</p> })}
         <Pager at shown total page_size=PAGE_SIZE offset />
+    }
+}
+
+/// A link to the saved snapshot, or why there is none.
+fn snapshot_cell(s: UnlockSnapshot) -> AnyView {
+    match (s.url(), s) {
+        (_, UnlockSnapshot::Failed(why)) => {
+            view! { <span class="field-error">{format!("Not saved: {why}")}</span> }.into_any()
+        }
+        (url, UnlockSnapshot::Saved(_)) => view! {
+            <a class="snapshot-link" href=url target="_blank" rel="noopener">"View"</a>
+        }
+        .into_any(),
     }
 }
 
@@ -258,6 +273,7 @@ fn AlarmTable(page: AlarmLogPage, offset: RwSignal<u64>) -> impl IntoView {
                         <th scope="col">"No."</th>
                         <th scope="col">"Time"</th>
                         <th scope="col">"Alarm"</th>
+                        <th scope="col">"Management Centre"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -270,6 +286,7 @@ fn AlarmTable(page: AlarmLogPage, offset: RwSignal<u64>) -> impl IntoView {
                                     <td>{at + i as u64 + 1}</td>
                                     <td class="time">{display.format(r.time)}</td>
                                     <td>{r.kind.label()}</td>
+                                    <td>{r.centre}</td>
                                 </tr>
                             }
                         })

@@ -94,6 +94,7 @@ impl DeviceImpl {
             who: attempt.who,
             source: attempt.source,
             refused,
+            snapshot: None,
         })
     }
 

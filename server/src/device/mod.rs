@@ -37,6 +37,7 @@ use app::{
 
 mod access;
 mod card;
+mod door_events;
 mod ipc;
 mod publish;
 mod room;
@@ -75,6 +76,7 @@ pub struct DeviceImpl {
     pub media: Arc<crate::media::Media>,
     pub lock: Arc<crate::lock::LockService>,
     pub access: Arc<crate::access::AccessService>,
+    pub storage: Arc<crate::storage::StoragePoint>,
 }
 
 impl DeviceImpl {

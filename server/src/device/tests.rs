@@ -79,6 +79,7 @@ impl Fixture {
                 clock.clone(),
             )),
             lock,
+            storage: Arc::new(crate::storage::StoragePoint::new(&data)),
             sip: crate::sip::SipService::load(
                 store_for_sip,
                 clock.clone(),

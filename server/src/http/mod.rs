@@ -31,10 +31,14 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub ip_filter: Arc<IpFilter>,
     pub media: Arc<Media>,
+    /// The Storage Point's saved snapshots.
+    pub snapshots: Arc<crate::device::DeviceImpl>,
 }
 
 /// Snapshots: `GET /snapshot/<source>.jpg` (session required).
 pub const SNAPSHOT_PATH: &str = "/snapshot/{file}";
+/// Saved snapshots (Storage Point): `GET /storage/<file>` (session required).
+pub const STORAGE_PATH: &str = "/storage/{file}";
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
     fn from_ref(s: &AppState) -> Self {
@@ -82,6 +86,12 @@ pub fn routes() -> Vec<RouteInfo> {
             path,
         });
     }
+    let path = "/storage/unlock-1-1.jpg".to_string();
+    out.push(RouteInfo {
+        method: "GET",
+        access: guard::classify(&path),
+        path,
+    });
     for name in app::model::live::SOURCES {
         for (method, path) in [
             ("POST", format!("/api/whep/{name}")),
@@ -126,6 +136,7 @@ pub fn router(state: AppState) -> Router {
     router
         .route("/api/{*fn_name}", any(server_fn))
         .route(SNAPSHOT_PATH, get(snapshot))
+        .route(STORAGE_PATH, get(stored))
         .route(whep::OFFER_PATH, post(whep::offer))
         .route(whep::VIEWER_PATH, delete(whep::end))
         .leptos_routes_with_context(&state, routes, context, move || shell(leptos.clone()))
@@ -143,6 +154,26 @@ async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl In
     handle_server_fns_with_context(move || provide_context(device.clone()), req).await
 }
 
+/// The guard let only a session through; checked again by the handlers
+/// that serve pictures.
+fn signed_in(req: &Request<Body>) -> bool {
+    req.extensions()
+        .get::<app::backend::Caller>()
+        .is_some_and(|c| c.session.is_some())
+}
+
+/// A picture of the door: never cached.
+fn jpeg_response(jpeg: Vec<u8>) -> Response {
+    (
+        [
+            (http::header::CONTENT_TYPE, "image/jpeg"),
+            (http::header::CACHE_CONTROL, "no-store"),
+        ],
+        jpeg,
+    )
+        .into_response()
+}
+
 /// A JPEG of a source's current picture. The guard let only a session
 /// through; checked again here.
 async fn snapshot(
@@ -150,11 +181,7 @@ async fn snapshot(
     axum::extract::Path(file): axum::extract::Path<String>,
     req: Request<Body>,
 ) -> Response {
-    let signed_in = req
-        .extensions()
-        .get::<app::backend::Caller>()
-        .is_some_and(|c| c.session.is_some());
-    if !signed_in {
+    if !signed_in(&req) {
         return http::StatusCode::UNAUTHORIZED.into_response();
     }
     let Some(source) = file
@@ -164,18 +191,27 @@ async fn snapshot(
         return (http::StatusCode::NOT_FOUND, "no such camera").into_response();
     };
     match source.snapshot().await {
-        Ok(jpeg) => (
-            [
-                (http::header::CONTENT_TYPE, "image/jpeg"),
-                (http::header::CACHE_CONTROL, "no-store"),
-            ],
-            jpeg,
-        )
-            .into_response(),
+        Ok(jpeg) => jpeg_response(jpeg),
         Err(e) => {
             tracing::warn!(error = %e, "snapshot");
             (http::StatusCode::SERVICE_UNAVAILABLE, e).into_response()
         }
+    }
+}
+
+/// A snapshot saved to the Storage Point. The guard let only a session
+/// through; checked again here.
+async fn stored(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    req: Request<Body>,
+) -> Response {
+    if !signed_in(&req) {
+        return http::StatusCode::UNAUTHORIZED.into_response();
+    }
+    match state.snapshots.stored_snapshot(file).await {
+        Some(jpeg) => jpeg_response(jpeg),
+        None => (http::StatusCode::NOT_FOUND, "no such snapshot").into_response(),
     }
 }
 

@@ -29,7 +29,7 @@ use app::model::{
     time::UnixMillis,
 };
 use tokio::{
-    sync::{mpsc, oneshot, watch},
+    sync::{broadcast, mpsc, oneshot, watch},
     time::Instant,
 };
 
@@ -58,12 +58,15 @@ enum Command {
     Input(Input),
     Settings(AccessSettings),
     /// An attempt refused before it reached the lock (an unknown card).
-    Refused(Attempt, Refusal),
+    Refused(Attempt, Refusal, oneshot::Sender<()>),
     Stop(oneshot::Sender<()>),
 }
 
 pub struct LockService {
     commands: mpsc::Sender<Command>,
+    /// Each record once stored, for what follows an unlock or an alarm
+    /// (snapshot, management centre).
+    written: broadcast::Sender<Written>,
     /// Records Kept of the unlock log.
     keep: Arc<AtomicU64>,
     status: watch::Receiver<DoorStatus>,
@@ -102,7 +105,7 @@ impl LockService {
             version: 1,
             door_open,
             relay_energized: locked,
-            fault,
+            fault: fault.clone(),
             simulated: sim.is_some(),
             ..DoorStatus::default()
         });
@@ -119,7 +122,8 @@ impl LockService {
             });
         }
         let (records, records_rx) = mpsc::unbounded_channel();
-        tokio::spawn(record(store, records_rx, keep.clone()));
+        let (written, _) = broadcast::channel(64);
+        tokio::spawn(record(store, records_rx, keep.clone(), written.clone()));
         tokio::spawn(
             Task {
                 controller,
@@ -128,11 +132,14 @@ impl LockService {
                 wall,
                 status: status_tx,
                 records,
+                relay: locked,
+                fault,
             }
             .run(rx),
         );
         Ok(Arc::new(Self {
             commands,
+            written,
             keep,
             status,
             sim,
@@ -155,14 +162,26 @@ impl LockService {
     }
 
     /// Records an attempt refused before it reached the lock, in order
-    /// with the others.
+    /// with the others; returns once the status shows it.
     pub async fn refused(&self, attempt: Attempt, refusal: Refusal) {
-        let _ = self.send(Command::Refused(attempt, refusal)).await;
+        let (tx, rx) = oneshot::channel();
+        if self
+            .send(Command::Refused(attempt, refusal, tx))
+            .await
+            .is_ok()
+        {
+            let _ = rx.await;
+        }
     }
 
     /// Records Kept, once stored (the table already trimmed).
     pub fn set_keep(&self, keep: u64) {
         self.keep.store(keep, Ordering::SeqCst);
+    }
+
+    /// Records as they are stored, with their sequence numbers.
+    pub fn written(&self) -> broadcast::Receiver<Written> {
+        self.written.subscribe()
     }
 
     pub fn status(&self) -> DoorStatus {
@@ -216,21 +235,41 @@ enum Record {
     Alarm(AlarmRecord),
 }
 
+/// A record just stored, and its sequence number in its table.
+#[derive(Clone, Debug)]
+pub enum Written {
+    Unlock(u64, UnlockRecord),
+    Alarm(u64, AlarmRecord),
+}
+
 /// Writes records in order, off the lock's task: a slow disk never delays
 /// the door.
-async fn record(store: Arc<Store>, mut rx: mpsc::UnboundedReceiver<Record>, keep: Arc<AtomicU64>) {
+async fn record(
+    store: Arc<Store>,
+    mut rx: mpsc::UnboundedReceiver<Record>,
+    keep: Arc<AtomicU64>,
+    tell: broadcast::Sender<Written>,
+) {
     while let Some(r) = rx.recv().await {
         let store = store.clone();
         let keep = keep.load(Ordering::SeqCst).clamp(MIN_RECORDS, MAX_RECORDS);
         let written = tokio::task::spawn_blocking(move || {
-            store.write(|w| match &r {
-                Record::Unlock(u) => w.append(UNLOCK_LOG, u, keep),
-                Record::Alarm(a) => w.append(ALARM_LOG, a, MAX_ALARMS),
-            })
+            store
+                .write(|w| match &r {
+                    Record::Unlock(u) => w.append(UNLOCK_LOG, u, keep),
+                    Record::Alarm(a) => w.append(ALARM_LOG, a, MAX_ALARMS),
+                })
+                .map(|seq| match r {
+                    Record::Unlock(u) => Written::Unlock(seq, u),
+                    Record::Alarm(a) => Written::Alarm(seq, a),
+                })
         })
         .await;
         match written {
-            Ok(Ok(_)) => {}
+            // Nobody listening is fine.
+            Ok(Ok(w)) => {
+                let _ = tell.send(w);
+            }
             Ok(Err(e)) => tracing::error!(error = %e, "unlock record not written"),
             Err(e) => tracing::error!(error = %e, "unlock record not written"),
         }
@@ -244,6 +283,9 @@ struct Task {
     wall: Arc<dyn Clock>,
     status: watch::Sender<DoorStatus>,
     records: mpsc::UnboundedSender<Record>,
+    /// What the relay was last driven to, and the driver's last fault.
+    relay: bool,
+    fault: Option<String>,
 }
 
 impl Task {
@@ -272,8 +314,9 @@ impl Task {
                 }
                 Some(Command::Unlock(attempt, reply)) => {
                     let (events, refused) = self.open(now);
-                    let _ = reply.send(refused.map_or(Ok(()), Err));
+                    // The status first, so whoever was answered sees it.
                     self.settle(events, Some((attempt, refused)));
+                    let _ = reply.send(refused.map_or(Ok(()), Err));
                 }
                 Some(Command::Input(Input::Door(open))) => {
                     let events = self.controller.sensor(now, open);
@@ -292,8 +335,9 @@ impl Task {
                     let events = self.controller.set_settings(now, s);
                     self.settle(events, None);
                 }
-                Some(Command::Refused(attempt, refusal)) => {
+                Some(Command::Refused(attempt, refusal, ack)) => {
                     self.settle(Vec::new(), Some((attempt, Some(refusal))));
+                    let _ = ack.send(());
                 }
                 Some(Command::Stop(ack)) => break Some(ack),
             }
@@ -325,20 +369,12 @@ impl Task {
         if let Some(f) = &fault {
             tracing::error!(error = %f, "lock output");
         }
-        let relay = if result.is_ok() {
-            want
-        } else {
-            self.status.borrow().relay_energized
-        };
-        self.status.send_if_modified(|s| {
-            let changed = s.fault != fault || s.relay_energized != relay;
-            if changed {
-                s.fault = fault;
-                s.relay_energized = relay;
-                s.version += 1;
-            }
-            changed
-        });
+        if result.is_ok() {
+            self.relay = want;
+        }
+        // Shown with the rest by `settle`: one version per step, never a
+        // relay driven with the lock still shown closed.
+        self.fault = fault;
         result.map_err(|_| Refusal::LockFault)
     }
 
@@ -352,7 +388,11 @@ impl Task {
         for e in &events {
             if let Event::Alarm(kind) = e {
                 tracing::warn!(alarm = kind.label(), "door alarm");
-                let a = AlarmRecord { time, kind: *kind };
+                let a = AlarmRecord {
+                    time,
+                    kind: *kind,
+                    centre: None,
+                };
                 let _ = self.records.send(Record::Alarm(a.clone()));
                 alarms.push(a);
             }
@@ -364,14 +404,18 @@ impl Task {
                 who: a.who,
                 source: a.source,
                 refused,
+                snapshot: None,
             };
             let _ = self.records.send(Record::Unlock(r.clone()));
             r
         });
         let (lock_open, door_open) = (self.controller.lock_open(), self.controller.door_open());
+        let (relay, fault) = (self.relay, self.fault.clone());
         let reopened = events.contains(&Event::DoorOpened);
         self.status.send_if_modified(|s| {
-            let mut changed = s.lock_open != lock_open
+            let mut changed = s.relay_energized != relay
+                || s.fault != fault
+                || s.lock_open != lock_open
                 || s.door_open != door_open
                 || !alarms.is_empty()
                 || last.is_some();
@@ -383,6 +427,8 @@ impl Task {
             s.alarms.extend(alarms);
             s.lock_open = lock_open;
             s.door_open = door_open;
+            s.relay_energized = relay;
+            s.fault = fault;
             if last.is_some() {
                 s.last = last;
             }

@@ -111,6 +111,7 @@ async fn remote_unlock_opens_for_exactly_the_unlock_period() {
             who: "admin".into(),
             source: "192.168.1.20".into(),
             refused: None,
+            snapshot: None,
         }]
     );
 }
@@ -239,4 +240,62 @@ async fn stopping_locks_an_open_door() {
     f.lock.stop().await;
     assert!(!f.sim.state().relay_energized, "locked at stop");
     assert_eq!(f.lock.unlock(remote()).await, Err(Refusal::LockFault));
+}
+
+/// A wall clock that takes 2 ms to read: the lock task is slow between
+/// driving the relay and showing it, so a caller answered too early would
+/// see the old status.
+struct SlowClock;
+
+impl crate::clock::Clock for SlowClock {
+    fn now(&self) -> app::model::time::UnixMillis {
+        std::thread::sleep(Duration::from_millis(2));
+        T0
+    }
+}
+
+/// Whoever an unlock answered sees it in the status at once, and no
+/// status ever shows the relay driven with the lock still shown closed
+/// (on real threads: the task and the callers run in parallel).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_shows_each_step_whole() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = Arc::new(Store::open(dir.path()).unwrap_or_else(|e| panic!("{e}")));
+    store
+        .write(|w: &Writer| {
+            let s = settings(0, 1, 30, false);
+            w.put(crate::store::tables::SETTINGS, SETTINGS_ACCESS, &s)
+        })
+        .unwrap_or_else(|e: StoreError| panic!("{e}"));
+    let lock = LockService::start(
+        store,
+        Arc::new(SlowClock),
+        Box::new(driver::SimDriver::default()),
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let watching = lock.clone();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let finished = done.clone();
+    let watcher = tokio::spawn(async move {
+        let mut seen = 0;
+        let mut torn = Vec::new();
+        while !finished.load(std::sync::atomic::Ordering::SeqCst) {
+            let s = watching.changed(seen, Duration::from_millis(50)).await;
+            if s.relay_energized != s.lock_open {
+                torn.push(s.clone());
+            }
+            seen = s.version;
+        }
+        torn
+    });
+    for _ in 0..20 {
+        assert_eq!(lock.unlock(remote()).await, Ok(()));
+        let s = lock.status();
+        assert!(s.lock_open && s.relay_energized, "{s:?}");
+        assert_eq!(s.last.map(|l| l.refused), Some(None));
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let torn = watcher.await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(torn.is_empty(), "{torn:?}");
 }
