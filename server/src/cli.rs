@@ -127,6 +127,25 @@ pub struct Cli {
     #[arg(long, env = "VTO_GPIO_EXIT_PRESSED", value_enum, default_value = "low")]
     pub gpio_exit_pressed: crate::lock::gpio::Level,
 
+    /// A Wiegand 26/34 card reader's D0 line (with --wiegand-d1 and
+    /// --gpio-chip); its cards are read like the simulator's.
+    #[arg(
+        long,
+        env = "VTO_WIEGAND_D0",
+        value_name = "LINE",
+        requires_all = ["gpio_chip", "wiegand_d1"]
+    )]
+    pub wiegand_d0: Option<u32>,
+
+    /// The Wiegand reader's D1 line.
+    #[arg(
+        long,
+        env = "VTO_WIEGAND_D1",
+        value_name = "LINE",
+        requires_all = ["gpio_chip", "wiegand_d0"]
+    )]
+    pub wiegand_d1: Option<u32>,
+
     /// Log filter (tracing syntax, e.g. `info` or `vto=debug`).
     #[arg(long, env = "VTO_LOG", default_value = "info", value_name = "FILTER")]
     pub log: String,
@@ -174,6 +193,7 @@ impl Cli {
             relay_active_low: self.gpio_relay_active_low,
             door: self.gpio_door.map(|l| (l, self.gpio_door_open)),
             exit: self.gpio_exit.map(|l| (l, self.gpio_exit_pressed)),
+            wiegand: self.wiegand_d0.zip(self.wiegand_d1),
         })
     }
 }
@@ -189,5 +209,19 @@ mod tests {
         for bad in ["", "40000", "0-10", "10-5", "a-b", "1-70000"] {
             assert!(parse_port_range(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_wiegand_reader_needs_both_lines_and_the_chip() {
+        use clap::Parser;
+        let parse = |args: &[&str]| Cli::try_parse_from([&["vto"], args].concat());
+        let gpio = ["--gpio-chip", "/dev/gpiochip0", "--gpio-relay", "17"];
+        let both = [&gpio[..], &["--wiegand-d0", "5", "--wiegand-d1", "6"]].concat();
+        let cli = parse(&both).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.gpio().and_then(|g| g.wiegand), Some((5, 6)));
+        assert!(parse(&[&gpio[..], &["--wiegand-d0", "5"]].concat()).is_err());
+        assert!(parse(&["--wiegand-d0", "5", "--wiegand-d1", "6"]).is_err());
+        let none = parse(&gpio).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(none.gpio().and_then(|g| g.wiegand), None);
     }
 }

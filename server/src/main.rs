@@ -152,7 +152,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         },
         None => None,
     };
-    let (lock_driver, lock_inputs) = lock_driver(&cli, &store)?;
+    let (lock_driver, lock_inputs, wiegand_cards) = lock_driver(&cli, &store)?;
     let lock = lock::LockService::start(store.clone(), time.clock(), lock_driver, lock_inputs)
         .map_err(|e| e.to_string())?;
     let access = Arc::new(access::AccessService::new(
@@ -164,17 +164,16 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         let access = access.clone();
         tokio::spawn(lock::reader::run(path, move |number| {
             let access = access.clone();
-            async move {
-                match app::model::card::normalize_number(&number) {
-                    Some(n) => {
-                        if let Err(e) = access.card(&n).await {
-                            tracing::error!(error = %e, "card not handled");
-                        }
-                    }
-                    None => tracing::warn!("card reader: not a card number"),
-                }
-            }
+            async move { card_read(&access, &number).await }
         }))
+    });
+    let wiegand = wiegand_cards.map(|mut cards| {
+        let access = access.clone();
+        tokio::spawn(async move {
+            while let Some(number) = cards.recv().await {
+                card_read(&access, &number).await;
+            }
+        })
     });
     let device = Arc::new(DeviceImpl {
         access,
@@ -266,6 +265,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         .into_iter()
         .chain(sip_task)
         .chain(reader)
+        .chain(wiegand)
     {
         task.abort();
         let _ = task.await;
@@ -295,28 +295,39 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
 /// line that cannot be opened stops the start: a door station must not
 /// pretend to drive a lock it cannot), else the simulator.
 #[allow(clippy::type_complexity)]
-fn lock_driver(
-    cli: &Cli,
-    store: &Store,
-) -> Result<
-    (
-        Box<dyn lock::driver::LockDriver>,
-        Option<tokio::sync::mpsc::Receiver<lock::driver::Input>>,
-    ),
-    String,
-> {
+/// A card from a real reader (USB or Wiegand), as the door takes it.
+async fn card_read(access: &access::AccessService, number: &str) {
+    match app::model::card::normalize_number(number) {
+        Some(n) => {
+            if let Err(e) = access.card(&n).await {
+                tracing::error!(error = %e, "card not handled");
+            }
+        }
+        None => tracing::warn!("card reader: not a card number"),
+    }
+}
+
+/// The lock's driver, its inputs and a Wiegand reader's cards (GPIO only).
+type LockParts = (
+    Box<dyn lock::driver::LockDriver>,
+    Option<tokio::sync::mpsc::Receiver<lock::driver::Input>>,
+    Option<tokio::sync::mpsc::Receiver<String>>,
+);
+
+fn lock_driver(cli: &Cli, store: &Store) -> Result<LockParts, String> {
     let Some(config) = cli.gpio() else {
-        return Ok((Box::new(lock::driver::SimDriver::default()), None));
+        return Ok((Box::new(lock::driver::SimDriver::default()), None, None));
     };
     let settings: app::model::access::AccessSettings = store
         .read(|r| store::Read::settings(r, store::tables::SETTINGS_ACCESS))
         .map_err(|e: store::StoreError| e.to_string())?;
     let locked = settings.contact == app::model::access::ContactType::Nc;
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let driver =
-        lock::gpio::GpioDriver::open(&config, locked, tx).map_err(|e| format!("lock GPIO: {e}"))?;
+    let (cards_tx, cards) = tokio::sync::mpsc::channel(16);
+    let driver = lock::gpio::GpioDriver::open(&config, locked, tx, cards_tx)
+        .map_err(|e| format!("lock GPIO: {e}"))?;
     tracing::info!(chip = %config.chip.display(), relay = config.relay, "lock on GPIO");
-    Ok((Box::new(driver), Some(rx)))
+    Ok((Box::new(driver), Some(rx), Some(cards)))
 }
 
 /// Binds and starts the web listeners: where Network Setting > Basic says,

@@ -11,10 +11,15 @@
 use std::path::PathBuf;
 
 use futures_util::StreamExt;
-use gpio_cdev::{Chip, EventRequestFlags, EventType, LineHandle, LineRequestFlags};
+use gpio_cdev::{
+    AsyncLineEventHandle, Chip, EventRequestFlags, EventType, LineHandle, LineRequestFlags,
+};
 use tokio::sync::mpsc;
 
-use super::driver::{DriverError, Input, LockDriver};
+use super::{
+    driver::{DriverError, Input, LockDriver},
+    wiegand::{Decoder, WiegandError, FRAME_GAP_US},
+};
 
 const CONSUMER: &str = "vto";
 
@@ -41,6 +46,8 @@ pub struct GpioConfig {
     pub door: Option<(u32, Level)>,
     /// The exit button's line and the level that means "pressed".
     pub exit: Option<(u32, Level)>,
+    /// A Wiegand 26/34 card reader's D0 and D1 lines.
+    pub wiegand: Option<(u32, u32)>,
 }
 
 pub struct GpioDriver {
@@ -61,11 +68,13 @@ fn relay_value(energized: bool, active_low: bool) -> u8 {
 
 impl GpioDriver {
     /// Opens the lines; the relay starts at `locked_energized`. Input
-    /// changes go to `inputs` from tasks that end with the driver's lines.
+    /// changes go to `inputs`, card numbers from a Wiegand reader to
+    /// `cards`, from tasks that end with the driver's lines.
     pub fn open(
         config: &GpioConfig,
         locked_energized: bool,
         inputs: mpsc::Sender<Input>,
+        cards: mpsc::Sender<String>,
     ) -> Result<Self, DriverError> {
         let mut chip =
             Chip::new(&config.chip).map_err(|e| err(&config.chip.display().to_string(), e))?;
@@ -131,11 +140,81 @@ impl GpioDriver {
                 }
             });
         }
+        if let Some((d0, d1)) = config.wiegand {
+            let mut falling = |offset: u32, name: &str| {
+                chip.get_line(offset)
+                    .and_then(|l| {
+                        l.async_events(
+                            LineRequestFlags::INPUT,
+                            EventRequestFlags::FALLING_EDGE,
+                            CONSUMER,
+                        )
+                    })
+                    .map_err(|e| err(&format!("Wiegand {name} line {offset}"), e))
+            };
+            let zeros = falling(d0, "D0")?;
+            let ones = falling(d1, "D1")?;
+            tokio::spawn(read_wiegand(zeros, ones, cards));
+        }
         Ok(Self {
             relay,
             relay_active_low: config.relay_active_low,
             door_open,
         })
+    }
+}
+
+/// Pulses from D0 and D1 into card numbers, until the lines go.
+async fn read_wiegand(
+    zeros: AsyncLineEventHandle,
+    ones: AsyncLineEventHandle,
+    cards: mpsc::Sender<String>,
+) {
+    let mut pulses =
+        futures_util::stream::select(zeros.map(|e| (e, false)), ones.map(|e| (e, true)));
+    let mut decoder = Decoder::default();
+    let gap = std::time::Duration::from_micros(FRAME_GAP_US);
+    loop {
+        let next = match decoder.deadline() {
+            None => pulses.next().await,
+            Some(deadline) => match tokio::time::timeout(gap, pulses.next()).await {
+                Ok(next) => next,
+                // Quiet for a whole gap: the frame is complete.
+                Err(_) => {
+                    if !deliver(decoder.poll(deadline), &cards).await {
+                        return;
+                    }
+                    continue;
+                }
+            },
+        };
+        let (event, one) = match next {
+            Some((Ok(event), one)) => (event, one),
+            Some((Err(e), _)) => {
+                tracing::error!(error = %e, "Wiegand reader lines");
+                return;
+            }
+            None => return,
+        };
+        // The kernel's timestamps are nanoseconds.
+        if !deliver(decoder.pulse(event.timestamp() / 1_000, one), &cards).await {
+            return;
+        }
+    }
+}
+
+/// False once nobody takes cards any more.
+async fn deliver(
+    frame: Option<Result<String, WiegandError>>,
+    cards: &mpsc::Sender<String>,
+) -> bool {
+    match frame {
+        Some(Ok(number)) => cards.send(number).await.is_ok(),
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "Wiegand reader: card not read");
+            true
+        }
+        None => true,
     }
 }
 
@@ -182,8 +261,10 @@ mod tests {
             relay_active_low: false,
             door: Some((27, Level::High)),
             exit: None,
+            wiegand: Some((5, 6)),
         };
-        let e = GpioDriver::open(&config, false, tx)
+        let (cards, _) = mpsc::channel(1);
+        let e = GpioDriver::open(&config, false, tx, cards)
             .err()
             .unwrap_or_else(|| panic!("opened a missing chip"));
         assert!(

@@ -12,6 +12,7 @@ pub mod controller;
 pub mod driver;
 pub mod gpio;
 pub mod reader;
+pub mod wiegand;
 
 use std::{
     sync::{
