@@ -7,6 +7,7 @@
 #![allow(clippy::expect_used)] // test harness: a failed setup should stop the test loudly
 
 pub mod baresip;
+pub mod bench;
 pub mod ntp;
 pub mod onvif;
 pub mod rtsp;

@@ -36,6 +36,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use ::tests::bench::{all_processes, clock_ticks, host_ticks, percentile, process_ticks};
 use futures_util::StreamExt;
 use reqwest::{header, StatusCode};
 use retina::client::{
@@ -748,68 +749,6 @@ impl JanusRelay {
 // ---------------------------------------------------------------------
 // CPU from /proc.
 
-fn clock_ticks() -> f64 {
-    #[allow(unsafe_code)]
-    // SAFETY: sysconf(3) reads a constant of the system.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 {
-        t as f64
-    } else {
-        100.0
-    }
-}
-
-/// utime + stime of a process (all its threads), in clock ticks.
-fn process_ticks(pid: &str) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After "pid (comm) ": state is field 3, utime 14, stime 15.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
-
-/// (busy, total) clock ticks of all CPUs.
-fn host_ticks() -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let line = stat.lines().next()?;
-    let v: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    let total: u64 = v.iter().take(8).sum();
-    let idle = v.get(3)? + v.get(4).unwrap_or(&0);
-    Some((total - idle, total))
-}
-
-/// Every process' (name, ticks), to name what else keeps the host busy.
-fn all_processes() -> HashMap<u32, (String, u64)> {
-    let mut out = HashMap::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let name = stat[open + 1..close].replace(' ', "_");
-        if let Some(ticks) = process_ticks(&pid.to_string()) {
-            out.insert(pid, (name, ticks));
-        }
-    }
-    out
-}
-
 struct CpuMark {
     at: Instant,
     relay: u64,
@@ -889,15 +828,6 @@ impl Cpu {
 
 // ---------------------------------------------------------------------
 // Latency.
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
 
 struct Latency {
     /// Sorted, in ms.

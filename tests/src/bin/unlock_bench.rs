@@ -47,7 +47,10 @@ use std::{
 
 use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
-use tests::{Client, Vto};
+use tests::{
+    bench::{clock_ticks, host_ticks, percentile, process_ticks},
+    Client, Vto,
+};
 use tokio::process::{Child, Command};
 use webrtc::{
     api::{
@@ -143,41 +146,6 @@ fn args() -> Res<Args> {
 
 // ---------------------------------------------------------------------
 // CPU from /proc.
-
-fn clock_ticks() -> f64 {
-    #[allow(unsafe_code)]
-    // SAFETY: sysconf(3) reads a constant of the system.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 {
-        t as f64
-    } else {
-        100.0
-    }
-}
-
-/// utime + stime of a process (all its threads), in clock ticks.
-fn process_ticks(pid: &str) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After "pid (comm) ": state is field 3, utime 14, stime 15.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
-
-/// (busy, total) clock ticks of all CPUs.
-fn host_ticks() -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let v: Vec<u64> = stat
-        .lines()
-        .next()?
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    let total: u64 = v.iter().take(8).sum();
-    let idle = v.get(3)? + v.get(4).unwrap_or(&0);
-    Some((total - idle, total))
-}
 
 /// The CPU of the device, of this bench's load clients and of the host.
 struct Cpu {
@@ -289,15 +257,6 @@ async fn timed_unlocks(c: &Client, n: usize, phase: &str) -> Res<Vec<f64>> {
         .map_err(|_| "the unlock thread panicked".to_string())?
 }
 
-/// Nearest rank.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 /// Measures one phase and prints its lines.
 async fn phase(c: &Client, cpu: &Cpu, n: usize, name: &str) -> Res<()> {
     eprintln!("unlock_bench: {name}: {n} unlocks, ~1.05 s apart");
@@ -310,9 +269,9 @@ async fn phase(c: &Client, cpu: &Cpu, n: usize, name: &str) -> Res<()> {
     println!("{name}_n {}", times.len());
     println!("{name}_min_ms {:.2}", times[0]);
     println!("{name}_mean_ms {mean:.2}");
-    println!("{name}_p50_ms {:.2}", percentile(&times, 50.0));
-    println!("{name}_p99_ms {:.2}", percentile(&times, 99.0));
-    println!("{name}_max_ms {:.2}", percentile(&times, 100.0));
+    println!("{name}_p50_ms {:.2}", percentile(&times, 0.50));
+    println!("{name}_p99_ms {:.2}", percentile(&times, 0.99));
+    println!("{name}_max_ms {:.2}", percentile(&times, 1.0));
     println!(
         "{name}_secs {:.1}",
         m1.at.duration_since(m0.at).as_secs_f64()
@@ -322,9 +281,9 @@ async fn phase(c: &Client, cpu: &Cpu, n: usize, name: &str) -> Res<()> {
     println!("{name}_cpu_host_pct {host:.1}");
     eprintln!(
         "unlock_bench: {name}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; vto {device:.1}% of a core",
-        percentile(&times, 50.0),
-        percentile(&times, 99.0),
-        percentile(&times, 100.0)
+        percentile(&times, 0.50),
+        percentile(&times, 0.99),
+        percentile(&times, 1.0)
     );
     Ok(())
 }
@@ -779,20 +738,5 @@ async fn main() {
     if let Err(e) = result {
         eprintln!("unlock_bench: {e}");
         std::process::exit(1);
-    }
-}
-
-#[cfg(test)]
-mod unit {
-    use super::*;
-
-    #[test]
-    fn percentiles_are_nearest_rank() {
-        let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&v, 50.0), 50.0);
-        assert_eq!(percentile(&v, 99.0), 99.0);
-        assert_eq!(percentile(&v, 100.0), 100.0);
-        assert_eq!(percentile(&[7.0], 99.0), 7.0);
-        assert!(percentile(&[], 50.0).is_nan());
     }
 }
