@@ -8,6 +8,7 @@ pub mod hydration;
 pub mod icons;
 pub mod layout;
 pub mod live_view;
+pub mod log_table;
 pub mod notice;
 pub mod pager;
 pub mod two_factor;

@@ -6,7 +6,9 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api,
-    components::{form::FormMessage, hydration::download, notice::ErrorNotice, pager::Pager},
+    components::{
+        form::FormMessage, hydration::download, log_table::LogTable, notice::ErrorNotice,
+    },
     model::call_log::{talk_time, CallLogPage as Page, EndState, EXPORT_FILE, PAGE_SIZE},
 };
 
@@ -60,45 +62,35 @@ fn CallTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
         offset: at,
         display,
     } = page;
-    let shown = records.len() as u64;
+    let rows = records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            view! {
+                <tr class:warn=r.end_state == EndState::Missed>
+                    <td>{at + i as u64 + 1}</td>
+                    <td>{r.call_type.label()}</td>
+                    <td>{r.room_no}</td>
+                    <td>{r.from}</td>
+                    <td>{r.to}</td>
+                    <td class="time">{display.format(r.begin)}</td>
+                    <td>{talk_time(r.talk_ms)}</td>
+                    <td>{r.end_state.label()}</td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
     view! {
-        <div class="table-wrap">
-            <table class="log" id="call-log">
-                <thead>
-                    <tr>
-                        <th scope="col">"No."</th>
-                        <th scope="col">"Call Type"</th>
-                        <th scope="col">"Room No."</th>
-                        <th scope="col">"From"</th>
-                        <th scope="col">"To"</th>
-                        <th scope="col">"Begin Time"</th>
-                        <th scope="col">"Talk Time"</th>
-                        <th scope="col">"End State"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {records
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, r)| {
-                            view! {
-                                <tr class:warn=r.end_state == EndState::Missed>
-                                    <td>{at + i as u64 + 1}</td>
-                                    <td>{r.call_type.label()}</td>
-                                    <td>{r.room_no}</td>
-                                    <td>{r.from}</td>
-                                    <td>{r.to}</td>
-                                    <td class="time">{display.format(r.begin)}</td>
-                                    <td>{talk_time(r.talk_ms)}</td>
-                                    <td>{r.end_state.label()}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-        {(total == 0).then(|| view! { <p class="muted">"No calls yet."</p> })}
-        <Pager at shown total page_size=PAGE_SIZE offset />
+        <LogTable
+            id="call-log"
+            columns=&["No.", "Call Type", "Room No.", "From", "To", "Begin Time", "Talk Time", "End State"]
+            rows
+            empty=("call-log-empty", "No calls yet.")
+            at
+            total
+            page_size=PAGE_SIZE
+            offset
+        />
     }
 }

@@ -9,8 +9,8 @@ use crate::{
     components::{
         form::{Check, Field, FormErrors, FormMessage},
         hydration::use_hydrated,
+        log_table::LogTable,
         notice::ErrorNotice,
-        pager::Pager,
     },
     model::publish::{
         DeliveryResult, Publication, PublishPage as Page, PublishRecord, MAX_CONTENT, PAGE_SIZE,
@@ -172,42 +172,39 @@ fn History(page: Page, offset: RwSignal<u64>) -> impl IntoView {
         offset: at,
         display,
     } = page;
-    let shown = records.len() as u64;
+    let rows = records
+        .into_iter()
+        .map(|r| {
+            let details = r
+                .deliveries
+                .iter()
+                .map(|d| format!("{}: {}", d.device, d.result.text()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            view! {
+                <tr>
+                    <td class="time">{display.format(r.at)}</td>
+                    <td>{r.title.clone()}</td>
+                    <td>{r.target.clone()}</td>
+                    <td title=details.clone()>
+                        {r.summary()}
+                        <span class="muted small">{format!(" ({details})")}</span>
+                    </td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
     view! {
-        <div class="table-wrap">
-            <table class="log" id="publish-history">
-                <thead>
-                    <tr>
-                        <th scope="col">"Time"</th>
-                        <th scope="col">"Title"</th>
-                        <th scope="col">"To"</th>
-                        <th scope="col">"Result"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {records.into_iter().map(|r| {
-                        let details = r
-                            .deliveries
-                            .iter()
-                            .map(|d| format!("{}: {}", d.device, d.result.text()))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        view! {
-                            <tr>
-                                <td class="time">{display.format(r.at)}</td>
-                                <td>{r.title.clone()}</td>
-                                <td>{r.target.clone()}</td>
-                                <td title=details.clone()>
-                                    {r.summary()}
-                                    <span class="muted small">{format!(" ({details})")}</span>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
-        {(total == 0).then(|| view! { <p class="muted" id="publish-empty">"Nothing sent yet."</p> })}
-        <Pager at shown total page_size=PAGE_SIZE offset />
+        <LogTable
+            id="publish-history"
+            columns=&["Time", "Title", "To", "Result"]
+            rows
+            empty=("publish-empty", "Nothing sent yet.")
+            at
+            total
+            page_size=PAGE_SIZE
+            offset
+        />
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     api,
-    components::{notice::ErrorNotice, pager::Pager},
+    components::{log_table::LogTable, notice::ErrorNotice},
     model::security_log::{SecurityLogPage as Page, PAGE_SIZE},
 };
 
@@ -24,7 +24,7 @@ pub fn SecurityLogPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
                 {move || Suspend::new(async move {
                     match log.await {
-                        Ok(page) => view! { <LogTable page offset /> }.into_any(),
+                        Ok(page) => view! { <EventTable page offset /> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                     }
                 })}
@@ -34,45 +34,39 @@ pub fn SecurityLogPage() -> impl IntoView {
 }
 
 #[component]
-fn LogTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
+fn EventTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
     let Page {
         events,
         total,
         offset: at,
         display,
     } = page;
-    let shown = events.len() as u64;
+    let rows = events
+        .into_iter()
+        .map(|e| {
+            view! {
+                <tr class:warn=e.kind.is_warning()>
+                    <td class="time">{display.format(e.time)}</td>
+                    <td>
+                        {e.kind.label()}
+                        {e.detail.map(|d| view! { <span class="detail">{d}</span> })}
+                    </td>
+                    <td>{e.user}</td>
+                    <td>{e.ip}</td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
     view! {
-        <div class="table-wrap">
-            <table class="log" id="security-log">
-                <thead>
-                    <tr>
-                        <th scope="col">"Time"</th>
-                        <th scope="col">"Event"</th>
-                        <th scope="col">"User"</th>
-                        <th scope="col">"IP Address"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {events
-                        .into_iter()
-                        .map(|e| {
-                            view! {
-                                <tr class:warn=e.kind.is_warning()>
-                                    <td class="time">{display.format(e.time)}</td>
-                                    <td>
-                                        {e.kind.label()}
-                                        {e.detail.map(|d| view! { <span class="detail">{d}</span> })}
-                                    </td>
-                                    <td>{e.user}</td>
-                                    <td>{e.ip}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-        <Pager at shown total page_size=PAGE_SIZE offset />
+        <LogTable
+            id="security-log"
+            columns=&["Time", "Event", "User", "IP Address"]
+            rows
+            at
+            total
+            page_size=PAGE_SIZE
+            offset
+        />
     }
 }

@@ -10,8 +10,8 @@ use crate::{
     components::{
         form::{Field, FormMessage},
         hydration::download,
+        log_table::LogTable,
         notice::ErrorNotice,
-        pager::Pager,
     },
     model::access::{
         AlarmLogPage, UnlockFilter, UnlockLogPage, UnlockLogSettings, UnlockMethod, UnlockSnapshot,
@@ -173,46 +173,36 @@ fn UnlockTable(page: UnlockLogPage, offset: RwSignal<u64>) -> impl IntoView {
         display,
         ..
     } = page;
-    let shown = records.len() as u64;
+    let rows = records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            view! {
+                <tr class:warn=r.refused.is_some()>
+                    <td>{at + i as u64 + 1}</td>
+                    <td class="time">{display.format(r.time)}</td>
+                    <td>{r.method.label()}</td>
+                    <td>{r.who.clone()}</td>
+                    <td>{r.source.clone()}</td>
+                    <td>{r.result()}</td>
+                    <td>{r.reason()}</td>
+                    <td>{r.snapshot.map(snapshot_cell)}</td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
     view! {
-        <div class="table-wrap">
-            <table class="log" id="unlock-log">
-                <thead>
-                    <tr>
-                        <th scope="col">"No."</th>
-                        <th scope="col">"Time"</th>
-                        <th scope="col">"Unlock Method"</th>
-                        <th scope="col">"User"</th>
-                        <th scope="col">"Source"</th>
-                        <th scope="col">"Result"</th>
-                        <th scope="col">"Reason"</th>
-                        <th scope="col">"Snapshot"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {records
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, r)| {
-                            view! {
-                                <tr class:warn=r.refused.is_some()>
-                                    <td>{at + i as u64 + 1}</td>
-                                    <td class="time">{display.format(r.time)}</td>
-                                    <td>{r.method.label()}</td>
-                                    <td>{r.who.clone()}</td>
-                                    <td>{r.source.clone()}</td>
-                                    <td>{r.result()}</td>
-                                    <td>{r.reason()}</td>
-                                    <td>{r.snapshot.map(snapshot_cell)}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-        {(total == 0).then(|| view! { <p class="muted">"No unlock records."</p> })}
-        <Pager at shown total page_size=PAGE_SIZE offset />
+        <LogTable
+            id="unlock-log"
+            columns=&["No.", "Time", "Unlock Method", "User", "Source", "Result", "Reason", "Snapshot"]
+            rows
+            empty=("unlock-log-empty", "No unlock records.")
+            at
+            total
+            page_size=PAGE_SIZE
+            offset
+        />
     }
 }
 
@@ -264,37 +254,31 @@ fn AlarmTable(page: AlarmLogPage, offset: RwSignal<u64>) -> impl IntoView {
         offset: at,
         display,
     } = page;
-    let shown = records.len() as u64;
+    let rows = records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            view! {
+                <tr class="warn">
+                    <td>{at + i as u64 + 1}</td>
+                    <td class="time">{display.format(r.time)}</td>
+                    <td>{r.kind.label()}</td>
+                    <td>{r.centre}</td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
     view! {
-        <div class="table-wrap">
-            <table class="log" id="alarm-log">
-                <thead>
-                    <tr>
-                        <th scope="col">"No."</th>
-                        <th scope="col">"Time"</th>
-                        <th scope="col">"Alarm"</th>
-                        <th scope="col">"Management Centre"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {records
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, r)| {
-                            view! {
-                                <tr class="warn">
-                                    <td>{at + i as u64 + 1}</td>
-                                    <td class="time">{display.format(r.time)}</td>
-                                    <td>{r.kind.label()}</td>
-                                    <td>{r.centre}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-        {(total == 0).then(|| view! { <p class="muted">"No alarms."</p> })}
-        <Pager at shown total page_size=PAGE_SIZE offset />
+        <LogTable
+            id="alarm-log"
+            columns=&["No.", "Time", "Alarm", "Management Centre"]
+            rows
+            empty=("alarm-log-empty", "No alarms.")
+            at
+            total
+            page_size=PAGE_SIZE
+            offset
+        />
     }
 }

@@ -1,0 +1,43 @@
+//! The table of a log page (Call, Unlock, Alarm, Security, History Info):
+//! the manual's columns, one page of rows, a note when there are none, and
+//! the pager under it.
+
+use leptos::prelude::*;
+
+use super::pager::Pager;
+
+#[component]
+pub fn LogTable(
+    /// The table's id.
+    id: &'static str,
+    /// Column headings, the manual's names.
+    columns: &'static [&'static str],
+    /// This page's rows (`<tr>`s).
+    rows: Vec<AnyView>,
+    /// Said when the log is empty, with its id.
+    #[prop(optional)]
+    empty: Option<(&'static str, &'static str)>,
+    /// The offset of the page shown and the number of all rows.
+    at: u64,
+    total: u64,
+    page_size: u64,
+    offset: RwSignal<u64>,
+) -> impl IntoView {
+    let shown = rows.len() as u64;
+    view! {
+        <div class="table-wrap">
+            <table class="log" id=id>
+                <thead>
+                    <tr>
+                        {columns.iter().map(|c| view! { <th scope="col">{*c}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        {empty
+            .filter(|_| total == 0)
+            .map(|(id, text)| view! { <p class="muted" id=id>{text}</p> })}
+        <Pager at shown total page_size offset />
+    }
+}
