@@ -69,6 +69,7 @@ fn the_route_list_is_complete() {
         "/login",
         "/account",
         "/log/security",
+        "/storage/{file}",
         "/api/login",
         "/api/logout",
         "/api/initialize",
@@ -196,11 +197,31 @@ async fn with_a_session_pages_render_and_unknown_paths_are_404() {
         )
         .await;
     assert_eq!(code, StatusCode::OK);
+    // And a saved snapshot (`/storage/{file}`): Auto Snapshot (unlock) on,
+    // the door opened.
+    let (_, mut basic) = c.call("basic_settings", json!({})).await;
+    basic["auto_snapshot_unlock"] = json!(true);
+    let (code, _) = c
+        .call("save_basic_settings", json!({"settings": basic}))
+        .await;
+    assert_eq!(code, StatusCode::OK);
+    let (code, _) = c.call("unlock", json!({})).await;
+    assert_eq!(code, StatusCode::OK);
+    let cr = &c;
+    let file = tests::eventually("the unlock's snapshot", || async move {
+        let (_, log) = cr
+            .call("unlock_log", json!({"offset": 0, "filter": {}}))
+            .await;
+        log["records"][0]["snapshot"]["Saved"]
+            .as_str()
+            .map(str::to_string)
+    })
+    .await;
     for r in list_routes()
         .iter()
         .filter(|r| r.method == "GET" && !r.path.starts_with("/api/"))
     {
-        let path = r.path.replace("{room}", "9901");
+        let path = r.path.replace("{room}", "9901").replace("{file}", &file);
         let res = c.get(&path).await;
         assert_security_headers(&res, &r.path);
         if ["/init", "/login", "/reset"].contains(&r.path.as_str()) {

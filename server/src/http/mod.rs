@@ -86,11 +86,10 @@ pub fn routes() -> Vec<RouteInfo> {
             path,
         });
     }
-    let path = "/storage/unlock-1-1.jpg".to_string();
     out.push(RouteInfo {
         method: "GET",
-        access: guard::classify(&path),
-        path,
+        access: guard::classify(STORAGE_PATH),
+        path: STORAGE_PATH.to_string(),
     });
     for name in app::model::live::SOURCES {
         for (method, path) in [
