@@ -36,23 +36,23 @@ pub const PUBLIC_ENDPOINTS: &[&str] = &[
 
 #[server(endpoint = "setup_state", input = Json)]
 pub async fn setup_state() -> Result<system::SetupState, ApiError> {
-    use crate::backend::*;
-    call(|device, _| async move { device.setup_state().await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, _| async move { s.setup_state().await }).await
 }
 
 #[server(endpoint = "initialize", input = Json)]
 pub async fn initialize(password: String, email: Option<String>) -> Result<(), ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.initialize(&caller, password, email).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.initialize(&c, password, email).await }).await
 }
 
 /// With two-factor login on, the answer has a ticket for `login_code`
 /// and no session yet.
 #[server(endpoint = "login", input = Json)]
 pub async fn login(user: String, password: String) -> Result<two_factor::LoginResult, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move {
-        let (cookie, result) = device.login(&caller, user, password).await?;
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move {
+        let (cookie, result) = s.login(&c, user, password).await?;
         if let Some(cookie) = cookie {
             set_cookie(&cookie);
         }
@@ -64,9 +64,9 @@ pub async fn login(user: String, password: String) -> Result<two_factor::LoginRe
 /// The second login step: the app's code (or a recovery code).
 #[server(endpoint = "login_code", input = Json)]
 pub async fn login_code(ticket: String, code: String) -> Result<(), ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move {
-        let cookie = device.login_code(&caller, ticket, code).await?;
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move {
+        let cookie = s.login_code(&c, ticket, code).await?;
         set_cookie(&cookie);
         Ok(())
     })
@@ -75,9 +75,9 @@ pub async fn login_code(ticket: String, code: String) -> Result<(), ApiError> {
 
 #[server(endpoint = "logout", input = Json)]
 pub async fn logout() -> Result<(), ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move {
-        let cookie = device.logout(&caller).await?;
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move {
+        let cookie = s.logout(&c).await?;
         set_cookie(&cookie);
         Ok(())
     })
@@ -86,16 +86,16 @@ pub async fn logout() -> Result<(), ApiError> {
 
 #[server(endpoint = "overview", input = Json)]
 pub async fn overview() -> Result<system::Overview, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.overview(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.overview(&c).await }).await
 }
 
 #[server(endpoint = "change_password", input = Json)]
 pub async fn change_password(old_password: String, new_password: String) -> Result<(), ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move {
-        device
-            .change_password(&caller, old_password, new_password)
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move {
+        s
+            .change_password(&c, old_password, new_password)
             .await
     })
     .await
@@ -106,21 +106,21 @@ pub async fn change_email(
     password: String,
     email: Option<String>,
 ) -> Result<system::EmailChanged, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.change_email(&caller, password, email).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.change_email(&c, password, email).await }).await
 }
 
 #[server(endpoint = "reboot", input = Json)]
 pub async fn reboot() -> Result<(), ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.reboot(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.reboot(&c).await }).await
 }
 
 #[server(endpoint = "factory_reset", input = Json)]
 pub async fn factory_reset(password: String) -> Result<(), ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move {
-        let cookie = device.factory_reset(&caller, password).await?;
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move {
+        let cookie = s.factory_reset(&c, password).await?;
         set_cookie(&cookie);
         Ok(())
     })
@@ -129,53 +129,52 @@ pub async fn factory_reset(password: String) -> Result<(), ApiError> {
 
 #[server(endpoint = "security_log", input = Json)]
 pub async fn security_log(offset: u64) -> Result<SecurityLogPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.security_log(&caller, offset).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Logs>, c| async move { s.security_log(&c, offset).await }).await
 }
 
 #[server(endpoint = "call_log", input = Json)]
 pub async fn call_log(offset: u64) -> Result<call_log::CallLogPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.call_log(&caller, offset).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Logs>, c| async move { s.call_log(&c, offset).await }).await
 }
 
 /// Export Data of Log Management > Call: the CSV text.
 #[server(endpoint = "export_call_log", input = Json)]
 pub async fn export_call_log() -> Result<String, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.export_call_log(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Logs>, c| async move { s.export_call_log(&c).await }).await
 }
 
 #[server(endpoint = "reset_info", input = Json)]
 pub async fn reset_info() -> Result<reset::ResetInfo, ApiError> {
-    use crate::backend::*;
-    call(|device, _| async move { device.reset_info().await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.reset_info(&c).await }).await
 }
 
 /// Mails a new security code (voiding the old one).
 #[server(endpoint = "reset_request", input = Json)]
 pub async fn reset_request() -> Result<reset::ResetIssued, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.reset_request(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.reset_request(&c).await }).await
 }
 
 #[server(endpoint = "reset_verify", input = Json)]
 pub async fn reset_verify(code: String) -> Result<reset::ResetTicket, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.reset_verify(&caller, code).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.reset_verify(&c, code).await }).await
 }
 
 #[server(endpoint = "reset_complete", input = Json)]
 pub async fn reset_complete(ticket: String, password: String) -> Result<(), ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.reset_complete(&caller, ticket, password).await })
-        .await
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.reset_complete(&c, ticket, password).await }).await
 }
 
 #[server(endpoint = "mail_settings", input = Json)]
 pub async fn mail_settings() -> Result<mail::MailSettings, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.mail_settings(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Network>, c| async move { s.mail_settings(&c).await }).await
 }
 
 #[server(endpoint = "save_mail_settings", input = Json)]
@@ -183,13 +182,9 @@ pub async fn save_mail_settings(
     settings: mail::MailSettings,
     password: PasswordUpdate,
 ) -> Result<mail::MailSettings, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move {
-        device
-            .save_mail_settings(&caller, settings, password)
-            .await
-    })
-    .await
+    use crate::services::*;
+    call(|s: Arc<dyn Network>, c| async move { s.save_mail_settings(&c, settings, password).await })
+        .await
 }
 
 #[server(endpoint = "send_test_mail", input = Json)]
@@ -197,48 +192,47 @@ pub async fn send_test_mail(
     settings: mail::MailSettings,
     password: PasswordUpdate,
 ) -> Result<mail::MailReceipt, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.send_test_mail(&caller, settings, password).await })
+    use crate::services::*;
+    call(|s: Arc<dyn Network>, c| async move { s.send_test_mail(&c, settings, password).await })
         .await
 }
 
 #[server(endpoint = "security_settings", input = Json)]
 pub async fn security_settings() -> Result<security::SecuritySettings, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.security_settings(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.security_settings(&c).await }).await
 }
 
 #[server(endpoint = "save_security_settings", input = Json)]
 pub async fn save_security_settings(
     settings: security::SecuritySettings,
 ) -> Result<security::SecuritySettings, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.save_security_settings(&caller, settings).await })
-        .await
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.save_security_settings(&c, settings).await }).await
 }
 
 #[server(endpoint = "totp_begin", input = Json)]
 pub async fn totp_begin(password: String) -> Result<two_factor::TotpEnrolment, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.totp_begin(&caller, password).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.totp_begin(&c, password).await }).await
 }
 
 #[server(endpoint = "totp_confirm", input = Json)]
 pub async fn totp_confirm(code: String) -> Result<two_factor::RecoveryCodes, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.totp_confirm(&caller, code).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.totp_confirm(&c, code).await }).await
 }
 
 #[server(endpoint = "totp_disable", input = Json)]
 pub async fn totp_disable(password: String, code: String) -> Result<(), ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.totp_disable(&caller, password, code).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.totp_disable(&c, password, code).await }).await
 }
 
 #[server(endpoint = "basic_settings", input = Json)]
 pub async fn basic_settings() -> Result<settings::BasicSettings, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.basic_settings(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.basic_settings(&c).await }).await
 }
 
 /// Saves the whole Basic page (all or nothing).
@@ -246,14 +240,14 @@ pub async fn basic_settings() -> Result<settings::BasicSettings, ApiError> {
 pub async fn save_basic_settings(
     settings: settings::BasicSettings,
 ) -> Result<settings::BasicSettings, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.save_basic_settings(&caller, settings).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.save_basic_settings(&c, settings).await }).await
 }
 
 #[server(endpoint = "rooms", input = Json)]
 pub async fn rooms() -> Result<room::RoomPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.rooms(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.rooms(&c).await }).await
 }
 
 /// Adds a room; without a password the device generates one and shows it
@@ -263,8 +257,8 @@ pub async fn add_room(
     room: room::Room,
     password: Option<String>,
 ) -> Result<room::RoomPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.add_room(&caller, room, password).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.add_room(&c, room, password).await }).await
 }
 
 /// Adds rooms in batch (floors of rooms); without a password each gets a
@@ -274,15 +268,15 @@ pub async fn add_rooms(
     batch: room::RoomBatch,
     password: Option<String>,
 ) -> Result<room::RoomPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.add_rooms(&caller, batch, password).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.add_rooms(&c, batch, password).await }).await
 }
 
 /// Household Setting > VTO No. Management or VTS Management.
 #[server(endpoint = "stations", input = Json)]
 pub async fn stations(kind: station::StationKind) -> Result<station::StationPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.stations(&caller, kind).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.stations(&c, kind).await }).await
 }
 
 /// Adds a VTO or VTS; without a password the device generates one, shown
@@ -293,8 +287,8 @@ pub async fn add_station(
     station: station::Station,
     password: Option<String>,
 ) -> Result<station::StationPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.add_station(&caller, kind, station, password).await })
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.add_station(&c, kind, station, password).await })
         .await
 }
 
@@ -307,11 +301,9 @@ pub async fn save_station(
     station: station::Station,
     password: Option<String>,
 ) -> Result<station::StationPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move {
-        device
-            .save_station(&caller, kind, number, station, password)
-            .await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move {
+        s.save_station(&c, kind, number, station, password).await
     })
     .await
 }
@@ -322,8 +314,8 @@ pub async fn delete_station(
     kind: station::StationKind,
     number: Option<String>,
 ) -> Result<station::StationPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.delete_station(&caller, kind, number).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.delete_station(&c, kind, number).await }).await
 }
 
 /// Household Setting > Publish Information > Send Info: sends and waits
@@ -332,46 +324,46 @@ pub async fn delete_station(
 pub async fn publish(
     publication: publish::Publication,
 ) -> Result<publish::PublishRecord, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.publish(&caller, publication).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.publish(&c, publication).await }).await
 }
 
 /// History Info, newest first, a page from `offset`.
 #[server(endpoint = "publish_history", input = Json)]
 pub async fn publish_history(offset: u64) -> Result<publish::PublishPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.publish_history(&caller, offset).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.publish_history(&c, offset).await }).await
 }
 
 /// Household Setting > Status.
 #[server(endpoint = "sip_status", input = Json)]
 pub async fn sip_status() -> Result<crate::model::sip_status::StatusPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.sip_status(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.sip_status(&c).await }).await
 }
 
 #[server(endpoint = "save_room", input = Json)]
 pub async fn save_room(room: room::Room) -> Result<room::RoomPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.save_room(&caller, room).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.save_room(&c, room).await }).await
 }
 
 #[server(endpoint = "delete_room", input = Json)]
 pub async fn delete_room(room_no: String) -> Result<room::RoomPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.delete_room(&caller, room_no).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.delete_room(&c, room_no).await }).await
 }
 
 #[server(endpoint = "clear_rooms", input = Json)]
 pub async fn clear_rooms() -> Result<room::RoomPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.clear_rooms(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.clear_rooms(&c).await }).await
 }
 
 #[server(endpoint = "ipc_list", input = Json)]
 pub async fn ipc_list() -> Result<ipc::IpcPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.ipc_list(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Video>, c| async move { s.ipc_list(&c).await }).await
 }
 
 /// Adds (`id` null) or modifies a camera; the password is write-only.
@@ -381,34 +373,34 @@ pub async fn save_ipc(
     ipc: ipc::Ipc,
     password: PasswordUpdate,
 ) -> Result<ipc::IpcPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.save_ipc(&caller, id, ipc, password).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Video>, c| async move { s.save_ipc(&c, id, ipc, password).await }).await
 }
 
 #[server(endpoint = "delete_ipc", input = Json)]
 pub async fn delete_ipc(id: u32) -> Result<ipc::IpcPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.delete_ipc(&caller, id).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Video>, c| async move { s.delete_ipc(&c, id).await }).await
 }
 
 /// Export Config: the list without passwords.
 #[server(endpoint = "export_ipcs", input = Json)]
 pub async fn export_ipcs() -> Result<ipc::IpcExport, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.export_ipcs(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Video>, c| async move { s.export_ipcs(&c).await }).await
 }
 
 /// Import Config: replaces the list, all or nothing.
 #[server(endpoint = "import_ipcs", input = Json)]
 pub async fn import_ipcs(file: String) -> Result<ipc::IpcPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.import_ipcs(&caller, file).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Video>, c| async move { s.import_ipcs(&c, file).await }).await
 }
 
 #[server(endpoint = "video_settings", input = Json)]
 pub async fn video_settings() -> Result<video::VideoPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.video_settings(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Video>, c| async move { s.video_settings(&c).await }).await
 }
 
 /// Saves the whole Video & Audio page (all or nothing); it takes effect at
@@ -418,19 +410,15 @@ pub async fn save_video_settings(
     settings: video::VideoSettings,
     password: PasswordUpdate,
 ) -> Result<video::VideoPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move {
-        device
-            .save_video_settings(&caller, settings, password)
-            .await
-    })
-    .await
+    use crate::services::*;
+    call(|s: Arc<dyn Video>, c| async move { s.save_video_settings(&c, settings, password).await })
+        .await
 }
 
 #[server(endpoint = "system_time", input = Json)]
 pub async fn system_time() -> Result<system_time::SystemTimePage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.system_time(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.system_time(&c).await }).await
 }
 
 /// Saves the System page (all or nothing); `clock` sets the device's clock
@@ -440,51 +428,50 @@ pub async fn save_system_time(
     settings: system_time::TimeSettings,
     clock: system_time::ClockUpdate,
 ) -> Result<system_time::SystemTimePage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.save_system_time(&caller, settings, clock).await })
-        .await
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.save_system_time(&c, settings, clock).await }).await
 }
 
 /// Sync PC: sets the device's clock to the browser's (UTC ms).
 #[server(endpoint = "sync_pc", input = Json)]
 pub async fn sync_pc(now: time::UnixMillis) -> Result<system_time::SystemTimePage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.sync_pc(&caller, now).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.sync_pc(&c, now).await }).await
 }
 
 /// Live view: a WebRTC offer (SDP) for `source` ("door") -> the answer.
 #[server(endpoint = "live_offer", input = Json)]
 pub async fn live_offer(source: String, sdp: String) -> Result<live::LiveAnswer, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.live_offer(&caller, source, sdp).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Video>, c| async move { s.live_offer(&c, source, sdp).await }).await
 }
 
 /// Ends a live view (the page closes it; a vanished viewer ends by itself).
 /// What a camera's stream is doing (the live view's badge).
 #[server(endpoint = "live_status", input = Json)]
 pub async fn live_status(source: String) -> Result<live::SourceStatus, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.live_status(&caller, source).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Video>, c| async move { s.live_status(&c, source).await }).await
 }
 
 #[server(endpoint = "live_end", input = Json)]
 pub async fn live_end(id: String) -> Result<(), ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.live_end(&caller, id).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Video>, c| async move { s.live_end(&c, id).await }).await
 }
 
 #[server(endpoint = "network", input = Json)]
 pub async fn network() -> Result<network::NetworkPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.network(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Network>, c| async move { s.network(&c).await }).await
 }
 
 /// Network Setting > SIP Server: the settings (never the password) and how
 /// the registration to another server stands.
 #[server(endpoint = "sip_server", input = Json)]
 pub async fn sip_server() -> Result<sip_server::SipServerPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.sip_server(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.sip_server(&c).await }).await
 }
 
 /// Saves Network Setting > SIP Server and applies it at once: this VTO
@@ -495,8 +482,8 @@ pub async fn save_sip_server(
     settings: sip_server::SipServerSettings,
     password: Option<String>,
 ) -> Result<sip_server::SipServerPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.save_sip_server(&caller, settings, password).await })
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.save_sip_server(&c, settings, password).await })
         .await
 }
 
@@ -506,8 +493,8 @@ pub async fn save_sip_server(
 pub async fn save_network(
     settings: network::NetworkSettings,
 ) -> Result<network::NetworkPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.save_network(&caller, settings).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Network>, c| async move { s.save_network(&c, settings).await }).await
 }
 
 /// HTTPS certificate and private key, PEM; checked before it is used.
@@ -515,14 +502,14 @@ pub async fn save_network(
 pub async fn upload_certificate(
     upload: network::CertificateUpload,
 ) -> Result<network::NetworkPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.upload_certificate(&caller, upload).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Network>, c| async move { s.upload_certificate(&c, upload).await }).await
 }
 
 #[server(endpoint = "new_certificate", input = Json)]
 pub async fn new_certificate() -> Result<network::NetworkPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.new_certificate(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Network>, c| async move { s.new_certificate(&c).await }).await
 }
 
 /// Config manager: every setting, without secrets.
@@ -530,35 +517,35 @@ pub async fn new_certificate() -> Result<network::NetworkPage, ApiError> {
 /// Passwords).
 #[server(endpoint = "export_user_info", input = Json)]
 pub async fn export_user_info() -> Result<user_info::UserInfo, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.export_user_info(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.export_user_info(&c).await }).await
 }
 
 /// Replaces the lists with a User Info file's; new accounts get generated
 /// passwords, returned once.
 #[server(endpoint = "import_user_info", input = Json)]
 pub async fn import_user_info(file: String) -> Result<user_info::UserInfoImported, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.import_user_info(&caller, file).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Household>, c| async move { s.import_user_info(&c, file).await }).await
 }
 
 #[server(endpoint = "export_device_info", input = Json)]
 pub async fn export_device_info() -> Result<config::DeviceInfo, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.export_device_info(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.export_device_info(&c).await }).await
 }
 
 /// Config manager: a Device Info file's text; all of it or nothing.
 #[server(endpoint = "import_device_info", input = Json)]
 pub async fn import_device_info(file: String) -> Result<(), ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.import_device_info(&caller, file).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.import_device_info(&c, file).await }).await
 }
 
 #[server(endpoint = "ip_permissions", input = Json)]
 pub async fn ip_permissions() -> Result<ip_permissions::IpPermissions, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.ip_permissions(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Network>, c| async move { s.ip_permissions(&c).await }).await
 }
 
 /// Takes effect for the next connection; refused if it would shut out the
@@ -567,30 +554,30 @@ pub async fn ip_permissions() -> Result<ip_permissions::IpPermissions, ApiError>
 pub async fn save_ip_permissions(
     settings: ip_permissions::IpPermissions,
 ) -> Result<ip_permissions::IpPermissions, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.save_ip_permissions(&caller, settings).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Network>, c| async move { s.save_ip_permissions(&c, settings).await }).await
 }
 
 #[server(endpoint = "access_settings", input = Json)]
 pub async fn access_settings() -> Result<access::AccessSettings, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.access_settings(&caller).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.access_settings(&c).await }).await
 }
 
 #[server(endpoint = "save_access_settings", input = Json)]
 pub async fn save_access_settings(
     settings: access::AccessSettings,
 ) -> Result<access::AccessSettings, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.save_access_settings(&caller, settings).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.save_access_settings(&c, settings).await }).await
 }
 
 /// The door's state: at once when its version is not `seen`, else when it
 /// changes (or after about 20 s): the browser calls again and again.
 #[server(endpoint = "door_status", input = Json)]
 pub async fn door_status(seen: u64) -> Result<access::DoorStatus, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.door_status(&caller, seen).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.door_status(&c, seen).await }).await
 }
 
 /// Opens the door (for integrations too: `POST /api/unlock` with `{}`
@@ -599,14 +586,14 @@ pub async fn door_status(seen: u64) -> Result<access::DoorStatus, ApiError> {
 pub async fn unlock(
     #[server(default)] via: access::UnlockVia,
 ) -> Result<access::UnlockRecord, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.unlock(&caller, via).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.unlock(&c, via).await }).await
 }
 
 #[server(endpoint = "simulate", input = Json)]
 pub async fn simulate(action: access::SimAction) -> Result<access::DoorStatus, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.simulate(&caller, action).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.simulate(&c, action).await }).await
 }
 
 #[server(endpoint = "unlock_log", input = Json)]
@@ -614,8 +601,8 @@ pub async fn unlock_log(
     offset: u64,
     #[server(default)] filter: access::UnlockFilter,
 ) -> Result<access::UnlockLogPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.unlock_log(&caller, offset, filter).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Logs>, c| async move { s.unlock_log(&c, offset, filter).await }).await
 }
 
 /// Export Data of Log Management > Unlock: the CSV text.
@@ -623,27 +610,27 @@ pub async fn unlock_log(
 pub async fn export_unlock_log(
     #[server(default)] filter: access::UnlockFilter,
 ) -> Result<String, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.export_unlock_log(&caller, filter).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Logs>, c| async move { s.export_unlock_log(&c, filter).await }).await
 }
 
 #[server(endpoint = "alarm_log", input = Json)]
 pub async fn alarm_log(offset: u64) -> Result<access::AlarmLogPage, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.alarm_log(&caller, offset).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Logs>, c| async move { s.alarm_log(&c, offset).await }).await
 }
 
 #[server(endpoint = "room_cards", input = Json)]
 pub async fn room_cards(room_no: String) -> Result<card::RoomCards, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.room_cards(&caller, room_no).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.room_cards(&c, room_no).await }).await
 }
 
 /// Issue Card: starts the countdown.
 #[server(endpoint = "issue_card", input = Json)]
 pub async fn issue_card(room_no: String) -> Result<card::RoomCards, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.issue_card(&caller, room_no).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.issue_card(&c, room_no).await }).await
 }
 
 #[server(endpoint = "name_card", input = Json)]
@@ -652,21 +639,20 @@ pub async fn name_card(
     number: String,
     name: String,
 ) -> Result<card::RoomCards, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.name_card(&caller, room_no, number, name).await })
-        .await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.name_card(&c, room_no, number, name).await }).await
 }
 
 #[server(endpoint = "confirm_send_card", input = Json)]
 pub async fn confirm_send_card(room_no: String) -> Result<card::RoomCards, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.confirm_send_card(&caller, room_no).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.confirm_send_card(&c, room_no).await }).await
 }
 
 #[server(endpoint = "cancel_issue", input = Json)]
 pub async fn cancel_issue(room_no: String) -> Result<card::RoomCards, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.cancel_issue(&caller, room_no).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.cancel_issue(&c, room_no).await }).await
 }
 
 #[server(endpoint = "change_card", input = Json)]
@@ -675,8 +661,8 @@ pub async fn change_card(
     number: String,
     change: card::CardChange,
 ) -> Result<card::RoomCards, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.change_card(&caller, room_no, number, change).await })
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.change_card(&c, room_no, number, change).await })
         .await
 }
 
@@ -685,18 +671,16 @@ pub async fn set_access_password(
     room_no: String,
     password: Option<String>,
 ) -> Result<card::RoomCards, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move {
-        device.set_access_password(&caller, room_no, password).await
-    })
-    .await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.set_access_password(&c, room_no, password).await })
+        .await
 }
 
 /// The simulator's card reader.
 #[server(endpoint = "present_card", input = Json)]
 pub async fn present_card(number: String) -> Result<access::DoorStatus, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.present_card(&caller, number).await }).await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.present_card(&c, number).await }).await
 }
 
 /// The simulator's keypad.
@@ -705,9 +689,8 @@ pub async fn enter_password(
     room_no: String,
     password: String,
 ) -> Result<access::DoorStatus, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.enter_password(&caller, room_no, password).await })
-        .await
+    use crate::services::*;
+    call(|s: Arc<dyn Door>, c| async move { s.enter_password(&c, room_no, password).await }).await
 }
 
 /// Records Kept of Log Management > Unlock.
@@ -715,7 +698,6 @@ pub async fn enter_password(
 pub async fn save_unlock_log_settings(
     settings: access::UnlockLogSettings,
 ) -> Result<access::UnlockLogSettings, ApiError> {
-    use crate::backend::*;
-    call(|device, caller| async move { device.save_unlock_log_settings(&caller, settings).await })
-        .await
+    use crate::services::*;
+    call(|s: Arc<dyn Logs>, c| async move { s.save_unlock_log_settings(&c, settings).await }).await
 }

@@ -4,15 +4,15 @@
 //! - [`model`]: typed models and their validation, used on both sides.
 //! - [`api`]: server functions, the browser's API to the device.
 //! - [`pages`] and [`components`]: the screens of the manual.
-//! - `backend` (ssr only): the trait the server implements.
+//! - `services` (ssr only): the per-area traits the server implements.
 
 pub mod api;
-#[cfg(feature = "ssr")]
-pub mod backend;
 pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod services;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
@@ -51,8 +51,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[cfg(feature = "ssr")]
 fn provide_request_nonce() {
     let nonce = use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<backend::CspNonce>().cloned());
-    if let Some(backend::CspNonce(n)) = nonce {
+        .and_then(|parts| parts.extensions.get::<services::CspNonce>().cloned());
+    if let Some(services::CspNonce(n)) = nonce {
         provide_context(leptos::nonce::Nonce::from_value(n));
     }
 }

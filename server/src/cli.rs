@@ -67,7 +67,7 @@ pub struct Cli {
 
     /// Live viewers at once, all cameras together (each costs a WebRTC
     /// connection; a small board carries a few dozen).
-    #[arg(long, env = "VTO_MAX_VIEWERS", default_value_t = crate::media::live::MAX_VIEWERS,
+    #[arg(long, env = "VTO_MAX_VIEWERS", default_value_t = crate::video::live::MAX_VIEWERS,
           value_parser = clap::value_parser!(u16).range(1..=1000).map(usize::from))]
     pub max_viewers: usize,
 
@@ -112,7 +112,7 @@ pub struct Cli {
 
     /// The door sensor's level when the door is open.
     #[arg(long, env = "VTO_GPIO_DOOR_OPEN", value_enum, default_value = "high")]
-    pub gpio_door_open: crate::lock::gpio::Level,
+    pub gpio_door_open: crate::door::lock::gpio::Level,
 
     /// The exit button's line, if one is fitted.
     #[arg(
@@ -125,7 +125,7 @@ pub struct Cli {
 
     /// The exit button's level while pressed.
     #[arg(long, env = "VTO_GPIO_EXIT_PRESSED", value_enum, default_value = "low")]
-    pub gpio_exit_pressed: crate::lock::gpio::Level,
+    pub gpio_exit_pressed: crate::door::lock::gpio::Level,
 
     /// A Wiegand 26/34 card reader's D0 line (with --wiegand-d1 and
     /// --gpio-chip); its cards are read like the simulator's.
@@ -186,8 +186,8 @@ fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
 
 impl Cli {
     /// The GPIO lock, if a chip is given.
-    pub fn gpio(&self) -> Option<crate::lock::gpio::GpioConfig> {
-        Some(crate::lock::gpio::GpioConfig {
+    pub fn gpio(&self) -> Option<crate::door::lock::gpio::GpioConfig> {
+        Some(crate::door::lock::gpio::GpioConfig {
             chip: self.gpio_chip.clone()?,
             relay: self.gpio_relay?,
             relay_active_low: self.gpio_relay_active_low,

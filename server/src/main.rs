@@ -1,29 +1,31 @@
 //! vto: the door station's device server.
 //!
-//! Module map: [`cli`] arguments; [`store`] the redb tables; [`auth`]
-//! accounts, sessions, lockout; [`device`] what the UI calls; [`http`] the
-//! web server; [`lifecycle`] start, stop, reboot; [`clock`] time.
+//! Module map: [`cli`] arguments; [`services`] the device's areas and the
+//! one apply path; one folder per area: [`account`], [`system`],
+//! [`network`], [`household`] (with the SIP server, [`sip`]), [`door`],
+//! [`video`], [`logs`]; [`store`] the redb tables and the settings store;
+//! [`http`] the web front door; [`clock`] time; [`mail`] outgoing mail;
+//! [`error`] the server's error type. See docs/architecture.md.
 
 // Leptos view types nest deeply.
 #![recursion_limit = "256"]
 
-mod access;
-mod auth;
+mod account;
 mod cli;
 mod clock;
-mod device;
+mod door;
+mod error;
+mod household;
 mod http;
-mod ip_filter;
-mod lifecycle;
-mod lock;
+mod logs;
 mod mail;
-mod media;
 mod network;
 mod qr;
+mod services;
 mod sip;
-mod storage;
 mod store;
-mod tls;
+mod system;
+mod video;
 
 use std::{process::ExitCode, sync::Arc, time::Duration};
 
@@ -32,14 +34,20 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::{
-    auth::{lockout::Policy, Auth},
+    account::{lockout::Policy, Auth},
     cli::Cli,
-    clock::{service::TimeService, SystemClock},
-    device::DeviceImpl,
-    http::listen::WebServer,
-    lifecycle::{Lifecycle, Stop},
-    network::NetworkService,
-    store::Store,
+    clock::SystemClock,
+    door::{access::AccessService, lock::LockService, DoorService},
+    network::{ip_filter::IpFilter, listen::WebServer},
+    services::{Engines, Services},
+    store::{
+        settings::{SettingsStore, IP_PERMISSIONS, NETWORK, TLS, VIDEO},
+        Store,
+    },
+    system::{
+        lifecycle::{self, Lifecycle, Stop},
+        time::TimeService,
+    },
 };
 
 fn main() -> ExitCode {
@@ -88,6 +96,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     let host_clock: Arc<dyn clock::Clock> = Arc::new(SystemClock);
     let time =
         Arc::new(TimeService::load(store.clone(), host_clock.clone()).map_err(|e| e.to_string())?);
+    let settings = Arc::new(SettingsStore::new(store.clone(), time.clock()));
     let auth = Arc::new(
         Auth::new(
             store.clone(),
@@ -106,24 +115,30 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         None => None,
     };
     let postman = Arc::new(mail::Postman::new(&cli.data_dir, extra_ca));
+    // In force before anything listens.
     let permissions = store
-        .read(|r| store::Read::settings(r, store::tables::SETTINGS_IP_PERMISSIONS))
+        .read(|r| store::Read::settings(r, IP_PERMISSIONS))
         .map_err(|e: store::StoreError| e.to_string())?;
-    let ip_filter = Arc::new(ip_filter::IpFilter::new(&permissions));
-    let network = Arc::new(NetworkService::new(cli.http));
+    let ip_filter = Arc::new(IpFilter::new(&permissions));
     let video: store::tables::VideoRecord = store
-        .read(|r| store::Read::settings(r, store::tables::SETTINGS_VIDEO))
+        .read(|r| store::Read::settings(r, VIDEO))
         .map_err(|e: store::StoreError| e.to_string())?;
-    let door =
-        media::door_ingest(&video.settings, video.camera_password.as_deref()).or_else(|e| {
-            // A stored address that no longer parses must not keep the
-            // device from starting: the built-in camera stands in.
-            tracing::error!(error = %e, "door camera settings: using the built-in camera");
-            media::door_ingest(&Default::default(), None)
-        })?;
-    let media = media::Media::start(
+    let door = video::door_ingest(
+        &video.settings,
+        video
+            .camera_password
+            .as_ref()
+            .map(store::secret::Secret::as_str),
+    )
+    .or_else(|e| {
+        // A stored address that no longer parses must not keep the
+        // device from starting: the built-in camera stands in.
+        tracing::error!(error = %e, "door camera settings: using the built-in camera");
+        video::door_ingest(&Default::default(), None)
+    })?;
+    let media = video::Media::start(
         time.clone(),
-        media::live::LiveConfig {
+        video::live::LiveConfig {
             udp_ports: cli.webrtc_ports,
             max_viewers: cli.max_viewers,
         },
@@ -153,60 +168,42 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         None => None,
     };
     let (lock_driver, lock_inputs, wiegand_cards) = lock_driver(&cli, &store)?;
-    let lock = lock::LockService::start(store.clone(), time.clock(), lock_driver, lock_inputs)
+    let lock = LockService::start(store.clone(), time.clock(), lock_driver, lock_inputs)
         .map_err(|e| e.to_string())?;
-    let access = Arc::new(access::AccessService::new(
-        auth.clone(),
+    let access = Arc::new(AccessService::new(
+        settings.clone(),
         lock.clone(),
         Arc::new(SystemClock),
     ));
-    let reader = cli.card_reader.clone().map(|path| {
-        let access = access.clone();
-        tokio::spawn(lock::reader::run(path, move |number| {
-            let access = access.clone();
-            async move { card_read(&access, &number).await }
-        }))
-    });
-    let wiegand = wiegand_cards.map(|mut cards| {
-        let access = access.clone();
-        tokio::spawn(async move {
-            while let Some(number) = cards.recv().await {
-                card_read(&access, &number).await;
-            }
-        })
-    });
-    let device = Arc::new(DeviceImpl {
-        access,
-        lock: lock.clone(),
-        sip: sip.clone(),
+    let services = Services::assemble(Engines {
+        settings,
         auth: auth.clone(),
+        time: time.clone(),
         lifecycle: lifecycle.clone(),
         postman,
         ip_filter: ip_filter.clone(),
-        time: time.clone(),
-        network: network.clone(),
+        cli_http: cli.http,
         media: media.clone(),
-        storage: Arc::new(storage::StoragePoint::new(&cli.data_dir)),
+        sip: sip.clone(),
+        lock: lock.clone(),
+        access,
+        data_dir: cli.data_dir.clone(),
     });
-    let follow = tokio::spawn(device.clone().follow_door());
-    let ipcs: store::tables::IpcRecord = store
-        .read(|r| store::Read::settings(r, store::tables::SETTINGS_IPCS))
-        .map_err(|e: store::StoreError| e.to_string())?;
-    device.apply_ipcs(&ipcs).await;
+    let readers = card_readers(&cli, &services.door, wiegand_cards);
+    let follow = tokio::spawn(services.door.clone().follow_door());
     if http::assets::UI_MISSING {
         tracing::error!("this binary was built without the web UI: build it with .ci/build");
     }
     let state = http::AppState {
         leptos: http::leptos_options(),
-        device: device.clone(),
+        services: services.clone(),
         auth: auth.clone(),
         ip_filter: ip_filter.clone(),
-        media: media.clone(),
-        snapshots: device,
     };
-    let app = http::router(state);
-    let web = WebServer::new(app, ip_filter);
-    network.attach(web.clone());
+    let web = WebServer::new(http::router(state), ip_filter);
+    services.network.attach(web.clone());
+    // Stored state to running state, before the first request.
+    services.apply().await.map_err(|e| e.to_string())?;
     start_listeners(&web, &store, &cli, inherited)?;
 
     let purge = tokio::spawn({
@@ -226,13 +223,13 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     });
     let ntp = tokio::spawn(time.clone().run_ntp());
     let maintenance = tokio::spawn(time.clone().run_maintenance({
-        let (auth, lifecycle) = (auth.clone(), lifecycle.clone());
+        let (settings, lifecycle) = (services.settings.clone(), lifecycle.clone());
         move || {
             tracing::warn!("auto maintenance: restarting the services");
-            let (auth, lifecycle) = (auth.clone(), lifecycle.clone());
+            let (settings, lifecycle) = (settings.clone(), lifecycle.clone());
             tokio::spawn(async move {
                 let me = std::net::IpAddr::from([127, 0, 0, 1]);
-                if let Err(e) = auth
+                if let Err(e) = settings
                     .log(SecurityEventKind::AutoMaintenance, "system", me)
                     .await
                 {
@@ -264,13 +261,12 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     for task in [purge, signals, ntp, maintenance, follow]
         .into_iter()
         .chain(sip_task)
-        .chain(reader)
-        .chain(wiegand)
+        .chain(readers)
     {
         task.abort();
         let _ = task.await;
     }
-    drop((auth, time, network, web, media, sip, lock));
+    drop((auth, time, web, media, sip, lock, services));
     // Close the database cleanly when nothing else holds it (a connection
     // that outlived the grace period still may).
     match Arc::try_unwrap(store) {
@@ -291,40 +287,54 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     }
 }
 
-/// The lock's driver: GPIO lines when the command line names a chip (a
-/// line that cannot be opened stops the start: a door station must not
-/// pretend to drive a lock it cannot), else the simulator.
-#[allow(clippy::type_complexity)]
-/// A card from a real reader (USB or Wiegand), as the door takes it.
-async fn card_read(access: &access::AccessService, number: &str) {
-    match app::model::card::normalize_number(number) {
-        Some(n) => {
-            if let Err(e) = access.card(&n).await {
-                tracing::error!(error = %e, "card not handled");
-            }
-        }
-        None => tracing::warn!("card reader: not a card number"),
+/// The card readers on the command line (USB, Wiegand): each card read
+/// goes to the door like the simulator's.
+fn card_readers(
+    cli: &Cli,
+    door: &Arc<DoorService>,
+    wiegand: Option<tokio::sync::mpsc::Receiver<String>>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    if let Some(path) = cli.card_reader.clone() {
+        let door = door.clone();
+        tasks.push(tokio::spawn(door::lock::reader::run(path, move |number| {
+            let door = door.clone();
+            async move { door.card_read(&number).await }
+        })));
     }
+    if let Some(mut cards) = wiegand {
+        let door = door.clone();
+        tasks.push(tokio::spawn(async move {
+            while let Some(number) = cards.recv().await {
+                door.card_read(&number).await;
+            }
+        }));
+    }
+    tasks
 }
 
 /// The lock's driver, its inputs and a Wiegand reader's cards (GPIO only).
 type LockParts = (
-    Box<dyn lock::driver::LockDriver>,
-    Option<tokio::sync::mpsc::Receiver<lock::driver::Input>>,
+    Box<dyn door::lock::driver::LockDriver>,
+    Option<tokio::sync::mpsc::Receiver<door::lock::driver::Input>>,
     Option<tokio::sync::mpsc::Receiver<String>>,
 );
 
 fn lock_driver(cli: &Cli, store: &Store) -> Result<LockParts, String> {
     let Some(config) = cli.gpio() else {
-        return Ok((Box::new(lock::driver::SimDriver::default()), None, None));
+        return Ok((
+            Box::new(door::lock::driver::SimDriver::default()),
+            None,
+            None,
+        ));
     };
     let settings: app::model::access::AccessSettings = store
-        .read(|r| store::Read::settings(r, store::tables::SETTINGS_ACCESS))
+        .read(|r| store::Read::settings(r, store::settings::ACCESS))
         .map_err(|e: store::StoreError| e.to_string())?;
     let locked = settings.contact == app::model::access::ContactType::Nc;
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let (cards_tx, cards) = tokio::sync::mpsc::channel(16);
-    let driver = lock::gpio::GpioDriver::open(&config, locked, tx, cards_tx)
+    let driver = door::lock::gpio::GpioDriver::open(&config, locked, tx, cards_tx)
         .map_err(|e| format!("lock GPIO: {e}"))?;
     tracing::info!(chip = %config.chip.display(), relay = config.relay, "lock on GPIO");
     Ok((Box::new(driver), Some(rx), Some(cards)))
@@ -339,12 +349,12 @@ fn start_listeners(
     cli: &Cli,
     inherited: Option<std::net::TcpListener>,
 ) -> Result<(), String> {
-    use store::tables::{SETTINGS, SETTINGS_NETWORK, SETTINGS_TLS};
-    let (stored, tls): (Option<NetworkSettings>, Option<tls::TlsRecord>) = store
+    use store::tables::SETTINGS;
+    let (stored, tls): (Option<NetworkSettings>, Option<network::tls::TlsRecord>) = store
         .read(|r| {
             Ok::<_, store::StoreError>((
-                store::Read::get(r, SETTINGS, SETTINGS_NETWORK)?,
-                store::Read::get(r, SETTINGS, SETTINGS_TLS)?,
+                store::Read::get(r, SETTINGS, NETWORK.name)?,
+                store::Read::get(r, SETTINGS, TLS.name)?,
             ))
         })
         .map_err(|e| e.to_string())?;
@@ -354,15 +364,15 @@ fn start_listeners(
         .unwrap_or(cli.http);
     let inherited = inherited.filter(|l| {
         l.local_addr()
-            .is_ok_and(|a| http::listen::satisfies(a, want))
+            .is_ok_and(|a| network::listen::satisfies(a, want))
     });
     let http_listener = match inherited {
         Some(l) => l,
-        None => match http::listen::bind(want) {
+        None => match network::listen::bind(want) {
             Ok(l) => l,
             Err(e) if want != cli.http => {
                 tracing::error!(addr = %want, error = %e, "cannot listen where Network Setting > Basic says; using --http");
-                http::listen::bind(cli.http)
+                network::listen::bind(cli.http)
                     .map_err(|e| format!("cannot listen on {}: {e}", cli.http))?
             }
             Err(e) => return Err(format!("cannot listen on {want}: {e}")),
@@ -370,7 +380,7 @@ fn start_listeners(
     };
     let addr = http_listener.local_addr().map_err(|e| e.to_string())?;
     let https = match (&stored, &tls) {
-        (Some(s), Some(record)) if s.https => match tls::server_config(record) {
+        (Some(s), Some(record)) if s.https => match network::tls::server_config(record) {
             Ok(config) => Some((std::net::SocketAddr::new(addr.ip(), s.https_port), config)),
             Err((_, e)) => {
                 tracing::error!(error = %e, "HTTPS not started: its certificate cannot be used");

@@ -128,6 +128,8 @@ pub enum Refusal {
     LostCard,
     WrongPassword,
     KeypadLocked,
+    /// As many keypad checks in flight as may still fail: try again.
+    KeypadBusy,
     /// The lock output could not be driven.
     LockFault,
 }
@@ -140,6 +142,7 @@ impl Refusal {
             Self::LostCard => "Lost card",
             Self::WrongPassword => "Wrong password",
             Self::KeypadLocked => "Keypad locked",
+            Self::KeypadBusy => "Keypad busy",
             Self::LockFault => "Lock output fault",
         }
     }

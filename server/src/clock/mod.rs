@@ -82,7 +82,3 @@ pub mod sim {
         }
     }
 }
-
-pub mod maintenance;
-pub mod ntp;
-pub mod service;

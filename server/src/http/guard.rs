@@ -13,11 +13,11 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use app::{api::PUBLIC_ENDPOINTS, backend::Caller, error::ApiError, pages::PUBLIC_PAGES};
+use app::{api::PUBLIC_ENDPOINTS, error::ApiError, pages::PUBLIC_PAGES, services::Caller};
 
 use crate::{
-    auth::{session, Auth},
-    ip_filter::IpFilter,
+    account::{session, Auth},
+    network::ip_filter::IpFilter,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,7 +131,7 @@ pub async fn guard(
     let host = plain_host(req.headers());
     let secure = req
         .extensions()
-        .get::<super::listen::Secure>()
+        .get::<crate::network::listen::Secure>()
         .is_some_and(|s| s.0);
     req.extensions_mut().insert(Caller {
         ip,

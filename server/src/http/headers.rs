@@ -9,7 +9,7 @@ use axum::{
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 
-use app::backend::CspNonce;
+use app::services::CspNonce;
 
 pub fn csp(nonce: &str) -> String {
     format!(

@@ -4,7 +4,6 @@
 pub mod assets;
 pub mod guard;
 pub mod headers;
-pub mod listen;
 pub mod whep;
 
 use std::sync::Arc;
@@ -20,19 +19,17 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 
-use app::{backend::Device, shell, App};
+use app::{shell, App};
 
-use crate::{auth::Auth, ip_filter::IpFilter, media::Media};
+use crate::{account::Auth, network::ip_filter::IpFilter, services::Services};
 
 #[derive(Clone)]
 pub struct AppState {
     pub leptos: LeptosOptions,
-    pub device: Arc<dyn Device>,
+    pub services: Arc<Services>,
+    /// Who is signed in (the guard).
     pub auth: Arc<Auth>,
     pub ip_filter: Arc<IpFilter>,
-    pub media: Arc<Media>,
-    /// The Storage Point's saved snapshots.
-    pub snapshots: Arc<crate::device::DeviceImpl>,
 }
 
 /// Snapshots: `GET /snapshot/<source>.jpg` (session required).
@@ -125,8 +122,8 @@ fn method_name(m: &http::Method) -> &'static str {
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let device = state.device.clone();
-    let context = move || provide_context(device.clone());
+    let services = state.services.clone();
+    let context = move || services.provide();
     let leptos = state.leptos.clone();
     let mut router = Router::new();
     for p in assets::paths() {
@@ -149,15 +146,15 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
-    let device = state.device.clone();
-    handle_server_fns_with_context(move || provide_context(device.clone()), req).await
+    let services = state.services.clone();
+    handle_server_fns_with_context(move || services.provide(), req).await
 }
 
 /// The guard let only a session through; checked again by the handlers
 /// that serve pictures.
 fn signed_in(req: &Request<Body>) -> bool {
     req.extensions()
-        .get::<app::backend::Caller>()
+        .get::<app::services::Caller>()
         .is_some_and(|c| c.session.is_some())
 }
 
@@ -183,14 +180,12 @@ async fn snapshot(
     if !signed_in(&req) {
         return http::StatusCode::UNAUTHORIZED.into_response();
     }
-    let Some(source) = file
-        .strip_suffix(".jpg")
-        .and_then(|name| state.media.source(name))
-    else {
+    let Some(name) = file.strip_suffix(".jpg") else {
         return (http::StatusCode::NOT_FOUND, "no such camera").into_response();
     };
-    match source.snapshot().await {
-        Ok(jpeg) => jpeg_response(jpeg),
+    match state.services.video.snapshot(name).await {
+        Ok(Some(jpeg)) => jpeg_response(jpeg),
+        Ok(None) => (http::StatusCode::NOT_FOUND, "no such camera").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "snapshot");
             (http::StatusCode::SERVICE_UNAVAILABLE, e).into_response()
@@ -208,7 +203,7 @@ async fn stored(
     if !signed_in(&req) {
         return http::StatusCode::UNAUTHORIZED.into_response();
     }
-    match state.snapshots.stored_snapshot(file).await {
+    match state.services.door.stored_snapshot(file).await {
         Some(jpeg) => jpeg_response(jpeg),
         None => (http::StatusCode::NOT_FOUND, "no such snapshot").into_response(),
     }
@@ -217,10 +212,10 @@ async fn stored(
 /// Unknown paths (behind the guard, so only with a session): the app's own
 /// "Page not found" with status 404.
 async fn not_found(State(state): State<AppState>, req: Request<Body>) -> Response {
-    let device = state.device.clone();
+    let services = state.services.clone();
     let leptos = state.leptos.clone();
     let handler = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(device.clone()),
+        move || services.provide(),
         move || shell(leptos.clone()),
     );
     handler(req).await.into_response()

@@ -3,7 +3,7 @@
 //! `201 Created` with the SDP answer and a `Location` naming the viewer;
 //! `DELETE` on that location ends it. Under `/api/`, so the guard wants a
 //! session and the device's own origin like every other API call. Offers
-//! go through the same [`app::backend::Device::live_offer`] as the pages'.
+//! go through the same [`app::services::Video::live_offer`] as the pages'.
 
 use axum::{
     body::Body,
@@ -12,7 +12,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use app::{backend::Caller, error::ApiError};
+use app::{
+    error::ApiError,
+    services::{Caller, Video},
+};
 
 use super::{guard::api_error, AppState};
 
@@ -62,7 +65,7 @@ pub async fn offer(
             "Send the offer as application/sdp",
         );
     }
-    if state.media.source(&source).is_none() {
+    if !state.services.video.has_source(&source) {
         return plain(StatusCode::NOT_FOUND, format!("No camera named {source}"));
     }
     let body = match axum::body::to_bytes(req.into_body(), MAX_OFFER).await {
@@ -72,7 +75,12 @@ pub async fn offer(
     let Ok(sdp) = String::from_utf8(body.to_vec()) else {
         return plain(StatusCode::BAD_REQUEST, "The offer is not UTF-8 text");
     };
-    match state.device.live_offer(&caller, source.clone(), sdp).await {
+    match state
+        .services
+        .video
+        .live_offer(&caller, source.clone(), sdp)
+        .await
+    {
         Ok(answer) => {
             let location = format!("/api/whep/{source}/{}", answer.id);
             let mut res = (StatusCode::CREATED, answer.sdp).into_response();
@@ -99,11 +107,7 @@ pub async fn end(
     if let Err(e) = caller(&req) {
         return api_error(&e);
     }
-    let ended = match state.media.live_if_started() {
-        Some(live) => live.end(&id).await,
-        None => false,
-    };
-    if ended {
+    if state.services.video.end_viewer(&id).await {
         StatusCode::OK.into_response()
     } else {
         plain(StatusCode::NOT_FOUND, "No such viewer")

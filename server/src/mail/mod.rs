@@ -24,7 +24,15 @@ use lettre::{
     AsyncTransport, Message, Tokio1Executor,
 };
 
-use app::model::mail::{MailReceipt, MailSecurity, MailSettings};
+use app::{
+    error::ApiError,
+    model::mail::{MailReceipt, MailSecurity, MailSettings},
+};
+
+use crate::store::{
+    secret::Secret,
+    settings::{SettingsStore, MAIL},
+};
 
 /// How long one SMTP exchange may take before it counts as failed.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -43,7 +51,7 @@ pub struct Mail {
 #[derive(Clone, Debug, Default)]
 pub struct MailConfig {
     pub settings: MailSettings,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +79,29 @@ impl Postman {
             outbox: data_dir.join("outbox"),
             extra_ca_pem,
         }
+    }
+
+    /// Delivers `mail` as `config` says; a failure is the user's error
+    /// ("the mail could not be sent: ...").
+    pub async fn deliver(&self, config: &MailConfig, mail: Mail) -> Result<MailReceipt, ApiError> {
+        self.send(config, mail).await.map_err(|e| {
+            tracing::warn!(error = %e, "mail not sent");
+            ApiError::Mail(e.to_string())
+        })
+    }
+
+    /// Delivers `mail` with the stored Email settings.
+    pub async fn deliver_stored(
+        &self,
+        settings: &SettingsStore,
+        mail: Mail,
+    ) -> Result<MailReceipt, ApiError> {
+        let record = settings.get(MAIL).await?;
+        let config = MailConfig {
+            settings: record.settings,
+            password: record.password,
+        };
+        self.deliver(&config, mail).await
     }
 
     /// Delivers `mail` as `config` says.
@@ -107,7 +138,12 @@ impl Postman {
         if !s.user.is_empty() {
             builder = builder.credentials(Credentials::new(
                 s.user.clone(),
-                config.password.clone().unwrap_or_default(),
+                config
+                    .password
+                    .as_ref()
+                    .map(Secret::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
             ));
         }
         let via = format!("{host}:{}", s.port);

@@ -41,7 +41,7 @@ use crate::{
     store::{
         tables::{
             station_table, BindingRecord, RoomRecord, SipServerRecord, StationRecord, CALL_LOG,
-            SETTINGS_BASIC, SETTINGS_SIP_SERVER, SIP_BINDINGS, SIP_ROOMS,
+            SIP_BINDINGS, SIP_ROOMS,
         },
         Read, Store, StoreError,
     },
@@ -88,7 +88,7 @@ pub type LocalMinute = Arc<dyn Fn(i64) -> u16 + std::marker::Send + Sync>;
 /// The local minute of the day as `time` shows it now. Held weakly: the
 /// time service holds the database, which must close at shutdown even if
 /// a SIP task still holds this service a moment longer.
-pub fn local_minute_of(time: &Arc<crate::clock::service::TimeService>) -> LocalMinute {
+pub fn local_minute_of(time: &Arc<crate::system::time::TimeService>) -> LocalMinute {
     let time = Arc::downgrade(time);
     Arc::new(move |utc| {
         let local = time.upgrade().map_or(utc, |t| t.display().local(utc));
@@ -135,7 +135,7 @@ pub struct SipService {
     /// keep the database open.
     store: Mutex<Option<Arc<Store>>>,
     /// IP Permissions apply to SIP as to the web.
-    ip_filter: Arc<crate::ip_filter::IpFilter>,
+    ip_filter: Arc<crate::network::ip_filter::IpFilter>,
     clock: Arc<dyn Clock>,
     registrar: Mutex<Registrar>,
     /// Every account's digests: the rooms' monitors, the VTO and the VTS.
@@ -205,7 +205,7 @@ pub fn wanted_from(record: &SipServerRecord, vto_no: &str) -> Option<Wanted> {
             ServerType::Vto => vto_no.to_string(),
             ServerType::Other => s.username.trim().to_string(),
         },
-        password: record.password.clone()?,
+        password: record.password.as_ref()?.as_str().to_string(),
     })
 }
 
@@ -282,7 +282,7 @@ impl SipService {
     pub fn load(
         store: Arc<Store>,
         clock: Arc<dyn Clock>,
-        ip_filter: Arc<crate::ip_filter::IpFilter>,
+        ip_filter: Arc<crate::network::ip_filter::IpFilter>,
         local_minute: LocalMinute,
     ) -> Result<Arc<Self>, StoreError> {
         type Stored = (
@@ -299,8 +299,8 @@ impl SipService {
                 stations_of(r, StationKind::Vto)?,
                 stations_of(r, StationKind::Vts)?,
                 r.all(SIP_BINDINGS)?,
-                r.settings(SETTINGS_BASIC)?,
-                r.settings(SETTINGS_SIP_SERVER)?,
+                r.settings(crate::store::settings::BASIC)?,
+                r.settings(crate::store::settings::SIP_SERVER)?,
             ))
         })?;
         let wanted = wanted_from(&sip_server, &basic.vto_no);

@@ -6,6 +6,8 @@
 //! redb locks the file: a second process on the same data dir is refused.
 
 pub mod codec;
+pub mod secret;
+pub mod settings;
 pub mod tables;
 
 use std::path::{Path, PathBuf};
@@ -235,9 +237,12 @@ pub trait Read {
         Ok(out)
     }
 
-    /// A settings page's model, or its defaults when never saved.
-    fn settings<T: DeserializeOwned + Default>(&self, page: &str) -> Result<T, StoreError> {
-        Ok(self.get(SETTINGS, page)?.unwrap_or_default())
+    /// A settings page's record, or its defaults when never saved.
+    fn settings<T: DeserializeOwned + Default>(
+        &self,
+        key: settings::Key<T>,
+    ) -> Result<T, StoreError> {
+        Ok(self.get(SETTINGS, key.name)?.unwrap_or_default())
     }
 
     /// Newest first: events `offset..offset + limit`, and how many exist.
@@ -431,7 +436,7 @@ impl Writer {
     /// Factory reset: empties every table, in this transaction. The
     /// device's clock stays set.
     pub fn wipe(&self) -> Result<(), StoreError> {
-        let clock: Option<ClockRecord> = self.get(SETTINGS, SETTINGS_CLOCK)?;
+        let clock: Option<ClockRecord> = self.get(SETTINGS, settings::CLOCK.name)?;
         self.txn.delete_table(ACCOUNTS)?;
         self.txn.delete_table(SESSIONS)?;
         self.txn.delete_table(SECURITY_LOG)?;
@@ -448,7 +453,7 @@ impl Writer {
         self.txn.delete_table(ACCESS_CODES)?;
         create_tables(&self.txn)?;
         if let Some(clock) = clock {
-            self.put(SETTINGS, SETTINGS_CLOCK, &clock)?;
+            self.put_settings(settings::CLOCK, &clock)?;
         }
         Ok(())
     }

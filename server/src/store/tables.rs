@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use app::model::{mail::MailSettings, time::UnixMillis};
 
-use crate::auth::{reset::ResetState, totp::TotpRecord};
+use super::secret::Secret;
+use crate::account::{reset::ResetState, totp::TotpRecord};
 
 /// `schema_version` and other small facts about the database.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -69,43 +70,14 @@ pub fn station_table(
 }
 
 pub const META_SCHEMA_VERSION: &str = "schema_version";
-pub const SETTINGS_BASIC: &str = "basic";
-/// [`MailRecord`].
-pub const SETTINGS_MAIL: &str = "mail";
-/// [`app::model::ip_permissions::IpPermissions`].
-pub const SETTINGS_IP_PERMISSIONS: &str = "ip_permissions";
-/// [`app::model::security::SecuritySettings`].
-pub const SETTINGS_SECURITY: &str = "security";
-/// [`app::model::system_time::TimeSettings`].
-pub const SETTINGS_TIME: &str = "time";
-/// [`app::model::network::NetworkSettings`]; absent until Network Setting >
-/// Basic is saved (the command line's `--http` applies until then).
-pub const SETTINGS_NETWORK: &str = "network";
-/// [`crate::tls::TlsRecord`]: the HTTPS certificate and its key (never
-/// exported).
-pub const SETTINGS_TLS: &str = "tls";
-/// [`VideoRecord`].
-pub const SETTINGS_VIDEO: &str = "video";
-/// [`IpcRecord`].
-pub const SETTINGS_IPCS: &str = "ipcs";
-/// [`SipServerRecord`].
-pub const SETTINGS_SIP_SERVER: &str = "sip_server";
-/// [`app::model::access::AccessSettings`] (Access Control > Local).
-pub const SETTINGS_ACCESS: &str = "access";
-/// [`app::model::access::UnlockLogSettings`] (the Unlock page's Records
-/// Kept).
-pub const SETTINGS_UNLOCK_LOG: &str = "unlock_log";
-/// [`ClockRecord`]; kept by a factory reset, like a real device's RTC.
-pub const SETTINGS_CLOCK: &str = "clock";
-
 /// Network Setting > SIP Server as stored: the page's settings and the
 /// password for another server, which never leaves the device (not to the
-/// browser, not in an export, not in a log: no `Debug`).
-#[derive(Clone, Default, Serialize, Deserialize)]
+/// browser, not in an export, not in a log).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SipServerRecord {
     pub settings: app::model::sip_server::SipServerSettings,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
 }
 
 /// The device's clock: how far it is from the host's.
@@ -117,17 +89,17 @@ pub struct ClockRecord {
 
 /// Local Setting > Video & Audio as stored: the page's settings and the
 /// RTSP camera's password, which never leaves the device (not to the
-/// browser, not in an export, not in a log: no `Debug`).
-#[derive(Clone, Default, Serialize, Deserialize)]
+/// browser, not in an export, not in a log).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VideoRecord {
     pub settings: app::model::video::VideoSettings,
-    pub camera_password: Option<String>,
+    pub camera_password: Option<Secret>,
 }
 
 /// IPC Setting as stored: each camera with its id and password (which never
-/// leaves the device: no `Debug`).
-#[derive(Clone, Default, Serialize, Deserialize)]
+/// leaves the device).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct IpcRecord {
     /// The id the next added camera gets (ids are never reused, so a viewer
@@ -136,11 +108,11 @@ pub struct IpcRecord {
     pub ipcs: Vec<StoredIpc>,
 }
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StoredIpc {
     pub id: u32,
     pub ipc: app::model::ipc::Ipc,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
 }
 
 /// A room and the digests of its Register Password, one per SIP user name
@@ -225,5 +197,5 @@ pub struct SessionRecord {
 #[serde(default)]
 pub struct MailRecord {
     pub settings: MailSettings,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
 }

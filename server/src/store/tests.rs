@@ -170,17 +170,14 @@ fn security_log_is_newest_first_paged_and_bounded() -> Result<(), StoreError> {
 fn settings_default_until_saved() -> Result<(), StoreError> {
     let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
     let store = Store::open(dir.path())?;
-    let basic: BasicSettings = store.read(|r| r.settings(SETTINGS_BASIC))?;
+    let basic: BasicSettings = store.read(|r| r.settings(settings::BASIC))?;
     assert_eq!(basic, BasicSettings::default());
     let changed = BasicSettings {
         vto_no: "8002".into(),
         ..BasicSettings::default()
     };
-    store.write(|w| w.put(SETTINGS, SETTINGS_BASIC, &changed))?;
-    assert_eq!(
-        store.read(|r| r.settings::<BasicSettings>(SETTINGS_BASIC))?,
-        changed
-    );
+    store.write(|w| w.put_settings(settings::BASIC, &changed))?;
+    assert_eq!(store.read(|r| r.settings(settings::BASIC))?, changed);
     Ok(())
 }
 

@@ -1,0 +1,571 @@
+//! Accounts, login, sessions and lockout.
+//!
+//! [`Auth`] owns the policy; [`lockout`] and [`session`] hold the pure parts
+//! and [`password`] the hashing. Every change is one store transaction that
+//! also writes its security log entry.
+
+pub mod lockout;
+pub mod password;
+pub mod recovery;
+pub mod reset;
+pub mod service;
+#[cfg(test)]
+mod service_tests;
+pub mod session;
+pub mod totp;
+pub mod two_factor;
+
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+};
+
+use app::{
+    error::ApiError,
+    model::{
+        email, password as rules,
+        security_log::{SecurityEvent, SecurityEventKind},
+        two_factor::TwoFactorStatus,
+        ADMIN_USER,
+    },
+    services::SessionRef,
+};
+
+pub use crate::error::random;
+use crate::{
+    clock::Clock,
+    store::{
+        tables::{AccountRecord, SessionRecord},
+        Read, Store, StoreError, Writer,
+    },
+};
+use lockout::{Check, Failure, Key, Lockouts, Policy};
+use session::Validity;
+
+/// User names as typed are kept at most this long in logs and lockouts.
+const MAX_USER_LEN: usize = 64;
+
+pub struct Auth {
+    store: Arc<Store>,
+    /// Expiries and lockouts: the host's clock, which nobody sets.
+    clock: Arc<dyn Clock>,
+    /// What people read (record times, TOTP codes): the device's clock.
+    wall: Arc<dyn Clock>,
+    hasher: password::Hasher,
+    lockouts: Mutex<Lockouts>,
+    initialized: AtomicBool,
+    reset_policy: reset::Policy,
+    /// Hash of the ticket -> a login waiting for its two-factor code.
+    pending_logins: Mutex<HashMap<[u8; 32], two_factor::PendingLogin>>,
+    /// User -> a two-factor enrolment waiting for its first code.
+    enrolments: Mutex<HashMap<String, two_factor::PendingEnrolment>>,
+}
+
+/// What a right password does to the failure count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Success {
+    Clears,
+    KeepsCount,
+}
+
+/// What a right password leads to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// A new session: the cookie value.
+    Session(String),
+    /// Two-factor login: the ticket for the code step.
+    SecondFactor(String),
+}
+
+impl LoginOutcome {
+    /// The session's cookie value, when the login is complete.
+    pub fn session(self) -> Result<String, ApiError> {
+        match self {
+            Self::Session(token) => Ok(token),
+            Self::SecondFactor(_) => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+impl Auth {
+    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, policy: Policy) -> Result<Self, ApiError> {
+        let initialized = store.read(|r| r.has_account())?;
+        Ok(Self {
+            store,
+            wall: clock.clone(),
+            clock,
+            hasher: password::Hasher::new(),
+            reset_policy: reset::Policy {
+                lock_ms: policy.lock_ms,
+                ..reset::Policy::default()
+            },
+            lockouts: Mutex::new(Lockouts::new(policy)),
+            initialized: AtomicBool::new(initialized),
+            pending_logins: Mutex::new(HashMap::new()),
+            enrolments: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Records and codes then follow `wall` (the device's clock); expiries
+    /// stay on the clock given to [`Self::new`].
+    pub fn with_wall_clock(mut self, wall: Arc<dyn Clock>) -> Self {
+        self.wall = wall;
+        self
+    }
+
+    /// Now, by the device's clock.
+    pub fn now(&self) -> app::model::time::UnixMillis {
+        self.wall.now()
+    }
+
+    /// A time of the expiry clock as the device's clock reads it.
+    pub fn to_wall(&self, t: app::model::time::UnixMillis) -> app::model::time::UnixMillis {
+        t + (self.wall.now() - self.clock.now())
+    }
+
+    pub fn is_initialized(&self) -> bool {
+        self.initialized.load(Ordering::SeqCst)
+    }
+
+    fn event(&self, kind: SecurityEventKind, user: &str, ip: IpAddr) -> SecurityEvent {
+        crate::store::settings::audit(kind, user, ip, self.wall.now())
+    }
+
+    /// Runs a store write on the blocking pool.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Writer) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.write(f))
+            .await
+            .map_err(crate::error::Error::Task)?
+    }
+
+    /// Runs a store read on the blocking pool.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&crate::store::Reader) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.read(f))
+            .await
+            .map_err(crate::error::Error::Task)?
+    }
+
+    /// Appends one event to the security log.
+    pub async fn log(
+        &self,
+        kind: SecurityEventKind,
+        user: &str,
+        ip: IpAddr,
+    ) -> Result<(), ApiError> {
+        let event = self.event(kind, user, ip);
+        self.write(move |w| Ok(w.log(&event)?)).await
+    }
+
+    /// Initialization (manual ch. 1): sets the admin password once.
+    pub async fn initialize(
+        &self,
+        ip: IpAddr,
+        password: String,
+        email: Option<String>,
+    ) -> Result<(), ApiError> {
+        if self.is_initialized() {
+            return Err(ApiError::AlreadyInitialized);
+        }
+        check_new_password("password", &password)?;
+        let email = check_email(email)?;
+        let hash = self.hasher.hash(password).await?;
+        let now = self.clock.now();
+        let account = AccountRecord {
+            password_hash: hash,
+            email,
+            created: now,
+            password_changed: now,
+            reset: Default::default(),
+            totp: None,
+        };
+        let event = self.event(SecurityEventKind::Initialized, ADMIN_USER, ip);
+        // The transaction decides: of two concurrent attempts one finds the
+        // account already there.
+        self.write(move |w| {
+            if w.has_account()? {
+                return Err(ApiError::AlreadyInitialized);
+            }
+            w.put_account(ADMIN_USER, &account)?;
+            w.log(&event)?;
+            Ok(())
+        })
+        .await?;
+        self.initialized.store(true, Ordering::SeqCst);
+        tracing::info!(%ip, "device initialized");
+        Ok(())
+    }
+
+    /// Checks `password` for `user` from `ip`, counting failures toward the
+    /// lockout. Used by login and by every action that asks for the
+    /// current password.
+    pub async fn check_password(
+        &self,
+        user: &str,
+        ip: IpAddr,
+        password: String,
+    ) -> Result<(), ApiError> {
+        self.verify_password(user, ip, password, Success::Clears)
+            .await
+    }
+
+    /// As [`Self::check_password`]; with [`Success::KeepsCount`] a right
+    /// password leaves earlier failures counted: when a second factor
+    /// follows, only it clears them, or each right password would buy an
+    /// attacker 4 more code guesses.
+    async fn verify_password(
+        &self,
+        user: &str,
+        ip: IpAddr,
+        password: String,
+        success: Success,
+    ) -> Result<(), ApiError> {
+        let key = Key {
+            user: user.chars().take(MAX_USER_LEN).collect(),
+            ip,
+        };
+        let attempt = match lockout::reserve(&self.lockouts, key, self.clock.now()) {
+            Ok(attempt) => attempt,
+            Err(Check::Locked {
+                retry_after_secs,
+                first_refusal,
+            }) => {
+                if first_refusal {
+                    self.log(SecurityEventKind::LoginRefusedWhileLocked, user, ip)
+                        .await?;
+                }
+                return Err(ApiError::Locked { retry_after_secs });
+            }
+            Err(_) => return Err(ApiError::Busy),
+        };
+        // The attempt is reserved: whatever happens next settles it, and a
+        // request dropped on the way abandons it (the guard's drop).
+        let user_owned = user.to_string();
+        let verified = match self.read(move |r| Ok(r.account(&user_owned)?)).await {
+            Ok(account) => {
+                self.hasher
+                    .verify(password, account.map(|a| a.password_hash))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match verified? {
+            true => {
+                match success {
+                    Success::Clears => attempt.succeed(),
+                    Success::KeepsCount => attempt.keep_count(),
+                }
+                Ok(())
+            }
+            false => {
+                let failure = attempt.fail(self.clock.now());
+                self.log(SecurityEventKind::LoginFailed, user, ip).await?;
+                tracing::warn!(%ip, "wrong password");
+                match failure {
+                    Failure::AttemptsLeft(attempts_left) => {
+                        Err(ApiError::BadCredentials { attempts_left })
+                    }
+                    Failure::LockedNow { retry_after_secs } => {
+                        self.log(SecurityEventKind::LockedOut, user, ip).await?;
+                        tracing::warn!(%ip, retry_after_secs, "account locked for address");
+                        Err(ApiError::Locked { retry_after_secs })
+                    }
+                }
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Lockouts> {
+        self.lockouts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Login: a new session, or with two-factor login on, a ticket for
+    /// the code step.
+    pub async fn login(
+        &self,
+        ip: IpAddr,
+        user: String,
+        password: String,
+    ) -> Result<LoginOutcome, ApiError> {
+        if !self.is_initialized() {
+            return Err(ApiError::NotInitialized);
+        }
+        let owned = user.clone();
+        let two_factor = self
+            .read(move |r| Ok(r.account(&owned)?.and_then(|a| a.totp).is_some()))
+            .await?;
+        let success = if two_factor {
+            Success::KeepsCount
+        } else {
+            Success::Clears
+        };
+        self.verify_password(&user, ip, password, success).await?;
+        if two_factor {
+            return Ok(LoginOutcome::SecondFactor(self.pending_login(&user, ip)?));
+        }
+        Ok(LoginOutcome::Session(
+            self.start_session(&user, ip, &[]).await?,
+        ))
+    }
+
+    /// Creates a session for `user`, logging the login (and `also`).
+    async fn start_session(
+        &self,
+        user: &str,
+        ip: IpAddr,
+        also: &[SecurityEventKind],
+    ) -> Result<String, ApiError> {
+        let id = session::new_id()?;
+        let now = self.clock.now();
+        let record = SessionRecord {
+            user: user.to_string(),
+            created: now,
+            last_seen: now,
+            ip: ip.to_string(),
+        };
+        let mut events = vec![self.event(SecurityEventKind::LoginSucceeded, user, ip)];
+        events.extend(also.iter().map(|k| self.event(*k, user, ip)));
+        let hash = id.hash;
+        self.write(move |w| {
+            w.put_session(&hash, &record)?;
+            drop_oldest_sessions(w, &record.user)?;
+            for e in &events {
+                w.log(e)?;
+            }
+            Ok(())
+        })
+        .await?;
+        tracing::info!(%ip, "login");
+        Ok(id.token)
+    }
+
+    /// Two-factor state of `user`'s account.
+    pub async fn two_factor_status(&self, user: &str) -> Result<TwoFactorStatus, ApiError> {
+        let user = user.to_string();
+        self.read(move |r| {
+            Ok(r.account(&user)?
+                .and_then(|a| a.totp)
+                .map(|t| TwoFactorStatus {
+                    enabled: true,
+                    recovery_codes_left: t.recovery.len(),
+                })
+                .unwrap_or_default())
+        })
+        .await
+    }
+
+    /// The session a cookie value stands for, if it is valid now.
+    pub async fn validate(&self, token: &str) -> Result<Option<SessionRef>, ApiError> {
+        let Some(hash) = session::hash_token(token) else {
+            return Ok(None);
+        };
+        let Some(record) = self.read(move |r| Ok(r.session(&hash)?)).await? else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        match session::validity(&record, now) {
+            Validity::Expired => {
+                self.write(move |w| Ok(w.remove_session(&hash)?)).await?;
+                Ok(None)
+            }
+            Validity::Valid { touch } => {
+                if touch {
+                    let mut touched = record.clone();
+                    touched.last_seen = now;
+                    self.write(move |w| Ok(w.put_session(&hash, &touched)?))
+                        .await?;
+                }
+                Ok(Some(SessionRef {
+                    id_hash: hash,
+                    user: record.user,
+                }))
+            }
+        }
+    }
+
+    pub async fn logout(&self, session: &SessionRef, ip: IpAddr) -> Result<(), ApiError> {
+        let hash = session.id_hash;
+        let event = self.event(SecurityEventKind::LoggedOut, &session.user, ip);
+        self.write(move |w| {
+            w.remove_session(&hash)?;
+            w.log(&event)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Changes the password; every other session of the account ends.
+    pub async fn change_password(
+        &self,
+        session: &SessionRef,
+        ip: IpAddr,
+        old: String,
+        new: String,
+    ) -> Result<(), ApiError> {
+        if old.is_empty() {
+            return Err(ApiError::invalid(
+                "old_password",
+                "Enter the current password",
+            ));
+        }
+        check_new_password("new_password", &new)?;
+        if old == new {
+            return Err(ApiError::invalid(
+                "new_password",
+                "The new password must differ from the old one",
+            ));
+        }
+        self.check_password(&session.user, ip, old)
+            .await
+            .map_err(wrong_password_as("old_password"))?;
+        let hash = self.hasher.hash(new).await?;
+        let (user, keep) = (session.user.clone(), session.id_hash);
+        let now = self.clock.now();
+        let event = self.event(SecurityEventKind::PasswordChanged, &user, ip);
+        self.write(move |w| {
+            let mut account = w.account(&user)?.ok_or(ApiError::Unauthorized)?;
+            account.password_hash = hash;
+            account.password_changed = now;
+            w.put_account(&user, &account)?;
+            w.remove_sessions(|id, s| s.user == user && *id != keep)?;
+            w.log(&event)?;
+            Ok(())
+        })
+        .await?;
+        tracing::info!(%ip, "password changed");
+        Ok(())
+    }
+
+    /// Sets or removes the reset email; needs the current password.
+    /// Returns the address it replaced.
+    pub async fn change_email(
+        &self,
+        session: &SessionRef,
+        ip: IpAddr,
+        password: String,
+        email: Option<String>,
+    ) -> Result<Option<String>, ApiError> {
+        let email = check_email(email)?;
+        if password.is_empty() {
+            return Err(ApiError::invalid("password", "Enter the current password"));
+        }
+        self.check_password(&session.user, ip, password)
+            .await
+            .map_err(wrong_password_as("password"))?;
+        let user = session.user.clone();
+        let event = self.event(SecurityEventKind::EmailChanged, &user, ip);
+        self.write(move |w| {
+            let mut account = w.account(&user)?.ok_or(ApiError::Unauthorized)?;
+            let old = std::mem::replace(&mut account.email, email);
+            w.put_account(&user, &account)?;
+            w.log(&event)?;
+            Ok(old)
+        })
+        .await
+    }
+
+    /// Factory reset: after the password, every table is emptied in one
+    /// transaction; the log then holds only the reset itself.
+    pub async fn factory_reset(
+        &self,
+        session: &SessionRef,
+        ip: IpAddr,
+        password: String,
+    ) -> Result<(), ApiError> {
+        if password.is_empty() {
+            return Err(ApiError::invalid("password", "Enter the current password"));
+        }
+        self.check_password(&session.user, ip, password)
+            .await
+            .map_err(wrong_password_as("password"))?;
+        let event = self.event(SecurityEventKind::FactoryReset, &session.user, ip);
+        self.write(move |w| {
+            w.wipe()?;
+            w.log(&event)?;
+            Ok(())
+        })
+        .await?;
+        self.initialized.store(false, Ordering::SeqCst);
+        self.lock().clear();
+        if let Ok(mut p) = self.pending_logins.lock() {
+            p.clear();
+        }
+        if let Ok(mut e) = self.enrolments.lock() {
+            e.clear();
+        }
+        tracing::warn!(%ip, "factory defaults restored");
+        Ok(())
+    }
+
+    /// Deletes expired sessions.
+    pub async fn purge_sessions(&self) -> Result<usize, ApiError> {
+        let now = self.clock.now();
+        self.write(move |w| {
+            Ok(w.remove_sessions(|_, s| session::validity(s, now) == Validity::Expired)?)
+        })
+        .await
+    }
+}
+
+/// A wrong current password in a form is that field's error (a lockout
+/// stays a lockout).
+fn wrong_password_as(field: &'static str) -> impl Fn(ApiError) -> ApiError {
+    move |e| match e {
+        ApiError::BadCredentials { attempts_left } => {
+            ApiError::wrong_password(field, attempts_left)
+        }
+        other => other,
+    }
+}
+
+/// The password rules, authoritative on the server; `field` names the form
+/// field for the error.
+fn check_new_password(field: &str, password: &str) -> Result<(), ApiError> {
+    match rules::first_error(ADMIN_USER, password) {
+        Some(rule) => Err(ApiError::invalid(field, rule.message(ADMIN_USER))),
+        None => Ok(()),
+    }
+}
+
+fn check_email(email: Option<String>) -> Result<Option<String>, ApiError> {
+    match email.map(|e| e.trim().to_string()) {
+        None => Ok(None),
+        Some(e) if e.is_empty() => Ok(None),
+        Some(e) => match email::validate(&e) {
+            Ok(()) => Ok(Some(e)),
+            Err(m) => Err(ApiError::invalid("email", m)),
+        },
+    }
+}
+
+/// Keeps at most [`session::MAX_PER_USER`] sessions for `user`.
+fn drop_oldest_sessions(w: &Writer, user: &str) -> Result<(), StoreError> {
+    let mut mine: Vec<(i64, [u8; 32])> = w
+        .sessions()?
+        .into_iter()
+        .filter(|(_, s)| s.user == user)
+        .map(|(id, s)| (s.created, id))
+        .collect();
+    if mine.len() <= session::MAX_PER_USER {
+        return Ok(());
+    }
+    mine.sort();
+    let excess = mine.len() - session::MAX_PER_USER;
+    let doomed: Vec<[u8; 32]> = mine.into_iter().take(excess).map(|(_, id)| id).collect();
+    w.remove_sessions(|id, _| doomed.contains(id))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,10 @@
+//! System and time (manual ch. 4.1, 4.2 and the main page): the device's
+//! clock and its settings in force ([`time`]: NTP, auto maintenance),
+//! start, stop and reboot ([`lifecycle`]), and [`service`], the area as
+//! every front door sees it.
+
+pub mod lifecycle;
+pub mod maintenance;
+pub mod ntp;
+pub mod service;
+pub mod time;

@@ -1,0 +1,165 @@
+//! Every secret the device keeps (the SMTP, camera, IPC and upstream SIP
+//! passwords, the TOTP secret, the HTTPS key) is used where it is for and
+//! never shown again: not in any page or export, not in the log, even at
+//! debug level.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tests::{
+    rtsp::{self, Mode, RtspCamera},
+    Vto, STRONG,
+};
+
+const SMTP: &str = "Smtp-Secret-7731";
+const IPC: &str = "Ipc-Secret-5521";
+const SIP: &str = "Sip-Secret-9902";
+
+async fn ok(c: &tests::Client, name: &str, body: Value) -> Value {
+    let (s, b) = c.call(name, body).await;
+    assert_eq!(s, StatusCode::OK, "{name}: {b}");
+    b
+}
+
+/// The TOTP code of a base32 secret now (SHA-1, 6 digits, 30 s).
+fn totp_now(secret_b32: &str) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_b32).unwrap();
+    let totp = totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_secret(secret)
+        .with_account_name("admin")
+        .build()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    totp.generate(now).to_string()
+}
+
+#[tokio::test]
+async fn stored_secrets_are_never_shown_or_logged() {
+    let camera = RtspCamera::start(Mode::AudioVideo, Some(rtsp::Auth::Digest)).await;
+    let mut vto = Vto::start_with(&["--log", "debug"]).await;
+    let c = vto.ready().await;
+    ok(
+        &c,
+        "change_email",
+        json!({"password": STRONG, "email": "owner@example.com"}),
+    )
+    .await;
+
+    // SMTP: saved, then used (the server is not there: refused clearly).
+    let mail = json!({"server": "127.0.0.1", "port": 1, "security": "None",
+        "user": "vto", "sender": "vto@example.com", "has_password": false});
+    ok(
+        &c,
+        "save_mail_settings",
+        json!({"settings": mail, "password": {"Set": SMTP}}),
+    )
+    .await;
+    let (s, _) = c
+        .call(
+            "send_test_mail",
+            json!({"settings": mail, "password": "Keep"}),
+        )
+        .await;
+    assert_ne!(s, StatusCode::OK);
+
+    // The door camera over RTSP with digest auth, used until it streams.
+    let (_, page) = c.call("video_settings", json!({})).await;
+    let mut video = page["settings"].clone();
+    video["camera"]["kind"] = json!("Rtsp");
+    video["camera"]["url"] = json!(camera.url());
+    video["camera"]["user"] = json!(rtsp::USER);
+    ok(
+        &c,
+        "save_video_settings",
+        json!({"settings": video, "password": {"Set": rtsp::PASSWORD}}),
+    )
+    .await;
+    c.wait_camera("door", "Live").await;
+
+    // An IPC (its camera is not there) and the upstream SIP server.
+    let ipc = json!({"name": "Gate", "ip": "127.0.0.1", "user": "admin", "port": 1,
+        "protocol": "Local", "stream": "Main", "channel": 1, "device_type": "Ipc"});
+    ok(
+        &c,
+        "save_ipc",
+        json!({"id": null, "ipc": ipc, "password": {"Set": IPC}}),
+    )
+    .await;
+    let sip = json!({"enabled": false, "server_type": "Other", "ip": "127.0.0.1",
+        "port": tests::free_port(), "username": "8002", "domain": "VDP"});
+    ok(
+        &c,
+        "save_sip_server",
+        json!({"settings": sip, "password": SIP}),
+    )
+    .await;
+
+    // Two-factor login: the secret is shown once, at enrolment.
+    let enrolment = ok(&c, "totp_begin", json!({"password": STRONG})).await;
+    let totp = enrolment["secret"].as_str().unwrap().to_string();
+    ok(&c, "totp_confirm", json!({"code": totp_now(&totp)})).await;
+
+    // An uploaded HTTPS certificate and its key.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["door.example".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let key_pem = key.serialize_pem();
+    ok(
+        &c,
+        "upload_certificate",
+        json!({"upload": {"certificate": cert.pem(), "private_key": key_pem}}),
+    )
+    .await;
+    // The key's base64 body, as any part of it could be printed.
+    let key_body: String = key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+
+    // Everything the pages and exports show.
+    let mut shown = String::new();
+    for name in [
+        "mail_settings",
+        "video_settings",
+        "ipc_list",
+        "export_ipcs",
+        "sip_server",
+        "network",
+        "overview",
+        "export_device_info",
+        "export_user_info",
+        "security_log",
+    ] {
+        let body = if name == "security_log" {
+            json!({"offset": 0})
+        } else {
+            json!({})
+        };
+        shown.push_str(&ok(&c, name, body).await.to_string());
+    }
+    vto.stop().await;
+    let logs = vto.logs();
+    assert!(logs.contains("DEBUG"), "debug logging ran");
+    let secrets = [
+        SMTP,
+        rtsp::PASSWORD,
+        IPC,
+        SIP,
+        totp.as_str(),
+        &key_body[..40],
+        &key_body[key_body.len() - 40..],
+    ];
+    for s in secrets {
+        assert!(!shown.contains(s), "{s} shown by a page or an export");
+        assert!(!logs.contains(s), "{s} in the log");
+    }
+}
