@@ -39,6 +39,7 @@ pub use crate::error::random;
 use crate::{
     clock::Clock,
     store::{
+        settings::SettingsStore,
         tables::{AccountRecord, SessionRecord},
         Read, Store, StoreError, Writer,
     },
@@ -50,11 +51,11 @@ use session::Validity;
 const MAX_USER_LEN: usize = 64;
 
 pub struct Auth {
-    store: Arc<Store>,
+    /// The store; its clock is what people read (record times, TOTP
+    /// codes): the device's clock.
+    pub store: SettingsStore,
     /// Expiries and lockouts: the host's clock, which nobody sets.
     clock: Arc<dyn Clock>,
-    /// What people read (record times, TOTP codes): the device's clock.
-    wall: Arc<dyn Clock>,
     hasher: password::Hasher,
     lockouts: Mutex<Lockouts>,
     initialized: AtomicBool,
@@ -95,8 +96,7 @@ impl Auth {
     pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, policy: Policy) -> Result<Self, ApiError> {
         let initialized = store.read(|r| r.has_account())?;
         Ok(Self {
-            store,
-            wall: clock.clone(),
+            store: SettingsStore::new(store, clock.clone()),
             clock,
             hasher: password::Hasher::new(),
             reset_policy: reset::Policy {
@@ -113,18 +113,18 @@ impl Auth {
     /// Records and codes then follow `wall` (the device's clock); expiries
     /// stay on the clock given to [`Self::new`].
     pub fn with_wall_clock(mut self, wall: Arc<dyn Clock>) -> Self {
-        self.wall = wall;
+        self.store = SettingsStore::new(self.store.store().clone(), wall);
         self
     }
 
     /// Now, by the device's clock.
     pub fn now(&self) -> app::model::time::UnixMillis {
-        self.wall.now()
+        self.store.now()
     }
 
     /// A time of the expiry clock as the device's clock reads it.
     pub fn to_wall(&self, t: app::model::time::UnixMillis) -> app::model::time::UnixMillis {
-        t + (self.wall.now() - self.clock.now())
+        t + (self.store.now() - self.clock.now())
     }
 
     pub fn is_initialized(&self) -> bool {
@@ -132,40 +132,7 @@ impl Auth {
     }
 
     fn event(&self, kind: SecurityEventKind, user: &str, ip: IpAddr) -> SecurityEvent {
-        crate::store::settings::audit(kind, user, ip, self.wall.now())
-    }
-
-    /// Runs a store write on the blocking pool.
-    pub async fn write<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Writer) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.write(f))
-            .await
-            .map_err(crate::error::Error::Task)?
-    }
-
-    /// Runs a store read on the blocking pool.
-    pub async fn read<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&crate::store::Reader) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.read(f))
-            .await
-            .map_err(crate::error::Error::Task)?
-    }
-
-    /// Appends one event to the security log.
-    pub async fn log(
-        &self,
-        kind: SecurityEventKind,
-        user: &str,
-        ip: IpAddr,
-    ) -> Result<(), ApiError> {
-        let event = self.event(kind, user, ip);
-        self.write(move |w| Ok(w.log(&event)?)).await
+        self.store.event(kind, user, ip)
     }
 
     /// Initialization (manual ch. 1): sets the admin password once.
@@ -193,15 +160,16 @@ impl Auth {
         let event = self.event(SecurityEventKind::Initialized, ADMIN_USER, ip);
         // The transaction decides: of two concurrent attempts one finds the
         // account already there.
-        self.write(move |w| {
-            if w.has_account()? {
-                return Err(ApiError::AlreadyInitialized);
-            }
-            w.put_account(ADMIN_USER, &account)?;
-            w.log(&event)?;
-            Ok(())
-        })
-        .await?;
+        self.store
+            .write(move |w| {
+                if w.has_account()? {
+                    return Err(ApiError::AlreadyInitialized);
+                }
+                w.put_account(ADMIN_USER, &account)?;
+                w.log(&event)?;
+                Ok(())
+            })
+            .await?;
         self.initialized.store(true, Ordering::SeqCst);
         tracing::info!(%ip, "device initialized");
         Ok(())
@@ -242,7 +210,8 @@ impl Auth {
                 first_refusal,
             }) => {
                 if first_refusal {
-                    self.log(SecurityEventKind::LoginRefusedWhileLocked, user, ip)
+                    self.store
+                        .log(SecurityEventKind::LoginRefusedWhileLocked, user, ip)
                         .await?;
                 }
                 return Err(ApiError::Locked { retry_after_secs });
@@ -252,7 +221,7 @@ impl Auth {
         // The attempt is reserved: whatever happens next settles it, and a
         // request dropped on the way abandons it (the guard's drop).
         let user_owned = user.to_string();
-        let verified = match self.read(move |r| Ok(r.account(&user_owned)?)).await {
+        let verified = match self.store.read(move |r| Ok(r.account(&user_owned)?)).await {
             Ok(account) => {
                 self.hasher
                     .verify(password, account.map(|a| a.password_hash))
@@ -270,14 +239,18 @@ impl Auth {
             }
             false => {
                 let failure = attempt.fail(self.clock.now());
-                self.log(SecurityEventKind::LoginFailed, user, ip).await?;
+                self.store
+                    .log(SecurityEventKind::LoginFailed, user, ip)
+                    .await?;
                 tracing::warn!(%ip, "wrong password");
                 match failure {
                     Failure::AttemptsLeft(attempts_left) => {
                         Err(ApiError::BadCredentials { attempts_left })
                     }
                     Failure::LockedNow { retry_after_secs } => {
-                        self.log(SecurityEventKind::LockedOut, user, ip).await?;
+                        self.store
+                            .log(SecurityEventKind::LockedOut, user, ip)
+                            .await?;
                         tracing::warn!(%ip, retry_after_secs, "account locked for address");
                         Err(ApiError::Locked { retry_after_secs })
                     }
@@ -303,6 +276,7 @@ impl Auth {
         }
         let owned = user.clone();
         let two_factor = self
+            .store
             .read(move |r| Ok(r.account(&owned)?.and_then(|a| a.totp).is_some()))
             .await?;
         let success = if two_factor {
@@ -337,15 +311,16 @@ impl Auth {
         let mut events = vec![self.event(SecurityEventKind::LoginSucceeded, user, ip)];
         events.extend(also.iter().map(|k| self.event(*k, user, ip)));
         let hash = id.hash;
-        self.write(move |w| {
-            w.put_session(&hash, &record)?;
-            drop_oldest_sessions(w, &record.user)?;
-            for e in &events {
-                w.log(e)?;
-            }
-            Ok(())
-        })
-        .await?;
+        self.store
+            .write(move |w| {
+                w.put_session(&hash, &record)?;
+                drop_oldest_sessions(w, &record.user)?;
+                for e in &events {
+                    w.log(e)?;
+                }
+                Ok(())
+            })
+            .await?;
         tracing::info!(%ip, "login");
         Ok(id.token)
     }
@@ -353,16 +328,17 @@ impl Auth {
     /// Two-factor state of `user`'s account.
     pub async fn two_factor_status(&self, user: &str) -> Result<TwoFactorStatus, ApiError> {
         let user = user.to_string();
-        self.read(move |r| {
-            Ok(r.account(&user)?
-                .and_then(|a| a.totp)
-                .map(|t| TwoFactorStatus {
-                    enabled: true,
-                    recovery_codes_left: t.recovery.len(),
-                })
-                .unwrap_or_default())
-        })
-        .await
+        self.store
+            .read(move |r| {
+                Ok(r.account(&user)?
+                    .and_then(|a| a.totp)
+                    .map(|t| TwoFactorStatus {
+                        enabled: true,
+                        recovery_codes_left: t.recovery.len(),
+                    })
+                    .unwrap_or_default())
+            })
+            .await
     }
 
     /// The session a cookie value stands for, if it is valid now.
@@ -370,20 +346,23 @@ impl Auth {
         let Some(hash) = session::hash_token(token) else {
             return Ok(None);
         };
-        let Some(record) = self.read(move |r| Ok(r.session(&hash)?)).await? else {
+        let Some(record) = self.store.read(move |r| Ok(r.session(&hash)?)).await? else {
             return Ok(None);
         };
         let now = self.clock.now();
         match session::validity(&record, now) {
             Validity::Expired => {
-                self.write(move |w| Ok(w.remove_session(&hash)?)).await?;
+                self.store
+                    .write(move |w| Ok(w.remove_session(&hash)?))
+                    .await?;
                 Ok(None)
             }
             Validity::Valid { touch } => {
                 if touch {
                     let mut touched = record.clone();
                     touched.last_seen = now;
-                    self.write(move |w| Ok(w.put_session(&hash, &touched)?))
+                    self.store
+                        .write(move |w| Ok(w.put_session(&hash, &touched)?))
                         .await?;
                 }
                 Ok(Some(SessionRef {
@@ -397,12 +376,13 @@ impl Auth {
     pub async fn logout(&self, session: &SessionRef, ip: IpAddr) -> Result<(), ApiError> {
         let hash = session.id_hash;
         let event = self.event(SecurityEventKind::LoggedOut, &session.user, ip);
-        self.write(move |w| {
-            w.remove_session(&hash)?;
-            w.log(&event)?;
-            Ok(())
-        })
-        .await
+        self.store
+            .write(move |w| {
+                w.remove_session(&hash)?;
+                w.log(&event)?;
+                Ok(())
+            })
+            .await
     }
 
     /// Changes the password; every other session of the account ends.
@@ -433,16 +413,17 @@ impl Auth {
         let (user, keep) = (session.user.clone(), session.id_hash);
         let now = self.clock.now();
         let event = self.event(SecurityEventKind::PasswordChanged, &user, ip);
-        self.write(move |w| {
-            let mut account = w.account(&user)?.ok_or(ApiError::Unauthorized)?;
-            account.password_hash = hash;
-            account.password_changed = now;
-            w.put_account(&user, &account)?;
-            w.remove_sessions(|id, s| s.user == user && *id != keep)?;
-            w.log(&event)?;
-            Ok(())
-        })
-        .await?;
+        self.store
+            .write(move |w| {
+                let mut account = w.account(&user)?.ok_or(ApiError::Unauthorized)?;
+                account.password_hash = hash;
+                account.password_changed = now;
+                w.put_account(&user, &account)?;
+                w.remove_sessions(|id, s| s.user == user && *id != keep)?;
+                w.log(&event)?;
+                Ok(())
+            })
+            .await?;
         tracing::info!(%ip, "password changed");
         Ok(())
     }
@@ -465,14 +446,15 @@ impl Auth {
             .map_err(wrong_password_as("password"))?;
         let user = session.user.clone();
         let event = self.event(SecurityEventKind::EmailChanged, &user, ip);
-        self.write(move |w| {
-            let mut account = w.account(&user)?.ok_or(ApiError::Unauthorized)?;
-            let old = std::mem::replace(&mut account.email, email);
-            w.put_account(&user, &account)?;
-            w.log(&event)?;
-            Ok(old)
-        })
-        .await
+        self.store
+            .write(move |w| {
+                let mut account = w.account(&user)?.ok_or(ApiError::Unauthorized)?;
+                let old = std::mem::replace(&mut account.email, email);
+                w.put_account(&user, &account)?;
+                w.log(&event)?;
+                Ok(old)
+            })
+            .await
     }
 
     /// Factory reset: after the password, every table is emptied in one
@@ -490,12 +472,13 @@ impl Auth {
             .await
             .map_err(wrong_password_as("password"))?;
         let event = self.event(SecurityEventKind::FactoryReset, &session.user, ip);
-        self.write(move |w| {
-            w.wipe()?;
-            w.log(&event)?;
-            Ok(())
-        })
-        .await?;
+        self.store
+            .write(move |w| {
+                w.wipe()?;
+                w.log(&event)?;
+                Ok(())
+            })
+            .await?;
         self.initialized.store(false, Ordering::SeqCst);
         self.lock().clear();
         if let Ok(mut p) = self.pending_logins.lock() {
@@ -511,10 +494,11 @@ impl Auth {
     /// Deletes expired sessions.
     pub async fn purge_sessions(&self) -> Result<usize, ApiError> {
         let now = self.clock.now();
-        self.write(move |w| {
-            Ok(w.remove_sessions(|_, s| session::validity(s, now) == Validity::Expired)?)
-        })
-        .await
+        self.store
+            .write(move |w| {
+                Ok(w.remove_sessions(|_, s| session::validity(s, now) == Validity::Expired)?)
+            })
+            .await
     }
 }
 

@@ -55,7 +55,9 @@ impl Auth {
         if !self.is_initialized() {
             return Ok(None);
         }
-        self.read(|r| Ok(reset_address(r)?.map(|(_, e)| e))).await
+        self.store
+            .read(|r| Ok(reset_address(r)?.map(|(_, e)| e)))
+            .await
     }
 
     /// Issues a new security code (voiding the old one) for the caller to
@@ -72,6 +74,7 @@ impl Auth {
         let stored = StoredCode::new(&code, salt, now);
         let event = self.event(Kind::ResetCodeSent, ADMIN_USER, ip);
         let email = self
+            .store
             .write(move |w| {
                 let (mut account, email) = reset_address(w)?.ok_or(ApiError::ResetUnavailable)?;
                 match account.reset.may_request(now, &policy) {
@@ -99,14 +102,15 @@ impl Auth {
 
     /// Voids the current code (its mail could not be sent).
     pub async fn reset_void(&self) -> Result<(), ApiError> {
-        self.write(|w| {
-            if let Some(mut account) = w.account(ADMIN_USER)? {
-                account.reset.void_code();
-                w.put_account(ADMIN_USER, &account)?;
-            }
-            Ok(())
-        })
-        .await
+        self.store
+            .write(|w| {
+                if let Some(mut account) = w.account(ADMIN_USER)? {
+                    account.reset.void_code();
+                    w.put_account(ADMIN_USER, &account)?;
+                }
+                Ok(())
+            })
+            .await
     }
 
     /// Checks a typed security code; a right one gives a ticket for
@@ -128,6 +132,7 @@ impl Auth {
         );
         // The verdict is committed whatever it is: failures must count.
         let verdict = self
+            .store
             .write(move |w| {
                 let (mut account, _) = reset_address(w)?.ok_or(ApiError::ResetUnavailable)?;
                 let verdict = account.reset.verify(now, &policy, &code);
@@ -197,19 +202,20 @@ impl Auth {
         let password_hash = self.hasher.hash(password).await?;
         let now = self.clock.now();
         let event = self.event(Kind::PasswordReset, ADMIN_USER, ip);
-        self.write(move |w| {
-            let (mut account, _) = reset_address(w)?.ok_or(ApiError::ResetUnavailable)?;
-            if !account.reset.take_ticket(now, &hash) {
-                return Err(expired());
-            }
-            account.password_hash = password_hash;
-            account.password_changed = now;
-            w.put_account(ADMIN_USER, &account)?;
-            w.remove_sessions(|_, s| s.user == ADMIN_USER)?;
-            w.log(&event)?;
-            Ok(())
-        })
-        .await?;
+        self.store
+            .write(move |w| {
+                let (mut account, _) = reset_address(w)?.ok_or(ApiError::ResetUnavailable)?;
+                if !account.reset.take_ticket(now, &hash) {
+                    return Err(expired());
+                }
+                account.password_hash = password_hash;
+                account.password_changed = now;
+                w.put_account(ADMIN_USER, &account)?;
+                w.remove_sessions(|_, s| s.user == ADMIN_USER)?;
+                w.log(&event)?;
+                Ok(())
+            })
+            .await?;
         tracing::warn!(%ip, "password reset by security code; all sessions ended");
         Ok(())
     }

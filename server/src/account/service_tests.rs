@@ -125,6 +125,7 @@ impl Fixture {
             .services
             .account
             .auth
+            .store
             .read(|r| Ok(r.security_events(0, 1000)?))
             .await
             .unwrap_or_default();
@@ -189,6 +190,7 @@ async fn reset_by_mailed_code_works_once_and_ends_sessions() -> Result<(), ApiEr
         .services
         .account
         .auth
+        .store
         .read(move |r| Ok(r.session(&token_hash)?))
         .await?;
     assert!(still.is_none(), "old sessions end");
@@ -376,6 +378,7 @@ async fn an_unreachable_smtp_server_is_a_clear_error_and_voids_the_code() -> Res
         .services
         .account
         .auth
+        .store
         .read(|r| {
             Ok(r.account(app::model::ADMIN_USER)?
                 .and_then(|a| a.reset.code))

@@ -54,6 +54,7 @@ async fn session(f: &Fixture) -> Result<SessionRef, ApiError> {
 async fn kinds(f: &Fixture) -> Vec<Kind> {
     let (events, _) = f
         .auth
+        .store
         .read(|r| Ok(r.security_events(0, 100)?))
         .await
         .unwrap_or_default();
@@ -240,6 +241,7 @@ async fn email_change_needs_password_and_a_valid_address() -> Result<(), ApiErro
     let s = session(&f).await?;
     let email = || async {
         f.auth
+            .store
             .read(|r| Ok(r.account("admin")?.and_then(|a| a.email)))
             .await
     };

@@ -147,7 +147,7 @@ impl Auth {
         disable: bool,
     ) -> Result<Option<Verdict>, ApiError> {
         let now = self.clock.now();
-        let wall = self.wall.now();
+        let wall = self.store.now();
         let key = Key {
             user: user.chars().take(MAX_USER_LEN).collect(),
             ip,
@@ -162,6 +162,7 @@ impl Auth {
         let owned = user.to_string();
         let off = self.event(Kind::TwoFactorDisabled, user, ip);
         let verdict = self
+            .store
             .write(move |w| {
                 let mut account = w.account(&owned)?.ok_or(ApiError::Unauthorized)?;
                 let Some(record) = account.totp.as_mut() else {
@@ -180,12 +181,12 @@ impl Auth {
         match verdict? {
             Some(Verdict::Wrong | Verdict::Replayed) => {
                 let failure = attempt.fail(now);
-                self.log(Kind::TwoFactorFailed, user, ip).await?;
+                self.store.log(Kind::TwoFactorFailed, user, ip).await?;
                 tracing::warn!(%ip, "wrong two-factor code");
                 match failure {
                     Failure::AttemptsLeft(n) => Err(wrong_code(n)),
                     Failure::LockedNow { retry_after_secs } => {
-                        self.log(Kind::LockedOut, user, ip).await?;
+                        self.store.log(Kind::LockedOut, user, ip).await?;
                         Err(ApiError::Locked { retry_after_secs })
                     }
                 }
@@ -211,6 +212,7 @@ impl Auth {
             .map_err(wrong_password_as("password"))?;
         let user = session.user.clone();
         let enabled = self
+            .store
             .read(move |r| Ok(r.account(&user)?.and_then(|a| a.totp).is_some()))
             .await?;
         if enabled {
@@ -270,7 +272,7 @@ impl Auth {
                     "The set-up has expired: start again with your password.",
                 )
             })?;
-        let Some(step) = totp::check_code(&pending.secret, &code, self.wall.now()) else {
+        let Some(step) = totp::check_code(&pending.secret, &code, self.store.now()) else {
             return Err(ApiError::invalid(
                 "totp-code",
                 "Wrong code: check the app's time and enter its current code.",
@@ -288,18 +290,19 @@ impl Auth {
             step,
             random::<16>()?,
             &codes,
-            self.wall.now(),
+            self.store.now(),
         );
         let user = session.user.clone();
         let event = self.event(Kind::TwoFactorEnabled, &user, ip);
-        self.write(move |w| {
-            let mut account = w.account(&user)?.ok_or(ApiError::Unauthorized)?;
-            account.totp = Some(record);
-            w.put_account(&user, &account)?;
-            w.log(&event)?;
-            Ok(())
-        })
-        .await?;
+        self.store
+            .write(move |w| {
+                let mut account = w.account(&user)?.ok_or(ApiError::Unauthorized)?;
+                account.totp = Some(record);
+                w.put_account(&user, &account)?;
+                w.log(&event)?;
+                Ok(())
+            })
+            .await?;
         self.enrolments()?.remove(&session.user);
         tracing::info!(%ip, "two-factor login enabled");
         Ok(RecoveryCodes { codes })

@@ -1,6 +1,8 @@
 //! Time as a parameter: everything that expires (sessions, lockouts) asks a
 //! [`Clock`], so tests run it on simulated time. Expiries run on the host's
-//! clock; what people read (records, TOTP, mail) on the [`DeviceClock`].
+//! clock; what people read (records, TOTP, mail) on the [`DeviceClock`];
+//! timers on [`monotonic`]. This module is the only place that reads the
+//! clocks (`clippy.toml` denies `now()` everywhere else).
 
 use app::model::time::UnixMillis;
 
@@ -13,12 +15,29 @@ pub trait Clock: Send + Sync + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    // The one reading of the host's wall clock.
+    #[allow(clippy::disallowed_methods)]
     fn now(&self) -> UnixMillis {
         let since = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
     }
+}
+
+/// Now on the host's monotonic clock, which never steps when the wall clock
+/// is set (tokio's, so paused test time moves it): for timers, idle checks
+/// and rate limits.
+#[allow(clippy::disallowed_methods)]
+pub fn monotonic() -> tokio::time::Instant {
+    tokio::time::Instant::now()
+}
+
+/// The host's clock as a calendar time (certificate validity, WS-Security
+/// timestamps).
+pub fn host_utc() -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(SystemClock.now()) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 /// The device's clock: the host's clock plus a stored offset, so the

@@ -202,10 +202,7 @@ fn to_outbox(outbox: &Path, message: &Message) -> Result<MailReceipt, MailError>
         .map_err(err)?;
     let mut random = [0u8; 4];
     getrandom::fill(&mut random).map_err(|e| MailError::Build(e.to_string()))?;
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
+    let stamp = crate::clock::Clock::now(&crate::clock::SystemClock);
     let name = format!("{stamp}-{:08x}.eml", u32::from_be_bytes(random));
     let path = outbox.join(&name);
     let mut file = std::fs::OpenOptions::new()

@@ -58,7 +58,7 @@ impl IpFilter {
         let due = log.0.is_none_or(|t| t.elapsed() >= LOG_EVERY);
         if due {
             tracing::warn!(%ip, refused = log.1, "connection refused by IP Permissions");
-            *log = (Some(Instant::now()), 0);
+            *log = (Some(crate::clock::monotonic().into_std()), 0);
         }
     }
 }

@@ -32,7 +32,7 @@ pub fn generate(names: &[String]) -> Result<TlsRecord, String> {
     params.distinguished_name = dn;
     // Ten years: a door station is not re-certified every year; a user who
     // wants less uploads a certificate of their own.
-    let now = time::OffsetDateTime::now_utc();
+    let now = crate::clock::host_utc();
     params.not_before = now - time::Duration::days(1);
     params.not_after = now + time::Duration::days(3650);
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)

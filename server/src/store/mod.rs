@@ -152,20 +152,9 @@ fn migrate_step(txn: &redb::WriteTransaction, from: u64) -> Result<(), StoreErro
 }
 
 fn create_tables(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
-    txn.open_table(ACCOUNTS)?;
-    txn.open_table(SESSIONS)?;
-    txn.open_table(SECURITY_LOG)?;
-    txn.open_table(SETTINGS)?;
-    txn.open_table(SIP_ROOMS)?;
-    txn.open_table(SIP_BINDINGS)?;
-    txn.open_table(CALL_LOG)?;
-    txn.open_table(SIP_VTS)?;
-    txn.open_table(SIP_VTO)?;
-    txn.open_table(PUBLISH_LOG)?;
-    txn.open_table(UNLOCK_LOG)?;
-    txn.open_table(ALARM_LOG)?;
-    txn.open_table(CARDS)?;
-    txn.open_table(ACCESS_CODES)?;
+    for table in ALL_TABLES {
+        table.create(txn)?;
+    }
     Ok(())
 }
 
@@ -437,20 +426,9 @@ impl Writer {
     /// device's clock stays set.
     pub fn wipe(&self) -> Result<(), StoreError> {
         let clock: Option<ClockRecord> = self.get(SETTINGS, settings::CLOCK.name)?;
-        self.txn.delete_table(ACCOUNTS)?;
-        self.txn.delete_table(SESSIONS)?;
-        self.txn.delete_table(SECURITY_LOG)?;
-        self.txn.delete_table(SETTINGS)?;
-        self.txn.delete_table(SIP_ROOMS)?;
-        self.txn.delete_table(SIP_BINDINGS)?;
-        self.txn.delete_table(CALL_LOG)?;
-        self.txn.delete_table(SIP_VTS)?;
-        self.txn.delete_table(SIP_VTO)?;
-        self.txn.delete_table(PUBLISH_LOG)?;
-        self.txn.delete_table(UNLOCK_LOG)?;
-        self.txn.delete_table(ALARM_LOG)?;
-        self.txn.delete_table(CARDS)?;
-        self.txn.delete_table(ACCESS_CODES)?;
+        for table in ALL_TABLES {
+            table.delete(&self.txn)?;
+        }
         create_tables(&self.txn)?;
         if let Some(clock) = clock {
             self.put_settings(settings::CLOCK, &clock)?;

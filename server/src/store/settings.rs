@@ -104,6 +104,11 @@ impl SettingsStore {
         &self.store
     }
 
+    /// Now, by the device's clock.
+    pub fn now(&self) -> i64 {
+        self.wall.now()
+    }
+
     pub fn event(&self, kind: SecurityEventKind, user: &str, ip: IpAddr) -> SecurityEvent {
         audit(kind, user, ip, self.wall.now())
     }

@@ -59,6 +59,49 @@ pub const CARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("cards");
 /// (schema 7).
 pub const ACCESS_CODES: TableDefinition<&str, &[u8]> = TableDefinition::new("access_codes");
 
+/// A table as creation and wipe see it, whatever its key and value types.
+pub trait AnyTable: Sync {
+    fn name(&self) -> &str;
+    fn create(&self, txn: &redb::WriteTransaction) -> Result<(), redb::TableError>;
+    fn delete(&self, txn: &redb::WriteTransaction) -> Result<bool, redb::TableError>;
+}
+
+impl<K: redb::Key + Sync + 'static, V: redb::Value + Sync + 'static> AnyTable
+    for TableDefinition<'static, K, V>
+{
+    fn name(&self) -> &str {
+        redb::TableHandle::name(self)
+    }
+
+    fn create(&self, txn: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+        txn.open_table(*self).map(drop)
+    }
+
+    fn delete(&self, txn: &redb::WriteTransaction) -> Result<bool, redb::TableError> {
+        txn.delete_table(*self)
+    }
+}
+
+/// Every table of the device's data (all but [`META`]): the one list that
+/// creation and Restore Factory Defaults go through, so a new table can
+/// be neither left out of a wipe nor of a new database.
+pub const ALL_TABLES: &[&dyn AnyTable] = &[
+    &ACCOUNTS,
+    &SESSIONS,
+    &SECURITY_LOG,
+    &SETTINGS,
+    &SIP_ROOMS,
+    &SIP_BINDINGS,
+    &CALL_LOG,
+    &SIP_VTS,
+    &SIP_VTO,
+    &PUBLISH_LOG,
+    &UNLOCK_LOG,
+    &ALARM_LOG,
+    &CARDS,
+    &ACCESS_CODES,
+];
+
 /// The table of a kind of station.
 pub fn station_table(
     kind: app::model::station::StationKind,

@@ -209,3 +209,67 @@ fn sessions_remove_by_predicate_and_wipe() -> Result<(), StoreError> {
     assert_eq!(store.read(|r| r.security_events(0, 10))?.1, 0);
     Ok(())
 }
+
+/// Rows in the table named `name` (whatever its types).
+fn rows(store: &Store, name: &str) -> u64 {
+    let txn = store.db.begin_read().unwrap_or_else(|e| panic!("{e}"));
+    let table = txn
+        .open_untyped_table(redb::TableDefinition::<&str, &[u8]>::new(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    table.len().unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_wipe_empties_every_table_but_the_clock() -> Result<(), StoreError> {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    let store = Store::open(dir.path())?;
+    store.write(|w| {
+        for t in [
+            ACCOUNTS,
+            SETTINGS,
+            SIP_ROOMS,
+            SIP_BINDINGS,
+            SIP_VTS,
+            SIP_VTO,
+            CARDS,
+            ACCESS_CODES,
+        ] {
+            w.put(t, "x", &"a row")?;
+        }
+        w.put(SESSIONS, [7; 32], &"a row")?;
+        for t in [SECURITY_LOG, CALL_LOG, PUBLISH_LOG, UNLOCK_LOG, ALARM_LOG] {
+            w.append(t, &"a row", 10)?;
+        }
+        w.put_settings(settings::CLOCK, &ClockRecord { offset_ms: 42 })
+    })?;
+    // Every table of the list has a row: a table added to the list without
+    // one here fails this test.
+    for t in ALL_TABLES {
+        assert!(rows(&store, t.name()) > 0, "{} has no row", t.name());
+    }
+    // And the list is every table there is (besides `meta`).
+    let txn = store.db.begin_read()?;
+    let names: Vec<String> = txn
+        .list_tables()?
+        .map(|t| redb::TableHandle::name(&t).to_string())
+        .collect();
+    drop(txn);
+    for name in &names {
+        assert!(
+            name == redb::TableHandle::name(&META) || ALL_TABLES.iter().any(|t| t.name() == name),
+            "{name} is not in ALL_TABLES"
+        );
+    }
+    store.write(|w| w.wipe())?;
+    for t in ALL_TABLES {
+        let left = rows(&store, t.name());
+        if t.name() == redb::TableHandle::name(&SETTINGS) {
+            assert_eq!(left, 1, "only the device's clock stays");
+        } else {
+            assert_eq!(left, 0, "{} not emptied", t.name());
+        }
+    }
+    let clock: ClockRecord = store.read(|r| r.settings(settings::CLOCK))?;
+    assert_eq!(clock.offset_ms, 42);
+    Ok(())
+}

@@ -38,10 +38,7 @@ impl Lifecycle {
         // A boot id only needs to differ between starts; fall back to the
         // process id and time if the system has no randomness to give.
         if getrandom::fill(&mut raw).is_err() {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos() as u64;
+            let t = crate::clock::Clock::now(&crate::clock::SystemClock).unsigned_abs();
             raw = (t ^ u64::from(std::process::id())).to_le_bytes();
         }
         (

@@ -143,12 +143,12 @@ impl TimeService {
     pub async fn run_maintenance(self: Arc<Self>, restart: impl Fn() + Send) {
         let mut timer = super::maintenance::MaintenanceTimer::new(self.now());
         let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
-        let mut last = std::time::Instant::now();
+        let mut last = crate::clock::monotonic();
         loop {
             every.tick().await;
             // Real time since the last poll, whatever the device clock did.
             let elapsed = i64::try_from(last.elapsed().as_millis()).unwrap_or(i64::MAX);
-            last = std::time::Instant::now();
+            last = crate::clock::monotonic();
             if timer.poll(self.now(), elapsed, &self.settings.borrow()) {
                 restart();
                 return;

@@ -443,7 +443,7 @@ impl Client<'_> {
                     user: &self.config.user,
                     password: &self.config.password,
                     nonce,
-                    created: OffsetDateTime::now_utc() + self.skew,
+                    created: crate::clock::host_utc() + self.skew,
                 })
             }
             false => None,
@@ -547,7 +547,7 @@ pub async fn resolve(config: &OnvifConfig) -> Result<RtspConfig, OnvifError> {
         .await
     {
         Ok(xml) => match device_time(&xml) {
-            Ok(t) => client.skew = t - OffsetDateTime::now_utc(),
+            Ok(t) => client.skew = t - crate::clock::host_utc(),
             Err(e) => tracing::debug!(error = e, "ONVIF camera time"),
         },
         Err(OnvifError::Broken(e)) => return Err(OnvifError::Broken(e)),

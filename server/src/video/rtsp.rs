@@ -16,7 +16,7 @@ use retina::{
     },
     codec::{CodecItem, FrameFormat, ParametersRef},
 };
-use tokio::time::{timeout, Instant};
+use tokio::time::timeout;
 use url::Url;
 
 use super::{
@@ -143,7 +143,7 @@ pub async fn run(source: Arc<Source>, target: Target) {
         if failures == 0 {
             source.set_status(SourceState::Connecting, "");
         }
-        let started = Instant::now();
+        let started = crate::clock::monotonic();
         let played = match target.config().await {
             Ok(config) => play(&source, &config).await,
             Err(failure) => Err(failure),
@@ -320,7 +320,7 @@ async fn play(source: &Source, config: &RtspConfig) -> Result<(), Failure> {
             width: size.0,
             height: size.1,
         });
-        if idle.expired(left, Instant::now()) {
+        if idle.expired(left, crate::clock::monotonic()) {
             return Ok(());
         }
     }

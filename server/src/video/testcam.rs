@@ -8,7 +8,6 @@ use app::model::{
     live::SourceState,
     video::{AudioSettings, PictureSettings},
 };
-use tokio::time::Instant;
 
 use bytes::Bytes;
 use openh264::{
@@ -299,7 +298,7 @@ pub async fn run(source: Arc<Source>, format: Format, time: Arc<TimeService>) {
                     source.consumers()
                 }
             };
-            if idle.expired(left, Instant::now()) {
+            if idle.expired(left, crate::clock::monotonic()) {
                 break;
             }
         }

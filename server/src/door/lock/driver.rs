@@ -80,8 +80,7 @@ impl LockDriver for SimDriver {
             if s.relay_history.len() == SIM_HISTORY {
                 s.relay_history.remove(0);
             }
-            s.relay_history
-                .push((tokio::time::Instant::now(), energized));
+            s.relay_history.push((crate::clock::monotonic(), energized));
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! The door lock: one task owns the [`controller::Controller`] and the
 //! [`driver::LockDriver`]; everything that opens the door (the UI, the
-//! API, the exit button, later cards, keypad and SIP) asks it through
+//! API, the exit button, cards and the keypad ([`super::access`]), SIP) asks it through
 //! [`LockService::unlock`]. Every attempt goes to Log Management > Unlock,
 //! every alarm to the alarm log, and each change to the [`DoorStatus`] the
 //! browser waits on.
@@ -130,7 +130,7 @@ impl LockService {
             Task {
                 controller,
                 driver,
-                start: Instant::now(),
+                start: crate::clock::monotonic(),
                 wall,
                 status: status_tx,
                 records,
@@ -306,7 +306,7 @@ impl Task {
                     Some(c) => Some(c),
                     None => break None,
                 },
-                _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => None,
+                _ = tokio::time::sleep_until(wake.unwrap_or_else(crate::clock::monotonic)), if wake.is_some() => None,
             };
             let now = self.now();
             match command {

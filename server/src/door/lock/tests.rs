@@ -95,7 +95,7 @@ fn changes(sim: &Simulator, from: Instant) -> Vec<(u64, bool)> {
 async fn remote_unlock_opens_for_exactly_the_unlock_period() {
     let f = fixture(settings(1, 4, 30, false)).await;
     assert!(!f.sim.state().relay_energized, "locked at start (NO)");
-    let at = Instant::now();
+    let at = crate::clock::monotonic();
     assert_eq!(f.lock.unlock(remote()).await, Ok(()));
     assert!(f.sim.state().relay_energized, "open once unlock answers");
     assert!(f.lock.status().lock_open);
@@ -140,7 +140,7 @@ async fn nc_contact_holds_the_relay_while_locked() {
     let f = fixture(nc).await;
     assert!(f.sim.state().relay_energized, "an NC lock is held");
     assert!(f.lock.status().relay_energized);
-    let at = Instant::now();
+    let at = crate::clock::monotonic();
     assert_eq!(f.lock.unlock(remote()).await, Ok(()));
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert_eq!(changes(&f.sim, at), vec![(0, false), (3_000, true)]);
@@ -202,7 +202,7 @@ async fn forced_door_and_door_open_too_long_are_recorded_and_shown() {
 #[tokio::test(start_paused = true)]
 async fn exit_button_opens_and_is_recorded() {
     let f = fixture(settings(1, 2, 30, false)).await;
-    let at = Instant::now();
+    let at = crate::clock::monotonic();
     f.lock
         .simulate(SimAction::ExitButton)
         .await
