@@ -10,6 +10,7 @@ pub mod baresip;
 pub mod bench;
 pub mod ntp;
 pub mod onvif;
+pub mod process;
 pub mod rtsp;
 pub mod sipp;
 pub mod smtp;
@@ -26,20 +27,23 @@ use reqwest::{header, redirect::Policy, StatusCode};
 use serde_json::{json, Value};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, BufReader},
-    process::{Child, Command},
+    process::Command,
 };
+
+pub use process::ProcessGroup;
 
 /// A test peer's output after its first line.
 pub type PeerLines = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
 
 /// Starts a test peer (`what`, for messages) that prints `<ready> PORT`
-/// once it listens: the child (killed when dropped), the port, and the
-/// rest of its output.
-pub async fn start_peer(mut cmd: Command, what: &str, ready: &str) -> (Child, u16, PeerLines) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
+/// once it listens: the child (its process group killed when dropped), the
+/// port, and the rest of its output.
+pub async fn start_peer(
+    mut cmd: Command,
+    what: &str,
+    ready: &str,
+) -> (ProcessGroup, u16, PeerLines) {
+    let mut child = ProcessGroup::spawn(cmd.stdout(Stdio::piped()))
         .unwrap_or_else(|e| panic!("start {what}: {e}"));
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
@@ -76,7 +80,8 @@ pub fn binary() -> PathBuf {
 
 /// A running vto process.
 pub struct Vto {
-    pub child: Child,
+    /// In a process group of its own, killed with it when dropped.
+    pub child: ProcessGroup,
     pub url: String,
     /// Where its SIP server listens (UDP and TCP).
     pub sip: Option<std::net::SocketAddr>,
@@ -109,17 +114,14 @@ impl Vto {
         if !args.contains(&"--sip") {
             cmd.args(["--sip", "127.0.0.1:0"]);
         }
-        let mut child = cmd
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("spawn vto: {e}"))?;
+        let mut child =
+            ProcessGroup::spawn(cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()))
+                .map_err(|e| format!("spawn vto: {e}"))?;
         let logs = Arc::new(Mutex::new(String::new()));
+        let mut stderr_done = None;
         if let Some(mut err) = child.stderr.take() {
             let logs = logs.clone();
-            tokio::spawn(async move {
+            stderr_done = Some(tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 while let Ok(n) = err.read(&mut buf).await {
                     if n == 0 {
@@ -129,7 +131,7 @@ impl Vto {
                         l.push_str(&String::from_utf8_lossy(&buf[..n]));
                     }
                 }
-            });
+            }));
         }
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
@@ -149,8 +151,12 @@ impl Vto {
         .ok()
         .flatten();
         let Some(url) = url else {
-            let _ = child.wait().await;
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            // Gone (or silent for 20 s: ended here); its stderr is
+            // complete once the pipe closes.
+            child.kill_group().await;
+            if let Some(done) = stderr_done {
+                let _ = tokio::time::timeout(Duration::from_secs(5), done).await;
+            }
             let logs = logs.lock().map(|l| l.clone()).unwrap_or_default();
             return Err(format!("vto did not start: {logs}"));
         };

@@ -16,7 +16,8 @@ use tests::{sipp::Sipp, Vto};
 const KAMAILIO_PASSWORD: &str = "Kamailio2026Door";
 
 struct Kamailio {
-    child: tokio::process::Child,
+    /// Kamailio forks its workers: the whole group goes on drop.
+    _group: tests::ProcessGroup,
     addr: SocketAddr,
     log: PathBuf,
     _dir: tempfile::TempDir,
@@ -32,17 +33,17 @@ impl Kamailio {
         let run = dir.path().to_str().unwrap().to_string();
         // It says where it listens on stdout, and logs on stderr.
         let file = std::fs::File::create(&log).unwrap();
-        let child = tokio::process::Command::new("kamailio")
-            .args(["-f", cfg, "-DD", "-E", "-n", "1", "-Y", &run, "-w", &run])
-            .args(["-l", &format!("udp:127.0.0.1:{port}")])
-            .args(["-A", "REG_MIN=1", "-A", &format!("REG_MAX={max_expires}")])
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("kamailio (apt install kamailio)");
+        let group = tests::ProcessGroup::spawn(
+            tokio::process::Command::new("kamailio")
+                .args(["-f", cfg, "-DD", "-E", "-n", "1", "-Y", &run, "-w", &run])
+                .args(["-l", &format!("udp:127.0.0.1:{port}")])
+                .args(["-A", "REG_MIN=1", "-A", &format!("REG_MAX={max_expires}")])
+                .stdout(file.try_clone().unwrap())
+                .stderr(file),
+        )
+        .expect("kamailio (apt install kamailio)");
         let k = Self {
-            child,
+            _group: group,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             log,
             _dir: dir,
@@ -59,12 +60,6 @@ impl Kamailio {
 
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Kamailio {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
     }
 }
 
