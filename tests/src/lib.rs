@@ -207,6 +207,34 @@ impl Vto {
         Client::new(&self.url, None)
     }
 
+    /// Its boot id now (`setup_state`), if it answers (not while it
+    /// restarts).
+    pub async fn boot_id(&self) -> Option<Value> {
+        let res = self
+            .client()
+            .http
+            .post(format!("{}/api/setup_state", self.url))
+            .header(header::ORIGIN, &self.url)
+            .json(&json!({}))
+            .send()
+            .await
+            .ok()?;
+        let state: Value = res.json().await.ok()?;
+        state["boot_id"]
+            .is_number()
+            .then(|| state["boot_id"].clone())
+    }
+
+    /// Until it answers with a boot id other than `before` (a reboot or a
+    /// restart is over), at most 30 s.
+    pub async fn wait_new_boot(&self, before: &Value) {
+        let me = self;
+        eventually_within("a new boot id", Duration::from_secs(30), || async move {
+            me.boot_id().await.filter(|id| id != before)
+        })
+        .await;
+    }
+
     /// A client whose connections come from `ip` (e.g. 127.0.0.2).
     pub fn client_from(&self, ip: &str) -> Client {
         Client::new(&self.url, ip.parse().ok())
@@ -358,18 +386,67 @@ pub async fn online(c: &Client, no: &str) -> u64 {
 
 /// Polls `check` every 100 ms until it gives a value; panics naming
 /// `what` after 15 s. For what the device does just after it answers.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    for _ in 0..150 {
+    eventually_within(what, Duration::from_secs(15), check).await
+}
+
+/// Polls `check` every 100 ms until it gives a value; panics naming
+/// `what` once `timeout` has passed. A check is always made after the
+/// deadline's last sleep, so a slow check cannot shorten the wait.
+pub async fn eventually_within<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let until = std::time::Instant::now() + timeout;
+    loop {
+        let last_try = std::time::Instant::now() >= until;
         if let Some(v) = check().await {
             return v;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if last_try {
+            panic!("{what}: not within {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{what}: not within 15 s");
+}
+
+/// Whether something is bound to 127.0.0.1:`port` (UDP, or a TCP
+/// listener), read from /proc/net without touching the port (a probe bind
+/// could take it from the peer about to bind it).
+pub fn bound(port: u16, tcp: bool) -> bool {
+    let (file, listen) = if tcp {
+        ("/proc/net/tcp", Some("0A"))
+    } else {
+        ("/proc/net/udp", None)
+    };
+    let want = format!("0100007F:{port:04X}");
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .any(|l| {
+            let mut f = l.split_whitespace();
+            let local = f.nth(1);
+            let state = f.nth(1);
+            local == Some(want.as_str()) && listen.is_none_or(|s| state == Some(s))
+        })
+}
+
+/// Until a peer (sipp waiting for a call) is bound to 127.0.0.1:`port`.
+pub async fn wait_bound(port: u16, tcp: bool) {
+    let what = format!(
+        "a peer bound to 127.0.0.1:{port}/{}",
+        if tcp { "tcp" } else { "udp" }
+    );
+    eventually_within(&what, Duration::from_secs(10), || async move {
+        bound(port, tcp).then_some(())
+    })
+    .await
 }
 
 pub fn free_port() -> u16 {
