@@ -415,32 +415,38 @@ where
     }
 }
 
-/// Whether something is bound to 127.0.0.1:`port` (UDP, or a TCP
-/// listener), read from /proc/net without touching the port (a probe bind
-/// could take it from the peer about to bind it).
+/// Whether something is bound to loopback (127.0.0.1 or ::1) port `port`
+/// (UDP, or a TCP listener), read from /proc/net without touching the port
+/// (a probe bind could take it from the peer about to bind it).
 pub fn bound(port: u16, tcp: bool) -> bool {
-    let (file, listen) = if tcp {
-        ("/proc/net/tcp", Some("0A"))
+    let (files, listen) = if tcp {
+        (["/proc/net/tcp", "/proc/net/tcp6"], Some("0A"))
     } else {
-        ("/proc/net/udp", None)
+        (["/proc/net/udp", "/proc/net/udp6"], None)
     };
-    let want = format!("0100007F:{port:04X}");
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .skip(1)
-        .any(|l| {
-            let mut f = l.split_whitespace();
-            let local = f.nth(1);
-            let state = f.nth(1);
-            local == Some(want.as_str()) && listen.is_none_or(|s| state == Some(s))
-        })
+    // As the kernel prints them: 32-bit words in host byte order.
+    let wanted = [
+        format!("0100007F:{port:04X}"),
+        format!("00000000000000000000000001000000:{port:04X}"),
+    ];
+    files.iter().any(|file| {
+        std::fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .skip(1)
+            .any(|l| {
+                let mut f = l.split_whitespace();
+                let local = f.nth(1).unwrap_or_default();
+                let state = f.nth(1);
+                wanted.iter().any(|w| w == local) && listen.is_none_or(|s| state == Some(s))
+            })
+    })
 }
 
-/// Until a peer (sipp waiting for a call) is bound to 127.0.0.1:`port`.
+/// Until a peer (sipp waiting for a call) is bound to loopback `port`.
 pub async fn wait_bound(port: u16, tcp: bool) {
     let what = format!(
-        "a peer bound to 127.0.0.1:{port}/{}",
+        "a peer bound to loopback port {port}/{}",
         if tcp { "tcp" } else { "udp" }
     );
     eventually_within(&what, Duration::from_secs(10), || async move {
