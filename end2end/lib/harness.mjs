@@ -83,7 +83,10 @@ async function stopGroup(proc, signal = 'SIGKILL', graceMs = 10000) {
     ? Promise.resolve()
     : once(proc, 'exit');
   signalGroup(pgid, signal);
-  const inTime = await Promise.race([exited.then(() => true), delay(graceMs).then(() => false)]);
+  // Unreferenced: the grace timer must not keep the test file's process
+  // alive once the group is gone.
+  const grace = delay(graceMs, false, { ref: false });
+  const inTime = await Promise.race([exited.then(() => true), grace]);
   if (!inTime || groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
   await exited;
   await eventually(`process group ${pgid} gone`, () => !groupAlive(pgid), { timeout: 5000, interval: 20 });
