@@ -1,13 +1,97 @@
 // Starts the real vto binary and a real Chromium for the browser tests.
 // Run inside a network namespace with only loopback (see ./run).
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
+import { eventually, expectText } from './wait.mjs';
+
+// Every process a test starts (vto and the peers) leads a process group of
+// its own, so that what it forks goes with it; stopping one ends the whole
+// group and waits until it is gone. Groups still running when the test
+// file's process ends (a failed `before`, an exception, Ctrl-C) are killed
+// on the way out.
+const groups = new Set();
+
+/** Whether a live process (not a zombie) is in process group `pgid`. */
+export function groupAlive(pgid) {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+  }
+  return false;
+}
+
+function signalGroup(pgid, signal) {
+  // With no member left the id may belong to someone else by now.
+  if (!groupAlive(pgid)) return;
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // Gone in between.
+  }
+}
+
+function killAllGroups() {
+  for (const pgid of groups) signalGroup(pgid, 'SIGKILL');
+  groups.clear();
+}
+process.on('exit', killAllGroups);
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+  process.on(signal, () => {
+    killAllGroups();
+    process.exit(code);
+  });
+}
+
+/** `spawn` in a new process group, ended on exit if not before. */
+function spawnGroup(command, args, options) {
+  const proc = spawn(command, args, { ...options, detached: true });
+  const pgid = proc.pid;
+  if (pgid) {
+    groups.add(pgid);
+    // Forgotten once nothing of it is left: the id may be reused then.
+    proc.once('exit', () => {
+      if (!groupAlive(pgid)) groups.delete(pgid);
+    });
+  }
+  return proc;
+}
+
+/**
+ * Ends `proc`'s process group: `signal` to all of it, SIGKILL to what is
+ * left after `graceMs`, then waits until no member is alive.
+ */
+async function stopGroup(proc, signal = 'SIGKILL', graceMs = 10000) {
+  const pgid = proc.pid;
+  if (!pgid) return;
+  const exited = proc.exitCode !== null || proc.signalCode !== null
+    ? Promise.resolve()
+    : once(proc, 'exit');
+  signalGroup(pgid, signal);
+  // Unreferenced: the grace timer must not keep the test file's process
+  // alive once the group is gone.
+  const grace = delay(graceMs, false, { ref: false });
+  const inTime = await Promise.race([exited.then(() => true), grace]);
+  if (!inTime || groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+  await exited;
+  await eventually(`process group ${pgid} gone`, () => !groupAlive(pgid), { timeout: 5000, interval: 20 });
+  groups.delete(pgid);
+}
 
 export const VTO_BIN = process.env.VTO_BIN ?? resolve(import.meta.dirname, '../../target/release/vto');
 export const SHOTS = process.env.VTO_SHOTS ?? resolve(import.meta.dirname, '../test-results');
@@ -20,7 +104,7 @@ export async function startVto({ dataDir, args = [], env = {} } = {}) {
   dataDir ??= mkdtempSync(join(tmpdir(), 'vto-e2e-'));
   // Files run side by side: never the default SIP port.
   const sip = args.includes('--sip') ? [] : ['--sip', '127.0.0.1:0'];
-  const proc = spawn(VTO_BIN, ['--data-dir', dataDir, '--http', '127.0.0.1:0', ...sip, ...args], {
+  const proc = spawnGroup(VTO_BIN, ['--data-dir', dataDir, '--http', '127.0.0.1:0', ...sip, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
@@ -31,7 +115,7 @@ export async function startVto({ dataDir, args = [], env = {} } = {}) {
   proc.stdout.on('data', (d) => (stdout += d));
   const url = await new Promise((res, rej) => {
     const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
+      stopGroup(proc).catch(() => {});
       rej(new Error(`vto did not start:\n${stderr}`));
     }, 20000);
     proc.stdout.on('data', () => {
@@ -50,10 +134,8 @@ export async function startVto({ dataDir, args = [], env = {} } = {}) {
     logs: () => stderr,
     stdout: () => stdout,
     async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM');
-        await once(proc, 'exit');
-      }
+      // SIGTERM: a clean stop (SIGKILL after 10 s).
+      await stopGroup(proc, 'SIGTERM');
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -186,6 +268,11 @@ export function pathOf(page) {
   return new URL(page.url()).pathname;
 }
 
+/** Until the page's URL has the pathname `path` (a redirect may follow a load). */
+export async function expectPath(page, path, message) {
+  await eventually(message ?? `at ${path}`, () => assert.equal(pathOf(page), path));
+}
+
 /** Opens the header's power menu and clicks one of its items. */
 export async function powerMenu(page, item) {
   await page.click('#power-menu');
@@ -200,6 +287,14 @@ export async function freePort() {
   const { port } = srv.address();
   await new Promise((res) => srv.close(res));
   return port;
+}
+
+/**
+ * Until a field's error line (`#<id>-error`) says `want`: a string is
+ * compared with the trimmed text ('' for no error), a RegExp tested.
+ */
+export function expectFieldError(page, id, want, opts) {
+  return expectText(page, `#${id}-error`, want, { message: `error of #${id}`, ...opts });
 }
 
 /** Text of a field's error line (`#<id>-error`), trimmed. */
@@ -255,14 +350,17 @@ export function contrasts(page, selector) {
 export async function startSmtpSink(extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'vto-smtp-'));
   const script = resolve(import.meta.dirname, '../../tests/peers/smtp_sink.py');
-  const proc = spawn('/usr/bin/python3', [script, '--dir', dir, ...extraArgs], {
+  const proc = spawnGroup('/usr/bin/python3', [script, '--dir', dir, ...extraArgs], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
   proc.stderr.on('data', (d) => (err += d));
   const port = await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`smtp sink did not start:\n${err}`)), 20000);
+    const timer = setTimeout(() => {
+      stopGroup(proc).catch(() => {});
+      rej(new Error(`smtp sink did not start:\n${err}`));
+    }, 20000);
     proc.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/listening (\d+)/);
@@ -282,16 +380,15 @@ export async function startSmtpSink(extraArgs = []) {
     port,
     mails,
     async waitFor(n) {
-      for (let i = 0; i < 200; i++) {
+      return eventually(`${n} mails`, () => {
         const m = mails();
-        if (m.length >= n) return m;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`expected ${n} mails, got ${mails().length}`);
+        if (m.length < n) throw new Error(`got ${m.length}`);
+        return m;
+      });
     },
     async stop() {
       proc.stdin.end();
-      proc.kill('SIGTERM');
+      await stopGroup(proc, 'SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -348,12 +445,15 @@ export async function startOnvifCamera(rtspPort) {
 /** Runs tests/peers/`script` until it prints "ready PORT": { port, kill }. */
 async function startPeer(script, args) {
   const path = resolve(import.meta.dirname, '../../tests/peers', script);
-  const proc = spawn('/usr/bin/python3', [path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawnGroup('/usr/bin/python3', [path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stderr.on('data', (d) => (err += d));
   const port = await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${script} did not start:\n${err}`)), 20000);
+    const timer = setTimeout(() => {
+      stopGroup(proc).catch(() => {});
+      rej(new Error(`${script} did not start:\n${err}`));
+    }, 20000);
     proc.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/ready (\d+)/);
@@ -367,8 +467,7 @@ async function startPeer(script, args) {
   return {
     port,
     async kill() {
-      proc.kill('SIGKILL');
-      await once(proc, 'exit').catch(() => {});
+      await stopGroup(proc);
     },
   };
 }
@@ -471,7 +570,7 @@ export function sipp(scenario, target, { user, password, port, fields = [] }) {
     '-t', 'u1', '-i', '127.0.0.1', '-p', String(port), '-nd', '-timeout', '20s', '-timeout_error',
     '-max_retrans', '3', '-nostdin'];
   if (password) args.push('-au', user, '-ap', password);
-  const proc = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawnGroup('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
   proc.stderr.on('data', (d) => (out += d));
@@ -481,6 +580,20 @@ export function sipp(scenario, target, { user, password, port, fields = [] }) {
       res({ code, out });
     });
   });
+}
+
+/**
+ * Until something (a sipp waiting for a call) is bound to UDP
+ * 127.0.0.1:`port`, read from /proc/net/udp without touching the port.
+ */
+export async function waitUdpBound(port) {
+  const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  await eventually(`a peer bound to 127.0.0.1:${port}/udp`, () =>
+    readFileSync('/proc/net/udp', 'utf8')
+      .split('\n')
+      .slice(1)
+      .some((l) => l.trim().split(/\s+/)[1] === want),
+  );
 }
 
 /** Its password (tests/peers/kamailio/registrar.cfg). */
@@ -494,22 +607,26 @@ export async function startKamailio(maxExpires = 3600) {
   const dir = mkdtempSync(join(tmpdir(), 'vto-kamailio-'));
   const port = await freePort();
   const cfg = resolve(import.meta.dirname, '../../tests/peers/kamailio/registrar.cfg');
-  const proc = spawn('kamailio', ['-f', cfg, '-DD', '-E', '-n', '1', '-Y', dir, '-w', dir,
+  // Kamailio forks its workers: a process group of its own, stopped whole.
+  const proc = spawnGroup('kamailio', ['-f', cfg, '-DD', '-E', '-n', '1', '-Y', dir, '-w', dir,
     '-l', `udp:127.0.0.1:${port}`, '-A', 'REG_MIN=1', '-A', `REG_MAX=${maxExpires}`],
   { stdio: ['ignore', 'pipe', 'pipe'] });
   // It says where it listens on stdout, and logs on stderr.
   let log = '';
   proc.stdout.on('data', (d) => (log += d));
   proc.stderr.on('data', (d) => (log += d));
-  for (let i = 0; i < 100 && !log.includes(`[127.0.0.1]:${port}`); i++) {
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await eventually('kamailio listening', () => log.includes(`[127.0.0.1]:${port}`));
+  } catch (e) {
+    await stopGroup(proc);
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`kamailio did not start:\n${log}`, { cause: e });
   }
-  if (!log.includes(`[127.0.0.1]:${port}`)) throw new Error(`kamailio did not start:\n${log}`);
   return {
     port,
     log: () => log,
     async stop() {
-      proc.kill('SIGTERM');
+      await stopGroup(proc, 'SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -8,14 +8,22 @@ import {
   hydrated,
   login,
   shot,
-  pathOf,
+  expectPath,
   powerMenu,
-  fieldError,
+  expectFieldError,
   waitFieldError,
   unexpectedErrors,
   STRONG,
   STRONG2,
 } from '../lib/harness.mjs';
+import {
+  eventually,
+  expectAttribute,
+  expectChecked,
+  expectText,
+  expectValue,
+  textsOf,
+} from '../lib/wait.mjs';
 
 const CONFIRM_PASSWORD = '#password-form button[type=submit]';
 const CONFIRM_EMAIL = '#email-form button[type=submit]';
@@ -34,8 +42,7 @@ describe('account: password and email', { timeout: 90000 }, () => {
     await page.locator('header.topbar a', { hasText: 'Account' }).click();
     await page.waitForURL(`${url}/account`);
     await page.waitForSelector('#old-password');
-    await page.waitForSelector('#current-email');
-    assert.match(await page.textContent('#current-email'), /No email address is set/);
+    await expectText(page, '#current-email', /No email address is set/);
     await shot(page, 'account');
   });
 
@@ -48,7 +55,8 @@ describe('account: password and email', { timeout: 90000 }, () => {
     const err = await waitFieldError(page, 'old-password');
     assert.match(err, /Incorrect password/);
     assert.match(err, /attempts? left/);
-    assert.equal(await page.getAttribute('#old-password', 'aria-invalid'), 'true');
+    await expectAttribute(page, '#old-password', 'aria-invalid', 'true');
+    // Shown with the error above, in the same answer.
     assert.equal(await page.locator('#password-form .form-message.ok').count(), 0);
     await shot(page, 'account-wrong-old-password');
 
@@ -66,8 +74,8 @@ describe('account: password and email', { timeout: 90000 }, () => {
     await page.fill('#confirm-password', 'nimda-Door7');
     await page.fill('#old-password', STRONG);
     await page.click(CONFIRM_PASSWORD);
-    // Still refused: nothing changed.
-    assert.match(await fieldError(page, 'new-password'), /user name in reverse/);
+    // Still refused (in the page, before any request): nothing changed.
+    await expectFieldError(page, 'new-password', /user name in reverse/);
     assert.equal(await page.locator('#password-form .form-message.ok').count(), 0);
   });
 
@@ -78,18 +86,18 @@ describe('account: password and email', { timeout: 90000 }, () => {
     try {
       const page2 = await other.newPage();
       await login(page2, url, STRONG);
-      assert.equal(pathOf(page2), '/');
+      await expectPath(page2, '/');
 
       await changePassword(page);
 
       await page2.goto(`${url}/`);
-      assert.equal(pathOf(page2), '/login', 'the other session ended');
+      await expectPath(page2, '/login', 'the other session ended');
     } finally {
       await other.close();
     }
     // This session stays.
     await page.goto(`${url}/account`);
-    assert.equal(pathOf(page), '/account');
+    await expectPath(page, '/account');
     await hydrated(page);
   });
 
@@ -100,13 +108,11 @@ describe('account: password and email', { timeout: 90000 }, () => {
     assert.equal(await waitFieldError(page, 'confirm-password'), 'The passwords do not match');
     await page.fill('#confirm-password', STRONG2);
     await page.click(CONFIRM_PASSWORD);
-    const ok = page.locator('#password-form .form-message.ok');
-    await ok.waitFor();
-    assert.match(await ok.textContent(), /Password changed/);
+    await expectText(page, '#password-form .form-message.ok', /Password changed/);
     // The form is emptied.
-    assert.equal(await page.inputValue('#old-password'), '');
-    assert.equal(await page.inputValue('#new-password'), '');
-    assert.equal(await page.inputValue('#confirm-password'), '');
+    await expectValue(page, '#old-password', '');
+    await expectValue(page, '#new-password', '');
+    await expectValue(page, '#confirm-password', '');
     await shot(page, 'account-password-changed');
   }
 
@@ -118,13 +124,11 @@ describe('account: password and email', { timeout: 90000 }, () => {
 
     await page.fill('#password', STRONG);
     await page.click('#login button[type=submit]');
-    const msg = page.locator('#login .form-message.error');
-    await msg.waitFor();
-    assert.match(await msg.textContent(), /Incorrect user name or password/);
-    assert.equal(pathOf(page), '/login');
+    await expectText(page, '#login .form-message.error', /Incorrect user name or password/);
+    await expectPath(page, '/login');
 
     await login(page, url, STRONG2);
-    assert.equal(pathOf(page), '/');
+    await expectPath(page, '/');
   });
 
   it('changes the email only with the right password', async () => {
@@ -142,37 +146,32 @@ describe('account: password and email', { timeout: 90000 }, () => {
     await page.fill('#email-password', STRONG); // the old one
     await page.click(CONFIRM_EMAIL);
     assert.match(await waitFieldError(page, 'email-password'), /Incorrect password/);
+    // Refused in the same answer that shows the error.
     assert.match(await page.textContent('#current-email'), /No email address is set/);
 
     await page.fill('#email-password', STRONG2);
     await page.click(CONFIRM_EMAIL);
-    await page.waitForFunction(() => document.querySelector('#current-email').textContent.includes('door@example.org'));
-    assert.equal(
-      (await page.textContent('#current-email')).trim(),
-      'Password reset codes go to door@example.org.',
-    );
-    assert.match(await page.textContent('#email-form .form-message.ok'), /Email address saved/);
-    assert.equal(await page.inputValue('#email-password'), '');
+    await expectText(page, '#current-email', 'Password reset codes go to door@example.org.');
+    await expectText(page, '#email-form .form-message.ok', /Email address saved/);
+    await expectValue(page, '#email-password', '');
 
     // Stored on the device, not only in the page.
     await page.reload();
     await hydrated(page);
-    await page.waitForSelector('#current-email');
-    assert.match(await page.textContent('#current-email'), /door@example\.org/);
-    assert.equal(await page.isChecked('#use-email'), true);
-    assert.equal(await page.inputValue('#email'), 'door@example.org');
+    await expectText(page, '#current-email', /door@example\.org/);
+    await expectChecked(page, '#use-email');
+    await expectValue(page, '#email', 'door@example.org');
   });
 
   it('logged the account events', async () => {
     const { page, url } = env;
     await page.goto(`${url}/log/security`);
-    await page.waitForSelector('#security-log tbody tr');
-    const events = await page.$$eval('#security-log tbody tr td:nth-child(2)', (tds) =>
-      tds.map((td) => td.textContent.trim()),
-    );
-    for (const e of ['Password changed', 'Email changed', 'Login failed', 'Logout']) {
-      assert.ok(events.includes(e), `${e} in ${events}`);
-    }
+    await eventually('the account events in the security log', async () => {
+      const events = await textsOf(page, '#security-log tbody tr td:nth-child(2)');
+      for (const e of ['Password changed', 'Email changed', 'Login failed', 'Logout']) {
+        assert.ok(events.includes(e), `${e} in ${events}`);
+      }
+    });
   });
 
   it('logged no unexpected console errors', () => {

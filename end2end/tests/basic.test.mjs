@@ -8,9 +8,10 @@ import {
   hydrated,
   shot,
   waitFieldError,
-  fieldError,
+  expectFieldError,
   unexpectedErrors,
 } from '../lib/harness.mjs';
+import { expectText, expectValue } from '../lib/wait.mjs';
 
 describe('Local Setting > Basic', { timeout: 90000 }, () => {
   let env;
@@ -27,18 +28,18 @@ describe('Local Setting > Basic', { timeout: 90000 }, () => {
     const { page, url } = env;
     await page.click('nav.sidenav a[href="/local/basic"]');
     await page.waitForURL(`${url}/local/basic`);
-    await page.waitForSelector('#vto-no');
-    assert.equal(await page.inputValue('#vto-no'), '8001');
-    assert.equal(await page.inputValue('#centre-call-no'), '888888');
-    assert.equal(await page.inputValue('#call-centre-start'), '00:00');
-    assert.equal(await page.inputValue('#call-centre-end'), '23:59');
-    assert.equal(await page.inputValue('#device-type'), 'villa');
+    // The form renders once its values are loaded.
+    await expectValue(page, '#vto-no', '8001');
+    await expectValue(page, '#centre-call-no', '888888');
+    await expectValue(page, '#call-centre-start', '00:00');
+    await expectValue(page, '#call-centre-end', '23:59');
+    await expectValue(page, '#device-type', 'villa');
     for (const [id, label] of [
       ['device-type', 'Device Type'],
       ['vto-no', 'VTO No.'],
       ['centre-call-no', 'Centre Call No.'],
     ]) {
-      assert.equal(await page.textContent(`label[for=${id}]`), label);
+      await expectText(page, `label[for=${id}]`, label);
     }
     await shot(page, 'local-basic');
   });
@@ -51,7 +52,7 @@ describe('Local Setting > Basic', { timeout: 90000 }, () => {
     await shot(page, 'local-basic-invalid');
     await page.click('#basic-refresh');
     await page.waitForFunction(() => document.querySelector('#vto-no').value === '8001');
-    assert.equal(await fieldError(page, 'vto-no'), '');
+    await expectFieldError(page, 'vto-no', '');
   });
 
   it('Confirm saves the page and the main interface shows it', async () => {
@@ -64,12 +65,12 @@ describe('Local Setting > Basic', { timeout: 90000 }, () => {
     await page.waitForSelector('#basic-form .form-message.ok');
     await page.goto(`${url}/`);
     await hydrated(page);
-    assert.equal((await page.textContent('#vto-no')).trim(), '8123');
-    assert.equal((await page.textContent('#device-type')).trim(), 'Second Confirmation');
+    await expectText(page, '#vto-no', '8123');
+    await expectText(page, '#device-type', 'Second Confirmation');
     await page.goto(`${url}/local/basic`);
     await hydrated(page);
-    assert.equal(await page.inputValue('#call-centre-start'), '08:00');
-    assert.equal(await page.inputValue('#call-centre-end'), '18:30');
+    await expectValue(page, '#call-centre-start', '08:00');
+    await expectValue(page, '#call-centre-end', '18:30');
   });
 
   it('Default fills the defaults in, saved only on Confirm', async () => {
@@ -84,17 +85,15 @@ describe('Local Setting > Basic', { timeout: 90000 }, () => {
     await page.waitForSelector('#basic-form .form-message.ok');
     await page.click('#basic-refresh');
     await page.waitForFunction(() => document.querySelector('#device-type').value === 'villa');
-    assert.equal(await page.inputValue('#vto-no'), '8001');
+    await expectValue(page, '#vto-no', '8001');
   });
 
   it('the security log names the changed fields', async () => {
     const { page, url } = env;
     await page.goto(`${url}/log/security`);
     await hydrated(page);
-    await page.waitForSelector('#security-log tbody tr');
-    const text = await page.textContent('#security-log');
-    assert.match(text, /Settings changed/);
-    assert.match(text, /Basic: Device Type, Call Centre Time, VTO No\./);
+    await expectText(page, '#security-log', /Settings changed/);
+    await expectText(page, '#security-log', /Basic: Device Type, Call Centre Time, VTO No\./);
     assert.deepEqual(unexpectedErrors(env.errors), []);
   });
 });

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLoggedIn, hydrated, shot, unexpectedErrors, STRONG } from '../lib/harness.mjs';
+import { expectText } from '../lib/wait.mjs';
 
 describe('config manager: Device Info', { timeout: 90000 }, () => {
   let env;
@@ -51,7 +52,7 @@ describe('config manager: Device Info', { timeout: 90000 }, () => {
     );
     await page.goto(`${url}/`);
     await hydrated(page);
-    assert.equal((await page.textContent('#vto-no')).trim(), '8456');
+    await expectText(page, '#vto-no', '8456');
   });
 
   it('a bad file is refused with the field named and changes nothing', async () => {
@@ -61,13 +62,16 @@ describe('config manager: Device Info', { timeout: 90000 }, () => {
     writeFileSync(path, JSON.stringify(bad));
     await page.setInputFiles('#import-file', path);
     await page.click('#import-form button[type=submit]');
-    await page.waitForSelector('#import-form .form-message.error');
-    const m = await page.textContent('#import-form .form-message.error');
-    assert.match(m, /Not imported, nothing changed\. basic\.vto_no: 1 to 6 digits/);
+    await expectText(
+      page,
+      '#import-form .form-message.error',
+      /Not imported, nothing changed\. basic\.vto_no: 1 to 6 digits/,
+    );
     await shot(page, 'config-manager-bad-file');
     await page.goto(`${url}/`);
     await hydrated(page);
-    assert.equal((await page.textContent('#vto-no')).trim(), '8456');
+    // Loaded afresh after the refusal: what is shown is what is stored.
+    await expectText(page, '#vto-no', '8456');
     assert.deepEqual(unexpectedErrors(env.errors, [422]), []);
   });
 
@@ -98,10 +102,9 @@ describe('config manager: Device Info', { timeout: 90000 }, () => {
     writeFileSync(path, JSON.stringify(users));
     await page.setInputFiles('#import-user-file', path);
     await page.click('#import-user-info');
-    await page.waitForSelector('#import-user-form .form-message.ok');
-    assert.match(await page.textContent('#import-user-form .form-message'), /Imported: 2 rooms, 0 VTO, 0 VTS/);
+    await expectText(page, '#import-user-form .form-message.ok', /Imported: 2 rooms, 0 VTO, 0 VTS/);
     // Only the new room got a password; 9901 keeps its own.
-    assert.match(await page.textContent('#user-passwords-once'), /^New Register Passwords, shown this once: 9902: [A-Za-z0-9]{16}$/);
+    await expectText(page, '#user-passwords-once', /^New Register Passwords, shown this once: 9902: [A-Za-z0-9]{16}$/);
     await shot(page, 'config-manager-user-info');
     await page.goto(`${url}/household/room`);
     await hydrated(page);

@@ -8,12 +8,22 @@ import {
   hydrated,
   shot,
   rawHtml,
-  pathOf,
-  fieldError,
+  expectPath,
+  expectFieldError,
   waitFieldError,
   unexpectedErrors,
   STRONG,
 } from '../lib/harness.mjs';
+import {
+  eventually,
+  expectAbsent,
+  expectAttribute,
+  expectChecked,
+  expectEnabled,
+  expectText,
+  expectValue,
+  expectVisible,
+} from '../lib/wait.mjs';
 
 const NEXT = '#init-password button[type=submit]';
 
@@ -66,25 +76,27 @@ describe('device initialization', { timeout: 90000 }, () => {
 
     // In the browser: redirected, hydrated, and Next enabled.
     await page.goto(`${url}/`);
-    assert.equal(pathOf(page), '/init');
+    await expectPath(page, '/init');
     await hydrated(page);
-    assert.equal(await page.isEnabled(NEXT), true, 'Next is enabled after hydration');
-    assert.equal(await page.inputValue('#username'), 'admin');
-    assert.equal(await page.getAttribute('#username', 'readonly'), '');
+    await expectEnabled(page, NEXT, true, { message: 'Next is enabled after hydration' });
+    await expectValue(page, '#username', 'admin');
+    await expectAttribute(page, '#username', 'readonly', '');
   });
 
   it('shows the broken password rule as you type', async () => {
     const { page } = env;
 
     // Empty: length and kinds not met, nothing shown as an error yet.
-    assert.deepEqual(await checklist(page), [
-      ['8 to 128 characters', false],
-      ['Two kinds of: upper case, lower case, digits, symbols', false],
-      ['Not the user name, nor the user name reversed', true],
-      ['No 3 consecutive characters (123, abc, cba)', true],
-      ['No 3 identical characters in a row (111, aaa)', true],
-    ]);
-    assert.equal(await fieldError(page, 'password'), '');
+    await eventually('the checklist of an empty password', async () =>
+      assert.deepEqual(await checklist(page), [
+        ['8 to 128 characters', false],
+        ['Two kinds of: upper case, lower case, digits, symbols', false],
+        ['Not the user name, nor the user name reversed', true],
+        ['No 3 consecutive characters (123, abc, cba)', true],
+        ['No 3 identical characters in a row (111, aaa)', true],
+      ]),
+    );
+    await expectFieldError(page, 'password', '');
 
     await page.fill('#password', 'aaa');
     await waitRule(page, 'No 3 identical', false);
@@ -94,64 +106,64 @@ describe('device initialization', { timeout: 90000 }, () => {
     // Only the wasm updates the checklist: this is the proof of hydration.
     await waitRule(page, 'Two kinds', true);
     await waitRule(page, 'No 3 identical', true);
-    assert.deepEqual(await checklist(page), [
-      ['8 to 128 characters', false],
-      ['Two kinds of: upper case, lower case, digits, symbols', true],
-      ['Not the user name, nor the user name reversed', true],
-      ['No 3 consecutive characters (123, abc, cba)', false],
-      ['No 3 identical characters in a row (111, aaa)', true],
-    ]);
-    assert.equal(await fieldError(page, 'password'), 'At least 8 characters');
-    assert.equal(await page.getAttribute('#password', 'aria-invalid'), 'true');
+    await eventually('the checklist of abc123', async () =>
+      assert.deepEqual(await checklist(page), [
+        ['8 to 128 characters', false],
+        ['Two kinds of: upper case, lower case, digits, symbols', true],
+        ['Not the user name, nor the user name reversed', true],
+        ['No 3 consecutive characters (123, abc, cba)', false],
+        ['No 3 identical characters in a row (111, aaa)', true],
+      ]),
+    );
+    await expectFieldError(page, 'password', 'At least 8 characters');
+    await expectAttribute(page, '#password', 'aria-invalid', 'true');
     await shot(page, 'init-weak-password');
 
     // Long enough now: the next broken rule is the sequence, named with what was found.
     await page.fill('#password', 'Xabc123yz');
     await waitRule(page, '8 to 128', true);
-    assert.match(await fieldError(page, 'password'), /No 3 consecutive characters.*\u201cabc\u201d/);
+    await expectFieldError(page, 'password', /No 3 consecutive characters.*\u201cabc\u201d/);
 
     // The user name, in any case.
     await page.fill('#password', 'myAdmin#42');
     await waitRule(page, 'Not the user name', false);
-    const err = await fieldError(page, 'password');
-    assert.match(err, /user name/);
-    assert.match(err, /admin/);
+    await expectFieldError(page, 'password', /user name/);
+    await expectFieldError(page, 'password', /admin/);
 
-    // Next with a weak password stays on the password step.
+    // Next with a weak password stays on the password step (checked in
+    // the page: no request to wait for).
     await page.click(NEXT);
-    assert.equal(await page.isVisible('#init-password'), true);
-    assert.equal(await page.isVisible('#init-email'), false);
+    await expectAbsent(page, '#init-email', '#init-password');
   });
 
   it('checks the confirmation, then goes on to the email step', async () => {
     const { page } = env;
     await page.fill('#password', STRONG);
     await waitRule(page, 'Not the user name', true);
-    assert.ok((await checklist(page)).every(([, ok]) => ok), 'all rules met by a strong password');
-    assert.equal(await fieldError(page, 'password'), '');
-    assert.equal(await page.getAttribute('#password', 'aria-invalid'), 'false');
+    await eventually('all rules met by a strong password', async () =>
+      assert.ok((await checklist(page)).every(([, ok]) => ok)),
+    );
+    await expectFieldError(page, 'password', '');
+    await expectAttribute(page, '#password', 'aria-invalid', 'false');
 
     await page.fill('#confirm', `${STRONG}!`);
     assert.equal(await waitFieldError(page, 'confirm'), 'The passwords do not match');
     await page.click(NEXT);
-    assert.equal(await page.isVisible('#init-email'), false, 'no email step while they differ');
+    await expectAbsent(page, '#init-email', '#init-password', { message: 'no email step while they differ' });
 
     await page.fill('#confirm', STRONG);
     await page.waitForFunction(() => document.querySelector('#confirm-error').textContent.trim() === '');
     await page.click(NEXT);
-    await page.waitForSelector('#init-email');
-    assert.equal(await page.isVisible('#init-password'), false);
-    assert.equal(
-      (await page.textContent('ol.steps li.current')).trim(),
-      'Email',
-      'the step indicator shows the email step',
-    );
+    await expectAbsent(page, '#init-password', '#init-email');
+    await expectText(page, 'ol.steps li.current', 'Email', {
+      message: 'the step indicator shows the email step',
+    });
   });
 
   it('validates the optional email and finishes', async () => {
     const { page, url } = env;
-    assert.equal(await page.isChecked('#use-email'), false);
-    assert.equal(await page.isVisible('#email'), false, 'no address field until Email is checked');
+    await expectChecked(page, '#use-email', false);
+    await expectAbsent(page, '#email', '#init-email', { message: 'no address field until Email is checked' });
     await page.check('#use-email');
     await page.waitForSelector('#email');
 
@@ -161,25 +173,27 @@ describe('device initialization', { timeout: 90000 }, () => {
     assert.match(await waitFieldError(page, 'email'), /name@example\.com/);
     await shot(page, 'init-email-step');
     await page.click('#init-email button[type=submit]');
+    // Refused in the page, the error still shown.
+    await expectFieldError(page, 'email', /name@example\.com/);
     assert.equal(await page.isVisible('#init-ok'), false, 'no success with an invalid address');
 
     await page.fill('#email', 'owner@example.com');
     await page.waitForFunction(() => document.querySelector('#email-error').textContent.trim() === '');
     await page.click('#init-email button[type=submit]');
     await page.waitForSelector('#init-ok');
-    assert.match(await page.textContent('.form-message.ok'), /Initialization succeeded/);
+    await expectText(page, '.form-message.ok', /Initialization succeeded/);
     await shot(page, 'init-done');
 
     await page.click('#init-ok');
     await page.waitForURL(`${url}/login`);
     await hydrated(page);
-    assert.equal(await page.isVisible('#login'), true);
+    await expectVisible(page, '#login');
   });
 
   it('does not offer /init again once initialized', async () => {
     const { page, url } = env;
     await page.goto(`${url}/init`);
-    assert.equal(pathOf(page), '/login');
+    await expectPath(page, '/login');
     const raw = await rawHtml(url, '/init');
     assert.ok([302, 303, 307].includes(raw.status), `GET /init gave ${raw.status}`);
     assert.equal(raw.location, '/login');

@@ -6,6 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLoggedIn, hydrated, shot, waitFieldError, unexpectedErrors } from '../lib/harness.mjs';
+import { eventually, expectCount } from '../lib/wait.mjs';
 import http from 'node:http';
 
 /** Whether a request from `localAddress` on a new connection gets a page. */
@@ -50,7 +51,7 @@ describe('Network Setting > IP Permissions', { timeout: 90000 }, () => {
     // Nothing saved: Refresh shows the list empty and off again.
     await page.click('#ip-refresh');
     await page.waitForFunction(() => !document.querySelector('#ip-enable').checked);
-    assert.equal(await page.locator('#ip-list li .mono').count(), 0);
+    await expectCount(page, '#ip-list li .mono', 0);
     assert.ok(await reaches(url, '127.0.0.2'));
   });
 
@@ -66,11 +67,14 @@ describe('Network Setting > IP Permissions', { timeout: 90000 }, () => {
     await page.click('#ip-form button[type=submit]');
     await page.waitForSelector('#ip-form .form-message.ok');
     await shot(page, 'ip-permissions');
+    // In force once the answer is there: one connection each, no retries.
     assert.equal(await reaches(url, '127.0.0.2'), false);
     assert.equal(await reaches(url, '127.0.0.4'), true);
     await page.goto(`${url}/network/ip-permissions`);
     await hydrated(page);
-    assert.deepEqual(await page.$$eval('#ip-list li .mono', (l) => l.map((e) => e.textContent)), ['127.0.0.2-127.0.0.3']);
+    await eventually('the saved list', async () =>
+      assert.deepEqual(await page.$$eval('#ip-list li .mono', (l) => l.map((e) => e.textContent)), ['127.0.0.2-127.0.0.3']),
+    );
     assert.deepEqual(unexpectedErrors(env.errors, [422]), []);
   });
 });

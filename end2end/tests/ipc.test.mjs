@@ -22,8 +22,9 @@ import {
   CAMERA_PASSWORD,
   TRACK_PEER_CONNECTIONS,
 } from '../lib/harness.mjs';
+import { eventually, expectAttribute, expectText, expectValue, expectVisible } from '../lib/wait.mjs';
 
-const message = (page) => page.textContent('section[aria-labelledby="ipc-list-title"] .form-message');
+const MESSAGE = 'section[aria-labelledby="ipc-list-title"] .form-message';
 
 /** Until the tile's video element plays frames at `width`. */
 async function tilePlays(page, source, width) {
@@ -62,11 +63,11 @@ describe('IPC Setting and Monitor', { timeout: 180000 }, () => {
     await page.click('nav.sidenav a[href="/household/ipc"]');
     await page.waitForURL(`${url}/household/ipc`);
     await hydrated(page);
-    assert.match(await page.textContent('#ipc-empty'), /No devices/);
-    assert.equal((await page.textContent('#ipc-count')).trim(), '0 / 32');
+    await expectText(page, '#ipc-empty', /No devices/);
+    await expectText(page, '#ipc-count', '0 / 32');
     await page.click('#ipc-add');
     for (const label of ['IPC Name', 'IP Addr.', 'Username', 'Password', 'Port No.', 'Protocol', 'Stream', 'Channel', 'Device Type']) {
-      assert.ok(await page.isVisible(`#ipc-form label:text-is("${label}")`), label);
+      await expectVisible(page, `#ipc-form label:text-is("${label}")`, { message: label });
     }
     await page.fill('#ipc-name', 'Gate');
     await page.fill('#ipc-ip', 'gate.local');
@@ -80,8 +81,8 @@ describe('IPC Setting and Monitor', { timeout: 180000 }, () => {
     await page.click('#ipc-form button[type=submit]');
     await page.waitForSelector('#ipc-table tbody tr');
     id = await page.getAttribute('#ipc-table tbody tr', 'data-id');
-    assert.match(await message(page), /Saved: Gate/);
-    assert.equal((await page.textContent('#ipc-count')).trim(), '1 / 32');
+    await expectText(page, MESSAGE, /Saved: Gate/);
+    await expectText(page, '#ipc-count', '1 / 32');
   });
 
   it('exports the list without passwords; a bad import changes nothing', async () => {
@@ -101,8 +102,8 @@ describe('IPC Setting and Monitor', { timeout: 180000 }, () => {
     await page.waitForFunction(() =>
       /Not imported/.test(document.querySelector('section[aria-labelledby="ipc-list-title"] .form-message')?.textContent ?? ''),
     );
-    assert.match(await message(page), /nothing changed\. Device 1 \(Gate\): Enter an IP address/);
-    assert.equal(await page.getAttribute('#ipc-table tbody tr', 'data-id'), id);
+    await expectText(page, MESSAGE, /nothing changed\. Device 1 \(Gate\): Enter an IP address/);
+    await expectAttribute(page, '#ipc-table tbody tr', 'data-id', id);
     await shot(page, 'ipc-list');
   });
 
@@ -111,7 +112,7 @@ describe('IPC Setting and Monitor', { timeout: 180000 }, () => {
     await page.click('nav.sidenav a[href="/monitor"]');
     await page.waitForURL(`${url}/monitor`);
     await hydrated(page);
-    assert.match(await page.textContent('#monitor'), /Door Camera[\s\S]*Gate/);
+    await expectText(page, '#monitor', /Door Camera[\s\S]*Gate/);
     // Sub streams by default: the built-in camera's CIF, the camera's 640x480.
     await tilePlays(page, 'door-sub', 352);
     await tilePlays(page, `ipc-${id}-sub`, 640);
@@ -125,11 +126,13 @@ describe('IPC Setting and Monitor', { timeout: 180000 }, () => {
     ]);
     await tab.waitForLoadState();
     assert.ok(tab.url().endsWith(`/snapshot/ipc-${id}.jpg`), tab.url());
-    const size = await tab.evaluate(() => {
-      const img = document.querySelector('img');
-      return img ? [img.naturalWidth, img.naturalHeight] : null;
+    await eventually('the snapshot shown at 640x480', async () => {
+      const size = await tab.evaluate(() => {
+        const img = document.querySelector('img');
+        return img ? [img.naturalWidth, img.naturalHeight] : null;
+      });
+      assert.deepEqual(size, [640, 480]);
     });
-    assert.deepEqual(size, [640, 480]);
     await tab.close();
     await page.click(`#fullscreen-ipc-${id}`);
     await page.waitForFunction((s) => document.fullscreenElement?.dataset.source === s, `ipc-${id}`);
@@ -141,7 +144,7 @@ describe('IPC Setting and Monitor', { timeout: 180000 }, () => {
     await page.goto(`${url}/household/ipc`);
     await hydrated(page);
     await page.click('#ipc-table tbody tr button:text-is("Delete")');
-    assert.match(await page.textContent('#ipc-delete-question'), /Delete Gate\?/);
+    await expectText(page, '#ipc-delete-question', /Delete Gate\?/);
     await page.click('#ipc-delete-confirm');
     await page.waitForSelector('#ipc-empty');
   });
@@ -153,18 +156,18 @@ describe('IPC Setting and Monitor', { timeout: 180000 }, () => {
     await page.fill('#ipc-ip', '127.0.0.1');
     await page.fill('#ipc-user', CAMERA_USER);
     await page.fill('#ipc-password', CAMERA_PASSWORD);
-    assert.equal(await page.inputValue('#ipc-port'), '554');
+    await expectValue(page, '#ipc-port', '554');
     await page.selectOption('#ipc-protocol', 'onvif');
-    assert.equal(await page.inputValue('#ipc-port'), '80', 'HTTP port for ONVIF');
+    await expectValue(page, '#ipc-port', '80', { message: 'HTTP port for ONVIF' });
     await page.selectOption('#ipc-protocol', 'local');
-    assert.equal(await page.inputValue('#ipc-port'), '554');
+    await expectValue(page, '#ipc-port', '554');
     await page.selectOption('#ipc-protocol', 'onvif');
     await page.fill('#ipc-port', String(onvif.port));
     await shot(page, 'ipc-onvif');
     await page.click('#ipc-form button[type=submit]');
     await page.waitForSelector('#ipc-table tbody tr');
     const porch = await page.getAttribute('#ipc-table tbody tr', 'data-id');
-    assert.match(await page.textContent('#ipc-table tbody tr'), /Onvif/);
+    await expectText(page, '#ipc-table tbody tr', /Onvif/);
     await page.goto(`${url}/monitor`);
     await hydrated(page);
     await tilePlays(page, `ipc-${porch}-sub`, 640);

@@ -13,6 +13,7 @@ import {
   waitAudio,
   TRACK_PEER_CONNECTIONS,
 } from '../lib/harness.mjs';
+import { eventually } from '../lib/wait.mjs';
 
 describe('Live view', { timeout: 90000 }, () => {
   let env;
@@ -34,24 +35,35 @@ describe('Live view', { timeout: 90000 }, () => {
       { timeout: 20000 },
     );
     // Until frames are decoded (getStats is async: polled from here).
-    let all = [];
-    for (let i = 0; i < 80 && !(all[0]?.framesDecoded > 10); i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      all = await videoStats(page);
-    }
-    const first = all[0];
-    assert.ok(first?.framesDecoded > 10, `stats: ${JSON.stringify(all)}`);
+    const first = await eventually(
+      'frames decoded',
+      async () => {
+        const all = await videoStats(page);
+        assert.ok(all[0]?.framesDecoded > 10, `stats: ${JSON.stringify(all)}`);
+        return all[0];
+      },
+      { timeout: 20000, interval: 250 },
+    );
     assert.equal(first.width, 1280);
     assert.equal(first.height, 720);
-    await new Promise((r) => setTimeout(r, 1500));
-    const later = (await videoStats(page))[0];
-    assert.ok(later.framesDecoded > first.framesDecoded + 10, `${first.framesDecoded} -> ${later.framesDecoded}`);
-    const size = await page.$eval('#live-door', (v) => [v.videoWidth, v.videoHeight]);
-    assert.deepEqual(size, [1280, 720]);
+    // And it keeps decoding.
+    await eventually(
+      '10 more frames decoded',
+      async () => {
+        const later = (await videoStats(page))[0];
+        assert.ok(later?.framesDecoded > first.framesDecoded + 10, `${first.framesDecoded} -> ${later?.framesDecoded}`);
+      },
+      { interval: 250 },
+    );
+    await eventually('the video element at 1280x720', async () =>
+      assert.deepEqual(await page.$eval('#live-door', (v) => [v.videoWidth, v.videoHeight]), [1280, 720]),
+    );
     // The test tone, as G.711 μ-law.
     await waitAudio(page);
     await page.click('#live-door-sound');
-    assert.equal(await page.$eval('#live-door', (v) => v.muted), false, 'Sound on');
+    await eventually('Sound on', async () =>
+      assert.equal(await page.$eval('#live-door', (v) => v.muted), false),
+    );
     await shot(page, 'main-live');
   });
 
@@ -79,7 +91,13 @@ describe('Live view', { timeout: 90000 }, () => {
       const pc = new RTCPeerConnection();
       pc.addTransceiver('video', { direction: 'recvonly' });
       await pc.setLocalDescription(await pc.createOffer());
-      while (pc.iceGatheringState !== 'complete') await new Promise((r) => setTimeout(r, 50));
+      // Until the candidates are gathered (loopback only: at once).
+      await new Promise((resolve, reject) => {
+        const done = () => pc.iceGatheringState === 'complete' && resolve();
+        pc.addEventListener('icegatheringstatechange', done);
+        done();
+        setTimeout(() => reject(new Error(`ICE gathering ${pc.iceGatheringState} after 10 s`)), 10000);
+      });
       const res = await fetch('/api/whep/door', {
         method: 'POST',
         headers: { 'content-type': 'application/sdp' },

@@ -19,8 +19,36 @@ import {
   unexpectedErrors,
   waitFieldError,
 } from '../lib/harness.mjs';
+import {
+  eventually,
+  expectAbsent,
+  expectEnabled,
+  expectText,
+  expectValue,
+  expectVisible,
+  textsOf,
+} from '../lib/wait.mjs';
 
-const text = (page, sel) => page.textContent(sel).then((t) => t.trim());
+/**
+ * Clicks Unlock on the main page and waits for the device's answer, then
+ * for the page to say so. First the door panel must show the lock closed
+ * (its state is loaded, then followed by long poll): the last opening and
+ * its Unlock Responding Interval are over, so the click is not refused as
+ * too soon. A refusal or an error fails with the device's own answer
+ * instead of a bare timeout on the message.
+ */
+async function unlock(page) {
+  await expectText(page, '#lock-state', 'Locked');
+  await expectEnabled(page, '#unlock');
+  const [answer] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/api/unlock'),
+    page.click('#unlock'),
+  ]);
+  const body = await answer.text();
+  assert.equal(answer.status(), 200, `the unlock answered ${answer.status()}: ${body}`);
+  assert.ok(JSON.parse(body).refused == null, `the unlock was refused: ${body}`);
+  await expectText(page, '#unlock-message', 'Unlocked.');
+}
 
 describe('Door and lock', { timeout: 120000 }, () => {
   let env;
@@ -43,9 +71,10 @@ describe('Door and lock', { timeout: 120000 }, () => {
       'Enable',
       'Door Contact Type',
     ]) {
-      assert.ok(await page.isVisible(`#access-form label:text-is("${label}")`), label);
+      // The form renders once its values are loaded (a client-side navigation).
+      await expectVisible(page, `#access-form label:text-is("${label}")`, { message: label });
     }
-    assert.equal(await page.inputValue('#unlock-period'), '5');
+    await expectValue(page, '#unlock-period', '5');
     await page.fill('#unlock-period', '0');
     await page.click('#access-form button[type="submit"]');
     assert.match(await waitFieldError(page, 'unlock-period'), /1 to 600 seconds/);
@@ -60,14 +89,13 @@ describe('Door and lock', { timeout: 120000 }, () => {
     const { page, url } = env;
     await page.goto(`${url}/`);
     await hydrated(page);
-    assert.equal(await text(page, '#lock-state'), 'Locked');
-    assert.equal(await text(page, '#door-state'), 'Closed');
-    assert.ok(await page.isVisible('#simulator'), 'the simulator is marked as such');
-    assert.match(await text(page, '#simulator h3'), /simulated door/);
-    await page.click('#unlock');
-    await page.waitForSelector('#unlock-message:has-text("Unlocked.")');
+    await expectText(page, '#lock-state', 'Locked');
+    await expectText(page, '#door-state', 'Closed');
+    await expectVisible(page, '#simulator', { message: 'the simulator is marked as such' });
+    await expectText(page, '#simulator h3', /simulated door/);
+    await unlock(page);
     await page.waitForFunction(() => document.querySelector('#lock-state')?.textContent === 'Open');
-    assert.match(await text(page, '#last-unlock'), /Remote by admin/);
+    await expectText(page, '#last-unlock', /Remote by admin/);
     await shot(page, 'door-open');
     // Back to Locked after the 2 s Unlock Period, with no reload.
     await page.waitForFunction(
@@ -78,7 +106,7 @@ describe('Door and lock', { timeout: 120000 }, () => {
     // The door opened while locked: forced, shown at once.
     await page.click('#sim-open');
     await page.waitForSelector('#door-alarms li:has-text("Door forced open")');
-    assert.equal(await text(page, '#door-state'), 'Open');
+    await expectText(page, '#door-state', 'Open');
     await shot(page, 'door-forced');
     await page.click('#sim-close');
     await page.waitForFunction(() => document.querySelector('#door-state')?.textContent === 'Closed');
@@ -92,18 +120,16 @@ describe('Door and lock', { timeout: 120000 }, () => {
     await page.click('nav.sidenav a[href="/log/unlock"]');
     await page.waitForURL(`${url}/log/unlock`);
     await hydrated(page);
-    await page.waitForSelector('#unlock-log tbody tr');
-    const methods = await page.$$eval('#unlock-log tbody tr td:nth-child(3)', (tds) =>
-      tds.map((t) => t.textContent),
+    await eventually('the Button and the Remote opening listed', async () =>
+      assert.deepEqual(await textsOf(page, '#unlock-log tbody tr td:nth-child(3)'), ['Button', 'Remote']),
     );
-    assert.deepEqual(methods, ['Button', 'Remote']);
     await page.waitForFunction(() => document.querySelector('#unlock-keep')?.value === '10000');
     for (const label of ['Unlock Method', 'Result', 'Records Kept']) {
-      assert.ok(await page.isVisible(`label:text-is("${label}")`), label);
+      await expectVisible(page, `label:text-is("${label}")`, { message: label });
     }
     await page.selectOption('#unlock-method', 'remote');
     await page.waitForFunction(() => document.querySelectorAll('#unlock-log tbody tr').length === 1);
-    assert.match(await text(page, '#unlock-log tbody tr'), /Remote\s*admin/);
+    await expectText(page, '#unlock-log tbody tr', /Remote\s*admin/);
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.click('#unlock-export'),
@@ -121,8 +147,7 @@ describe('Door and lock', { timeout: 120000 }, () => {
 
     await page.click('nav.sidenav a[href="/log/alarm"]');
     await page.waitForURL(`${url}/log/alarm`);
-    await page.waitForSelector('#alarm-log tbody tr');
-    assert.match(await text(page, '#alarm-log tbody tr'), /Door forced open/);
+    await expectText(page, '#alarm-log tbody tr', /Door forced open/);
     await shot(page, 'alarm-log');
     assert.equal(unexpectedErrors(env.errors).length, 0, unexpectedErrors(env.errors).join('\n'));
   });
@@ -133,7 +158,8 @@ describe('Door and lock', { timeout: 120000 }, () => {
     await page.waitForURL(`${url}/local/basic`);
     await hydrated(page);
     for (const label of ['Storage Point', 'Auto Snapshot (unlock)']) {
-      assert.ok(await page.isVisible(`#basic-form label:text-is("${label}")`), label);
+      // The form renders once its values are loaded (a client-side navigation).
+      await expectVisible(page, `#basic-form label:text-is("${label}")`, { message: label });
     }
     await page.fill('#storage-point', 'sd');
     await page.click('#basic-form button[type="submit"]');
@@ -146,18 +172,19 @@ describe('Door and lock', { timeout: 120000 }, () => {
 
     await page.goto(`${url}/`);
     await hydrated(page);
-    await page.click('#unlock');
-    await page.waitForSelector('#unlock-message:has-text("Unlocked.")');
+    await unlock(page);
     await page.goto(`${url}/log/unlock`);
     await hydrated(page);
     // Taken just after the opening: Refresh until the link is there.
-    let link = null;
-    for (let i = 0; i < 30 && !link; i++) {
-      await page.click('#unlock-refresh');
-      await page.waitForTimeout(300);
-      link = await page.$('#unlock-log tbody tr:first-child a.snapshot-link');
-    }
-    assert.ok(link, 'the newest record links its snapshot');
+    const link = page.locator('#unlock-log tbody tr:first-child a.snapshot-link');
+    await eventually(
+      'the newest record links its snapshot',
+      async () => {
+        await page.click('#unlock-refresh');
+        await link.waitFor({ timeout: 1000 });
+      },
+      { timeout: 15000 },
+    );
     const href = await link.getAttribute('href');
     assert.match(href, /^\/storage\/unlock-\d+-\d+\.jpg$/);
     const res = await page.request.get(`${url}${href}`);
@@ -192,8 +219,7 @@ describe('Door and lock', { timeout: 120000 }, () => {
     await door.fill('#sim-card', '00ab12');
     await door.click('#sim-card-form button[type="submit"]');
     // The countdown page sees the card and asks for its name.
-    await page.waitForSelector('#issue-form');
-    assert.equal(await text(page, '#issue-number'), '00AB12');
+    await expectText(page, '#issue-number', '00AB12');
     await page.click('#card-name-save');
     assert.match(await waitFieldError(page, 'card-name'), /Enter a name/);
     await page.fill('#card-name', 'Ben');
@@ -202,8 +228,7 @@ describe('Door and lock', { timeout: 120000 }, () => {
     await page.waitForSelector('#captured li:has-text("Ben")');
     await shot(page, 'issue-card-countdown');
     await page.click('#confirm-send-card');
-    await page.waitForSelector('#card-list tr[data-card="00AB12"]');
-    assert.equal(await page.isVisible('#countdown'), false);
+    await expectAbsent(page, '#countdown', '#card-list tr[data-card="00AB12"]');
     // Set it lost: refused at the door.
     await page.click('tr[data-card="00AB12"] button:text-is("Set lost")');
     await page.waitForSelector('tr[data-card="00AB12"] button:text-is("Lost: resume")');
@@ -219,7 +244,7 @@ describe('Door and lock', { timeout: 120000 }, () => {
     await door.fill('#sim-password', '2468');
     await door.click('#sim-keypad-form button[type="submit"]');
     await door.waitForFunction(() => /Password by 9901 .*Opened/.test(document.querySelector('#last-unlock')?.textContent ?? ''));
-    assert.equal(await text(door, '#lock-state'), 'Open');
+    await expectText(door, '#lock-state', 'Open');
     await shot(door, 'door-simulator-inputs');
     await door.close();
     // The empty name's 422 is expected: its error shows next to the field.

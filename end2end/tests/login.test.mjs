@@ -9,13 +9,12 @@ import {
   initialize,
   shot,
   rawHtml,
-  pathOf,
+  expectPath,
   powerMenu,
   unexpectedErrors,
   STRONG,
 } from '../lib/harness.mjs';
-
-const text = async (page, sel) => ((await page.textContent(sel)) ?? '').trim();
+import { eventually, expectEnabled, expectText, expectValue, textOf, textsOf } from '../lib/wait.mjs';
 
 describe('login and main interface', { timeout: 90000 }, () => {
   let env;
@@ -33,7 +32,7 @@ describe('login and main interface', { timeout: 90000 }, () => {
     assert.ok([302, 303, 307].includes(raw.status), `GET / gave ${raw.status}`);
     assert.equal(raw.location, '/login');
     await page.goto(`${url}/`);
-    assert.equal(pathOf(page), '/login');
+    await expectPath(page, '/login');
   });
 
   it('logs in as admin', async () => {
@@ -45,8 +44,8 @@ describe('login and main interface', { timeout: 90000 }, () => {
 
     await page.goto(`${url}/login`);
     await hydrated(page);
-    assert.equal(await page.inputValue('#username'), 'admin');
-    assert.equal(await page.isEnabled('#login button[type=submit]'), true);
+    await expectValue(page, '#username', 'admin');
+    await expectEnabled(page, '#login button[type=submit]');
     await page.fill('#password', STRONG);
     await shot(page, 'login');
     await page.click('#login button[type=submit]');
@@ -57,13 +56,15 @@ describe('login and main interface', { timeout: 90000 }, () => {
   it('shows the VTO and system information', async () => {
     const { page } = env;
     await page.getByRole('heading', { name: 'VTO Information' }).waitFor();
-    assert.equal(await text(page, '#building-no'), '01');
-    assert.equal(await text(page, '#unit-no'), '1');
-    assert.equal(await text(page, '#device-type'), 'Villa Station');
-    assert.equal(await text(page, '#vto-no'), '8001');
-    assert.equal(await page.getByRole('heading', { name: 'System Information' }).isVisible(), true);
-    assert.notEqual(await text(page, '#software-version'), '');
-    assert.equal(await text(page, '#security-baseline'), '1.2');
+    await expectText(page, '#building-no', '01');
+    await expectText(page, '#unit-no', '1');
+    await expectText(page, '#device-type', 'Villa Station');
+    await expectText(page, '#vto-no', '8001');
+    await page.getByRole('heading', { name: 'System Information' }).waitFor();
+    await eventually('a software version', async () =>
+      assert.notEqual((await textOf(page, '#software-version')).trim(), ''),
+    );
+    await expectText(page, '#security-baseline', '1.2');
     await shot(page, 'main');
   });
 
@@ -84,23 +85,19 @@ describe('login and main interface', { timeout: 90000 }, () => {
     // Log Management > Security (Local Setting has a Security page too).
     await page.click('nav.sidenav a[href="/log/security"]');
     await page.waitForURL(`${url}/log/security`);
-    await page.waitForSelector('#security-log tbody tr');
-    const events = await page.$$eval('#security-log tbody tr td:nth-child(2)', (tds) =>
-      tds.map((td) => td.textContent.trim()),
-    );
-    assert.ok(events.includes('Login'), `events: ${events}`);
-    assert.ok(events.includes('Device initialized'), `events: ${events}`);
+    const events = await eventually('the login and the initialization listed', async () => {
+      const events = await textsOf(page, '#security-log tbody tr td:nth-child(2)');
+      assert.ok(events.includes('Login'), `events: ${events}`);
+      assert.ok(events.includes('Device initialized'), `events: ${events}`);
+      return events;
+    });
     // Newest first.
     assert.ok(events.indexOf('Login') < events.indexOf('Device initialized'), `events: ${events}`);
-    const users = await page.$$eval('#security-log tbody tr td:nth-child(3)', (tds) =>
-      tds.map((td) => td.textContent.trim()),
-    );
+    const users = await textsOf(page, '#security-log tbody tr td:nth-child(3)');
     assert.ok(users.every((u) => u === 'admin'), `users: ${users}`);
-    const ips = await page.$$eval('#security-log tbody tr td:nth-child(4)', (tds) =>
-      tds.map((td) => td.textContent.trim()),
-    );
+    const ips = await textsOf(page, '#security-log tbody tr td:nth-child(4)');
     assert.ok(ips.every((ip) => ip === '127.0.0.1'), `ips: ${ips}`);
-    assert.match(await text(page, '.pager span'), new RegExp(`^1 to ${events.length} of ${events.length}$`));
+    await expectText(page, '.pager span', new RegExp(`^\\s*1 to ${events.length} of ${events.length}\\s*$`));
     await shot(page, 'security-log');
 
     // The log page also works when loaded directly (server-rendered).
@@ -115,9 +112,9 @@ describe('login and main interface', { timeout: 90000 }, () => {
     await page.waitForURL(`${url}/login`);
     await hydrated(page);
     await page.goto(`${url}/`);
-    assert.equal(pathOf(page), '/login');
+    await expectPath(page, '/login');
     await page.goto(`${url}/log/security`);
-    assert.equal(pathOf(page), '/login');
+    await expectPath(page, '/login');
     const session = (await context.cookies(url)).find((c) => c.name === 'vto_session');
     assert.ok(!session || session.value === '', 'the session cookie is gone after logout');
   });

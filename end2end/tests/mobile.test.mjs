@@ -7,7 +7,7 @@ import {
   hydrated,
   initialize,
   shot,
-  pathOf,
+  expectPath,
   unexpectedErrors,
   STRONG,
 } from '../lib/harness.mjs';
@@ -70,7 +70,9 @@ describe('phone viewport', { timeout: 90000 }, () => {
     await page.waitForURL(`${url}/`);
     await hydrated(page);
     await page.getByRole('heading', { name: 'VTO Information' }).waitFor();
-    assert.equal(pathOf(page), '/');
+    // Measured once the door panel (loaded after the page) is there too.
+    await page.waitForSelector('#unlock');
+    await expectPath(page, '/');
     await assertFits(page, '/');
     await shot(page, 'mobile-main');
 

@@ -14,11 +14,12 @@ import {
   hydrated,
   shot,
   waitFieldError,
-  fieldError,
+  expectFieldError,
   freePort,
   STRONG,
   unexpectedErrors,
 } from '../lib/harness.mjs';
+import { expectChecked, expectText, expectValue } from '../lib/wait.mjs';
 
 /** A self-signed certificate and key (openssl), and a key of another pair. */
 function pems(dir) {
@@ -54,11 +55,11 @@ describe('Network Setting > Basic', { timeout: 120000 }, () => {
     base = url;
     await page.click('nav.sidenav a[href="/network/basic"]');
     await page.waitForURL(`${url}/network/basic`);
-    await page.waitForSelector('#http-port');
-    assert.equal(await page.inputValue('#listen-address'), '127.0.0.1');
-    assert.equal(await page.inputValue('#http-port'), new URL(url).port);
-    assert.equal(await page.isChecked('#https'), false);
-    assert.match(await page.textContent('#host-addresses'), /127\.0\.0\.1 \(lo\)/);
+    // The form renders once its values are loaded.
+    await expectValue(page, '#listen-address', '127.0.0.1');
+    await expectValue(page, '#http-port', new URL(url).port);
+    await expectChecked(page, '#https', false);
+    await expectText(page, '#host-addresses', /127\.0\.0\.1 \(lo\)/);
     for (const [id, label] of [
       ['listen-address', 'IP Address'],
       ['http-port', 'HTTP Port'],
@@ -67,7 +68,7 @@ describe('Network Setting > Basic', { timeout: 120000 }, () => {
       ['certificate', 'Certificate'],
       ['private-key', 'Private Key'],
     ]) {
-      assert.equal(await page.textContent(`label[for=${id}]`), label);
+      await expectText(page, `label[for=${id}]`, label);
     }
     await shot(page, 'network-basic');
   });
@@ -79,13 +80,13 @@ describe('Network Setting > Basic', { timeout: 120000 }, () => {
     await page.click(SAVE);
     await page.click('#network-default');
     await page.waitForFunction(() => document.querySelector('#http-port').value === '80');
-    assert.equal(await page.inputValue('#listen-address'), '0.0.0.0');
+    await expectValue(page, '#listen-address', '0.0.0.0');
     await page.click('#network-refresh');
     await page.waitForFunction(
       (p) => document.querySelector('#http-port').value === p,
       new URL(base).port,
     );
-    assert.equal(await fieldError(page, 'http-port'), '');
+    await expectFieldError(page, 'http-port', '');
   });
 
   it('Save moves the web server and leads the browser there', async () => {
@@ -95,7 +96,7 @@ describe('Network Setting > Basic', { timeout: 120000 }, () => {
     await page.click(SAVE);
     await page.waitForURL(`http://127.0.0.1:${port}/network/basic`);
     await hydrated(page);
-    assert.equal(await page.inputValue('#http-port'), String(port));
+    await expectValue(page, '#http-port', String(port));
     base = `http://127.0.0.1:${port}`;
   });
 
@@ -109,18 +110,19 @@ describe('Network Setting > Basic', { timeout: 120000 }, () => {
     await page.waitForURL((u) => u.origin === https);
     await page.waitForLoadState('load');
     await hydrated(page);
-    // Chromium keeps http:// and https:// cookies apart: it may ask to log in.
-    if (await page.$('#login')) {
+    // Chromium keeps http:// and https:// cookies apart: it may ask to log
+    // in. Which of the two pages it is, once one of them is there.
+    await page.waitForSelector('#login, #network-form');
+    if (await page.locator('#login').count()) {
       await page.fill('#password', STRONG);
       await page.click('#login button[type=submit]');
       await page.waitForURL(`${https}/`);
       await page.goto(`${https}/network/basic`);
       await hydrated(page);
     }
-    await page.waitForSelector('#https');
-    assert.equal(await page.isChecked('#https'), true);
-    assert.match(await page.textContent('#certificate-kind'), /Self-signed/);
-    assert.match(await page.textContent('#certificate-names'), /127\.0\.0\.1/);
+    await expectChecked(page, '#https');
+    await expectText(page, '#certificate-kind', /Self-signed/);
+    await expectText(page, '#certificate-names', /127\.0\.0\.1/);
     await shot(page, 'network-basic-https');
     // Plain HTTP now leads to HTTPS.
     await page.goto(`${base}/local/basic`);
@@ -138,13 +140,14 @@ describe('Network Setting > Basic', { timeout: 120000 }, () => {
     await page.click('#certificate-upload');
     assert.match(await waitFieldError(page, 'private-key'), /does not belong to the certificate/);
     await shot(page, 'network-basic-bad-key');
+    // Refused in the answer that showed the error: still the device's own.
     assert.match(await page.textContent('#certificate-kind'), /Self-signed/);
     await page.setInputFiles('#private-key', key);
     await page.click('#certificate-upload');
     await page.waitForFunction(
       () => /Uploaded/.test(document.querySelector('#certificate-kind')?.textContent ?? ''),
     );
-    assert.match(await page.textContent('#certificate-names'), /door\.example/);
+    await expectText(page, '#certificate-names', /door\.example/);
     // The browser's next connection gets the uploaded certificate.
     const served = execFileSync('openssl', [
       's_client', '-connect', base.replace('https://', ''),

@@ -11,14 +11,20 @@ import {
   login,
   shot,
   pathOf,
+  expectPath,
   powerMenu,
-  fieldError,
+  expectFieldError,
   waitFieldError,
   rawHtml,
   contrasts,
   unexpectedErrors,
   STRONG,
 } from '../lib/harness.mjs';
+import { eventually, expectAttribute, expectCount, expectVisible, textsOf } from '../lib/wait.mjs';
+
+/** Until the locator's text matches `re`. */
+const expectLocatorText = (locator, re, what) =>
+  eventually(what, async () => assert.match(await locator.textContent({ timeout: 1000 }), re));
 
 const listening = (out) => [...out.matchAll(/listening on (http:\/\/\S+)/g)].map((m) => m[1]);
 
@@ -35,10 +41,10 @@ describe('reboot and factory reset', { timeout: 120000 }, () => {
     const { page } = env;
     await powerMenu(page, 'Reboot');
     const dialog = page.getByRole('dialog', { name: 'Reboot' });
-    await dialog.waitFor();
-    assert.match(await dialog.textContent(), /settings are kept/);
+    await expectLocatorText(dialog, /settings are kept/, 'the Reboot question');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
+    // Cancel only closes the dialog in the page: nothing is sent to wait for.
     assert.equal(listening(env.vto.stdout()).length, 1, 'no reboot on Cancel');
   });
 
@@ -83,8 +89,8 @@ describe('reboot and factory reset', { timeout: 120000 }, () => {
       { timeout: 20000, polling: 200 },
     );
     await page.getByRole('heading', { name: 'VTO Information' }).waitFor({ timeout: 20000 });
-    assert.equal(pathOf(page), '/', 'still logged in after the reboot');
-    assert.equal(await page.locator('.dialog-backdrop').count(), 0, 'no overlay left');
+    await expectPath(page, '/', 'still logged in after the reboot');
+    await expectCount(page, '.dialog-backdrop', 0, { message: 'no overlay left' });
 
     // Same process, same binary, same port; it printed its start twice.
     assert.equal(vto.proc.exitCode, null, `vto exited:\n${vto.logs()}`);
@@ -99,19 +105,17 @@ describe('reboot and factory reset', { timeout: 120000 }, () => {
   it('logged the reboot', async () => {
     const { page, url } = env;
     await page.goto(`${url}/log/security`);
-    await page.waitForSelector('#security-log tbody tr');
-    const events = await page.$$eval('#security-log tbody tr td:nth-child(2)', (tds) =>
-      tds.map((td) => td.textContent.trim()),
-    );
-    assert.ok(events.includes('Reboot'), `events: ${events}`);
+    await eventually('the reboot logged', async () => {
+      const events = await textsOf(page, '#security-log tbody tr td:nth-child(2)');
+      assert.ok(events.includes('Reboot'), `events: ${events}`);
+    });
   });
 
   it('needs the password to restore factory defaults', async () => {
     const { page } = env;
     await powerMenu(page, 'Restore Factory Defaults');
     const dialog = page.getByRole('dialog', { name: 'Restore Factory Defaults' });
-    await dialog.waitFor();
-    assert.match(await dialog.textContent(), /cannot be undone/);
+    await expectLocatorText(dialog, /cannot be undone/, 'the Restore question');
 
     await page.click('#reset-confirm');
     assert.equal(await waitFieldError(page, 'reset-password'), 'Enter the current password');
@@ -120,9 +124,10 @@ describe('reboot and factory reset', { timeout: 120000 }, () => {
     // Typing does not clear this error: wait for the new message.
     await page.click('#reset-confirm');
     await page.waitForFunction(() => /Incorrect password/.test(document.querySelector('#reset-password-error')?.textContent ?? ''));
-    assert.match(await fieldError(page, 'reset-password'), /^Incorrect password\. \d attempts? left/);
-    assert.equal(await page.getAttribute('#reset-password', 'aria-invalid'), 'true');
+    await expectFieldError(page, 'reset-password', /^\s*Incorrect password\. \d attempts? left/);
+    await expectAttribute(page, '#reset-password', 'aria-invalid', 'true');
     await shot(page, 'reset-wrong-password');
+    // Refused in the answer that showed the error.
     assert.equal(pathOf(page), '/log/security', 'nothing was reset');
   });
 
@@ -132,11 +137,11 @@ describe('reboot and factory reset', { timeout: 120000 }, () => {
     await page.click('#reset-confirm');
     await page.waitForURL(`${url}/init`, { timeout: 15000 });
     await hydrated(page);
-    assert.equal(await page.isVisible('#init-password'), true);
+    await expectVisible(page, '#init-password');
 
     // The device is back to initialization: the old session is worthless.
     await page.goto(`${url}/`);
-    assert.equal(pathOf(page), '/init');
+    await expectPath(page, '/init');
     const raw = await rawHtml(url, '/login');
     assert.equal(raw.location, '/init');
 

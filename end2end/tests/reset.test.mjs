@@ -10,7 +10,7 @@ import {
   login,
   hydrated,
   shot,
-  pathOf,
+  expectPath,
   powerMenu,
   waitFieldError,
   startSmtpSink,
@@ -19,6 +19,7 @@ import {
   STRONG,
   STRONG2,
 } from '../lib/harness.mjs';
+import { expectChecked, expectText } from '../lib/wait.mjs';
 
 describe('password reset by emailed security code', { timeout: 120000 }, () => {
   let env;
@@ -39,7 +40,7 @@ describe('password reset by emailed security code', { timeout: 120000 }, () => {
     await page.getByRole('link', { name: 'Email', exact: true }).click();
     await page.waitForURL(`${url}/network/email`);
     await page.waitForSelector('#smtp-server');
-    assert.match(await page.textContent('#mail-mode'), /outbox/);
+    await expectText(page, '#mail-mode', /outbox/);
     await page.fill('#smtp-server', 'bad host!');
     assert.match(await waitFieldError(page, 'smtp-server'), /host name/);
     await page.fill('#smtp-server', '127.0.0.1');
@@ -54,8 +55,7 @@ describe('password reset by emailed security code', { timeout: 120000 }, () => {
     await page.waitForFunction(() =>
       [...document.querySelectorAll('#mail-form .form-message')].some((e) => /Test mail sent/.test(e.textContent)),
     );
-    const text = await page.textContent('#mail-form');
-    assert.match(text, /250 OK queued as test-0001/);
+    await expectText(page, '#mail-form', /250 OK queued as test-0001/);
     const mails = await sink.waitFor(1);
     assert.match(mails[0], /Subject: VTO test mail/);
     await shot(page, 'mail-settings');
@@ -70,9 +70,8 @@ describe('password reset by emailed security code', { timeout: 120000 }, () => {
     const { page, url } = env;
     await page.click('nav.sidenav a[href="/local/security"]');
     await page.waitForURL(`${url}/local/security`);
-    await page.waitForSelector('#reset-password');
-    assert.equal(await page.isChecked('#reset-password'), true);
-    assert.equal(await page.textContent('label[for=reset-password]'), 'Reset Password');
+    await expectChecked(page, '#reset-password');
+    await expectText(page, 'label[for=reset-password]', 'Reset Password');
     await shot(page, 'local-security');
   });
 
@@ -84,14 +83,14 @@ describe('password reset by emailed security code', { timeout: 120000 }, () => {
     await page.click('#forgot-password');
     await page.waitForURL(`${url}/reset`);
     await hydrated(page);
-    assert.match(await page.textContent('h1'), /Reset the password \(1\/3\)/);
-    assert.match(await page.textContent('main'), /o\*\*\*r@e\*\*\*\.com/);
+    await expectText(page, 'h1', /Reset the password \(1\/3\)/);
+    await expectText(page, 'main', /o\*\*\*r@e\*\*\*\.com/);
     await shot(page, 'reset-1');
 
     await page.click('#reset-next');
     await page.waitForSelector('#reset-qr svg');
-    assert.match(await page.textContent('h1'), /\(2\/3\)/);
-    assert.match(await page.textContent('#code-sent'), /valid until/);
+    await expectText(page, 'h1', /\(2\/3\)/);
+    await expectText(page, '#code-sent', /valid until/);
     const mails = await sink.waitFor(2);
     const code = securityCode(mails[1]);
     assert.match(mails[1], new RegExp(`${url}/reset\\?step=2`));
@@ -105,7 +104,7 @@ describe('password reset by emailed security code', { timeout: 120000 }, () => {
     await page.fill('#code', code.toLowerCase());
     await page.click('#reset-code button[type=submit]');
     await page.waitForSelector('#new-password');
-    assert.match(await page.textContent('h1'), /\(3\/3\)/);
+    await expectText(page, 'h1', /\(3\/3\)/);
     await page.fill('#new-password', 'abc');
     assert.match(await waitFieldError(page, 'new-password'), /./);
     await page.fill('#new-password', STRONG2);
@@ -117,7 +116,7 @@ describe('password reset by emailed security code', { timeout: 120000 }, () => {
     await page.waitForURL(`${url}/login`);
 
     await login(page, url, STRONG2);
-    assert.equal(pathOf(page), '/');
+    await expectPath(page, '/');
     // Only the expected refusal (422 for the wrong code) reached the console.
     assert.deepEqual(unexpectedErrors(env.errors, [422]), []);
   });
@@ -130,7 +129,7 @@ describe('password reset by emailed security code', { timeout: 120000 }, () => {
     try {
       await phone.goto(`${url}/reset?step=2`);
       await hydrated(phone);
-      assert.match(await phone.textContent('h1'), /\(2\/3\)/);
+      await expectText(phone, 'h1', /\(2\/3\)/);
       await phone.fill('#code', used);
       await phone.click('#reset-code button[type=submit]');
       assert.match(await waitFieldError(phone, 'code'), /no valid security code/i);
@@ -152,8 +151,9 @@ describe('password reset by emailed security code', { timeout: 120000 }, () => {
     await page.waitForURL(`${url}/login`);
     await hydrated(page);
     await page.waitForSelector('#no-reset');
+    // In its place (shown above).
     assert.equal(await page.locator('#forgot-password').count(), 0);
-    assert.match(await page.textContent('#no-reset'), /factory defaults/);
+    await expectText(page, '#no-reset', /factory defaults/);
     await shot(page, 'login-no-reset');
     await page.goto(`${url}/reset`);
     await page.waitForSelector('#reset-unavailable');

@@ -14,6 +14,14 @@ import {
   startKamailio,
   KAMAILIO_PASSWORD,
 } from '../lib/harness.mjs';
+import {
+  expectAbsent,
+  expectAttribute,
+  expectChecked,
+  expectText,
+  expectValue,
+  expectVisible,
+} from '../lib/wait.mjs';
 
 describe('SIP Server', { timeout: 120000 }, () => {
   let env;
@@ -32,16 +40,17 @@ describe('SIP Server', { timeout: 120000 }, () => {
     await page.click('nav.sidenav a[href="/network/sip-server"]');
     await page.waitForURL(`${url}/network/sip-server`);
     await hydrated(page);
-    assert.equal(await page.isChecked('#sip-enable'), true);
-    assert.match(await page.textContent('#sip-registration'), /this VTO is the SIP server/);
-    assert.equal(await page.isVisible('#sip-ip'), false);
+    // The form renders once its values are loaded (a client-side navigation).
+    await expectChecked(page, '#sip-enable');
+    await expectText(page, '#sip-registration', /this VTO is the SIP server/);
+    await expectAbsent(page, '#sip-ip', '#sip-registration');
     await page.uncheck('#sip-enable');
     for (const label of ['Server Type', 'IP Addr.', 'Port', 'Username', 'Password', 'SIP Domain']) {
-      assert.ok(await page.isVisible(`#sip-form label:text-is("${label}")`), label);
+      await expectVisible(page, `#sip-form label:text-is("${label}")`, { message: label });
     }
     // Server Type VTO: the Username is this VTO's VTO No.
-    assert.equal(await page.inputValue('#sip-username'), '8001');
-    assert.equal(await page.getAttribute('#sip-username', 'readonly'), '');
+    await expectValue(page, '#sip-username', '8001');
+    await expectAttribute(page, '#sip-username', 'readonly', '');
     await page.click('#sip-form button[type="submit"]');
     assert.match(await waitFieldError(page, 'sip-ip'), /IP address/);
     await page.selectOption('#sip-server-type', 'other');
@@ -49,7 +58,7 @@ describe('SIP Server', { timeout: 120000 }, () => {
     await page.fill('#sip-port', String(kamailio.port));
     await page.fill('#sip-username', '8001');
     await page.fill('#sip-password', KAMAILIO_PASSWORD);
-    assert.equal(await page.inputValue('#sip-domain'), 'VDP');
+    await expectValue(page, '#sip-domain', 'VDP');
     await page.click('#sip-form button[type="submit"]');
     await page.waitForSelector('#sip-form .form-message:has-text("registers to the server")');
     // No click: the page asks again every 5 s.
@@ -58,13 +67,13 @@ describe('SIP Server', { timeout: 120000 }, () => {
       null,
       { timeout: 15000 },
     );
-    assert.match(await page.textContent('#sip-password-state'), /A password is stored/);
-    assert.equal(await page.inputValue('#sip-password'), '', 'never sent back');
+    await expectText(page, '#sip-password-state', /A password is stored/);
+    await expectValue(page, '#sip-password', '', { message: 'never sent back' });
     await shot(page, 'sip-server');
     await page.check('#sip-enable');
     await page.click('#sip-form button[type="submit"]');
     await page.waitForSelector('#sip-form .form-message:has-text("this VTO is the SIP server")');
-    assert.match(await page.textContent('#sip-registration'), /this VTO is the SIP server/);
+    await expectText(page, '#sip-registration', /this VTO is the SIP server/);
     assert.equal(unexpectedErrors(env.errors).length, 0, unexpectedErrors(env.errors).join('\n'));
   });
 });

@@ -9,9 +9,10 @@ import {
   hydrated,
   shot,
   waitFieldError,
-  fieldError,
+  expectFieldError,
   unexpectedErrors,
 } from '../lib/harness.mjs';
+import { eventually, expectChecked, expectText, expectValue } from '../lib/wait.mjs';
 
 describe('Local Setting > System', { timeout: 90000 }, () => {
   let env;
@@ -28,15 +29,15 @@ describe('Local Setting > System', { timeout: 90000 }, () => {
     const { page, url } = env;
     await page.click('nav.sidenav a[href="/local/system"]');
     await page.waitForURL(`${url}/local/system`);
-    await page.waitForSelector('#ntp-server');
-    assert.equal(await page.inputValue('#date-format'), 'ymd');
-    assert.equal(await page.inputValue('#time-format'), '24');
-    assert.equal(await page.inputValue('#zone'), '0');
-    assert.equal(await page.inputValue('#ntp-server'), 'pool.ntp.org');
-    assert.equal(await page.inputValue('#ntp-port'), '123');
-    assert.equal(await page.inputValue('#ntp-cycle'), '10');
-    assert.equal(await page.inputValue('#maintenance-day'), 'never');
-    assert.equal(await page.isChecked('#ntp'), false);
+    // The form renders once its values are loaded.
+    await expectValue(page, '#date-format', 'ymd');
+    await expectValue(page, '#time-format', '24');
+    await expectValue(page, '#zone', '0');
+    await expectValue(page, '#ntp-server', 'pool.ntp.org');
+    await expectValue(page, '#ntp-port', '123');
+    await expectValue(page, '#ntp-cycle', '10');
+    await expectValue(page, '#maintenance-day', 'never');
+    await expectChecked(page, '#ntp', false);
     for (const [id, label] of [
       ['date-format', 'Date Format'],
       ['time-format', 'Time Format'],
@@ -48,16 +49,17 @@ describe('Local Setting > System', { timeout: 90000 }, () => {
       ['ntp-port', 'Port'],
       ['ntp-cycle', 'Update Cycle (min)'],
     ]) {
-      assert.equal(await page.textContent(`label[for=${id}]`), label);
+      await expectText(page, `label[for=${id}]`, label);
     }
     // The System Time field shows the device's clock (here the host's).
-    const shown = Date.parse(`${await page.inputValue('#system-time')}Z`);
-    assert.ok(Math.abs(shown - Date.now()) < 60000, `System Time ${shown}`);
+    await eventually('System Time is the host time', async () => {
+      const shown = Date.parse(`${await page.inputValue('#system-time')}Z`);
+      assert.ok(Math.abs(shown - Date.now()) < 60000, `System Time ${shown}`);
+    });
     await page.check('#dst');
-    await page.waitForSelector('#dst-type');
-    assert.equal(await page.inputValue('#dst-type'), 'week');
-    assert.equal(await page.inputValue('#dst-begin-month'), '3');
-    assert.equal(await page.inputValue('#dst-begin-week'), '5');
+    await expectValue(page, '#dst-type', 'week');
+    await expectValue(page, '#dst-begin-month', '3');
+    await expectValue(page, '#dst-begin-week', '5');
     await shot(page, 'local-system');
     await page.uncheck('#dst');
   });
@@ -72,8 +74,8 @@ describe('Local Setting > System', { timeout: 90000 }, () => {
     await shot(page, 'local-system-invalid');
     await page.click('#system-refresh');
     await page.waitForFunction(() => document.querySelector('#ntp-cycle').value === '10');
-    assert.equal(await page.inputValue('#ntp-server'), 'pool.ntp.org');
-    assert.equal(await fieldError(page, 'ntp-cycle'), '');
+    await expectValue(page, '#ntp-server', 'pool.ntp.org');
+    await expectFieldError(page, 'ntp-cycle', '');
   });
 
   it('Save applies formats and zone to the times the UI shows', async () => {
@@ -85,23 +87,12 @@ describe('Local Setting > System', { timeout: 90000 }, () => {
     await page.fill('#maintenance-time', '03:30');
     await page.click(SAVE);
     await page.waitForSelector('#system-form .form-message.ok');
-    assert.match(
-      await page.textContent('#device-time'),
-      /\d\d-\d\d-\d{4} \d\d:\d\d:\d\d [AP]M$/,
-    );
-    assert.match(
-      await page.textContent('#maintenance-next'),
-      /restart next at \d\d-\d\d-\d{4} 03:30:00 AM/,
-    );
+    await expectText(page, '#device-time', /\d\d-\d\d-\d{4} \d\d:\d\d:\d\d [AP]M$/);
+    await expectText(page, '#maintenance-next', /restart next at \d\d-\d\d-\d{4} 03:30:00 AM/);
     await page.goto(`${url}/log/security`);
     await hydrated(page);
-    await page.waitForSelector('#security-log tbody tr');
-    const first = await page.textContent('#security-log tbody tr td.time');
-    assert.match(first, /^\d\d-\d\d-\d{4} \d\d:\d\d:\d\d [AP]M$/);
-    assert.match(
-      await page.textContent('#security-log'),
-      /System: Date Format, Time Format, Zone, Auto Maintenance/,
-    );
+    await expectText(page, '#security-log tbody tr td.time', /^\d\d-\d\d-\d{4} \d\d:\d\d:\d\d [AP]M$/);
+    await expectText(page, '#security-log', /System: Date Format, Time Format, Zone, Auto Maintenance/);
   });
 
   it('Sync PC sets the device clock from the browser clock', async () => {
@@ -115,20 +106,20 @@ describe('Local Setting > System', { timeout: 90000 }, () => {
     });
     await page.click('#sync-pc');
     await page.waitForSelector('#system-form .form-message.ok');
-    assert.match(await page.textContent('#device-time'), /01-01-2030 05:30:\d\d AM/);
-    assert.match(await page.inputValue('#system-time'), /^2030-01-01T05:30(:\d\d)?$/);
+    await expectText(page, '#device-time', /01-01-2030 05:30:\d\d AM/);
+    await expectValue(page, '#system-time', /^2030-01-01T05:30(:\d\d)?$/);
     // Typing a time and saving sets it too.
     await page.fill('#system-time', '2031-06-15T20:15');
     await page.click(SAVE);
     await page.waitForSelector('#system-form .form-message.ok');
-    assert.match(await page.textContent('#device-time'), /15-06-2031 08:15:\d\d PM/);
+    await expectText(page, '#device-time', /15-06-2031 08:15:\d\d PM/);
   });
 
   it('Default fills the defaults in, saved only on Save', async () => {
     const { page } = env;
     await page.click('#system-default');
     await page.waitForFunction(() => document.querySelector('#zone').value === '0');
-    assert.equal(await page.inputValue('#date-format'), 'ymd');
+    await expectValue(page, '#date-format', 'ymd');
     await page.click('#system-refresh');
     await page.waitForFunction(() => document.querySelector('#zone').value === '330');
     await page.click('#system-default');
@@ -137,7 +128,7 @@ describe('Local Setting > System', { timeout: 90000 }, () => {
     await page.waitForSelector('#system-form .form-message.ok');
     await page.click('#system-refresh');
     await page.waitForFunction(() => document.querySelector('#time-format').value === '24');
-    assert.match(await page.textContent('#device-time'), /2031-06-15 14:4\d:\d\d$/);
+    await expectText(page, '#device-time', /2031-06-15 14:4\d:\d\d$/);
     assert.deepEqual(unexpectedErrors(env.errors), []);
   });
 });

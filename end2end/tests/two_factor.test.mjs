@@ -7,13 +7,14 @@ import {
   startLoggedIn,
   hydrated,
   shot,
-  pathOf,
+  expectPath,
   powerMenu,
   waitFieldError,
   totp,
   unexpectedErrors,
   STRONG,
 } from '../lib/harness.mjs';
+import { eventually, expectText, textOf, textsOf } from '../lib/wait.mjs';
 
 describe('two-factor login', { timeout: 120000 }, () => {
   let env;
@@ -38,26 +39,30 @@ describe('two-factor login', { timeout: 120000 }, () => {
     const { page, url } = env;
     await page.goto(`${url}/account`);
     await hydrated(page);
-    await page.waitForSelector('#two-factor-state');
-    assert.match(await page.textContent('#two-factor-state'), /^Off/);
+    await expectText(page, '#two-factor-state', /^\s*Off/);
     await page.fill('#totp-password', STRONG);
     await page.click('#totp-begin button[type=submit]');
     await page.waitForSelector('#totp-qr svg');
-    secret = (await page.textContent('#totp-secret')).replace(/\s+/g, '');
-    assert.match(secret, /^[A-Z2-7]{32}$/);
+    secret = await eventually('the secret in text', async () => {
+      const s = (await textOf(page, '#totp-secret')).replace(/\s+/g, '');
+      assert.match(s, /^[A-Z2-7]{32}$/);
+      return s;
+    });
     await shot(page, 'two-factor-enrol');
     await page.fill('#totp-code', '000000');
     await page.click('#totp-confirm button[type=submit]');
     assert.match(await waitFieldError(page, 'totp-code'), /Wrong code/);
     await page.fill('#totp-code', totp(secret));
     await page.click('#totp-confirm button[type=submit]');
-    await page.waitForSelector('#recovery-codes li');
-    recovery = await page.$$eval('#recovery-codes li', (l) => l.map((e) => e.textContent.trim()));
-    assert.equal(recovery.length, 10);
+    recovery = await eventually('10 recovery codes', async () => {
+      const codes = await textsOf(page, '#recovery-codes li');
+      assert.equal(codes.length, 10);
+      return codes;
+    });
     assert.equal(new Set(recovery).size, 10);
     await shot(page, 'two-factor-recovery-codes');
     await page.getByRole('button', { name: 'Done' }).click();
-    assert.match(await page.textContent('#two-factor-state'), /On\. 10 recovery codes left/);
+    await expectText(page, '#two-factor-state', /On\. 10 recovery codes left/);
   });
 
   it('login asks for the code after the password', async () => {
@@ -76,7 +81,7 @@ describe('two-factor login', { timeout: 120000 }, () => {
     await page.fill('#code', totp(secret, Date.now() + 30000));
     await page.click('#login-code button[type=submit]');
     await page.waitForURL(`${url}/`);
-    assert.equal(pathOf(page), '/');
+    await expectPath(page, '/');
   });
 
   it('a recovery code logs in once; disabling needs the password and a code', async () => {
@@ -91,7 +96,7 @@ describe('two-factor login', { timeout: 120000 }, () => {
     await page.goto(`${url}/account`);
     await hydrated(page);
     await page.waitForSelector('#totp-disable');
-    assert.match(await page.textContent('#two-factor-state'), /9 recovery codes left/);
+    await expectText(page, '#two-factor-state', /9 recovery codes left/);
     await page.fill('#totp-password', STRONG);
     await page.fill('#totp-off-code', recovery[0]);
     await page.click('#totp-disable button[type=submit]');

@@ -20,6 +20,21 @@ import {
   CAMERA_PASSWORD,
   TRACK_PEER_CONNECTIONS,
 } from '../lib/harness.mjs';
+import {
+  eventually,
+  expectAbsent,
+  expectText,
+  expectValue,
+  expectVisible,
+  settled,
+} from '../lib/wait.mjs';
+
+/**
+ * How long the audio packet count must stay unchanged to count as "no
+ * audio": the camera sends a packet every 20 ms, so 1.5 s without one is
+ * 75 missing packets, far beyond any jitter.
+ */
+const NO_AUDIO_WINDOW_MS = 1500;
 
 /** Saturation of the door camera's snapshot: the largest channel spread. */
 async function snapshotColour(page) {
@@ -37,10 +52,6 @@ async function snapshotColour(page) {
     }
     return { width: img.width, height: img.height, spread };
   });
-}
-
-async function badge(page) {
-  return (await page.textContent('#live-door-state')) ?? '';
 }
 
 async function waitBadge(page, prefix, timeout = 30000) {
@@ -100,10 +111,11 @@ describe('Video & Audio', { timeout: 180000 }, () => {
       'Mic Volume',
       'Beep Volume',
     ]) {
-      assert.ok(await page.isVisible(`label:text-is("${label}")`), label);
+      // The form renders once its values are loaded (a client-side navigation).
+      await expectVisible(page, `label:text-is("${label}")`, { message: label });
     }
     for (const button of ['Default', 'Refresh', 'Confirm']) {
-      assert.ok(await page.isVisible(`#video-form button:text-is("${button}")`), button);
+      await expectVisible(page, `#video-form button:text-is("${button}")`, { message: button });
     }
     await waitDecoding(page, 1280, 720);
     await waitAudio(page);
@@ -114,10 +126,9 @@ describe('Video & Audio', { timeout: 180000 }, () => {
     const { page } = env;
     await page.uncheck('#audio-enable');
     await confirm(page);
-    await new Promise((r) => setTimeout(r, 1500));
-    const stopped = await audioPackets(page);
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(await audioPackets(page), stopped, 'no audio while disabled');
+    // No audio while disabled: the count stops rising (what was under way
+    // may still arrive) and stays put for the whole window.
+    await settled('no audio while disabled', () => audioPackets(page), NO_AUDIO_WINDOW_MS);
     await page.check('#audio-enable');
     await confirm(page);
     await waitAudio(page);
@@ -126,8 +137,7 @@ describe('Video & Audio', { timeout: 180000 }, () => {
   it('a new main stream format reaches the viewer without a reload', async () => {
     const { page } = env;
     // D1 follows the video standard: 704x576 under PAL.
-    const d1 = await page.$eval('#main-format option[value="d1"]', (o) => o.textContent);
-    assert.equal(d1, 'D1 (704x576)');
+    await expectText(page, '#main-format option[value="d1"]', 'D1 (704x576)');
     await page.selectOption('#main-format', 'wvga');
     await confirm(page);
     await waitDecoding(page, 800, 480);
@@ -144,13 +154,18 @@ describe('Video & Audio', { timeout: 180000 }, () => {
     const { page } = env;
     await page.selectOption('#day-night-mode', 'color');
     await confirm(page);
-    const colour = await snapshotColour(page);
-    assert.deepEqual([colour.width, colour.height], [800, 480]);
-    assert.ok(colour.spread > 100, `colour bars: ${colour.spread}`);
+    // The next pictures have it (a snapshot may still be the frame before).
+    await eventually('colour bars in the snapshot', async () => {
+      const colour = await snapshotColour(page);
+      assert.deepEqual([colour.width, colour.height], [800, 480]);
+      assert.ok(colour.spread > 100, `colour bars: ${colour.spread}`);
+    });
     await page.selectOption('#day-night-mode', 'bw');
     await confirm(page);
-    const grey = await snapshotColour(page);
-    assert.ok(grey.spread < 20, `black and white: ${grey.spread}`);
+    await eventually('a black and white snapshot', async () => {
+      const grey = await snapshotColour(page);
+      assert.ok(grey.spread < 20, `black and white: ${grey.spread}`);
+    });
     // And back.
     await page.click('#video-default');
     await confirm(page);
@@ -167,7 +182,7 @@ describe('Video & Audio', { timeout: 180000 }, () => {
     await page.click('#video-form button[type="submit"]');
     await page.goto(`${url}/local/video`);
     await hydrated(page);
-    assert.equal(await page.inputValue('#camera-kind'), 'builtin');
+    await expectValue(page, '#camera-kind', 'builtin');
   });
 
   it('an RTSP camera becomes the door camera, and comes back after a restart', async () => {
@@ -178,19 +193,19 @@ describe('Video & Audio', { timeout: 180000 }, () => {
     await page.fill('#camera-user', CAMERA_USER);
     await page.fill('#camera-password', CAMERA_PASSWORD);
     await confirm(page);
-    assert.equal(await page.inputValue('#camera-password'), '', 'write-only');
-    assert.match(await page.textContent('#camera-password-state'), /stored/);
+    await expectValue(page, '#camera-password', '', { message: 'write-only' });
+    await expectText(page, '#camera-password-state', /stored/);
     await waitDecoding(page, 640, 480);
     // The camera's PCMU comes through, and the page says what it is.
     await waitAudio(page);
     await page.waitForFunction(() =>
       (document.querySelector('#camera-audio')?.textContent ?? '').includes('G.711 μ-law'),
     );
-    // The camera's own settings are not offered as if they applied.
-    assert.ok(!(await page.isVisible('#brightness')));
     await page.waitForFunction(() =>
       (document.querySelector('#camera-controls')?.textContent ?? '').includes('640x480'),
     );
+    // The camera's own settings are not offered as if they applied.
+    await expectAbsent(page, '#brightness', '#camera-controls');
     await shot(page, 'video-audio-rtsp');
 
     const port = camera.port;
@@ -202,7 +217,7 @@ describe('Video & Audio', { timeout: 180000 }, () => {
     await waitDecoding(page, 640, 480);
     const after = (await videoStats(page)).at(-1).framesDecoded;
     assert.ok(after > before, `${before} -> ${after}`);
-    assert.match(await badge(page), /^Live/);
+    await expectText(page, '#live-door-state', /^Live/);
     assert.deepEqual(unexpectedErrors(env.errors), []);
   });
 });

@@ -16,9 +16,11 @@ use serde_json::{json, Value};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{tcp::OwnedWriteHalf, TcpStream},
-    process::{Child, Command},
+    process::Command,
     sync::mpsc,
 };
+
+use crate::ProcessGroup;
 
 const CONFIG: &str = include_str!("../peers/baresip/config");
 
@@ -29,7 +31,8 @@ pub const RATE: u32 = 8000;
 pub struct Baresip {
     /// For messages: the SIP user (`9901#0`).
     pub user: String,
-    child: Child,
+    /// Its process group, killed when this drops (after `Drop::drop`).
+    _child: ProcessGroup,
     dir: tempfile::TempDir,
     output: Arc<Mutex<String>>,
     ctrl: OwnedWriteHalf,
@@ -66,15 +69,15 @@ impl Baresip {
         )
         .expect("accounts");
 
-        let mut child = Command::new("baresip")
-            .arg("-f")
-            .arg(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("run baresip (apt install baresip-core)");
+        let mut child = ProcessGroup::spawn(
+            Command::new("baresip")
+                .arg("-f")
+                .arg(dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        )
+        .expect("run baresip (apt install baresip-core)");
         let output = Arc::new(Mutex::new(String::new()));
         let pipes: [Box<dyn tokio::io::AsyncRead + Unpin + Send>; 2] = [
             Box::new(child.stdout.take().expect("stdout")),
@@ -133,7 +136,7 @@ impl Baresip {
         });
         Baresip {
             user: user.to_string(),
-            child,
+            _child: child,
             dir,
             output,
             ctrl,
@@ -253,7 +256,7 @@ impl Drop for Baresip {
                 self.output()
             );
         }
-        let _ = self.child.start_kill();
+        // The process group goes when `_child` drops, after this.
     }
 }
 

@@ -10,6 +10,7 @@ pub mod baresip;
 pub mod bench;
 pub mod ntp;
 pub mod onvif;
+pub mod process;
 pub mod rtsp;
 pub mod sipp;
 pub mod smtp;
@@ -26,20 +27,23 @@ use reqwest::{header, redirect::Policy, StatusCode};
 use serde_json::{json, Value};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, BufReader},
-    process::{Child, Command},
+    process::Command,
 };
+
+pub use process::ProcessGroup;
 
 /// A test peer's output after its first line.
 pub type PeerLines = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
 
 /// Starts a test peer (`what`, for messages) that prints `<ready> PORT`
-/// once it listens: the child (killed when dropped), the port, and the
-/// rest of its output.
-pub async fn start_peer(mut cmd: Command, what: &str, ready: &str) -> (Child, u16, PeerLines) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
+/// once it listens: the child (its process group killed when dropped), the
+/// port, and the rest of its output.
+pub async fn start_peer(
+    mut cmd: Command,
+    what: &str,
+    ready: &str,
+) -> (ProcessGroup, u16, PeerLines) {
+    let mut child = ProcessGroup::spawn(cmd.stdout(Stdio::piped()))
         .unwrap_or_else(|e| panic!("start {what}: {e}"));
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
@@ -76,7 +80,8 @@ pub fn binary() -> PathBuf {
 
 /// A running vto process.
 pub struct Vto {
-    pub child: Child,
+    /// In a process group of its own, killed with it when dropped.
+    pub child: ProcessGroup,
     pub url: String,
     /// Where its SIP server listens (UDP and TCP).
     pub sip: Option<std::net::SocketAddr>,
@@ -109,17 +114,14 @@ impl Vto {
         if !args.contains(&"--sip") {
             cmd.args(["--sip", "127.0.0.1:0"]);
         }
-        let mut child = cmd
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("spawn vto: {e}"))?;
+        let mut child =
+            ProcessGroup::spawn(cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()))
+                .map_err(|e| format!("spawn vto: {e}"))?;
         let logs = Arc::new(Mutex::new(String::new()));
+        let mut stderr_done = None;
         if let Some(mut err) = child.stderr.take() {
             let logs = logs.clone();
-            tokio::spawn(async move {
+            stderr_done = Some(tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 while let Ok(n) = err.read(&mut buf).await {
                     if n == 0 {
@@ -129,7 +131,7 @@ impl Vto {
                         l.push_str(&String::from_utf8_lossy(&buf[..n]));
                     }
                 }
-            });
+            }));
         }
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
@@ -149,8 +151,12 @@ impl Vto {
         .ok()
         .flatten();
         let Some(url) = url else {
-            let _ = child.wait().await;
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            // Gone (or silent for 20 s: ended here); its stderr is
+            // complete once the pipe closes.
+            child.kill_group().await;
+            if let Some(done) = stderr_done {
+                let _ = tokio::time::timeout(Duration::from_secs(5), done).await;
+            }
             let logs = logs.lock().map(|l| l.clone()).unwrap_or_default();
             return Err(format!("vto did not start: {logs}"));
         };
@@ -199,6 +205,34 @@ impl Vto {
 
     pub fn client(&self) -> Client {
         Client::new(&self.url, None)
+    }
+
+    /// Its boot id now (`setup_state`), if it answers (not while it
+    /// restarts).
+    pub async fn boot_id(&self) -> Option<Value> {
+        let res = self
+            .client()
+            .http
+            .post(format!("{}/api/setup_state", self.url))
+            .header(header::ORIGIN, &self.url)
+            .json(&json!({}))
+            .send()
+            .await
+            .ok()?;
+        let state: Value = res.json().await.ok()?;
+        state["boot_id"]
+            .is_number()
+            .then(|| state["boot_id"].clone())
+    }
+
+    /// Until it answers with a boot id other than `before` (a reboot or a
+    /// restart is over), at most 30 s.
+    pub async fn wait_new_boot(&self, before: &Value) {
+        let me = self;
+        eventually_within("a new boot id", Duration::from_secs(30), || async move {
+            me.boot_id().await.filter(|id| id != before)
+        })
+        .await;
     }
 
     /// A client whose connections come from `ip` (e.g. 127.0.0.2).
@@ -352,18 +386,73 @@ pub async fn online(c: &Client, no: &str) -> u64 {
 
 /// Polls `check` every 100 ms until it gives a value; panics naming
 /// `what` after 15 s. For what the device does just after it answers.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    for _ in 0..150 {
+    eventually_within(what, Duration::from_secs(15), check).await
+}
+
+/// Polls `check` every 100 ms until it gives a value; panics naming
+/// `what` once `timeout` has passed. A check is always made after the
+/// deadline's last sleep, so a slow check cannot shorten the wait.
+pub async fn eventually_within<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let until = std::time::Instant::now() + timeout;
+    loop {
+        let last_try = std::time::Instant::now() >= until;
         if let Some(v) = check().await {
             return v;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if last_try {
+            panic!("{what}: not within {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{what}: not within 15 s");
+}
+
+/// Whether something is bound to loopback (127.0.0.1 or ::1) port `port`
+/// (UDP, or a TCP listener), read from /proc/net without touching the port
+/// (a probe bind could take it from the peer about to bind it).
+pub fn bound(port: u16, tcp: bool) -> bool {
+    let (files, listen) = if tcp {
+        (["/proc/net/tcp", "/proc/net/tcp6"], Some("0A"))
+    } else {
+        (["/proc/net/udp", "/proc/net/udp6"], None)
+    };
+    // As the kernel prints them: 32-bit words in host byte order.
+    let wanted = [
+        format!("0100007F:{port:04X}"),
+        format!("00000000000000000000000001000000:{port:04X}"),
+    ];
+    files.iter().any(|file| {
+        std::fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .skip(1)
+            .any(|l| {
+                let mut f = l.split_whitespace();
+                let local = f.nth(1).unwrap_or_default();
+                let state = f.nth(1);
+                wanted.iter().any(|w| w == local) && listen.is_none_or(|s| state == Some(s))
+            })
+    })
+}
+
+/// Until a peer (sipp waiting for a call) is bound to loopback `port`.
+pub async fn wait_bound(port: u16, tcp: bool) {
+    let what = format!(
+        "a peer bound to loopback port {port}/{}",
+        if tcp { "tcp" } else { "udp" }
+    );
+    eventually_within(&what, Duration::from_secs(10), || async move {
+        bound(port, tcp).then_some(())
+    })
+    .await
 }
 
 pub fn free_port() -> u16 {

@@ -4,11 +4,13 @@
 
 use std::{path::PathBuf, process::Stdio, time::Duration};
 
-use tokio::process::{Child, Command};
+use tokio::process::Command;
+
+use crate::ProcessGroup;
 
 pub struct NtpServer {
     pub port: u16,
-    _child: Child,
+    _child: ProcessGroup,
     _tmp: tempfile::TempDir,
 }
 
@@ -43,11 +45,7 @@ impl NtpServer {
         if root {
             cmd.args(["-u", "root"]);
         }
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
+        let child = ProcessGroup::spawn(cmd.stdout(Stdio::null()).stderr(Stdio::null()))
             .expect("start /usr/sbin/chronyd (apt install chrony)");
         let server = NtpServer {
             port,

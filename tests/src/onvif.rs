@@ -7,14 +7,16 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use tokio::process::{Child, Command};
+use tokio::process::Command;
+
+use crate::ProcessGroup;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/onvif_server.py");
 
 pub struct OnvifCamera {
     pub port: u16,
     requests: Arc<Mutex<Vec<String>>>,
-    _child: Child,
+    _child: ProcessGroup,
 }
 
 impl OnvifCamera {

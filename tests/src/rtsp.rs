@@ -10,7 +10,9 @@ use std::{
     },
 };
 
-use tokio::process::{Child, Command};
+use tokio::process::Command;
+
+use crate::ProcessGroup;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/rtsp_server.py");
 
@@ -35,7 +37,7 @@ pub enum Auth {
 pub struct RtspCamera {
     pub port: u16,
     clients: Arc<AtomicUsize>,
-    child: Child,
+    child: ProcessGroup,
 }
 
 pub const USER: &str = "admin";
@@ -98,7 +100,6 @@ impl RtspCamera {
 
     /// Kills it as a power cut would.
     pub async fn kill(mut self) {
-        let _ = self.child.kill().await;
-        let _ = self.child.wait().await;
+        self.child.kill_group().await;
     }
 }

@@ -3,9 +3,11 @@
 //! A scenario's injection fields: `field0` the peer's own user (its AOR,
 //! `#` escaped), then whatever [`Sipp::fields`] adds (the number to call).
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, process::Stdio, time::Duration};
 
-use tokio::process::Command;
+use tokio::{io::AsyncReadExt, process::Command};
+
+use crate::ProcessGroup;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/sipp");
 
@@ -89,35 +91,45 @@ impl Sipp {
         if !self.password.is_empty() {
             cmd.args(["-au", &self.user, "-ap", &self.password]);
         }
-        let out = tokio::time::timeout(
-            Duration::from_secs(60),
-            cmd.args(["-m", &self.calls.to_string(), "-l", "1"])
-                .args(["-t", if self.tcp { "t1" } else { "u1" }])
-                .args(["-i", local, "-p", &self.port.to_string()])
-                .args([
-                    "-nd",
-                    "-timeout",
-                    "20s",
-                    "-timeout_error",
-                    "-max_retrans",
-                    "3",
-                ])
-                .arg("-nostdin")
-                .current_dir(dir.path())
-                .kill_on_drop(true)
-                .output(),
-        )
+        cmd.args(["-m", &self.calls.to_string(), "-l", "1"])
+            .args(["-t", if self.tcp { "t1" } else { "u1" }])
+            .args(["-i", local, "-p", &self.port.to_string()])
+            .args([
+                "-nd",
+                "-timeout",
+                "20s",
+                "-timeout_error",
+                "-max_retrans",
+                "3",
+            ])
+            .arg("-nostdin")
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // Its own process group, killed if the test ends before it does.
+        let mut child = ProcessGroup::spawn(&mut cmd).expect("run sipp (apt install sip-tester)");
+        let (mut stdout, mut stderr) = (
+            child.stdout.take().expect("stdout"),
+            child.stderr.take().expect("stderr"),
+        );
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let (status, _, _) = tokio::time::timeout(Duration::from_secs(60), async {
+            tokio::join!(
+                child.wait(),
+                stdout.read_to_end(&mut out),
+                stderr.read_to_end(&mut err)
+            )
+        })
         .await
-        .expect("sipp ends within 60 s")
-        .expect("run sipp (apt install sip-tester)");
+        .expect("sipp ends within 60 s");
         Run {
-            passed: out.status.success(),
+            passed: status.is_ok_and(|s| s.success()),
             output: format!(
                 "{} as {}: {}{}",
                 self.scenario,
                 self.user,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&err)
             ),
         }
     }

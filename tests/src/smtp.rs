@@ -10,7 +10,9 @@ use std::{
     time::Duration,
 };
 
-use tokio::process::{Child, Command};
+use tokio::process::Command;
+
+use crate::ProcessGroup;
 
 /// How the sink's connections are protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +29,7 @@ pub struct SmtpSink {
     /// The certificate (PEM) clients must trust for TLS.
     pub ca_pem: Option<PathBuf>,
     mail_dir: PathBuf,
-    _child: Child,
+    _child: ProcessGroup,
     _tmp: tempfile::TempDir,
 }
 

@@ -20,6 +20,10 @@ const PW: &str = "Door2026Bell";
 // Different tones: what each side hears must be the other's.
 const CALLER_HZ: f64 = 440.0;
 const CALLEE_HZ: f64 = 660.0;
+/// How long the monitors talk before the DTMF and the hang-up: each side
+/// must then have heard 1.8 s of the other's tone, and the call log a talk
+/// time of at least 2 s. The call's length, not a wait for anything.
+const TALK: Duration = Duration::from_secs(2);
 
 /// Until room `no` has `count` monitors online (baresip registers on its
 /// own schedule).
@@ -85,7 +89,7 @@ async fn baresip_monitors_call_each_other_through_the_proxy() {
     caller.event("CALL_RTPESTAB", 10).await;
 
     // Talk a while, then key in a code (RFC 4733 telephone events).
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(TALK).await;
     caller.command("sndcode", "1234#").await;
     let mut digits = String::new();
     for _ in 0..5 {

@@ -8,7 +8,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
 
-use std::{io::Write, time::Duration};
+use std::{
+    io::Write,
+    time::{Duration, Instant},
+};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -34,16 +37,27 @@ async fn swipe(c: &Client, number: &str) -> Value {
 /// How many unlock records match `filter`, once there are `want` (or
 /// after 5 s): records are written just after the answer.
 async fn log_total(c: &Client, filter: Value, want: u64) -> u64 {
-    let mut total = 0;
-    for _ in 0..50 {
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
         let page = ok(c, "unlock_log", json!({"offset": 0, "filter": filter})).await;
-        total = page["total"].as_u64().unwrap();
-        if total >= want {
-            break;
+        let total = page["total"].as_u64().unwrap();
+        if total >= want || Instant::now() >= until {
+            return total;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    total
+}
+
+/// The Unlock Responding Interval set below: an opening is refused
+/// (TooSoon) until this long after the last one.
+const INTERVAL: Duration = Duration::from_secs(1);
+
+/// Until the Unlock Responding Interval since the opening answered at
+/// `opened` is over. The device took its time before answering, so its
+/// interval ends before ours; asking earlier would add TooSoon records
+/// (every attempt is one) that the counts below do not expect.
+async fn interval_over(opened: Instant) {
+    tokio::time::sleep_until((opened + INTERVAL).into()).await;
 }
 
 fn numbers(page: &Value) -> Vec<String> {
@@ -105,6 +119,7 @@ async fn cards_and_keypad_on_the_simulated_door() {
 
     // The card opens; recorded with its room and user.
     let s = swipe(&c, "00AB12").await;
+    let opened = Instant::now();
     assert_eq!(s["lock_open"], true, "{s}");
     assert_eq!(s["last"]["method"], "Card");
     assert_eq!(s["last"]["who"], "9901 Ben (card 00AB12)");
@@ -113,7 +128,7 @@ async fn cards_and_keypad_on_the_simulated_door() {
     let change = |change: Value| json!({"room_no": "9901", "number": "00AB12", "change": change});
     let page = ok(&c, "change_card", change(json!({"SetLost": true}))).await;
     assert_eq!(page["cards"][0]["lost"], true);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Refused before it reaches the lock: no interval to wait for.
     let s = swipe(&c, "00AB12").await;
     assert_eq!(s["last"]["refused"], "LostCard", "{s}");
     ok(&c, "change_card", change(json!({"SetLost": false}))).await;
@@ -124,8 +139,9 @@ async fn cards_and_keypad_on_the_simulated_door() {
 
     // The main card issues the next unknown card to its room at the door.
     ok(&c, "change_card", change(json!({"SetMain": true}))).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    interval_over(opened).await;
     let s = swipe(&c, "00AB12").await;
+    let opened = Instant::now();
     assert_eq!(s["last"]["refused"], Value::Null, "{s}");
     swipe(&c, "FEED").await;
     let page = ok(&c, "room_cards", json!({"room_no": "9901"})).await;
@@ -189,7 +205,7 @@ async fn cards_and_keypad_on_the_simulated_door() {
     .await;
     assert_eq!(page["password_set"], true);
     assert!(!page.to_string().contains("2468"));
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    interval_over(opened).await;
     let s = ok(
         &c,
         "enter_password",
@@ -242,7 +258,7 @@ async fn cards_and_keypad_on_the_simulated_door() {
 
     // A deleted room takes its cards along.
     ok(&c, "delete_room", json!({"room_no": "9901"})).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // An unknown card is refused before it reaches the lock.
     let s = swipe(&c, "00AB12").await;
     assert_eq!(s["last"]["refused"], "UnknownCard", "{s}");
     assert!(!vto.logs().contains("2468"), "never logged");
@@ -287,23 +303,23 @@ async fn a_keyboard_card_reader_feeds_the_door() {
     let vto = Vto::start_with(&["--card-reader", fifo.to_str().unwrap()]).await;
     let c = vto.ready().await;
     let path = fifo.clone();
-    tokio::task::spawn_blocking(move || {
+    let reader = tokio::task::spawn_blocking(move || {
         let mut w = std::fs::OpenOptions::new().write(true).open(path).unwrap();
         w.write_all(&typed("0004915263")).unwrap();
         w.flush().unwrap();
-        // Kept open a moment: the device reads, then sees the reader go.
-        std::thread::sleep(Duration::from_millis(500));
+        // Kept open until the device has read the card: then it sees the
+        // reader go.
+        w
     })
     .await
     .unwrap();
-    let mut page = Value::Null;
-    for _ in 0..50 {
-        page = ok(&c, "unlock_log", json!({"offset": 0})).await;
-        if page["total"] == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let cr = &c;
+    let page = tests::eventually("the card read from the FIFO", || async move {
+        let page = ok(cr, "unlock_log", json!({"offset": 0})).await;
+        (page["total"] != 0).then_some(page)
+    })
+    .await;
+    drop(reader);
     assert_eq!(page["total"], 1, "{page}");
     assert_eq!(page["records"][0]["method"], "Card");
     assert_eq!(page["records"][0]["who"], "card 0004915263");

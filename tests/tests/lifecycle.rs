@@ -60,14 +60,14 @@ async fn the_binary_alone_serves_the_whole_ui() {
     let tmp = tempfile::tempdir().expect("tmp");
     let bin = tmp.path().join("vto");
     std::fs::copy(binary(), &bin).expect("copy");
-    let mut child = tokio::process::Command::new(&bin)
-        .current_dir(tmp.path())
-        .args(["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0"])
-        .env_remove("VTO_DATA_DIR")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
+    let mut child = tests::ProcessGroup::spawn(
+        tokio::process::Command::new(&bin)
+            .current_dir(tmp.path())
+            .args(["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0"])
+            .env_remove("VTO_DATA_DIR")
+            .stdout(std::process::Stdio::piped()),
+    )
+    .expect("spawn");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
     // The SIP line comes first.
@@ -125,7 +125,7 @@ async fn the_binary_alone_serves_the_whole_ui() {
         tmp.path().join("vto-data/vto.redb").is_file(),
         "default data dir ./vto-data"
     );
-    let _ = child.kill().await;
+    child.kill_group().await;
 }
 
 #[test]

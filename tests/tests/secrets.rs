@@ -18,8 +18,10 @@ async fn no_secret_in_logs_or_data() {
     .await;
     c.login(STRONG2).await;
     let second_token = c.cookie().unwrap_or_default();
+    // The rebooted process logs its start too: stopped once it is up.
+    let boot = vto.boot_id().await.expect("a boot id");
     c.call("reboot", json!({})).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    vto.wait_new_boot(&boot).await;
     vto.stop().await;
 
     let logs = vto.logs();

@@ -202,8 +202,10 @@ async fn call(
             Sipp::new(scenario, sip, user).port(*port).tcp(*tcp).spawn()
         })
         .collect();
-    // Time for the callees' sipp to bind its port.
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    // The callees' sipp bound to their ports before the call.
+    for (_, _, port, tcp) in callees {
+        tests::wait_bound(*port, *tcp).await;
+    }
     let run = Sipp::new(scenario, sip, caller)
         .port(from)
         .fields(&[to])
@@ -746,7 +748,8 @@ async fn publish_information_reaches_the_monitors_and_is_kept_in_history() {
             .port(extension)
             .spawn(),
     ];
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    tests::wait_bound(main, false).await;
+    tests::wait_bound(extension, false).await;
     let (code, record) = c.call("publish", publication("9901", false)).await;
     assert_eq!(code, StatusCode::OK, "{record}");
     for m in monitors {
@@ -783,7 +786,8 @@ async fn publish_information_reaches_the_monitors_and_is_kept_in_history() {
             .port(extension)
             .spawn(),
     ];
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    tests::wait_bound(main, false).await;
+    tests::wait_bound(extension, false).await;
     let (code, record) = c.call("publish", publication("", true)).await;
     assert_eq!(code, StatusCode::OK, "{record}");
     for m in monitors {
@@ -961,7 +965,7 @@ async fn door_alarms_reach_the_management_centre() {
         .port(port)
         .calls(2)
         .spawn();
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    tests::wait_bound(port, false).await;
     // Door Sensor Check Time 1 s; the door forced, then left open.
     let (code, saved) = c
         .call(
