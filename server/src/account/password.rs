@@ -104,6 +104,8 @@ fn verify_now(password: &str, phc: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
+
     use super::*;
 
     #[tokio::test]
@@ -119,6 +121,25 @@ mod tests {
         assert!(!h.verify("x".into(), Some("not a hash".into())).await?);
         // No account: never true, even for the dummy's own password.
         assert!(!h.verify("vto-dummy-password".into(), None).await?);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_hash_whose_caller_went_away_gives_its_slot_back() -> Result<(), ApiError> {
+        let h = Hasher::new();
+        // Callers that go away while their hash runs (or waits its turn).
+        for _ in 0..MAX_CONCURRENT * 2 {
+            let mut hashing = std::pin::pin!(h.hash("Door-Bell7".into()));
+            let polled =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(hashing.as_mut().poll(cx))).await;
+            assert!(polled.is_pending());
+        }
+        // Every slot comes back once those hashes end: the next callers
+        // get theirs, not "busy".
+        for _ in 0..MAX_CONCURRENT + 1 {
+            assert!(h.hash("Door-Bell7".into()).await.is_ok());
+        }
+        assert_eq!(h.permits.available_permits(), MAX_CONCURRENT);
         Ok(())
     }
 }

@@ -153,7 +153,9 @@ fn migrate_step(txn: &redb::WriteTransaction, from: u64) -> Result<(), StoreErro
 
 fn create_tables(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
     for table in ALL_TABLES {
-        table.create(txn)?;
+        table
+            .create(txn)
+            .map_err(|e| StoreError::Db(format!("table {}: {e}", table.name())))?;
     }
     Ok(())
 }
@@ -427,7 +429,9 @@ impl Writer {
     pub fn wipe(&self) -> Result<(), StoreError> {
         let clock: Option<ClockRecord> = self.get(SETTINGS, settings::CLOCK.name)?;
         for table in ALL_TABLES {
-            table.delete(&self.txn)?;
+            table
+                .delete(&self.txn)
+                .map_err(|e| StoreError::Db(format!("table {}: {e}", table.name())))?;
         }
         create_tables(&self.txn)?;
         if let Some(clock) = clock {

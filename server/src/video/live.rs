@@ -380,3 +380,46 @@ impl Drop for Slot {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(max_viewers: usize) -> Arc<Live> {
+        Arc::new(
+            Live::new(LiveConfig {
+                udp_ports: (40000, 40999),
+                max_viewers,
+            })
+            .unwrap_or_else(|e| panic!("{e}")),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_place_held_for_an_offer_is_given_back_when_the_offer_goes_away() {
+        let live = live(1);
+        let held = Slot::take(&live);
+        assert!(held.is_some());
+        assert_eq!(live.pending(), 1);
+        assert!(Slot::take(&live).is_none(), "the one place is held");
+        // The request answering the offer is dropped (the page closed).
+        drop(held);
+        assert_eq!(live.pending(), 0);
+        let again = Slot::take(&live);
+        assert!(again.is_some(), "the place is free again");
+        // A filled place is a viewer: no longer pending, still counted.
+        let pc = Arc::new(
+            live.api
+                .new_peer_connection(RTCConfiguration::default())
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        if let Some(slot) = again {
+            slot.with(pc).fill("v1");
+        }
+        assert_eq!((live.pending(), live.count()), (0, 1));
+        assert!(Slot::take(&live).is_none());
+        assert!(live.end("v1").await);
+        assert!(Slot::take(&live).is_some());
+    }
+}

@@ -49,6 +49,12 @@ impl KeypadGuard {
         false
     }
 
+    /// Checks reserved and not settled.
+    #[cfg(test)]
+    pub fn pending(&self) -> u32 {
+        self.pending
+    }
+
     pub fn succeed(&mut self) {
         self.pending = self.pending.saturating_sub(1);
         self.failures = 0;

@@ -1,7 +1,7 @@
 //! Cards and the keypad against the lock service on the simulated driver,
 //! a real redb store and simulated time.
 
-use std::{sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use app::model::{access::UnlockRecord, card::Card, room::Room};
 
@@ -238,4 +238,42 @@ async fn five_wrong_access_passwords_block_the_keypad() {
         Some(UnlockMethod::Password)
     );
     assert_eq!(records.last().map(|r| r.who.as_str()), Some("9901"));
+}
+
+#[tokio::test]
+async fn keypad_checks_dropped_mid_check_give_their_place_back() {
+    let f = fixture().await;
+    let hash = f
+        .access
+        .hash_password("2468".into())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    f.store
+        .write(|w| w.put(ACCESS_CODES, "9901", &AccessCodeRecord { hash }))
+        .unwrap_or_else(|e: StoreError| panic!("{e}"));
+    let pending = || f.access.state().keypad.pending();
+    // More checks than the keypad's limit, each dropped once it holds a
+    // place (the simulator's request went away while the password hashed).
+    for _ in 0..6 {
+        let mut check = std::pin::pin!(f.access.keypad("9901", "1111"));
+        let mut held = false;
+        for _ in 0..10_000 {
+            let polled =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(check.as_mut().poll(cx))).await;
+            assert!(polled.is_pending(), "the check ended before it was dropped");
+            if pending() > 0 {
+                held = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert!(held, "the check never held a place");
+    }
+    assert_eq!(pending(), 0, "every dropped check gave its place back");
+    let opened = f
+        .access
+        .keypad("9901", "2468")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(opened, None, "not busy, not locked: opened");
 }
