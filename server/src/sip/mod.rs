@@ -697,14 +697,14 @@ impl SipService {
         }
         let now = self.clock.now();
         let Some(method) = msg.method().cloned() else {
-            if let Some(sends) = self.upstream.on_response(&msg, now) {
+            if let Some(sends) = self.upstream.on_response(&msg, source, now) {
                 return sends;
             }
-            if lock(&self.messages).on_response(&msg, now) {
+            if lock(&self.messages).on_response(&msg, source, now) {
                 return Vec::new();
             }
             let out = match lock(&self.proxy).as_mut() {
-                Some(p) => p.on_response(msg, now),
+                Some(p) => p.on_response(msg, &peer, now),
                 None => Vec::new(),
             };
             return self.outs(out);
@@ -1215,11 +1215,26 @@ impl Locator for Devices<'_> {
     }
 
     fn contact(&self, uri: &SipUri) -> Option<Peer> {
-        self.live().find_map(|(_, b)| {
+        let registered = self.live().find_map(|(_, b)| {
             let c = contact_uri(&b.contact)?;
             (c.host == uri.host && c.port.unwrap_or(5060) == uri.port.unwrap_or(5060))
                 .then(|| peer_of(b))
                 .flatten()
+        });
+        // A configured VTO or VTS at its IP Address (a door station that
+        // stays in the path with Record-Route); no other address.
+        registered.or_else(|| {
+            let ip: std::net::IpAddr = uri.host.trim_matches(['[', ']']).parse().ok()?;
+            self.stations
+                .values()
+                .any(|(_, at)| *at == ip)
+                .then(|| Peer {
+                    addr: SocketAddr::new(ip, uri.port.unwrap_or(5060)),
+                    tcp: uri
+                        .params
+                        .get("transport")
+                        .is_some_and(|t| t.eq_ignore_ascii_case("tcp")),
+                })
         })
     }
 }

@@ -2,7 +2,7 @@
 //! each answered or not (the `sip` crate's `uac` client transactions; the
 //! bytes leave through the outbox on the next tick).
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
 use app::model::publish::{Delivery, DeliveryResult};
 use sip::{
@@ -28,11 +28,11 @@ pub(super) struct Messages {
 
 impl Messages {
     /// A response to one of our MESSAGEs: true if it was one.
-    pub(super) fn on_response(&mut self, msg: &Message, now: i64) -> bool {
+    pub(super) fn on_response(&mut self, msg: &Message, from: SocketAddr, now: i64) -> bool {
         let Some(o) = self.outgoing.as_mut() else {
             return false;
         };
-        let Some((id, outcome)) = o.on_response(msg, now) else {
+        let Some((id, outcome)) = o.on_response(msg, from, now) else {
             return false;
         };
         if let Some(outcome) = outcome {
@@ -126,6 +126,7 @@ impl SipService {
                         from,
                         target: &uri,
                         to: &user,
+                        addr: peer.addr,
                         subject,
                         body,
                     };

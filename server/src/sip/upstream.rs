@@ -3,7 +3,7 @@
 //! SIP socket, fed the responses that are its own and the time. What it
 //! sends waits in an outbox the socket loop empties on its next tick.
 
-use std::sync::Mutex;
+use std::{net::SocketAddr, sync::Mutex};
 
 use app::model::sip_server::Registration as Shown;
 use sip::{
@@ -77,19 +77,20 @@ impl Upstream {
         lock(&self.outbox).extend(bytes.into_iter().map(|b| (to.clone(), b)));
     }
 
-    /// A response: `None` if it is not the client's.
-    pub fn on_response(&self, msg: &Message, now: i64) -> Option<Vec<Send>> {
+    /// A response from `from`: `None` if it is not the client's (only
+    /// the server's address may answer it).
+    pub fn on_response(&self, msg: &Message, from: SocketAddr, now: i64) -> Option<Vec<Send>> {
         {
             let mut stopping = lock(&self.stopping);
             if let Some((a, _)) = stopping.iter_mut().find(|(a, _)| a.reg.owns(msg)) {
-                let out = a.reg.on_response(msg, now);
+                let out = a.reg.on_response_from(msg, from, now);
                 return Some(out.into_iter().map(|b| (a.server.clone(), b)).collect());
             }
         }
         let mut active = lock(&self.active);
         let a = active.as_mut().filter(|a| a.reg.owns(msg))?;
         let before = a.reg.status().clone();
-        let out = a.reg.on_response(msg, now);
+        let out = a.reg.on_response_from(msg, from, now);
         log_change(&before, a.reg.status());
         Some(out.into_iter().map(|b| (a.server.clone(), b)).collect())
     }
