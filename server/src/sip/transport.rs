@@ -28,6 +28,9 @@ const MAX_TCP: usize = 256;
 /// A TCP peer that sends nothing for this long is dropped (registrations
 /// refresh well within it).
 const TCP_IDLE: Duration = Duration::from_secs(300);
+/// How long a new TCP connection to a device may take (it runs in a task
+/// of its own, so only what goes to that device waits).
+const TCP_CONNECT: Duration = Duration::from_secs(3);
 /// Messages queued for one TCP peer; past it they are dropped (a peer that
 /// reads nothing must not fill the memory).
 const TCP_QUEUE: usize = 256;
@@ -91,33 +94,36 @@ impl Wire {
             .unwrap_or_else(|p| p.into_inner())
             .get(&peer.addr)
             .cloned();
-        let queue = match existing {
-            Some(q) => q,
-            None => match self.connect(peer.addr).await {
-                Some(q) => q,
-                None => return,
-            },
-        };
-        if queue.try_send(bytes).is_err() {
-            tracing::debug!(to = %peer.addr, "SIP TCP: queue full or closed, dropped");
+        match existing {
+            Some(queue) => queue_send(&queue, peer.addr, bytes),
+            // Connecting waits on the peer: never on a socket loop, whose
+            // every other message would wait too (a blackholed address
+            // would stall all of SIP for the connect timeout).
+            None => {
+                let wire = self.clone();
+                tokio::spawn(async move {
+                    if let Some(queue) = wire.connect(peer.addr).await {
+                        queue_send(&queue, peer.addr, bytes);
+                    }
+                });
+            }
         }
     }
 
     /// A new connection to a device (its registration's connection is gone).
     async fn connect(self: &Arc<Self>, to: SocketAddr) -> Option<mpsc::Sender<Vec<u8>>> {
         let permit = self.slots.clone().try_acquire_owned().ok()?;
-        let stream =
-            match tokio::time::timeout(Duration::from_secs(3), TcpStream::connect(to)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::debug!(%to, error = %e, "SIP TCP connect");
-                    return None;
-                }
-                Err(_) => {
-                    tracing::debug!(%to, "SIP TCP connect: timed out");
-                    return None;
-                }
-            };
+        let stream = match tokio::time::timeout(TCP_CONNECT, TcpStream::connect(to)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                tracing::debug!(%to, error = %e, "SIP TCP connect");
+                return None;
+            }
+            Err(_) => {
+                tracing::debug!(%to, "SIP TCP connect: timed out");
+                return None;
+            }
+        };
         let (tx, rx) = mpsc::channel(TCP_QUEUE);
         self.tcp
             .lock()
@@ -179,6 +185,12 @@ impl Wire {
             .unwrap_or_else(|p| p.into_inner())
             .remove(&from);
         write.abort();
+    }
+}
+
+fn queue_send(queue: &mpsc::Sender<Vec<u8>>, to: SocketAddr, bytes: Vec<u8>) {
+    if queue.try_send(bytes).is_err() {
+        tracing::debug!(%to, "SIP TCP: queue full or closed, dropped");
     }
 }
 
