@@ -26,6 +26,7 @@
 pub mod bindings;
 pub mod client;
 pub mod digest;
+pub mod dispatch;
 pub mod header;
 pub mod message;
 pub mod nonce;

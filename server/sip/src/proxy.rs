@@ -491,7 +491,8 @@ impl Proxy {
             return Ok(vec![Target { uri: ruri, peer }]);
         }
         let uri = SipUri::parse(&ruri).map_err(|_| (416, "Unsupported URI Scheme".to_string()))?;
-        if let Some(peer) = loc.contact(&uri) {
+        // A Request-URI at this device names a number, never a device.
+        if let Some(peer) = (!self.is_us(&uri)).then(|| loc.contact(&uri)).flatten() {
             return Ok(vec![Target { uri: ruri, peer }]);
         }
         match &uri.user {

@@ -26,7 +26,7 @@ pub enum Outcome {
 }
 
 /// A request to send again: its id and bytes.
-pub type Repeat = (u64, Vec<u8>);
+pub type Repeat = (u64, SocketAddr, Vec<u8>);
 
 /// A text message to send.
 pub struct Text<'a> {
@@ -168,15 +168,15 @@ impl Outgoing {
         Some((id, outcome))
     }
 
-    /// Repeats (id, bytes) and requests given up.
+    /// Repeats (id, where to, bytes) and requests given up.
     pub fn on_timer(&mut self, now: Millis) -> (Vec<Repeat>, Vec<(u64, Outcome)>) {
         let mut repeats = Vec::new();
         let mut ended = Vec::new();
-        self.pending.retain(|_, (id, _, tx)| {
+        self.pending.retain(|_, (id, to, tx)| {
             if tx.deadline().is_some_and(|d| d <= now) {
                 for action in tx.on_timer(now) {
                     match action {
-                        Action::Send(b) => repeats.push((*id, b)),
+                        Action::Send(b) => repeats.push((*id, *to, b)),
                         Action::Timeout => ended.push((*id, Outcome::NoAnswer)),
                         Action::Deliver(_) => {}
                     }
@@ -277,7 +277,7 @@ mod tests {
         while ended.is_empty() && now < 60_000 {
             now = o.deadline().unwrap_or(now + 1);
             let (r, e) = o.on_timer(now);
-            assert!(r.iter().all(|(id, b)| *id == 9 && *b == first));
+            assert!(r.iter().all(|(id, _, b)| *id == 9 && *b == first));
             repeats += r.len();
             ended = e;
         }

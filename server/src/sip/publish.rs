@@ -59,7 +59,7 @@ impl Messages {
         }
         repeats
             .into_iter()
-            .filter_map(|(id, b)| Some((self.waiting.get(&id)?.0.clone(), b)))
+            .filter_map(|(id, _, b)| Some((self.waiting.get(&id)?.0.clone(), b)))
             .collect()
     }
 }
