@@ -1,32 +1,28 @@
-//! This device as SIP server (manual 6.2): the registrar and the proxy of
-//! the `sip` crate on UDP and TCP sockets, its accounts from Room No.
-//! Management, its registrations kept in redb so they survive a restart.
+//! This device as SIP server (manual 6.2): the `sip` crate's dispatcher
+//! (registrar, proxy, transactions, calls, the REGISTER client) on UDP and
+//! TCP sockets, its accounts from Room No. Management, its registrations
+//! and call log kept in redb.
 //!
 //! - `transport.rs`: the socket loops (thin: bytes in, bytes out to where
 //!   they are told).
-//! - here: one message in, what to send where; the state behind it.
-//!
-//! REGISTER goes to the registrar, OPTIONS to this device itself (no user
-//! in the Request-URI) is answered here, everything else goes through the
-//! proxy between registered devices.
+//! - here: the dispatcher under one lock, fed the time; its events become
+//!   storage (write-behind, one transaction per tick) and log lines.
 
 mod publish;
 pub mod transport;
-pub mod upstream;
 
 use std::{
     collections::HashMap,
     net::SocketAddr,
-    sync::{Arc, Mutex, RwLock},
+    sync::{Arc, Mutex},
 };
 
 use sip::{
     bindings::{Binding, Bindings},
+    client::{self, Status},
     digest::Algorithm,
-    header::SipUri,
-    message::{self, Message, Method, StartLine},
-    proxy::{self, CallEvent, Locator, Out, Peer, Proxy, Target},
-    registrar::{self, Outcome, Registrar},
+    dispatch::{self, CallRow, Directory, Dispatcher, Event, Output, Station},
+    proxy::CallEnd,
     transaction,
 };
 
@@ -47,8 +43,7 @@ use crate::{
     },
 };
 
-/// Server transactions remembered at once.
-const MAX_TRANSACTIONS: usize = 20_000;
+pub use dispatch::Send;
 
 /// HA1 per algorithm for a SIP user name.
 type Digests = HashMap<String, (String, String)>;
@@ -77,10 +72,6 @@ fn local_toward(bound: std::net::IpAddr, server: SocketAddr) -> std::net::IpAddr
         .unwrap_or(bound)
 }
 
-/// How long a call rings before the proxy gives up (the manual names no
-/// setting for it; Dahua monitors stop ringing after about a minute).
-pub const RING_TIMEOUT_MS: i64 = 60_000;
-
 /// The device's local minute of the day at a UTC instant (its time zone
 /// and summer time, from System > General): the Call Centre Time is local.
 pub type LocalMinute = Arc<dyn Fn(i64) -> u16 + std::marker::Send + Sync>;
@@ -97,20 +88,12 @@ pub fn local_minute_of(time: &Arc<crate::system::time::TimeService>) -> LocalMin
 }
 
 /// The Centre Call No. and the Call Centre Time (Local Setting > Basic).
+#[cfg(test)]
 #[derive(Clone, Debug)]
 pub struct Centre {
     pub number: String,
     pub time: DailyPeriod,
 }
-
-/// What a message asks the transport to do: these bytes to this peer.
-pub type Send = (Peer, Vec<u8>);
-
-/// Calls followed at once (ringing or talking); beyond it the oldest are
-/// forgotten (their record stays, without a talk time).
-const MAX_OPEN_CALLS: usize = 1000;
-/// A call whose BYE never came is forgotten after this long.
-const MAX_TALK_MS: i64 = 12 * 3600 * 1000;
 
 /// A change of the call log, written with the next flush.
 enum LogOp {
@@ -124,10 +107,81 @@ enum LogOp {
     Update { call_id: String, record: CallRecord },
 }
 
-/// A call between its INVITE and its end.
-struct OpenCall {
-    record: CallRecord,
-    answered_at: Option<i64>,
+/// The accounts as stored, by where they come from: the dispatcher's
+/// directory is their union.
+#[derive(Default)]
+struct Accounts {
+    room_digests: Digests,
+    rooms: HashMap<String, Vec<String>>,
+    station_digests: Vec<(StationKind, Digests)>,
+    stations: Vec<(StationKind, Vec<StationRecord>)>,
+}
+
+impl Accounts {
+    fn directory(&self) -> Directory {
+        let mut digests = self.room_digests.clone();
+        for (_, d) in &self.station_digests {
+            digests.extend(d.clone());
+        }
+        let stations = self
+            .stations
+            .iter()
+            .flat_map(|(kind, list)| {
+                let kind = station(*kind);
+                list.iter().filter_map(move |v| {
+                    Some((v.station.number.clone(), (kind, v.station.ip.parse().ok()?)))
+                })
+            })
+            .collect();
+        Directory {
+            digests,
+            rooms: self.rooms.clone(),
+            stations,
+        }
+    }
+}
+
+fn station(kind: StationKind) -> Station {
+    match kind {
+        StationKind::Vto => Station::Vto,
+        StationKind::Vts => Station::Vts,
+    }
+}
+
+fn kind_of(s: Station) -> StationKind {
+    match s {
+        Station::Vto => StationKind::Vto,
+        Station::Vts => StationKind::Vts,
+    }
+}
+
+fn centre_of(number: &str, time: DailyPeriod) -> dispatch::Centre {
+    dispatch::Centre {
+        number: number.to_string(),
+        from: time.start,
+        to: time.end,
+    }
+}
+
+fn record_of(row: CallRow) -> CallRecord {
+    CallRecord {
+        call_type: if row.centre {
+            CallType::CentreCall
+        } else {
+            CallType::Intercom
+        },
+        from: row.from,
+        to: row.to,
+        room_no: row.room_no,
+        begin: row.begin,
+        talk_ms: row.talk_ms,
+        end_state: match row.end {
+            CallEnd::Answered => EndState::Answered,
+            CallEnd::Missed => EndState::Missed,
+            CallEnd::Rejected => EndState::Rejected,
+            CallEnd::Cancelled => EndState::Cancelled,
+        },
+    }
 }
 
 pub struct SipService {
@@ -137,24 +191,19 @@ pub struct SipService {
     /// IP Permissions apply to SIP as to the web.
     ip_filter: Arc<crate::network::ip_filter::IpFilter>,
     clock: Arc<dyn Clock>,
-    registrar: Mutex<Registrar>,
-    /// Every account's digests: the rooms' monitors, the VTO and the VTS.
-    digests: RwLock<Digests>,
-    room_digests: RwLock<Digests>,
-    /// Each kind of station's digests.
-    station_digests: RwLock<Vec<(StationKind, Digests)>>,
-    /// Room number -> the SIP users of its monitors.
-    rooms: RwLock<HashMap<String, Vec<String>>>,
-    /// VTO and VTS numbers -> what they are and the address they must
-    /// register from.
-    stations: RwLock<Stations>,
-    centre: RwLock<Centre>,
     local_minute: LocalMinute,
-    /// Set once the sockets are bound (the proxy writes their address).
-    proxy: Mutex<Option<Proxy>>,
+    /// All SIP routing state, under one lock.
+    core: Mutex<Dispatcher>,
+    accounts: Mutex<Accounts>,
     /// Where the sockets are, as others reach them (a wildcard replaced by
     /// the device's first address).
     address: Mutex<Option<SocketAddr>>,
+    /// The address the sockets are bound to, as bound (a wildcard stays).
+    listen: Mutex<Option<SocketAddr>>,
+    /// The server to register to, when this VTO is not the SIP server.
+    wanted: Mutex<Option<Wanted>>,
+    /// Why no REGISTER client runs although one is wanted.
+    unavailable: Mutex<Option<String>>,
     /// SIP user -> (IP, time, User-Agent) of its last registration since
     /// start (Status keeps showing a monitor that went offline).
     last_seen: Mutex<HashMap<String, (String, i64, String)>>,
@@ -165,17 +214,8 @@ pub struct SipService {
     flushing: Mutex<()>,
     /// Call-ID -> the call log row of an answered call still talking.
     talking_rows: Mutex<HashMap<String, u64>>,
-    /// Calls ringing or talking, by Call-ID (for the call log).
-    calls: Mutex<HashMap<String, OpenCall>>,
-    /// Server transactions by key: a repeated REGISTER gets the same answer.
-    transactions: Mutex<HashMap<String, transaction::Server>>,
-    /// The address the sockets are bound to, as bound (a wildcard stays).
-    listen: Mutex<Option<SocketAddr>>,
-    /// The server to register to, when this VTO is not the SIP server.
-    wanted: Mutex<Option<Wanted>>,
-    upstream: upstream::Upstream,
-    /// Publish Information's MESSAGEs in flight.
-    messages: Mutex<publish::Messages>,
+    /// Publish Information's MESSAGEs waiting for their outcome.
+    messages: Mutex<publish::Waiting>,
     /// What the device sends on its own, sent on the next tick.
     outbox: Mutex<Vec<Send>>,
 }
@@ -256,19 +296,6 @@ fn digests_of<'a>(list: impl Iterator<Item = &'a crate::store::tables::SipDigest
         .collect()
 }
 
-/// Station number -> its kind and the address it must register from.
-type Stations = HashMap<String, (StationKind, std::net::IpAddr)>;
-
-/// Each station's address (one with an address that does not parse, which
-/// validation prevents, may register from nowhere).
-fn addresses_of(
-    kind: StationKind,
-    list: &[StationRecord],
-) -> impl Iterator<Item = (String, (StationKind, std::net::IpAddr))> + '_ {
-    list.iter()
-        .filter_map(move |v| Some((v.station.number.clone(), (kind, v.station.ip.parse().ok()?))))
-}
-
 /// The stations of a kind, from the store.
 pub fn stations_of(r: &impl Read, kind: StationKind) -> Result<Vec<StationRecord>, StoreError> {
     Ok(r.all::<StationRecord>(station_table(kind))?
@@ -278,7 +305,7 @@ pub fn stations_of(r: &impl Read, kind: StationKind) -> Result<Vec<StationRecord
 }
 
 impl SipService {
-    /// Loads the rooms and the registrations that have not expired.
+    /// Loads the accounts and the registrations that have not expired.
     pub fn load(
         store: Arc<Store>,
         clock: Arc<dyn Clock>,
@@ -304,7 +331,6 @@ impl SipService {
             ))
         })?;
         let wanted = wanted_from(&sip_server, &basic.vto_no);
-        let digest = sip_server.settings.digest;
         let rooms: Vec<RoomRecord> = rooms.into_iter().map(|(_, r)| r).collect();
         let mut bindings = Bindings::from_map(
             stored
@@ -313,78 +339,70 @@ impl SipService {
                 .collect(),
         );
         bindings.expire(clock.now());
-        let room_digests = digests_of(rooms.iter().flat_map(|r| r.digests.iter()));
-        let station_digests = vec![
-            (
-                StationKind::Vto,
-                digests_of(vto.iter().flat_map(|v| v.digests.iter())),
-            ),
-            (
-                StationKind::Vts,
-                digests_of(vts.iter().flat_map(|v| v.digests.iter())),
-            ),
-        ];
-        let mut all = room_digests.clone();
-        for (_, d) in &station_digests {
-            all.extend(d.clone());
-        }
+        let accounts = Accounts {
+            room_digests: digests_of(rooms.iter().flat_map(|r| r.digests.iter())),
+            rooms: users_of(&rooms),
+            station_digests: vec![
+                (
+                    StationKind::Vto,
+                    digests_of(vto.iter().flat_map(|v| v.digests.iter())),
+                ),
+                (
+                    StationKind::Vts,
+                    digests_of(vts.iter().flat_map(|v| v.digests.iter())),
+                ),
+            ],
+            stations: vec![(StationKind::Vto, vto), (StationKind::Vts, vts)],
+        };
+        let mut seed = [0u8; 16];
+        // getrandom does not fail on Linux; a zero seed still works.
+        let _ = getrandom::fill(&mut seed);
+        let core = Dispatcher::new(
+            accounts.directory(),
+            centre_of(&basic.centre_call_no, basic.call_centre_time),
+            bindings,
+            seed,
+        );
         let service = Arc::new(Self {
             store: Mutex::new(Some(store)),
             ip_filter,
             clock,
-            registrar: Mutex::new(Registrar::new(
-                registrar::DEFAULT_REALM,
-                concat!("vto/", env!("CARGO_PKG_VERSION")),
-                bindings,
-            )),
-            digests: RwLock::new(all),
-            room_digests: RwLock::new(room_digests),
-            station_digests: RwLock::new(station_digests),
-            rooms: RwLock::new(users_of(&rooms)),
-            stations: RwLock::new(
-                addresses_of(StationKind::Vto, &vto)
-                    .chain(addresses_of(StationKind::Vts, &vts))
-                    .collect(),
-            ),
-            centre: RwLock::new(Centre {
-                number: basic.centre_call_no,
-                time: basic.call_centre_time,
-            }),
             local_minute,
-            proxy: Mutex::new(None),
+            core: Mutex::new(core),
+            accounts: Mutex::new(accounts),
             address: Mutex::new(None),
-            calls: Mutex::new(HashMap::new()),
+            listen: Mutex::new(None),
+            wanted: Mutex::new(wanted),
+            unavailable: Mutex::new(None),
             last_seen: Mutex::new(HashMap::new()),
             dirty: Mutex::new(Default::default()),
             log_queue: Mutex::new(Vec::new()),
             flushing: Mutex::new(()),
             talking_rows: Mutex::new(HashMap::new()),
-            transactions: Mutex::new(HashMap::new()),
-            listen: Mutex::new(None),
-            wanted: Mutex::new(wanted),
-            upstream: upstream::Upstream::default(),
-            messages: Mutex::new(publish::Messages::default()),
+            messages: Mutex::new(publish::Waiting::default()),
             outbox: Mutex::new(Vec::new()),
         });
-        service.set_digest(digest);
+        service.set_digest(sip_server.settings.digest);
         Ok(service)
     }
 
     /// The Centre Call No. and Call Centre Time calls follow now.
     #[cfg(test)]
     pub fn centre(&self) -> Centre {
-        self.centre
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        let core = lock(&self.core);
+        let c = core.centre();
+        Centre {
+            number: c.number.clone(),
+            time: DailyPeriod {
+                start: c.from,
+                end: c.to,
+            },
+        }
     }
 
     /// Local Setting > Basic was saved: calls to the centre follow it.
     pub fn set_centre(&self, number: &str, time: DailyPeriod) {
-        *self.centre.write().unwrap_or_else(|p| p.into_inner()) = Centre {
-            number: number.to_string(),
-            time,
-        };
+        lock(&self.core).set_centre(centre_of(number, time));
     }
 
     fn store(&self) -> Result<Arc<Store>, StoreError> {
@@ -413,11 +431,11 @@ impl SipService {
         }
         let now = self.clock.now();
         let lists: Vec<(String, Vec<BindingRecord>)> = {
-            let reg = lock(&self.registrar);
+            let core = lock(&self.core);
             accounts
                 .into_iter()
                 .map(|a| {
-                    let records = reg
+                    let records = core
                         .bindings()
                         .contacts(&a, now)
                         .into_iter()
@@ -446,7 +464,7 @@ impl SipService {
                         } => {
                             let seq = w.append(CALL_LOG, record, MAX_RECORDS)?;
                             if *answered {
-                                if rows.len() >= MAX_OPEN_CALLS {
+                                if rows.len() >= dispatch::MAX_OPEN_CALLS {
                                     // Calls whose BYE never came.
                                     rows.clear();
                                 }
@@ -478,10 +496,13 @@ impl SipService {
     /// The accounts changed (Room No. Management): from now on these.
     /// Registrations of users that no longer exist are dropped.
     pub fn set_rooms(&self, rooms: &[RoomRecord]) -> Result<(), StoreError> {
-        *self.room_digests.write().unwrap_or_else(|p| p.into_inner()) =
-            digests_of(rooms.iter().flat_map(|r| r.digests.iter()));
-        *self.rooms.write().unwrap_or_else(|p| p.into_inner()) = users_of(rooms);
-        self.accounts_changed()
+        let directory = {
+            let mut a = lock(&self.accounts);
+            a.room_digests = digests_of(rooms.iter().flat_map(|r| r.digests.iter()));
+            a.rooms = users_of(rooms);
+            a.directory()
+        };
+        self.accounts_changed(directory)
     }
 
     /// VTO No. or VTS Management changed: from now on these.
@@ -490,55 +511,22 @@ impl SipService {
         kind: StationKind,
         list: &[StationRecord],
     ) -> Result<(), StoreError> {
-        {
-            let mut d = self
-                .station_digests
-                .write()
-                .unwrap_or_else(|p| p.into_inner());
-            d.retain(|(k, _)| *k != kind);
-            d.push((kind, digests_of(list.iter().flat_map(|v| v.digests.iter()))));
-        }
-        {
-            let mut s = self.stations.write().unwrap_or_else(|p| p.into_inner());
-            s.retain(|_, (k, _)| *k != kind);
-            s.extend(addresses_of(kind, list));
-        }
-        self.accounts_changed()
+        let directory = {
+            let mut a = lock(&self.accounts);
+            a.station_digests.retain(|(k, _)| *k != kind);
+            a.station_digests
+                .push((kind, digests_of(list.iter().flat_map(|v| v.digests.iter()))));
+            a.stations.retain(|(k, _)| *k != kind);
+            a.stations.push((kind, list.to_vec()));
+            a.directory()
+        };
+        self.accounts_changed(directory)
     }
 
-    /// The accounts are the rooms', the VTO's and the VTS'; registrations
-    /// of users that no longer exist are dropped.
-    fn accounts_changed(&self) -> Result<(), StoreError> {
-        let mut digests = self
-            .room_digests
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        for (_, d) in self
-            .station_digests
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            digests.extend(d.clone());
-        }
-        let gone: Vec<String> = {
-            let mut reg = lock(&self.registrar);
-            let gone: Vec<String> = reg
-                .bindings()
-                .as_map()
-                .keys()
-                .filter(|u| !digests.contains_key(*u))
-                .cloned()
-                .collect();
-            let mut map = reg.bindings().as_map().clone();
-            for u in &gone {
-                map.remove(u);
-            }
-            *reg.bindings_mut() = Bindings::from_map(map);
-            gone
-        };
-        *self.digests.write().unwrap_or_else(|p| p.into_inner()) = digests;
+    /// Registrations of users that no longer exist are dropped, also from
+    /// the store.
+    fn accounts_changed(&self, directory: Directory) -> Result<(), StoreError> {
+        let gone = lock(&self.core).set_directory(directory);
         if !gone.is_empty() {
             self.store()?.write(|w| {
                 for u in &gone {
@@ -553,10 +541,10 @@ impl SipService {
     /// How many of `users` are registered now.
     pub fn online(&self, users: &[String]) -> usize {
         let now = self.clock.now();
-        let reg = lock(&self.registrar);
+        let core = lock(&self.core);
         users
             .iter()
-            .filter(|u| !reg.bindings().contacts(u, now).is_empty())
+            .filter(|u| !core.bindings().contacts(u, now).is_empty())
             .count()
     }
 
@@ -582,27 +570,11 @@ impl SipService {
         };
         *lock(&self.address) = Some(SocketAddr::new(host, addr.port()));
         *lock(&self.listen) = Some(addr);
-        lock(&self.messages).outgoing = Some(sip::uac::Outgoing::new(
-            SocketAddr::new(host, addr.port()),
-            transaction::Timers::default(),
-            {
-                let mut seed = [0u8; 16];
-                let _ = getrandom::fill(&mut seed);
-                seed
-            },
-        ));
-        let mut random = [0u8; 16];
-        let _ = getrandom::fill(&mut random);
-        *lock(&self.proxy) = Some(Proxy::new(
-            proxy::Config {
-                host,
-                port: addr.port(),
-                local,
-                ring_timeout: RING_TIMEOUT_MS,
-                timers: transaction::Timers::default(),
-            },
-            random,
-        ));
+        lock(&self.core).start(dispatch::Local {
+            host,
+            port: addr.port(),
+            all: local,
+        });
         self.apply_upstream();
     }
 
@@ -616,32 +588,42 @@ impl SipService {
 
     fn apply_upstream(&self) {
         let now = self.clock.now();
-        let Some(w) = lock(&self.wanted).clone() else {
-            self.upstream.configure(None, now);
-            return;
+        let wanted = lock(&self.wanted).clone();
+        let listen = *lock(&self.listen);
+        let out = match (wanted, listen) {
+            (None, _) => {
+                *lock(&self.unavailable) = None;
+                lock(&self.core).set_upstream(None, now)
+            }
+            (Some(_), None) => {
+                *lock(&self.unavailable) =
+                    Some("The SIP port is off (--sip off): nothing to register from".into());
+                lock(&self.core).set_upstream_unavailable(now)
+            }
+            (Some(w), Some(listen)) => {
+                *lock(&self.unavailable) = None;
+                tracing::info!(server = %w.server, user = %w.user, "SIP: registering to another server");
+                lock(&self.core).set_upstream(
+                    Some(client::Config {
+                        server: w.server,
+                        domain: w.domain,
+                        user: w.user,
+                        password: w.password,
+                        local: SocketAddr::new(local_toward(listen.ip(), w.server), listen.port()),
+                        expires: UPSTREAM_EXPIRES,
+                        timers: transaction::Timers::default(),
+                    }),
+                    now,
+                )
+            }
         };
-        let Some(listen) = *lock(&self.listen) else {
-            self.upstream
-                .unavailable("The SIP port is off (--sip off): nothing to register from".into());
-            return;
-        };
-        self.upstream.configure(
-            Some(sip::client::Config {
-                server: w.server,
-                domain: w.domain,
-                user: w.user,
-                password: w.password,
-                local: SocketAddr::new(local_toward(listen.ip(), w.server), listen.port()),
-                expires: UPSTREAM_EXPIRES,
-                timers: transaction::Timers::default(),
-            }),
-            now,
-        );
+        let sends = self.events(out);
+        lock(&self.outbox).extend(sends);
     }
 
     /// Registering to another server: this VTO is not the SIP server.
     pub fn is_client(&self) -> bool {
-        self.upstream.is_active()
+        lock(&self.core).is_client()
     }
 
     /// The digest challenges offered from now on (SIP Server page).
@@ -652,12 +634,24 @@ impl SipService {
             DigestChoice::Sha256 => &[Algorithm::Sha256],
             DigestChoice::Both => &[Algorithm::Md5, Algorithm::Sha256],
         };
-        lock(&self.registrar).set_algorithms(list);
+        lock(&self.core).set_algorithms(list);
     }
 
     /// How the registration to another server stands.
     pub fn upstream_status(&self) -> app::model::sip_server::Registration {
-        self.upstream.shown()
+        use app::model::sip_server::Registration as Shown;
+        if let Some(reason) = lock(&self.unavailable).clone() {
+            return Shown::Failed {
+                reason,
+                retry_at: 0,
+            };
+        }
+        match lock(&self.core).upstream_status().cloned() {
+            None | Some(Status::Stopped) => Shown::NotUsed,
+            Some(Status::Registering) => Shown::Registering,
+            Some(Status::Registered { expires_at }) => Shown::Registered { until: expires_at },
+            Some(Status::Failed { reason, retry_at }) => Shown::Failed { reason, retry_at },
+        }
     }
 
     /// Where other devices reach this SIP server, once it listens.
@@ -666,256 +660,97 @@ impl SipService {
     }
 
     /// One message in from `source`: what to send where.
-    pub fn handle(&self, bytes: &[u8], source: SocketAddr, transport: &str) -> Vec<Send> {
+    pub fn handle(
+        &self,
+        bytes: &[u8],
+        source: SocketAddr,
+        transport: dispatch::Transport,
+    ) -> Vec<Send> {
         if !self.ip_filter.allows(source.ip()) || lock(&self.store).is_none() {
             // As at the web listeners: no answer at all.
             return Vec::new();
         }
-        let peer = Peer {
-            addr: source,
-            tcp: transport != "UDP",
-        };
-        let back = |out: Vec<Vec<u8>>| out.into_iter().map(|b| (peer.clone(), b)).collect();
-        let msg = match message::parse(bytes) {
-            Ok(m) => m,
-            Err(e) => {
-                // Not even a message: nothing can be answered.
-                tracing::debug!(%source, error = %e, "SIP: dropped");
-                return Vec::new();
-            }
-        };
-        if msg.headers.get("Via").is_none()
-            || msg.headers.get("CSeq").is_none()
-            || msg.headers.get("Call-ID").is_none()
-        {
-            if msg.method().is_none() {
-                return Vec::new();
-            }
-            return back(vec![
-                registrar::response(&msg, 400, "Bad Request", &[]).to_bytes()
-            ]);
-        }
         let now = self.clock.now();
-        let Some(method) = msg.method().cloned() else {
-            if let Some(sends) = self.upstream.on_response(&msg, source, now) {
-                return sends;
-            }
-            if lock(&self.messages).on_response(&msg, source, now) {
-                return Vec::new();
-            }
-            let out = match lock(&self.proxy).as_mut() {
-                Some(p) => p.on_response(msg, &peer, now),
-                None => Vec::new(),
-            };
-            return self.outs(out);
-        };
-        let client = self.upstream.is_active();
-        // Registered to another server, every request is for this VTO (its
-        // calls come with the door call capability; until then 480).
-        let to_us = method == Method::Options
-            && (client
-                || match &msg.start {
-                    StartLine::Request { uri, .. } => {
-                        SipUri::parse(uri).map(|u| u.user.is_none()).unwrap_or(true)
-                    }
-                    StartLine::Response { .. } => false,
-                });
-        if client && method != Method::Register && !to_us {
-            if method == Method::Ack {
-                return Vec::new();
-            }
-            return back(vec![registrar::response(
-                &msg,
-                480,
-                "Temporarily Unavailable",
-                &[],
-            )
-            .to_bytes()]);
-        }
-        if method != Method::Register && !to_us {
-            let out = {
-                let mut proxy = lock(&self.proxy);
-                let Some(p) = proxy.as_mut() else {
-                    return back(vec![registrar::response(
-                        &msg,
-                        503,
-                        "Service Unavailable",
-                        &[],
-                    )
-                    .to_bytes()]);
-                };
-                let reg = lock(&self.registrar);
-                let rooms = self.rooms.read().unwrap_or_else(|p| p.into_inner());
-                let stations = self.stations.read().unwrap_or_else(|p| p.into_inner());
-                let centre = self.centre.read().unwrap_or_else(|p| p.into_inner());
-                let devices = Devices {
-                    bindings: reg.bindings(),
-                    rooms: &rooms,
-                    stations: &stations,
-                    centre: &centre,
-                    minute: (self.local_minute)(now),
-                    now,
-                };
-                p.on_request(msg, peer.clone(), now, &devices)
-            };
-            return self.outs(out);
-        }
-        let key = transaction::key(&msg);
-        if let Some(key) = &key {
-            if let Some(t) = lock(&self.transactions).get_mut(key) {
-                return back(sends(t.on_request(&msg, now)));
-            }
-        }
-        let reliable = transport != "UDP";
-        let response = match method {
-            Method::Register => self.register(&msg, source, transport, now),
-            _ => registrar::response(
-                &msg,
-                200,
-                "OK",
-                &[(
-                    "Allow",
-                    "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, NOTIFY, SUBSCRIBE, REGISTER"
-                        .to_string(),
-                )],
-            ),
-        };
-        let (mut t, mut out) =
-            transaction::Server::new(&msg, reliable, transaction::Timers::default());
-        out.extend(t.respond(&response, now));
-        if let Some(key) = key {
-            let mut transactions = lock(&self.transactions);
-            // A flood of new requests must not grow this without bound:
-            // past the cap, repeats are answered anew instead.
-            if transactions.len() < MAX_TRANSACTIONS {
-                transactions.insert(key, t);
-            }
-        }
-        back(sends(out))
+        let minute = (self.local_minute)(now);
+        let out = lock(&self.core).handle(bytes, source, transport, now, minute);
+        self.events(out)
     }
 
-    /// The proxy's output: sends, and its call events into the call log.
-    fn outs(&self, out: Vec<Out>) -> Vec<Send> {
-        let mut sends = Vec::with_capacity(out.len());
-        for o in out {
-            match o {
-                Out::Send(peer, bytes) => sends.push((peer, bytes)),
-                Out::Call(ev) => {
-                    if let Err(e) = self.call_event(ev) {
-                        tracing::error!(error = %e, "SIP: call log not written");
+    /// The dispatcher's events into storage (behind, with the next flush)
+    /// and log lines; its sends go on.
+    fn events(&self, out: Output) -> Vec<Send> {
+        for ev in out.events {
+            match ev {
+                Event::Registered {
+                    account,
+                    source,
+                    contacts,
+                } => {
+                    tracing::info!(%account, contacts = contacts.len(), %source, "SIP: registered");
+                    if let Some(b) = contacts.iter().max_by_key(|b| b.registered_at) {
+                        let seen = (
+                            source.ip().to_string(),
+                            b.registered_at,
+                            b.user_agent.clone(),
+                        );
+                        lock(&self.last_seen).insert(account.clone(), seen);
                     }
+                    lock(&self.dirty).insert(account);
+                }
+                Event::RegisterRefused { source, reason } => {
+                    tracing::warn!(%source, %reason, "SIP: REGISTER refused")
+                }
+                Event::StationElsewhere {
+                    account,
+                    source,
+                    expected,
+                } => {
+                    tracing::warn!(%account, %source, ip = %expected, "SIP: a station registering from another address")
+                }
+                Event::CallStarted { call_id, from, to } => {
+                    tracing::info!(%call_id, %from, %to, "SIP: call")
+                }
+                Event::CallSettled { call_id, row, code } => {
+                    tracing::info!(%call_id, end = ?row.end, code, "SIP: call settled");
+                    let answered = row.end == CallEnd::Answered;
+                    lock(&self.log_queue).push(LogOp::Append {
+                        call_id,
+                        record: record_of(row),
+                        answered,
+                    });
+                }
+                Event::CallEnded { call_id, row } => {
+                    tracing::info!(%call_id, "SIP: call ended");
+                    lock(&self.log_queue).push(LogOp::Update {
+                        call_id,
+                        record: record_of(row),
+                    });
+                }
+                Event::MessageOutcome { id, outcome } => lock(&self.messages).ended(id, outcome),
+                Event::Upstream(Status::Registered { .. }) => {
+                    tracing::info!("SIP: registered to the server")
+                }
+                Event::Upstream(Status::Failed { reason, .. }) => {
+                    tracing::warn!(%reason, "SIP: registration to the server failed")
+                }
+                Event::Upstream(_) => {}
+                Event::Expired(gone) => {
+                    let removed = self.store().and_then(|store| {
+                        store.write(|w| {
+                            for u in &gone {
+                                w.remove(SIP_BINDINGS, u.as_str())?;
+                            }
+                            Ok::<_, StoreError>(())
+                        })
+                    });
+                    if let Err(e) = removed {
+                        tracing::error!(error = %e, "SIP: expired registrations not removed");
+                    }
+                    tracing::info!(users = ?gone, "SIP: registrations expired");
                 }
             }
         }
-        sends
-    }
-
-    /// The room a SIP user belongs to (`9901#1` -> `9901`).
-    fn room_of(&self, user: &str) -> Option<String> {
-        let rooms = self.rooms.read().unwrap_or_else(|p| p.into_inner());
-        rooms
-            .iter()
-            .find(|(room, users)| *room == user || users.iter().any(|u| u == user))
-            .map(|(room, _)| room.clone())
-    }
-
-    fn call_event(&self, ev: CallEvent) -> Result<(), StoreError> {
-        match ev {
-            CallEvent::Started {
-                call_id,
-                from,
-                to,
-                at,
-            } => {
-                tracing::info!(%call_id, %from, %to, "SIP: call");
-                let room_no = self
-                    .room_of(&to)
-                    .or_else(|| self.room_of(&from))
-                    .unwrap_or_default();
-                let to_centre = to == self.centre.read().unwrap_or_else(|p| p.into_inner()).number
-                    || self
-                        .stations
-                        .read()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get(&to)
-                        .is_some_and(|(k, _)| *k == StationKind::Vts);
-                let call_type = if to_centre {
-                    CallType::CentreCall
-                } else {
-                    CallType::Intercom
-                };
-                let mut calls = lock(&self.calls);
-                if calls.len() >= MAX_OPEN_CALLS {
-                    if let Some(oldest) = calls
-                        .iter()
-                        .min_by_key(|(_, c)| c.record.begin)
-                        .map(|(k, _)| k.clone())
-                    {
-                        calls.remove(&oldest);
-                    }
-                }
-                calls.insert(
-                    call_id,
-                    OpenCall {
-                        record: CallRecord {
-                            call_type,
-                            from,
-                            to,
-                            room_no,
-                            begin: at,
-                            talk_ms: None,
-                            end_state: EndState::Missed,
-                        },
-                        answered_at: None,
-                    },
-                );
-            }
-            CallEvent::Settled {
-                call_id,
-                end,
-                code,
-                at,
-            } => {
-                tracing::info!(%call_id, ?end, code, "SIP: call settled");
-                let Some(mut call) = lock(&self.calls).remove(&call_id) else {
-                    return Ok(());
-                };
-                call.record.end_state = match end {
-                    proxy::CallEnd::Answered => EndState::Answered,
-                    proxy::CallEnd::Missed => EndState::Missed,
-                    proxy::CallEnd::Rejected => EndState::Rejected,
-                    proxy::CallEnd::Cancelled => EndState::Cancelled,
-                };
-                let answered = end == proxy::CallEnd::Answered;
-                lock(&self.log_queue).push(LogOp::Append {
-                    call_id: call_id.clone(),
-                    record: call.record.clone(),
-                    answered,
-                });
-                if answered {
-                    call.answered_at = Some(at);
-                    lock(&self.calls).insert(call_id, call);
-                }
-            }
-            CallEvent::HungUp { call_id, at } => {
-                tracing::info!(%call_id, "SIP: call ended");
-                let open = lock(&self.calls).remove(&call_id);
-                let Some(mut call) = open else {
-                    return Ok(());
-                };
-                let Some(answered) = call.answered_at else {
-                    // A BYE before any answer: still ringing, keep it.
-                    lock(&self.calls).insert(call_id, call);
-                    return Ok(());
-                };
-                call.record.talk_ms = Some(u64::try_from(at - answered).unwrap_or(0));
-                lock(&self.log_queue).push(LogOp::Update {
-                    call_id,
-                    record: call.record,
-                });
-            }
-        }
-        Ok(())
+        out.sends
     }
 
     /// Household Setting > Status: each monitor seen since start (online
@@ -923,12 +758,13 @@ impl SipService {
     pub fn status(&self) -> Vec<app::model::sip_status::DeviceStatus> {
         use app::model::sip_status::DeviceStatus;
         let now = self.clock.now();
-        let reg = lock(&self.registrar);
+        let core = lock(&self.core);
         let seen = lock(&self.last_seen);
         // (kind, number, its SIP users): rooms, then the VTS.
         let mut groups: Vec<(&str, String, Vec<String>)> = {
-            let rooms = self.rooms.read().unwrap_or_else(|p| p.into_inner());
-            let mut r: Vec<_> = rooms
+            let mut r: Vec<_> = core
+                .directory()
+                .rooms
                 .iter()
                 .map(|(room, users)| ("Room", room.clone(), users.clone()))
                 .collect();
@@ -936,12 +772,11 @@ impl SipService {
             r
         };
         // Then the VTO, then the VTS, each by number.
-        let mut stations: Vec<(StationKind, String)> = self
+        let mut stations: Vec<(StationKind, String)> = core
+            .directory()
             .stations
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .map(|(n, (k, _))| (*k, n.clone()))
+            .map(|(n, (k, _))| (kind_of(*k), n.clone()))
             .collect();
         stations.sort_by(|a, b| (a.0.key(), a.1.len(), &a.1).cmp(&(b.0.key(), b.1.len(), &b.1)));
         groups.extend(
@@ -953,7 +788,7 @@ impl SipService {
         for (kind, number, users) in groups {
             let before = out.len();
             for user in &users {
-                let live = reg.bindings().contacts(user, now);
+                let live = core.bindings().contacts(user, now);
                 let newest = live.iter().max_by_key(|b| b.registered_at);
                 let (online, ip, at, ua) = match (newest, seen.get(user)) {
                     (Some(b), _) => (
@@ -1000,251 +835,14 @@ impl SipService {
             .read(|r| r.newest_first(CALL_LOG, offset, limit))
     }
 
-    fn register(&self, msg: &Message, source: SocketAddr, transport: &str, now: i64) -> Message {
-        if self.upstream.is_active() {
-            return registrar::response(
-                msg,
-                403,
-                "Forbidden (this VTO is not the SIP server)",
-                &[],
-            );
-        }
-        // A VTO or VTS registers only from its IP Address.
-        let account = msg
-            .headers
-            .get("To")
-            .and_then(|t| sip::header::NameAddr::parse(t).ok())
-            .and_then(|n| n.uri.user);
-        if let Some(account) = account {
-            let expected = self
-                .stations
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&account)
-                .copied();
-            if let Some((kind, ip)) = expected.filter(|(_, ip)| *ip != source.ip()) {
-                tracing::warn!(%account, %source, %ip, "SIP: a station registering from another address");
-                let reason = format!("Forbidden (not the {}'s IP Address)", kind.label());
-                return registrar::response(msg, 403, &reason, &[]);
-            }
-        }
-        let digests = self
-            .digests
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let accounts = move |user: &str, algorithm: Algorithm| {
-            digests.get(user).map(|(md5, sha256)| match algorithm {
-                Algorithm::Md5 => md5.clone(),
-                Algorithm::Sha256 => sha256.clone(),
-            })
-        };
-        let random = || {
-            let mut r = [0u8; 16];
-            // A nonce from a failed generator would still be unique enough
-            // per time, but getrandom does not fail on Linux.
-            let _ = getrandom::fill(&mut r);
-            r
-        };
-        let (response, outcome) =
-            lock(&self.registrar).register(msg, source, transport, &accounts, random, now);
-        match outcome {
-            Outcome::Registered { account, contacts } => {
-                // Stored with the next tick (write-behind): one transaction
-                // for many registrations, not one disk sync each.
-                lock(&self.dirty).insert(account.clone());
-                tracing::info!(%account, contacts = contacts.len(), %source, "SIP: registered");
-                if let Some(b) = contacts.iter().max_by_key(|b| b.registered_at) {
-                    lock(&self.last_seen).insert(
-                        account.clone(),
-                        (
-                            source.ip().to_string(),
-                            b.registered_at,
-                            b.user_agent.clone(),
-                        ),
-                    );
-                }
-            }
-            Outcome::Refused { reason } => {
-                tracing::warn!(%source, %reason, "SIP: REGISTER refused")
-            }
-            Outcome::Challenged => {}
-        }
-        response
-    }
-
-    /// Runs the timers: repeats and ends transactions, drops expired
-    /// registrations (from memory and from the store). Returns what the
-    /// proxy repeats.
+    /// Runs the timers (transactions, the ring timeout, the REGISTER
+    /// client, MESSAGEs), drops expired registrations, writes what changed.
     pub fn tick(&self) -> Vec<Send> {
         let now = self.clock.now();
-        lock(&self.transactions).retain(|_, t| {
-            t.on_timer(now);
-            !t.is_terminated()
-        });
-        let out = match lock(&self.proxy).as_mut() {
-            Some(p) => p.on_timer(now),
-            None => Vec::new(),
-        };
-        let mut sends = self.outs(out);
-        sends.extend(self.upstream.tick(now));
-        sends.extend(lock(&self.messages).on_timer(now));
+        let out = lock(&self.core).tick(now);
+        let mut sends = self.events(out);
         sends.append(&mut lock(&self.outbox));
         self.flush();
-        // Calls whose end was never seen: their records stay as they are.
-        lock(&self.calls).retain(|_, c| now - c.record.begin < MAX_TALK_MS);
-        let gone = lock(&self.registrar).bindings_mut().expire(now);
-        if !gone.is_empty() {
-            let removed = self.store().and_then(|store| {
-                store.write(|w| {
-                    for u in &gone {
-                        w.remove(SIP_BINDINGS, u.as_str())?;
-                    }
-                    Ok::<_, StoreError>(())
-                })
-            });
-            if let Err(e) = removed {
-                tracing::error!(error = %e, "SIP: expired registrations not removed");
-            }
-            tracing::info!(users = ?gone, "SIP: registrations expired");
-        }
         sends
     }
-}
-
-/// The registered devices and the rooms, as the proxy asks about them.
-struct Devices<'a> {
-    bindings: &'a Bindings,
-    rooms: &'a HashMap<String, Vec<String>>,
-    stations: &'a Stations,
-    centre: &'a Centre,
-    /// The local minute of the day now (for the Call Centre Time).
-    minute: u16,
-    now: i64,
-}
-
-impl Devices<'_> {
-    fn live(&self) -> impl Iterator<Item = (&String, &Binding)> {
-        let now = self.now;
-        self.bindings
-            .as_map()
-            .iter()
-            .flat_map(|(user, list)| list.iter().map(move |b| (user, b)))
-            .filter(move |(_, b)| b.expires_at > now)
-    }
-}
-
-/// Where requests to a binding go: the address in its Contact (devices
-/// on the LAN put their own address there, and a callee sipp or baresip
-/// may register from another port than it listens on), else where its
-/// REGISTER came from (a contact with a host name).
-fn peer_of(b: &Binding) -> Option<Peer> {
-    let tcp = b.transport != "UDP";
-    let from_contact = contact_uri(&b.contact).and_then(|c| {
-        let ip: std::net::IpAddr = c.host.parse().ok()?;
-        let tcp = c
-            .params
-            .get("transport")
-            .map(|t| t.eq_ignore_ascii_case("tcp"))
-            .unwrap_or(tcp);
-        Some(Peer {
-            addr: SocketAddr::new(ip, c.port.unwrap_or(5060)),
-            tcp,
-        })
-    });
-    from_contact.or_else(|| {
-        Some(Peer {
-            addr: b.source.parse().ok()?,
-            tcp,
-        })
-    })
-}
-
-/// A contact as written in a REGISTER, angle brackets and all, as a URI.
-fn contact_uri(contact: &str) -> Option<SipUri> {
-    let c = contact.trim();
-    let c = c
-        .strip_prefix('<')
-        .and_then(|c| c.split('>').next())
-        .unwrap_or(c);
-    SipUri::parse(c).ok()
-}
-
-impl Locator for Devices<'_> {
-    fn trusted(&self, source: &Peer) -> bool {
-        let from = source.addr.to_string();
-        self.live()
-            .any(|(_, b)| b.source == from || peer_of(b).is_some_and(|p| p.addr == source.addr))
-    }
-
-    fn locate(&self, user: &str) -> Result<Vec<Target>, (u16, String)> {
-        // The centre rings every VTS, within the Call Centre Time; a room
-        // all its monitors; a monitor's or a VTS's own number only it.
-        let users: Vec<&str> = if user == self.centre.number {
-            if !self.centre.time.contains(self.minute) {
-                return Err((480, "Outside Call Centre Time".into()));
-            }
-            self.stations
-                .iter()
-                .filter(|(_, (k, _))| *k == StationKind::Vts)
-                .map(|(n, _)| n.as_str())
-                .collect()
-        } else if let Some(users) = self.rooms.get(user) {
-            users.iter().map(String::as_str).collect()
-        } else if self.stations.contains_key(user)
-            || self.rooms.values().flatten().any(|u| u == user)
-        {
-            vec![user]
-        } else {
-            return Err((404, "Not Found".into()));
-        };
-        let targets: Vec<Target> = users
-            .iter()
-            .flat_map(|u| self.bindings.contacts(u, self.now))
-            .filter_map(|b| {
-                Some(Target {
-                    uri: contact_uri(&b.contact)?.to_string(),
-                    peer: peer_of(b)?,
-                })
-            })
-            .collect();
-        if targets.is_empty() {
-            return Err((480, "Temporarily Unavailable".into()));
-        }
-        Ok(targets)
-    }
-
-    fn contact(&self, uri: &SipUri) -> Option<Peer> {
-        let registered = self.live().find_map(|(_, b)| {
-            let c = contact_uri(&b.contact)?;
-            (c.host == uri.host && c.port.unwrap_or(5060) == uri.port.unwrap_or(5060))
-                .then(|| peer_of(b))
-                .flatten()
-        });
-        // A configured VTO or VTS at its IP Address (a door station that
-        // stays in the path with Record-Route); no other address.
-        registered.or_else(|| {
-            let ip: std::net::IpAddr = uri.host.trim_matches(['[', ']']).parse().ok()?;
-            self.stations
-                .values()
-                .any(|(_, at)| *at == ip)
-                .then(|| Peer {
-                    addr: SocketAddr::new(ip, uri.port.unwrap_or(5060)),
-                    tcp: uri
-                        .params
-                        .get("transport")
-                        .is_some_and(|t| t.eq_ignore_ascii_case("tcp")),
-                })
-        })
-    }
-}
-
-fn sends(actions: Vec<transaction::Action>) -> Vec<Vec<u8>> {
-    actions
-        .into_iter()
-        .filter_map(|a| match a {
-            transaction::Action::Send(b) => Some(b),
-            _ => None,
-        })
-        .collect()
 }

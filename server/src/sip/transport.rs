@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use sip::proxy::Peer;
+use sip::dispatch::Transport;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream, UdpSocket},
@@ -75,16 +75,16 @@ impl Wire {
         out: Vec<Send>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + std::marker::Send + '_>> {
         Box::pin(async move {
-            for (peer, bytes) in out {
-                self.send(peer, bytes).await;
+            for (transport, to, bytes) in out {
+                self.send(transport, to, bytes).await;
             }
         })
     }
 
-    async fn send(self: &Arc<Self>, peer: Peer, bytes: Vec<u8>) {
-        if !peer.tcp {
-            if let Err(e) = self.udp.send_to(&bytes, peer.addr).await {
-                tracing::debug!(to = %peer.addr, error = %e, "SIP UDP send");
+    async fn send(self: &Arc<Self>, transport: Transport, to: SocketAddr, bytes: Vec<u8>) {
+        if transport == Transport::Udp {
+            if let Err(e) = self.udp.send_to(&bytes, to).await {
+                tracing::debug!(%to, error = %e, "SIP UDP send");
             }
             return;
         }
@@ -92,18 +92,18 @@ impl Wire {
             .tcp
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&peer.addr)
+            .get(&to)
             .cloned();
         match existing {
-            Some(queue) => queue_send(&queue, peer.addr, bytes),
+            Some(queue) => queue_send(&queue, to, bytes),
             // Connecting waits on the peer: never on a socket loop, whose
             // every other message would wait too (a blackholed address
             // would stall all of SIP for the connect timeout).
             None => {
                 let wire = self.clone();
                 tokio::spawn(async move {
-                    if let Some(queue) = wire.connect(peer.addr).await {
-                        queue_send(&queue, peer.addr, bytes);
+                    if let Some(queue) = wire.connect(to).await {
+                        queue_send(&queue, to, bytes);
                     }
                 });
             }
@@ -164,7 +164,7 @@ impl Wire {
                         if bytes.iter().all(|b| *b == b'\r' || *b == b'\n') {
                             continue; // keep-alive
                         }
-                        let out = self.service.handle(&bytes, from, "TCP");
+                        let out = self.service.handle(&bytes, from, Transport::Tcp);
                         self.send_all(out).await;
                     }
                     Ok(None) => break,
@@ -232,7 +232,7 @@ async fn udp_loop(wire: Arc<Wire>) {
                 continue;
             }
         };
-        let out = wire.service.handle(&buf[..n], from, "UDP");
+        let out = wire.service.handle(&buf[..n], from, Transport::Udp);
         wire.send_all(out).await;
     }
 }
