@@ -8,7 +8,7 @@
 //! - here: the dispatcher under one lock, fed the time; its events become
 //!   storage (write-behind, one transaction per tick) and log lines.
 
-mod publish;
+mod messages;
 pub mod transport;
 
 use std::{
@@ -215,7 +215,7 @@ pub struct SipService {
     /// Call-ID -> the call log row of an answered call still talking.
     talking_rows: Mutex<HashMap<String, u64>>,
     /// Publish Information's MESSAGEs waiting for their outcome.
-    messages: Mutex<publish::Waiting>,
+    messages: Mutex<messages::Waiting>,
     /// What the device sends on its own, sent on the next tick.
     outbox: Mutex<Vec<Send>>,
 }
@@ -379,7 +379,7 @@ impl SipService {
             log_queue: Mutex::new(Vec::new()),
             flushing: Mutex::new(()),
             talking_rows: Mutex::new(HashMap::new()),
-            messages: Mutex::new(publish::Waiting::default()),
+            messages: Mutex::new(messages::Waiting::default()),
             outbox: Mutex::new(Vec::new()),
         });
         service.set_digest(sip_server.settings.digest);
