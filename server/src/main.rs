@@ -2,10 +2,11 @@
 //!
 //! Module map: [`cli`] arguments; [`services`] the device's areas and the
 //! one apply path; one folder per area: [`account`], [`system`],
-//! [`network`], [`household`] (with the SIP server, [`sip`]), [`door`],
-//! [`video`], [`logs`]; [`store`] the redb tables and the settings store;
-//! [`http`] the web front door; [`clock`] time; [`mail`] outgoing mail;
-//! [`error`] the server's error type. See docs/architecture.md.
+//! [`network`], [`household`] (with the SIP server,
+//! [`household::sip_server`]), [`door`], [`video`], [`logs`]; [`store`] the
+//! redb tables and the settings store; [`http`] the web front door;
+//! [`clock`] time; [`mail`] outgoing mail; [`error`] the server's error
+//! type. See docs/architecture.md.
 
 // Leptos view types nest deeply.
 #![recursion_limit = "256"]
@@ -22,7 +23,6 @@ mod mail;
 mod network;
 mod qr;
 mod services;
-mod sip;
 mod store;
 mod system;
 mod video;
@@ -144,20 +144,24 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         },
         door,
     );
-    let sip = sip::SipService::load(
+    let sip = household::sip_server::SipService::load(
         store.clone(),
         Arc::new(SystemClock),
         ip_filter.clone(),
-        sip::local_minute_of(&time),
+        household::sip_server::local_minute_of(&time),
     )
     .map_err(|e| e.to_string())?;
     let sip_task = match cli.sip.0 {
-        Some(addr) => match sip::transport::bind(addr).await {
+        Some(addr) => match household::sip_server::transport::bind(addr).await {
             Ok((udp, tcp)) => {
                 let bound = udp.local_addr().map_err(|e| e.to_string())?;
                 // Tests and scripts read this line to find the port.
                 println!("vto sip on {bound}");
-                Some(tokio::spawn(sip::transport::serve(sip.clone(), udp, tcp)))
+                Some(tokio::spawn(household::sip_server::transport::serve(
+                    sip.clone(),
+                    udp,
+                    tcp,
+                )))
             }
             // The web UI must stay reachable to fix what is wrong.
             Err(e) => {

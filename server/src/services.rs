@@ -25,11 +25,11 @@ use leptos::prelude::provide_context;
 use crate::{
     account::{service::AccountService, Auth},
     door::{access::AccessService, lock::LockService, DoorService},
+    household::sip_server::{self, SipService},
     household::HouseholdService,
     logs::LogService,
     mail::Postman,
     network::{ip_filter::IpFilter, tls::TlsRecord, NetworkService},
-    sip::{self, SipService},
     store::{
         settings::{
             SettingsStore, ACCESS, BASIC, CLOCK, IPCS, IP_PERMISSIONS, NETWORK, SIP_SERVER, TIME,
@@ -92,8 +92,8 @@ impl Stored {
                 .into_iter()
                 .map(|(_, v)| v)
                 .collect(),
-            vto: sip::stations_of(r, StationKind::Vto)?,
-            vts: sip::stations_of(r, StationKind::Vts)?,
+            vto: sip_server::stations_of(r, StationKind::Vto)?,
+            vts: sip_server::stations_of(r, StationKind::Vts)?,
         })
     }
 }
@@ -204,7 +204,7 @@ impl Services {
             store,
             clock.clone(),
             ip_filter.clone(),
-            sip::local_minute_of(&time),
+            sip_server::local_minute_of(&time),
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let media = Media::start(
@@ -263,7 +263,7 @@ impl Services {
         sip.set_stations(StationKind::Vto, &s.vto)?;
         sip.set_stations(StationKind::Vts, &s.vts)?;
         sip.set_centre(&s.basic.centre_call_no, s.basic.call_centre_time);
-        sip.set_upstream(sip::wanted_from(&s.sip_server, &s.basic.vto_no));
+        sip.set_upstream(sip_server::wanted_from(&s.sip_server, &s.basic.vto_no));
         sip.set_digest(s.sip_server.settings.digest);
         // Door: the lock's settings and the unlock log's bound.
         self.door.apply(s.access, s.unlock_log.keep).await?;

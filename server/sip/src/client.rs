@@ -216,6 +216,20 @@ impl Registration {
                 .is_some_and(|c| c.trim() == self.call_id)
     }
 
+    /// A response that came from `from`: only the server's own address
+    /// may answer (anyone can copy a Call-ID and a branch off the wire).
+    pub fn on_response_from(
+        &mut self,
+        resp: &Message,
+        from: SocketAddr,
+        now: Millis,
+    ) -> Vec<Vec<u8>> {
+        if from != self.config.server {
+            return Vec::new();
+        }
+        self.on_response(resp, now)
+    }
+
     /// A response from the server. Anything but a response to the current
     /// request is ignored.
     pub fn on_response(&mut self, resp: &Message, now: Millis) -> Vec<Vec<u8>> {
@@ -860,6 +874,20 @@ mod tests {
                 expires_at: T0 + 30_100 + 60_000
             }
         );
+    }
+
+    #[test]
+    fn only_the_server_address_may_answer() {
+        let mut c = client("9901#0", "123456", 60);
+        let mut s = Server::new();
+        let first = one(&c.start(T0));
+        let (challenge, _) = s.answer(&first, T0);
+        let stranger = "127.0.0.2:5060".parse().expect("address");
+        assert!(c.on_response_from(&challenge, stranger, T0 + 10).is_empty());
+        assert_eq!(c.status(), &Status::Registering);
+        let server = "127.0.0.1:5060".parse().expect("address");
+        let second = one(&c.on_response_from(&challenge, server, T0 + 10));
+        assert_eq!(second.headers.get("CSeq"), Some("2 REGISTER"));
     }
 
     #[test]

@@ -18,14 +18,19 @@
 //! - `client.rs`: registering to another SIP server (REGISTER, digest
 //!   answers, refreshes, retries).
 //! - `uac.rs`: requests the device sends on its own (MESSAGE).
+//! - `dispatch.rs`: the device's routing as one state machine over all of
+//!   the above: bytes, source, transport and time in; sends and events out.
 //!
-//! A crate of its own, with no I/O and two dependencies, so that its
-//! parsers can be fuzzed quickly (`server/sip/fuzz`) and the device server
-//! (`server/src/sip/`, the sockets) uses it through this small API.
+//! A crate of its own, with no I/O and four small dependencies (bytes,
+//! thiserror, md-5, sha2), so that its parsers can be fuzzed quickly
+//! (`server/sip/fuzz`) and the device server
+//! (`server/src/household/sip_server/`, the sockets) uses it through this
+//! small API.
 
 pub mod bindings;
 pub mod client;
 pub mod digest;
+pub mod dispatch;
 pub mod header;
 pub mod message;
 pub mod nonce;

@@ -58,8 +58,10 @@ pub trait Locator {
     /// or the refusal: 404 for a number nobody has, 480 for one that is
     /// offline or not reachable now.
     fn locate(&self, user: &str) -> Result<Vec<Target>, (u16, String)>;
-    /// The registered device whose contact is `uri` (in-dialog requests go
-    /// to it over the connection it registered on).
+    /// The device `uri` names, if the proxy may send to it: a registered
+    /// contact (in-dialog requests go to it over the connection it
+    /// registered on), a configured station, the centre or the upstream
+    /// server. Never just any address a caller wrote.
     fn contact(&self, uri: &SipUri) -> Option<Peer>;
 }
 
@@ -219,19 +221,6 @@ fn rank(code: u16) -> u8 {
     }
 }
 
-/// A Peer from a URI whose host is an address (no DNS here).
-fn peer_of(uri: &SipUri) -> Option<Peer> {
-    let ip: IpAddr = uri.host.trim_matches(['[', ']']).parse().ok()?;
-    let tcp = uri
-        .params
-        .get("transport")
-        .is_some_and(|t| t.eq_ignore_ascii_case("tcp"));
-    Some(Peer {
-        addr: SocketAddr::new(ip, uri.port.unwrap_or(5060)),
-        tcp,
-    })
-}
-
 impl Proxy {
     pub fn new(cfg: Config, random: [u8; 16]) -> Self {
         let salt: String = random[..6].iter().map(|b| format!("{b:02x}")).collect();
@@ -349,7 +338,13 @@ impl Proxy {
             }
             Method::Cancel => {
                 let invite_key = key.replacen("|CANCEL|", "|INVITE|", 1);
-                let mut out = if self.txs.contains_key(&invite_key) {
+                // Only the caller may cancel its call: a stranger who copied
+                // the branch learns nothing and cancels nothing.
+                let from_caller = self
+                    .txs
+                    .get(&invite_key)
+                    .is_some_and(|tx| tx.source.addr == source.addr);
+                let mut out = if from_caller {
                     self.reply(&req, &source, 200, "OK")
                 } else {
                     return self.reply(&req, &source, 481, "Call/Transaction Does Not Exist");
@@ -490,14 +485,14 @@ impl Proxy {
         let ruri = uri_of(req).unwrap_or_default().to_string();
         if let Some(next) = routes.first() {
             let n = NameAddr::parse(next).map_err(|_| (400, "Bad Route".to_string()))?;
-            let peer = loc
-                .contact(&n.uri)
-                .or_else(|| peer_of(&n.uri))
-                .ok_or((404, "Not Found".to_string()))?;
+            // Only to a device the Locator knows: an address a caller
+            // wrote in a Route is no destination of its own (no relay).
+            let peer = loc.contact(&n.uri).ok_or((404, "Not Found".to_string()))?;
             return Ok(vec![Target { uri: ruri, peer }]);
         }
         let uri = SipUri::parse(&ruri).map_err(|_| (416, "Unsupported URI Scheme".to_string()))?;
-        if let Some(peer) = loc.contact(&uri) {
+        // A Request-URI at this device names a number, never a device.
+        if let Some(peer) = (!self.is_us(&uri)).then(|| loc.contact(&uri)).flatten() {
             return Ok(vec![Target { uri: ruri, peer }]);
         }
         match &uri.user {
@@ -537,8 +532,11 @@ impl Proxy {
         out
     }
 
-    /// A response from a peer.
-    pub fn on_response(&mut self, mut resp: Message, now: Millis) -> Vec<Out> {
+    /// A response from `source`. Only a branch of ours, answered from the
+    /// address that branch was sent to, is heard: anything else is dropped,
+    /// never relayed along its Via (a stranger's datagram must not make the
+    /// device send anywhere).
+    pub fn on_response(&mut self, mut resp: Message, source: &Peer, now: Millis) -> Vec<Out> {
         let Some(code) = resp.code() else {
             return Vec::new();
         };
@@ -556,18 +554,10 @@ impl Proxy {
         }
         let branch = top.branch().unwrap_or_default().to_string();
         list.remove(0);
+        // A 2xx repeated after its transaction ended (64*T1 in Accepted,
+        // RFC 6026) is dropped too: the caller's own timers cover it.
         let Some(key) = self.branches.get(&branch).cloned() else {
-            // A 2xx repeated after its transaction ended: on to the next
-            // Via, statelessly (RFC 3261 16.7).
-            return match list.first().and_then(|v| Via::parse(v).ok()) {
-                Some(next) if (200..300).contains(&code) => {
-                    set_vias(&mut resp, &list);
-                    via_peer(&next)
-                        .map(|p| vec![Out::Send(p, resp.to_bytes())])
-                        .unwrap_or_default()
-                }
-                _ => Vec::new(),
-            };
+            return Vec::new();
         };
         let cancel_response = resp
             .headers
@@ -578,7 +568,11 @@ impl Proxy {
         let Some(tx) = self.txs.get_mut(&key) else {
             return Vec::new();
         };
-        let Some(idx) = tx.branches.iter().position(|b| b.id == branch) else {
+        let Some(idx) = tx
+            .branches
+            .iter()
+            .position(|b| b.id == branch && b.peer.addr == source.addr)
+        else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -827,22 +821,6 @@ fn cseq_number(req: &Message) -> u32 {
         .unwrap_or(1)
 }
 
-/// Where a response goes by a Via: `received`/`rport` first (RFC 3581).
-fn via_peer(via: &Via) -> Option<Peer> {
-    let host = via.params.get("received").unwrap_or(&via.host);
-    let ip: IpAddr = host.trim_matches(['[', ']']).parse().ok()?;
-    let port = via
-        .params
-        .get("rport")
-        .and_then(|p| p.parse().ok())
-        .or(via.port)
-        .unwrap_or(5060);
-    Some(Peer {
-        addr: SocketAddr::new(ip, port),
-        tcp: via.transport == "TCP",
-    })
-}
-
 fn sends(actions: Vec<Action>, to: &Peer) -> Vec<Out> {
     actions
         .into_iter()
@@ -1016,14 +994,14 @@ mod tests {
         );
 
         // Both ring; the caller hears it, without our Via.
-        let out = p.on_response(answer(&a, 180, "Ringing", "m0"), 100);
+        let out = p.on_response(answer(&a, 180, "Ringing", "m0"), &peer(MON0), 100);
         let up = sent_to(&out, CALLER);
         assert_eq!(line(&up[0]), "180 Ringing");
         assert_eq!(vias(&up[0]).len(), 1);
-        p.on_response(answer(&b, 180, "Ringing", "m1"), 100);
+        p.on_response(answer(&b, 180, "Ringing", "m1"), &peer(MON1), 100);
 
         // The extension answers: 200 up, the main monitor is cancelled.
-        let out = p.on_response(answer(&b, 200, "OK", "m1"), 2_000);
+        let out = p.on_response(answer(&b, 200, "OK", "m1"), &peer(MON1), 2_000);
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
         let cancel = sent_to(&out, MON0);
         assert_eq!(line(&cancel[0]), "CANCEL sip:9901@127.0.0.1:5080");
@@ -1045,7 +1023,11 @@ mod tests {
         ));
 
         // The cancelled monitor's 487 is ACKed there and goes no further.
-        let out = p.on_response(answer(&a, 487, "Request Terminated", "m0"), 2_100);
+        let out = p.on_response(
+            answer(&a, 487, "Request Terminated", "m0"),
+            &peer(MON0),
+            2_100,
+        );
         assert!(sent_to(&out, CALLER).is_empty());
         assert_eq!(line(&sent_to(&out, MON0)[0]), "ACK sip:9901@127.0.0.1:5080");
         assert!(events(&out).is_empty());
@@ -1055,13 +1037,17 @@ mod tests {
     fn when_every_monitor_fails_the_caller_hears_busy_over_unavailable() {
         let mut p = proxy();
         let (_, a, b) = forked(&mut p);
-        let out = p.on_response(answer(&a, 486, "Busy Here", "m0"), 100);
+        let out = p.on_response(answer(&a, 486, "Busy Here", "m0"), &peer(MON0), 100);
         assert!(
             sent_to(&out, CALLER).is_empty(),
             "the other may still answer"
         );
         assert_eq!(line(&sent_to(&out, MON0)[0]), "ACK sip:9901@127.0.0.1:5080");
-        let out = p.on_response(answer(&b, 480, "Temporarily Unavailable", "m1"), 200);
+        let out = p.on_response(
+            answer(&b, 480, "Temporarily Unavailable", "m1"),
+            &peer(MON1),
+            200,
+        );
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "486 Busy Here");
         assert!(matches!(
             events(&out)[..],
@@ -1084,7 +1070,7 @@ mod tests {
     fn a_caller_who_gives_up_cancels_every_branch() {
         let mut p = proxy();
         let (_, a, b) = forked(&mut p);
-        p.on_response(answer(&a, 180, "Ringing", "m0"), 100);
+        p.on_response(answer(&a, 180, "Ringing", "m0"), &peer(MON0), 100);
         let mut cancel = invite("9901");
         cancel.start = StartLine::Request {
             method: Method::Cancel,
@@ -1103,13 +1089,21 @@ mod tests {
             "not before it answers anything"
         );
         // The extension rings late: now it is cancelled too.
-        let out = p.on_response(answer(&b, 180, "Ringing", "m1"), 1_100);
+        let out = p.on_response(answer(&b, 180, "Ringing", "m1"), &peer(MON1), 1_100);
         assert_eq!(
             line(&sent_to(&out, MON1)[0]),
             "CANCEL sip:9901%231@127.0.0.1:5081"
         );
-        p.on_response(answer(&a, 487, "Request Terminated", "m0"), 1_200);
-        let out = p.on_response(answer(&b, 487, "Request Terminated", "m1"), 1_300);
+        p.on_response(
+            answer(&a, 487, "Request Terminated", "m0"),
+            &peer(MON0),
+            1_200,
+        );
+        let out = p.on_response(
+            answer(&b, 487, "Request Terminated", "m1"),
+            &peer(MON1),
+            1_300,
+        );
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "487 Request Terminated");
         assert!(matches!(
             events(&out)[..],
@@ -1134,8 +1128,8 @@ mod tests {
     fn a_call_nobody_answers_is_cancelled_at_the_ring_timeout() {
         let mut p = proxy();
         let (_, a, b) = forked(&mut p);
-        p.on_response(answer(&a, 180, "Ringing", "m0"), 100);
-        p.on_response(answer(&b, 180, "Ringing", "m1"), 100);
+        p.on_response(answer(&a, 180, "Ringing", "m0"), &peer(MON0), 100);
+        p.on_response(answer(&b, 180, "Ringing", "m1"), &peer(MON1), 100);
         assert!(sent_to(&p.on_timer(29_000), MON0).is_empty());
         let out = p.on_timer(30_000);
         assert_eq!(
@@ -1146,8 +1140,16 @@ mod tests {
             line(&sent_to(&out, MON1)[0]),
             "CANCEL sip:9901%231@127.0.0.1:5081"
         );
-        p.on_response(answer(&a, 487, "Request Terminated", "m0"), 30_100);
-        let out = p.on_response(answer(&b, 487, "Request Terminated", "m1"), 30_200);
+        p.on_response(
+            answer(&a, 487, "Request Terminated", "m0"),
+            &peer(MON0),
+            30_100,
+        );
+        let out = p.on_response(
+            answer(&b, 487, "Request Terminated", "m1"),
+            &peer(MON1),
+            30_200,
+        );
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "480 No Answer");
         assert!(matches!(
             events(&out)[..],
@@ -1228,7 +1230,7 @@ mod tests {
                 at: 5_000
             }]
         );
-        let out = p.on_response(answer(&fwd[0], 200, "OK", "m0"), 5_050);
+        let out = p.on_response(answer(&fwd[0], 200, "OK", "m0"), &peer(MON0), 5_050);
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
         // The caller repeats its BYE: the same 200 again, nothing forwarded.
         let out = p.on_request(bye, peer(CALLER), 5_100, &Numbers);
@@ -1251,7 +1253,7 @@ mod tests {
         assert_eq!(fwd.headers.get("Record-Route"), None);
         // The extension takes it; the main monitor is silent.
         let b = sent_to(&out, MON1).pop().expect("forwarded");
-        let out = p.on_response(answer(&b, 200, "OK", "m1"), 100);
+        let out = p.on_response(answer(&b, 200, "OK", "m1"), &peer(MON1), 100);
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
         let mut resent = 0;
         let mut t = 0;
@@ -1262,5 +1264,103 @@ mod tests {
         assert!(resent >= 5, "repeated over UDP: {resent}");
         assert!(p.on_timer(t + 10_000).is_empty());
         assert!(p.is_empty());
+    }
+
+    #[test]
+    fn a_response_counts_only_from_where_its_branch_went() {
+        let mut p = proxy();
+        let (_, a, _) = forked(&mut p);
+        // The 200 of MON0's branch, sent by someone else: nothing happens.
+        let stranger = peer("127.0.0.2:5080");
+        let out = p.on_response(answer(&a, 200, "OK", "x"), &stranger, 100);
+        assert!(out.is_empty(), "{out:?}");
+        // The real one still settles the call.
+        let out = p.on_response(answer(&a, 200, "OK", "m0"), &peer(MON0), 200);
+        assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
+    }
+
+    #[test]
+    fn an_unknown_response_is_dropped_not_relayed_along_its_via() {
+        let mut p = proxy();
+        let victim = "127.0.0.3:9999";
+        for via in [
+            // Our address on top with a branch we never made.
+            format!("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-vto-000000000000-1\r\nVia: SIP/2.0/UDP {victim};branch=z9hG4bKx"),
+            format!("SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK-nobody\r\nVia: SIP/2.0/TCP {victim};branch=z9hG4bKx"),
+            format!("SIP/2.0/UDP {victim};branch=z9hG4bKx"),
+        ] {
+            let r = msg(&format!(
+                "SIP/2.0 200 OK\r\nVia: {via}\r\nFrom: <sip:a@x>;tag=1\r\n\
+                 To: <sip:b@x>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n"
+            ));
+            assert!(p.on_response(r, &peer("127.0.0.2:5060"), 0).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_route_or_request_uri_naming_an_address_is_no_destination() {
+        let mut p = proxy();
+        // A registered caller names an outside host in a Route: refused,
+        // nothing sent there.
+        let mut routed = invite("9901");
+        routed
+            .headers
+            .push("Route", "<sip:127.0.0.3:5099;lr;transport=tcp>");
+        let out = p.on_request(routed, peer(CALLER), 0, &Numbers);
+        assert!(out
+            .iter()
+            .all(|o| !matches!(o, Out::Send(p, _) if p.addr.port() == 5099)));
+        assert_eq!(line(&sent_to(&out, CALLER)[0]), "404 Not Found");
+        // A Request-URI at another host reaches the number's devices only.
+        let mut elsewhere = invite("9901");
+        elsewhere.start = StartLine::Request {
+            method: Method::Invite,
+            uri: "sip:9901@127.0.0.3:5099;transport=tcp".into(),
+        };
+        elsewhere.headers.set("Call-ID", "call-2");
+        let out = p.on_request(elsewhere, peer(CALLER), 0, &Numbers);
+        assert!(out
+            .iter()
+            .all(|o| !matches!(o, Out::Send(p, _) if p.addr.port() == 5099)));
+        assert_eq!(sent_to(&out, MON0).len(), 1);
+        // No user: nothing to locate.
+        let mut bare = invite("9901");
+        bare.start = StartLine::Request {
+            method: Method::Options,
+            uri: "sip:127.0.0.3:5099".into(),
+        };
+        bare.headers.set("CSeq", "1 OPTIONS");
+        bare.headers.set("Call-ID", "call-3");
+        let out = p.on_request(bare, peer(CALLER), 0, &Numbers);
+        assert_eq!(line(&sent_to(&out, CALLER)[0]), "404 Not Found");
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn only_the_caller_may_cancel_its_call() {
+        let mut p = proxy();
+        let (_, a, _) = forked(&mut p);
+        p.on_response(answer(&a, 180, "Ringing", "m0"), &peer(MON0), 100);
+        let mut cancel = invite("9901");
+        cancel.start = StartLine::Request {
+            method: Method::Cancel,
+            uri: "sip:9901@127.0.0.1:5060".into(),
+        };
+        cancel.headers.set("CSeq", "1 CANCEL");
+        cancel.body = Default::default();
+        // The same branch and Via, from a registered monitor that is not
+        // the caller: 481, nothing cancelled.
+        let out = p.on_request(cancel.clone(), peer(MON1), 500, &Numbers);
+        assert_eq!(
+            line(&sent_to(&out, MON1)[0]),
+            "481 Call/Transaction Does Not Exist"
+        );
+        assert!(sent_to(&out, MON0).is_empty());
+        let out = p.on_request(cancel, peer(CALLER), 600, &Numbers);
+        assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
+        assert_eq!(
+            line(&sent_to(&out, MON0)[0]),
+            "CANCEL sip:9901@127.0.0.1:5080"
+        );
     }
 }

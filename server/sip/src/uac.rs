@@ -26,7 +26,7 @@ pub enum Outcome {
 }
 
 /// A request to send again: its id and bytes.
-pub type Repeat = (u64, Vec<u8>);
+pub type Repeat = (u64, SocketAddr, Vec<u8>);
 
 /// A text message to send.
 pub struct Text<'a> {
@@ -36,6 +36,8 @@ pub struct Text<'a> {
     pub target: &'a SipUri,
     /// The account it is for (the To header's user, e.g. `9901#0`).
     pub to: &'a str,
+    /// The address the bytes are sent to: only it may answer.
+    pub addr: SocketAddr,
     /// One line: control characters are dropped.
     pub subject: &'a str,
     pub body: &'a str,
@@ -46,8 +48,8 @@ pub struct Outgoing {
     timers: Timers,
     seed: [u8; 16],
     counter: u64,
-    /// Branch -> (the caller's id, the transaction).
-    pending: HashMap<String, (u64, transaction::Client)>,
+    /// Branch -> (the caller's id, where it went, the transaction).
+    pending: HashMap<String, (u64, SocketAddr, transaction::Client)>,
 }
 
 impl Outgoing {
@@ -123,7 +125,7 @@ impl Outgoing {
         req.headers.push("Content-Type", "text/plain;charset=UTF-8");
         req.body = text.body.as_bytes().to_vec().into();
         let (tx, actions) = transaction::Client::new(&req, reliable, self.timers, now);
-        self.pending.insert(branch, (id, tx));
+        self.pending.insert(branch, (id, text.addr, tx));
         actions.into_iter().find_map(|a| match a {
             Action::Send(b) => Some(b),
             _ => None,
@@ -132,12 +134,21 @@ impl Outgoing {
 
     /// A response: `None` if it is not for one of these requests, else its
     /// request's id and, if final, the outcome.
-    pub fn on_response(&mut self, resp: &Message, now: Millis) -> Option<(u64, Option<Outcome>)> {
+    /// Only the address the request went to may answer it.
+    pub fn on_response(
+        &mut self,
+        resp: &Message,
+        from: SocketAddr,
+        now: Millis,
+    ) -> Option<(u64, Option<Outcome>)> {
         let branch = Via::parse(resp.headers.get("Via")?)
             .ok()?
             .branch()?
             .to_string();
-        let (id, tx) = self.pending.get_mut(&branch)?;
+        let (id, to, tx) = self.pending.get_mut(&branch)?;
+        if *to != from {
+            return None;
+        }
         let id = *id;
         let mut outcome = None;
         for action in tx.on_response(resp, Message::clone, now) {
@@ -157,15 +168,15 @@ impl Outgoing {
         Some((id, outcome))
     }
 
-    /// Repeats (id, bytes) and requests given up.
+    /// Repeats (id, where to, bytes) and requests given up.
     pub fn on_timer(&mut self, now: Millis) -> (Vec<Repeat>, Vec<(u64, Outcome)>) {
         let mut repeats = Vec::new();
         let mut ended = Vec::new();
-        self.pending.retain(|_, (id, tx)| {
+        self.pending.retain(|_, (id, to, tx)| {
             if tx.deadline().is_some_and(|d| d <= now) {
                 for action in tx.on_timer(now) {
                     match action {
-                        Action::Send(b) => repeats.push((*id, b)),
+                        Action::Send(b) => repeats.push((*id, *to, b)),
                         Action::Timeout => ended.push((*id, Outcome::NoAnswer)),
                         Action::Deliver(_) => {}
                     }
@@ -179,7 +190,7 @@ impl Outgoing {
     pub fn deadline(&self) -> Option<Millis> {
         self.pending
             .values()
-            .filter_map(|(_, tx)| tx.deadline())
+            .filter_map(|(_, _, tx)| tx.deadline())
             .min()
     }
 }
@@ -197,6 +208,12 @@ mod tests {
         )
     }
 
+    const PEER: &str = "127.0.0.1:5070";
+
+    fn from() -> SocketAddr {
+        PEER.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
     fn target() -> SipUri {
         SipUri::parse("sip:9901%230@127.0.0.1:5070").unwrap_or_else(|e| panic!("{e}"))
     }
@@ -206,6 +223,7 @@ mod tests {
             from: "8001",
             target: t,
             to: "9901#0",
+            addr: PEER.parse().unwrap_or_else(|e| panic!("{e}")),
             subject,
             body: "Water off 9-12.\nThanks.",
         }
@@ -230,10 +248,13 @@ mod tests {
             .contains("9901%230"));
         // A provisional answer is not the end; the final one is.
         let trying = registrar::response(&req, 100, "Trying", &[]);
-        assert_eq!(o.on_response(&trying, 10), Some((1, None)));
+        // The same response from another address is not an answer.
+        let elsewhere = "127.0.0.2:5070".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(o.on_response(&trying, elsewhere, 10), None);
+        assert_eq!(o.on_response(&trying, from(), 10), Some((1, None)));
         let ok = registrar::response(&req, 202, "Accepted", &[]);
         assert_eq!(
-            o.on_response(&ok, 20),
+            o.on_response(&ok, from(), 20),
             Some((1, Some(Outcome::Answered(202, "Accepted".into()))))
         );
         assert!(o.is_empty());
@@ -242,7 +263,7 @@ mod tests {
         other
             .headers
             .set("Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKother");
-        assert_eq!(o.on_response(&other, 30), None);
+        assert_eq!(o.on_response(&other, from(), 30), None);
     }
 
     #[test]
@@ -256,7 +277,7 @@ mod tests {
         while ended.is_empty() && now < 60_000 {
             now = o.deadline().unwrap_or(now + 1);
             let (r, e) = o.on_timer(now);
-            assert!(r.iter().all(|(id, b)| *id == 9 && *b == first));
+            assert!(r.iter().all(|(id, _, b)| *id == 9 && *b == first));
             repeats += r.len();
             ended = e;
         }
@@ -280,7 +301,7 @@ mod tests {
         assert_eq!(req.headers.get("Subject"), None);
         let busy = registrar::response(&req, 486, "Busy Here", &[]);
         assert_eq!(
-            o.on_response(&busy, 5),
+            o.on_response(&busy, from(), 5),
             Some((3, Some(Outcome::Answered(486, "Busy Here".into()))))
         );
         for i in 0..MAX_PENDING as u64 {

@@ -57,7 +57,7 @@ pub struct DoorService {
     /// The door camera, for Auto Snapshot (unlock).
     pub media: Arc<Media>,
     /// Alarms go to the management centre through it.
-    pub sip: Arc<crate::sip::SipService>,
+    pub sip: Arc<crate::household::sip_server::SipService>,
     pub storage: Arc<StoragePoint>,
 }
 

@@ -6,6 +6,7 @@
 //! sees it; each change hands the SIP server its new accounts at once.
 
 pub mod rooms;
+pub mod sip_server;
 pub mod stations;
 
 use std::{
@@ -28,7 +29,7 @@ use app::{
 
 use crate::{
     error::Error,
-    sip::{self, SipService},
+    household::sip_server::SipService,
     store::secret::Secret,
     store::{
         settings::{SettingsStore, BASIC, SIP_SERVER},
@@ -82,7 +83,7 @@ impl HouseholdService {
     pub async fn stations_changed(&self, kind: StationKind) -> Result<StationPage, ApiError> {
         let (records, basic) = self
             .settings
-            .read(move |r| Ok((crate::sip::stations_of(r, kind)?, r.settings(BASIC)?)))
+            .read(move |r| Ok((sip_server::stations_of(r, kind)?, r.settings(BASIC)?)))
             .await?;
         self.sip.set_stations(kind, &records)?;
         let mut list = Vec::with_capacity(records.len() + 1);
@@ -118,7 +119,7 @@ impl HouseholdService {
             .read(|r| Ok((r.settings(SIP_SERVER)?, r.settings(BASIC)?)))
             .await?;
         self.sip
-            .set_upstream(sip::wanted_from(&record, &basic.vto_no));
+            .set_upstream(sip_server::wanted_from(&record, &basic.vto_no));
         self.sip.set_digest(record.settings.digest);
         Ok(())
     }
@@ -574,7 +575,7 @@ impl Household for HouseholdService {
             .read(|r| {
                 let rooms: Vec<(String, RoomRecord)> = r.all(SIP_ROOMS)?;
                 let station = |kind| -> Result<Vec<_>, ApiError> {
-                    Ok(crate::sip::stations_of(r, kind)?
+                    Ok(sip_server::stations_of(r, kind)?
                         .into_iter()
                         .map(|s| s.station)
                         .collect())

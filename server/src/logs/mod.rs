@@ -21,7 +21,7 @@ use app::{
 use crate::{
     door::lock::LockService,
     error::Error,
-    sip::SipService,
+    household::sip_server::SipService,
     store::{
         settings::{SettingsStore, UNLOCK_LOG},
         tables::{ALARM_LOG, UNLOCK_LOG as UNLOCK_TABLE},

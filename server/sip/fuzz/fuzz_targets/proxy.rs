@@ -74,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
             Ok(m) if m.method().is_some() => {
                 proxy.on_request(m, peer(usize::from(head & 7)), now, &Devices)
             }
-            Ok(m) => proxy.on_response(m, now),
+            Ok(m) => proxy.on_response(m, &peer(usize::from(head & 7)), now),
             Err(_) => Vec::new(),
         };
         let timed = proxy.on_timer(now);

@@ -1,66 +1,38 @@
 //! Publish Information's MESSAGEs: from this VTO to registered devices,
-//! each answered or not (the `sip` crate's `uac` client transactions; the
-//! bytes leave through the outbox on the next tick).
+//! each answered or not (the dispatcher's `uac` client transactions; the
+//! bytes leave through the outbox on the next tick, the outcomes come back
+//! as its events).
 
 use std::{collections::HashMap, time::Duration};
 
 use app::model::publish::{Delivery, DeliveryResult};
 use sip::{
+    dispatch::{contact_uri, peer_of, Transport},
     header::SipUri,
-    message::Message,
     proxy::Peer,
-    uac::{Outcome, Outgoing, Text},
+    uac::{Outcome, Text},
 };
 use tokio::sync::oneshot;
 
-use super::{contact_uri, lock, peer_of, SipService};
+use super::{lock, SipService};
 
 /// Longer than a transaction lives (64*T1 = 32 s): every wait ends with
 /// its transaction's outcome.
 const WAIT: Duration = Duration::from_secs(40);
 
+/// The MESSAGEs waiting for their outcome, by id.
 #[derive(Default)]
-pub(super) struct Messages {
-    pub(super) outgoing: Option<Outgoing>,
-    waiting: HashMap<u64, (Peer, oneshot::Sender<Outcome>)>,
+pub(super) struct Waiting {
+    waiting: HashMap<u64, oneshot::Sender<Outcome>>,
     next_id: u64,
 }
 
-impl Messages {
-    /// A response to one of our MESSAGEs: true if it was one.
-    pub(super) fn on_response(&mut self, msg: &Message, now: i64) -> bool {
-        let Some(o) = self.outgoing.as_mut() else {
-            return false;
-        };
-        let Some((id, outcome)) = o.on_response(msg, now) else {
-            return false;
-        };
-        if let Some(outcome) = outcome {
-            if let Some((_, tx)) = self.waiting.remove(&id) {
-                let _ = tx.send(outcome);
-            }
+impl Waiting {
+    /// The dispatcher's outcome of MESSAGE `id`.
+    pub(super) fn ended(&mut self, id: u64, outcome: Outcome) {
+        if let Some(tx) = self.waiting.remove(&id) {
+            let _ = tx.send(outcome);
         }
-        true
-    }
-
-    /// Repeats to send, and ends the waits of what was given up.
-    pub(super) fn on_timer(&mut self, now: i64) -> Vec<super::Send> {
-        let Some(o) = self.outgoing.as_mut() else {
-            return Vec::new();
-        };
-        if o.deadline().is_none_or(|d| d > now) {
-            return Vec::new();
-        }
-        let (repeats, ended) = o.on_timer(now);
-        for (id, outcome) in ended {
-            if let Some((_, tx)) = self.waiting.remove(&id) {
-                let _ = tx.send(outcome);
-            }
-        }
-        repeats
-            .into_iter()
-            .filter_map(|(id, b)| Some((self.waiting.get(&id)?.0.clone(), b)))
-            .collect()
     }
 }
 
@@ -70,8 +42,8 @@ type Group = (String, Vec<String>);
 impl SipService {
     /// The accounts `number` names (None: all of them).
     fn groups(&self, number: Option<&str>) -> Result<Vec<Group>, String> {
-        let rooms = self.rooms.read().unwrap_or_else(|p| p.into_inner());
-        let stations = self.stations.read().unwrap_or_else(|p| p.into_inner());
+        let core = lock(&self.core);
+        let (rooms, stations) = (&core.directory().rooms, &core.directory().stations);
         let Some(number) = number else {
             let mut all: Vec<Group> = rooms
                 .iter()
@@ -103,16 +75,19 @@ impl SipService {
         let now = self.clock.now();
         let mut deliveries: Vec<(String, Option<oneshot::Receiver<Outcome>>)> = Vec::new();
         {
-            let reg = lock(&self.registrar);
+            let mut core = lock(&self.core);
             let mut messages = lock(&self.messages);
             let mut outbox = lock(&self.outbox);
             for (group, users) in groups {
                 let live: Vec<(String, SipUri, Peer)> = users
                     .iter()
                     .flat_map(|u| {
-                        reg.bindings().contacts(u, now).into_iter().filter_map(|b| {
-                            Some((u.clone(), contact_uri(&b.contact)?, peer_of(b)?))
-                        })
+                        core.bindings()
+                            .contacts(u, now)
+                            .into_iter()
+                            .filter_map(|b| {
+                                Some((u.clone(), contact_uri(&b.contact)?, peer_of(b)?))
+                            })
                     })
                     .collect();
                 if live.is_empty() {
@@ -126,20 +101,19 @@ impl SipService {
                         from,
                         target: &uri,
                         to: &user,
+                        addr: peer.addr,
                         subject,
                         body,
                     };
-                    let sent = messages
-                        .outgoing
-                        .as_mut()
-                        .ok_or("The SIP port is off (--sip off)")?
-                        .message(id, &text, peer.tcp, now);
-                    let Some(bytes) = sent else {
-                        return Err("Too many messages on their way: try again in a minute".into());
+                    let transport = if peer.tcp {
+                        Transport::Tcp
+                    } else {
+                        Transport::Udp
                     };
+                    let send = core.message(id, &text, transport, now)?;
                     let (tx, rx) = oneshot::channel();
-                    messages.waiting.insert(id, (peer.clone(), tx));
-                    outbox.push((peer, bytes));
+                    messages.waiting.insert(id, tx);
+                    outbox.push(send);
                     deliveries.push((user, Some(rx)));
                 }
             }

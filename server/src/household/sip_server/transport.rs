@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use sip::proxy::Peer;
+use sip::dispatch::Transport;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream, UdpSocket},
@@ -28,6 +28,9 @@ const MAX_TCP: usize = 256;
 /// A TCP peer that sends nothing for this long is dropped (registrations
 /// refresh well within it).
 const TCP_IDLE: Duration = Duration::from_secs(300);
+/// How long a new TCP connection to a device may take (it runs in a task
+/// of its own, so only what goes to that device waits).
+const TCP_CONNECT: Duration = Duration::from_secs(3);
 /// Messages queued for one TCP peer; past it they are dropped (a peer that
 /// reads nothing must not fill the memory).
 const TCP_QUEUE: usize = 256;
@@ -72,16 +75,16 @@ impl Wire {
         out: Vec<Send>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + std::marker::Send + '_>> {
         Box::pin(async move {
-            for (peer, bytes) in out {
-                self.send(peer, bytes).await;
+            for (transport, to, bytes) in out {
+                self.send(transport, to, bytes).await;
             }
         })
     }
 
-    async fn send(self: &Arc<Self>, peer: Peer, bytes: Vec<u8>) {
-        if !peer.tcp {
-            if let Err(e) = self.udp.send_to(&bytes, peer.addr).await {
-                tracing::debug!(to = %peer.addr, error = %e, "SIP UDP send");
+    async fn send(self: &Arc<Self>, transport: Transport, to: SocketAddr, bytes: Vec<u8>) {
+        if transport == Transport::Udp {
+            if let Err(e) = self.udp.send_to(&bytes, to).await {
+                tracing::debug!(%to, error = %e, "SIP UDP send");
             }
             return;
         }
@@ -89,35 +92,38 @@ impl Wire {
             .tcp
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&peer.addr)
+            .get(&to)
             .cloned();
-        let queue = match existing {
-            Some(q) => q,
-            None => match self.connect(peer.addr).await {
-                Some(q) => q,
-                None => return,
-            },
-        };
-        if queue.try_send(bytes).is_err() {
-            tracing::debug!(to = %peer.addr, "SIP TCP: queue full or closed, dropped");
+        match existing {
+            Some(queue) => queue_send(&queue, to, bytes),
+            // Connecting waits on the peer: never on a socket loop, whose
+            // every other message would wait too (a blackholed address
+            // would stall all of SIP for the connect timeout).
+            None => {
+                let wire = self.clone();
+                tokio::spawn(async move {
+                    if let Some(queue) = wire.connect(to).await {
+                        queue_send(&queue, to, bytes);
+                    }
+                });
+            }
         }
     }
 
     /// A new connection to a device (its registration's connection is gone).
     async fn connect(self: &Arc<Self>, to: SocketAddr) -> Option<mpsc::Sender<Vec<u8>>> {
         let permit = self.slots.clone().try_acquire_owned().ok()?;
-        let stream =
-            match tokio::time::timeout(Duration::from_secs(3), TcpStream::connect(to)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::debug!(%to, error = %e, "SIP TCP connect");
-                    return None;
-                }
-                Err(_) => {
-                    tracing::debug!(%to, "SIP TCP connect: timed out");
-                    return None;
-                }
-            };
+        let stream = match tokio::time::timeout(TCP_CONNECT, TcpStream::connect(to)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                tracing::debug!(%to, error = %e, "SIP TCP connect");
+                return None;
+            }
+            Err(_) => {
+                tracing::debug!(%to, "SIP TCP connect: timed out");
+                return None;
+            }
+        };
         let (tx, rx) = mpsc::channel(TCP_QUEUE);
         self.tcp
             .lock()
@@ -158,7 +164,7 @@ impl Wire {
                         if bytes.iter().all(|b| *b == b'\r' || *b == b'\n') {
                             continue; // keep-alive
                         }
-                        let out = self.service.handle(&bytes, from, "TCP");
+                        let out = self.service.handle(&bytes, from, Transport::Tcp);
                         self.send_all(out).await;
                     }
                     Ok(None) => break,
@@ -179,6 +185,12 @@ impl Wire {
             .unwrap_or_else(|p| p.into_inner())
             .remove(&from);
         write.abort();
+    }
+}
+
+fn queue_send(queue: &mpsc::Sender<Vec<u8>>, to: SocketAddr, bytes: Vec<u8>) {
+    if queue.try_send(bytes).is_err() {
+        tracing::debug!(%to, "SIP TCP: queue full or closed, dropped");
     }
 }
 
@@ -220,7 +232,7 @@ async fn udp_loop(wire: Arc<Wire>) {
                 continue;
             }
         };
-        let out = wire.service.handle(&buf[..n], from, "UDP");
+        let out = wire.service.handle(&buf[..n], from, Transport::Udp);
         wire.send_all(out).await;
     }
 }
