@@ -129,6 +129,20 @@ async fn factory_reset_stops_what_the_old_settings_started() {
     let refresh = upstream.next_register(Duration::from_secs(10)).await;
     assert!(refresh.is_some_and(|e| e > 0), "refreshed: {refresh:?}");
 
+    // An import re-applies what is stored; what it leaves alone runs on:
+    // the next REGISTER is a refresh, not an unregister (Expires: 0).
+    let (s, file) = c.call("export_device_info", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{file}");
+    let (s, b) = c
+        .call("import_device_info", json!({"file": file.to_string()}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let after = upstream.next_register(Duration::from_secs(10)).await;
+    assert!(
+        after.is_some_and(|e| e > 0),
+        "still registered after the import: {after:?}"
+    );
+
     let (s, b) = c.call("factory_reset", json!({"password": STRONG})).await;
     assert_eq!(s, StatusCode::OK, "{b}");
 

@@ -222,7 +222,7 @@ pub struct SipService {
 
 /// Network Setting > SIP Server when this VTO is not the server: where to
 /// register and as whom. No `Debug`: it holds the password.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Wanted {
     pub server: SocketAddr,
     pub domain: String,
@@ -582,7 +582,15 @@ impl SipService {
     /// user name with Server Type VTO): register there from now on, or
     /// (None) be the server.
     pub fn set_upstream(&self, wanted: Option<Wanted>) {
-        *lock(&self.wanted) = wanted;
+        {
+            let mut current = lock(&self.wanted);
+            // Running as asked already (the apply at start, an import that
+            // left it alone): no needless unregister and register again.
+            if *current == wanted {
+                return;
+            }
+            *current = wanted;
+        }
         self.apply_upstream();
     }
 
