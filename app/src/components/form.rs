@@ -320,6 +320,42 @@ impl FormErrors {
                 .map(|(_, m)| m)
         })
     }
+
+    /// `error_for(field)` of a form (a dialog's) that shows its own errors
+    /// only once it was `submitted`; the device's verdict at any time.
+    pub fn after_submit(
+        self,
+        submitted: RwSignal<bool>,
+        local: impl Fn() -> Vec<(&'static str, String)> + Copy + Send + Sync + 'static,
+    ) -> impl Fn(&'static str) -> Signal<Option<String>> + Copy {
+        move |field| {
+            self.signal(
+                field,
+                move || {
+                    if submitted.get() {
+                        local()
+                    } else {
+                        Vec::new()
+                    }
+                },
+            )
+        }
+    }
+}
+
+/// Runs `request` with `busy` set until it is answered (the page's buttons
+/// wait meanwhile), then `done` with the answer.
+pub fn while_busy<T: 'static>(
+    busy: RwSignal<bool>,
+    request: impl std::future::Future<Output = T> + 'static,
+    done: impl FnOnce(T) + 'static,
+) {
+    busy.set(true);
+    leptos::task::spawn_local(async move {
+        let r = request.await;
+        busy.set(false);
+        done(r);
+    });
 }
 
 /// What every settings page does with its buttons: the form message, the
@@ -349,17 +385,12 @@ impl SettingsPage {
         done: impl FnOnce(T) -> String + 'static,
     ) {
         self.message.set(None);
-        self.busy.set(true);
-        leptos::task::spawn_local(async move {
-            let r = request.await;
-            self.busy.set(false);
-            match r {
-                Ok(v) => {
-                    let m = done(v);
-                    self.message.set(Some((true, m)));
-                }
-                Err(e) => self.errors.take(e, self.message),
+        while_busy(self.busy, request, move |r| match r {
+            Ok(v) => {
+                let m = done(v);
+                self.message.set(Some((true, m)));
             }
+            Err(e) => self.errors.take(e, self.message),
         });
     }
 

@@ -51,6 +51,25 @@ pub fn reload_page() {
     }
 }
 
+/// An Export button's work: asks the device for the file, saves it in the
+/// browser with `save`, and says in `message` how it went (`done` when
+/// saved).
+pub fn export_file<T: 'static>(
+    message: RwSignal<Option<(bool, String)>>,
+    request: impl std::future::Future<Output = Result<T, crate::error::ApiError>> + 'static,
+    save: impl FnOnce(T) -> Result<(), String> + 'static,
+    done: String,
+) {
+    message.set(None);
+    leptos::task::spawn_local(async move {
+        let saved = request.await.map_err(|e| e.to_string()).and_then(save);
+        message.set(Some(match saved {
+            Ok(()) => (true, done),
+            Err(e) => (false, e),
+        }));
+    });
+}
+
 /// Saves `value` as a pretty JSON file called `name` (Export buttons).
 pub fn download_json<T: serde::Serialize>(name: &str, value: &T) -> Result<(), String> {
     let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;

@@ -2,11 +2,11 @@
 //! secret, first code, recovery codes shown once) and disable (password and
 //! a code).
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
     api,
-    components::form::{clear_on_change, show_error, Field, FormMessage},
+    components::form::{clear_on_change, show_error, while_busy, Field, FormMessage},
     model::{
         reset::group_by_four,
         two_factor::{code_error, TotpEnrolment, TwoFactorStatus},
@@ -47,17 +47,12 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
             password_error.set(Some("Enter the current password".into()));
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::totp_begin(p).await;
-            busy.set(false);
-            match r {
-                Ok(e) => {
-                    password.set(String::new());
-                    state.set(State::Enrolling(e));
-                }
-                Err(e) => show_error(e, &[("password", password_error)], message),
+        while_busy(busy, api::totp_begin(p), move |r| match r {
+            Ok(e) => {
+                password.set(String::new());
+                state.set(State::Enrolling(e));
             }
+            Err(e) => show_error(e, &[("password", password_error)], message),
         });
     };
 
@@ -69,17 +64,12 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
             code_err.set(Some(e.into()));
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::totp_confirm(c).await;
-            busy.set(false);
-            match r {
-                Ok(r) => {
-                    code.set(String::new());
-                    state.set(State::Recovery(r.codes));
-                }
-                Err(e) => show_error(e, &[("totp-code", code_err)], message),
+        while_busy(busy, api::totp_confirm(c), move |r| match r {
+            Ok(r) => {
+                code.set(String::new());
+                state.set(State::Recovery(r.codes));
             }
+            Err(e) => show_error(e, &[("totp-code", code_err)], message),
         });
     };
 
@@ -95,23 +85,18 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
             code_err.set(Some(e.into()));
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::totp_disable(p, c).await;
-            busy.set(false);
-            match r {
-                Ok(()) => {
-                    password.set(String::new());
-                    code.set(String::new());
-                    state.set(State::Off);
-                    message.set(Some((true, "Two-factor login is off.".into())));
-                }
-                Err(e) => show_error(
-                    e,
-                    &[("password", password_error), ("code", code_err)],
-                    message,
-                ),
+        while_busy(busy, api::totp_disable(p, c), move |r| match r {
+            Ok(()) => {
+                password.set(String::new());
+                code.set(String::new());
+                state.set(State::Off);
+                message.set(Some((true, "Two-factor login is off.".into())));
             }
+            Err(e) => show_error(
+                e,
+                &[("password", password_error), ("code", code_err)],
+                message,
+            ),
         });
     };
 

@@ -26,7 +26,7 @@ pub fn AccessPage() -> impl IntoView {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     interval: RwSignal<String>,
     period: RwSignal<String>,
@@ -38,14 +38,7 @@ struct Form {
 
 impl Form {
     fn new(s: &AccessSettings) -> Self {
-        let f = Self {
-            interval: RwSignal::new(String::new()),
-            period: RwSignal::new(String::new()),
-            check: RwSignal::new(String::new()),
-            enable: RwSignal::new(false),
-            command: RwSignal::new(String::new()),
-            contact: RwSignal::new(String::new()),
-        };
+        let f = Self::default();
         f.fill(s);
         f
     }

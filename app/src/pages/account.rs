@@ -12,7 +12,7 @@ use crate::{
             NewPasswordFields,
         },
         hydration::use_hydrated,
-        notice::ErrorNotice,
+        notice::loaded,
         two_factor::TwoFactor,
     },
     model::{email, password, ADMIN_USER},
@@ -20,25 +20,19 @@ use crate::{
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| api::overview());
     view! {
         <h1>"Account"</h1>
         <div class="panels">
             <ChangePassword />
-            <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-                {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(o) => {
-                            view! {
-                                <ChangeEmail current=o.account.email />
-                                <TwoFactor status=o.account.two_factor />
-                            }
-                                .into_any()
-                        }
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            {loaded(
+                api::overview,
+                |o| {
+                    view! {
+                        <ChangeEmail current=o.account.email />
+                        <TwoFactor status=o.account.two_factor />
                     }
-                })}
-            </Suspense>
+                },
+            )}
         </div>
     }
 }

@@ -26,7 +26,7 @@ pub fn BasicPage() -> impl IntoView {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     device_type: RwSignal<String>,
     vto_no: RwSignal<String>,
@@ -41,16 +41,7 @@ struct Form {
 
 impl Form {
     fn new(s: &BasicSettings) -> Self {
-        let f = Self {
-            device_type: RwSignal::new(String::new()),
-            vto_no: RwSignal::new(String::new()),
-            centre_call_no: RwSignal::new(String::new()),
-            start: RwSignal::new(String::new()),
-            end: RwSignal::new(String::new()),
-            storage_point: RwSignal::new(String::new()),
-            auto_snapshot_unlock: RwSignal::new(false),
-            hidden: RwSignal::new(s.clone()),
-        };
+        let f = Self::default();
         f.fill(s);
         f
     }

@@ -15,7 +15,7 @@ use crate::{
         dialog::{ConfirmDialog, Dialog},
         form::{Field, FormMessage},
         hydration::use_hydrated,
-        notice::ErrorNotice,
+        notice::suspended,
     },
     error::ApiError,
     model::card::{Card, CardChange, RoomCards},
@@ -31,14 +31,7 @@ pub fn CardsPage() -> impl IntoView {
         <p>
             <A href="/household/room">"\u{2190} Room No. Management"</A>
         </p>
-        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) => view! { <Cards first=p /> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {suspended(page, |p| view! { <Cards first=p /> })}
     }
 }
 

@@ -1,12 +1,15 @@
 //! Device initialization (manual ch. 1): password, then the optional email
 //! for password reset, then success and on to login.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
     api,
     components::{
-        form::{confirm_error, new_password_error, EmailChoice, Field, FormMessage, PasswordRules},
+        form::{
+            confirm_error, new_password_error, while_busy, EmailChoice, Field, FormMessage,
+            PasswordRules,
+        },
         hydration::{load_page, use_hydrated},
     },
     model::{email, password, ADMIN_USER},
@@ -81,11 +84,10 @@ pub fn InitPage() -> impl IntoView {
                 return;
             }
         }
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::initialize(password.get_untracked(), email).await;
-            busy.set(false);
-            match result {
+        while_busy(
+            busy,
+            api::initialize(password.get_untracked(), email),
+            move |result| match result {
                 Ok(()) => step.set(Step::Done),
                 Err(e) => {
                     if let Some(m) = e.field_message("email") {
@@ -97,8 +99,8 @@ pub fn InitPage() -> impl IntoView {
                         server_error.set(Some((false, e.to_string())));
                     }
                 }
-            }
-        });
+            },
+        );
     };
 
     view! {

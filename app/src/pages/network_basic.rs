@@ -8,7 +8,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, SettingsActions, SettingsPage},
+        form::{while_busy, Check, Field, FormMessage, SettingsActions, SettingsPage},
         hydration::{chosen_file_text, download, load_page, use_hydrated},
         notice::loaded,
     },
@@ -29,7 +29,7 @@ pub fn NetworkBasicPage() -> impl IntoView {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     address: RwSignal<String>,
     http_port: RwSignal<String>,
@@ -70,12 +70,7 @@ impl Form {
 
 #[component]
 fn NetworkForm(page: NetworkPage) -> impl IntoView {
-    let form = Form {
-        address: RwSignal::new(String::new()),
-        http_port: RwSignal::new(String::new()),
-        https: RwSignal::new(false),
-        https_port: RwSignal::new(String::new()),
-    };
+    let form = Form::default();
     form.fill(&page.settings);
     let shown = RwSignal::new(page);
     let page = SettingsPage::new(move || {
@@ -245,20 +240,15 @@ fn CertificateCard(shown: RwSignal<NetworkPage>) -> impl IntoView {
     };
     let create = move |_| {
         message.set(None);
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::new_certificate().await;
-            busy.set(false);
-            match r {
-                Ok(p) => {
-                    shown.set(p);
-                    message.set(Some((
-                        true,
-                        "A new self-signed certificate is in use.".into(),
-                    )));
-                }
-                Err(e) => message.set(Some((false, e.to_string()))),
+        while_busy(busy, api::new_certificate(), move |r| match r {
+            Ok(p) => {
+                shown.set(p);
+                message.set(Some((
+                    true,
+                    "A new self-signed certificate is in use.".into(),
+                )));
             }
+            Err(e) => message.set(Some((false, e.to_string()))),
         });
     };
     let upload = move |ev: leptos::ev::SubmitEvent| {

@@ -3,13 +3,13 @@
 //! QR code that opens step 2 on a phone, and takes the code; 3/3 sets the
 //! new password. `/reset?step=2` opens step 2 directly (the QR code).
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
     api,
     components::{
-        form::{clear_on_change, show_error, Field, FormMessage, NewPasswordFields},
+        form::{clear_on_change, show_error, while_busy, Field, FormMessage, NewPasswordFields},
         hydration::{load_page, use_hydrated},
     },
     error::ApiError,
@@ -92,17 +92,12 @@ fn Flow(info: ResetInfo, step: RwSignal<Step>) -> impl IntoView {
     // Mails a (new) code; on success, step 2 with its QR code.
     let request = move || {
         message.set(None);
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::reset_request().await;
-            busy.set(false);
-            match result {
-                Ok(i) => {
-                    issued.set(Some(i));
-                    step.set(Step::Code);
-                }
-                Err(e) => message.set(Some((false, e.to_string()))),
+        while_busy(busy, api::reset_request(), move |result| match result {
+            Ok(i) => {
+                issued.set(Some(i));
+                step.set(Step::Code);
             }
+            Err(e) => message.set(Some((false, e.to_string()))),
         });
     };
 
@@ -172,17 +167,12 @@ fn CodeStep(
             code_server_error.set(Some(e.to_string()));
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::reset_verify(c).await;
-            busy.set(false);
-            match result {
-                Ok(t) => {
-                    ticket.set(t.ticket);
-                    step.set(Step::NewPassword);
-                }
-                Err(e) => show_error(e, &[("code", code_server_error)], message),
+        while_busy(busy, api::reset_verify(c), move |result| match result {
+            Ok(t) => {
+                ticket.set(t.ticket);
+                step.set(Step::NewPassword);
             }
+            Err(e) => show_error(e, &[("code", code_server_error)], message),
         });
     };
 
@@ -277,15 +267,14 @@ fn NewPasswordStep(ticket: RwSignal<String>, step: RwSignal<Step>) -> impl IntoV
         if password::first_error(ADMIN_USER, &n).is_some() || n != confirm.get_untracked() {
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::reset_complete(ticket.get_untracked(), n).await;
-            busy.set(false);
-            match result {
+        while_busy(
+            busy,
+            api::reset_complete(ticket.get_untracked(), n),
+            move |result| match result {
                 Ok(()) => step.set(Step::Done),
                 Err(e) => show_error(e, &[("password", server_error)], message),
-            }
-        });
+            },
+        );
     };
 
     view! {

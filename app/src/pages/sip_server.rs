@@ -30,7 +30,7 @@ pub fn SipServerPage() -> impl IntoView {
 }
 
 /// The form's fields as typed.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     enabled: RwSignal<bool>,
     digest: RwSignal<String>,
@@ -46,18 +46,7 @@ struct Form {
 
 impl Form {
     fn new(p: &Page) -> Self {
-        let f = Self {
-            enabled: RwSignal::new(true),
-            digest: RwSignal::new(String::new()),
-            server_type: RwSignal::new(String::new()),
-            ip: RwSignal::new(String::new()),
-            port: RwSignal::new(String::new()),
-            username: RwSignal::new(String::new()),
-            password: RwSignal::new(String::new()),
-            domain: RwSignal::new(String::new()),
-            password_set: RwSignal::new(false),
-            vto_no: RwSignal::new(String::new()),
-        };
+        let f = Self::default();
         f.fill(&p.settings);
         f.password_set.set(p.password_set);
         f.vto_no.set(p.vto_no.clone());
@@ -137,15 +126,7 @@ fn SipServerForm(page: Page) -> impl IntoView {
         errors,
     } = settings_page;
     let submitted = RwSignal::new(false);
-    let error_for = move |field: &'static str| {
-        errors.signal(field, move || {
-            if submitted.get() {
-                form.errors()
-            } else {
-                Vec::new()
-            }
-        })
-    };
+    let error_for = errors.after_submit(submitted, move || form.errors());
     let take = move |p: Page| {
         form.fill(&p.settings);
         form.password_set.set(p.password_set);

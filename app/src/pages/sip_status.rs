@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::{
     api,
-    components::notice::ErrorNotice,
+    components::notice::transition,
     model::sip_status::{StatusPage as Page, REFRESH_MS},
 };
 
@@ -32,14 +32,7 @@ pub fn StatusPage() -> impl IntoView {
                     "Refresh"
                 </button>
             </div>
-            <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-                {move || Suspend::new(async move {
-                    match status.await {
-                        Ok(page) => view! { <StatusTable page /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {transition(status, |page| view! { <StatusTable page /> })}
         </section>
     }
 }

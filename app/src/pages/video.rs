@@ -38,7 +38,7 @@ pub fn VideoAudioPage() -> impl IntoView {
 }
 
 /// One stream's fields.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct StreamForm {
     format: RwSignal<String>,
     fps: RwSignal<String>,
@@ -46,14 +46,6 @@ struct StreamForm {
 }
 
 impl StreamForm {
-    fn new() -> Self {
-        Self {
-            format: RwSignal::new(String::new()),
-            fps: RwSignal::new(String::new()),
-            bitrate: RwSignal::new(String::new()),
-        }
-    }
-
     fn fill(&self, format: &str, fps: u8, bitrate: u32) {
         self.format.set(format.to_string());
         self.fps.set(fps.to_string());
@@ -79,7 +71,7 @@ impl StreamForm {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     kind: RwSignal<String>,
     url: RwSignal<String>,
@@ -109,32 +101,8 @@ struct Form {
 
 impl Form {
     fn new(page: &VideoPage) -> Self {
-        let f = Self {
-            kind: RwSignal::new(String::new()),
-            url: RwSignal::new(String::new()),
-            user: RwSignal::new(String::new()),
-            password: RwSignal::new(String::new()),
-            clear_password: RwSignal::new(false),
-            password_set: RwSignal::new(page.password_set),
-            transport: RwSignal::new(String::new()),
-            standard: RwSignal::new(String::new()),
-            main: StreamForm::new(),
-            sub: StreamForm::new(),
-            scene: RwSignal::new(String::new()),
-            day_night: RwSignal::new(String::new()),
-            backlight: RwSignal::new(String::new()),
-            brightness: RwSignal::new(50),
-            contrast: RwSignal::new(50),
-            hue: RwSignal::new(50),
-            saturation: RwSignal::new(50),
-            gamma: RwSignal::new(50),
-            gain: RwSignal::new(50),
-            mirror: RwSignal::new(false),
-            flip: RwSignal::new(false),
-            audio: RwSignal::new(true),
-            mic_volume: RwSignal::new(60),
-            beep_volume: RwSignal::new(60),
-        };
+        let f = Self::default();
+        f.password_set.set(page.password_set);
         f.fill(&page.settings);
         f
     }
