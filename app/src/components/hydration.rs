@@ -43,6 +43,18 @@ pub async fn sleep_ms(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
+/// Calls `tick` every `ms` milliseconds while the calling component is
+/// shown (live pages ask the device again).
+pub fn every(ms: u64, tick: impl Fn() + Clone + 'static) {
+    Effect::new(move |_| {
+        if let Ok(handle) =
+            set_interval_with_handle(tick.clone(), std::time::Duration::from_millis(ms))
+        {
+            on_cleanup(move || handle.clear());
+        }
+    });
+}
+
 /// Reloads the current page.
 pub fn reload_page() {
     #[cfg(feature = "hydrate")]

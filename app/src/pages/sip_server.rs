@@ -3,14 +3,13 @@
 //! SIP Domain of the server this VTO registers to, with how that
 //! registration stands (asked again every 5 s). Save applies at once.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 
 use crate::{
     api,
     components::{
         form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
+        hydration::every,
         notice::loaded,
     },
     model::{
@@ -134,19 +133,12 @@ fn SipServerForm(page: Page) -> impl IntoView {
         registration.set(p.registration);
     };
     // The registration's state, asked again while the page is open.
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                leptos::task::spawn_local(async move {
-                    if let Ok(p) = api::sip_server().await {
-                        registration.set(p.registration);
-                    }
-                });
-            },
-            Duration::from_millis(REFRESH_MS),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
+    every(REFRESH_MS, move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(p) = api::sip_server().await {
+                registration.set(p.registration);
+            }
+        });
     });
 
     let save = move |ev: leptos::ev::SubmitEvent| {
