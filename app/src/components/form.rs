@@ -50,6 +50,18 @@ pub fn Field(
     }
 }
 
+/// A password the user has (to log in, or to confirm a change with).
+#[component]
+pub fn CurrentPassword(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    #[prop(into, optional)] error: MaybeProp<String>,
+    #[prop(optional)] autofocus: bool,
+) -> impl IntoView {
+    view! { <Field id label kind="password" autocomplete="current-password" value error autofocus /> }
+}
+
 /// A write-only password (the SMTP server's, a camera's): the stored one
 /// never comes back to the browser. Empty keeps it; the box under it
 /// clears it. The hint (`<id>-state`) says whether one is stored.

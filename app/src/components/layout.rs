@@ -11,7 +11,7 @@ use crate::{
     api,
     components::{
         dialog::Dialog,
-        form::{Field, FormMessage},
+        form::{CurrentPassword, FormMessage},
         hydration::{load_page, reload_page, use_hydrated},
         icons,
     },
@@ -264,14 +264,7 @@ fn ResetDialog(open: RwSignal<bool>) -> impl IntoView {
             <p class="warning">
                 "All settings, accounts and logs are erased and the device returns to initialization. This cannot be undone."
             </p>
-            <Field
-                id="reset-password"
-                label="Password"
-                kind="password"
-                autocomplete="current-password"
-                value=password
-                error=error
-            />
+            <CurrentPassword id="reset-password" label="Password" value=password error=error />
             <FormMessage message />
             <div class="actions">
                 <button class="secondary" on:click=move |_| open.set(false)>

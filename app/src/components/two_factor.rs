@@ -6,7 +6,9 @@ use leptos::prelude::*;
 
 use crate::{
     api,
-    components::form::{clear_on_change, show_error, while_busy, Field, FormMessage},
+    components::form::{
+        clear_on_change, show_error, while_busy, CurrentPassword, Field, FormMessage,
+    },
     model::{
         reset::group_by_four,
         two_factor::{code_error, TotpEnrolment, TwoFactorStatus},
@@ -110,14 +112,7 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
                             "Off. With it on, login asks for a code from an authenticator app after the password."
                         </p>
                         <form id="totp-begin" on:submit=begin novalidate>
-                            <Field
-                                id="totp-password"
-                                label="Password"
-                                kind="password"
-                                autocomplete="current-password"
-                                value=password
-                                error=password_error
-                            />
+                            <CurrentPassword id="totp-password" label="Password" value=password error=password_error />
                             <div class="actions">
                                 <button type="submit" class="primary" disabled=move || busy.get()>
                                     "Enable"
@@ -185,14 +180,7 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
                             {format!("On. {left} recovery codes left. To turn it off, enter the password and a code.")}
                         </p>
                         <form id="totp-disable" on:submit=disable novalidate>
-                            <Field
-                                id="totp-password"
-                                label="Password"
-                                kind="password"
-                                autocomplete="current-password"
-                                value=password
-                                error=password_error
-                            />
+                            <CurrentPassword id="totp-password" label="Password" value=password error=password_error />
                             <Field
                                 id="totp-off-code"
                                 label="Verification Code"

@@ -8,8 +8,8 @@ use crate::{
     api,
     components::{
         form::{
-            clear_on_change, new_password_error, show_error, EmailChoice, Field, FormMessage,
-            NewPasswordFields,
+            clear_on_change, new_password_error, show_error, CurrentPassword, EmailChoice,
+            FormMessage, NewPasswordFields,
         },
         hydration::use_hydrated,
         notice::loaded,
@@ -92,14 +92,7 @@ fn ChangePassword() -> impl IntoView {
         <section class="card" aria-labelledby="change-password">
             <h2 id="change-password">"Change Password"</h2>
             <form id="password-form" on:submit=submit novalidate>
-                <Field
-                    id="old-password"
-                    label="Old Password"
-                    kind="password"
-                    autocomplete="current-password"
-                    value=old
-                    error=old_server_error
-                />
+                <CurrentPassword id="old-password" label="Old Password" value=old error=old_server_error />
                 <NewPasswordFields new confirm server_error=new_server_error />
                 <FormMessage message />
                 <div class="actions">
@@ -187,14 +180,7 @@ fn ChangeEmail(current: Option<String>) -> impl IntoView {
             </p>
             <form id="email-form" on:submit=submit novalidate>
                 <EmailChoice use_email address error=email_error />
-                <Field
-                    id="email-password"
-                    label="Password"
-                    kind="password"
-                    autocomplete="current-password"
-                    value=pass
-                    error=pass_error
-                />
+                <CurrentPassword id="email-password" label="Password" value=pass error=pass_error />
                 <FormMessage message />
                 <div class="actions">
                     <button type="submit" class="primary" disabled=move || !hydrated.get()>

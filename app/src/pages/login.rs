@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{clear_on_change, while_busy, Field, FormMessage},
+        form::{clear_on_change, while_busy, CurrentPassword, Field, FormMessage},
         hydration::{load_page, use_hydrated},
     },
     error::ApiError,
@@ -85,14 +85,7 @@ pub fn LoginPage() -> impl IntoView {
                     class:hidden=move || ticket.get().is_some()
                 >
                     <Field id="username" label="Username" autocomplete="username" value=user />
-                    <Field
-                        id="password"
-                        label="Password"
-                        kind="password"
-                        autocomplete="current-password"
-                        value=password
-                        autofocus=true
-                    />
+                    <CurrentPassword id="password" label="Password" value=password autofocus=true />
                     <FormMessage message />
                     <FormMessage message=lock_message />
                     <div class="actions">
