@@ -7,7 +7,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::FormMessage,
+        form::{FormMessage, Submit},
         hydration::{download_json, export_file, file_to_import, use_hydrated},
     },
     model::{
@@ -128,9 +128,7 @@ pub fn ConfigManager() -> impl IntoView {
                     >
                         "Export"
                     </button>
-                    <button type="submit" class="primary" disabled=move || !hydrated.get() || busy.get()>
-                        "Import"
-                    </button>
+                    <Submit label="Import" busy />
                 </div>
             </form>
             <h3>"User Info"</h3>
@@ -161,9 +159,7 @@ pub fn ConfigManager() -> impl IntoView {
                     >
                         "Export"
                     </button>
-                    <button type="submit" id="import-user-info" class="primary" disabled=move || { !hydrated.get() || busy.get() }>
-                        "Import"
-                    </button>
+                    <Submit label="Import" id="import-user-info" busy />
                 </div>
             </form>
         </section>

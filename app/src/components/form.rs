@@ -62,6 +62,22 @@ pub fn CurrentPassword(
     view! { <Field id label kind="password" autocomplete="current-password" value error autofocus /> }
 }
 
+/// A form's submit button: disabled until the page is hydrated, and while
+/// `busy`.
+#[component]
+pub fn Submit(
+    label: &'static str,
+    #[prop(optional)] id: Option<&'static str>,
+    #[prop(into, optional)] busy: MaybeProp<bool>,
+) -> impl IntoView {
+    let hydrated = crate::components::hydration::use_hydrated();
+    view! {
+        <button type="submit" id=id class="primary" disabled=move || !hydrated.get() || busy.get() == Some(true)>
+            {label}
+        </button>
+    }
+}
+
 /// A write-only password (the SMTP server's, a camera's): the stored one
 /// never comes back to the browser. Empty keeps it; the box under it
 /// clears it. The hint (`<id>-state`) says whether one is stored.

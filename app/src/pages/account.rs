@@ -9,9 +9,8 @@ use crate::{
     components::{
         form::{
             clear_on_change, new_password_error, show_error, CurrentPassword, EmailChoice,
-            FormMessage, NewPasswordFields,
+            FormMessage, NewPasswordFields, Submit,
         },
-        hydration::use_hydrated,
         notice::loaded,
         two_factor::TwoFactor,
     },
@@ -39,7 +38,6 @@ pub fn AccountPage() -> impl IntoView {
 
 #[component]
 fn ChangePassword() -> impl IntoView {
-    let hydrated = use_hydrated();
     let old = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -96,9 +94,7 @@ fn ChangePassword() -> impl IntoView {
                 <NewPasswordFields new confirm server_error=new_server_error />
                 <FormMessage message />
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || !hydrated.get()>
-                        "Confirm"
-                    </button>
+                    <Submit label="Confirm" />
                 </div>
             </form>
         </section>
@@ -107,7 +103,6 @@ fn ChangePassword() -> impl IntoView {
 
 #[component]
 fn ChangeEmail(current: Option<String>) -> impl IntoView {
-    let hydrated = use_hydrated();
     let shown = RwSignal::new(current.clone());
     let use_email = RwSignal::new(current.is_some());
     let address = RwSignal::new(current.unwrap_or_default());
@@ -183,9 +178,7 @@ fn ChangeEmail(current: Option<String>) -> impl IntoView {
                 <CurrentPassword id="email-password" label="Password" value=pass error=pass_error />
                 <FormMessage message />
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || !hydrated.get()>
-                        "Confirm"
-                    </button>
+                    <Submit label="Confirm" />
                 </div>
             </form>
         </section>

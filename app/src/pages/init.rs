@@ -8,9 +8,9 @@ use crate::{
     components::{
         form::{
             confirm_error, new_password_error, while_busy, EmailChoice, Field, FormMessage,
-            PasswordRules,
+            PasswordRules, Submit,
         },
-        hydration::{load_page, use_hydrated},
+        hydration::load_page,
     },
     model::{email, password, ADMIN_USER},
 };
@@ -24,7 +24,6 @@ enum Step {
 
 #[component]
 pub fn InitPage() -> impl IntoView {
-    let hydrated = use_hydrated();
     let step = RwSignal::new(Step::Password);
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -139,9 +138,7 @@ pub fn InitPage() -> impl IntoView {
                             error=confirm_err
                         />
                         <div class="actions">
-                            <button type="submit" class="primary" disabled=move || !hydrated.get()>
-                                "Next"
-                            </button>
+                            <Submit label="Next" />
                         </div>
                     </form>
                 </Show>

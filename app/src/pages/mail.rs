@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{while_busy, Field, FormMessage, Select, SettingsPage, WriteOnlyPassword},
+        form::{while_busy, Field, FormMessage, Select, SettingsPage, Submit, WriteOnlyPassword},
         hydration::use_hydrated,
         notice::loaded,
     },
@@ -216,9 +216,7 @@ fn MailForm(saved: MailSettings) -> impl IntoView {
                     <button type="button" id="mail-refresh" class="secondary" disabled=move || !hydrated.get() on:click=refresh>
                         "Refresh"
                     </button>
-                    <button type="submit" class="primary" disabled=move || !hydrated.get() || busy.get()>
-                        "Save"
-                    </button>
+                    <Submit label="Save" busy />
                 </div>
             </form>
         </section>

@@ -8,7 +8,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::{while_busy, Check, Field, FormMessage, SettingsActions, SettingsPage},
+        form::{while_busy, Check, Field, FormMessage, SettingsActions, SettingsPage, Submit},
         hydration::{chosen_file_text, download, load_page, use_hydrated},
         notice::loaded,
     },
@@ -339,9 +339,7 @@ fn CertificateCard(shown: RwSignal<NetworkPage>) -> impl IntoView {
                 <p class="hint">"PEM files; the certificate may include its chain. The key must belong to the certificate. It never leaves the device."</p>
                 <FormMessage message />
                 <div class="actions">
-                    <button type="submit" class="primary" id="certificate-upload" disabled=move || !hydrated.get() || busy.get()>
-                        "Upload"
-                    </button>
+                    <Submit label="Upload" id="certificate-upload" busy />
                 </div>
             </form>
         </section>

@@ -7,8 +7,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{while_busy, Check, Field, FormErrors, FormMessage},
-        hydration::use_hydrated,
+        form::{while_busy, Check, Field, FormErrors, FormMessage, Submit},
         log_table::LogTable,
         notice::transition,
     },
@@ -43,7 +42,6 @@ pub fn PublishPage() -> impl IntoView {
 
 #[component]
 fn SendInfo(sent: RwSignal<u32>) -> impl IntoView {
-    let hydrated = use_hydrated();
     let number = RwSignal::new(String::new());
     let all = RwSignal::new(false);
     let title = RwSignal::new(String::new());
@@ -117,9 +115,7 @@ fn SendInfo(sent: RwSignal<u32>) -> impl IntoView {
                 </div>
                 <FormMessage message />
                 <div class="actions">
-                    <button type="submit" id="publish-confirm" class="primary" disabled=move || { !hydrated.get() || busy.get() }>
-                        "Confirm"
-                    </button>
+                    <Submit label="Confirm" id="publish-confirm" busy />
                 </div>
             </form>
             {move || result.get().map(|r| view! {

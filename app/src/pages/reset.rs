@@ -9,7 +9,9 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api,
     components::{
-        form::{clear_on_change, show_error, while_busy, Field, FormMessage, NewPasswordFields},
+        form::{
+            clear_on_change, show_error, while_busy, Field, FormMessage, NewPasswordFields, Submit,
+        },
         hydration::{load_page, use_hydrated},
     },
     error::ApiError,
@@ -153,7 +155,6 @@ fn CodeStep(
     step: RwSignal<Step>,
     on_refresh: Callback<()>,
 ) -> impl IntoView {
-    let hydrated = use_hydrated();
     let code = RwSignal::new(String::new());
     let code_server_error = RwSignal::new(None::<String>);
     let message = RwSignal::new(None::<(bool, String)>);
@@ -239,9 +240,7 @@ fn CodeStep(
             <FormMessage message />
             <div class="actions">
                 <a class="button secondary" href="/login">"Cancel"</a>
-                <button type="submit" class="primary" disabled=move || !hydrated.get() || busy.get()>
-                    "Next"
-                </button>
+                <Submit label="Next" busy />
             </div>
         </form>
     }
@@ -249,7 +248,6 @@ fn CodeStep(
 
 #[component]
 fn NewPasswordStep(ticket: RwSignal<String>, step: RwSignal<Step>) -> impl IntoView {
-    let hydrated = use_hydrated();
     let new = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let server_error = RwSignal::new(None::<String>);
@@ -283,9 +281,7 @@ fn NewPasswordStep(ticket: RwSignal<String>, step: RwSignal<Step>) -> impl IntoV
             <NewPasswordFields new confirm server_error autofocus=true />
             <FormMessage message />
             <div class="actions">
-                <button type="submit" class="primary" disabled=move || !hydrated.get() || busy.get()>
-                    "OK"
-                </button>
+                <Submit label="OK" busy />
             </div>
         </form>
     }

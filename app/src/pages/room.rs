@@ -10,7 +10,7 @@ use crate::{
     api,
     components::{
         dialog::{ConfirmDialog, Dialog},
-        form::{while_busy, Field, FormErrors, FormMessage, Select},
+        form::{while_busy, Field, FormErrors, FormMessage, Select, Submit},
         hydration::{download, use_hydrated},
         notice::loaded,
     },
@@ -456,9 +456,7 @@ fn Rooms(saved: RoomPage) -> impl IntoView {
                     {move || batch.preview().map(|p| format!("Rooms: {p}")).unwrap_or_default()}
                 </p>
                 <div class="actions left">
-                    <button type="submit" id="batch-add" class="primary" disabled=move || !hydrated.get() || busy.get()>
-                        "Add"
-                    </button>
+                    <Submit label="Add" id="batch-add" busy />
                 </div>
             </form>
         </section>
