@@ -29,7 +29,7 @@ pub fn RoomPage() -> impl IntoView {
 }
 
 /// The Add / Modify dialog's fields.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     /// Modify (names only) rather than Add.
     modify: RwSignal<bool>,
@@ -44,13 +44,8 @@ struct Form {
 impl Form {
     fn new() -> Self {
         Self {
-            modify: RwSignal::new(false),
-            first_name: RwSignal::new(String::new()),
-            last_name: RwSignal::new(String::new()),
-            nick_name: RwSignal::new(String::new()),
-            room_no: RwSignal::new(String::new()),
             register_type: RwSignal::new(RegisterType::default().key().into()),
-            password: RwSignal::new(String::new()),
+            ..Self::default()
         }
     }
 
