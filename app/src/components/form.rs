@@ -447,24 +447,26 @@ impl SettingsPage {
     }
 }
 
-/// The buttons of a settings page (manual ch. 4, general operations):
-/// Default fills in the defaults, Refresh reloads from the device, the
-/// submit button (`submit`: the manual's Confirm or Save) saves the page.
-/// Ids are `<page>-default` and `<page>-refresh`.
+/// The page's message and the buttons of a settings page (manual ch. 4,
+/// general operations): Default fills in the defaults, Refresh reloads
+/// from the device, the submit button (`submit`: the manual's Confirm or
+/// Save) saves the page. Ids are `<id>-default` and `<id>-refresh`.
 #[component]
 pub fn SettingsActions(
-    page: &'static str,
+    id: &'static str,
     submit: &'static str,
     on_default: Callback<()>,
     on_refresh: Callback<()>,
-    #[prop(into)] busy: Signal<bool>,
+    settings: SettingsPage,
 ) -> impl IntoView {
     let hydrated = crate::components::hydration::use_hydrated();
+    let busy = settings.busy;
     view! {
+        <FormMessage message=settings.message />
         <div class="actions">
             <button
                 type="button"
-                id=format!("{page}-default")
+                id=format!("{id}-default")
                 class="secondary"
                 disabled=move || !hydrated.get()
                 on:click=move |_| on_default.run(())
@@ -473,7 +475,7 @@ pub fn SettingsActions(
             </button>
             <button
                 type="button"
-                id=format!("{page}-refresh")
+                id=format!("{id}-refresh")
                 class="secondary"
                 disabled=move || !hydrated.get()
                 on:click=move |_| on_refresh.run(())

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
+        form::{Check, Field, Select, SettingsActions, SettingsPage},
         notice::loaded,
     },
     model::access::{AccessSettings, ContactType},
@@ -76,9 +76,7 @@ fn AccessForm(saved: AccessSettings) -> impl IntoView {
         form.check.track();
     });
     let SettingsPage {
-        message,
-        busy,
-        errors,
+        message, errors, ..
     } = page;
     let error_for =
         move |field: &'static str| errors.signal(field, move || form.settings().validate());
@@ -145,13 +143,12 @@ fn AccessForm(saved: AccessSettings) -> impl IntoView {
                         value=form.contact
                     />
                 </div>
-                <FormMessage message />
                 <SettingsActions
-                    page="access"
+                    id="access"
                     submit="Save"
                     on_default=Callback::new(default)
                     on_refresh=Callback::new(refresh)
-                    busy
+                    settings=page
                 />
             </form>
         </section>

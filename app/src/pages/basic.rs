@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
+        form::{Check, Field, Select, SettingsActions, SettingsPage},
         notice::loaded,
     },
     model::settings::{format_hhmm, parse_hhmm, BasicSettings, DailyPeriod, DeviceType},
@@ -108,9 +108,7 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
         form.storage_point.track();
     });
     let SettingsPage {
-        message,
-        busy,
-        errors,
+        message, errors, ..
     } = page;
     let error_for = move |field: &'static str| errors.signal(field, move || form.errors());
 
@@ -164,13 +162,12 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
                     </Field>
                     <Check id="auto-snapshot-unlock" label="Auto Snapshot (unlock)" checked=form.auto_snapshot_unlock />
                 </div>
-                <FormMessage message />
                 <SettingsActions
-                    page="basic"
+                    id="basic"
                     submit="Confirm"
                     on_default=Callback::new(default)
                     on_refresh=Callback::new(refresh)
-                    busy
+                    settings=page
                 />
             </form>
         </section>

@@ -80,9 +80,7 @@ fn NetworkForm(page: NetworkPage) -> impl IntoView {
         form.https_port.track();
     });
     let SettingsPage {
-        message,
-        busy,
-        errors,
+        message, errors, ..
     } = page;
     let error_for = move |field: &'static str| errors.signal(field, move || form.errors());
 
@@ -144,13 +142,12 @@ fn NetworkForm(page: NetworkPage) -> impl IntoView {
                         "With HTTPS on, plain HTTP is sent to HTTPS and the login cookie is only sent over HTTPS. Browsers need HTTPS to use the microphone. The first time, the device makes a self-signed certificate for its name and addresses."
                     </p>
                 </fieldset>
-                <FormMessage message />
                 <SettingsActions
-                    page="network"
+                    id="network"
                     submit="Save"
                     on_default=Callback::new(default)
                     on_refresh=Callback::new(refresh)
-                    busy
+                    settings=page
                 />
             </form>
         </section>

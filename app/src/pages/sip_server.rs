@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
+        form::{Check, Field, Select, SettingsActions, SettingsPage},
         hydration::every,
         notice::loaded,
     },
@@ -119,11 +119,7 @@ fn SipServerForm(page: Page) -> impl IntoView {
         form.password.track();
         form.domain.track();
     });
-    let SettingsPage {
-        message,
-        busy,
-        errors,
-    } = settings_page;
+    let errors = settings_page.errors;
     let submitted = RwSignal::new(false);
     let error_for = errors.after_submit(submitted, move || form.errors());
     let take = move |p: Page| {
@@ -215,13 +211,12 @@ fn SipServerForm(page: Page) -> impl IntoView {
                     <dt>"This device's SIP address"</dt>
                     <dd id="sip-address">{address.clone().unwrap_or_else(|| "SIP is off (--sip off)".into())}</dd>
                 </dl>
-                <FormMessage message />
                 <SettingsActions
-                    page="sip"
+                    id="sip"
                     submit="Save"
                     on_default=Callback::new(default)
                     on_refresh=Callback::new(refresh)
-                    busy
+                    settings=settings_page
                 />
             </form>
         </section>

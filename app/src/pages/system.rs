@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
+        form::{Check, Field, Select, SettingsActions, SettingsPage},
         hydration::use_hydrated,
         notice::loaded,
     },
@@ -279,7 +279,6 @@ fn SystemForm(page: SystemTimePage) -> impl IntoView {
     let SettingsPage {
         message, errors, ..
     } = page;
-    let busy = page.busy;
     let error_for = move |field: &'static str| errors.signal(field, move || form.errors());
 
     let show = move |p: SystemTimePage| {
@@ -404,13 +403,12 @@ fn SystemForm(page: SystemTimePage) -> impl IntoView {
                         }}
                     </p>
                 </fieldset>
-                <FormMessage message />
                 <SettingsActions
-                    page="system"
+                    id="system"
                     submit="Save"
                     on_default=Callback::new(default)
                     on_refresh=Callback::new(refresh)
-                    busy
+                    settings=page
                 />
             </form>
         </section>

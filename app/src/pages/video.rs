@@ -12,10 +12,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{
-            Check, Field, FormMessage, Select, SettingsActions, SettingsPage, Slider,
-            WriteOnlyPassword,
-        },
+        form::{Check, Field, Select, SettingsActions, SettingsPage, Slider, WriteOnlyPassword},
         live_view::LiveView,
         notice::loaded,
     },
@@ -229,9 +226,7 @@ fn VideoForm(saved: VideoPage) -> impl IntoView {
     let status = RwSignal::new(Some(saved.status.clone()));
     let page = SettingsPage::new(move || form.track());
     let SettingsPage {
-        message,
-        busy,
-        errors,
+        message, errors, ..
     } = page;
     let error_for = move |field: &'static str| errors.signal(field, move || form.errors());
 
@@ -395,13 +390,12 @@ fn VideoForm(saved: VideoPage) -> impl IntoView {
                     <p class="hint">"The built-in camera's microphone hears a test tone; its beep sounds every 2 s."</p>
                 </Show>
             </section>
-            <FormMessage message />
             <SettingsActions
-                page="video"
+                id="video"
                 submit="Confirm"
                 on_default=Callback::new(default)
                 on_refresh=Callback::new(refresh)
-                busy
+                settings=page
             />
         </form>
     }
