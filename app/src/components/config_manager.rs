@@ -7,8 +7,8 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::FormMessage,
-        hydration::{download_json, file_to_import, use_hydrated},
+        form::{FormMessage, Submit},
+        hydration::{download_json, export_file, file_to_import, use_hydrated},
     },
     model::{
         config::{FILE_NAME, MAX_BYTES},
@@ -23,19 +23,17 @@ pub fn ConfigManager() -> impl IntoView {
     let busy = RwSignal::new(false);
 
     let export = move |_| {
-        message.set(None);
         busy.set(true);
-        spawn_local(async move {
-            let r = api::export_device_info().await;
-            busy.set(false);
-            let saved = r
-                .map_err(|e| e.to_string())
-                .and_then(|info| download_json(FILE_NAME, &info));
-            message.set(Some(match saved {
-                Ok(()) => (true, format!("Device Info exported as {FILE_NAME}.")),
-                Err(e) => (false, e),
-            }));
-        });
+        export_file(
+            message,
+            async move {
+                let r = api::export_device_info().await;
+                busy.set(false);
+                r
+            },
+            |info| download_json(FILE_NAME, &info),
+            format!("Device Info exported as {FILE_NAME}."),
+        );
     };
 
     let import = move |ev: leptos::ev::SubmitEvent| {
@@ -63,22 +61,17 @@ pub fn ConfigManager() -> impl IntoView {
     let user_message = RwSignal::new(None::<(bool, String)>);
     let shown_once = RwSignal::new(Vec::<(String, String)>::new());
     let export_users = move |_| {
-        user_message.set(None);
         busy.set(true);
-        spawn_local(async move {
-            let r = api::export_user_info().await;
-            busy.set(false);
-            let saved = r
-                .map_err(|e| e.to_string())
-                .and_then(|info| download_json(user_info::FILE_NAME, &info));
-            user_message.set(Some(match saved {
-                Ok(()) => (
-                    true,
-                    format!("User Info exported as {}.", user_info::FILE_NAME),
-                ),
-                Err(e) => (false, e),
-            }));
-        });
+        export_file(
+            user_message,
+            async move {
+                let r = api::export_user_info().await;
+                busy.set(false);
+                r
+            },
+            |info| download_json(user_info::FILE_NAME, &info),
+            format!("User Info exported as {}.", user_info::FILE_NAME),
+        );
     };
     let import_users = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -135,9 +128,7 @@ pub fn ConfigManager() -> impl IntoView {
                     >
                         "Export"
                     </button>
-                    <button type="submit" class="primary" disabled=move || !hydrated.get() || busy.get()>
-                        "Import"
-                    </button>
+                    <Submit label="Import" busy />
                 </div>
             </form>
             <h3>"User Info"</h3>
@@ -168,9 +159,7 @@ pub fn ConfigManager() -> impl IntoView {
                     >
                         "Export"
                     </button>
-                    <button type="submit" id="import-user-info" class="primary" disabled=move || { !hydrated.get() || busy.get() }>
-                        "Import"
-                    </button>
+                    <Submit label="Import" id="import-user-info" busy />
                 </div>
             </form>
         </section>

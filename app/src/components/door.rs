@@ -7,24 +7,16 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api,
-    components::{form::Field, notice::ErrorNotice},
+    components::{form::Field, notice::loaded},
     model::access::{DoorStatus, SimAction, UnlockVia},
 };
 
 #[component]
 pub fn DoorPanel() -> impl IntoView {
-    let first = Resource::new(|| (), |_| api::door_status(0));
     view! {
         <section class="card door" aria-labelledby="door-title">
             <h2 id="door-title">"Door"</h2>
-            <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-                {move || Suspend::new(async move {
-                    match first.await {
-                        Ok(s) => view! { <Door first=s /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(|| api::door_status(0), |s| view! { <Door first=s /> })}
         </section>
     }
 }

@@ -50,6 +50,34 @@ pub fn Field(
     }
 }
 
+/// A password the user has (to log in, or to confirm a change with).
+#[component]
+pub fn CurrentPassword(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    #[prop(into, optional)] error: MaybeProp<String>,
+    #[prop(optional)] autofocus: bool,
+) -> impl IntoView {
+    view! { <Field id label kind="password" autocomplete="current-password" value error autofocus /> }
+}
+
+/// A form's submit button: disabled until the page is hydrated, and while
+/// `busy`.
+#[component]
+pub fn Submit(
+    label: &'static str,
+    #[prop(optional)] id: Option<&'static str>,
+    #[prop(into, optional)] busy: MaybeProp<bool>,
+) -> impl IntoView {
+    let hydrated = crate::components::hydration::use_hydrated();
+    view! {
+        <button type="submit" id=id class="primary" disabled=move || !hydrated.get() || busy.get() == Some(true)>
+            {label}
+        </button>
+    }
+}
+
 /// A write-only password (the SMTP server's, a camera's): the stored one
 /// never comes back to the browser. Empty keeps it; the box under it
 /// clears it. The hint (`<id>-state`) says whether one is stored.
@@ -320,6 +348,42 @@ impl FormErrors {
                 .map(|(_, m)| m)
         })
     }
+
+    /// `error_for(field)` of a form (a dialog's) that shows its own errors
+    /// only once it was `submitted`; the device's verdict at any time.
+    pub fn after_submit(
+        self,
+        submitted: RwSignal<bool>,
+        local: impl Fn() -> Vec<(&'static str, String)> + Copy + Send + Sync + 'static,
+    ) -> impl Fn(&'static str) -> Signal<Option<String>> + Copy {
+        move |field| {
+            self.signal(
+                field,
+                move || {
+                    if submitted.get() {
+                        local()
+                    } else {
+                        Vec::new()
+                    }
+                },
+            )
+        }
+    }
+}
+
+/// Runs `request` with `busy` set until it is answered (the page's buttons
+/// wait meanwhile), then `done` with the answer.
+pub fn while_busy<T: 'static>(
+    busy: RwSignal<bool>,
+    request: impl std::future::Future<Output = T> + 'static,
+    done: impl FnOnce(T) + 'static,
+) {
+    busy.set(true);
+    leptos::task::spawn_local(async move {
+        let r = request.await;
+        busy.set(false);
+        done(r);
+    });
 }
 
 /// What every settings page does with its buttons: the form message, the
@@ -349,17 +413,12 @@ impl SettingsPage {
         done: impl FnOnce(T) -> String + 'static,
     ) {
         self.message.set(None);
-        self.busy.set(true);
-        leptos::task::spawn_local(async move {
-            let r = request.await;
-            self.busy.set(false);
-            match r {
-                Ok(v) => {
-                    let m = done(v);
-                    self.message.set(Some((true, m)));
-                }
-                Err(e) => self.errors.take(e, self.message),
+        while_busy(self.busy, request, move |r| match r {
+            Ok(v) => {
+                let m = done(v);
+                self.message.set(Some((true, m)));
             }
+            Err(e) => self.errors.take(e, self.message),
         });
     }
 
@@ -388,24 +447,26 @@ impl SettingsPage {
     }
 }
 
-/// The buttons of a settings page (manual ch. 4, general operations):
-/// Default fills in the defaults, Refresh reloads from the device, the
-/// submit button (`submit`: the manual's Confirm or Save) saves the page.
-/// Ids are `<page>-default` and `<page>-refresh`.
+/// The page's message and the buttons of a settings page (manual ch. 4,
+/// general operations): Default fills in the defaults, Refresh reloads
+/// from the device, the submit button (`submit`: the manual's Confirm or
+/// Save) saves the page. Ids are `<id>-default` and `<id>-refresh`.
 #[component]
 pub fn SettingsActions(
-    page: &'static str,
+    id: &'static str,
     submit: &'static str,
     on_default: Callback<()>,
     on_refresh: Callback<()>,
-    #[prop(into)] busy: Signal<bool>,
+    settings: SettingsPage,
 ) -> impl IntoView {
     let hydrated = crate::components::hydration::use_hydrated();
+    let busy = settings.busy;
     view! {
+        <FormMessage message=settings.message />
         <div class="actions">
             <button
                 type="button"
-                id=format!("{page}-default")
+                id=format!("{id}-default")
                 class="secondary"
                 disabled=move || !hydrated.get()
                 on:click=move |_| on_default.run(())
@@ -414,7 +475,7 @@ pub fn SettingsActions(
             </button>
             <button
                 type="button"
-                id=format!("{page}-refresh")
+                id=format!("{id}-refresh")
                 class="secondary"
                 disabled=move || !hydrated.get()
                 on:click=move |_| on_refresh.run(())

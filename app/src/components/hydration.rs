@@ -43,12 +43,43 @@ pub async fn sleep_ms(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
+/// Calls `tick` every `ms` milliseconds while the calling component is
+/// shown (live pages ask the device again).
+pub fn every(ms: u64, tick: impl Fn() + Clone + 'static) {
+    Effect::new(move |_| {
+        if let Ok(handle) =
+            set_interval_with_handle(tick.clone(), std::time::Duration::from_millis(ms))
+        {
+            on_cleanup(move || handle.clear());
+        }
+    });
+}
+
 /// Reloads the current page.
 pub fn reload_page() {
     #[cfg(feature = "hydrate")]
     {
         let _ = window().location().reload();
     }
+}
+
+/// An Export button's work: asks the device for the file, saves it in the
+/// browser with `save`, and says in `message` how it went (`done` when
+/// saved).
+pub fn export_file<T: 'static>(
+    message: RwSignal<Option<(bool, String)>>,
+    request: impl std::future::Future<Output = Result<T, crate::error::ApiError>> + 'static,
+    save: impl FnOnce(T) -> Result<(), String> + 'static,
+    done: String,
+) {
+    message.set(None);
+    leptos::task::spawn_local(async move {
+        let saved = request.await.map_err(|e| e.to_string()).and_then(save);
+        message.set(Some(match saved {
+            Ok(()) => (true, done),
+            Err(e) => (false, e),
+        }));
+    });
 }
 
 /// Saves `value` as a pretty JSON file called `name` (Export buttons).

@@ -11,7 +11,7 @@ use crate::{
     api,
     components::{
         dialog::Dialog,
-        form::{Field, FormMessage},
+        form::{CurrentPassword, FormMessage},
         hydration::{load_page, reload_page, use_hydrated},
         icons,
     },
@@ -112,66 +112,36 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <span>"Monitor"</span>
                     </A>
                     <p class="nav-section">{icons::settings()} <span>"Local Setting"</span></p>
-                    <A href="/local/basic" attr:class="sub">
-                        <span>"Basic"</span>
-                    </A>
-                    <A href="/local/video" attr:class="sub">
-                        <span>"Video & Audio"</span>
-                    </A>
-                    <A href="/local/access" attr:class="sub">
-                        <span>"Access Control"</span>
-                    </A>
-                    <A href="/local/system" attr:class="sub">
-                        <span>"System"</span>
-                    </A>
-                    <A href="/local/security" attr:class="sub">
-                        <span>"Security"</span>
-                    </A>
+                    <SubLinks links=&[
+                        ("/local/basic", "Basic"),
+                        ("/local/video", "Video & Audio"),
+                        ("/local/access", "Access Control"),
+                        ("/local/system", "System"),
+                        ("/local/security", "Security"),
+                    ] />
                     <p class="nav-section">{icons::door()} <span>"Household Setting"</span></p>
-                    <A href="/household/vto" attr:class="sub">
-                        <span>"VTO No. Management"</span>
-                    </A>
-                    <A href="/household/room" attr:class="sub">
-                        <span>"Room No. Management"</span>
-                    </A>
-                    <A href="/household/vts" attr:class="sub">
-                        <span>"VTS Management"</span>
-                    </A>
-                    <A href="/household/ipc" attr:class="sub">
-                        <span>"IPC Setting"</span>
-                    </A>
-                    <A href="/household/status" attr:class="sub">
-                        <span>"Status"</span>
-                    </A>
-                    <A href="/household/publish" attr:class="sub">
-                        <span>"Publish Information"</span>
-                    </A>
+                    <SubLinks links=&[
+                        ("/household/vto", "VTO No. Management"),
+                        ("/household/room", "Room No. Management"),
+                        ("/household/vts", "VTS Management"),
+                        ("/household/ipc", "IPC Setting"),
+                        ("/household/status", "Status"),
+                        ("/household/publish", "Publish Information"),
+                    ] />
                     <p class="nav-section">{icons::network()} <span>"Network Setting"</span></p>
-                    <A href="/network/basic" attr:class="sub">
-                        <span>"Basic"</span>
-                    </A>
-                    <A href="/network/sip-server" attr:class="sub">
-                        <span>"SIP Server"</span>
-                    </A>
-                    <A href="/network/ip-permissions" attr:class="sub">
-                        <span>"IP Permissions"</span>
-                    </A>
-                    <A href="/network/email" attr:class="sub">
-                        <span>"Email"</span>
-                    </A>
+                    <SubLinks links=&[
+                        ("/network/basic", "Basic"),
+                        ("/network/sip-server", "SIP Server"),
+                        ("/network/ip-permissions", "IP Permissions"),
+                        ("/network/email", "Email"),
+                    ] />
                     <p class="nav-section">{icons::log()} <span>"Log Management"</span></p>
-                    <A href="/log/call" attr:class="sub">
-                        <span>"Call"</span>
-                    </A>
-                    <A href="/log/unlock" attr:class="sub">
-                        <span>"Unlock"</span>
-                    </A>
-                    <A href="/log/alarm" attr:class="sub">
-                        <span>"Alarm"</span>
-                    </A>
-                    <A href="/log/security" attr:class="sub">
-                        <span>"Security"</span>
-                    </A>
+                    <SubLinks links=&[
+                        ("/log/call", "Call"),
+                        ("/log/unlock", "Unlock"),
+                        ("/log/alarm", "Alarm"),
+                        ("/log/security", "Security"),
+                    ] />
                 </nav>
                 <main class="content">
                     <FormMessage message=logout_error />
@@ -192,6 +162,16 @@ pub fn Layout(children: Children) -> impl IntoView {
             </Show>
         </div>
     }
+}
+
+/// The links of one section of the side menu: (address, the manual's
+/// name).
+#[component]
+fn SubLinks(links: &'static [(&'static str, &'static str)]) -> impl IntoView {
+    links
+        .iter()
+        .map(|(href, name)| view! { <A href=*href attr:class="sub"><span>{*name}</span></A> })
+        .collect_view()
 }
 
 #[component]
@@ -264,14 +244,7 @@ fn ResetDialog(open: RwSignal<bool>) -> impl IntoView {
             <p class="warning">
                 "All settings, accounts and logs are erased and the device returns to initialization. This cannot be undone."
             </p>
-            <Field
-                id="reset-password"
-                label="Password"
-                kind="password"
-                autocomplete="current-password"
-                value=password
-                error=error
-            />
+            <CurrentPassword id="reset-password" label="Password" value=password error=error />
             <FormMessage message />
             <div class="actions">
                 <button class="secondary" on:click=move |_| open.set(false)>

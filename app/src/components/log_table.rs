@@ -7,13 +7,16 @@ use leptos::prelude::*;
 use super::pager::Pager;
 
 #[component]
-pub fn LogTable(
+pub fn LogTable<R, V>(
     /// The table's id.
     id: &'static str,
     /// Column headings, the manual's names.
     columns: &'static [&'static str],
-    /// This page's rows (`<tr>`s).
-    rows: Vec<AnyView>,
+    /// This page's records.
+    records: Vec<R>,
+    /// A record's row (`<tr>`), given its No. (counted from the newest,
+    /// over all pages).
+    row: impl Fn(u64, R) -> V,
     /// Said when the log is empty, with its id.
     #[prop(optional)]
     empty: Option<(&'static str, &'static str)>,
@@ -22,8 +25,16 @@ pub fn LogTable(
     total: u64,
     page_size: u64,
     offset: RwSignal<u64>,
-) -> impl IntoView {
-    let shown = rows.len() as u64;
+) -> impl IntoView
+where
+    V: IntoView + 'static,
+{
+    let shown = records.len() as u64;
+    let rows = records
+        .into_iter()
+        .zip(at + 1..)
+        .map(|(r, n)| row(n, r))
+        .collect_view();
     view! {
         <div class="table-wrap">
             <table class="log" id=id>

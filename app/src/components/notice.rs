@@ -24,15 +24,56 @@ where
     Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
     V: IntoView + 'static,
 {
-    let data = Resource::new(|| (), move |_| fetch());
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => show(d).into_any(),
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
+    suspended(Resource::new(|| (), move |_| fetch()), show)
+}
+
+/// [`loaded`] for a resource the page keeps (one that depends on the
+/// address, or that the page asks to load again).
+pub fn suspended<T, V>(
+    data: Resource<Result<T, ApiError>>,
+    show: impl Fn(T) -> V + Copy + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! { <Suspense fallback=loading>{outcome(data, show)}</Suspense> }
+}
+
+/// [`suspended`] under a Transition: while the resource loads again (a
+/// log's next page, a refresh) the rows shown stay until the new ones are
+/// there.
+pub fn transition<T, V>(
+    data: Resource<Result<T, ApiError>>,
+    show: impl Fn(T) -> V + Copy + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! { <Transition fallback=loading>{outcome(data, show)}</Transition> }
+}
+
+/// The line shown while a page's data loads.
+fn loading() -> impl IntoView {
+    view! { <p class="loading">"Loading\u{2026}"</p> }
+}
+
+/// What a loaded resource shows: `show`'s view, or the error panel.
+fn outcome<T, V>(
+    data: Resource<Result<T, ApiError>>,
+    show: impl Fn(T) -> V + Copy + Send + Sync + 'static,
+) -> impl Fn() -> Suspend<AnyView> + Send + Sync + 'static
+where
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    move || {
+        Suspend::new(async move {
+            match data.await {
+                Ok(d) => show(d).into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            }
+        })
     }
 }

@@ -2,11 +2,13 @@
 //! secret, first code, recovery codes shown once) and disable (password and
 //! a code).
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
     api,
-    components::form::{clear_on_change, show_error, Field, FormMessage},
+    components::form::{
+        clear_on_change, show_error, while_busy, CurrentPassword, Field, FormMessage,
+    },
     model::{
         reset::group_by_four,
         two_factor::{code_error, TotpEnrolment, TwoFactorStatus},
@@ -47,17 +49,12 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
             password_error.set(Some("Enter the current password".into()));
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::totp_begin(p).await;
-            busy.set(false);
-            match r {
-                Ok(e) => {
-                    password.set(String::new());
-                    state.set(State::Enrolling(e));
-                }
-                Err(e) => show_error(e, &[("password", password_error)], message),
+        while_busy(busy, api::totp_begin(p), move |r| match r {
+            Ok(e) => {
+                password.set(String::new());
+                state.set(State::Enrolling(e));
             }
+            Err(e) => show_error(e, &[("password", password_error)], message),
         });
     };
 
@@ -69,17 +66,12 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
             code_err.set(Some(e.into()));
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::totp_confirm(c).await;
-            busy.set(false);
-            match r {
-                Ok(r) => {
-                    code.set(String::new());
-                    state.set(State::Recovery(r.codes));
-                }
-                Err(e) => show_error(e, &[("totp-code", code_err)], message),
+        while_busy(busy, api::totp_confirm(c), move |r| match r {
+            Ok(r) => {
+                code.set(String::new());
+                state.set(State::Recovery(r.codes));
             }
+            Err(e) => show_error(e, &[("totp-code", code_err)], message),
         });
     };
 
@@ -95,23 +87,18 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
             code_err.set(Some(e.into()));
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::totp_disable(p, c).await;
-            busy.set(false);
-            match r {
-                Ok(()) => {
-                    password.set(String::new());
-                    code.set(String::new());
-                    state.set(State::Off);
-                    message.set(Some((true, "Two-factor login is off.".into())));
-                }
-                Err(e) => show_error(
-                    e,
-                    &[("password", password_error), ("code", code_err)],
-                    message,
-                ),
+        while_busy(busy, api::totp_disable(p, c), move |r| match r {
+            Ok(()) => {
+                password.set(String::new());
+                code.set(String::new());
+                state.set(State::Off);
+                message.set(Some((true, "Two-factor login is off.".into())));
             }
+            Err(e) => show_error(
+                e,
+                &[("password", password_error), ("code", code_err)],
+                message,
+            ),
         });
     };
 
@@ -125,14 +112,7 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
                             "Off. With it on, login asks for a code from an authenticator app after the password."
                         </p>
                         <form id="totp-begin" on:submit=begin novalidate>
-                            <Field
-                                id="totp-password"
-                                label="Password"
-                                kind="password"
-                                autocomplete="current-password"
-                                value=password
-                                error=password_error
-                            />
+                            <CurrentPassword id="totp-password" label="Password" value=password error=password_error />
                             <div class="actions">
                                 <button type="submit" class="primary" disabled=move || busy.get()>
                                     "Enable"
@@ -200,14 +180,7 @@ pub fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
                             {format!("On. {left} recovery codes left. To turn it off, enter the password and a code.")}
                         </p>
                         <form id="totp-disable" on:submit=disable novalidate>
-                            <Field
-                                id="totp-password"
-                                label="Password"
-                                kind="password"
-                                autocomplete="current-password"
-                                value=password
-                                error=password_error
-                            />
+                            <CurrentPassword id="totp-password" label="Password" value=password error=password_error />
                             <Field
                                 id="totp-off-code"
                                 label="Verification Code"

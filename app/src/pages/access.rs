@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
+        form::{Check, Field, Select, SettingsActions, SettingsPage},
         notice::loaded,
     },
     model::access::{AccessSettings, ContactType},
@@ -26,7 +26,7 @@ pub fn AccessPage() -> impl IntoView {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     interval: RwSignal<String>,
     period: RwSignal<String>,
@@ -38,14 +38,7 @@ struct Form {
 
 impl Form {
     fn new(s: &AccessSettings) -> Self {
-        let f = Self {
-            interval: RwSignal::new(String::new()),
-            period: RwSignal::new(String::new()),
-            check: RwSignal::new(String::new()),
-            enable: RwSignal::new(false),
-            command: RwSignal::new(String::new()),
-            contact: RwSignal::new(String::new()),
-        };
+        let f = Self::default();
         f.fill(s);
         f
     }
@@ -83,9 +76,7 @@ fn AccessForm(saved: AccessSettings) -> impl IntoView {
         form.check.track();
     });
     let SettingsPage {
-        message,
-        busy,
-        errors,
+        message, errors, ..
     } = page;
     let error_for =
         move |field: &'static str| errors.signal(field, move || form.settings().validate());
@@ -152,13 +143,12 @@ fn AccessForm(saved: AccessSettings) -> impl IntoView {
                         value=form.contact
                     />
                 </div>
-                <FormMessage message />
                 <SettingsActions
-                    page="access"
+                    id="access"
                     submit="Save"
                     on_default=Callback::new(default)
                     on_refresh=Callback::new(refresh)
-                    busy
+                    settings=page
                 />
             </form>
         </section>

@@ -8,11 +8,10 @@ use crate::{
     api,
     components::{
         form::{
-            clear_on_change, new_password_error, show_error, EmailChoice, Field, FormMessage,
-            NewPasswordFields,
+            clear_on_change, new_password_error, show_error, CurrentPassword, EmailChoice,
+            FormMessage, NewPasswordFields, Submit,
         },
-        hydration::use_hydrated,
-        notice::ErrorNotice,
+        notice::loaded,
         two_factor::TwoFactor,
     },
     model::{email, password, ADMIN_USER},
@@ -20,32 +19,25 @@ use crate::{
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| api::overview());
     view! {
         <h1>"Account"</h1>
         <div class="panels">
             <ChangePassword />
-            <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-                {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(o) => {
-                            view! {
-                                <ChangeEmail current=o.account.email />
-                                <TwoFactor status=o.account.two_factor />
-                            }
-                                .into_any()
-                        }
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            {loaded(
+                api::overview,
+                |o| {
+                    view! {
+                        <ChangeEmail current=o.account.email />
+                        <TwoFactor status=o.account.two_factor />
                     }
-                })}
-            </Suspense>
+                },
+            )}
         </div>
     }
 }
 
 #[component]
 fn ChangePassword() -> impl IntoView {
-    let hydrated = use_hydrated();
     let old = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -98,20 +90,11 @@ fn ChangePassword() -> impl IntoView {
         <section class="card" aria-labelledby="change-password">
             <h2 id="change-password">"Change Password"</h2>
             <form id="password-form" on:submit=submit novalidate>
-                <Field
-                    id="old-password"
-                    label="Old Password"
-                    kind="password"
-                    autocomplete="current-password"
-                    value=old
-                    error=old_server_error
-                />
+                <CurrentPassword id="old-password" label="Old Password" value=old error=old_server_error />
                 <NewPasswordFields new confirm server_error=new_server_error />
                 <FormMessage message />
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || !hydrated.get()>
-                        "Confirm"
-                    </button>
+                    <Submit label="Confirm" />
                 </div>
             </form>
         </section>
@@ -120,7 +103,6 @@ fn ChangePassword() -> impl IntoView {
 
 #[component]
 fn ChangeEmail(current: Option<String>) -> impl IntoView {
-    let hydrated = use_hydrated();
     let shown = RwSignal::new(current.clone());
     let use_email = RwSignal::new(current.is_some());
     let address = RwSignal::new(current.unwrap_or_default());
@@ -193,19 +175,10 @@ fn ChangeEmail(current: Option<String>) -> impl IntoView {
             </p>
             <form id="email-form" on:submit=submit novalidate>
                 <EmailChoice use_email address error=email_error />
-                <Field
-                    id="email-password"
-                    label="Password"
-                    kind="password"
-                    autocomplete="current-password"
-                    value=pass
-                    error=pass_error
-                />
+                <CurrentPassword id="email-password" label="Password" value=pass error=pass_error />
                 <FormMessage message />
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || !hydrated.get()>
-                        "Confirm"
-                    </button>
+                    <Submit label="Confirm" />
                 </div>
             </form>
         </section>

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
+        form::{Check, Field, Select, SettingsActions, SettingsPage},
         notice::loaded,
     },
     model::settings::{format_hhmm, parse_hhmm, BasicSettings, DailyPeriod, DeviceType},
@@ -26,7 +26,7 @@ pub fn BasicPage() -> impl IntoView {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     device_type: RwSignal<String>,
     vto_no: RwSignal<String>,
@@ -41,16 +41,7 @@ struct Form {
 
 impl Form {
     fn new(s: &BasicSettings) -> Self {
-        let f = Self {
-            device_type: RwSignal::new(String::new()),
-            vto_no: RwSignal::new(String::new()),
-            centre_call_no: RwSignal::new(String::new()),
-            start: RwSignal::new(String::new()),
-            end: RwSignal::new(String::new()),
-            storage_point: RwSignal::new(String::new()),
-            auto_snapshot_unlock: RwSignal::new(false),
-            hidden: RwSignal::new(s.clone()),
-        };
+        let f = Self::default();
         f.fill(s);
         f
     }
@@ -117,9 +108,7 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
         form.storage_point.track();
     });
     let SettingsPage {
-        message,
-        busy,
-        errors,
+        message, errors, ..
     } = page;
     let error_for = move |field: &'static str| errors.signal(field, move || form.errors());
 
@@ -173,13 +162,12 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
                     </Field>
                     <Check id="auto-snapshot-unlock" label="Auto Snapshot (unlock)" checked=form.auto_snapshot_unlock />
                 </div>
-                <FormMessage message />
                 <SettingsActions
-                    page="basic"
+                    id="basic"
                     submit="Confirm"
                     on_default=Callback::new(default)
                     on_refresh=Callback::new(refresh)
-                    busy
+                    settings=page
                 />
             </form>
         </section>

@@ -2,12 +2,15 @@
 //! talk time and end state of every call through the SIP server, newest
 //! first, with Export Data (CSV).
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
     api,
     components::{
-        form::FormMessage, hydration::download, log_table::LogTable, notice::ErrorNotice,
+        form::FormMessage,
+        hydration::{download, export_file},
+        log_table::LogTable,
+        notice::transition,
     },
     model::call_log::{talk_time, CallLogPage as Page, EndState, EXPORT_FILE, PAGE_SIZE},
 };
@@ -18,17 +21,12 @@ pub fn CallLogPage() -> impl IntoView {
     let log = Resource::new(move || offset.get(), api::call_log);
     let message = RwSignal::new(None::<(bool, String)>);
     let export = move |_| {
-        message.set(None);
-        spawn_local(async move {
-            let saved = api::export_call_log()
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|csv| download(EXPORT_FILE, "text/csv", &csv));
-            message.set(Some(match saved {
-                Ok(()) => (true, format!("Exported as {EXPORT_FILE}.")),
-                Err(e) => (false, e),
-            }));
-        });
+        export_file(
+            message,
+            api::export_call_log(),
+            |csv| download(EXPORT_FILE, "text/csv", &csv),
+            format!("Exported as {EXPORT_FILE}."),
+        );
     };
     view! {
         <h1>"Call"</h1>
@@ -42,14 +40,7 @@ pub fn CallLogPage() -> impl IntoView {
                 </button>
             </div>
             <FormMessage message />
-            <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-                {move || Suspend::new(async move {
-                    match log.await {
-                        Ok(page) => view! { <CallTable page offset /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {transition(log, move |page| view! { <CallTable page offset /> })}
         </section>
     }
 }
@@ -62,30 +53,25 @@ fn CallTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
         offset: at,
         display,
     } = page;
-    let rows = records
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            view! {
-                <tr class:warn=r.end_state == EndState::Missed>
-                    <td>{at + i as u64 + 1}</td>
-                    <td>{r.call_type.label()}</td>
-                    <td>{r.room_no}</td>
-                    <td>{r.from}</td>
-                    <td>{r.to}</td>
-                    <td class="time">{display.format(r.begin)}</td>
-                    <td>{talk_time(r.talk_ms)}</td>
-                    <td>{r.end_state.label()}</td>
-                </tr>
-            }
-            .into_any()
-        })
-        .collect();
     view! {
         <LogTable
             id="call-log"
             columns=&["No.", "Call Type", "Room No.", "From", "To", "Begin Time", "Talk Time", "End State"]
-            rows
+            records
+            row=move |n, r| {
+                view! {
+                    <tr class:warn=r.end_state == EndState::Missed>
+                        <td>{n}</td>
+                        <td>{r.call_type.label()}</td>
+                        <td>{r.room_no}</td>
+                        <td>{r.from}</td>
+                        <td>{r.to}</td>
+                        <td class="time">{display.format(r.begin)}</td>
+                        <td>{talk_time(r.talk_ms)}</td>
+                        <td>{r.end_state.label()}</td>
+                    </tr>
+                }
+            }
             empty=("call-log-empty", "No calls yet.")
             at
             total

@@ -4,8 +4,6 @@
 //! dialog, Save, then Confirm Send Card), and the room's Access Password
 //! for the keypad (write-only).
 
-use std::time::Duration;
-
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
 
@@ -14,8 +12,8 @@ use crate::{
     components::{
         dialog::{ConfirmDialog, Dialog},
         form::{Field, FormMessage},
-        hydration::use_hydrated,
-        notice::ErrorNotice,
+        hydration::{every, use_hydrated},
+        notice::suspended,
     },
     error::ApiError,
     model::card::{Card, CardChange, RoomCards},
@@ -31,14 +29,7 @@ pub fn CardsPage() -> impl IntoView {
         <p>
             <A href="/household/room">"\u{2190} Room No. Management"</A>
         </p>
-        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) => view! { <Cards first=p /> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {suspended(page, |p| view! { <Cards first=p /> })}
     }
 }
 
@@ -73,21 +64,14 @@ fn Cards(first: RoomCards) -> impl IntoView {
     let room = move || page.with_untracked(|p| p.room_no.clone());
 
     // While a countdown runs, the page asks for the cards swiped each second.
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                if page.with_untracked(|p| p.issuing.is_some()) {
-                    let room = room();
-                    spawn_local(async move {
-                        if let Ok(p) = api::room_cards(room).await {
-                            page.try_set(p);
-                        }
-                    });
+    every(1000, move || {
+        if page.with_untracked(|p| p.issuing.is_some()) {
+            let room = room();
+            spawn_local(async move {
+                if let Ok(p) = api::room_cards(room).await {
+                    page.try_set(p);
                 }
-            },
-            Duration::from_millis(1000),
-        ) {
-            on_cleanup(move || handle.clear());
+            });
         }
     });
 

@@ -7,25 +7,16 @@ use leptos_router::components::A;
 use crate::{
     api,
     components::{
-        config_manager::ConfigManager, door::DoorPanel, icons, live_view::LiveView,
-        notice::ErrorNotice,
+        config_manager::ConfigManager, door::DoorPanel, icons, live_view::LiveView, notice::loaded,
     },
     model::system::Overview,
 };
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| api::overview());
     view! {
         <h1>"Main Interface"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(o) => view! { <Panels overview=o /> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(api::overview, |o| view! { <Panels overview=o /> })}
         <DoorCamera />
         <DoorPanel />
         <ConfigManager />

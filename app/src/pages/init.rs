@@ -1,13 +1,16 @@
 //! Device initialization (manual ch. 1): password, then the optional email
 //! for password reset, then success and on to login.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
     api,
     components::{
-        form::{confirm_error, new_password_error, EmailChoice, Field, FormMessage, PasswordRules},
-        hydration::{load_page, use_hydrated},
+        form::{
+            confirm_error, new_password_error, while_busy, EmailChoice, Field, FormMessage,
+            PasswordRules, Submit,
+        },
+        hydration::load_page,
     },
     model::{email, password, ADMIN_USER},
 };
@@ -21,7 +24,6 @@ enum Step {
 
 #[component]
 pub fn InitPage() -> impl IntoView {
-    let hydrated = use_hydrated();
     let step = RwSignal::new(Step::Password);
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -81,11 +83,10 @@ pub fn InitPage() -> impl IntoView {
                 return;
             }
         }
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::initialize(password.get_untracked(), email).await;
-            busy.set(false);
-            match result {
+        while_busy(
+            busy,
+            api::initialize(password.get_untracked(), email),
+            move |result| match result {
                 Ok(()) => step.set(Step::Done),
                 Err(e) => {
                     if let Some(m) = e.field_message("email") {
@@ -97,8 +98,8 @@ pub fn InitPage() -> impl IntoView {
                         server_error.set(Some((false, e.to_string())));
                     }
                 }
-            }
-        });
+            },
+        );
     };
 
     view! {
@@ -137,9 +138,7 @@ pub fn InitPage() -> impl IntoView {
                             error=confirm_err
                         />
                         <div class="actions">
-                            <button type="submit" class="primary" disabled=move || !hydrated.get()>
-                                "Next"
-                            </button>
+                            <Submit label="Next" />
                         </div>
                     </form>
                 </Show>

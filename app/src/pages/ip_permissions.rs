@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
+        form::{Check, Field, Select, SettingsActions, SettingsPage},
         hydration::use_hydrated,
         notice::loaded,
     },
@@ -58,9 +58,7 @@ fn PermissionsForm(saved: IpPermissions) -> impl IntoView {
         black.track();
     });
     let SettingsPage {
-        message,
-        busy,
-        errors,
+        message, errors, ..
     } = page;
     let white_error = errors.signal("white-list", move || current().validate());
     let black_error = errors.signal("black-list", move || current().validate());
@@ -167,13 +165,12 @@ fn PermissionsForm(saved: IpPermissions) -> impl IntoView {
                         "Add"
                     </button>
                 </div>
-                <FormMessage message />
                 <SettingsActions
-                    page="ip"
+                    id="ip"
                     submit="Confirm"
                     on_default=Callback::new(move |()| page.defaults("Confirm", || fill(IpPermissions::default())))
                     on_refresh=Callback::new(refresh)
-                    busy
+                    settings=page
                 />
             </form>
         </section>

@@ -12,8 +12,8 @@ use crate::{
     api,
     components::{
         dialog::{ConfirmDialog, Dialog},
-        form::{Field, FormErrors, FormMessage, Select, WriteOnlyPassword},
-        hydration::{download_json, file_to_import, use_hydrated},
+        form::{while_busy, Field, FormErrors, FormMessage, Select, WriteOnlyPassword},
+        hydration::{download_json, export_file, file_to_import, use_hydrated},
         notice::loaded,
     },
     model::{
@@ -36,7 +36,7 @@ pub fn IpcSettingPage() -> impl IntoView {
 }
 
 /// The dialog's fields.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     /// The camera being modified; `None` while adding.
     id: RwSignal<Option<u32>>,
@@ -54,23 +54,6 @@ struct Form {
 }
 
 impl Form {
-    fn new() -> Self {
-        Self {
-            id: RwSignal::new(None),
-            name: RwSignal::new(String::new()),
-            ip: RwSignal::new(String::new()),
-            user: RwSignal::new(String::new()),
-            password: RwSignal::new(String::new()),
-            clear_password: RwSignal::new(false),
-            password_set: RwSignal::new(false),
-            port: RwSignal::new(String::new()),
-            protocol: RwSignal::new(String::new()),
-            stream: RwSignal::new(String::new()),
-            channel: RwSignal::new(String::new()),
-            device_type: RwSignal::new(String::new()),
-        }
-    }
-
     fn fill(&self, id: Option<u32>, ipc: &Ipc, password_set: bool) {
         self.id.set(id);
         self.name.set(ipc.name.clone());
@@ -142,19 +125,11 @@ fn IpcList(saved: IpcPage) -> impl IntoView {
     let editing = RwSignal::new(false);
     let deleting = RwSignal::new(None::<IpcEntry>);
     let delete_open = RwSignal::new(false);
-    let form = Form::new();
+    let form = Form::default();
     // Shown in the dialog only once it was submitted.
     let submitted = RwSignal::new(false);
     let errors = FormErrors::new(move || form.track());
-    let error_for = move |field: &'static str| {
-        errors.signal(field, move || {
-            if submitted.get() {
-                form.errors()
-            } else {
-                Vec::new()
-            }
-        })
-    };
+    let error_for = errors.after_submit(submitted, move || form.errors());
     let dialog_message = RwSignal::new(None::<(bool, String)>);
 
     let add = move |_| {
@@ -182,28 +157,24 @@ fn IpcList(saved: IpcPage) -> impl IntoView {
             form.clear_password.get_untracked(),
         );
         let (id, ipc) = (form.id.get_untracked(), form.ipc());
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::save_ipc(id, ipc.clone(), password).await;
-            busy.set(false);
-            match r {
+        while_busy(
+            busy,
+            api::save_ipc(id, ipc.clone(), password),
+            move |r| match r {
                 Ok(page) => {
                     list.set(page.ipcs);
                     editing.set(false);
                     message.set(Some((true, format!("Saved: {}.", ipc.name))));
                 }
                 Err(e) => errors.take(e, dialog_message),
-            }
-        });
+            },
+        );
     };
     let delete = move || {
         let Some(entry) = deleting.get_untracked() else {
             return;
         };
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::delete_ipc(entry.id).await;
-            busy.set(false);
+        while_busy(busy, api::delete_ipc(entry.id), move |r| {
             delete_open.set(false);
             match r {
                 Ok(page) => {
@@ -215,20 +186,12 @@ fn IpcList(saved: IpcPage) -> impl IntoView {
         });
     };
     let export = move |_| {
-        message.set(None);
-        spawn_local(async move {
-            let saved = api::export_ipcs()
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|file| download_json(FILE_NAME, &file));
-            message.set(Some(match saved {
-                Ok(()) => (
-                    true,
-                    format!("Exported as {FILE_NAME} (without passwords)."),
-                ),
-                Err(e) => (false, e),
-            }));
-        });
+        export_file(
+            message,
+            api::export_ipcs(),
+            |file| download_json(FILE_NAME, &file),
+            format!("Exported as {FILE_NAME} (without passwords)."),
+        );
     };
     let import = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

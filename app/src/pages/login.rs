@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
     api,
     components::{
-        form::{clear_on_change, Field, FormMessage},
+        form::{clear_on_change, while_busy, CurrentPassword, Field, FormMessage},
         hydration::{load_page, use_hydrated},
     },
     error::ApiError,
@@ -38,11 +38,10 @@ pub fn LoginPage() -> impl IntoView {
             return;
         }
         message.set(None);
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::login(user.get_untracked(), password.get_untracked()).await;
-            busy.set(false);
-            match result {
+        while_busy(
+            busy,
+            api::login(user.get_untracked(), password.get_untracked()),
+            move |result| match result {
                 Ok(LoginResult {
                     second_factor: Some(t),
                 }) => {
@@ -58,8 +57,8 @@ pub fn LoginPage() -> impl IntoView {
                     password.set(String::new());
                     message.set(Some((false, e.to_string())));
                 }
-            }
-        });
+            },
+        );
     };
 
     let lock_message = Signal::derive(move || {
@@ -86,14 +85,7 @@ pub fn LoginPage() -> impl IntoView {
                     class:hidden=move || ticket.get().is_some()
                 >
                     <Field id="username" label="Username" autocomplete="username" value=user />
-                    <Field
-                        id="password"
-                        label="Password"
-                        kind="password"
-                        autocomplete="current-password"
-                        value=password
-                        autofocus=true
-                    />
+                    <CurrentPassword id="password" label="Password" value=password autofocus=true />
                     <FormMessage message />
                     <FormMessage message=lock_message />
                     <div class="actions">
@@ -159,25 +151,20 @@ fn CodeStep(
         let Some(t) = ticket.get_untracked() else {
             return;
         };
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::login_code(t, c).await;
-            busy.set(false);
-            match result {
-                Ok(()) => load_page("/"),
-                Err(ApiError::Locked { retry_after_secs }) => {
-                    ticket.set(None);
-                    count_down(locked_for, retry_after_secs);
-                }
-                Err(e) if e.field_message("ticket").is_some() => {
-                    ticket.set(None);
-                    expired.set(Some((false, e.to_string())));
-                }
-                Err(e) => match e.field_message("code") {
-                    Some(m) => code_error.set(Some(m)),
-                    None => message.set(Some((false, e.to_string()))),
-                },
+        while_busy(busy, api::login_code(t, c), move |result| match result {
+            Ok(()) => load_page("/"),
+            Err(ApiError::Locked { retry_after_secs }) => {
+                ticket.set(None);
+                count_down(locked_for, retry_after_secs);
             }
+            Err(e) if e.field_message("ticket").is_some() => {
+                ticket.set(None);
+                expired.set(Some((false, e.to_string())));
+            }
+            Err(e) => match e.field_message("code") {
+                Some(m) => code_error.set(Some(m)),
+                None => message.set(Some((false, e.to_string()))),
+            },
         });
     };
 

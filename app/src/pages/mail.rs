@@ -2,12 +2,12 @@
 //! With no server, mail goes to the data directory's outbox. The password is
 //! write-only: the page only learns whether one is stored.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
     api,
     components::{
-        form::{Field, FormErrors, FormMessage, Select, WriteOnlyPassword},
+        form::{while_busy, Field, FormMessage, Select, SettingsPage, Submit, WriteOnlyPassword},
         hydration::use_hydrated,
         notice::loaded,
     },
@@ -23,7 +23,7 @@ pub fn MailPage() -> impl IntoView {
 }
 
 /// The form's fields as typed.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     server: RwSignal<String>,
     port: RwSignal<String>,
@@ -37,16 +37,7 @@ struct Form {
 
 impl Form {
     fn new(s: &MailSettings) -> Self {
-        let f = Self {
-            server: RwSignal::new(String::new()),
-            port: RwSignal::new(String::new()),
-            security: RwSignal::new(String::new()),
-            user: RwSignal::new(String::new()),
-            password: RwSignal::new(String::new()),
-            clear_password: RwSignal::new(false),
-            sender: RwSignal::new(String::new()),
-            has_password: RwSignal::new(false),
-        };
+        let f = Self::default();
         f.fill(s);
         f
     }
@@ -92,15 +83,14 @@ impl Form {
 fn MailForm(saved: MailSettings) -> impl IntoView {
     let hydrated = use_hydrated();
     let form = Form::new(&saved);
-    let message = RwSignal::new(None::<(bool, String)>);
     let test_result = RwSignal::new(None::<(bool, String)>);
-    let busy = RwSignal::new(false);
-    let errors = FormErrors::new(move || {
+    let page = SettingsPage::new(move || {
         form.server.track();
         form.port.track();
         form.user.track();
         form.sender.track();
     });
+    let (message, busy, errors) = (page.message, page.busy, page.errors);
     let error_for = move |field: &'static str| {
         errors.signal(field, move || match form.settings() {
             Err(port) => vec![("smtp-port", port)],
@@ -119,18 +109,13 @@ fn MailForm(saved: MailSettings) -> impl IntoView {
         if !settings.validate().is_empty() {
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::save_mail_settings(settings, form.password_update()).await;
-            busy.set(false);
-            match r {
-                Ok(s) => {
-                    form.fill(&s);
-                    message.set(Some((true, "Saved.".into())));
-                }
-                Err(e) => errors.take(e, message),
-            }
-        });
+        page.save(
+            api::save_mail_settings(settings, form.password_update()),
+            move |s| {
+                form.fill(&s);
+                "Saved.".into()
+            },
+        );
     };
 
     let test = move |_| {
@@ -141,29 +126,24 @@ fn MailForm(saved: MailSettings) -> impl IntoView {
         if !settings.validate().is_empty() {
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::send_test_mail(settings, form.password_update()).await;
-            busy.set(false);
-            test_result.set(Some(match r {
-                Ok(receipt) => (
-                    true,
-                    format!("Test mail sent via {}: {}", receipt.via, receipt.answer),
-                ),
-                Err(e) => (false, e.to_string()),
-            }));
-        });
+        while_busy(
+            busy,
+            api::send_test_mail(settings, form.password_update()),
+            move |r| {
+                test_result.set(Some(match r {
+                    Ok(receipt) => (
+                        true,
+                        format!("Test mail sent via {}: {}", receipt.via, receipt.answer),
+                    ),
+                    Err(e) => (false, e.to_string()),
+                }));
+            },
+        );
     };
 
     let refresh = move |_| {
-        message.set(None);
         test_result.set(None);
-        spawn_local(async move {
-            match api::mail_settings().await {
-                Ok(s) => form.fill(&s),
-                Err(e) => message.set(Some((false, e.to_string()))),
-            }
-        });
+        page.refresh(api::mail_settings(), move |s| form.fill(&s));
     };
 
     let default = move |_| {
@@ -236,9 +216,7 @@ fn MailForm(saved: MailSettings) -> impl IntoView {
                     <button type="button" id="mail-refresh" class="secondary" disabled=move || !hydrated.get() on:click=refresh>
                         "Refresh"
                     </button>
-                    <button type="submit" class="primary" disabled=move || !hydrated.get() || busy.get()>
-                        "Save"
-                    </button>
+                    <Submit label="Save" busy />
                 </div>
             </form>
         </section>

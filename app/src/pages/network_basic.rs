@@ -8,7 +8,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, SettingsActions, SettingsPage},
+        form::{while_busy, Check, Field, FormMessage, SettingsActions, SettingsPage, Submit},
         hydration::{chosen_file_text, download, load_page, use_hydrated},
         notice::loaded,
     },
@@ -29,7 +29,7 @@ pub fn NetworkBasicPage() -> impl IntoView {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     address: RwSignal<String>,
     http_port: RwSignal<String>,
@@ -70,12 +70,7 @@ impl Form {
 
 #[component]
 fn NetworkForm(page: NetworkPage) -> impl IntoView {
-    let form = Form {
-        address: RwSignal::new(String::new()),
-        http_port: RwSignal::new(String::new()),
-        https: RwSignal::new(false),
-        https_port: RwSignal::new(String::new()),
-    };
+    let form = Form::default();
     form.fill(&page.settings);
     let shown = RwSignal::new(page);
     let page = SettingsPage::new(move || {
@@ -85,9 +80,7 @@ fn NetworkForm(page: NetworkPage) -> impl IntoView {
         form.https_port.track();
     });
     let SettingsPage {
-        message,
-        busy,
-        errors,
+        message, errors, ..
     } = page;
     let error_for = move |field: &'static str| errors.signal(field, move || form.errors());
 
@@ -149,13 +142,12 @@ fn NetworkForm(page: NetworkPage) -> impl IntoView {
                         "With HTTPS on, plain HTTP is sent to HTTPS and the login cookie is only sent over HTTPS. Browsers need HTTPS to use the microphone. The first time, the device makes a self-signed certificate for its name and addresses."
                     </p>
                 </fieldset>
-                <FormMessage message />
                 <SettingsActions
-                    page="network"
+                    id="network"
                     submit="Save"
                     on_default=Callback::new(default)
                     on_refresh=Callback::new(refresh)
-                    busy
+                    settings=page
                 />
             </form>
         </section>
@@ -245,20 +237,15 @@ fn CertificateCard(shown: RwSignal<NetworkPage>) -> impl IntoView {
     };
     let create = move |_| {
         message.set(None);
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::new_certificate().await;
-            busy.set(false);
-            match r {
-                Ok(p) => {
-                    shown.set(p);
-                    message.set(Some((
-                        true,
-                        "A new self-signed certificate is in use.".into(),
-                    )));
-                }
-                Err(e) => message.set(Some((false, e.to_string()))),
+        while_busy(busy, api::new_certificate(), move |r| match r {
+            Ok(p) => {
+                shown.set(p);
+                message.set(Some((
+                    true,
+                    "A new self-signed certificate is in use.".into(),
+                )));
             }
+            Err(e) => message.set(Some((false, e.to_string()))),
         });
     };
     let upload = move |ev: leptos::ev::SubmitEvent| {
@@ -349,9 +336,7 @@ fn CertificateCard(shown: RwSignal<NetworkPage>) -> impl IntoView {
                 <p class="hint">"PEM files; the certificate may include its chain. The key must belong to the certificate. It never leaves the device."</p>
                 <FormMessage message />
                 <div class="actions">
-                    <button type="submit" class="primary" id="certificate-upload" disabled=move || !hydrated.get() || busy.get()>
-                        "Upload"
-                    </button>
+                    <Submit label="Upload" id="certificate-upload" busy />
                 </div>
             </form>
         </section>

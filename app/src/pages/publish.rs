@@ -2,15 +2,14 @@
 //! No. or All device, Title, Content, Confirm; then the result per device)
 //! and History Info (time, title, to whom and how it went, newest first).
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormErrors, FormMessage},
-        hydration::use_hydrated,
+        form::{while_busy, Check, Field, FormErrors, FormMessage, Submit},
         log_table::LogTable,
-        notice::ErrorNotice,
+        notice::transition,
     },
     model::publish::{
         DeliveryResult, Publication, PublishPage as Page, PublishRecord, MAX_CONTENT, PAGE_SIZE,
@@ -36,21 +35,13 @@ pub fn PublishPage() -> impl IntoView {
                     "Refresh"
                 </button>
             </div>
-            <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-                {move || Suspend::new(async move {
-                    match history.await {
-                        Ok(page) => view! { <History page offset /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {transition(history, move |page| view! { <History page offset /> })}
         </section>
     }
 }
 
 #[component]
 fn SendInfo(sent: RwSignal<u32>) -> impl IntoView {
-    let hydrated = use_hydrated();
     let number = RwSignal::new(String::new());
     let all = RwSignal::new(false);
     let title = RwSignal::new(String::new());
@@ -71,15 +62,7 @@ fn SendInfo(sent: RwSignal<u32>) -> impl IntoView {
         title.track();
         content.track();
     });
-    let error_for = move |field: &'static str| {
-        errors.signal(field, move || {
-            if submitted.get() {
-                publication().validate()
-            } else {
-                Vec::new()
-            }
-        })
-    };
+    let error_for = errors.after_submit(submitted, move || publication().validate());
     let content_error = error_for("publish-content");
     let confirm = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -89,21 +72,16 @@ fn SendInfo(sent: RwSignal<u32>) -> impl IntoView {
         if !p.validate().is_empty() {
             return;
         }
-        busy.set(true);
         message.set(Some((true, "Sending\u{2026}".into())));
-        spawn_local(async move {
-            let r = api::publish(p).await;
-            busy.set(false);
-            match r {
-                Ok(record) => {
-                    message.set(Some((true, format!("Sent: {}.", record.summary()))));
-                    result.set(Some(record));
-                    sent.update(|s| *s += 1);
-                }
-                Err(e) => {
-                    message.set(None);
-                    errors.take(e, message);
-                }
+        while_busy(busy, api::publish(p), move |r| match r {
+            Ok(record) => {
+                message.set(Some((true, format!("Sent: {}.", record.summary()))));
+                result.set(Some(record));
+                sent.update(|s| *s += 1);
+            }
+            Err(e) => {
+                message.set(None);
+                errors.take(e, message);
             }
         });
     };
@@ -137,9 +115,7 @@ fn SendInfo(sent: RwSignal<u32>) -> impl IntoView {
                 </div>
                 <FormMessage message />
                 <div class="actions">
-                    <button type="submit" id="publish-confirm" class="primary" disabled=move || { !hydrated.get() || busy.get() }>
-                        "Confirm"
-                    </button>
+                    <Submit label="Confirm" id="publish-confirm" busy />
                 </div>
             </form>
             {move || result.get().map(|r| view! {
@@ -172,34 +148,30 @@ fn History(page: Page, offset: RwSignal<u64>) -> impl IntoView {
         offset: at,
         display,
     } = page;
-    let rows = records
-        .into_iter()
-        .map(|r| {
-            let details = r
-                .deliveries
-                .iter()
-                .map(|d| format!("{}: {}", d.device, d.result.text()))
-                .collect::<Vec<_>>()
-                .join(", ");
-            view! {
-                <tr>
-                    <td class="time">{display.format(r.at)}</td>
-                    <td>{r.title.clone()}</td>
-                    <td>{r.target.clone()}</td>
-                    <td title=details.clone()>
-                        {r.summary()}
-                        <span class="muted small">{format!(" ({details})")}</span>
-                    </td>
-                </tr>
-            }
-            .into_any()
-        })
-        .collect();
     view! {
         <LogTable
             id="publish-history"
             columns=&["Time", "Title", "To", "Result"]
-            rows
+            records
+            row=move |_, r| {
+                let details = r
+                    .deliveries
+                    .iter()
+                    .map(|d| format!("{}: {}", d.device, d.result.text()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                view! {
+                    <tr>
+                        <td class="time">{display.format(r.at)}</td>
+                        <td>{r.title.clone()}</td>
+                        <td>{r.target.clone()}</td>
+                        <td title=details.clone()>
+                            {r.summary()}
+                            <span class="muted small">{format!(" ({details})")}</span>
+                        </td>
+                    </tr>
+                }
+            }
             empty=("publish-empty", "Nothing sent yet.")
             at
             total

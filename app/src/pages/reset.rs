@@ -3,13 +3,15 @@
 //! QR code that opens step 2 on a phone, and takes the code; 3/3 sets the
 //! new password. `/reset?step=2` opens step 2 directly (the QR code).
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
     api,
     components::{
-        form::{clear_on_change, show_error, Field, FormMessage, NewPasswordFields},
+        form::{
+            clear_on_change, show_error, while_busy, Field, FormMessage, NewPasswordFields, Submit,
+        },
         hydration::{load_page, use_hydrated},
     },
     error::ApiError,
@@ -92,17 +94,12 @@ fn Flow(info: ResetInfo, step: RwSignal<Step>) -> impl IntoView {
     // Mails a (new) code; on success, step 2 with its QR code.
     let request = move || {
         message.set(None);
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::reset_request().await;
-            busy.set(false);
-            match result {
-                Ok(i) => {
-                    issued.set(Some(i));
-                    step.set(Step::Code);
-                }
-                Err(e) => message.set(Some((false, e.to_string()))),
+        while_busy(busy, api::reset_request(), move |result| match result {
+            Ok(i) => {
+                issued.set(Some(i));
+                step.set(Step::Code);
             }
+            Err(e) => message.set(Some((false, e.to_string()))),
         });
     };
 
@@ -158,7 +155,6 @@ fn CodeStep(
     step: RwSignal<Step>,
     on_refresh: Callback<()>,
 ) -> impl IntoView {
-    let hydrated = use_hydrated();
     let code = RwSignal::new(String::new());
     let code_server_error = RwSignal::new(None::<String>);
     let message = RwSignal::new(None::<(bool, String)>);
@@ -172,17 +168,12 @@ fn CodeStep(
             code_server_error.set(Some(e.to_string()));
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::reset_verify(c).await;
-            busy.set(false);
-            match result {
-                Ok(t) => {
-                    ticket.set(t.ticket);
-                    step.set(Step::NewPassword);
-                }
-                Err(e) => show_error(e, &[("code", code_server_error)], message),
+        while_busy(busy, api::reset_verify(c), move |result| match result {
+            Ok(t) => {
+                ticket.set(t.ticket);
+                step.set(Step::NewPassword);
             }
+            Err(e) => show_error(e, &[("code", code_server_error)], message),
         });
     };
 
@@ -249,9 +240,7 @@ fn CodeStep(
             <FormMessage message />
             <div class="actions">
                 <a class="button secondary" href="/login">"Cancel"</a>
-                <button type="submit" class="primary" disabled=move || !hydrated.get() || busy.get()>
-                    "Next"
-                </button>
+                <Submit label="Next" busy />
             </div>
         </form>
     }
@@ -259,7 +248,6 @@ fn CodeStep(
 
 #[component]
 fn NewPasswordStep(ticket: RwSignal<String>, step: RwSignal<Step>) -> impl IntoView {
-    let hydrated = use_hydrated();
     let new = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let server_error = RwSignal::new(None::<String>);
@@ -277,15 +265,14 @@ fn NewPasswordStep(ticket: RwSignal<String>, step: RwSignal<Step>) -> impl IntoV
         if password::first_error(ADMIN_USER, &n).is_some() || n != confirm.get_untracked() {
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let result = api::reset_complete(ticket.get_untracked(), n).await;
-            busy.set(false);
-            match result {
+        while_busy(
+            busy,
+            api::reset_complete(ticket.get_untracked(), n),
+            move |result| match result {
                 Ok(()) => step.set(Step::Done),
                 Err(e) => show_error(e, &[("password", server_error)], message),
-            }
-        });
+            },
+        );
     };
 
     view! {
@@ -294,9 +281,7 @@ fn NewPasswordStep(ticket: RwSignal<String>, step: RwSignal<Step>) -> impl IntoV
             <NewPasswordFields new confirm server_error autofocus=true />
             <FormMessage message />
             <div class="actions">
-                <button type="submit" class="primary" disabled=move || !hydrated.get() || busy.get()>
-                    "OK"
-                </button>
+                <Submit label="OK" busy />
             </div>
         </form>
     }

@@ -10,7 +10,7 @@ use crate::{
     api,
     components::{
         dialog::{ConfirmDialog, Dialog},
-        form::{Field, FormErrors, FormMessage, Select},
+        form::{while_busy, Field, FormErrors, FormMessage, Select, Submit},
         hydration::{download, use_hydrated},
         notice::loaded,
     },
@@ -29,7 +29,7 @@ pub fn RoomPage() -> impl IntoView {
 }
 
 /// The Add / Modify dialog's fields.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     /// Modify (names only) rather than Add.
     modify: RwSignal<bool>,
@@ -44,13 +44,8 @@ struct Form {
 impl Form {
     fn new() -> Self {
         Self {
-            modify: RwSignal::new(false),
-            first_name: RwSignal::new(String::new()),
-            last_name: RwSignal::new(String::new()),
-            nick_name: RwSignal::new(String::new()),
-            room_no: RwSignal::new(String::new()),
             register_type: RwSignal::new(RegisterType::default().key().into()),
-            password: RwSignal::new(String::new()),
+            ..Self::default()
         }
     }
 
@@ -218,28 +213,12 @@ fn Rooms(saved: RoomPage) -> impl IntoView {
     let form = Form::new();
     let submitted = RwSignal::new(false);
     let errors = FormErrors::new(move || form.track());
-    let error_for = move |field: &'static str| {
-        errors.signal(field, move || {
-            if submitted.get() {
-                form.errors()
-            } else {
-                Vec::new()
-            }
-        })
-    };
+    let error_for = errors.after_submit(submitted, move || form.errors());
     let dialog_message = RwSignal::new(None::<(bool, String)>);
     let batch = Batch::new();
     let batch_submitted = RwSignal::new(false);
     let batch_errors = FormErrors::new(move || batch.track());
-    let batch_error = move |field: &'static str| {
-        batch_errors.signal(field, move || {
-            if batch_submitted.get() {
-                batch.errors()
-            } else {
-                Vec::new()
-            }
-        })
-    };
+    let batch_error = batch_errors.after_submit(batch_submitted, move || batch.errors());
 
     // What an answer of the device changes on the page.
     let show = move |page: RoomPage, done: String| {
@@ -304,28 +283,20 @@ fn Rooms(saved: RoomPage) -> impl IntoView {
         }
         let Ok(b) = batch.batch() else { return };
         let password = Some(batch.password.get_untracked()).filter(|p| !p.is_empty());
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::add_rooms(b, password).await;
-            busy.set(false);
-            match r {
-                Ok(page) => {
-                    let n = page.new_passwords.len();
-                    show(page, format!("Added {n} rooms."));
-                    batch_submitted.set(false);
-                }
-                Err(e) => batch_errors.take(e, message),
+        while_busy(busy, api::add_rooms(b, password), move |r| match r {
+            Ok(page) => {
+                let n = page.new_passwords.len();
+                show(page, format!("Added {n} rooms."));
+                batch_submitted.set(false);
             }
+            Err(e) => batch_errors.take(e, message),
         });
     };
     let delete = move || {
         let Some(room_no) = deleting.get_untracked() else {
             return;
         };
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::delete_room(room_no.clone()).await;
-            busy.set(false);
+        while_busy(busy, api::delete_room(room_no.clone()), move |r| {
             delete_open.set(false);
             match r {
                 Ok(page) => show(page, format!("Deleted: room {room_no}.")),
@@ -334,10 +305,7 @@ fn Rooms(saved: RoomPage) -> impl IntoView {
         });
     };
     let clear = move || {
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::clear_rooms().await;
-            busy.set(false);
+        while_busy(busy, api::clear_rooms(), move |r| {
             clear_open.set(false);
             match r {
                 Ok(page) => show(page, "Cleared: every room.".into()),
@@ -483,9 +451,7 @@ fn Rooms(saved: RoomPage) -> impl IntoView {
                     {move || batch.preview().map(|p| format!("Rooms: {p}")).unwrap_or_default()}
                 </p>
                 <div class="actions left">
-                    <button type="submit" id="batch-add" class="primary" disabled=move || !hydrated.get() || busy.get()>
-                        "Add"
-                    </button>
+                    <Submit label="Add" id="batch-add" busy />
                 </div>
             </form>
         </section>

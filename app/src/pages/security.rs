@@ -6,7 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{
-        form::{Check, FormMessage, SettingsActions},
+        form::{Check, SettingsActions, SettingsPage},
         notice::loaded,
     },
     model::security::SecuritySettings,
@@ -23,7 +23,10 @@ pub fn SecurityPage() -> impl IntoView {
 #[component]
 fn SecurityForm(saved: SecuritySettings) -> impl IntoView {
     let reset_password = RwSignal::new(saved.reset_password);
-    let message = RwSignal::new(None::<(bool, String)>);
+    // Saving is not held up by a busy flag, and nothing is checked on the
+    // page: only the message and Refresh are the settings pages' own.
+    let page = SettingsPage::new(|| ());
+    let message = page.message;
     let fill = move |s: SecuritySettings| reset_password.set(s.reset_password);
 
     let save = move |ev: leptos::ev::SubmitEvent| {
@@ -42,15 +45,7 @@ fn SecurityForm(saved: SecuritySettings) -> impl IntoView {
             }
         });
     };
-    let refresh = move |()| {
-        message.set(None);
-        spawn_local(async move {
-            match api::security_settings().await {
-                Ok(s) => fill(s),
-                Err(e) => message.set(Some((false, e.to_string()))),
-            }
-        });
-    };
+    let refresh = move |()| page.refresh(api::security_settings(), fill);
 
     view! {
         <section class="card" aria-labelledby="security">
@@ -60,13 +55,12 @@ fn SecurityForm(saved: SecuritySettings) -> impl IntoView {
                 <p class="hint">
                     "When on, \u{201c}Forgot Password?\u{201d} on the login page mails a security code to the account's email address (set under Account). When off, a forgotten password needs a factory reset on the device."
                 </p>
-                <FormMessage message />
                 <SettingsActions
-                    page="security"
+                    id="security"
                     submit="Save"
                     on_default=Callback::new(move |()| fill(SecuritySettings::default()))
                     on_refresh=Callback::new(refresh)
-                    busy=Signal::stored(false)
+                    settings=page
                 />
             </form>
         </section>

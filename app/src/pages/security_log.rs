@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     api,
-    components::{log_table::LogTable, notice::ErrorNotice},
+    components::{log_table::LogTable, notice::transition},
     model::security_log::{SecurityLogPage as Page, PAGE_SIZE},
 };
 
@@ -21,14 +21,7 @@ pub fn SecurityLogPage() -> impl IntoView {
                     "Refresh"
                 </button>
             </div>
-            <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-                {move || Suspend::new(async move {
-                    match log.await {
-                        Ok(page) => view! { <EventTable page offset /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {transition(log, move |page| view! { <EventTable page offset /> })}
         </section>
     }
 }
@@ -41,28 +34,24 @@ fn EventTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
         offset: at,
         display,
     } = page;
-    let rows = events
-        .into_iter()
-        .map(|e| {
-            view! {
-                <tr class:warn=e.kind.is_warning()>
-                    <td class="time">{display.format(e.time)}</td>
-                    <td>
-                        {e.kind.label()}
-                        {e.detail.map(|d| view! { <span class="detail">{d}</span> })}
-                    </td>
-                    <td>{e.user}</td>
-                    <td>{e.ip}</td>
-                </tr>
-            }
-            .into_any()
-        })
-        .collect();
     view! {
         <LogTable
             id="security-log"
             columns=&["Time", "Event", "User", "IP Address"]
-            rows
+            records=events
+            row=move |_, e| {
+                view! {
+                    <tr class:warn=e.kind.is_warning()>
+                        <td class="time">{display.format(e.time)}</td>
+                        <td>
+                            {e.kind.label()}
+                            {e.detail.map(|d| view! { <span class="detail">{d}</span> })}
+                        </td>
+                        <td>{e.user}</td>
+                        <td>{e.ip}</td>
+                    </tr>
+                }
+            }
             at
             total
             page_size=PAGE_SIZE

@@ -3,14 +3,13 @@
 //! SIP Domain of the server this VTO registers to, with how that
 //! registration stands (asked again every 5 s). Save applies at once.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
+        form::{Check, Field, Select, SettingsActions, SettingsPage},
+        hydration::every,
         notice::loaded,
     },
     model::{
@@ -30,7 +29,7 @@ pub fn SipServerPage() -> impl IntoView {
 }
 
 /// The form's fields as typed.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     enabled: RwSignal<bool>,
     digest: RwSignal<String>,
@@ -46,18 +45,7 @@ struct Form {
 
 impl Form {
     fn new(p: &Page) -> Self {
-        let f = Self {
-            enabled: RwSignal::new(true),
-            digest: RwSignal::new(String::new()),
-            server_type: RwSignal::new(String::new()),
-            ip: RwSignal::new(String::new()),
-            port: RwSignal::new(String::new()),
-            username: RwSignal::new(String::new()),
-            password: RwSignal::new(String::new()),
-            domain: RwSignal::new(String::new()),
-            password_set: RwSignal::new(false),
-            vto_no: RwSignal::new(String::new()),
-        };
+        let f = Self::default();
         f.fill(&p.settings);
         f.password_set.set(p.password_set);
         f.vto_no.set(p.vto_no.clone());
@@ -131,21 +119,9 @@ fn SipServerForm(page: Page) -> impl IntoView {
         form.password.track();
         form.domain.track();
     });
-    let SettingsPage {
-        message,
-        busy,
-        errors,
-    } = settings_page;
+    let errors = settings_page.errors;
     let submitted = RwSignal::new(false);
-    let error_for = move |field: &'static str| {
-        errors.signal(field, move || {
-            if submitted.get() {
-                form.errors()
-            } else {
-                Vec::new()
-            }
-        })
-    };
+    let error_for = errors.after_submit(submitted, move || form.errors());
     let take = move |p: Page| {
         form.fill(&p.settings);
         form.password_set.set(p.password_set);
@@ -153,19 +129,12 @@ fn SipServerForm(page: Page) -> impl IntoView {
         registration.set(p.registration);
     };
     // The registration's state, asked again while the page is open.
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                leptos::task::spawn_local(async move {
-                    if let Ok(p) = api::sip_server().await {
-                        registration.set(p.registration);
-                    }
-                });
-            },
-            Duration::from_millis(REFRESH_MS),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
+    every(REFRESH_MS, move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(p) = api::sip_server().await {
+                registration.set(p.registration);
+            }
+        });
     });
 
     let save = move |ev: leptos::ev::SubmitEvent| {
@@ -242,13 +211,12 @@ fn SipServerForm(page: Page) -> impl IntoView {
                     <dt>"This device's SIP address"</dt>
                     <dd id="sip-address">{address.clone().unwrap_or_else(|| "SIP is off (--sip off)".into())}</dd>
                 </dl>
-                <FormMessage message />
                 <SettingsActions
-                    page="sip"
+                    id="sip"
                     submit="Save"
                     on_default=Callback::new(default)
                     on_refresh=Callback::new(refresh)
-                    busy
+                    settings=settings_page
                 />
             </form>
         </section>

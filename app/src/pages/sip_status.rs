@@ -1,13 +1,11 @@
 //! Household Setting > Status (manual 5.5): the working state and IP
 //! address of every device of this SIP server, asked again every 5 s.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 
 use crate::{
     api,
-    components::notice::ErrorNotice,
+    components::{hydration::every, notice::transition},
     model::sip_status::{StatusPage as Page, REFRESH_MS},
 };
 
@@ -16,14 +14,7 @@ pub fn StatusPage() -> impl IntoView {
     let tick = RwSignal::new(0u64);
     let status = Resource::new(move || tick.get(), |_| api::sip_status());
     // Live: the browser asks again while the page is open.
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || tick.update(|t| *t += 1),
-            Duration::from_millis(REFRESH_MS),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
+    every(REFRESH_MS, move || tick.update(|t| *t += 1));
     view! {
         <h1>"Status"</h1>
         <section class="card wide">
@@ -32,14 +23,7 @@ pub fn StatusPage() -> impl IntoView {
                     "Refresh"
                 </button>
             </div>
-            <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-                {move || Suspend::new(async move {
-                    match status.await {
-                        Ok(page) => view! { <StatusTable page /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {transition(status, |page| view! { <StatusTable page /> })}
         </section>
     }
 }

@@ -10,7 +10,7 @@ use crate::{
     api,
     components::{
         dialog::{ConfirmDialog, Dialog},
-        form::{Field, FormErrors, FormMessage},
+        form::{while_busy, Field, FormErrors, FormMessage},
         hydration::use_hydrated,
         notice::loaded,
     },
@@ -83,12 +83,7 @@ fn StationList(kind: StationKind, saved: Page) -> impl IntoView {
         ip.track();
         password.track();
     });
-    let error_for = move |field: &'static str| {
-        errors.signal(
-            field,
-            move || if submitted.get() { local() } else { Vec::new() },
-        )
-    };
+    let error_for = errors.after_submit(submitted, local);
     let dialog_message = RwSignal::new(None::<(bool, String)>);
     let stored = move || list.with(|l| l.iter().filter(|e| !e.in_use).count());
 
@@ -138,10 +133,7 @@ fn StationList(kind: StationKind, saved: Page) -> impl IntoView {
         });
     };
     let delete = move |which: Option<String>| {
-        busy.set(true);
-        spawn_local(async move {
-            let r = api::delete_station(kind, which.clone()).await;
-            busy.set(false);
+        while_busy(busy, api::delete_station(kind, which.clone()), move |r| {
             delete_open.set(false);
             clear_open.set(false);
             match r {

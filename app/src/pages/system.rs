@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{Check, Field, FormMessage, Select, SettingsActions, SettingsPage},
+        form::{Check, Field, Select, SettingsActions, SettingsPage},
         hydration::use_hydrated,
         notice::loaded,
     },
@@ -32,7 +32,7 @@ pub fn SystemPage() -> impl IntoView {
 }
 
 /// A DST begin or end as typed.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct PointForm {
     month: RwSignal<String>,
     day: RwSignal<String>,
@@ -42,16 +42,6 @@ struct PointForm {
 }
 
 impl PointForm {
-    fn new() -> Self {
-        Self {
-            month: RwSignal::new(String::new()),
-            day: RwSignal::new(String::new()),
-            week: RwSignal::new(String::new()),
-            weekday: RwSignal::new(String::new()),
-            time: RwSignal::new(String::new()),
-        }
-    }
-
     fn fill(&self, p: &DstPoint) {
         self.month.set(p.month.to_string());
         self.day.set(p.day.to_string());
@@ -80,7 +70,7 @@ impl PointForm {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     date_format: RwSignal<String>,
     time_format: RwSignal<String>,
@@ -101,27 +91,6 @@ struct Form {
 }
 
 impl Form {
-    fn new() -> Self {
-        let text = || RwSignal::new(String::new());
-        Self {
-            date_format: text(),
-            time_format: text(),
-            system_time: text(),
-            loaded_time: text(),
-            zone: text(),
-            dst: RwSignal::new(false),
-            dst_kind: text(),
-            begin: PointForm::new(),
-            end: PointForm::new(),
-            ntp: RwSignal::new(false),
-            ntp_server: text(),
-            ntp_port: text(),
-            ntp_cycle: text(),
-            maintenance_day: text(),
-            maintenance_time: text(),
-        }
-    }
-
     fn fill(&self, s: &TimeSettings) {
         let d = &s.display;
         self.date_format.set(d.date_format.key().into());
@@ -302,7 +271,7 @@ fn sync_text(sync: &NtpSync, display: &TimeDisplay) -> (bool, String) {
 #[component]
 fn SystemForm(page: SystemTimePage) -> impl IntoView {
     let hydrated = use_hydrated();
-    let form = Form::new();
+    let form = Form::default();
     form.fill(&page.settings);
     form.fill_time(&page);
     let shown = RwSignal::new(page);
@@ -310,7 +279,6 @@ fn SystemForm(page: SystemTimePage) -> impl IntoView {
     let SettingsPage {
         message, errors, ..
     } = page;
-    let busy = page.busy;
     let error_for = move |field: &'static str| errors.signal(field, move || form.errors());
 
     let show = move |p: SystemTimePage| {
@@ -435,13 +403,12 @@ fn SystemForm(page: SystemTimePage) -> impl IntoView {
                         }}
                     </p>
                 </fieldset>
-                <FormMessage message />
                 <SettingsActions
-                    page="system"
+                    id="system"
                     submit="Save"
                     on_default=Callback::new(default)
                     on_refresh=Callback::new(refresh)
-                    busy
+                    settings=page
                 />
             </form>
         </section>

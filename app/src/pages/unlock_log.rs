@@ -9,9 +9,9 @@ use crate::{
     api,
     components::{
         form::{Field, FormMessage},
-        hydration::download,
+        hydration::{download, export_file},
         log_table::LogTable,
-        notice::ErrorNotice,
+        notice::transition,
     },
     model::access::{
         AlarmLogPage, UnlockFilter, UnlockLogPage, UnlockLogSettings, UnlockMethod, UnlockSnapshot,
@@ -43,18 +43,12 @@ pub fn UnlockLogPage() -> impl IntoView {
     );
     let message = RwSignal::new(None::<(bool, String)>);
     let export = move |_| {
-        message.set(None);
-        let filter = filter.get_untracked();
-        spawn_local(async move {
-            let saved = api::export_unlock_log(filter)
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|csv| download(EXPORT_FILE, "text/csv", &csv));
-            message.set(Some(match saved {
-                Ok(()) => (true, format!("Exported as {EXPORT_FILE}.")),
-                Err(e) => (false, e),
-            }));
-        });
+        export_file(
+            message,
+            api::export_unlock_log(filter.get_untracked()),
+            |csv| download(EXPORT_FILE, "text/csv", &csv),
+            format!("Exported as {EXPORT_FILE}."),
+        );
     };
     let methods: Vec<(&'static str, &'static str)> = std::iter::once(("", "All"))
         .chain(UnlockMethod::options())
@@ -90,14 +84,7 @@ pub fn UnlockLogPage() -> impl IntoView {
                 </div>
             </div>
             <FormMessage message />
-            <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-                {move || Suspend::new(async move {
-                    match log.await {
-                        Ok(page) => view! { <UnlockTable page offset /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {transition(log, move |page| view! { <UnlockTable page offset /> })}
         </section>
         <KeepForm log />
     }
@@ -173,30 +160,25 @@ fn UnlockTable(page: UnlockLogPage, offset: RwSignal<u64>) -> impl IntoView {
         display,
         ..
     } = page;
-    let rows = records
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            view! {
-                <tr class:warn=r.refused.is_some()>
-                    <td>{at + i as u64 + 1}</td>
-                    <td class="time">{display.format(r.time)}</td>
-                    <td>{r.method.label()}</td>
-                    <td>{r.who.clone()}</td>
-                    <td>{r.source.clone()}</td>
-                    <td>{r.result()}</td>
-                    <td>{r.reason()}</td>
-                    <td>{r.snapshot.map(snapshot_cell)}</td>
-                </tr>
-            }
-            .into_any()
-        })
-        .collect();
     view! {
         <LogTable
             id="unlock-log"
             columns=&["No.", "Time", "Unlock Method", "User", "Source", "Result", "Reason", "Snapshot"]
-            rows
+            records
+            row=move |n, r| {
+                view! {
+                    <tr class:warn=r.refused.is_some()>
+                        <td>{n}</td>
+                        <td class="time">{display.format(r.time)}</td>
+                        <td>{r.method.label()}</td>
+                        <td>{r.who.clone()}</td>
+                        <td>{r.source.clone()}</td>
+                        <td>{r.result()}</td>
+                        <td>{r.reason()}</td>
+                        <td>{r.snapshot.map(snapshot_cell)}</td>
+                    </tr>
+                }
+            }
             empty=("unlock-log-empty", "No unlock records.")
             at
             total
@@ -231,14 +213,7 @@ pub fn AlarmLogPage() -> impl IntoView {
                     "Refresh"
                 </button>
             </div>
-            <Transition fallback=|| view! { <p class="loading">"Loading\u{2026}"</p> }>
-                {move || Suspend::new(async move {
-                    match log.await {
-                        Ok(page) => view! { <AlarmTable page offset /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {transition(log, move |page| view! { <AlarmTable page offset /> })}
             <p class="hint">
                 {format!("The device keeps the newest {MAX_ALARMS} alarms; the oldest go first.")}
             </p>
@@ -254,26 +229,21 @@ fn AlarmTable(page: AlarmLogPage, offset: RwSignal<u64>) -> impl IntoView {
         offset: at,
         display,
     } = page;
-    let rows = records
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            view! {
-                <tr class="warn">
-                    <td>{at + i as u64 + 1}</td>
-                    <td class="time">{display.format(r.time)}</td>
-                    <td>{r.kind.label()}</td>
-                    <td>{r.centre}</td>
-                </tr>
-            }
-            .into_any()
-        })
-        .collect();
     view! {
         <LogTable
             id="alarm-log"
             columns=&["No.", "Time", "Alarm", "Management Centre"]
-            rows
+            records
+            row=move |n, r| {
+                view! {
+                    <tr class="warn">
+                        <td>{n}</td>
+                        <td class="time">{display.format(r.time)}</td>
+                        <td>{r.kind.label()}</td>
+                        <td>{r.centre}</td>
+                    </tr>
+                }
+            }
             empty=("alarm-log-empty", "No alarms.")
             at
             total

@@ -12,10 +12,7 @@ use leptos::prelude::*;
 use crate::{
     api,
     components::{
-        form::{
-            Check, Field, FormMessage, Select, SettingsActions, SettingsPage, Slider,
-            WriteOnlyPassword,
-        },
+        form::{Check, Field, Select, SettingsActions, SettingsPage, Slider, WriteOnlyPassword},
         live_view::LiveView,
         notice::loaded,
     },
@@ -38,7 +35,7 @@ pub fn VideoAudioPage() -> impl IntoView {
 }
 
 /// One stream's fields.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct StreamForm {
     format: RwSignal<String>,
     fps: RwSignal<String>,
@@ -46,14 +43,6 @@ struct StreamForm {
 }
 
 impl StreamForm {
-    fn new() -> Self {
-        Self {
-            format: RwSignal::new(String::new()),
-            fps: RwSignal::new(String::new()),
-            bitrate: RwSignal::new(String::new()),
-        }
-    }
-
     fn fill(&self, format: &str, fps: u8, bitrate: u32) {
         self.format.set(format.to_string());
         self.fps.set(fps.to_string());
@@ -79,7 +68,7 @@ impl StreamForm {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Form {
     kind: RwSignal<String>,
     url: RwSignal<String>,
@@ -109,32 +98,8 @@ struct Form {
 
 impl Form {
     fn new(page: &VideoPage) -> Self {
-        let f = Self {
-            kind: RwSignal::new(String::new()),
-            url: RwSignal::new(String::new()),
-            user: RwSignal::new(String::new()),
-            password: RwSignal::new(String::new()),
-            clear_password: RwSignal::new(false),
-            password_set: RwSignal::new(page.password_set),
-            transport: RwSignal::new(String::new()),
-            standard: RwSignal::new(String::new()),
-            main: StreamForm::new(),
-            sub: StreamForm::new(),
-            scene: RwSignal::new(String::new()),
-            day_night: RwSignal::new(String::new()),
-            backlight: RwSignal::new(String::new()),
-            brightness: RwSignal::new(50),
-            contrast: RwSignal::new(50),
-            hue: RwSignal::new(50),
-            saturation: RwSignal::new(50),
-            gamma: RwSignal::new(50),
-            gain: RwSignal::new(50),
-            mirror: RwSignal::new(false),
-            flip: RwSignal::new(false),
-            audio: RwSignal::new(true),
-            mic_volume: RwSignal::new(60),
-            beep_volume: RwSignal::new(60),
-        };
+        let f = Self::default();
+        f.password_set.set(page.password_set);
         f.fill(&page.settings);
         f
     }
@@ -261,9 +226,7 @@ fn VideoForm(saved: VideoPage) -> impl IntoView {
     let status = RwSignal::new(Some(saved.status.clone()));
     let page = SettingsPage::new(move || form.track());
     let SettingsPage {
-        message,
-        busy,
-        errors,
+        message, errors, ..
     } = page;
     let error_for = move |field: &'static str| errors.signal(field, move || form.errors());
 
@@ -427,13 +390,12 @@ fn VideoForm(saved: VideoPage) -> impl IntoView {
                     <p class="hint">"The built-in camera's microphone hears a test tone; its beep sounds every 2 s."</p>
                 </Show>
             </section>
-            <FormMessage message />
             <SettingsActions
-                page="video"
+                id="video"
                 submit="Confirm"
                 on_default=Callback::new(default)
                 on_refresh=Callback::new(refresh)
-                busy
+                settings=page
             />
         </form>
     }
