@@ -5,7 +5,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -39,24 +39,7 @@ async fn a_forged_response_goes_nowhere() {
     }
     // One loop handles the datagrams in order: once this OPTIONS is
     // answered, the forged ones were handled.
-    let options = format!(
-        "OPTIONS sip:{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {};branch=z9hG4bKo;rport\r\n\
-         From: <sip:x@y>;tag=1\r\nTo: <sip:{sip}>\r\nCall-ID: o\r\nCSeq: 1 OPTIONS\r\n\
-         Content-Length: 0\r\n\r\n",
-        stranger.local_addr().unwrap()
-    );
-    stranger.send_to(options.as_bytes(), sip).await.unwrap();
-    let mut buf = vec![0u8; 65_536];
-    let (n, from) = tokio::time::timeout(Duration::from_secs(5), stranger.recv_from(&mut buf))
-        .await
-        .expect("OPTIONS answered")
-        .unwrap();
-    assert_eq!(from, sip);
-    assert!(
-        buf[..n].starts_with(b"SIP/2.0 200 OK"),
-        "{}",
-        String::from_utf8_lossy(&buf[..n])
-    );
+    options_answered(&stranger, sip).await;
     // Nothing reached the victim. The old loop sent (and connected) before
     // it read the OPTIONS, so what it sent is there by now; a spawned
     // connect gets a second.
@@ -67,6 +50,28 @@ async fn a_forged_response_goes_nowhere() {
     );
     let accepted = tokio::time::timeout(Duration::from_secs(1), victim_tcp.accept()).await;
     assert!(accepted.is_err(), "the device connected to the victim");
+}
+
+/// Sends an OPTIONS from `socket` and waits for the device's 200 to it.
+async fn options_answered(socket: &UdpSocket, sip: SocketAddr) {
+    let options = format!(
+        "OPTIONS sip:{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {};branch=z9hG4bKo;rport\r\n\
+         From: <sip:x@y>;tag=1\r\nTo: <sip:{sip}>\r\nCall-ID: o\r\nCSeq: 1 OPTIONS\r\n\
+         Content-Length: 0\r\n\r\n",
+        socket.local_addr().unwrap()
+    );
+    socket.send_to(options.as_bytes(), sip).await.unwrap();
+    let mut buf = vec![0u8; 65_536];
+    let (n, from) = tokio::time::timeout(Duration::from_secs(10), socket.recv_from(&mut buf))
+        .await
+        .expect("OPTIONS answered")
+        .unwrap();
+    assert_eq!(from, sip);
+    assert!(
+        buf[..n].starts_with(b"SIP/2.0 200 OK"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
 }
 
 /// Whether a socket of this network namespace is connecting (SYN_SENT) to
@@ -132,20 +137,7 @@ async fn a_tcp_peer_that_never_answers_does_not_stall_udp() {
     .await;
 
     // Meanwhile UDP is answered, while that connect still hangs.
-    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let options = format!(
-        "OPTIONS sip:{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {};branch=z9hG4bKs;rport\r\n\
-         From: <sip:x@y>;tag=1\r\nTo: <sip:{sip}>\r\nCall-ID: s\r\nCSeq: 1 OPTIONS\r\n\
-         Content-Length: 0\r\n\r\n",
-        udp.local_addr().unwrap()
-    );
-    udp.send_to(options.as_bytes(), sip).await.unwrap();
-    let mut buf = vec![0u8; 65_536];
-    let (n, _) = tokio::time::timeout(Duration::from_secs(10), udp.recv_from(&mut buf))
-        .await
-        .expect("OPTIONS answered")
-        .unwrap();
-    assert!(buf[..n].starts_with(b"SIP/2.0 200 OK"));
+    options_answered(&UdpSocket::bind("127.0.0.1:0").await.unwrap(), sip).await;
     assert!(
         connecting_to(port),
         "OPTIONS was answered only once the connect had given up"
