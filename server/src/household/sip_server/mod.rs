@@ -743,18 +743,9 @@ impl SipService {
                 }
                 Event::Upstream(_) => {}
                 Event::Expired(gone) => {
-                    let removed = self.store().and_then(|store| {
-                        store.write(|w| {
-                            for u in &gone {
-                                w.remove(SIP_BINDINGS, u.as_str())?;
-                            }
-                            Ok::<_, StoreError>(())
-                        })
-                    });
-                    if let Err(e) = removed {
-                        tracing::error!(error = %e, "SIP: expired registrations not removed");
-                    }
                     tracing::info!(users = ?gone, "SIP: registrations expired");
+                    // Written with the next flush, in its one transaction.
+                    lock(&self.dirty).extend(gone);
                 }
             }
         }
