@@ -409,7 +409,7 @@ mod tests {
     #[test]
     fn csv_has_one_line_per_record_and_defuses_formulas() {
         let r = UnlockRecord {
-            time: 1_795_693_839_000,
+            time: UnixMillis(1_795_693_839_000),
             method: UnlockMethod::Card,
             who: "=9901, card".into(),
             source: String::new(),
@@ -442,7 +442,7 @@ mod tests {
     #[test]
     fn filter_by_method_and_result() {
         let r = |method, refused| UnlockRecord {
-            time: 0,
+            time: UnixMillis(0),
             method,
             who: String::new(),
             source: String::new(),

@@ -136,7 +136,7 @@ mod tests {
             from: from.into(),
             to: "9902".into(),
             room_no: "9902".into(),
-            begin: 1_795_693_839_000,
+            begin: UnixMillis(1_795_693_839_000),
             talk_ms,
             end_state,
         }

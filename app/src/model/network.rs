@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::time::UnixMillis;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NetworkSettings {
@@ -89,8 +91,8 @@ pub struct CertificateInfo {
     pub subject: String,
     /// Names and addresses it is valid for.
     pub names: Vec<String>,
-    pub not_before: i64,
-    pub not_after: i64,
+    pub not_before: UnixMillis,
+    pub not_after: UnixMillis,
     /// SHA-256 of the DER certificate, `AB:CD:...`.
     pub fingerprint: String,
     /// The certificate itself (public), to install it as trusted.

@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn a_record_sums_up_its_deliveries() {
         let r = PublishRecord {
-            at: 0,
+            at: UnixMillis(0),
             title: "t".into(),
             target: "9901".into(),
             deliveries: vec![

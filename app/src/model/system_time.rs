@@ -209,7 +209,7 @@ impl TimeDisplay {
     /// Minutes to add to UTC for local time at `utc`.
     pub fn offset_at(&self, utc: UnixMillis) -> i64 {
         let zone = i64::from(self.zone);
-        if self.in_dst(utc + zone * MINUTE_MS) {
+        if self.in_dst(utc.0 + zone * MINUTE_MS) {
             zone + 60
         } else {
             zone
@@ -236,7 +236,7 @@ impl TimeDisplay {
 
     /// Local milliseconds (as if UTC) at `utc`.
     pub fn local(&self, utc: UnixMillis) -> i64 {
-        utc + self.offset_at(utc) * MINUTE_MS
+        utc.0 + self.offset_at(utc) * MINUTE_MS
     }
 
     /// The UTC instant a local wall time means. A time skipped when summer
@@ -244,11 +244,11 @@ impl TimeDisplay {
     /// ends is read as the earlier one.
     pub fn to_utc(&self, local: i64) -> UnixMillis {
         let zone = i64::from(self.zone) * MINUTE_MS;
-        let summer = local - zone - 60 * MINUTE_MS;
+        let summer = UnixMillis(local - zone - 60 * MINUTE_MS);
         if self.offset_at(summer) == i64::from(self.zone) + 60 {
             summer
         } else {
-            local - zone
+            UnixMillis(local - zone)
         }
     }
 
@@ -283,7 +283,7 @@ impl TimeDisplay {
 /// The device's clock can be set from 2000-01-01 to 2099-12-31 (UTC): a
 /// time outside is a PC or a typing error.
 pub fn plausible(utc: UnixMillis) -> bool {
-    (946_684_800_000..4_102_444_800_000).contains(&utc)
+    (946_684_800_000..4_102_444_800_000).contains(&utc.0)
 }
 
 pub const IMPLAUSIBLE: &str = "Enter a time from 2000 to 2099";
@@ -534,8 +534,8 @@ pub enum ClockUpdate {
 mod tests {
     use super::*;
 
-    fn utc(y: i64, mo: u32, d: u32, h: i64, mi: i64) -> i64 {
-        days_from_civil(y, mo, d) * DAY_MS + (h * 60 + mi) * MINUTE_MS
+    fn utc(y: i64, mo: u32, d: u32, h: i64, mi: i64) -> UnixMillis {
+        UnixMillis(days_from_civil(y, mo, d) * DAY_MS + (h * 60 + mi) * MINUTE_MS)
     }
 
     fn berlin() -> TimeDisplay {
@@ -648,7 +648,7 @@ mod tests {
     fn parses_only_real_local_times() {
         assert_eq!(
             parse_local("2024-02-29T23:59:59"),
-            Some(utc(2024, 2, 29, 23, 59) + 59_000)
+            Some((utc(2024, 2, 29, 23, 59) + 59_000).0)
         );
         for bad in [
             "",

@@ -1,12 +1,44 @@
 //! Times as the UI shows them. Records store UTC milliseconds since the Unix
 //! epoch; the display format becomes a setting with the System page.
 
-/// Milliseconds since 1970-01-01T00:00:00Z.
-pub type UnixMillis = i64;
+use serde::{Deserialize, Serialize};
+
+/// Wall time: milliseconds since 1970-01-01T00:00:00Z. What is recorded
+/// and shown; timers run on monotonic time (`tokio::time::Instant`, the
+/// SIP core's `Mono`), which the host's clock being set does not move.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct UnixMillis(pub i64);
+
+/// A later time: `now + ttl_ms`.
+impl std::ops::Add<i64> for UnixMillis {
+    type Output = Self;
+    fn add(self, ms: i64) -> Self {
+        Self(self.0.saturating_add(ms))
+    }
+}
+
+/// An earlier time: `now - window_ms`.
+impl std::ops::Sub<i64> for UnixMillis {
+    type Output = Self;
+    fn sub(self, ms: i64) -> Self {
+        Self(self.0.saturating_sub(ms))
+    }
+}
+
+/// Milliseconds between two times (negative when `self` is earlier).
+impl std::ops::Sub for UnixMillis {
+    type Output = i64;
+    fn sub(self, earlier: Self) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
 
 /// `2026-11-25 21:39:22 UTC`.
 pub fn format_utc(ms: UnixMillis) -> String {
-    let secs = ms.div_euclid(1000);
+    let secs = ms.0.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -60,10 +92,14 @@ mod tests {
 
     #[test]
     fn formats_known_instants() {
-        assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00:00 UTC");
-        assert_eq!(format_utc(1_795_556_362_999), "2026-11-24 21:39:22 UTC");
-        assert_eq!(format_utc(-1_000), "1969-12-31 23:59:59 UTC");
+        for (ms, shown) in [
+            (0, "1970-01-01 00:00:00 UTC"),
+            (951_782_400_000, "2000-02-29 00:00:00 UTC"),
+            (1_795_556_362_999, "2026-11-24 21:39:22 UTC"),
+            (-1_000, "1969-12-31 23:59:59 UTC"),
+        ] {
+            assert_eq!(format_utc(UnixMillis(ms)), shown);
+        }
     }
 
     #[test]

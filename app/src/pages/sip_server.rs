@@ -95,7 +95,7 @@ fn registration_text(r: &Registration, display: &crate::model::system_time::Time
         Registration::Registered { until } => {
             format!("Registered (until {}).", display.format(*until))
         }
-        Registration::Failed { reason, retry_at } if *retry_at > 0 => {
+        Registration::Failed { reason, retry_at } if retry_at.0 > 0 => {
             format!(
                 "Failed: {reason}. Next try at {}.",
                 display.format(*retry_at)

@@ -20,6 +20,7 @@ use crate::{
             SystemTimePage, TimeDisplay, TimeFormat, TimeSettings, IMPLAUSIBLE, MONTHS, WEEKDAYS,
             WEEKS, ZONES,
         },
+        time::UnixMillis,
     },
 };
 
@@ -185,7 +186,7 @@ impl Form {
         if let ClockUpdate::Local(t) = self.clock_update() {
             match parse_local(&t) {
                 None => errors.push(("system-time", "Enter a date and a time".into())),
-                Some(local) if !plausible(local) => {
+                Some(local) if !plausible(UnixMillis(local)) => {
                     errors.push(("system-time", IMPLAUSIBLE.into()))
                 }
                 Some(_) => {}
@@ -416,13 +417,13 @@ fn SystemForm(page: SystemTimePage) -> impl IntoView {
 }
 
 /// The browser's clock (UTC ms); 0 on the server, where it is never used.
-fn js_now() -> i64 {
+fn js_now() -> UnixMillis {
     #[cfg(feature = "hydrate")]
     {
-        js_sys::Date::now() as i64
+        UnixMillis(js_sys::Date::now() as i64)
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        0
+        UnixMillis(0)
     }
 }

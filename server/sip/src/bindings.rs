@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::nonce::Millis;
+use crate::time::Mono;
 
 pub const MIN_EXPIRES: u32 = 60;
 pub const MAX_EXPIRES: u32 = 3600;
@@ -30,7 +30,7 @@ pub const MAX_CONTACTS: usize = 10;
 pub struct Binding {
     /// The contact URI as the device sent it.
     pub contact: String,
-    pub expires_at: Millis,
+    pub expires_at: Mono,
     /// Where the REGISTER came from (`ip:port`): where requests go back
     /// to behind a NAT (RFC 3581 symmetric response routing).
     pub source: String,
@@ -38,7 +38,7 @@ pub struct Binding {
     pub call_id: String,
     pub cseq: u32,
     pub user_agent: String,
-    pub registered_at: Millis,
+    pub registered_at: Mono,
 }
 
 /// One REGISTER as the registrar sees it, already authenticated.
@@ -92,7 +92,7 @@ impl Bindings {
         &mut self,
         account: &str,
         req: &Register,
-        now: Millis,
+        now: Mono,
     ) -> Result<Vec<Binding>, RegisterError> {
         self.expire(now);
         if req.wildcard {
@@ -127,7 +127,7 @@ impl Bindings {
             }
             let binding = Binding {
                 contact: contact.clone(),
-                expires_at: now.saturating_add(i64::from(seconds) * 1000),
+                expires_at: now + i64::from(seconds) * 1000,
                 source: req.source.clone(),
                 transport: req.transport.clone(),
                 call_id: req.call_id.clone(),
@@ -160,7 +160,7 @@ impl Bindings {
     }
 
     /// The live contacts of `account`.
-    pub fn contacts(&self, account: &str, now: Millis) -> Vec<&Binding> {
+    pub fn contacts(&self, account: &str, now: Mono) -> Vec<&Binding> {
         self.by_account
             .get(account)
             .map(|l| l.iter().filter(|b| b.expires_at > now).collect())
@@ -168,7 +168,7 @@ impl Bindings {
     }
 
     /// Drops what expired; returns the accounts that went offline.
-    pub fn expire(&mut self, now: Millis) -> Vec<String> {
+    pub fn expire(&mut self, now: Mono) -> Vec<String> {
         let mut gone = Vec::new();
         self.by_account.retain(|account, list| {
             list.retain(|b| b.expires_at > now);
@@ -194,7 +194,7 @@ fn same_contact(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    const T0: Millis = 1_800_000_000_000;
+    const T0: Mono = Mono(1_800_000_000_000);
 
     fn req(contacts: &[(&str, Option<u32>)], expires: Option<u32>, cseq: u32) -> Register {
         Register {

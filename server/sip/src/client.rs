@@ -29,16 +29,16 @@ use crate::{
     digest::{self, Algorithm, Credentials},
     header::{user_encode, NameAddr, SipUri, Via},
     message::{Message, Method, StartLine},
-    nonce::Millis,
+    time::Mono,
     transaction::{self, Action, Timers},
 };
 
 /// Waits after the 1st, 2nd ... failure in a row; then [`RETRY_MAX_MS`].
-const BACKOFF_MS: [Millis; 4] = [5_000, 10_000, 20_000, 40_000];
-const RETRY_MAX_MS: Millis = 60_000;
+const BACKOFF_MS: [i64; 4] = [5_000, 10_000, 20_000, 40_000];
+const RETRY_MAX_MS: i64 = 60_000;
 /// Refresh this long before the expiry at most (half the expiry when that
 /// is shorter).
-const REFRESH_MARGIN_MS: Millis = 30_000;
+const REFRESH_MARGIN_MS: i64 = 30_000;
 /// A 423's Min-Expires is followed up to this (one day).
 const MAX_EXPIRES: u32 = 86_400;
 /// Challenges answered for one registration attempt: a server that keeps
@@ -85,12 +85,12 @@ pub enum Status {
     Registering,
     /// Bound on the server until `expires_at` (a refresh may be under way).
     Registered {
-        expires_at: Millis,
+        expires_at: Mono,
     },
     /// The last attempt failed; the next one is at `retry_at`.
     Failed {
         reason: String,
-        retry_at: Millis,
+        retry_at: Mono,
     },
 }
 
@@ -132,13 +132,13 @@ pub struct Registration {
     expires: u32,
     status: Status,
     pending: Option<Pending>,
-    refresh_at: Option<Millis>,
+    refresh_at: Option<Mono>,
     /// Failures in a row, for the backoff.
     failures: u32,
     www: Option<Auth>,
     proxy: Option<Auth>,
     /// Until when the server may still hold our binding (for `stop`).
-    bound_until: Option<Millis>,
+    bound_until: Option<Mono>,
 }
 
 impl Registration {
@@ -175,7 +175,7 @@ impl Registration {
 
     /// Registers now, unless already registered or registering. Returns
     /// the bytes to send to the server.
-    pub fn start(&mut self, now: Millis) -> Vec<Vec<u8>> {
+    pub fn start(&mut self, now: Mono) -> Vec<Vec<u8>> {
         match self.status {
             Status::Registering | Status::Registered { .. } => return Vec::new(),
             Status::Stopped => self.failures = 0,
@@ -188,7 +188,7 @@ impl Registration {
 
     /// Un-registers (Expires 0) if the server may hold a binding, and
     /// stops at once: the answer is not awaited.
-    pub fn stop(&mut self, now: Millis) -> Vec<Vec<u8>> {
+    pub fn stop(&mut self, now: Mono) -> Vec<Vec<u8>> {
         let bound = match self.status {
             Status::Stopped => return Vec::new(),
             Status::Registering | Status::Registered { .. } => true,
@@ -222,7 +222,7 @@ impl Registration {
         &mut self,
         resp: &Message,
         from: SocketAddr,
-        now: Millis,
+        now: Mono,
     ) -> Vec<Vec<u8>> {
         if from != self.config.server {
             return Vec::new();
@@ -232,7 +232,7 @@ impl Registration {
 
     /// A response from the server. Anything but a response to the current
     /// request is ignored.
-    pub fn on_response(&mut self, resp: &Message, now: Millis) -> Vec<Vec<u8>> {
+    pub fn on_response(&mut self, resp: &Message, now: Mono) -> Vec<Vec<u8>> {
         if !self.owns(resp) {
             return Vec::new();
         }
@@ -252,7 +252,7 @@ impl Registration {
     }
 
     /// When `on_timer` should run next.
-    pub fn deadline(&self) -> Option<Millis> {
+    pub fn deadline(&self) -> Option<Mono> {
         let mut times = Vec::new();
         match &self.pending {
             Some(p) => times.push(p.tx.deadline()),
@@ -269,7 +269,7 @@ impl Registration {
         times.into_iter().flatten().min()
     }
 
-    pub fn on_timer(&mut self, now: Millis) -> Vec<Vec<u8>> {
+    pub fn on_timer(&mut self, now: Mono) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         if let Some(p) = &mut self.pending {
             let actions = p.tx.on_timer(now);
@@ -297,7 +297,7 @@ impl Registration {
 
     /// What the transaction says: bytes to send, a final response, or
     /// that the server never answered.
-    fn run(&mut self, actions: Vec<Action>, now: Millis) -> Vec<Vec<u8>> {
+    fn run(&mut self, actions: Vec<Action>, now: Mono) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         for action in actions {
             match action {
@@ -321,7 +321,7 @@ impl Registration {
         out
     }
 
-    fn on_final(&mut self, p: Pending, resp: &Message, now: Millis) -> Vec<Vec<u8>> {
+    fn on_final(&mut self, p: Pending, resp: &Message, now: Mono) -> Vec<Vec<u8>> {
         let code = resp.code().unwrap_or_default();
         let reason = match &resp.start {
             StartLine::Response { reason, .. } => reason.as_str(),
@@ -375,7 +375,7 @@ impl Registration {
 
     /// A 2xx: the expiry granted to our contact, else the Expires header,
     /// else what was asked.
-    fn registered(&mut self, resp: &Message, asked: u32, code: u16, reason: &str, now: Millis) {
+    fn registered(&mut self, resp: &Message, asked: u32, code: u16, reason: &str, now: Mono) {
         let ours = resp
             .headers
             .get_all("Contact")
@@ -391,7 +391,7 @@ impl Registration {
             self.fail(format!("{code} {reason} with no time granted"), now);
             return;
         }
-        let life = Millis::from(granted) * 1000;
+        let life = i64::from(granted) * 1000;
         let expires_at = now + life;
         self.status = Status::Registered { expires_at };
         self.refresh_at = Some(expires_at - (life / 2).min(REFRESH_MARGIN_MS));
@@ -490,7 +490,7 @@ impl Registration {
         unregister: bool,
         answered: Option<bool>,
         rounds: u32,
-        now: Millis,
+        now: Mono,
     ) -> Vec<Vec<u8>> {
         let (req, branch) = match self.build(expires) {
             Ok(built) => built,
@@ -635,7 +635,7 @@ impl Registration {
         Some(out)
     }
 
-    fn fail(&mut self, reason: String, now: Millis) {
+    fn fail(&mut self, reason: String, now: Mono) {
         self.failures = self.failures.saturating_add(1);
         let wait = usize::try_from(self.failures - 1)
             .ok()
@@ -684,7 +684,7 @@ mod tests {
         registrar::{response, Outcome, Registrar},
     };
 
-    const T0: Millis = 1_800_000_000_000;
+    const T0: Mono = Mono(1_800_000_000_000);
     const LOCAL: &str = "127.0.0.1:5090";
 
     fn config(user: &str, password: &str, expires: u32) -> Config {
@@ -761,7 +761,7 @@ mod tests {
             }
         }
 
-        fn answer(&mut self, req: &Message, now: Millis) -> (Message, Outcome) {
+        fn answer(&mut self, req: &Message, now: Mono) -> (Message, Outcome) {
             let n = &mut self.n;
             self.registrar.register(
                 req,
@@ -778,7 +778,7 @@ mod tests {
     }
 
     /// Runs the timers until the registration fails: when it did.
-    fn until_failed(c: &mut Registration) -> Millis {
+    fn until_failed(c: &mut Registration) -> Mono {
         while let Some(at) = c.deadline() {
             for bytes in c.on_timer(at) {
                 one(&[bytes]);
@@ -790,7 +790,7 @@ mod tests {
         panic!("no failure: {:?}", c.status())
     }
 
-    fn retry_at(c: &Registration) -> Millis {
+    fn retry_at(c: &Registration) -> Mono {
         match c.status() {
             Status::Failed { retry_at, .. } => *retry_at,
             other => panic!("not failed: {other:?}"),

@@ -27,9 +27,10 @@ use crate::{
     digest::Algorithm,
     header::{NameAddr, SipUri},
     message::{self, Message, Method, StartLine},
-    nonce::{derived_hex, Millis},
+    nonce::derived_hex,
     proxy::{self, CallEnd, CallEvent, Locator, Out, Peer, Proxy, Target},
     registrar::{self, response, Outcome, Registrar},
+    time::Mono,
     transaction::{self, Action, Timers},
     uac::{self, Outgoing},
 };
@@ -44,18 +45,18 @@ pub const MAX_TRANSACTIONS: usize = 20_000;
 
 /// How long a call rings before the proxy gives up (the manual names no
 /// setting for it; Dahua monitors stop ringing after about a minute).
-pub const RING_TIMEOUT_MS: Millis = 60_000;
+pub const RING_TIMEOUT_MS: i64 = 60_000;
 
 /// Calls followed at once; beyond it the oldest is forgotten (its row
 /// stays, without a talk time).
 pub const MAX_OPEN_CALLS: usize = 1000;
 
 /// A call whose BYE never came is forgotten after this long.
-pub const MAX_TALK_MS: Millis = 12 * 3600 * 1000;
+pub const MAX_TALK_MS: i64 = 12 * 3600 * 1000;
 
 /// How long a stopped REGISTER client still answers a challenge to its
 /// un-REGISTER.
-const STOPPING_MS: Millis = 5_000;
+const STOPPING_MS: i64 = 5_000;
 
 /// What a message came over or goes over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -152,7 +153,7 @@ pub struct CallRow {
     pub from: String,
     pub to: String,
     pub room_no: String,
-    pub begin: Millis,
+    pub begin: Mono,
     pub talk_ms: Option<u64>,
     pub end: CallEnd,
 }
@@ -228,7 +229,7 @@ pub struct Local {
 
 struct OpenCall {
     row: CallRow,
-    answered_at: Option<Millis>,
+    answered_at: Option<Mono>,
 }
 
 struct Upstream {
@@ -245,7 +246,7 @@ pub struct Dispatcher {
     transactions: HashMap<String, transaction::Server>,
     calls: HashMap<String, OpenCall>,
     upstream: Option<Upstream>,
-    stopping: Vec<(Upstream, Millis)>,
+    stopping: Vec<(Upstream, Mono)>,
     /// A client is wanted but cannot run: still not the server.
     client_wanted: bool,
     seed: [u8; 16],
@@ -341,7 +342,7 @@ impl Dispatcher {
 
     /// Register to another server from now on (None: be the server). The
     /// old client un-registers.
-    pub fn set_upstream(&mut self, config: Option<client::Config>, now: Millis) -> Output {
+    pub fn set_upstream(&mut self, config: Option<client::Config>, now: Mono) -> Output {
         let mut out = Output::default();
         if let Some(mut old) = self.upstream.take() {
             for b in old.reg.stop(now) {
@@ -364,7 +365,7 @@ impl Dispatcher {
 
     /// A client is wanted but cannot run (no SIP socket): this VTO is not
     /// the server all the same.
-    pub fn set_upstream_unavailable(&mut self, now: Millis) -> Output {
+    pub fn set_upstream_unavailable(&mut self, now: Mono) -> Output {
         let out = self.set_upstream(None, now);
         self.client_wanted = true;
         out
@@ -386,7 +387,7 @@ impl Dispatcher {
         id: u64,
         text: &uac::Text,
         transport: Transport,
-        now: Millis,
+        now: Mono,
     ) -> Result<Send, &'static str> {
         let o = self
             .outgoing
@@ -405,7 +406,7 @@ impl Dispatcher {
         bytes: &[u8],
         source: SocketAddr,
         transport: Transport,
-        now: Millis,
+        now: Mono,
         minute: u16,
     ) -> Output {
         let mut out = Output::default();
@@ -496,7 +497,7 @@ impl Dispatcher {
         msg: Message,
         peer: &Peer,
         transport: Transport,
-        now: Millis,
+        now: Mono,
         out: &mut Output,
     ) {
         let source = peer.addr;
@@ -535,7 +536,7 @@ impl Dispatcher {
         msg: &Message,
         source: SocketAddr,
         transport: Transport,
-        now: Millis,
+        now: Mono,
         out: &mut Output,
     ) -> Message {
         if self.is_client() {
@@ -704,7 +705,7 @@ impl Dispatcher {
 
     /// The timers: repeats and ends of transactions, the ring timeout,
     /// refreshes of the REGISTER client, expired registrations.
-    pub fn tick(&mut self, now: Millis) -> Output {
+    pub fn tick(&mut self, now: Mono) -> Output {
         let mut out = Output::default();
         self.transactions.retain(|_, t| {
             t.on_timer(now);
@@ -766,7 +767,7 @@ struct Devices<'a> {
     directory: &'a Directory,
     centre: &'a Centre,
     minute: u16,
-    now: Millis,
+    now: Mono,
 }
 
 impl Devices<'_> {

@@ -8,6 +8,7 @@
 //! - `header.rs`: typed views of URIs, name-addresses, Via and CSeq.
 //! - `digest.rs`: digest authentication (RFC 2617 / 7616 / 8760: MD5 and
 //!   SHA-256), challenges and checks.
+//! - `time.rs`: monotonic milliseconds, the clock of every timer.
 //! - `nonce.rs`: nonces that expire and whose counts are used once.
 //! - `bindings.rs`: the registrar's contacts per account, with expiry.
 //! - `registrar.rs`: REGISTER in, response out: digest challenges, checks,
@@ -36,5 +37,6 @@ pub mod message;
 pub mod nonce;
 pub mod proxy;
 pub mod registrar;
+pub mod time;
 pub mod transaction;
 pub mod uac;

@@ -14,6 +14,8 @@ use std::collections::{HashMap, VecDeque};
 
 use sha2::{Digest as _, Sha256};
 
+use crate::time::Mono;
+
 /// `2 * bytes` hex digits (at most 64) derived from a seed, a purpose and
 /// a counter: the Call-IDs, tags, branches and client nonces a user agent
 /// makes up, unpredictable without the seed and never repeated.
@@ -29,11 +31,8 @@ pub fn derived_hex(seed: &[u8; 16], what: &str, counter: u64, bytes: usize) -> S
         .collect()
 }
 
-/// Milliseconds since the Unix epoch.
-pub type Millis = i64;
-
 /// How long a nonce is good for.
-pub const LIFETIME_MS: Millis = 5 * 60 * 1000;
+pub const LIFETIME_MS: i64 = 5 * 60 * 1000;
 /// Nonces remembered at most: the oldest are forgotten first (their
 /// clients then get a stale answer and a new nonce).
 pub const MAX_TRACKED: usize = 8192;
@@ -48,7 +47,7 @@ pub enum NonceCheck {
 #[derive(Debug, Default)]
 pub struct Nonces {
     /// nonce -> (issued at, highest nonce count used; 0 when none).
-    issued: HashMap<String, (Millis, u32)>,
+    issued: HashMap<String, (Mono, u32)>,
     /// Nonces in the order issued: the oldest go first, in O(1) (a
     /// registration flood must not make each new nonce scan them all).
     order: VecDeque<String>,
@@ -56,12 +55,12 @@ pub struct Nonces {
 
 impl Nonces {
     /// A new nonce from 16 random bytes.
-    pub fn issue(&mut self, random: [u8; 16], now: Millis) -> String {
+    pub fn issue(&mut self, random: [u8; 16], now: Mono) -> String {
         while let Some(oldest) = self.order.front() {
             let expired = self
                 .issued
                 .get(oldest)
-                .is_none_or(|(at, _)| now.saturating_sub(*at) > LIFETIME_MS);
+                .is_none_or(|(at, _)| (now - *at) > LIFETIME_MS);
             if !expired && self.issued.len() < MAX_TRACKED {
                 break;
             }
@@ -78,7 +77,7 @@ impl Nonces {
 
     /// Checks `nonce` with its count (`nc`, hex; `None` without qop, which
     /// allows one use) and records the use when it is good.
-    pub fn check(&mut self, nonce: &str, nc: Option<&str>, now: Millis) -> NonceCheck {
+    pub fn check(&mut self, nonce: &str, nc: Option<&str>, now: Mono) -> NonceCheck {
         let count = match nc {
             None => 1,
             Some(nc) => match u32::from_str_radix(nc, 16) {
@@ -89,7 +88,7 @@ impl Nonces {
         let Some((issued, last)) = self.issued.get_mut(nonce) else {
             return NonceCheck::Unknown;
         };
-        if now.saturating_sub(*issued) > LIFETIME_MS || now < *issued {
+        if now - *issued > LIFETIME_MS || now < *issued {
             return NonceCheck::Stale;
         }
         if count <= *last {
@@ -112,7 +111,7 @@ impl Nonces {
 mod tests {
     use super::*;
 
-    const T0: Millis = 1_800_000_000_000;
+    const T0: Mono = Mono(1_800_000_000_000);
 
     #[test]
     fn each_count_is_good_once_and_nonces_expire() {
@@ -153,7 +152,7 @@ mod tests {
         for i in 1..=MAX_TRACKED {
             let mut r = [0u8; 16];
             r[..8].copy_from_slice(&(i as u64).to_be_bytes());
-            n.issue(r, T0 + i as Millis);
+            n.issue(r, T0 + i as i64);
         }
         assert_eq!(n.len(), MAX_TRACKED);
         assert_eq!(n.check(&first, Some("1"), T0 + 10), NonceCheck::Unknown);

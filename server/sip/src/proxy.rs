@@ -26,8 +26,8 @@ use std::{
 use crate::{
     header::{CSeq, NameAddr, SipUri, Via},
     message::{self, split_list, Message, Method, StartLine},
-    nonce::Millis,
     registrar::response,
+    time::Mono,
     transaction::{self, Action, Client, Server, Timers},
 };
 
@@ -85,17 +85,17 @@ pub enum CallEvent {
         call_id: String,
         from: String,
         to: String,
-        at: Millis,
+        at: Mono,
     },
     /// The INVITE got its final answer.
     Settled {
         call_id: String,
         end: CallEnd,
         code: u16,
-        at: Millis,
+        at: Mono,
     },
     /// A BYE passed: an answered call ended.
-    HungUp { call_id: String, at: Millis },
+    HungUp { call_id: String, at: Mono },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub struct Config {
     pub port: u16,
     /// Every address of this device (to recognise our own Route entries).
     pub local: Vec<IpAddr>,
-    pub ring_timeout: Millis,
+    pub ring_timeout: i64,
     pub timers: Timers,
 }
 
@@ -138,15 +138,15 @@ struct Tx {
     answered: bool,
     cancelled: bool,
     timed_out: bool,
-    ring_until: Option<Millis>,
+    ring_until: Option<Mono>,
     /// A new call (INVITE without To tag): its end goes to the call log.
     call: Option<String>,
 }
 
 impl Tx {
     /// Whether a timer of this transaction has run out, or it is over.
-    fn due(&self, now: Millis) -> bool {
-        let at = |d: Option<Millis>| d.is_some_and(|d| now >= d);
+    fn due(&self, now: Mono) -> bool {
+        let at = |d: Option<Mono>| d.is_some_and(|d| now >= d);
         at(self.server.deadline())
             || self.server.is_terminated()
             || at(self.ring_until.filter(|_| !self.answered))
@@ -275,7 +275,7 @@ impl Proxy {
         &mut self,
         mut req: Message,
         source: Peer,
-        now: Millis,
+        now: Mono,
         loc: &dyn Locator,
     ) -> Vec<Out> {
         let Some(method) = req.method().cloned() else {
@@ -449,7 +449,7 @@ impl Proxy {
         out
     }
 
-    fn new_call(&self, req: &Message, now: Millis) -> Option<CallEvent> {
+    fn new_call(&self, req: &Message, now: Mono) -> Option<CallEvent> {
         let to = req.headers.get("To")?;
         let initial = req.method() == Some(&Method::Invite)
             && NameAddr::parse(to).ok().is_some_and(|n| n.tag().is_none());
@@ -510,7 +510,7 @@ impl Proxy {
     }
 
     /// Cancels every branch still ringing.
-    fn cancel_tx(&mut self, key: &str, now: Millis, by_caller: bool) -> Vec<Out> {
+    fn cancel_tx(&mut self, key: &str, now: Mono, by_caller: bool) -> Vec<Out> {
         let Some(tx) = self.txs.get_mut(key) else {
             return Vec::new();
         };
@@ -536,7 +536,7 @@ impl Proxy {
     /// address that branch was sent to, is heard: anything else is dropped,
     /// never relayed along its Via (a stranger's datagram must not make the
     /// device send anywhere).
-    pub fn on_response(&mut self, mut resp: Message, source: &Peer, now: Millis) -> Vec<Out> {
+    pub fn on_response(&mut self, mut resp: Message, source: &Peer, now: Mono) -> Vec<Out> {
         let Some(code) = resp.code() else {
             return Vec::new();
         };
@@ -607,7 +607,7 @@ impl Proxy {
         idx: usize,
         resp: Message,
         timers: Timers,
-        now: Millis,
+        now: Mono,
     ) -> Vec<Out> {
         let Some(code) = resp.code() else {
             return Vec::new();
@@ -668,7 +668,7 @@ impl Proxy {
     }
 
     /// Every branch failed: the best failure goes to the caller.
-    fn settle_if_done(&mut self, key: &str, now: Millis) -> Vec<Out> {
+    fn settle_if_done(&mut self, key: &str, now: Mono) -> Vec<Out> {
         let Some(tx) = self.txs.get_mut(key) else {
             return Vec::new();
         };
@@ -707,7 +707,7 @@ impl Proxy {
 
     /// The timers: repeats, give-ups, the ring timeout, the end of
     /// finished transactions.
-    pub fn on_timer(&mut self, now: Millis) -> Vec<Out> {
+    pub fn on_timer(&mut self, now: Mono) -> Vec<Out> {
         let mut out = Vec::new();
         // Only the transactions with something due (thousands may wait).
         let keys: Vec<String> = self
@@ -776,7 +776,7 @@ impl Proxy {
 
 /// The CANCEL of a branch (RFC 3261 9.1): same Request-URI, Call-ID, From,
 /// To, CSeq number and top Via as the request it cancels.
-fn send_cancel(b: &mut Branch, timers: Timers, now: Millis) -> Vec<Out> {
+fn send_cancel(b: &mut Branch, timers: Timers, now: Mono) -> Vec<Out> {
     let mut c = Message::request(Method::Cancel, uri_of(&b.req).unwrap_or_default());
     if let Some(v) = vias(&b.req).first() {
         c.headers.push("Via", v.clone());
@@ -949,7 +949,7 @@ mod tests {
 
     /// An INVITE to room 9901 forked to its two monitors.
     fn forked(p: &mut Proxy) -> (Vec<Out>, Message, Message) {
-        let out = p.on_request(invite("9901"), peer(CALLER), 0, &Numbers);
+        let out = p.on_request(invite("9901"), peer(CALLER), Mono(0), &Numbers);
         let a = sent_to(&out, MON0)
             .pop()
             .expect("a branch to the main monitor");
@@ -989,19 +989,19 @@ mod tests {
                 call_id: "call-1".into(),
                 from: "8001".into(),
                 to: "9901".into(),
-                at: 0
+                at: Mono(0)
             }]
         );
 
         // Both ring; the caller hears it, without our Via.
-        let out = p.on_response(answer(&a, 180, "Ringing", "m0"), &peer(MON0), 100);
+        let out = p.on_response(answer(&a, 180, "Ringing", "m0"), &peer(MON0), Mono(100));
         let up = sent_to(&out, CALLER);
         assert_eq!(line(&up[0]), "180 Ringing");
         assert_eq!(vias(&up[0]).len(), 1);
-        p.on_response(answer(&b, 180, "Ringing", "m1"), &peer(MON1), 100);
+        p.on_response(answer(&b, 180, "Ringing", "m1"), &peer(MON1), Mono(100));
 
         // The extension answers: 200 up, the main monitor is cancelled.
-        let out = p.on_response(answer(&b, 200, "OK", "m1"), &peer(MON1), 2_000);
+        let out = p.on_response(answer(&b, 200, "OK", "m1"), &peer(MON1), Mono(2_000));
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
         let cancel = sent_to(&out, MON0);
         assert_eq!(line(&cancel[0]), "CANCEL sip:9901@127.0.0.1:5080");
@@ -1017,7 +1017,7 @@ mod tests {
             [CallEvent::Settled {
                 end: CallEnd::Answered,
                 code: 200,
-                at: 2_000,
+                at: Mono(2_000),
                 ..
             }]
         ));
@@ -1026,7 +1026,7 @@ mod tests {
         let out = p.on_response(
             answer(&a, 487, "Request Terminated", "m0"),
             &peer(MON0),
-            2_100,
+            Mono(2_100),
         );
         assert!(sent_to(&out, CALLER).is_empty());
         assert_eq!(line(&sent_to(&out, MON0)[0]), "ACK sip:9901@127.0.0.1:5080");
@@ -1037,7 +1037,7 @@ mod tests {
     fn when_every_monitor_fails_the_caller_hears_busy_over_unavailable() {
         let mut p = proxy();
         let (_, a, b) = forked(&mut p);
-        let out = p.on_response(answer(&a, 486, "Busy Here", "m0"), &peer(MON0), 100);
+        let out = p.on_response(answer(&a, 486, "Busy Here", "m0"), &peer(MON0), Mono(100));
         assert!(
             sent_to(&out, CALLER).is_empty(),
             "the other may still answer"
@@ -1046,7 +1046,7 @@ mod tests {
         let out = p.on_response(
             answer(&b, 480, "Temporarily Unavailable", "m1"),
             &peer(MON1),
-            200,
+            Mono(200),
         );
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "486 Busy Here");
         assert!(matches!(
@@ -1063,14 +1063,16 @@ mod tests {
              From: <sip:8001@127.0.0.1>;tag=door\r\nTo: <sip:9901@127.0.0.1>;tag=m0\r\n\
              Call-ID: call-1\r\nCSeq: 1 ACK\r\n\r\n"
         ));
-        assert!(p.on_request(ack, peer(CALLER), 300, &Numbers).is_empty());
+        assert!(p
+            .on_request(ack, peer(CALLER), Mono(300), &Numbers)
+            .is_empty());
     }
 
     #[test]
     fn a_caller_who_gives_up_cancels_every_branch() {
         let mut p = proxy();
         let (_, a, b) = forked(&mut p);
-        p.on_response(answer(&a, 180, "Ringing", "m0"), &peer(MON0), 100);
+        p.on_response(answer(&a, 180, "Ringing", "m0"), &peer(MON0), Mono(100));
         let mut cancel = invite("9901");
         cancel.start = StartLine::Request {
             method: Method::Cancel,
@@ -1078,7 +1080,7 @@ mod tests {
         };
         cancel.headers.set("CSeq", "1 CANCEL");
         cancel.body = Default::default();
-        let out = p.on_request(cancel.clone(), peer(CALLER), 1_000, &Numbers);
+        let out = p.on_request(cancel.clone(), peer(CALLER), Mono(1_000), &Numbers);
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
         assert_eq!(
             line(&sent_to(&out, MON0)[0]),
@@ -1089,7 +1091,7 @@ mod tests {
             "not before it answers anything"
         );
         // The extension rings late: now it is cancelled too.
-        let out = p.on_response(answer(&b, 180, "Ringing", "m1"), &peer(MON1), 1_100);
+        let out = p.on_response(answer(&b, 180, "Ringing", "m1"), &peer(MON1), Mono(1_100));
         assert_eq!(
             line(&sent_to(&out, MON1)[0]),
             "CANCEL sip:9901%231@127.0.0.1:5081"
@@ -1097,12 +1099,12 @@ mod tests {
         p.on_response(
             answer(&a, 487, "Request Terminated", "m0"),
             &peer(MON0),
-            1_200,
+            Mono(1_200),
         );
         let out = p.on_response(
             answer(&b, 487, "Request Terminated", "m1"),
             &peer(MON1),
-            1_300,
+            Mono(1_300),
         );
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "487 Request Terminated");
         assert!(matches!(
@@ -1117,7 +1119,7 @@ mod tests {
         stray
             .headers
             .set("Via", format!("SIP/2.0/UDP {CALLER};branch=z9hG4bKother"));
-        let out = p.on_request(stray, peer(CALLER), 1_400, &Numbers);
+        let out = p.on_request(stray, peer(CALLER), Mono(1_400), &Numbers);
         assert_eq!(
             line(&sent_to(&out, CALLER)[0]),
             "481 Call/Transaction Does Not Exist"
@@ -1128,10 +1130,10 @@ mod tests {
     fn a_call_nobody_answers_is_cancelled_at_the_ring_timeout() {
         let mut p = proxy();
         let (_, a, b) = forked(&mut p);
-        p.on_response(answer(&a, 180, "Ringing", "m0"), &peer(MON0), 100);
-        p.on_response(answer(&b, 180, "Ringing", "m1"), &peer(MON1), 100);
-        assert!(sent_to(&p.on_timer(29_000), MON0).is_empty());
-        let out = p.on_timer(30_000);
+        p.on_response(answer(&a, 180, "Ringing", "m0"), &peer(MON0), Mono(100));
+        p.on_response(answer(&b, 180, "Ringing", "m1"), &peer(MON1), Mono(100));
+        assert!(sent_to(&p.on_timer(Mono(29_000)), MON0).is_empty());
+        let out = p.on_timer(Mono(30_000));
         assert_eq!(
             line(&sent_to(&out, MON0)[0]),
             "CANCEL sip:9901@127.0.0.1:5080"
@@ -1143,12 +1145,12 @@ mod tests {
         p.on_response(
             answer(&a, 487, "Request Terminated", "m0"),
             &peer(MON0),
-            30_100,
+            Mono(30_100),
         );
         let out = p.on_response(
             answer(&b, 487, "Request Terminated", "m1"),
             &peer(MON1),
-            30_200,
+            Mono(30_200),
         );
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "480 No Answer");
         assert!(matches!(
@@ -1160,8 +1162,8 @@ mod tests {
             }]
         ));
         // Everything ends, nothing is left behind.
-        p.on_timer(30_000 + 64 * 500 + 1);
-        p.on_timer(30_000 + 2 * 64 * 500);
+        p.on_timer(Mono(30_000 + 64 * 500 + 1));
+        p.on_timer(Mono(30_000 + 2 * 64 * 500));
         assert!(p.is_empty());
         assert!(p.branches.is_empty());
     }
@@ -1169,16 +1171,16 @@ mod tests {
     #[test]
     fn strangers_loops_unknown_and_offline_numbers_are_refused() {
         let mut p = proxy();
-        let out = p.on_request(invite("9901"), peer("127.0.0.9:5071"), 0, &Numbers);
+        let out = p.on_request(invite("9901"), peer("127.0.0.9:5071"), Mono(0), &Numbers);
         assert_eq!(
             line(&sent_to(&out, "127.0.0.9:5071")[0]),
             "403 Forbidden (register first)"
         );
         let mut looped = invite("9901");
         looped.headers.set("Max-Forwards", "0");
-        let out = p.on_request(looped, peer(CALLER), 0, &Numbers);
+        let out = p.on_request(looped, peer(CALLER), Mono(0), &Numbers);
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "483 Too Many Hops");
-        let out = p.on_request(invite("7777"), peer(CALLER), 0, &Numbers);
+        let out = p.on_request(invite("7777"), peer(CALLER), Mono(0), &Numbers);
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "404 Not Found");
         // A request that, forwarded, would have more headers than anyone
         // reads.
@@ -1186,11 +1188,11 @@ mod tests {
         while huge.headers.len() < message::MAX_HEADERS - 1 {
             huge.headers.push("X-Pad", "1");
         }
-        let out = p.on_request(huge, peer(CALLER), 0, &Numbers);
+        let out = p.on_request(huge, peer(CALLER), Mono(0), &Numbers);
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "513 Message Too Large");
         let mut offline = invite("9902");
         offline.headers.set("Call-ID", "call-2");
-        let out = p.on_request(offline, peer(CALLER), 0, &Numbers);
+        let out = p.on_request(offline, peer(CALLER), Mono(0), &Numbers);
         assert_eq!(
             line(&sent_to(&out, CALLER)[0]),
             "480 Temporarily Unavailable"
@@ -1218,7 +1220,7 @@ mod tests {
              From: <sip:8001@127.0.0.1>;tag=door\r\nTo: <sip:9901@127.0.0.1>;tag=m0\r\n\
              Call-ID: call-1\r\nCSeq: 2 BYE\r\n\r\n"
         ));
-        let out = p.on_request(bye.clone(), peer(CALLER), 5_000, &Numbers);
+        let out = p.on_request(bye.clone(), peer(CALLER), Mono(5_000), &Numbers);
         let fwd = sent_to(&out, MON0);
         assert_eq!(line(&fwd[0]), "BYE sip:9901@127.0.0.1:5080");
         assert_eq!(fwd[0].headers.get("Route"), None, "our own Route is gone");
@@ -1227,13 +1229,13 @@ mod tests {
             events(&out),
             vec![CallEvent::HungUp {
                 call_id: "call-1".into(),
-                at: 5_000
+                at: Mono(5_000)
             }]
         );
-        let out = p.on_response(answer(&fwd[0], 200, "OK", "m0"), &peer(MON0), 5_050);
+        let out = p.on_response(answer(&fwd[0], 200, "OK", "m0"), &peer(MON0), Mono(5_050));
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
         // The caller repeats its BYE: the same 200 again, nothing forwarded.
-        let out = p.on_request(bye, peer(CALLER), 5_100, &Numbers);
+        let out = p.on_request(bye, peer(CALLER), Mono(5_100), &Numbers);
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
         assert!(sent_to(&out, MON0).is_empty());
     }
@@ -1247,22 +1249,22 @@ mod tests {
             uri: "sip:9901@127.0.0.1:5060".into(),
         };
         m.headers.set("CSeq", "1 MESSAGE");
-        let out = p.on_request(m, peer(CALLER), 0, &Numbers);
+        let out = p.on_request(m, peer(CALLER), Mono(0), &Numbers);
         assert!(sent_to(&out, CALLER).is_empty(), "no 100 for a MESSAGE");
         let fwd = sent_to(&out, MON0).pop().expect("forwarded");
         assert_eq!(fwd.headers.get("Record-Route"), None);
         // The extension takes it; the main monitor is silent.
         let b = sent_to(&out, MON1).pop().expect("forwarded");
-        let out = p.on_response(answer(&b, 200, "OK", "m1"), &peer(MON1), 100);
+        let out = p.on_response(answer(&b, 200, "OK", "m1"), &peer(MON1), Mono(100));
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
         let mut resent = 0;
         let mut t = 0;
         while t <= 64 * 500 {
             t += 250;
-            resent += sent_to(&p.on_timer(t), MON0).len();
+            resent += sent_to(&p.on_timer(Mono(t)), MON0).len();
         }
         assert!(resent >= 5, "repeated over UDP: {resent}");
-        assert!(p.on_timer(t + 10_000).is_empty());
+        assert!(p.on_timer(Mono(t + 10_000)).is_empty());
         assert!(p.is_empty());
     }
 
@@ -1272,10 +1274,10 @@ mod tests {
         let (_, a, _) = forked(&mut p);
         // The 200 of MON0's branch, sent by someone else: nothing happens.
         let stranger = peer("127.0.0.2:5080");
-        let out = p.on_response(answer(&a, 200, "OK", "x"), &stranger, 100);
+        let out = p.on_response(answer(&a, 200, "OK", "x"), &stranger, Mono(100));
         assert!(out.is_empty(), "{out:?}");
         // The real one still settles the call.
-        let out = p.on_response(answer(&a, 200, "OK", "m0"), &peer(MON0), 200);
+        let out = p.on_response(answer(&a, 200, "OK", "m0"), &peer(MON0), Mono(200));
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
     }
 
@@ -1293,7 +1295,7 @@ mod tests {
                 "SIP/2.0 200 OK\r\nVia: {via}\r\nFrom: <sip:a@x>;tag=1\r\n\
                  To: <sip:b@x>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n"
             ));
-            assert!(p.on_response(r, &peer("127.0.0.2:5060"), 0).is_empty());
+            assert!(p.on_response(r, &peer("127.0.0.2:5060"), Mono(0)).is_empty());
         }
     }
 
@@ -1306,7 +1308,7 @@ mod tests {
         routed
             .headers
             .push("Route", "<sip:127.0.0.3:5099;lr;transport=tcp>");
-        let out = p.on_request(routed, peer(CALLER), 0, &Numbers);
+        let out = p.on_request(routed, peer(CALLER), Mono(0), &Numbers);
         assert!(out
             .iter()
             .all(|o| !matches!(o, Out::Send(p, _) if p.addr.port() == 5099)));
@@ -1318,7 +1320,7 @@ mod tests {
             uri: "sip:9901@127.0.0.3:5099;transport=tcp".into(),
         };
         elsewhere.headers.set("Call-ID", "call-2");
-        let out = p.on_request(elsewhere, peer(CALLER), 0, &Numbers);
+        let out = p.on_request(elsewhere, peer(CALLER), Mono(0), &Numbers);
         assert!(out
             .iter()
             .all(|o| !matches!(o, Out::Send(p, _) if p.addr.port() == 5099)));
@@ -1331,7 +1333,7 @@ mod tests {
         };
         bare.headers.set("CSeq", "1 OPTIONS");
         bare.headers.set("Call-ID", "call-3");
-        let out = p.on_request(bare, peer(CALLER), 0, &Numbers);
+        let out = p.on_request(bare, peer(CALLER), Mono(0), &Numbers);
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "404 Not Found");
         assert_eq!(out.len(), 1);
     }
@@ -1340,7 +1342,7 @@ mod tests {
     fn only_the_caller_may_cancel_its_call() {
         let mut p = proxy();
         let (_, a, _) = forked(&mut p);
-        p.on_response(answer(&a, 180, "Ringing", "m0"), &peer(MON0), 100);
+        p.on_response(answer(&a, 180, "Ringing", "m0"), &peer(MON0), Mono(100));
         let mut cancel = invite("9901");
         cancel.start = StartLine::Request {
             method: Method::Cancel,
@@ -1350,13 +1352,13 @@ mod tests {
         cancel.body = Default::default();
         // The same branch and Via, from a registered monitor that is not
         // the caller: 481, nothing cancelled.
-        let out = p.on_request(cancel.clone(), peer(MON1), 500, &Numbers);
+        let out = p.on_request(cancel.clone(), peer(MON1), Mono(500), &Numbers);
         assert_eq!(
             line(&sent_to(&out, MON1)[0]),
             "481 Call/Transaction Does Not Exist"
         );
         assert!(sent_to(&out, MON0).is_empty());
-        let out = p.on_request(cancel, peer(CALLER), 600, &Numbers);
+        let out = p.on_request(cancel, peer(CALLER), Mono(600), &Numbers);
         assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
         assert_eq!(
             line(&sent_to(&out, MON0)[0]),

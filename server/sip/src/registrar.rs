@@ -28,14 +28,15 @@ use crate::{
     digest::{Algorithm, Challenge, Credentials},
     header::{CSeq, NameAddr},
     message::{Message, Method, StartLine},
-    nonce::{Millis, NonceCheck, Nonces},
+    nonce::{NonceCheck, Nonces},
+    time::Mono,
 };
 
 pub const DEFAULT_REALM: &str = "VDP";
 /// Failures from one address before it is blocked.
 pub const MAX_FAILURES: u32 = 5;
 /// How long the failures are counted, and how long a block lasts.
-pub const BLOCK_MS: Millis = 5 * 60 * 1000;
+pub const BLOCK_MS: i64 = 5 * 60 * 1000;
 
 /// HA1 of an account for an algorithm: what the device stores.
 pub trait Accounts {
@@ -66,8 +67,8 @@ pub enum Outcome {
 #[derive(Debug, Default)]
 struct Failures {
     count: u32,
-    first: Millis,
-    blocked_until: Option<Millis>,
+    first: Mono,
+    blocked_until: Option<Mono>,
 }
 
 pub struct Registrar {
@@ -110,16 +111,16 @@ impl Registrar {
     }
 
     /// Whether `ip` is blocked now.
-    pub fn blocked(&self, ip: IpAddr, now: Millis) -> bool {
+    pub fn blocked(&self, ip: IpAddr, now: Mono) -> bool {
         self.failures
             .get(&ip)
             .and_then(|f| f.blocked_until)
             .is_some_and(|until| now < until)
     }
 
-    fn fail(&mut self, ip: IpAddr, now: Millis) {
+    fn fail(&mut self, ip: IpAddr, now: Mono) {
         let f = self.failures.entry(ip).or_default();
-        if now.saturating_sub(f.first) > BLOCK_MS {
+        if now - f.first > BLOCK_MS {
             *f = Failures {
                 count: 0,
                 first: now,
@@ -128,12 +129,12 @@ impl Registrar {
         }
         f.count += 1;
         if f.count >= MAX_FAILURES {
-            f.blocked_until = Some(now.saturating_add(BLOCK_MS));
+            f.blocked_until = Some(now + BLOCK_MS);
         }
         // Old entries go: memory stays bounded by recent attackers.
         if self.failures.len() > 4096 {
             self.failures.retain(|_, f| {
-                f.blocked_until.is_some_and(|u| now < u) || now.saturating_sub(f.first) <= BLOCK_MS
+                f.blocked_until.is_some_and(|u| now < u) || now - f.first <= BLOCK_MS
             });
         }
     }
@@ -147,7 +148,7 @@ impl Registrar {
         transport: &str,
         accounts: &dyn Accounts,
         mut random: impl FnMut() -> [u8; 16],
-        now: Millis,
+        now: Mono,
     ) -> (Message, Outcome) {
         let refuse = |code, reason: &str, why: String| {
             (
@@ -348,7 +349,7 @@ mod tests {
     use super::*;
     use crate::{digest::ha1, message::parse};
 
-    const T0: Millis = 1_800_000_000_000;
+    const T0: Mono = Mono(1_800_000_000_000);
 
     fn accounts(user: &str, algorithm: Algorithm) -> Option<String> {
         (user == "9901#0").then(|| ha1(algorithm, "9901#0", "VDP", "123456"))

@@ -12,15 +12,15 @@
 use crate::{
     header::{CSeq, Via},
     message::{Message, Method},
-    nonce::Millis,
+    time::Mono,
 };
 
 /// RFC 3261's timer values (T1 the round-trip estimate).
 #[derive(Clone, Copy, Debug)]
 pub struct Timers {
-    pub t1: Millis,
-    pub t2: Millis,
-    pub t4: Millis,
+    pub t1: i64,
+    pub t2: i64,
+    pub t4: i64,
 }
 
 impl Default for Timers {
@@ -82,9 +82,9 @@ pub struct Server {
     state: State,
     last: Option<Vec<u8>>,
     /// Timer G (repeat the response) and its interval.
-    repeat: Option<(Millis, Millis)>,
+    repeat: Option<(Mono, i64)>,
     /// Timer H / I / J / L: the end.
-    end: Option<Millis>,
+    end: Option<Mono>,
 }
 
 impl Server {
@@ -119,7 +119,7 @@ impl Server {
     }
 
     /// The same request again (or the ACK of a failed INVITE).
-    pub fn on_request(&mut self, req: &Message, now: Millis) -> Vec<Action> {
+    pub fn on_request(&mut self, req: &Message, now: Mono) -> Vec<Action> {
         if req.method() == Some(&Method::Ack) {
             if self.invite && self.state == State::Completed {
                 self.state = State::Confirmed;
@@ -135,7 +135,7 @@ impl Server {
     }
 
     /// The transaction user's response.
-    pub fn respond(&mut self, resp: &Message, now: Millis) -> Vec<Action> {
+    pub fn respond(&mut self, resp: &Message, now: Mono) -> Vec<Action> {
         let Some(code) = resp.code() else {
             return Vec::new();
         };
@@ -177,14 +177,14 @@ impl Server {
     }
 
     /// When `on_timer` should run next.
-    pub fn deadline(&self) -> Option<Millis> {
+    pub fn deadline(&self) -> Option<Mono> {
         [self.repeat.map(|(at, _)| at), self.end]
             .into_iter()
             .flatten()
             .min()
     }
 
-    pub fn on_timer(&mut self, now: Millis) -> Vec<Action> {
+    pub fn on_timer(&mut self, now: Mono) -> Vec<Action> {
         let mut actions = Vec::new();
         if self.end.is_some_and(|end| now >= end) {
             self.state = State::Terminated;
@@ -218,16 +218,16 @@ pub struct Client {
     state: State,
     request: Vec<u8>,
     /// Timer A / E and its interval.
-    repeat: Option<(Millis, Millis)>,
+    repeat: Option<(Mono, i64)>,
     /// Timer B / F: give up.
-    give_up: Option<Millis>,
+    give_up: Option<Mono>,
     /// Timer D / K: the end after a final response.
-    end: Option<Millis>,
+    end: Option<Mono>,
 }
 
 impl Client {
     /// Sends `req` and starts the timers.
-    pub fn new(req: &Message, reliable: bool, timers: Timers, now: Millis) -> (Self, Vec<Action>) {
+    pub fn new(req: &Message, reliable: bool, timers: Timers, now: Mono) -> (Self, Vec<Action>) {
         let invite = req.method() == Some(&Method::Invite);
         let bytes = req.to_bytes();
         let c = Self {
@@ -257,7 +257,7 @@ impl Client {
         &mut self,
         resp: &Message,
         ack: impl FnOnce(&Message) -> Message,
-        now: Millis,
+        now: Mono,
     ) -> Vec<Action> {
         let Some(code) = resp.code() else {
             return Vec::new();
@@ -307,14 +307,14 @@ impl Client {
         actions
     }
 
-    pub fn deadline(&self) -> Option<Millis> {
+    pub fn deadline(&self) -> Option<Mono> {
         [self.repeat.map(|(at, _)| at), self.give_up, self.end]
             .into_iter()
             .flatten()
             .min()
     }
 
-    pub fn on_timer(&mut self, now: Millis) -> Vec<Action> {
+    pub fn on_timer(&mut self, now: Mono) -> Vec<Action> {
         if self.give_up.is_some_and(|t| now >= t) {
             self.state = State::Terminated;
             self.repeat = None;
@@ -351,7 +351,7 @@ mod tests {
     use super::*;
     use crate::{message::parse, registrar::response};
 
-    const T0: Millis = 1_000_000;
+    const T0: Mono = Mono(1_000_000);
 
     fn request(method: &str) -> Message {
         parse(
@@ -372,7 +372,7 @@ mod tests {
     }
 
     /// Runs the timers of `deadline`/`on_timer` until `until`; counts sends.
-    fn run_server(s: &mut Server, until: Millis) -> usize {
+    fn run_server(s: &mut Server, until: Mono) -> usize {
         let mut n = 0;
         while let Some(at) = s.deadline().filter(|at| *at <= until) {
             n += sends(&s.on_timer(at));

@@ -9,7 +9,7 @@ use std::{collections::HashMap, net::SocketAddr};
 use crate::{
     header::{user_encode, SipUri, Via},
     message::{Message, Method, StartLine},
-    nonce::Millis,
+    time::Mono,
     transaction::{self, Action, Timers},
 };
 
@@ -86,13 +86,7 @@ impl Outgoing {
 
     /// A MESSAGE (RFC 3428, text/plain) known as `id`: the bytes to send,
     /// or `None` when too many are in flight.
-    pub fn message(
-        &mut self,
-        id: u64,
-        text: &Text,
-        reliable: bool,
-        now: Millis,
-    ) -> Option<Vec<u8>> {
+    pub fn message(&mut self, id: u64, text: &Text, reliable: bool, now: Mono) -> Option<Vec<u8>> {
         if self.pending.len() >= MAX_PENDING {
             return None;
         }
@@ -139,7 +133,7 @@ impl Outgoing {
         &mut self,
         resp: &Message,
         from: SocketAddr,
-        now: Millis,
+        now: Mono,
     ) -> Option<(u64, Option<Outcome>)> {
         let branch = Via::parse(resp.headers.get("Via")?)
             .ok()?
@@ -169,7 +163,7 @@ impl Outgoing {
     }
 
     /// Repeats (id, where to, bytes) and requests given up.
-    pub fn on_timer(&mut self, now: Millis) -> (Vec<Repeat>, Vec<(u64, Outcome)>) {
+    pub fn on_timer(&mut self, now: Mono) -> (Vec<Repeat>, Vec<(u64, Outcome)>) {
         let mut repeats = Vec::new();
         let mut ended = Vec::new();
         self.pending.retain(|_, (id, to, tx)| {
@@ -187,7 +181,7 @@ impl Outgoing {
         (repeats, ended)
     }
 
-    pub fn deadline(&self) -> Option<Millis> {
+    pub fn deadline(&self) -> Option<Mono> {
         self.pending
             .values()
             .filter_map(|(_, _, tx)| tx.deadline())
@@ -234,7 +228,7 @@ mod tests {
         let mut o = outgoing();
         let t = target();
         let bytes = o
-            .message(1, &text(&t, "Notice\r\nVia: x"), false, 0)
+            .message(1, &text(&t, "Notice\r\nVia: x"), false, Mono(0))
             .unwrap_or_else(|| panic!("sent"));
         let req = message::parse(&bytes).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(req.method(), Some(&Method::Message));
@@ -250,11 +244,11 @@ mod tests {
         let trying = registrar::response(&req, 100, "Trying", &[]);
         // The same response from another address is not an answer.
         let elsewhere = "127.0.0.2:5070".parse().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(o.on_response(&trying, elsewhere, 10), None);
-        assert_eq!(o.on_response(&trying, from(), 10), Some((1, None)));
+        assert_eq!(o.on_response(&trying, elsewhere, Mono(10)), None);
+        assert_eq!(o.on_response(&trying, from(), Mono(10)), Some((1, None)));
         let ok = registrar::response(&req, 202, "Accepted", &[]);
         assert_eq!(
-            o.on_response(&ok, from(), 20),
+            o.on_response(&ok, from(), Mono(20)),
             Some((1, Some(Outcome::Answered(202, "Accepted".into()))))
         );
         assert!(o.is_empty());
@@ -263,18 +257,20 @@ mod tests {
         other
             .headers
             .set("Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKother");
-        assert_eq!(o.on_response(&other, from(), 30), None);
+        assert_eq!(o.on_response(&other, from(), Mono(30)), None);
     }
 
     #[test]
     fn a_silent_peer_gets_repeats_then_no_answer() {
         let mut o = outgoing();
         let t = target();
-        let first = o.message(9, &text(&t, "x"), false, 0).unwrap_or_default();
-        let mut now = 0;
+        let first = o
+            .message(9, &text(&t, "x"), false, Mono(0))
+            .unwrap_or_default();
+        let mut now = Mono(0);
         let mut repeats = 0;
         let mut ended = Vec::new();
-        while ended.is_empty() && now < 60_000 {
+        while ended.is_empty() && now < Mono(60_000) {
             now = o.deadline().unwrap_or(now + 1);
             let (r, e) = o.on_timer(now);
             assert!(r.iter().all(|(id, _, b)| *id == 9 && *b == first));
@@ -282,12 +278,12 @@ mod tests {
             ended = e;
         }
         assert_eq!(ended, [(9, Outcome::NoAnswer)]);
-        assert_eq!(now, 32_000, "64*T1");
+        assert_eq!(now, Mono(32_000), "64*T1");
         assert!(repeats >= 7, "{repeats}");
         assert!(o.is_empty());
         // Over TCP nothing is repeated.
-        o.message(10, &text(&t, "x"), true, 0);
-        let (r, e) = o.on_timer(32_000);
+        o.message(10, &text(&t, "x"), true, Mono(0));
+        let (r, e) = o.on_timer(Mono(32_000));
         assert!(r.is_empty());
         assert_eq!(e, [(10, Outcome::NoAnswer)]);
     }
@@ -296,17 +292,19 @@ mod tests {
     fn a_refusal_is_the_outcome_and_in_flight_requests_are_bounded() {
         let mut o = outgoing();
         let t = target();
-        let bytes = o.message(3, &text(&t, ""), false, 0).unwrap_or_default();
+        let bytes = o
+            .message(3, &text(&t, ""), false, Mono(0))
+            .unwrap_or_default();
         let req = message::parse(&bytes).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(req.headers.get("Subject"), None);
         let busy = registrar::response(&req, 486, "Busy Here", &[]);
         assert_eq!(
-            o.on_response(&busy, from(), 5),
+            o.on_response(&busy, from(), Mono(5)),
             Some((3, Some(Outcome::Answered(486, "Busy Here".into()))))
         );
         for i in 0..MAX_PENDING as u64 {
-            assert!(o.message(i, &text(&t, "x"), false, 0).is_some());
+            assert!(o.message(i, &text(&t, "x"), false, Mono(0)).is_some());
         }
-        assert!(o.message(99_999, &text(&t, "x"), false, 0).is_none());
+        assert!(o.message(99_999, &text(&t, "x"), false, Mono(0)).is_none());
     }
 }

@@ -152,7 +152,7 @@ impl Lockouts {
         entry.failures += 1;
         entry.last = now;
         if entry.failures >= policy.max_failures {
-            let until = now.saturating_add(policy.lock_ms);
+            let until = now + policy.lock_ms;
             entry.locked_until = Some(until);
             entry.refusal_seen = false;
             Failure::LockedNow {
@@ -310,7 +310,7 @@ impl Lockouts {
 mod tests {
     use super::*;
 
-    const T0: UnixMillis = 1_800_000_000_000;
+    const T0: UnixMillis = UnixMillis(1_800_000_000_000);
     const SEC: i64 = 1000;
 
     /// One attempt with a wrong password.

@@ -535,7 +535,7 @@ fn check_email(email: Option<String>) -> Result<Option<String>, ApiError> {
 
 /// Keeps at most [`session::MAX_PER_USER`] sessions for `user`.
 fn drop_oldest_sessions(w: &Writer, user: &str) -> Result<(), StoreError> {
-    let mut mine: Vec<(i64, [u8; 32])> = w
+    let mut mine: Vec<(_, [u8; 32])> = w
         .sessions()?
         .into_iter()
         .filter(|(_, s)| s.user == user)

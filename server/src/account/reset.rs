@@ -169,7 +169,7 @@ impl ResetState {
             .filter(|t| now - *t < DAY)
             .collect();
         if let Some(last) = recent.iter().max() {
-            let next = last + p.request_interval_ms;
+            let next = *last + p.request_interval_ms;
             if next > now {
                 return Err(Refusal::TooSoon {
                     retry_after_secs: secs_until(now, next),
@@ -268,10 +268,10 @@ impl ResetState {
 mod tests {
     use super::*;
 
-    const T0: i64 = 1_800_000_000_000;
+    const T0: UnixMillis = UnixMillis(1_800_000_000_000);
     const CODE: &str = "ACDEFGH347";
 
-    fn issued(at: i64) -> ResetState {
+    fn issued(at: UnixMillis) -> ResetState {
         let mut s = ResetState::default();
         s.issue(StoredCode::new(CODE, [7; 16], at));
         s
@@ -383,7 +383,7 @@ mod tests {
                     voided: round == 3
                 }
             );
-            now += p.lock_ms;
+            now = now + p.lock_ms;
         }
         assert_eq!(s.verify(now, &p, CODE), Verdict::NoCode);
     }
@@ -416,7 +416,7 @@ mod tests {
                     retry_after_secs: 59
                 })
             );
-            now += MINUTE;
+            now = now + MINUTE;
         }
         // Ten today: the next one when the first is a day old.
         assert_eq!(

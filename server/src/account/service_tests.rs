@@ -13,18 +13,19 @@ use app::{
         mail::{MailSecurity, MailSettings, PasswordUpdate},
         security::SecuritySettings,
         security_log::SecurityEventKind as Kind,
+        time::UnixMillis,
     },
     services::{Account, Caller, Logs, Network, SessionRef, System},
 };
 
-use super::{totp, LoginOutcome};
+use super::{tests::code_at, LoginOutcome};
 use crate::{
     clock::sim::SimClock,
     services::Services,
     store::{Read, Store},
 };
 
-const T0: i64 = 1_800_000_000_000;
+const T0: UnixMillis = UnixMillis(1_800_000_000_000);
 const GOOD: &str = "Door-Bell7x";
 const NEW: &str = "Gate#Keeper42";
 const OWNER: &str = "owner@example.com";
@@ -505,19 +506,6 @@ async fn an_email_change_notifies_the_old_address() -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The current TOTP code for a base32 secret at the fixture's time.
-fn code_at(secret_b32: &str, now: i64) -> String {
-    let secret = totp_rs::Secret::try_from_base32(secret_b32)
-        .map(|s| s.as_ref().to_vec())
-        .unwrap_or_default();
-    totp::totp(&secret, "admin")
-        .map(|t| {
-            t.generate(u64::try_from(now / 1000).unwrap_or(0))
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn two_factor_enrolment_login_replay_and_disable() -> Result<(), ApiError> {
     let f = Fixture::new(Some(OWNER), None).await;
@@ -739,7 +727,7 @@ mod system_time {
                 ClockUpdate::Local("2030-01-01T12:00:00".into()),
             )
             .await?;
-        const NOON_UTC_2030: i64 = 1_893_495_600_000; // 2030-01-01T11:00:00Z
+        const NOON_UTC_2030: UnixMillis = UnixMillis(1_893_495_600_000); // 2030-01-01T11:00:00Z
         assert_eq!(page.now, NOON_UTC_2030);
         assert_eq!(page.settings, settings);
 
@@ -767,7 +755,7 @@ mod system_time {
         assert_eq!(log.events[0].time, T0 + 5_000);
         let events = log.total;
         assert!(matches!(
-            d.system.sync_pc(&admin, 0).await,
+            d.system.sync_pc(&admin, UnixMillis(0)).await,
             Err(ApiError::Invalid { .. })
         ));
         assert_eq!(d.system.system_time(&admin).await?.now, T0 + 5_000);

@@ -81,7 +81,7 @@ pub fn validity(s: &SessionRecord, now: UnixMillis) -> Validity {
 mod tests {
     use super::*;
 
-    const T0: UnixMillis = 1_800_000_000_000;
+    const T0: UnixMillis = UnixMillis(1_800_000_000_000);
     const MIN: i64 = 60_000;
 
     fn rec(created: UnixMillis, last_seen: UnixMillis) -> SessionRecord {

@@ -1,11 +1,11 @@
 use std::net::{IpAddr, Ipv4Addr};
 
-use app::model::security_log::SecurityEventKind as Kind;
+use app::model::{security_log::SecurityEventKind as Kind, time::UnixMillis};
 
 use super::*;
 use crate::clock::sim::SimClock;
 
-const T0: i64 = 1_800_000_000_000;
+const T0: UnixMillis = UnixMillis(1_800_000_000_000);
 const GOOD: &str = "Door-Bell7x";
 const IP: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 20));
 const OTHER_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 21));
@@ -391,13 +391,13 @@ async fn a_two_factor_code_dropped_mid_check_leaves_no_reservation() -> Result<(
 }
 
 /// The current TOTP code for a base32 secret at `now`.
-fn code_at(secret_b32: &str, now: i64) -> String {
+pub(super) fn code_at(secret_b32: &str, now: UnixMillis) -> String {
     let secret = totp_rs::Secret::try_from_base32(secret_b32)
         .map(|s| s.as_ref().to_vec())
         .unwrap_or_default();
     totp::totp(&secret, "admin")
         .map(|t| {
-            t.generate(u64::try_from(now / 1000).unwrap_or(0))
+            t.generate(u64::try_from(now.0 / 1000).unwrap_or(0))
                 .to_string()
         })
         .unwrap_or_default()

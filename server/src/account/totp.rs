@@ -69,7 +69,7 @@ pub fn check_code(secret: &[u8], code: &str, now: UnixMillis) -> Option<u64> {
     if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let secs = u64::try_from(now.div_euclid(1000)).ok()?;
+    let secs = u64::try_from(now.0.div_euclid(1000)).ok()?;
     totp(secret, "admin")?.check(&digits, secs)
 }
 
@@ -125,7 +125,7 @@ mod tests {
 
     const SECRET: &[u8; 20] = b"12345678901234567890";
     // RFC 6238 appendix B: T = 59 s gives 94287082 (8 digits); 6 digits: 287082.
-    const T59: i64 = 59_000;
+    const T59: UnixMillis = UnixMillis(59_000);
 
     fn record() -> TotpRecord {
         TotpRecord::new(
@@ -133,7 +133,7 @@ mod tests {
             0,
             [3; 16],
             &["ACDE-FGH3-47".to_string(), "KMNP-QRTU-VW".to_string()],
-            0,
+            UnixMillis(0),
         )
     }
 
@@ -148,9 +148,9 @@ mod tests {
     #[test]
     fn one_step_of_skew_either_way() {
         // Step 1's code is accepted in steps 0..=2, not in step 3.
-        assert_eq!(check_code(SECRET, "287082", 29_000), Some(1));
-        assert_eq!(check_code(SECRET, "287082", 89_000), Some(1));
-        assert_eq!(check_code(SECRET, "287082", 90_000), None);
+        assert_eq!(check_code(SECRET, "287082", UnixMillis(29_000)), Some(1));
+        assert_eq!(check_code(SECRET, "287082", UnixMillis(89_000)), Some(1));
+        assert_eq!(check_code(SECRET, "287082", UnixMillis(90_000)), None);
     }
 
     #[test]
@@ -168,10 +168,13 @@ mod tests {
     #[test]
     fn recovery_codes_work_once() {
         let mut r = record();
-        assert_eq!(r.verify("acde fgh3 47", 0), Verdict::RecoveryAccepted);
-        assert_eq!(r.verify("ACDE-FGH3-47", 0), Verdict::Wrong);
+        assert_eq!(
+            r.verify("acde fgh3 47", UnixMillis(0)),
+            Verdict::RecoveryAccepted
+        );
+        assert_eq!(r.verify("ACDE-FGH3-47", UnixMillis(0)), Verdict::Wrong);
         assert_eq!(r.recovery.len(), 1);
-        assert_eq!(r.verify("WRONGWRONG", 0), Verdict::Wrong);
+        assert_eq!(r.verify("WRONGWRONG", UnixMillis(0)), Verdict::Wrong);
     }
 
     #[test]

@@ -21,7 +21,7 @@ impl Clock for SystemClock {
         let since = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        UnixMillis(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
     }
 }
 
@@ -33,10 +33,39 @@ pub fn monotonic() -> tokio::time::Instant {
     tokio::time::Instant::now()
 }
 
+/// Both clocks read at one moment. The SIP core runs on monotonic
+/// milliseconds (since `start`), so a step of the host's clock neither
+/// expires registrations nor fires timers; what is stored or shown is
+/// wall time, converted here.
+#[derive(Clone, Copy)]
+pub struct Now {
+    pub mono: sip::time::Mono,
+    pub wall: UnixMillis,
+}
+
+impl Now {
+    pub fn read(clock: &dyn Clock, start: tokio::time::Instant) -> Self {
+        let ms = monotonic().saturating_duration_since(start).as_millis();
+        let mono = sip::time::Mono(i64::try_from(ms).unwrap_or(i64::MAX));
+        Self {
+            mono,
+            wall: clock.now(),
+        }
+    }
+
+    pub fn wall_of(self, at: sip::time::Mono) -> UnixMillis {
+        self.wall + (at - self.mono)
+    }
+
+    pub fn mono_of(self, at: UnixMillis) -> sip::time::Mono {
+        self.mono + (at - self.wall)
+    }
+}
+
 /// The host's clock as a calendar time (certificate validity, WS-Security
 /// timestamps).
 pub fn host_utc() -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(SystemClock.now()) * 1_000_000)
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(SystemClock.now().0) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
@@ -66,13 +95,13 @@ impl DeviceClock {
 
     /// The offset that makes the device's clock read `now`.
     pub fn offset_for(&self, now: UnixMillis) -> i64 {
-        now.saturating_sub(self.host.now())
+        now - self.host.now()
     }
 }
 
 impl Clock for DeviceClock {
     fn now(&self) -> UnixMillis {
-        self.host.now().saturating_add(self.offset_ms())
+        self.host.now() + self.offset_ms()
     }
 }
 
@@ -87,7 +116,7 @@ pub mod sim {
 
     impl SimClock {
         pub fn at(ms: UnixMillis) -> Self {
-            Self(AtomicI64::new(ms))
+            Self(AtomicI64::new(ms.0))
         }
 
         pub fn advance_secs(&self, secs: i64) {
@@ -97,7 +126,7 @@ pub mod sim {
 
     impl Clock for SimClock {
         fn now(&self) -> UnixMillis {
-            self.0.load(Ordering::SeqCst)
+            UnixMillis(self.0.load(Ordering::SeqCst))
         }
     }
 }

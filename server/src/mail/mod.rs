@@ -203,7 +203,7 @@ fn to_outbox(outbox: &Path, message: &Message) -> Result<MailReceipt, MailError>
     let mut random = [0u8; 4];
     getrandom::fill(&mut random).map_err(|e| MailError::Build(e.to_string()))?;
     let stamp = crate::clock::Clock::now(&crate::clock::SystemClock);
-    let name = format!("{stamp}-{:08x}.eml", u32::from_be_bytes(random));
+    let name = format!("{}-{:08x}.eml", stamp.0, u32::from_be_bytes(random));
     let path = outbox.join(&name);
     let mut file = std::fs::OpenOptions::new()
         .write(true)

@@ -4,7 +4,10 @@
 
 use std::{net::IpAddr, sync::Arc};
 
-use app::model::network::{CertificateInfo, CertificateKind, MAX_PEM_BYTES};
+use app::model::{
+    network::{CertificateInfo, CertificateKind, MAX_PEM_BYTES},
+    time::UnixMillis,
+};
 use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -160,8 +163,8 @@ pub fn info(record: &TlsRecord) -> Result<CertificateInfo, String> {
         kind: record.kind,
         subject: cert.subject().to_string(),
         names,
-        not_before: validity.not_before.timestamp() * 1000,
-        not_after: validity.not_after.timestamp() * 1000,
+        not_before: UnixMillis(validity.not_before.timestamp() * 1000),
+        not_after: UnixMillis(validity.not_after.timestamp() * 1000),
         fingerprint,
         pem: record.cert_pem.clone(),
     })

@@ -15,6 +15,7 @@ use app::{
         security_log::{SecurityEvent, SecurityEventKind},
         settings::BasicSettings,
         system_time::TimeSettings,
+        time::UnixMillis,
     },
 };
 use serde::{de::DeserializeOwned, Serialize};
@@ -71,7 +72,7 @@ pub const CLOCK: Key<ClockRecord> = Key::new("clock");
 const MAX_USER_LEN: usize = 64;
 
 /// A security log entry.
-pub fn audit(kind: SecurityEventKind, user: &str, ip: IpAddr, time: i64) -> SecurityEvent {
+pub fn audit(kind: SecurityEventKind, user: &str, ip: IpAddr, time: UnixMillis) -> SecurityEvent {
     SecurityEvent {
         time,
         kind,
@@ -105,7 +106,7 @@ impl SettingsStore {
     }
 
     /// Now, by the device's clock.
-    pub fn now(&self) -> i64 {
+    pub fn now(&self) -> UnixMillis {
         self.wall.now()
     }
 

@@ -1,13 +1,14 @@
 use app::model::{
     security_log::{SecurityEvent, SecurityEventKind},
     settings::BasicSettings,
+    time::UnixMillis,
 };
 
 use super::*;
 
 fn event(n: i64) -> SecurityEvent {
     SecurityEvent {
-        time: n,
+        time: UnixMillis(n),
         kind: SecurityEventKind::LoginFailed,
         user: "admin".into(),
         ip: "127.0.0.1".into(),
@@ -19,8 +20,8 @@ fn account() -> AccountRecord {
     AccountRecord {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$x$y".into(),
         email: None,
-        created: 1,
-        password_changed: 1,
+        created: UnixMillis(1),
+        password_changed: UnixMillis(1),
         reset: Default::default(),
         totp: None,
     }
@@ -158,11 +159,11 @@ fn security_log_is_newest_first_paged_and_bounded() -> Result<(), StoreError> {
     let newest = MAX_SECURITY_EVENTS as i64 + 24;
     assert_eq!(
         page.iter().map(|e| e.time).collect::<Vec<_>>(),
-        [newest, newest - 1, newest - 2]
+        [newest, newest - 1, newest - 2].map(UnixMillis)
     );
     let (last, _) = store.read(|r| r.security_events(MAX_SECURITY_EVENTS - 1, 10))?;
     assert_eq!(last.len(), 1);
-    assert_eq!(last[0].time, 25, "the 25 oldest were dropped");
+    assert_eq!(last[0].time, UnixMillis(25), "the 25 oldest were dropped");
     Ok(())
 }
 
@@ -187,8 +188,8 @@ fn sessions_remove_by_predicate_and_wipe() -> Result<(), StoreError> {
     let store = Store::open(dir.path())?;
     let rec = |user: &str| SessionRecord {
         user: user.into(),
-        created: 1,
-        last_seen: 1,
+        created: UnixMillis(1),
+        last_seen: UnixMillis(1),
         ip: "127.0.0.1".into(),
     };
     store.write(|w| {

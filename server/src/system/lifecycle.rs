@@ -38,7 +38,9 @@ impl Lifecycle {
         // A boot id only needs to differ between starts; fall back to the
         // process id and time if the system has no randomness to give.
         if getrandom::fill(&mut raw).is_err() {
-            let t = crate::clock::Clock::now(&crate::clock::SystemClock).unsigned_abs();
+            let t = crate::clock::Clock::now(&crate::clock::SystemClock)
+                .0
+                .unsigned_abs();
             raw = (t ^ u64::from(std::process::id())).to_le_bytes();
         }
         (

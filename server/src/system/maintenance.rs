@@ -18,7 +18,7 @@ impl MaintenanceTimer {
     /// forward over several counts once. A clock set back counts from
     /// `elapsed` (real time since the last poll) before `now`: setting it
     /// to just before the maintenance time must not skip it.
-    pub fn poll(&mut self, now: UnixMillis, elapsed: UnixMillis, settings: &TimeSettings) -> bool {
+    pub fn poll(&mut self, now: UnixMillis, elapsed: i64, settings: &TimeSettings) -> bool {
         let from = if now < self.checked {
             now - elapsed.max(0)
         } else {
@@ -38,7 +38,7 @@ mod tests {
     use crate::clock::{sim::SimClock, Clock};
 
     /// 2026-11-26 (a Thursday) 10:00 UTC.
-    const THU_10: UnixMillis = 1_795_687_200_000;
+    const THU_10: UnixMillis = UnixMillis(1_795_687_200_000);
 
     fn settings(day: MaintenanceDay, minute: u16) -> TimeSettings {
         TimeSettings {

@@ -481,7 +481,9 @@ mod tests {
         let store = Arc::new(
             crate::store::Store::open(&dir.path().join("data")).unwrap_or_else(|e| panic!("{e}")),
         );
-        let clock = Arc::new(crate::clock::sim::SimClock::at(1_800_000_000_000));
+        let clock = Arc::new(crate::clock::sim::SimClock::at(
+            app::model::time::UnixMillis(1_800_000_000_000),
+        ));
         let time = Arc::new(TimeService::load(store, clock).unwrap_or_else(|e| panic!("{e}")));
         let big = testcam::Format::default();
         let small = testcam::Format {

@@ -99,7 +99,7 @@ fn classify(e: &std::io::Error, folder: &Path) -> SaveError {
 
 /// The file of the snapshot of unlock record `seq`.
 pub fn unlock_file(time: UnixMillis, seq: u64) -> String {
-    format!("unlock-{time}-{seq}.jpg")
+    format!("unlock-{}-{seq}.jpg", time.0)
 }
 
 /// `<letters>-<digits>-<digits>.jpg`: the only names this module makes.
@@ -124,7 +124,7 @@ mod tests {
 
     #[test]
     fn only_our_names() {
-        assert!(valid_name(&unlock_file(1_795_693_839_000, 7)));
+        assert!(valid_name(&unlock_file(UnixMillis(1_795_693_839_000), 7)));
         for bad in [
             "",
             "unlock-1-2.png",

@@ -281,7 +281,7 @@ pub async fn run(source: Arc<Source>, format: Format, time: Arc<TimeService>) {
             let night = picture::is_night(time.display().local(now));
             // Encoding takes milliseconds: off the async workers.
             let encoded = tokio::task::spawn_blocking(move || {
-                let r = camera.next_frame(&text, now, night);
+                let r = camera.next_frame(&text, now.0, night);
                 (camera, r)
             })
             .await;

@@ -54,12 +54,12 @@ fuzz_target!(|data: &[u8]| {
         port: 5060,
         all: vec!["::1".parse().expect("ip")],
     });
-    let mut now = 1_800_000_000_000i64;
+    let mut now = sip::time::Mono(1_800_000_000_000);
     for chunk in data.split(|b| *b == 0) {
         let Some((&head, bytes)) = chunk.split_first() else {
             continue;
         };
-        now += i64::from(head >> 3) * 700;
+        now = now + i64::from(head >> 3) * 700;
         let source = PEERS[usize::from(head & 3)].parse().expect("address");
         let transport = if head & 4 == 0 {
             Transport::Udp

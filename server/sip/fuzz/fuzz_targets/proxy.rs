@@ -64,12 +64,12 @@ fuzz_target!(|data: &[u8]| {
         },
         [1; 16],
     );
-    let mut now = 1_800_000_000_000i64;
+    let mut now = sip::time::Mono(1_800_000_000_000);
     for chunk in data.split(|b| *b == 0) {
         let Some((&head, bytes)) = chunk.split_first() else {
             continue;
         };
-        now += i64::from(head >> 3) * 700;
+        now = now + i64::from(head >> 3) * 700;
         let out = match message::parse(bytes) {
             Ok(m) if m.method().is_some() => {
                 proxy.on_request(m, peer(usize::from(head & 7)), now, &Devices)

@@ -22,13 +22,13 @@ fuzz_target!(|data: &[u8]| {
             .contains(&user)
             .then(|| ha1(algorithm, user, "VDP", "123456"))
     };
-    let mut now = 1_800_000_000_000i64;
+    let mut now = sip::time::Mono(1_800_000_000_000);
     let mut n = 0u8;
     for chunk in data.split(|b| *b == 0) {
         let Some((&head, bytes)) = chunk.split_first() else {
             continue;
         };
-        now += i64::from(head >> 3) * 1_000;
+        now = now + i64::from(head >> 3) * 1_000;
         let source = SOURCES[usize::from(head & 3) % SOURCES.len()]
             .parse()
             .expect("address");

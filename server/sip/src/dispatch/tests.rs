@@ -12,7 +12,7 @@ const DEVICE: &str = "127.0.0.1:5060";
 const DOOR: &str = "127.0.0.1:5071";
 const MON0: &str = "127.0.0.1:5080";
 const STRANGER: &str = "127.0.0.2:5080";
-const T0: Millis = 1_800_000_000_000;
+const T0: Mono = Mono(1_800_000_000_000);
 
 fn addr(a: &str) -> SocketAddr {
     a.parse().unwrap_or_else(|e| panic!("{a}: {e}"))
@@ -58,7 +58,7 @@ fn dispatcher() -> Dispatcher {
 }
 
 /// `user` registers from `from` with the crate's own REGISTER client.
-fn register(d: &mut Dispatcher, user: &str, from: &str, now: Millis) -> Output {
+fn register(d: &mut Dispatcher, user: &str, from: &str, now: Mono) -> Output {
     let mut c = Registration::new(
         Config {
             server: addr(DEVICE),

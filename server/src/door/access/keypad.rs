@@ -43,7 +43,7 @@ impl KeypadGuard {
         self.failures += 1;
         if self.failures >= MAX_FAILURES {
             self.failures = 0;
-            self.locked_until = Some(now.saturating_add(LOCK_MS));
+            self.locked_until = Some(now + LOCK_MS);
             return true;
         }
         false
@@ -69,43 +69,46 @@ mod tests {
     fn five_wrong_block_for_five_minutes() {
         let mut g = KeypadGuard::default();
         for i in 0..4 {
-            assert!(!g.fail(i * 1000));
-            assert!(!g.locked(i * 1000));
+            assert!(!g.fail(UnixMillis(i * 1000)));
+            assert!(!g.locked(UnixMillis(i * 1000)));
         }
-        assert!(g.fail(10_000));
-        assert!(g.locked(10_000));
-        assert!(g.locked(10_000 + LOCK_MS - 1));
-        assert!(!g.locked(10_000 + LOCK_MS));
+        assert!(g.fail(UnixMillis(10_000)));
+        assert!(g.locked(UnixMillis(10_000)));
+        assert!(g.locked(UnixMillis(10_000 + LOCK_MS - 1)));
+        assert!(!g.locked(UnixMillis(10_000 + LOCK_MS)));
         // Counting starts afresh after the block.
-        assert!(!g.fail(10_000 + LOCK_MS));
+        assert!(!g.fail(UnixMillis(10_000 + LOCK_MS)));
     }
 
     #[test]
     fn checks_in_flight_count_and_an_abandoned_one_frees_its_place() {
         let mut g = KeypadGuard::default();
         for _ in 0..MAX_FAILURES {
-            assert!(g.begin(0));
+            assert!(g.begin(UnixMillis(0)));
         }
-        assert!(!g.begin(0), "no more checks than could still fail");
+        assert!(
+            !g.begin(UnixMillis(0)),
+            "no more checks than could still fail"
+        );
         g.abandon();
-        assert!(g.begin(0), "an abandoned check frees its place");
+        assert!(g.begin(UnixMillis(0)), "an abandoned check frees its place");
         for _ in 0..MAX_FAILURES {
             g.abandon();
         }
         assert_eq!(g.pending, 0);
-        assert!(!g.locked(0));
+        assert!(!g.locked(UnixMillis(0)));
     }
 
     #[test]
     fn a_right_password_resets_the_count() {
         let mut g = KeypadGuard::default();
         for i in 0..4 {
-            g.fail(i);
+            g.fail(UnixMillis(i));
         }
         g.succeed();
         for i in 0..4 {
-            assert!(!g.fail(10 + i));
+            assert!(!g.fail(UnixMillis(10 + i)));
         }
-        assert!(!g.locked(20));
+        assert!(!g.locked(UnixMillis(20)));
     }
 }

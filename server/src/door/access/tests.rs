@@ -15,7 +15,7 @@ use crate::{
     },
 };
 
-const T0: i64 = 1_800_000_000_000;
+const T0: UnixMillis = UnixMillis(1_800_000_000_000);
 
 struct Fixture {
     _dir: tempfile::TempDir,

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use super::{controller::tests::settings, *};
 use crate::{clock::sim::SimClock, store::Writer};
 
-const T0: i64 = 1_800_000_000_000;
+const T0: UnixMillis = UnixMillis(1_800_000_000_000);
 
 struct Fixture {
     _dir: tempfile::TempDir,

@@ -72,7 +72,7 @@ impl SipService {
         body: &str,
     ) -> Result<Vec<Delivery>, String> {
         let groups = self.groups(number)?;
-        let now = self.clock.now();
+        let now = self.now().mono;
         let mut deliveries: Vec<(String, Option<oneshot::Receiver<Outcome>>)> = Vec::new();
         {
             let mut core = lock(&self.core);

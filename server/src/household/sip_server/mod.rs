@@ -9,6 +9,8 @@
 //!   storage (write-behind, one transaction per tick) and log lines.
 
 mod messages;
+#[cfg(test)]
+mod tests;
 pub mod transport;
 
 use std::{
@@ -30,10 +32,11 @@ use app::model::{
     call_log::{CallRecord, CallType, EndState, MAX_RECORDS},
     settings::{BasicSettings, DailyPeriod},
     station::StationKind,
+    time::UnixMillis,
 };
 
 use crate::{
-    clock::Clock,
+    clock::{Clock, Now},
     store::{
         tables::{
             station_table, BindingRecord, RoomRecord, SipServerRecord, StationRecord, CALL_LOG,
@@ -74,7 +77,7 @@ fn local_toward(bound: std::net::IpAddr, server: SocketAddr) -> std::net::IpAddr
 
 /// The device's local minute of the day at a UTC instant (its time zone
 /// and summer time, from System > General): the Call Centre Time is local.
-pub type LocalMinute = Arc<dyn Fn(i64) -> u16 + std::marker::Send + Sync>;
+pub type LocalMinute = Arc<dyn Fn(UnixMillis) -> u16 + std::marker::Send + Sync>;
 
 /// The local minute of the day as `time` shows it now. Held weakly: the
 /// time service holds the database, which must close at shutdown even if
@@ -82,7 +85,7 @@ pub type LocalMinute = Arc<dyn Fn(i64) -> u16 + std::marker::Send + Sync>;
 pub fn local_minute_of(time: &Arc<crate::system::time::TimeService>) -> LocalMinute {
     let time = Arc::downgrade(time);
     Arc::new(move |utc| {
-        let local = time.upgrade().map_or(utc, |t| t.display().local(utc));
+        let local = time.upgrade().map_or(utc.0, |t| t.display().local(utc));
         u16::try_from(local.rem_euclid(86_400_000) / 60_000).unwrap_or(0)
     })
 }
@@ -163,7 +166,7 @@ fn centre_of(number: &str, time: DailyPeriod) -> dispatch::Centre {
     }
 }
 
-fn record_of(row: CallRow) -> CallRecord {
+fn record_of(row: CallRow, now: Now) -> CallRecord {
     CallRecord {
         call_type: if row.centre {
             CallType::CentreCall
@@ -173,7 +176,7 @@ fn record_of(row: CallRow) -> CallRecord {
         from: row.from,
         to: row.to,
         room_no: row.room_no,
-        begin: row.begin,
+        begin: now.wall_of(row.begin),
         talk_ms: row.talk_ms,
         end_state: match row.end {
             CallEnd::Answered => EndState::Answered,
@@ -191,6 +194,8 @@ pub struct SipService {
     /// IP Permissions apply to SIP as to the web.
     ip_filter: Arc<crate::network::ip_filter::IpFilter>,
     clock: Arc<dyn Clock>,
+    /// The start of the dispatcher's monotonic clock.
+    started: tokio::time::Instant,
     local_minute: LocalMinute,
     /// All SIP routing state, under one lock.
     core: Mutex<Dispatcher>,
@@ -206,7 +211,7 @@ pub struct SipService {
     unavailable: Mutex<Option<String>>,
     /// SIP user -> (IP, time, User-Agent) of its last registration since
     /// start (Status keeps showing a monitor that went offline).
-    last_seen: Mutex<HashMap<String, (String, i64, String)>>,
+    last_seen: Mutex<HashMap<String, (String, UnixMillis, String)>>,
     /// Accounts whose registrations changed since the last flush.
     dirty: Mutex<std::collections::HashSet<String>>,
     /// Call log changes since the last flush.
@@ -253,29 +258,29 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn to_record(b: &Binding) -> BindingRecord {
+fn to_record(b: &Binding, now: Now) -> BindingRecord {
     BindingRecord {
         contact: b.contact.clone(),
-        expires_at: b.expires_at,
+        expires_at: now.wall_of(b.expires_at),
         source: b.source.clone(),
         transport: b.transport.clone(),
         call_id: b.call_id.clone(),
         cseq: b.cseq,
         user_agent: b.user_agent.clone(),
-        registered_at: b.registered_at,
+        registered_at: now.wall_of(b.registered_at),
     }
 }
 
-fn from_record(r: BindingRecord) -> Binding {
+fn from_record(r: BindingRecord, now: Now) -> Binding {
     Binding {
         contact: r.contact,
-        expires_at: r.expires_at,
+        expires_at: now.mono_of(r.expires_at),
         source: r.source,
         transport: r.transport,
         call_id: r.call_id,
         cseq: r.cseq,
         user_agent: r.user_agent,
-        registered_at: r.registered_at,
+        registered_at: now.mono_of(r.registered_at),
     }
 }
 
@@ -332,13 +337,20 @@ impl SipService {
         })?;
         let wanted = wanted_from(&sip_server, &basic.vto_no);
         let rooms: Vec<RoomRecord> = rooms.into_iter().map(|(_, r)| r).collect();
+        let started = crate::clock::monotonic();
+        let now = Now::read(&*clock, started);
         let mut bindings = Bindings::from_map(
             stored
                 .into_iter()
-                .map(|(user, list)| (user, list.into_iter().map(from_record).collect()))
+                .map(|(user, list)| {
+                    (
+                        user,
+                        list.into_iter().map(|r| from_record(r, now)).collect(),
+                    )
+                })
                 .collect(),
         );
-        bindings.expire(clock.now());
+        bindings.expire(now.mono);
         let accounts = Accounts {
             room_digests: digests_of(rooms.iter().flat_map(|r| r.digests.iter())),
             rooms: users_of(&rooms),
@@ -367,6 +379,7 @@ impl SipService {
             store: Mutex::new(Some(store)),
             ip_filter,
             clock,
+            started,
             local_minute,
             core: Mutex::new(core),
             accounts: Mutex::new(accounts),
@@ -405,6 +418,10 @@ impl SipService {
         lock(&self.core).set_centre(centre_of(number, time));
     }
 
+    fn now(&self) -> Now {
+        Now::read(&*self.clock, self.started)
+    }
+
     fn store(&self) -> Result<Arc<Store>, StoreError> {
         lock(&self.store)
             .clone()
@@ -429,7 +446,7 @@ impl SipService {
         if accounts.is_empty() && ops.is_empty() {
             return;
         }
-        let now = self.clock.now();
+        let now = self.now();
         let lists: Vec<(String, Vec<BindingRecord>)> = {
             let core = lock(&self.core);
             accounts
@@ -437,9 +454,9 @@ impl SipService {
                 .map(|a| {
                     let records = core
                         .bindings()
-                        .contacts(&a, now)
+                        .contacts(&a, now.mono)
                         .into_iter()
-                        .map(to_record)
+                        .map(|b| to_record(b, now))
                         .collect();
                     (a, records)
                 })
@@ -540,7 +557,7 @@ impl SipService {
 
     /// How many of `users` are registered now.
     pub fn online(&self, users: &[String]) -> usize {
-        let now = self.clock.now();
+        let now = self.now().mono;
         let core = lock(&self.core);
         users
             .iter()
@@ -595,7 +612,7 @@ impl SipService {
     }
 
     fn apply_upstream(&self) {
-        let now = self.clock.now();
+        let now = self.now().mono;
         let wanted = lock(&self.wanted).clone();
         let listen = *lock(&self.listen);
         let out = match (wanted, listen) {
@@ -651,14 +668,20 @@ impl SipService {
         if let Some(reason) = lock(&self.unavailable).clone() {
             return Shown::Failed {
                 reason,
-                retry_at: 0,
+                retry_at: UnixMillis(0),
             };
         }
+        let now = self.now();
         match lock(&self.core).upstream_status().cloned() {
             None | Some(Status::Stopped) => Shown::NotUsed,
             Some(Status::Registering) => Shown::Registering,
-            Some(Status::Registered { expires_at }) => Shown::Registered { until: expires_at },
-            Some(Status::Failed { reason, retry_at }) => Shown::Failed { reason, retry_at },
+            Some(Status::Registered { expires_at }) => Shown::Registered {
+                until: now.wall_of(expires_at),
+            },
+            Some(Status::Failed { reason, retry_at }) => Shown::Failed {
+                reason,
+                retry_at: now.wall_of(retry_at),
+            },
         }
     }
 
@@ -678,15 +701,16 @@ impl SipService {
             // As at the web listeners: no answer at all.
             return Vec::new();
         }
-        let now = self.clock.now();
-        let minute = (self.local_minute)(now);
-        let out = lock(&self.core).handle(bytes, source, transport, now, minute);
+        let now = self.now();
+        let minute = (self.local_minute)(now.wall);
+        let out = lock(&self.core).handle(bytes, source, transport, now.mono, minute);
         self.events(out)
     }
 
     /// The dispatcher's events into storage (behind, with the next flush)
     /// and log lines; its sends go on.
     fn events(&self, out: Output) -> Vec<Send> {
+        let now = self.now();
         for ev in out.events {
             match ev {
                 Event::Registered {
@@ -698,7 +722,7 @@ impl SipService {
                     if let Some(b) = contacts.iter().max_by_key(|b| b.registered_at) {
                         let seen = (
                             source.ip().to_string(),
-                            b.registered_at,
+                            now.wall_of(b.registered_at),
                             b.user_agent.clone(),
                         );
                         lock(&self.last_seen).insert(account.clone(), seen);
@@ -723,7 +747,7 @@ impl SipService {
                     let answered = row.end == CallEnd::Answered;
                     lock(&self.log_queue).push(LogOp::Append {
                         call_id,
-                        record: record_of(row),
+                        record: record_of(row, now),
                         answered,
                     });
                 }
@@ -731,7 +755,7 @@ impl SipService {
                     tracing::info!(%call_id, "SIP: call ended");
                     lock(&self.log_queue).push(LogOp::Update {
                         call_id,
-                        record: record_of(row),
+                        record: record_of(row, now),
                     });
                 }
                 Event::MessageOutcome { id, outcome } => lock(&self.messages).ended(id, outcome),
@@ -756,7 +780,7 @@ impl SipService {
     /// or not), and each room none of whose monitors was seen.
     pub fn status(&self) -> Vec<app::model::sip_status::DeviceStatus> {
         use app::model::sip_status::DeviceStatus;
-        let now = self.clock.now();
+        let now = self.now();
         let core = lock(&self.core);
         let seen = lock(&self.last_seen);
         // (kind, number, its SIP users): rooms, then the VTS.
@@ -787,7 +811,7 @@ impl SipService {
         for (kind, number, users) in groups {
             let before = out.len();
             for user in &users {
-                let live = core.bindings().contacts(user, now);
+                let live = core.bindings().contacts(user, now.mono);
                 let newest = live.iter().max_by_key(|b| b.registered_at);
                 let (online, ip, at, ua) = match (newest, seen.get(user)) {
                     (Some(b), _) => (
@@ -796,7 +820,7 @@ impl SipService {
                             .parse::<SocketAddr>()
                             .map(|a| a.ip().to_string())
                             .unwrap_or_default(),
-                        b.registered_at,
+                        now.wall_of(b.registered_at),
                         b.user_agent.clone(),
                     ),
                     (None, Some((ip, at, ua))) => (false, ip.clone(), *at, ua.clone()),
@@ -837,7 +861,7 @@ impl SipService {
     /// Runs the timers (transactions, the ring timeout, the REGISTER
     /// client, MESSAGEs), drops expired registrations, writes what changed.
     pub fn tick(&self) -> Vec<Send> {
-        let now = self.clock.now();
+        let now = self.now().mono;
         let out = lock(&self.core).tick(now);
         let mut sends = self.events(out);
         sends.append(&mut lock(&self.outbox));
