@@ -175,17 +175,22 @@ impl Auth {
         Ok(())
     }
 
-    /// Checks `password` for `user` from `ip`, counting failures toward the
-    /// lockout. Used by login and by every action that asks for the
-    /// current password.
+    /// Checks the current password, typed in a form's `field`, for `user`
+    /// from `ip`, counting failures toward the lockout: empty or wrong is
+    /// that field's error (a lockout stays a lockout).
     pub async fn check_password(
         &self,
         user: &str,
         ip: IpAddr,
         password: String,
+        field: &'static str,
     ) -> Result<(), ApiError> {
+        if password.is_empty() {
+            return Err(ApiError::invalid(field, "Enter the current password"));
+        }
         self.verify_password(user, ip, password, Success::Clears)
             .await
+            .map_err(wrong_password_as(field))
     }
 
     /// As [`Self::check_password`]; with [`Success::KeepsCount`] a right
@@ -406,9 +411,8 @@ impl Auth {
                 "The new password must differ from the old one",
             ));
         }
-        self.check_password(&session.user, ip, old)
-            .await
-            .map_err(wrong_password_as("old_password"))?;
+        self.check_password(&session.user, ip, old, "old_password")
+            .await?;
         let hash = self.hasher.hash(new).await?;
         let (user, keep) = (session.user.clone(), session.id_hash);
         let now = self.clock.now();
@@ -438,12 +442,8 @@ impl Auth {
         email: Option<String>,
     ) -> Result<Option<String>, ApiError> {
         let email = check_email(email)?;
-        if password.is_empty() {
-            return Err(ApiError::invalid("password", "Enter the current password"));
-        }
-        self.check_password(&session.user, ip, password)
-            .await
-            .map_err(wrong_password_as("password"))?;
+        self.check_password(&session.user, ip, password, "password")
+            .await?;
         let user = session.user.clone();
         let event = self.event(SecurityEventKind::EmailChanged, &user, ip);
         self.store
@@ -465,12 +465,8 @@ impl Auth {
         ip: IpAddr,
         password: String,
     ) -> Result<(), ApiError> {
-        if password.is_empty() {
-            return Err(ApiError::invalid("password", "Enter the current password"));
-        }
-        self.check_password(&session.user, ip, password)
-            .await
-            .map_err(wrong_password_as("password"))?;
+        self.check_password(&session.user, ip, password, "password")
+            .await?;
         let event = self.event(SecurityEventKind::FactoryReset, &session.user, ip);
         self.store
             .write(move |w| {

@@ -41,14 +41,21 @@ async fn initialized() -> Fixture {
     f
 }
 
+/// Logs in from `ip` and returns the session token.
+async fn login_token(f: &Fixture, ip: IpAddr) -> Result<String, ApiError> {
+    f.auth
+        .login(ip, "admin".into(), GOOD.into())
+        .await?
+        .session()
+}
+
+async fn valid(f: &Fixture, token: &str) -> Result<SessionRef, ApiError> {
+    f.auth.validate(token).await?.ok_or(ApiError::Unauthorized)
+}
+
 /// Logs in and returns the validated session.
 async fn session(f: &Fixture) -> Result<SessionRef, ApiError> {
-    let t = f
-        .auth
-        .login(IP, "admin".into(), GOOD.into())
-        .await?
-        .session()?;
-    f.auth.validate(&t).await?.ok_or(ApiError::Unauthorized)
+    valid(f, &login_token(f, IP).await?).await
 }
 
 async fn kinds(f: &Fixture) -> Vec<Kind> {
@@ -164,11 +171,7 @@ async fn unknown_user_looks_like_a_wrong_password() -> Result<(), ApiError> {
 #[tokio::test]
 async fn sessions_validate_expire_and_end() -> Result<(), ApiError> {
     let f = initialized().await;
-    let token = f
-        .auth
-        .login(IP, "admin".into(), GOOD.into())
-        .await?
-        .session()?;
+    let token = login_token(&f, IP).await?;
     let s = f.auth.validate(&token).await?;
     assert_eq!(s.as_ref().map(|s| s.user.as_str()), Some("admin"));
     assert_eq!(f.auth.validate("garbage").await?, None);
@@ -180,16 +183,8 @@ async fn sessions_validate_expire_and_end() -> Result<(), ApiError> {
     f.clock.advance_secs(30 * 60);
     assert_eq!(f.auth.validate(&token).await?, None);
 
-    let token = f
-        .auth
-        .login(IP, "admin".into(), GOOD.into())
-        .await?
-        .session()?;
-    let s = f
-        .auth
-        .validate(&token)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    let token = login_token(&f, IP).await?;
+    let s = valid(&f, &token).await?;
     f.auth.logout(&s, IP).await?;
     assert_eq!(f.auth.validate(&token).await?, None);
     Ok(())
@@ -198,21 +193,9 @@ async fn sessions_validate_expire_and_end() -> Result<(), ApiError> {
 #[tokio::test]
 async fn password_change_needs_old_password_and_ends_other_sessions() -> Result<(), ApiError> {
     let f = initialized().await;
-    let mine = f
-        .auth
-        .login(IP, "admin".into(), GOOD.into())
-        .await?
-        .session()?;
-    let other = f
-        .auth
-        .login(OTHER_IP, "admin".into(), GOOD.into())
-        .await?
-        .session()?;
-    let s = f
-        .auth
-        .validate(&mine)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    let mine = login_token(&f, IP).await?;
+    let other = login_token(&f, OTHER_IP).await?;
+    let s = valid(&f, &mine).await?;
     let wrong = f
         .auth
         .change_password(&s, IP, "Wrong-Pass1".into(), "Gate#Keeper42".into())
@@ -268,12 +251,8 @@ async fn email_change_needs_password_and_a_valid_address() -> Result<(), ApiErro
 #[tokio::test]
 async fn factory_reset_wipes_after_the_password() -> Result<(), ApiError> {
     let f = initialized().await;
-    let t = f
-        .auth
-        .login(IP, "admin".into(), GOOD.into())
-        .await?
-        .session()?;
-    let s = f.auth.validate(&t).await?.ok_or(ApiError::Unauthorized)?;
+    let t = login_token(&f, IP).await?;
+    let s = valid(&f, &t).await?;
     assert!(f
         .auth
         .factory_reset(&s, IP, "Wrong-Pass1".into())
@@ -291,16 +270,8 @@ async fn factory_reset_wipes_after_the_password() -> Result<(), ApiError> {
 #[tokio::test]
 async fn no_secret_reaches_the_database_file() -> Result<(), ApiError> {
     let f = initialized().await;
-    let token = f
-        .auth
-        .login(IP, "admin".into(), GOOD.into())
-        .await?
-        .session()?;
-    let s = f
-        .auth
-        .validate(&token)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    let token = login_token(&f, IP).await?;
+    let s = valid(&f, &token).await?;
     f.auth
         .change_password(&s, IP, GOOD.into(), "Gate#Keeper42".into())
         .await?;

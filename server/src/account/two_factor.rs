@@ -204,12 +204,8 @@ impl Auth {
         ip: IpAddr,
         password: String,
     ) -> Result<TotpEnrolment, ApiError> {
-        if password.is_empty() {
-            return Err(ApiError::invalid("password", "Enter the current password"));
-        }
-        self.check_password(&session.user, ip, password)
-            .await
-            .map_err(wrong_password_as("password"))?;
+        self.check_password(&session.user, ip, password, "password")
+            .await?;
         let user = session.user.clone();
         let enabled = self
             .store

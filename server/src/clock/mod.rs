@@ -47,10 +47,8 @@ impl Now {
     pub fn read(clock: &dyn Clock, start: tokio::time::Instant) -> Self {
         let ms = monotonic().saturating_duration_since(start).as_millis();
         let mono = sip::time::Mono(i64::try_from(ms).unwrap_or(i64::MAX));
-        Self {
-            mono,
-            wall: clock.now(),
-        }
+        let wall = clock.now();
+        Self { mono, wall }
     }
 
     pub fn wall_of(self, at: sip::time::Mono) -> UnixMillis {

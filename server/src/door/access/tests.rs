@@ -199,17 +199,20 @@ async fn issue_card_captures_swipes_during_the_countdown_only() {
     assert!(f.access.issuing("9901").is_none());
 }
 
-#[tokio::test]
-async fn five_wrong_access_passwords_block_the_keypad() {
+/// A device whose room 9901 has the access password 2468.
+async fn with_password_2468() -> Fixture {
     let f = fixture().await;
-    let hash = f
-        .access
-        .hash_password("2468".into())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let hash = f.access.hash_password("2468".into()).await;
+    let hash = hash.unwrap_or_else(|e| panic!("{e}"));
     f.store
         .write(|w| w.put(ACCESS_CODES, "9901", &AccessCodeRecord { hash }))
         .unwrap_or_else(|e: StoreError| panic!("{e}"));
+    f
+}
+
+#[tokio::test]
+async fn five_wrong_access_passwords_block_the_keypad() {
+    let f = with_password_2468().await;
     let keypad = |room: &'static str, pw: &'static str| {
         let access = &f.access;
         async move {
@@ -242,15 +245,7 @@ async fn five_wrong_access_passwords_block_the_keypad() {
 
 #[tokio::test]
 async fn keypad_checks_dropped_mid_check_give_their_place_back() {
-    let f = fixture().await;
-    let hash = f
-        .access
-        .hash_password("2468".into())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    f.store
-        .write(|w| w.put(ACCESS_CODES, "9901", &AccessCodeRecord { hash }))
-        .unwrap_or_else(|e: StoreError| panic!("{e}"));
+    let f = with_password_2468().await;
     let pending = || f.access.state().keypad.pending();
     // More checks than the keypad's limit, each dropped once it holds a
     // place (the simulator's request went away while the password hashed).

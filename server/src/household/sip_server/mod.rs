@@ -90,14 +90,6 @@ pub fn local_minute_of(time: &Arc<crate::system::time::TimeService>) -> LocalMin
     })
 }
 
-/// The Centre Call No. and the Call Centre Time (Local Setting > Basic).
-#[cfg(test)]
-#[derive(Clone, Debug)]
-pub struct Centre {
-    pub number: String,
-    pub time: DailyPeriod,
-}
-
 /// A change of the call log, written with the next flush.
 enum LogOp {
     /// A settled call; an answered one's row is rewritten at its BYE.
@@ -271,8 +263,8 @@ fn to_record(b: &Binding, now: Now) -> BindingRecord {
     }
 }
 
-fn from_record(r: BindingRecord, now: Now) -> Binding {
-    Binding {
+fn from_record(now: Now) -> impl Fn(BindingRecord) -> Binding {
+    move |r| Binding {
         contact: r.contact,
         expires_at: now.mono_of(r.expires_at),
         source: r.source,
@@ -342,12 +334,7 @@ impl SipService {
         let mut bindings = Bindings::from_map(
             stored
                 .into_iter()
-                .map(|(user, list)| {
-                    (
-                        user,
-                        list.into_iter().map(|r| from_record(r, now)).collect(),
-                    )
-                })
+                .map(|(user, list)| (user, list.into_iter().map(from_record(now)).collect()))
                 .collect(),
         );
         bindings.expire(now.mono);
@@ -401,16 +388,8 @@ impl SipService {
 
     /// The Centre Call No. and Call Centre Time calls follow now.
     #[cfg(test)]
-    pub fn centre(&self) -> Centre {
-        let core = lock(&self.core);
-        let c = core.centre();
-        Centre {
-            number: c.number.clone(),
-            time: DailyPeriod {
-                start: c.from,
-                end: c.to,
-            },
-        }
+    pub fn centre(&self) -> dispatch::Centre {
+        lock(&self.core).centre().clone()
     }
 
     /// Local Setting > Basic was saved: calls to the centre follow it.
@@ -675,13 +654,13 @@ impl SipService {
         match lock(&self.core).upstream_status().cloned() {
             None | Some(Status::Stopped) => Shown::NotUsed,
             Some(Status::Registering) => Shown::Registering,
-            Some(Status::Registered { expires_at }) => Shown::Registered {
-                until: now.wall_of(expires_at),
+            Some(Status::Registered { expires_at: t }) => Shown::Registered {
+                until: now.wall_of(t),
             },
-            Some(Status::Failed { reason, retry_at }) => Shown::Failed {
-                reason,
-                retry_at: now.wall_of(retry_at),
-            },
+            Some(Status::Failed { reason, retry_at }) => {
+                let retry_at = now.wall_of(retry_at);
+                Shown::Failed { reason, retry_at }
+            }
         }
     }
 

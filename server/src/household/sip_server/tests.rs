@@ -16,21 +16,16 @@ async fn a_step_of_the_wall_clock_expires_no_registration() {
         room_no: "9901".into(),
         ..Default::default()
     };
-    let record = RoomRecord {
-        digests: rooms::digests(&room, "123456"),
-        room,
-    };
-    store
-        .write(|w| w.put(SIP_ROOMS, "9901", &record))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let digests = rooms::digests(&room, "123456");
+    let record = RoomRecord { digests, room };
+    let put = store.write(|w| w.put(SIP_ROOMS, "9901", &record));
+    put.unwrap_or_else(|e| panic!("{e}"));
     let clock = Arc::new(SimClock::at(T0));
     let filter = Arc::new(IpFilter::new(&Default::default()));
     let sip = SipService::load(store.clone(), clock.clone(), filter, Arc::new(|_| 600))
         .unwrap_or_else(|e| panic!("{e}"));
-    let (device, monitor) = (
-        "127.0.0.1:5060".parse().unwrap(),
-        "127.0.0.2:5060".parse().unwrap(),
-    );
+    let device: SocketAddr = "127.0.0.1:5060".parse().unwrap();
+    let monitor: SocketAddr = "127.0.0.2:5060".parse().unwrap();
     let mut c = client::Registration::new(
         client::Config {
             server: device,
@@ -61,8 +56,7 @@ async fn a_step_of_the_wall_clock_expires_no_registration() {
         stored.iter().map(|b| b.expires_at).collect::<Vec<_>>(),
         [T0 + 60_000]
     );
-    // NTP sets the host's clock two hours on (a board without a real-time
-    // clock, at boot): the monitor stays registered.
+    // NTP steps the host's clock 2 h on (at boot, no RTC): still registered.
     clock.advance_secs(7200);
     sip.tick();
     assert_eq!(sip.online(&users), 1);
