@@ -48,20 +48,20 @@ async fn a_step_of_the_wall_clock_expires_no_registration() {
     let users = ["9901#0".to_string()];
     assert_eq!(sip.online(&users), 1, "{:?}", c.status());
     sip.tick();
-    let stored: Vec<BindingRecord> = store
-        .read(|r| r.get(SIP_BINDINGS, "9901#0"))
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_default();
-    assert_eq!(
-        stored.iter().map(|b| b.expires_at).collect::<Vec<_>>(),
-        [T0 + 60_000]
-    );
+    // Stored as wall time, for a restart.
+    let stored = || {
+        let read = store.read(|r| r.get::<_, Vec<BindingRecord>>(SIP_BINDINGS, "9901#0"));
+        read.unwrap_or_else(|e| panic!("{e}")).unwrap_or_default()
+    };
+    let expiry: Vec<_> = stored().iter().map(|b| b.expires_at).collect();
+    assert_eq!(expiry, [T0 + 60_000]);
     // NTP steps the host's clock 2 h on (at boot, no RTC): still registered.
     clock.advance_secs(7200);
     sip.tick();
     assert_eq!(sip.online(&users), 1);
-    // A minute of real time later, it has expired.
+    // A minute of real time later, it has expired, and its row is gone.
     tokio::time::advance(Duration::from_secs(61)).await;
     sip.tick();
     assert_eq!(sip.online(&users), 0);
+    assert!(stored().is_empty());
 }
