@@ -26,7 +26,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::{
-    digest::{self, Algorithm, Credentials},
+    digest,
     header::{user_encode, NameAddr, SipUri, Via},
     message::{Message, Method, StartLine},
     time::Mono,
@@ -95,17 +95,7 @@ pub enum Status {
 }
 
 /// The last challenge of a kind (401 or 407): re-used on later requests.
-#[derive(Clone, Debug)]
-struct Auth {
-    realm: String,
-    nonce: String,
-    algorithm: Algorithm,
-    qop: bool,
-    opaque: Option<String>,
-    stale: bool,
-    /// Nonce count last used with this nonce.
-    nc: u32,
-}
+type Auth = digest::Offered;
 
 /// The REGISTER in flight.
 #[derive(Debug)]
@@ -420,52 +410,11 @@ impl Registration {
         } else {
             "WWW-Authenticate"
         };
-        let mut best: Option<Auth> = None;
-        let mut unsupported = None;
-        for value in resp.headers.get_all(name) {
-            let Some(params) = digest::params(value) else {
-                let scheme = value.split_whitespace().next().unwrap_or_default();
-                unsupported = Some(format!("authentication scheme {scheme}"));
-                continue;
-            };
-            let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-            let Some(algorithm) = Algorithm::parse(get("algorithm")) else {
-                let a = get("algorithm").unwrap_or_default();
-                unsupported = Some(format!("digest algorithm {a}"));
-                continue;
-            };
-            let (Some(realm), Some(nonce)) = (get("realm"), get("nonce")) else {
-                continue;
-            };
-            let qop = match get("qop") {
-                None => false,
-                Some(q) if q.split(',').any(|t| t.trim().eq_ignore_ascii_case("auth")) => true,
-                Some(q) => {
-                    unsupported = Some(format!("qop {q}"));
-                    continue;
-                }
-            };
-            let better = best
-                .as_ref()
-                .is_none_or(|b| b.algorithm == Algorithm::Md5 && algorithm == Algorithm::Sha256);
-            if better {
-                best = Some(Auth {
-                    realm: realm.to_string(),
-                    nonce: nonce.to_string(),
-                    algorithm,
-                    qop,
-                    opaque: get("opaque").map(str::to_string),
-                    stale: get("stale").is_some_and(|s| s.eq_ignore_ascii_case("true")),
-                    nc: 0,
-                });
-            }
-        }
-        let Some(auth) = best else {
-            return Err(match unsupported {
+        let auth =
+            Auth::choose(resp.headers.get_all(name)).map_err(|unsupported| match unsupported {
                 Some(what) => format!("{code} unsupported {what}"),
                 None => format!("{code} {reason} without a usable challenge"),
-            });
-        };
+            })?;
         if p.answered == Some(proxy) && !auth.stale {
             return Err(format!("{code} wrong user name or password"));
         }
@@ -597,42 +546,13 @@ impl Registration {
         } else {
             self.www.as_mut()?
         };
-        auth.nc = auth.nc.saturating_add(1);
-        let nc = format!("{:08x}", auth.nc);
-        let mut c = Credentials {
-            username: self.config.user.clone(),
-            realm: auth.realm.clone(),
-            nonce: auth.nonce.clone(),
-            uri: uri.to_string(),
-            response: String::new(),
-            algorithm: auth.algorithm,
-            qop: auth.qop.then(|| (nc.clone(), cnonce.clone())),
-            opaque: auth.opaque.clone(),
-        };
-        let ha1 = digest::ha1(
-            auth.algorithm,
+        Some(auth.answer(
             &self.config.user,
-            &auth.realm,
             &self.config.password,
-        );
-        c.response = c.expected("REGISTER", &ha1);
-        let mut out = format!(
-            "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", response=\"{}\", \
-             algorithm={}",
-            quote(&c.username),
-            quote(&c.realm),
-            quote(&c.nonce),
-            quote(&c.uri),
-            c.response,
-            c.algorithm.name()
-        );
-        if auth.qop {
-            out.push_str(&format!(", cnonce=\"{cnonce}\", qop=auth, nc={nc}"));
-        }
-        if let Some(o) = &c.opaque {
-            out.push_str(&format!(", opaque=\"{}\"", quote(o)));
-        }
-        Some(out)
+            "REGISTER",
+            uri,
+            &cnonce,
+        ))
     }
 
     fn fail(&mut self, reason: String, now: Mono) {
@@ -660,25 +580,12 @@ impl Registration {
     }
 }
 
-/// The inside of a quoted string: quotes and backslashes escaped, control
-/// characters (which could end the header) dropped.
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().filter(|c| !c.is_control()) {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{
         bindings::Bindings,
-        digest::ha1,
+        digest::{ha1, Algorithm, Credentials},
         message::parse,
         nonce::LIFETIME_MS,
         registrar::{response, Outcome, Registrar},

@@ -240,6 +240,129 @@ impl Credentials {
     }
 }
 
+/// A challenge as a client answers it (`WWW-Authenticate` /
+/// `Proxy-Authenticate`), with the nonce count last used with its nonce:
+/// the REGISTER client re-uses one for its refreshes.
+#[derive(Clone, Debug)]
+pub struct Offered {
+    pub realm: String,
+    pub nonce: String,
+    pub algorithm: Algorithm,
+    pub qop: bool,
+    pub opaque: Option<String>,
+    pub stale: bool,
+    pub nc: u32,
+}
+
+impl Offered {
+    /// The strongest usable challenge of `values` (SHA-256 over MD5), or
+    /// what made them unusable (`None`: nothing to name, e.g. no nonce).
+    pub fn choose<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<Self, Option<String>> {
+        let mut best: Option<Self> = None;
+        let mut unsupported = None;
+        for value in values {
+            let Some(params) = params(value) else {
+                let scheme = value.split_whitespace().next().unwrap_or_default();
+                unsupported = Some(format!("authentication scheme {scheme}"));
+                continue;
+            };
+            let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+            let Some(algorithm) = Algorithm::parse(get("algorithm")) else {
+                let a = get("algorithm").unwrap_or_default();
+                unsupported = Some(format!("digest algorithm {a}"));
+                continue;
+            };
+            let (Some(realm), Some(nonce)) = (get("realm"), get("nonce")) else {
+                continue;
+            };
+            let qop = match get("qop") {
+                None => false,
+                Some(q) if q.split(',').any(|t| t.trim().eq_ignore_ascii_case("auth")) => true,
+                Some(q) => {
+                    unsupported = Some(format!("qop {q}"));
+                    continue;
+                }
+            };
+            let better = best
+                .as_ref()
+                .is_none_or(|b| b.algorithm == Algorithm::Md5 && algorithm == Algorithm::Sha256);
+            if better {
+                best = Some(Self {
+                    realm: realm.to_string(),
+                    nonce: nonce.to_string(),
+                    algorithm,
+                    qop,
+                    opaque: get("opaque").map(str::to_string),
+                    stale: get("stale").is_some_and(|s| s.eq_ignore_ascii_case("true")),
+                    nc: 0,
+                });
+            }
+        }
+        best.ok_or(unsupported)
+    }
+
+    /// `Digest ...` credentials of `username` for `method` on `uri`, with
+    /// the next nonce count.
+    pub fn answer(
+        &mut self,
+        username: &str,
+        password: &str,
+        method: &str,
+        uri: &str,
+        cnonce: &str,
+    ) -> String {
+        self.nc = self.nc.saturating_add(1);
+        let nc = format!("{:08x}", self.nc);
+        let mut c = Credentials {
+            username: username.to_string(),
+            realm: self.realm.clone(),
+            nonce: self.nonce.clone(),
+            uri: uri.to_string(),
+            response: String::new(),
+            algorithm: self.algorithm,
+            qop: self.qop.then(|| (nc.clone(), cnonce.to_string())),
+            opaque: self.opaque.clone(),
+        };
+        c.response = c.expected(
+            method,
+            &ha1(self.algorithm, username, &self.realm, password),
+        );
+        let mut out = format!(
+            "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", response=\"{}\", \
+             algorithm={}",
+            quote(&c.username),
+            quote(&c.realm),
+            quote(&c.nonce),
+            quote(&c.uri),
+            c.response,
+            c.algorithm.name()
+        );
+        if self.qop {
+            out.push_str(&format!(
+                ", cnonce=\"{}\", qop=auth, nc={nc}",
+                quote(cnonce)
+            ));
+        }
+        if let Some(o) = &c.opaque {
+            out.push_str(&format!(", opaque=\"{}\"", quote(o)));
+        }
+        out
+    }
+}
+
+/// The inside of a quoted string: quotes and backslashes escaped, control
+/// characters (which could end the header) dropped.
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().filter(|c| !c.is_control()) {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

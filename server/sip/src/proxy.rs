@@ -774,28 +774,32 @@ impl Proxy {
     }
 }
 
-/// The CANCEL of a branch (RFC 3261 9.1): same Request-URI, Call-ID, From,
-/// To, CSeq number and top Via as the request it cancels.
 fn send_cancel(b: &mut Branch, timers: Timers, now: Mono) -> Vec<Out> {
-    let mut c = Message::request(Method::Cancel, uri_of(&b.req).unwrap_or_default());
-    if let Some(v) = vias(&b.req).first() {
-        c.headers.push("Via", v.clone());
-    }
-    for name in ["Route", "From", "To", "Call-ID"] {
-        for v in b.req.headers.get_all(name) {
-            c.headers.push(name, v);
-        }
-    }
-    c.headers
-        .push("CSeq", format!("{} CANCEL", cseq_number(&b.req)));
-    c.headers.push("Max-Forwards", "70");
-    let (client, first) = Client::new(&c, b.peer.tcp, timers, now);
+    let (client, first) = Client::new(&cancel_for(&b.req), b.peer.tcp, timers, now);
     b.cancel = Some(client);
     sends(first, &b.peer)
 }
 
+/// The CANCEL of a request (RFC 3261 9.1): same Request-URI, Call-ID, From,
+/// To, CSeq number and top Via as the request it cancels.
+pub(crate) fn cancel_for(req: &Message) -> Message {
+    let mut c = Message::request(Method::Cancel, uri_of(req).unwrap_or_default());
+    if let Some(v) = vias(req).first() {
+        c.headers.push("Via", v.clone());
+    }
+    for name in ["Route", "From", "To", "Call-ID"] {
+        for v in req.headers.get_all(name) {
+            c.headers.push(name, v);
+        }
+    }
+    c.headers
+        .push("CSeq", format!("{} CANCEL", cseq_number(req)));
+    c.headers.push("Max-Forwards", "70");
+    c
+}
+
 /// The ACK of a failed INVITE branch (RFC 3261 17.1.1.3).
-fn ack_for(req: &Message, resp: &Message) -> Message {
+pub(crate) fn ack_for(req: &Message, resp: &Message) -> Message {
     let mut a = Message::request(Method::Ack, uri_of(req).unwrap_or_default());
     if let Some(v) = vias(req).first() {
         a.headers.push("Via", v.clone());
