@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::message::{is_token_byte, Method};
+use crate::message::{is_token_byte, Message, Method};
 
 /// `;name=value` or `;name` parameters, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -437,6 +437,11 @@ pub struct CSeq {
 }
 
 impl CSeq {
+    /// The CSeq of `msg`, if it has one that parses.
+    pub fn of(msg: &Message) -> Option<Self> {
+        Self::parse(msg.headers.get("CSeq")?).ok()
+    }
+
     pub fn parse(s: &str) -> Result<Self, String> {
         let mut parts = s.split_ascii_whitespace();
         let (Some(seq), Some(method), None) = (parts.next(), parts.next(), parts.next()) else {

@@ -19,6 +19,7 @@
 //! - `client.rs`: registering to another SIP server (REGISTER, digest
 //!   answers, refreshes, retries).
 //! - `uac.rs`: requests the device sends on its own (MESSAGE).
+//! - `call.rs`: the device's own door call to a room (fork, answer, end).
 //! - `dispatch.rs`: the device's routing as one state machine over all of
 //!   the above: bytes, source, transport and time in; sends and events out.
 //!
@@ -29,6 +30,7 @@
 //! small API.
 
 pub mod bindings;
+pub mod call;
 pub mod client;
 pub mod digest;
 pub mod dispatch;

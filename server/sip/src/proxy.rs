@@ -559,11 +559,7 @@ impl Proxy {
         let Some(key) = self.branches.get(&branch).cloned() else {
             return Vec::new();
         };
-        let cancel_response = resp
-            .headers
-            .get("CSeq")
-            .and_then(|c| CSeq::parse(c).ok())
-            .is_some_and(|c| c.method == Method::Cancel);
+        let cancel_response = CSeq::of(&resp).is_some_and(|c| c.method == Method::Cancel);
         let timers = self.cfg.timers;
         let Some(tx) = self.txs.get_mut(&key) else {
             return Vec::new();
@@ -818,11 +814,7 @@ pub(crate) fn ack_for(req: &Message, resp: &Message) -> Message {
 }
 
 fn cseq_number(req: &Message) -> u32 {
-    req.headers
-        .get("CSeq")
-        .and_then(|s| CSeq::parse(s).ok())
-        .map(|s| s.seq)
-        .unwrap_or(1)
+    CSeq::of(req).map(|s| s.seq).unwrap_or(1)
 }
 
 fn sends(actions: Vec<Action>, to: &Peer) -> Vec<Out> {

@@ -53,7 +53,7 @@ pub fn key(msg: &Message) -> Option<String> {
     let method = match msg.method() {
         Some(Method::Ack) => Method::Invite,
         Some(m) => m.clone(),
-        None => CSeq::parse(msg.headers.get("CSeq")?).ok()?.method,
+        None => CSeq::of(msg)?.method,
     };
     Some(format!(
         "{branch}|{method}|{}:{}",
