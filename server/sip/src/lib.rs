@@ -19,6 +19,7 @@
 //! - `client.rs`: registering to another SIP server (REGISTER, digest
 //!   answers, refreshes, retries).
 //! - `uac.rs`: requests the device sends on its own (MESSAGE).
+//! - `sdp.rs`: SDP for door calls: offers, answers, the agreed media.
 //! - `dispatch.rs`: the device's routing as one state machine over all of
 //!   the above: bytes, source, transport and time in; sends and events out.
 //!
@@ -37,6 +38,7 @@ pub mod message;
 pub mod nonce;
 pub mod proxy;
 pub mod registrar;
+pub mod sdp;
 pub mod time;
 pub mod transaction;
 pub mod uac;
