@@ -20,6 +20,7 @@
 //!   answers, refreshes, retries).
 //! - `uac.rs`: requests the device sends on its own (MESSAGE).
 //! - `call.rs`: the device's own door call to a room (fork, answer, end).
+//! - `sdp.rs`: SDP for door calls: offers, answers, the agreed media.
 //! - `dispatch.rs`: the device's routing as one state machine over all of
 //!   the above: bytes, source, transport and time in; sends and events out.
 //!
@@ -39,6 +40,7 @@ pub mod message;
 pub mod nonce;
 pub mod proxy;
 pub mod registrar;
+pub mod sdp;
 pub mod time;
 pub mod transaction;
 pub mod uac;
