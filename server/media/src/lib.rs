@@ -7,6 +7,8 @@
 //! - `rtp.rs`: RTP packets (RFC 3550 5.1) read and written; the
 //!   [`rtp::Sequencer`] of an outgoing stream (SSRC, sequence numbers,
 //!   timestamps, the counts RTCP reports).
+//! - `g711.rs`: PCMU and PCMA (ITU-T G.711) to and from 16-bit samples, and
+//!   from one law to the other by G.711's tables.
 //! - `rtcp.rs`: RTCP (RFC 3550 6): sender reports and BYE written, compound
 //!   packets read leniently (report blocks, BYE).
 //!
@@ -15,6 +17,7 @@
 //! alone. Nothing here opens a socket or reads a clock: times are
 //! parameters.
 
+pub mod g711;
 pub mod rtcp;
 pub mod rtp;
 
