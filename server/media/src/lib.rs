@@ -9,15 +9,20 @@
 //!   timestamps, the counts RTCP reports).
 //! - `g711.rs`: PCMU and PCMA (ITU-T G.711) to and from 16-bit samples, and
 //!   from one law to the other by G.711's tables.
+//! - `h264.rs`: H.264 over RTP (RFC 6184): Annex B to NAL units,
+//!   packetization modes 0 and 1 (FU-A), key frames and their parameter
+//!   sets, and a depacketizer (single NAL, FU-A, STAP-A) with loss
+//!   detection.
 //! - `rtcp.rs`: RTCP (RFC 3550 6): sender reports and BYE written, compound
 //!   packets read leniently (report blocks, BYE).
 //!
-//! A crate of its own with one small dependency (thiserror), like
+//! A crate of its own with two small dependencies (bytes, thiserror), like
 //! `sip`, so that its readers of network input can be tested and fuzzed
 //! alone. Nothing here opens a socket or reads a clock: times are
 //! parameters.
 
 pub mod g711;
+pub mod h264;
 pub mod rtcp;
 pub mod rtp;
 
@@ -31,4 +36,12 @@ pub enum Error {
     Version(u8),
     #[error("padding of {0} bytes does not fit the packet")]
     Padding(u8),
+    #[error("a NAL unit of {len} bytes does not fit one packet of {max} bytes (packetization mode 0 cannot fragment)")]
+    NalTooLarge { len: usize, max: usize },
+    #[error("H.264 NAL unit type {0} is not read (only single NAL units, STAP-A and FU-A: packetization modes 0 and 1)")]
+    Unsupported(u8),
+    #[error("malformed H.264 payload: {0}")]
+    H264(&'static str),
+    #[error("an IDR picture without SPS and PPS, and none stored")]
+    NoParameterSets,
 }
