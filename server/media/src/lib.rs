@@ -7,6 +7,8 @@
 //! - `rtp.rs`: RTP packets (RFC 3550 5.1) read and written; the
 //!   [`rtp::Sequencer`] of an outgoing stream (SSRC, sequence numbers,
 //!   timestamps, the counts RTCP reports).
+//! - `dtmf.rs`: RFC 4733 telephone events, the keys they press, and the
+//!   matcher of a key sequence (a monitor's unlock command).
 //! - `g711.rs`: PCMU and PCMA (ITU-T G.711) to and from 16-bit samples, and
 //!   from one law to the other by G.711's tables.
 //! - `h264.rs`: H.264 over RTP (RFC 6184): Annex B to NAL units,
@@ -21,6 +23,7 @@
 //! alone. Nothing here opens a socket or reads a clock: times are
 //! parameters.
 
+pub mod dtmf;
 pub mod g711;
 pub mod h264;
 pub mod rtcp;
@@ -44,4 +47,6 @@ pub enum Error {
     H264(&'static str),
     #[error("an IDR picture without SPS and PPS, and none stored")]
     NoParameterSets,
+    #[error("not a key sequence (0-9, *, #, A-D): {0:?}")]
+    Command(String),
 }
