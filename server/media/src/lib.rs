@@ -7,16 +7,18 @@
 //! - `rtp.rs`: RTP packets (RFC 3550 5.1) read and written; the
 //!   [`rtp::Sequencer`] of an outgoing stream (SSRC, sequence numbers,
 //!   timestamps, the counts RTCP reports).
-//! - `dtmf.rs`: RFC 4733 telephone events, the keys they press, and the
-//!   matcher of a key sequence (a monitor's unlock command).
-//! - `g711.rs`: PCMU and PCMA (ITU-T G.711) to and from 16-bit samples, and
-//!   from one law to the other by G.711's tables.
 //! - `h264.rs`: H.264 over RTP (RFC 6184): Annex B to NAL units,
 //!   packetization modes 0 and 1 (FU-A), key frames and their parameter
 //!   sets, and a depacketizer (single NAL, FU-A, STAP-A) with loss
 //!   detection.
+//! - `g711.rs`: PCMU and PCMA (ITU-T G.711) to and from 16-bit samples, and
+//!   from one law to the other by G.711's tables.
+//! - `dtmf.rs`: RFC 4733 telephone events, the keys they press, and the
+//!   matcher of a key sequence (a monitor's unlock command).
 //! - `rtcp.rs`: RTCP (RFC 3550 6): sender reports and BYE written, compound
 //!   packets read leniently (report blocks, BYE).
+//! - `symmetric.rs`: symmetric RTP: where to send a peer's media, learned
+//!   only from packets that come from the address its SDP gave.
 //!
 //! A crate of its own with two small dependencies (bytes, thiserror), like
 //! `sip`, so that its readers of network input can be tested and fuzzed
@@ -28,6 +30,7 @@ pub mod g711;
 pub mod h264;
 pub mod rtcp;
 pub mod rtp;
+pub mod symmetric;
 
 /// Why a packet cannot be read or written. Reading network input returns
 /// these, never panics.
