@@ -66,6 +66,30 @@ fn sender_report_round_trip() {
     );
 }
 
+/// The SDES item list ends with a zero byte even when the CNAME ends on a
+/// 32-bit boundary; a CNAME is at most 255 bytes, and an SR holds at most
+/// 31 blocks.
+#[test]
+fn sender_report_limits() {
+    let b = sender_report(1, &SenderInfo::default(), &[], "ab");
+    assert_eq!(
+        b[28..],
+        [0x81, 202, 0, 3, 0, 0, 0, 1, 1, 2, b'a', b'b', 0, 0, 0, 0]
+    );
+    let long = "x".repeat(300);
+    let b = sender_report(1, &SenderInfo::default(), &[], &long);
+    // 255 bytes of name, the end byte, padded: 296 - 28 bytes of SDES.
+    assert_eq!((b.len(), b[37], b[38 + 255]), (296, 255, 0));
+    assert_eq!(b[30..32], [0, 66]);
+    let many = vec![block(1, 0); 40];
+    let b = sender_report(1, &SenderInfo::default(), &many, "vto");
+    assert_eq!(b.len(), 28 + 31 * 24 + 16);
+    let [Packet::SenderReport { blocks, .. }] = &read(&b)[..] else {
+        panic!("one sender report");
+    };
+    assert_eq!(blocks.len(), 31);
+}
+
 #[test]
 fn bye_round_trip() {
     assert_eq!(bye(0x1234_5678), [0x81, 203, 0, 1, 0x12, 0x34, 0x56, 0x78]);
@@ -139,6 +163,20 @@ fn passes_over_what_it_cannot_read() {
     // Padding: an RR of 3 words whose last 4 bytes are padding.
     let padded = [0xa0, 201, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4];
     assert_eq!(read(&padded), [expected]);
+    // Padding is not read as a report block.
+    let mut padded_block = vec![0xa1, 201, 0, 7, 0, 0, 0, 3];
+    padded_block.extend([0; 23]);
+    padded_block.push(24);
+    assert_eq!(read(&padded_block), []);
+    // A BYE whose reason length is 0 has no reason.
+    let bye = [0x81, 203, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0];
+    assert_eq!(
+        read(&bye),
+        [Packet::Bye {
+            ssrcs: vec![3],
+            reason: None
+        }]
+    );
     assert_eq!(read(b"hello, world"), []);
     assert_eq!(read(&[]), []);
 }

@@ -62,6 +62,19 @@ fn writes_the_plain_header_and_reads_it_back() {
     assert_eq!(h.write(&[])[1], 0x7f);
 }
 
+/// The most CSRCs a header can list: 15.
+#[test]
+fn fifteen_csrcs() {
+    let mut b = vec![0x8f, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3];
+    for i in 1..=15u32 {
+        b.extend_from_slice(&i.to_be_bytes());
+    }
+    b.push(b'x');
+    let p = parse(&b).unwrap();
+    assert_eq!(p.csrcs().collect::<Vec<_>>(), (1..=15).collect::<Vec<_>>());
+    assert_eq!(p.payload, b"x");
+}
+
 #[test]
 fn an_empty_payload_is_a_packet() {
     let p = parse(&[0x80, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3]).unwrap();
