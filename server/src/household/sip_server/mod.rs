@@ -591,18 +591,18 @@ impl SipService {
     }
 
     fn apply_upstream(&self) {
-        let now = self.now().mono;
+        let now = self.now();
         let wanted = lock(&self.wanted).clone();
         let listen = *lock(&self.listen);
         let out = match (wanted, listen) {
             (None, _) => {
                 *lock(&self.unavailable) = None;
-                lock(&self.core).set_upstream(None, now)
+                lock(&self.core).set_upstream(None, now.mono)
             }
             (Some(_), None) => {
                 *lock(&self.unavailable) =
                     Some("The SIP port is off (--sip off): nothing to register from".into());
-                lock(&self.core).set_upstream_unavailable(now)
+                lock(&self.core).set_upstream_unavailable(now.mono)
             }
             (Some(w), Some(listen)) => {
                 *lock(&self.unavailable) = None;
@@ -617,11 +617,11 @@ impl SipService {
                         expires: UPSTREAM_EXPIRES,
                         timers: transaction::Timers::default(),
                     }),
-                    now,
+                    now.mono,
                 )
             }
         };
-        let sends = self.events(out);
+        let sends = self.events(out, now);
         lock(&self.outbox).extend(sends);
     }
 
@@ -683,13 +683,12 @@ impl SipService {
         let now = self.now();
         let minute = (self.local_minute)(now.wall);
         let out = lock(&self.core).handle(bytes, source, transport, now.mono, minute);
-        self.events(out)
+        self.events(out, now)
     }
 
     /// The dispatcher's events into storage (behind, with the next flush)
     /// and log lines; its sends go on.
-    fn events(&self, out: Output) -> Vec<Send> {
-        let now = self.now();
+    fn events(&self, out: Output, now: Now) -> Vec<Send> {
         for ev in out.events {
             match ev {
                 Event::Registered {
@@ -840,9 +839,9 @@ impl SipService {
     /// Runs the timers (transactions, the ring timeout, the REGISTER
     /// client, MESSAGEs), drops expired registrations, writes what changed.
     pub fn tick(&self) -> Vec<Send> {
-        let now = self.now().mono;
-        let out = lock(&self.core).tick(now);
-        let mut sends = self.events(out);
+        let now = self.now();
+        let out = lock(&self.core).tick(now.mono);
+        let mut sends = self.events(out, now);
         sends.append(&mut lock(&self.outbox));
         self.flush();
         sends
