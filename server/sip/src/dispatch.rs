@@ -21,8 +21,11 @@ use std::{
     net::{IpAddr, SocketAddr},
 };
 
+use bytes::Bytes;
+
 use crate::{
     bindings::{Binding, Bindings},
+    call::{self, Call},
     client::{self, Registration},
     digest::Algorithm,
     header::{NameAddr, SipUri},
@@ -53,6 +56,10 @@ pub const MAX_OPEN_CALLS: usize = 1000;
 
 /// A call whose BYE never came is forgotten after this long.
 pub const MAX_TALK_MS: i64 = 12 * 3600 * 1000;
+
+/// The device's own calls (a visitor at the door) at once: each holds RTP
+/// ports and a camera stream.
+pub const MAX_DOOR_CALLS: usize = 4;
 
 /// How long a stopped REGISTER client still answers a challenge to its
 /// un-REGISTER.
@@ -203,6 +210,25 @@ pub enum Event {
     Upstream(client::Status),
     /// These accounts' registrations expired.
     Expired(Vec<String>),
+    /// What happened in one of the device's own calls.
+    Door {
+        call_id: String,
+        event: call::Event,
+    },
+}
+
+/// One of the device's own calls, as asked: who it rings, as whom, with
+/// what SDP offer.
+#[derive(Clone, Debug)]
+pub struct DoorCall {
+    /// A room number, a monitor's or a station's own number, or the
+    /// Centre Call No.
+    pub callee: String,
+    /// Our SIP user when this VTO is the server (the VTO No.).
+    pub user: String,
+    pub offer: Bytes,
+    pub ring_timeout: i64,
+    pub max_talk: i64,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -235,6 +261,8 @@ struct OpenCall {
 struct Upstream {
     reg: Registration,
     server: SocketAddr,
+    /// As whom and through where the device's own calls go.
+    config: client::Config,
 }
 
 pub struct Dispatcher {
@@ -249,6 +277,10 @@ pub struct Dispatcher {
     stopping: Vec<(Upstream, Mono)>,
     /// A client is wanted but cannot run: still not the server.
     client_wanted: bool,
+    /// Our address once the sockets are bound.
+    local: Option<SocketAddr>,
+    /// The device's own calls, by Call-ID.
+    door_calls: HashMap<String, Call>,
     seed: [u8; 16],
     counter: u64,
 }
@@ -271,6 +303,8 @@ impl Dispatcher {
             upstream: None,
             stopping: Vec::new(),
             client_wanted: false,
+            local: None,
+            door_calls: HashMap::new(),
             seed,
             counter: 0,
         }
@@ -285,6 +319,7 @@ impl Dispatcher {
     pub fn start(&mut self, local: Local) {
         let random = self.random("proxy");
         let seed = self.random("messages");
+        self.local = Some(SocketAddr::new(local.host, local.port));
         self.outgoing = Some(Outgoing::new(
             SocketAddr::new(local.host, local.port),
             Timers::default(),
@@ -354,11 +389,15 @@ impl Dispatcher {
         self.client_wanted = false;
         if let Some(config) = config {
             let server = config.server;
-            let mut reg = Registration::new(config, self.random("client"));
+            let mut reg = Registration::new(config.clone(), self.random("client"));
             for b in reg.start(now) {
                 out.sends.push((Transport::Udp, server, b));
             }
-            self.upstream = Some(Upstream { reg, server });
+            self.upstream = Some(Upstream {
+                reg,
+                server,
+                config,
+            });
         }
         out
     }
@@ -399,6 +438,93 @@ impl Dispatcher {
         Ok((transport, text.addr, bytes))
     }
 
+    /// Starts one of the device's own calls: as the server, one INVITE to
+    /// each registered contact of the callee at once; registered to
+    /// another server, one INVITE through it, with its credentials.
+    /// Returns the Call-ID, or the refusal (code and reason, as the proxy
+    /// would answer: 404 nobody has that number, 480 offline or outside
+    /// the Call Centre Time, 486 too many calls, 503 no SIP port).
+    pub fn door_call(
+        &mut self,
+        setup: DoorCall,
+        now: Mono,
+        minute: u16,
+    ) -> Result<(String, Output), (u16, String)> {
+        if self.door_calls.len() >= MAX_DOOR_CALLS {
+            return Err((486, "Too many calls at once".into()));
+        }
+        let seed = self.random("door-call");
+        let (cfg, targets) = match &self.upstream {
+            Some(u) => {
+                let c = &u.config;
+                let host = if c.domain.is_empty() {
+                    c.server.to_string()
+                } else {
+                    c.domain.clone()
+                };
+                let mut cfg = call::Config::new(&c.user, c.local);
+                cfg.domain = c.domain.clone();
+                cfg.password = Some(c.password.clone());
+                let target = Target {
+                    uri: format!("sip:{}@{host}", crate::header::user_encode(&setup.callee)),
+                    peer: Peer {
+                        addr: c.server,
+                        tcp: false,
+                    },
+                };
+                (cfg, vec![target])
+            }
+            None if self.client_wanted => {
+                return Err((503, "The SIP port is off (--sip off)".into()))
+            }
+            None => {
+                let local = self
+                    .local
+                    .ok_or((503, "The SIP port is off (--sip off)".to_string()))?;
+                let devices = Devices {
+                    bindings: self.registrar.bindings(),
+                    directory: &self.directory,
+                    centre: &self.centre,
+                    minute,
+                    now,
+                };
+                (
+                    call::Config::new(&setup.user, local),
+                    devices.locate(&setup.callee)?,
+                )
+            }
+        };
+        let cfg = call::Config {
+            ring_timeout: setup.ring_timeout,
+            max_talk: setup.max_talk,
+            ..cfg
+        };
+        let (call, o) = Call::start(cfg, &setup.callee, targets, setup.offer, seed, now);
+        let call_id = call.call_id().to_string();
+        let mut out = Output::default();
+        door_outs(&call_id, o, &mut out);
+        if !call.is_over() {
+            self.door_calls.insert(call_id.clone(), call);
+        }
+        Ok((call_id, out))
+    }
+
+    /// The device hangs up one of its own calls (CANCEL while ringing, BYE
+    /// once answered); an unknown Call-ID does nothing.
+    pub fn door_hang_up(&mut self, call_id: &str, now: Mono) -> Output {
+        let mut out = Output::default();
+        if let Some(call) = self.door_calls.get_mut(call_id) {
+            let o = call.hangup(now);
+            door_outs(call_id, o, &mut out);
+        }
+        out
+    }
+
+    /// The device's own calls not over yet.
+    pub fn door_calls(&self) -> usize {
+        self.door_calls.len()
+    }
+
     /// One message in from `source`: what to send where, what happened.
     /// `minute` is the local minute of the day (the Call Centre Time).
     pub fn handle(
@@ -427,6 +553,18 @@ impl Dispatcher {
                 out.send(&peer, transport, r.to_bytes());
             }
             return out;
+        }
+        if let Some(call_id) = msg.headers.get("Call-ID").map(str::trim) {
+            if let Some(call) = self.door_calls.get_mut(call_id) {
+                let o = if msg.method().is_some() {
+                    call.on_request(&msg, &peer, now)
+                } else {
+                    call.on_response(&msg, &peer, now)
+                };
+                let call_id = call_id.to_string();
+                door_outs(&call_id, o, &mut out);
+                return out;
+            }
         }
         let Some(method) = msg.method().cloned() else {
             self.on_response(msg, &peer, transport, now, &mut out);
@@ -751,6 +889,13 @@ impl Dispatcher {
                 }
             }
         }
+        for (call_id, call) in &mut self.door_calls {
+            if call.deadline().is_some_and(|d| d <= now) {
+                let o = call.on_timer(now);
+                door_outs(call_id, o, &mut out);
+            }
+        }
+        self.door_calls.retain(|_, c| !c.is_over());
         // Calls whose end was never seen: their rows stay as they are.
         self.calls.retain(|_, c| now - c.row.begin < MAX_TALK_MS);
         let gone = self.registrar.bindings_mut().expire(now);
@@ -880,6 +1025,20 @@ impl Locator for Devices<'_> {
                     .is_some_and(|t| t.eq_ignore_ascii_case("tcp")),
             })
         })
+    }
+}
+
+/// A door call's output: its sends over the transport of their peer, its
+/// events tagged with its Call-ID.
+fn door_outs(call_id: &str, o: Vec<call::Out>, out: &mut Output) {
+    for x in o {
+        match x {
+            call::Out::Send(p, bytes) => out.send(&p, Transport::of(&p), bytes),
+            call::Out::Event(event) => out.events.push(Event::Door {
+                call_id: call_id.to_string(),
+                event,
+            }),
+        }
     }
 }
 

@@ -445,3 +445,197 @@ fn a_message_is_answered_only_by_its_target() {
         }]
     );
 }
+
+const MON1: &str = "127.0.0.1:5082";
+
+fn door_call(callee: &str) -> DoorCall {
+    DoorCall {
+        callee: callee.into(),
+        user: "8001".into(),
+        offer: Bytes::from_static(b"v=0\r\n"),
+        ring_timeout: 30_000,
+        max_talk: 180_000,
+    }
+}
+
+fn door_events(out: &Output) -> Vec<call::Event> {
+    out.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Door { event, .. } => Some(event.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_door_rings_every_monitor_of_the_room_and_the_first_answer_takes_it() {
+    let mut d = dispatcher();
+    // Two monitors of 9901: the room gets a second one.
+    let mut dir = d.directory().clone();
+    dir.digests.extend([digests("9901#1")]);
+    dir.rooms
+        .insert("9901".into(), vec!["9901#0".into(), "9901#1".into()]);
+    d.set_directory(dir);
+    register(&mut d, "9901#0", MON0, T0);
+    register(&mut d, "9901#1", MON1, T0);
+    let (call_id, out) = d
+        .door_call(door_call("9901"), T0 + 1_000, 600)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (i0, i1) = (sent_to(&out, MON0), sent_to(&out, MON1));
+    assert_eq!(line(&i0[0]), "INVITE sip:9901%230@127.0.0.1:5080");
+    assert_eq!(line(&i1[0]), "INVITE sip:9901%231@127.0.0.1:5082");
+    for i in [&i0[0], &i1[0]] {
+        assert_eq!(i.headers.get("Call-ID"), Some(call_id.as_str()));
+        assert!(i.headers.get("To").is_some_and(|t| t.contains("sip:9901@")));
+    }
+    assert_eq!(d.door_calls(), 1);
+    let out = d.handle(
+        &answer(&i0[0], 180, "Ringing"),
+        addr(MON0),
+        Transport::Udp,
+        T0 + 1_500,
+        600,
+    );
+    assert_eq!(door_events(&out), [call::Event::Ringing { branch: 0 }]);
+    // The second monitor answers: ACK to it, CANCEL to the first.
+    let out = d.handle(
+        &answer(&i1[0], 200, "OK"),
+        addr(MON1),
+        Transport::Udp,
+        T0 + 2_000,
+        600,
+    );
+    assert_eq!(
+        line(&sent_to(&out, MON1)[0]),
+        "ACK sip:9901%231@127.0.0.1:5082"
+    );
+    let cancel = &sent_to(&out, MON0)[0];
+    assert_eq!(line(cancel), "CANCEL sip:9901%230@127.0.0.1:5080");
+    assert_eq!(
+        cancel.headers.get("Reason"),
+        Some(call::COMPLETED_ELSEWHERE)
+    );
+    assert!(matches!(
+        &door_events(&out)[..],
+        [call::Event::Answered { branch: 1, .. }]
+    ));
+    // A stranger's BYE with the Call-ID is refused, the monitor's ends it.
+    let dialog = match &door_events(&out)[0] {
+        call::Event::Answered { dialog, .. } => dialog.clone(),
+        e => panic!("{e:?}"),
+    };
+    let bye = format!(
+        "BYE sip:8001@{DEVICE} SIP/2.0\r\nVia: SIP/2.0/UDP {MON1};branch=z9hG4bKbye\r\n\
+         From: <sip:9901%231@{DEVICE}>;tag={}\r\nTo: <sip:8001@{DEVICE}>;tag={}\r\n\
+         Call-ID: {call_id}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+        dialog.remote_tag, dialog.local_tag
+    );
+    let out = d.handle(
+        bye.as_bytes(),
+        addr(STRANGER),
+        Transport::Udp,
+        T0 + 3_000,
+        600,
+    );
+    assert_eq!(
+        line(&sent_to(&out, STRANGER)[0]),
+        "481 Call/Transaction Does Not Exist"
+    );
+    assert!(door_events(&out).is_empty());
+    let out = d.handle(bye.as_bytes(), addr(MON1), Transport::Udp, T0 + 4_000, 600);
+    assert_eq!(line(&sent_to(&out, MON1)[0]), "200 OK");
+    assert_eq!(
+        door_events(&out),
+        [call::Event::Ended(call::End::HungUpByCallee)]
+    );
+    // Once its transactions are over the call is forgotten.
+    d.tick(T0 + 40_000);
+    assert_eq!(d.door_calls(), 0);
+}
+
+#[test]
+fn a_door_call_to_nobody_is_refused_and_the_ring_time_ends_one() {
+    let mut d = dispatcher();
+    assert_eq!(
+        d.door_call(door_call("9902"), T0, 600).err(),
+        Some((404, "Not Found".into()))
+    );
+    assert_eq!(
+        d.door_call(door_call("9901"), T0, 600).err(),
+        Some((480, "Temporarily Unavailable".into()))
+    );
+    assert_eq!(
+        d.door_call(door_call("888888"), T0, 7 * 60).err(),
+        Some((480, "Outside Call Centre Time".into()))
+    );
+    register(&mut d, "9901#0", MON0, T0);
+    let (call_id, out) = d
+        .door_call(door_call("9901"), T0, 600)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let invite = &sent_to(&out, MON0)[0];
+    d.handle(
+        &answer(invite, 180, "Ringing"),
+        addr(MON0),
+        Transport::Udp,
+        T0 + 100,
+        600,
+    );
+    let out = d.tick(T0 + 30_000);
+    let sent: Vec<String> = sent_to(&out, MON0).iter().map(line).collect();
+    assert!(
+        sent.contains(&"CANCEL sip:9901%230@127.0.0.1:5080".to_string()),
+        "{sent:?}"
+    );
+    assert!(out.events.iter().any(|e| matches!(e, Event::Door { call_id: c, event: call::Event::Ended(call::End::NotAnswered) } if *c == call_id)));
+    // The device hangs up a call it no longer has: nothing.
+    assert_eq!(d.door_hang_up(&call_id, T0 + 31_000), Output::default());
+    // Four calls at once at most (the ended one still waits for its 487).
+    for _ in d.door_calls()..MAX_DOOR_CALLS {
+        assert!(d.door_call(door_call("9901"), T0 + 31_000, 600).is_ok());
+    }
+    assert_eq!(
+        d.door_call(door_call("9901"), T0 + 31_000, 600)
+            .err()
+            .map(|e| e.0),
+        Some(486)
+    );
+}
+
+#[test]
+fn registered_to_another_server_the_door_calls_through_it() {
+    let mut d = dispatcher();
+    let server = addr("127.0.0.5:5060");
+    d.set_upstream(
+        Some(Config {
+            server,
+            domain: "VDP".into(),
+            user: "8001".into(),
+            password: "123456".into(),
+            local: addr(DEVICE),
+            expires: 60,
+            timers: Timers::default(),
+        }),
+        T0,
+    );
+    let (call_id, out) = d
+        .door_call(door_call("9901"), T0, 600)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let invite = &sent_to(&out, "127.0.0.5:5060")[0];
+    assert_eq!(line(invite), "INVITE sip:9901@VDP");
+    // The server's challenge is answered with the account's password.
+    let mut challenge = response(invite, 407, "Proxy Authentication Required", &[]);
+    challenge.headers.push(
+        "Proxy-Authenticate",
+        "Digest realm=\"VDP\", nonce=\"abc\", algorithm=MD5",
+    );
+    let out = d.handle(&challenge.to_bytes(), server, Transport::Udp, T0 + 100, 600);
+    let again = sent_to(&out, "127.0.0.5:5060");
+    assert_eq!(line(&again[0]), "ACK sip:9901@VDP");
+    assert_eq!(line(&again[1]), "INVITE sip:9901@VDP");
+    assert!(again[1]
+        .headers
+        .get("Proxy-Authorization")
+        .is_some_and(|a| a.contains("username=\"8001\"") && a.contains("realm=\"VDP\"")));
+    assert_eq!(again[1].headers.get("Call-ID"), Some(call_id.as_str()));
+}
