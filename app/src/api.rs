@@ -13,7 +13,7 @@ use crate::{
     // Not imported by name: `#[server]` makes structs named after the
     // functions (`SetupState`, `Overview`).
     model::{
-        access, call_log, card, config, ip_permissions, ipc, live,
+        access, call_log, card, config, intercom, ip_permissions, ipc, live,
         mail::{self, PasswordUpdate},
         network, publish, reset, room, security,
         security_log::SecurityLogPage,
@@ -594,6 +594,30 @@ pub async fn unlock(
 pub async fn simulate(action: access::SimAction) -> Result<access::DoorStatus, ApiError> {
     use crate::services::*;
     call(|s: Arc<dyn Door>, c| async move { s.simulate(&c, action).await }).await
+}
+
+/// The door's call: at once when its version is not `seen`, else when it
+/// changes (or after about 20 s).
+#[server(endpoint = "call_status", input = Json)]
+pub async fn call_status(seen: u64) -> Result<intercom::CallStatus, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Intercom>, c| async move { s.call_status(&c, seen).await }).await
+}
+
+/// Presses the door's Call button (for integrations too: `POST /api/call`
+/// with `{}` calls the Villa Station's room, `{"number": "9902"}` dials).
+#[server(endpoint = "call", input = Json)]
+pub async fn call_door(
+    #[server(default)] number: Option<String>,
+) -> Result<intercom::CallStatus, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Intercom>, c| async move { s.call(&c, number).await }).await
+}
+
+#[server(endpoint = "hang_up", input = Json)]
+pub async fn hang_up() -> Result<intercom::CallStatus, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Intercom>, c| async move { s.hang_up(&c).await }).await
 }
 
 #[server(endpoint = "unlock_log", input = Json)]

@@ -24,6 +24,7 @@ use crate::{
         call_log::CallLogPage,
         card::{CardChange, RoomCards},
         config::DeviceInfo,
+        intercom::CallStatus,
         ip_permissions::IpPermissions,
         ipc::{Ipc, IpcExport, IpcPage},
         live::{LiveAnswer, SourceStatus},
@@ -464,4 +465,19 @@ pub fn set_cookie(cookie: &SetCookie) {
     ) {
         opts.append_header(http::header::SET_COOKIE, v);
     }
+}
+
+/// Door calls: the door's Call button (the simulator's, a GPIO line's, an
+/// integration's) rings a room's monitors.
+#[async_trait::async_trait]
+pub trait Intercom: Send + Sync + 'static {
+    /// The call: at once when its version is not `seen`, else when it
+    /// changes (or after about 20 s).
+    async fn call_status(&self, caller: &Caller, seen: u64) -> Result<CallStatus, ApiError>;
+    /// Presses Call: `None` calls the Villa Station's room (the first of
+    /// Room No. Management), a number is dialled on the keypad (a room or
+    /// the Centre Call No.).
+    async fn call(&self, caller: &Caller, number: Option<String>) -> Result<CallStatus, ApiError>;
+    /// Ends the door's call (the visitor walked away).
+    async fn hang_up(&self, caller: &Caller) -> Result<CallStatus, ApiError>;
 }

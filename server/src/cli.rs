@@ -54,6 +54,17 @@ pub struct Cli {
     )]
     pub webrtc_ports: (u16, u16),
 
+    /// UDP ports for door calls' RTP and RTCP (an even port and the next
+    /// one per stream), `MIN-MAX`: open these in a firewall.
+    #[arg(
+        long,
+        env = "VTO_RTP_PORTS",
+        default_value = "30000-30999",
+        value_name = "MIN-MAX",
+        value_parser = parse_port_range
+    )]
+    pub rtp_ports: (u16, u16),
+
     /// The SIP server (this VTO as SIP server, manual 6.2): UDP and TCP on
     /// this address (port 0 picks a free one), or `off`.
     #[arg(

@@ -18,6 +18,7 @@ mod door;
 mod error;
 mod household;
 mod http;
+mod intercom;
 mod logs;
 mod mail;
 mod network;
@@ -192,7 +193,9 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         lock: lock.clone(),
         access,
         data_dir: cli.data_dir.clone(),
+        rtp_ports: cli.rtp_ports,
     });
+    let calls = tokio::spawn(services.intercom.clone().run());
     let readers = card_readers(&cli, &services.door, wiegand_cards);
     let follow = tokio::spawn(services.door.clone().follow_door());
     if http::assets::UI_MISSING {
@@ -262,7 +265,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     lock.stop().await;
     // The SIP server lets go of the database even if a handler lingers.
     sip.close();
-    for task in [purge, signals, ntp, maintenance, follow]
+    for task in [purge, signals, ntp, maintenance, follow, calls]
         .into_iter()
         .chain(sip_task)
         .chain(readers)

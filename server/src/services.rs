@@ -27,6 +27,7 @@ use crate::{
     door::{access::AccessService, lock::LockService, DoorService},
     household::sip_server::{self, SipService},
     household::HouseholdService,
+    intercom::IntercomService,
     logs::LogService,
     mail::Postman,
     network::{ip_filter::IpFilter, tls::TlsRecord, NetworkService},
@@ -51,6 +52,7 @@ pub struct Services {
     pub network: Arc<NetworkService>,
     pub household: Arc<HouseholdService>,
     pub door: Arc<DoorService>,
+    pub intercom: Arc<IntercomService>,
     pub video: Arc<VideoService>,
     pub logs: Arc<LogService>,
 }
@@ -113,6 +115,8 @@ pub struct Engines {
     pub lock: Arc<LockService>,
     pub access: Arc<AccessService>,
     pub data_dir: std::path::PathBuf,
+    /// `--rtp-ports`: door calls' RTP.
+    pub rtp_ports: (u16, u16),
 }
 
 impl Services {
@@ -154,6 +158,14 @@ impl Services {
                 sip: e.sip.clone(),
                 storage: Arc::new(StoragePoint::new(&e.data_dir)),
             }),
+            intercom: Arc::new(IntercomService::new(
+                e.settings.clone(),
+                e.time.clone(),
+                e.sip.clone(),
+                e.media.clone(),
+                e.lock.clone(),
+                e.rtp_ports,
+            )),
             video: Arc::new(VideoService {
                 settings: e.settings.clone(),
                 media: e.media.clone(),
@@ -228,6 +240,7 @@ impl Services {
             sip,
             lock,
             data_dir: data.to_path_buf(),
+            rtp_ports: (30000, 30999),
         })
     }
 
@@ -239,6 +252,7 @@ impl Services {
         provide_context::<Arc<dyn api::Network>>(self.network.clone());
         provide_context::<Arc<dyn api::Household>>(self.household.clone());
         provide_context::<Arc<dyn api::Door>>(self.door.clone());
+        provide_context::<Arc<dyn api::Intercom>>(self.intercom.clone());
         provide_context::<Arc<dyn api::Video>>(self.video.clone());
         provide_context::<Arc<dyn api::Logs>>(self.logs.clone());
     }

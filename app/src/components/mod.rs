@@ -6,6 +6,7 @@ pub mod door;
 pub mod form;
 pub mod hydration;
 pub mod icons;
+pub mod intercom;
 pub mod layout;
 pub mod live_view;
 pub mod log_table;

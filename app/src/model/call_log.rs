@@ -13,6 +13,8 @@ pub enum CallType {
     Intercom,
     /// To the management centre (the Centre Call No. or a VTS No.).
     CentreCall,
+    /// This door's own call: a visitor pressed Call.
+    DoorCall,
 }
 
 impl CallType {
@@ -20,6 +22,7 @@ impl CallType {
         match self {
             Self::Intercom => "Intercom",
             Self::CentreCall => "Call Centre",
+            Self::DoorCall => "Door Call",
         }
     }
 }
@@ -33,6 +36,11 @@ pub enum EndState {
     Rejected,
     /// The caller gave up before an answer.
     Cancelled,
+    /// This door's call: nobody answered in the Ring Time, or nobody was
+    /// online.
+    NotAnswered,
+    /// This door's call: a call was going on already, or too many at once.
+    Busy,
 }
 
 impl EndState {
@@ -42,6 +50,8 @@ impl EndState {
             Self::Missed => "Missed",
             Self::Rejected => "Rejected",
             Self::Cancelled => "Cancelled",
+            Self::NotAnswered => "Not Answered",
+            Self::Busy => "Busy",
         }
     }
 }

@@ -36,6 +36,7 @@ pub mod call_log;
 pub mod card;
 pub mod config;
 pub mod email;
+pub mod intercom;
 pub mod ip_permissions;
 pub mod ipc;
 pub mod live;

@@ -74,6 +74,7 @@ fn AccessForm(saved: AccessSettings) -> impl IntoView {
         form.interval.track();
         form.period.track();
         form.check.track();
+        form.command.track();
     });
     let SettingsPage {
         message, errors, ..
@@ -142,6 +143,16 @@ fn AccessForm(saved: AccessSettings) -> impl IntoView {
                         options=ContactType::options()
                         value=form.contact
                     />
+                    <Field
+                        id="unlock-command"
+                        label="First Unlock Command"
+                        value=form.command
+                        error=error_for("unlock-command")
+                    >
+                        <p class="hint">
+                            "Keys the answering indoor monitor or phone sends during a door call (DTMF) to open the door."
+                        </p>
+                    </Field>
                 </div>
                 <SettingsActions
                     id="access"

@@ -60,7 +60,7 @@ fn CallTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
             records
             row=move |n, r| {
                 view! {
-                    <tr class:warn=r.end_state == EndState::Missed>
+                    <tr class:warn=matches!(r.end_state, EndState::Missed | EndState::NotAnswered)>
                         <td>{n}</td>
                         <td>{r.call_type.label()}</td>
                         <td>{r.room_no}</td>

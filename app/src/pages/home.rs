@@ -7,7 +7,8 @@ use leptos_router::components::A;
 use crate::{
     api,
     components::{
-        config_manager::ConfigManager, door::DoorPanel, icons, live_view::LiveView, notice::loaded,
+        config_manager::ConfigManager, door::DoorPanel, icons, intercom::CallPanel,
+        live_view::LiveView, notice::loaded,
     },
     model::system::Overview,
 };
@@ -19,6 +20,7 @@ pub fn HomePage() -> impl IntoView {
         {loaded(api::overview, |o| view! { <Panels overview=o /> })}
         <DoorCamera />
         <DoorPanel />
+        <CallPanel />
         <ConfigManager />
         <section class="card">
             <h2>"Function Area"</h2>

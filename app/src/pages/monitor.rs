@@ -7,7 +7,10 @@ use leptos::prelude::*;
 
 use crate::{
     api,
-    components::{door::DoorPanel, hydration::use_hydrated, live_view::LiveView, notice::loaded},
+    components::{
+        door::DoorPanel, hydration::use_hydrated, intercom::CallPanel, live_view::LiveView,
+        notice::loaded,
+    },
     model::ipc::IpcPage,
 };
 
@@ -38,6 +41,7 @@ fn Tiles(page: IpcPage) -> impl IntoView {
         </div>
         <p class="hint">"Add cameras under Household Setting > IPC Setting."</p>
         <DoorPanel />
+        <CallPanel />
     }
 }
 

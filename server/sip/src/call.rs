@@ -281,6 +281,11 @@ impl Call {
         &self.phase
     }
 
+    /// Where branch `branch` rings.
+    pub fn target(&self, branch: usize) -> Option<&Target> {
+        self.branches.get(branch).map(|b| &b.target)
+    }
+
     pub fn call_id(&self) -> &str {
         &self.call_id
     }

@@ -520,6 +520,21 @@ impl Dispatcher {
         out
     }
 
+    /// The account registered where branch `branch` of a door call rings
+    /// (the monitor that answered); None through another server.
+    pub fn door_callee(&self, call_id: &str, branch: usize) -> Option<String> {
+        let target = self.door_calls.get(call_id)?.target(branch)?;
+        self.registrar
+            .bindings()
+            .as_map()
+            .iter()
+            .find(|(_, list)| {
+                list.iter()
+                    .any(|b| peer_of(b).is_some_and(|p| p.addr == target.peer.addr))
+            })
+            .map(|(user, _)| user.clone())
+    }
+
     /// The device's own calls not over yet.
     pub fn door_calls(&self) -> usize {
         self.door_calls.len()

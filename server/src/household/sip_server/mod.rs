@@ -215,7 +215,14 @@ pub struct SipService {
     messages: Mutex<messages::Waiting>,
     /// What the device sends on its own, sent on the next tick.
     outbox: Mutex<Vec<Send>>,
+    /// Wakes the ticker at once (the door's INVITEs must not wait for it).
+    wake: tokio::sync::Notify,
+    /// Where the events of the device's own calls go (the intercom).
+    door_events: Mutex<Option<DoorEvents>>,
 }
+
+/// The events of the device's own calls, with their Call-IDs.
+pub type DoorEvents = tokio::sync::mpsc::UnboundedSender<(String, sip::call::Event)>;
 
 /// Network Setting > SIP Server when this VTO is not the server: where to
 /// register and as whom. No `Debug`: it holds the password.
@@ -381,6 +388,8 @@ impl SipService {
             talking_rows: Mutex::new(HashMap::new()),
             messages: Mutex::new(messages::Waiting::default()),
             outbox: Mutex::new(Vec::new()),
+            wake: tokio::sync::Notify::new(),
+            door_events: Mutex::new(None),
         });
         service.set_digest(sip_server.settings.digest);
         Ok(service)
@@ -744,6 +753,12 @@ impl SipService {
                     tracing::warn!(%reason, "SIP: registration to the server failed")
                 }
                 Event::Upstream(_) => {}
+                Event::Door { call_id, event } => {
+                    tracing::debug!(%call_id, ?event, "SIP: door call");
+                    if let Some(tx) = lock(&self.door_events).as_ref() {
+                        let _ = tx.send((call_id, event));
+                    }
+                }
                 Event::Expired(gone) => {
                     tracing::info!(users = ?gone, "SIP: registrations expired");
                     // Written with the next flush, in its one transaction.
@@ -834,6 +849,68 @@ impl SipService {
         self.flush();
         self.store()?
             .read(|r| r.newest_first(CALL_LOG, offset, limit))
+    }
+
+    /// The events of the device's own calls go to `tx` from now on.
+    pub fn set_door_events(&self, tx: DoorEvents) {
+        *lock(&self.door_events) = Some(tx);
+    }
+
+    /// Starts one of the device's own calls (see [`Dispatcher::door_call`]):
+    /// its Call-ID, or the refusal's code and reason. Its INVITEs go out
+    /// at once.
+    pub fn door_call(&self, setup: dispatch::DoorCall) -> Result<String, (u16, String)> {
+        if lock(&self.store).is_none() {
+            return Err((503, "The device is stopping".into()));
+        }
+        let now = self.now();
+        let minute = (self.local_minute)(now.wall);
+        let (call_id, out) = lock(&self.core).door_call(setup, now.mono, minute)?;
+        self.send_soon(out, now);
+        Ok(call_id)
+    }
+
+    /// The monitor (its SIP user) where a door call's branch rang.
+    pub fn door_callee(&self, call_id: &str, branch: usize) -> Option<String> {
+        lock(&self.core).door_callee(call_id, branch)
+    }
+
+    /// Hangs up one of the device's own calls.
+    pub fn door_hang_up(&self, call_id: &str) {
+        let now = self.now();
+        let out = lock(&self.core).door_hang_up(call_id, now.mono);
+        self.send_soon(out, now);
+    }
+
+    fn send_soon(&self, out: Output, now: Now) {
+        let sends = self.events(out, now);
+        lock(&self.outbox).extend(sends);
+        self.wake.notify_one();
+    }
+
+    /// Waits until something is to be sent before the next tick.
+    pub async fn woken(&self) {
+        self.wake.notified().await
+    }
+
+    /// The address to put in a door call's SDP: the one the SIP server
+    /// is reached at, or the one toward the server this VTO registers to.
+    pub fn media_ip(&self) -> Option<std::net::IpAddr> {
+        let listen = (*lock(&self.listen))?;
+        match lock(&self.wanted).as_ref() {
+            Some(w) => Some(local_toward(listen.ip(), w.server)),
+            None => self.address().map(|a| a.ip()),
+        }
+    }
+
+    /// A call of the device's own, settled: a row of the call log (written
+    /// with the next flush).
+    pub fn log_call(&self, record: CallRecord) {
+        lock(&self.log_queue).push(LogOp::Append {
+            call_id: String::new(),
+            record,
+            answered: false,
+        });
     }
 
     /// Runs the timers (transactions, the ring timeout, the REGISTER

@@ -211,7 +211,10 @@ pub async fn serve(service: Arc<SipService>, udp: UdpSocket, tcp: TcpListener) {
     tasks.spawn(async move {
         let mut every = tokio::time::interval(Duration::from_millis(100));
         loop {
-            every.tick().await;
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = service.woken() => {}
+            }
             let s = service.clone();
             if let Ok(out) = tokio::task::spawn_blocking(move || s.tick()).await {
                 wire.send_all(out).await;

@@ -1,0 +1,164 @@
+//! The door's Call button on the simulated door panel: a visitor's press
+//! rings the room's indoor monitors. Shows the call as it goes (live: the
+//! browser waits on the device for each change) and the door speaker's
+//! level while somebody talks from a monitor.
+
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::{
+    api,
+    components::{form::Field, notice::loaded},
+    model::intercom::{CallPhase, CallStatus},
+};
+
+#[component]
+pub fn CallPanel() -> impl IntoView {
+    view! {
+        <section class="card door-call" aria-labelledby="call-title">
+            <h2 id="call-title">
+                "Door Station " <span class="tag">"Simulator"</span>
+            </h2>
+            {loaded(|| api::call_status(0), |s| view! { <Call first=s /> })}
+        </section>
+    }
+}
+
+fn describe(s: &CallStatus) -> String {
+    let since = s.since.map(|t| s.display.format(t)).unwrap_or_default();
+    match s.phase {
+        CallPhase::Idle => match &s.last {
+            Some(l) => {
+                let talk = l
+                    .talk_ms
+                    .map(|ms| format!(", talked {}:{:02}", ms / 60_000, ms / 1000 % 60))
+                    .unwrap_or_default();
+                format!("Last call to {}: {}{talk}.", l.callee, l.end_state.label())
+            }
+            None => "No call since the device started.".into(),
+        },
+        CallPhase::Ringing => format!("Calling {} since {since}…", s.callee),
+        CallPhase::Talking => format!(
+            "Talking: {} answered at {since}.",
+            if s.answered_by.is_empty() {
+                &s.callee
+            } else {
+                &s.answered_by
+            }
+        ),
+    }
+}
+
+#[component]
+fn Call(first: CallStatus) -> impl IntoView {
+    let status = RwSignal::new(first);
+    let number = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let hydrated = crate::components::hydration::use_hydrated();
+    follow(status);
+    let done = move |answer: Result<CallStatus, crate::error::ApiError>| match answer {
+        Ok(s) => {
+            status.try_set(s);
+        }
+        Err(crate::error::ApiError::Invalid { message, .. }) => {
+            error.try_set(Some(message));
+        }
+        Err(e) => {
+            error.try_set(Some(e.to_string()));
+        }
+    };
+    let press = move |_| {
+        error.set(None);
+        spawn_local(async move { done(api::call_door(None).await) });
+    };
+    let dial = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        let n = number.get();
+        spawn_local(async move { done(api::call_door(Some(n)).await) });
+    };
+    let hang_up = move |_| {
+        error.set(None);
+        spawn_local(async move { done(api::hang_up().await) });
+    };
+    let idle = move || status.with(|s| s.phase == CallPhase::Idle);
+    view! {
+        <p class="hint">"What a visitor does at the door: Call rings the room's indoor monitors."</p>
+        <div class="door-state">
+            <div>
+                <span class="label">"Call"</span>
+                <span
+                    id="call-state"
+                    class=move || match status.get().phase {
+                        CallPhase::Idle => "state locked",
+                        CallPhase::Ringing => "state open",
+                        CallPhase::Talking => "state ok",
+                    }
+                >
+                    {move || status.get().phase.label()}
+                </span>
+            </div>
+            <button
+                type="button"
+                id="call"
+                class="primary"
+                disabled=move || !hydrated.get() || !idle()
+                on:click=press
+            >
+                "Call"
+            </button>
+            <button
+                type="button"
+                id="hang-up"
+                class="secondary"
+                disabled=move || !hydrated.get() || idle()
+                on:click=hang_up
+            >
+                "Hang Up"
+            </button>
+        </div>
+        <p class="hint" id="call-message" role="status">{move || describe(&status.get())}</p>
+        <div class="speaker">
+            <label for="speaker-level">"Speaker"</label>
+            <meter
+                id="speaker-level"
+                min="0"
+                max="100"
+                value=move || status.get().speaker_level
+            ></meter>
+        </div>
+        <form id="dial-form" on:submit=dial novalidate>
+            <Field id="call-number" label="Room No." value=number error=error>
+                <p class="hint">"Dial a room, a monitor (9901#1) or the Centre Call No. on the keypad."</p>
+            </Field>
+            <button type="submit" class="secondary" id="dial" disabled=move || !hydrated.get() || !idle()>
+                "Dial"
+            </button>
+        </form>
+    }
+}
+
+/// Keeps `status` current: asks the device again and again, each time
+/// waiting for the next change.
+fn follow(status: RwSignal<CallStatus>) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |started: Option<()>| {
+        if started.is_some() {
+            return;
+        }
+        spawn_local(async move {
+            use crate::components::hydration::sleep_ms;
+            while let Some(seen) = status.try_with_untracked(|s| s.version) {
+                match api::call_status(seen).await {
+                    Ok(s) => {
+                        if status.try_set(s).is_some() {
+                            break;
+                        }
+                    }
+                    Err(_) => sleep_ms(3000).await,
+                }
+            }
+        });
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = status;
+}

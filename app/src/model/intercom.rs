@@ -1,0 +1,54 @@
+//! Door calls: a visitor presses the door's Call button and the room's
+//! indoor monitors ring (issue 18). What the door panel shows of the call.
+
+use serde::{Deserialize, Serialize};
+
+use super::{call_log::EndState, system_time::TimeDisplay, time::UnixMillis};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CallPhase {
+    #[default]
+    Idle,
+    /// The monitors ring (some may already show the door's video).
+    Ringing,
+    Talking,
+}
+
+impl CallPhase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Idle => "Idle",
+            Self::Ringing => "Ringing",
+            Self::Talking => "Talking",
+        }
+    }
+}
+
+/// How a call of the door ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallEnded {
+    pub callee: String,
+    pub end_state: EndState,
+    pub talk_ms: Option<u64>,
+}
+
+/// The door's call as the device sees it now.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CallStatus {
+    /// Changes with every change below: the browser waits for the next.
+    pub version: u64,
+    pub phase: CallPhase,
+    /// The number called (a room, the Centre Call No.).
+    pub callee: String,
+    /// The monitor that answered (its SIP user, else its address).
+    pub answered_by: String,
+    /// When the current phase began.
+    pub since: Option<UnixMillis>,
+    /// The door's simulated speaker: how loud the answering side talks,
+    /// 0 to 100.
+    pub speaker_level: u8,
+    /// The last call's end, until the next call.
+    pub last: Option<CallEnded>,
+    pub display: TimeDisplay,
+}

@@ -1,0 +1,520 @@
+//! Door calls (issue 18): the visitor presses Call, the room's indoor
+//! monitors ring with the door's video, the resident answers, talks and
+//! opens the door with the First Unlock Command.
+//!
+//! - here: [`IntercomService`], the one place a call of the door starts
+//!   (the simulator's button, the `call` API; every front door calls
+//!   [`IntercomService::press`]), follows its SIP events and its media,
+//!   opens the door on the command and writes the call log row;
+//! - `session.rs`: the call's RTP (the camera's H.264 and the door
+//!   microphone's G.711 out, the talker's audio and keys in).
+//!
+//! The SIP side is the SIP server's dispatcher (`sip::call` under
+//! [`SipService::door_call`]): it shares the registrations and sockets.
+
+pub mod session;
+
+use std::{sync::Arc, time::Duration};
+
+use app::{
+    error::ApiError,
+    model::{
+        access::UnlockMethod,
+        call_log::{CallRecord, CallType, EndState},
+        intercom::{CallEnded, CallPhase, CallStatus},
+        time::UnixMillis,
+    },
+    services::{Caller, Intercom},
+};
+use bytes::Bytes;
+use sip::{call, dispatch::DoorCall, sdp};
+use tokio::sync::{mpsc, watch};
+
+use crate::{
+    door::lock::{Attempt, LockService},
+    household::sip_server::SipService,
+    store::{
+        settings::{SettingsStore, ACCESS, BASIC},
+        tables::{RoomRecord, SIP_ROOMS},
+        Read,
+    },
+    system::time::TimeService,
+    video::Media,
+};
+use session::{Heard, Pair, Session};
+
+/// How long a browser's wait for a change lasts before it asks again.
+const STATUS_WAIT: Duration = Duration::from_secs(20);
+/// How long the offer waits for the camera's SPS and PPS.
+const CAMERA_WAIT: Duration = Duration::from_secs(3);
+/// The longest pause between two keys of the First Unlock Command.
+const KEY_TIMEOUT_MS: i64 = 5_000;
+/// A number the keypad dials: a room, a monitor, the centre.
+const MAX_NUMBER: usize = 32;
+
+/// Who pressed Call, for the logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Press {
+    /// The simulated door panel or the `call` API.
+    Api,
+    /// The Call button on a GPIO line.
+    Button,
+}
+
+/// The call going on.
+struct Current {
+    call_id: String,
+    /// The VTO No. calling.
+    from: String,
+    callee: String,
+    room: String,
+    centre: bool,
+    begin: UnixMillis,
+    answered: Option<(UnixMillis, tokio::time::Instant)>,
+    offer: sdp::Offer,
+    session: Session,
+    /// The early media answer the session follows (one branch's).
+    early: Option<usize>,
+    /// Watches the keys for the First Unlock Command once answered.
+    matcher: Option<media::dtmf::Matcher>,
+    /// Where the answer came from (its media address), for the unlock log.
+    source: String,
+}
+
+pub struct IntercomService {
+    pub settings: Arc<SettingsStore>,
+    pub time: Arc<TimeService>,
+    pub sip: Arc<SipService>,
+    pub media: Arc<Media>,
+    pub lock: Arc<LockService>,
+    /// `--rtp-ports`.
+    pub rtp_ports: (u16, u16),
+    status: watch::Sender<CallStatus>,
+    current: std::sync::Mutex<Option<Current>>,
+    heard: mpsc::Sender<(String, Heard)>,
+    heard_rx: std::sync::Mutex<Option<mpsc::Receiver<(String, Heard)>>>,
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::invalid("call-number", message)
+}
+
+/// The user part of a SIP URI (`sip:9901%231@…` -> `9901#1`).
+fn user_of(uri: &str) -> String {
+    sip::header::SipUri::parse(uri.trim_matches(['<', '>']))
+        .ok()
+        .and_then(|u| u.user)
+        .unwrap_or_else(|| uri.to_string())
+}
+
+impl IntercomService {
+    pub fn new(
+        settings: Arc<SettingsStore>,
+        time: Arc<TimeService>,
+        sip: Arc<SipService>,
+        media: Arc<Media>,
+        lock: Arc<LockService>,
+        rtp_ports: (u16, u16),
+    ) -> Self {
+        let (heard, heard_rx) = mpsc::channel(64);
+        Self {
+            settings,
+            time,
+            sip,
+            media,
+            lock,
+            rtp_ports,
+            status: watch::Sender::new(CallStatus::default()),
+            current: std::sync::Mutex::new(None),
+            heard,
+            heard_rx: std::sync::Mutex::new(Some(heard_rx)),
+        }
+    }
+
+    fn shown(&self) -> CallStatus {
+        CallStatus {
+            display: self.time.display(),
+            ..self.status.borrow().clone()
+        }
+    }
+
+    fn set_status(&self, f: impl FnOnce(&mut CallStatus)) {
+        self.status.send_modify(|s| {
+            f(s);
+            s.version += 1;
+        });
+    }
+
+    /// The number the Call button dials: the first room of Room No.
+    /// Management (a Villa Station has one).
+    async fn first_room(&self) -> Result<String, ApiError> {
+        let rooms: Vec<(String, RoomRecord)> =
+            self.settings.read(|r| Ok(r.all(SIP_ROOMS)?)).await?;
+        rooms
+            .into_iter()
+            .map(|(no, _)| no)
+            .min_by(|a, b| (a.len(), a).cmp(&(b.len(), b)))
+            .ok_or_else(|| invalid("No room to call: add one in Room No. Management"))
+    }
+
+    /// Call is pressed: rings `number` (None: the Villa Station's room).
+    /// A press during a call does nothing (it is logged).
+    pub async fn press(&self, how: Press, number: Option<String>) -> Result<CallStatus, ApiError> {
+        if let Some(c) = lock(&self.current).as_ref() {
+            tracing::info!(?how, call_id = %c.call_id, "Call pressed during a call: ignored");
+            return Ok(self.shown());
+        }
+        let callee = match number.map(|n| n.trim().to_string()) {
+            Some(n) if n.is_empty() => return Err(invalid("Enter a room number")),
+            Some(n)
+                if n.len() > MAX_NUMBER
+                    || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '#') =>
+            {
+                return Err(invalid("A number is digits (and # for one monitor)"))
+            }
+            Some(n) => n,
+            None => self.first_room().await?,
+        };
+        let basic = self.settings.get(BASIC).await?;
+        let ip = self
+            .sip
+            .media_ip()
+            .ok_or_else(|| invalid("The SIP port is off (--sip off): no call can be made"))?;
+        let door = self
+            .media
+            .source("door")
+            .ok_or_else(|| invalid("No door camera"))?;
+        // Reserved here, freed if the request is dropped before the call
+        // starts (the sockets close with it).
+        let audio = Pair::bind(ip, self.rtp_ports).await.map_err(internal)?;
+        let h264 = session::parameter_sets(&door, CAMERA_WAIT).await;
+        let video = match h264 {
+            Some(_) => Some(Pair::bind(ip, self.rtp_ports).await.map_err(internal)?),
+            None => None,
+        };
+        let mut id = [0u8; 8];
+        let _ = getrandom::fill(&mut id);
+        let offer = sdp::Offer {
+            address: ip,
+            session_id: u64::from_be_bytes(id) >> 1,
+            session_version: 1,
+            audio_port: audio.port(),
+            video: video.as_ref().zip(h264).map(|(v, h264)| sdp::OfferVideo {
+                port: v.port(),
+                h264,
+            }),
+        };
+        let setup = DoorCall {
+            callee: callee.clone(),
+            user: basic.vto_no.clone(),
+            offer: Bytes::from(offer.to_sdp()),
+            ring_timeout: call::RING_TIMEOUT_MS,
+            max_talk: call::MAX_TALK_MS,
+        };
+        let centre = callee == basic.centre_call_no;
+        let begin = self.time.now();
+        let mut current = lock(&self.current);
+        if current.is_some() {
+            tracing::info!(?how, "Call pressed during a call: ignored");
+            return Ok(self.shown());
+        }
+        let row = |end_state| CallRecord {
+            call_type: if centre {
+                CallType::CentreCall
+            } else {
+                CallType::DoorCall
+            },
+            from: basic.vto_no.clone(),
+            to: callee.clone(),
+            room_no: if centre {
+                String::new()
+            } else {
+                callee.clone()
+            },
+            begin,
+            talk_ms: None,
+            end_state,
+        };
+        let call_id = match self.sip.door_call(setup) {
+            Ok(id) => id,
+            Err((code, reason)) => {
+                tracing::info!(?how, %callee, code, %reason, "door call refused");
+                match code {
+                    480 => self.sip.log_call(row(EndState::NotAnswered)),
+                    486 => self.sip.log_call(row(EndState::Busy)),
+                    _ => {}
+                }
+                return Err(invalid(format!("{callee}: {reason}")));
+            }
+        };
+        tracing::info!(?how, %callee, %call_id, "door call");
+        let heard = self.heard.clone();
+        let id = call_id.clone();
+        let (tx, mut rx) = mpsc::channel(16);
+        tokio::spawn(async move {
+            while let Some(h) = rx.recv().await {
+                if heard.send((id.clone(), h)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        *current = Some(Current {
+            call_id,
+            from: basic.vto_no.clone(),
+            callee: callee.clone(),
+            room: if centre {
+                String::new()
+            } else {
+                callee.clone()
+            },
+            centre,
+            begin,
+            answered: None,
+            offer,
+            session: Session::start(audio, video, door, self.time.clock(), tx),
+            early: None,
+            matcher: None,
+            source: String::new(),
+        });
+        drop(current);
+        self.set_status(|s| {
+            s.phase = CallPhase::Ringing;
+            s.callee = callee;
+            s.answered_by.clear();
+            s.since = Some(begin);
+            s.speaker_level = 0;
+        });
+        Ok(self.shown())
+    }
+
+    /// Hangs up the door's call, if there is one.
+    pub fn hang_up_call(&self) {
+        let id = lock(&self.current).as_ref().map(|c| c.call_id.clone());
+        if let Some(id) = id {
+            self.sip.door_hang_up(&id);
+        }
+    }
+
+    /// Follows the calls' SIP events and what their media hear, until the
+    /// SIP server stops.
+    pub async fn run(self: Arc<Self>) {
+        let (tx, mut sip_events) = mpsc::unbounded_channel();
+        self.sip.set_door_events(tx);
+        let Some(mut heard) = lock(&self.heard_rx).take() else {
+            return;
+        };
+        loop {
+            tokio::select! {
+                ev = sip_events.recv() => match ev {
+                    Some((call_id, event)) => self.on_event(&call_id, event).await,
+                    None => return,
+                },
+                Some((call_id, h)) = heard.recv() => self.on_heard(&call_id, h).await,
+            }
+        }
+    }
+
+    async fn on_event(&self, call_id: &str, event: call::Event) {
+        match event {
+            call::Event::Ringing { .. } => {}
+            call::Event::EarlyMedia { branch, sdp } => {
+                let mut current = lock(&self.current);
+                let Some(c) = current.as_mut().filter(|c| c.call_id == call_id) else {
+                    return;
+                };
+                if c.early.is_none() {
+                    if let Some(media) = negotiate(&c.offer, &sdp) {
+                        c.session.send_to(media);
+                        c.early = Some(branch);
+                    }
+                }
+            }
+            call::Event::Answered {
+                sdp,
+                dialog,
+                branch,
+            } => {
+                let command = self
+                    .settings
+                    .get(ACCESS)
+                    .await
+                    .map(|a| a.first_unlock_command)
+                    .unwrap_or_default();
+                let answered_by = self
+                    .sip
+                    .door_callee(call_id, branch)
+                    .unwrap_or_else(|| user_of(&dialog.remote_target));
+                let now = self.time.now();
+                let hang_up = {
+                    let mut current = lock(&self.current);
+                    let Some(c) = current.as_mut().filter(|c| c.call_id == call_id) else {
+                        return;
+                    };
+                    c.answered = Some((now, crate::clock::monotonic()));
+                    c.matcher = media::dtmf::Matcher::new(&command, KEY_TIMEOUT_MS).ok();
+                    match negotiate(&c.offer, &sdp) {
+                        Some(media) => {
+                            c.source = media.audio.remote.ip().to_string();
+                            c.session.send_to(media);
+                            false
+                        }
+                        None => true,
+                    }
+                };
+                if hang_up {
+                    tracing::warn!(%call_id, "door call: the answer has no usable audio; hanging up");
+                    self.sip.door_hang_up(call_id);
+                }
+                self.set_status(|s| {
+                    s.phase = CallPhase::Talking;
+                    s.answered_by = answered_by;
+                    s.since = Some(now);
+                });
+            }
+            call::Event::Info { dtmf, .. } => {
+                if let Some(d) = dtmf {
+                    self.on_key(call_id, d.digit).await;
+                }
+            }
+            call::Event::Ended(end) => self.ended(call_id, end),
+        }
+    }
+
+    async fn on_heard(&self, call_id: &str, heard: Heard) {
+        match heard {
+            Heard::Key(k) => self.on_key(call_id, k).await,
+            Heard::Level(l) => {
+                let ours = lock(&self.current)
+                    .as_ref()
+                    .is_some_and(|c| c.call_id == call_id && c.answered.is_some());
+                if ours && self.status.borrow().speaker_level != l {
+                    self.set_status(|s| s.speaker_level = l);
+                }
+            }
+            Heard::Quiet => {
+                tracing::info!(%call_id, "door call: no RTP for 30 s; hanging up");
+                self.sip.door_hang_up(call_id);
+            }
+        }
+    }
+
+    /// A key from the answering side (RFC 4733 or INFO): the First Unlock
+    /// Command opens the door.
+    async fn on_key(&self, call_id: &str, key: char) {
+        let attempt = {
+            let mut current = lock(&self.current);
+            let Some(c) = current.as_mut().filter(|c| c.call_id == call_id) else {
+                return;
+            };
+            let now_ms = c
+                .answered
+                .map(|(_, at)| at.elapsed().as_millis() as i64)
+                .unwrap_or(0);
+            let Some(m) = c.matcher.as_mut() else { return };
+            if !m.push(key, now_ms) {
+                return;
+            }
+            Attempt {
+                method: UnlockMethod::Sip,
+                who: self.status.borrow().answered_by.clone(),
+                source: c.source.clone(),
+            }
+        };
+        let room = lock(&self.current)
+            .as_ref()
+            .map(|c| c.room.clone())
+            .unwrap_or_default();
+        let attempt = Attempt {
+            who: if room.is_empty() || attempt.who.starts_with(&room) {
+                attempt.who.clone()
+            } else {
+                format!("{room} / {}", attempt.who)
+            },
+            ..attempt
+        };
+        match self.lock.unlock(attempt).await {
+            Ok(()) => tracing::info!(%call_id, "door call: First Unlock Command: unlocked"),
+            Err(why) => tracing::info!(%call_id, ?why, "door call: First Unlock Command refused"),
+        }
+    }
+
+    fn ended(&self, call_id: &str, end: call::End) {
+        let Some(c) = lock(&self.current).take_if(|c| c.call_id == call_id) else {
+            return;
+        };
+        let talk_ms = c.answered.map(|(_, at)| at.elapsed().as_millis() as u64);
+        let end_state = match end {
+            call::End::Rejected => EndState::Rejected,
+            call::End::NotAnswered => EndState::NotAnswered,
+            call::End::Cancelled => EndState::Cancelled,
+            call::End::HungUpByUs | call::End::HungUpByCallee | call::End::MaxTalkTime => {
+                EndState::Answered
+            }
+        };
+        tracing::info!(%call_id, ?end, talk_ms, "door call ended");
+        self.sip.log_call(CallRecord {
+            call_type: if c.centre {
+                CallType::CentreCall
+            } else {
+                CallType::DoorCall
+            },
+            from: c.from.clone(),
+            to: c.callee.clone(),
+            room_no: c.room.clone(),
+            begin: c.begin,
+            talk_ms,
+            end_state,
+        });
+        drop(c.session);
+        self.set_status(|s| {
+            s.phase = CallPhase::Idle;
+            s.since = Some(self.time.now());
+            s.speaker_level = 0;
+            s.last = Some(CallEnded {
+                callee: c.callee,
+                end_state,
+                talk_ms,
+            });
+        });
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    crate::error::Error::internal(e).into()
+}
+
+/// The call's media from our offer and the answer's SDP; `None` when the
+/// answer cannot be used (no audio we offered).
+fn negotiate(offer: &sdp::Offer, answer: &[u8]) -> Option<sdp::Media> {
+    let parsed = sdp::parse(answer)
+        .map_err(|e| tracing::warn!(error = %e, "door call: answer SDP not read"))
+        .ok()?;
+    sdp::negotiate(offer, &parsed)
+        .map_err(|e| tracing::warn!(error = %e, "door call: answer SDP not usable"))
+        .ok()
+}
+
+#[async_trait::async_trait]
+impl Intercom for IntercomService {
+    async fn call_status(&self, caller: &Caller, seen: u64) -> Result<CallStatus, ApiError> {
+        caller.session()?;
+        let mut rx = self.status.subscribe();
+        let _ = tokio::time::timeout(STATUS_WAIT, rx.wait_for(|s| s.version != seen)).await;
+        Ok(self.shown())
+    }
+
+    async fn call(&self, caller: &Caller, number: Option<String>) -> Result<CallStatus, ApiError> {
+        caller.session()?;
+        self.press(Press::Api, number).await
+    }
+
+    async fn hang_up(&self, caller: &Caller) -> Result<CallStatus, ApiError> {
+        caller.session()?;
+        self.hang_up_call();
+        Ok(self.shown())
+    }
+}
