@@ -23,6 +23,10 @@ use tokio::{
 use crate::ProcessGroup;
 
 const CONFIG: &str = include_str!("../peers/baresip/config");
+/// Video for a monitor: H.264 decoded, nothing shown, the decoded picture
+/// saved on request.
+const VIDEO: &str = "module\t\t\tavcodec.so\nmodule\t\t\tfakevideo.so\nmodule\t\t\tsnapshot.so\n\
+                     video_display\t\tfakevideo,nil\nvideo_source\t\tfakevideo,nil\n";
 
 /// The sample rate of the tone and of the recorded audio (PCMU's).
 pub const RATE: u32 = 8000;
@@ -48,6 +52,27 @@ impl Baresip {
     /// with `password`, registering to `server`, its microphone a sine
     /// tone of `tone_hz`.
     pub async fn start(user: &str, password: &str, server: SocketAddr, tone_hz: f64) -> Baresip {
+        Self::start_with(user, password, server, tone_hz, "").await
+    }
+
+    /// As [`Baresip::start`], and it takes video: H.264 decoded by
+    /// libavcodec, its pictures saved on `snapshot_recv`.
+    pub async fn start_with_video(
+        user: &str,
+        password: &str,
+        server: SocketAddr,
+        tone_hz: f64,
+    ) -> Baresip {
+        Self::start_with(user, password, server, tone_hz, VIDEO).await
+    }
+
+    async fn start_with(
+        user: &str,
+        password: &str,
+        server: SocketAddr,
+        tone_hz: f64,
+        extra: &str,
+    ) -> Baresip {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir(dir.path().join("received")).expect("received dir");
         std::fs::write(dir.path().join("tone.wav"), tone_wav(tone_hz, 10)).expect("tone");
@@ -55,7 +80,8 @@ impl Baresip {
         let config = CONFIG
             .replace("@SIP_PORT@", &sip_port_pair().to_string())
             .replace("@CTRL_PORT@", &ctrl_port.to_string())
-            .replace("@DIR@", &dir.path().display().to_string());
+            .replace("@DIR@", &dir.path().display().to_string())
+            + extra;
         std::fs::write(dir.path().join("config"), config).expect("config");
         // The URI user escapes '#'; baresip would send that escaped form as
         // the digest username too, so auth_user gives the plain one.
@@ -225,6 +251,11 @@ impl Baresip {
                 self.events.push_back(m);
             }
         }
+    }
+
+    /// A path in this monitor's own directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
     }
 
     /// The audio this monitor received in its last call (mono samples at

@@ -1,7 +1,8 @@
 //! The door calls a room (issue 18): a Call press on the simulated door
 //! panel rings both baresip monitors of room 9901 at once; one answers and
 //! the other is cancelled "elsewhere"; the answering monitor hears the
-//! door's microphone (the test camera's 440 Hz tone) and the door's
+//! door's camera (H.264 it decodes) and microphone (the test camera's
+//! 440 Hz tone) and the door's
 //! speaker hears the monitor; the First Unlock Command sent as DTMF opens
 //! the door (Unlock log: SIP, the monitor); the call log has the row with
 //! its talk time.
@@ -41,7 +42,7 @@ async fn a_call_press_rings_the_room_one_monitor_answers_talks_and_opens_the_doo
         .await;
     assert_eq!(code, StatusCode::OK, "{page}");
     let mut other = Baresip::start("9901#0", PW, sip, MONITOR_HZ).await;
-    let mut answering = Baresip::start("9901#1", PW, sip, MONITOR_HZ).await;
+    let mut answering = Baresip::start_with_video("9901#1", PW, sip, MONITOR_HZ).await;
     eventually("both monitors of 9901 online", || async {
         (online(&c, "9901").await == 2).then_some(())
     })
@@ -79,6 +80,19 @@ async fn a_call_press_rings_the_room_one_monitor_answers_talks_and_opens_the_doo
         (s["speaker_level"].as_u64().unwrap_or(0) > 50).then_some(())
     })
     .await;
+
+    // The monitor decodes the door camera's H.264: a picture of its size.
+    let png = answering.path("door.png");
+    let png_arg = png.display().to_string();
+    answering.command("snapshot_recv", &png_arg).await;
+    let picture = eventually("the monitor's decoded picture of the door", || async {
+        std::fs::read(&png).ok().filter(|b| b.len() > 24)
+    })
+    .await;
+    let size = |at: usize| u32::from_be_bytes(picture[at..at + 4].try_into().unwrap());
+    assert_eq!(&picture[1..4], b"PNG");
+    // The built-in camera's main stream by default: 720P.
+    assert_eq!((size(16), size(20)), (1280, 720), "the picture's size");
 
     tokio::time::sleep(TALK).await;
     // The First Unlock Command (default 123) as RFC 4733 events.
