@@ -70,6 +70,7 @@ describe('Door and lock', { timeout: 120000 }, () => {
       'Door Sensor Check Time (s)',
       'Enable',
       'Door Contact Type',
+      'First Unlock Command',
     ]) {
       // The form renders once its values are loaded (a client-side navigation).
       await expectVisible(page, `#access-form label:text-is("${label}")`, { message: label });

@@ -143,3 +143,78 @@ async fn a_call_press_rings_the_room_one_monitor_answers_talks_and_opens_the_doo
     drop((other, answering));
     vto.stop().await;
 }
+
+#[tokio::test]
+async fn calls_that_reach_nobody_say_why_and_are_logged() {
+    let mut vto = Vto::start().await;
+    let c = vto.ready().await;
+    let sip = vto.sip.expect("vto prints its SIP address");
+    // No room yet: the Call button has nobody to call.
+    let (code, e) = c.call("call", json!({})).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e.to_string().contains("Room No. Management"), "{e}");
+    let (code, page) = c
+        .call("add_room", json!({"room": room("9901"), "password": PW}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    // Bad numbers on the keypad, a room nobody has.
+    for (number, says) in [
+        ("", "Enter a room number"),
+        ("99;01", "digits"),
+        ("9999", "Not Found"),
+    ] {
+        let (code, e) = c.call("call", json!({"number": number})).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{number}: {e}");
+        assert!(e.to_string().contains(says), "{number}: {e}");
+    }
+    // The room exists, no monitor of it is online: not answered, logged.
+    let (code, e) = c.call("call", json!({})).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(
+        e.to_string().contains("9901: Temporarily Unavailable"),
+        "{e}"
+    );
+    let (_, log) = c.call("call_log", json!({"offset": 0})).await;
+    assert_eq!(log["total"], 1, "{log}");
+    assert_eq!(log["records"][0]["end_state"], "NotAnswered", "{log}");
+    assert_eq!(log["records"][0]["call_type"], "DoorCall", "{log}");
+
+    // A monitor rings; the visitor walks away (Hang Up): cancelled.
+    let mut monitor = Baresip::start("9901#0", PW, sip, MONITOR_HZ).await;
+    eventually("the monitor online", || async {
+        (online(&c, "9901").await == 1).then_some(())
+    })
+    .await;
+    let (code, s) = c.call("call", json!({"number": "9901"})).await;
+    assert_eq!(code, StatusCode::OK, "{s}");
+    monitor.event("CALL_INCOMING", 10).await;
+    let (code, s) = c.call("hang_up", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{s}");
+    monitor.event("CALL_CLOSED", 10).await;
+    let ended = eventually("the call over", || async {
+        let s = status(&c).await;
+        (s["phase"] == "Idle").then_some(s)
+    })
+    .await;
+    assert_eq!(ended["last"]["end_state"], "Cancelled", "{ended}");
+    // The monitor refuses the next one: rejected.
+    c.call("call", json!({})).await;
+    monitor.event("CALL_INCOMING", 10).await;
+    monitor.command("hangup", "").await;
+    let ended = eventually("the call refused", || async {
+        let s = status(&c).await;
+        (s["phase"] == "Idle" && s["last"]["end_state"] != "Cancelled").then_some(s)
+    })
+    .await;
+    assert_eq!(ended["last"]["end_state"], "Rejected", "{ended}");
+    let (_, log) = c.call("call_log", json!({"offset": 0})).await;
+    let states: Vec<&str> = log["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["end_state"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(states, ["Rejected", "Cancelled", "NotAnswered"], "{log}");
+    drop(monitor);
+    vto.stop().await;
+}

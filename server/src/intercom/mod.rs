@@ -128,7 +128,11 @@ impl IntercomService {
             media,
             lock,
             rtp_ports,
-            status: watch::Sender::new(CallStatus::default()),
+            // Version 0 is what a page that knows nothing asks with.
+            status: watch::Sender::new(CallStatus {
+                version: 1,
+                ..CallStatus::default()
+            }),
             current: std::sync::Mutex::new(None),
             heard,
             heard_rx: std::sync::Mutex::new(Some(heard_rx)),

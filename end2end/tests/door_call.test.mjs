@@ -1,0 +1,84 @@
+// A door call from the browser: the simulated door panel on the main page
+// (marked as the simulator) dials a room, a plain SIP phone (sipp) as the
+// room's monitor answers and keys in the First Unlock Command as SIP INFO,
+// the door opens (the door panel shows the SIP unlock live), Hang Up ends
+// the call, and the panel says how it went. A bad number gets its error
+// next to the field.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startLoggedIn,
+  hydrated,
+  shot,
+  sipAddress,
+  sipp,
+  freePort,
+  waitUdpBound,
+  waitFieldError,
+} from '../lib/harness.mjs';
+import { expectEnabled, expectText, expectVisible } from '../lib/wait.mjs';
+
+const PW = 'Door2026Bell';
+
+describe('Door call', { timeout: 120000 }, () => {
+  let env;
+  before(async () => {
+    env = await startLoggedIn();
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  it('calls a room from the door panel, the monitor opens the door by INFO', async () => {
+    const { page, url, vto } = env;
+    const sip = sipAddress(vto);
+    await page.goto(`${url}/`);
+    await hydrated(page);
+    const added = await page.evaluate(async (pw) => {
+      const room = { first_name: 'Ada', last_name: 'Lovelace', nick_name: '', room_no: '9901', register_type: 'Public' };
+      const res = await fetch('/api/add_room', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ room, password: pw }),
+      });
+      return res.status;
+    }, PW);
+    assert.equal(added, 200);
+    const port = await freePort();
+    const reg = await sipp('register.xml', sip, { user: '9901#0', password: PW, port });
+    assert.equal(reg.code, 0, reg.out);
+
+    await expectVisible(page, '#call-title .tag', { message: 'the door panel is marked as the simulator' });
+    await expectText(page, '#call-state', 'Idle');
+    // A bad number: the error next to the field, nothing called.
+    await page.fill('#call-number', '99;01');
+    await page.click('#dial');
+    assert.match(await waitFieldError(page, 'call-number'), /digits/);
+    await expectText(page, '#call-state', 'Idle');
+
+    const monitor = sipp('callee-info-unlock.xml', sip, { user: '9901#0', port });
+    await waitUdpBound(port);
+    await expectEnabled(page, '#call');
+    await page.click('#call');
+    await expectText(page, '#call-state', 'Talking');
+    await expectText(page, '#call-message', /Talking: 9901#0 answered/);
+    // 1, 2, 3 by INFO: the door panel shows the opening live.
+    await page.waitForFunction(() => /SIP by 9901#0/.test(document.querySelector('#last-unlock')?.textContent ?? ''));
+    await expectText(page, '#lock-state', 'Open');
+    await shot(page, 'door-call-talking');
+    await page.click('#hang-up');
+    const run = await monitor;
+    assert.equal(run.code, 0, run.out);
+    await expectText(page, '#call-state', 'Idle');
+    await expectText(page, '#call-message', /Last call to 9901: Answered, talked 0:0\d/);
+    await shot(page, 'door-call-ended');
+  });
+
+  it('lists the call in Log Management > Call', async () => {
+    const { page, url } = env;
+    await page.goto(`${url}/log/call`);
+    await hydrated(page);
+    await expectText(page, '#call-log tbody tr:first-child', /Door Call.*9901.*Answered/);
+  });
+});
