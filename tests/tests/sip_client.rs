@@ -293,3 +293,62 @@ async fn a_vto_registers_to_another_vto_with_its_vto_no() {
     b.stop().await;
     a.stop().await;
 }
+
+/// The door calls a room through Kamailio (client mode): one INVITE to the
+/// server, answered with proxy credentials; the monitor registered there
+/// answers, talks with the door (RTP straight between them) and hangs up
+/// through the server; the call log has the row.
+#[tokio::test]
+async fn registered_to_kamailio_the_door_calls_a_room_through_it() {
+    use tests::baresip::{loud_frames, Baresip};
+    let kam = Kamailio::start(3600).await;
+    let mut vto = Vto::start().await;
+    let c = vto.ready().await;
+    save(
+        &c,
+        client_of(kam.addr, "Other", "8002"),
+        Some(KAMAILIO_PASSWORD),
+    )
+    .await;
+    wait_for(&c, "Registered").await;
+    let mut monitor = Baresip::start("9901", KAMAILIO_PASSWORD, kam.addr, 880.0).await;
+    tests::eventually("the monitor registered at Kamailio", || async {
+        kam.log().contains("REGISTER sip:9901@").then_some(())
+    })
+    .await;
+
+    let (code, s) = c.call("call", json!({"number": "9901"})).await;
+    assert_eq!(code, StatusCode::OK, "{s}");
+    monitor.event("CALL_INCOMING", 10).await;
+    assert!(
+        kam.log().contains("INVITE to 9901 from 8002 authenticated"),
+        "the INVITE carried the account's credentials:\n{}",
+        kam.log()
+    );
+    monitor.command("accept", "").await;
+    monitor.event("CALL_RTPESTAB", 10).await;
+    tests::eventually("the door talking", || async {
+        let (_, s) = c.call("call_status", json!({"seen": u64::MAX})).await;
+        (s["phase"] == "Talking").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    monitor.command("hangup", "").await;
+    monitor.event("CALL_CLOSED", 10).await;
+    let row = tests::eventually("the call log row", || async {
+        let (_, log) = c.call("call_log", json!({"offset": 0})).await;
+        let row = log["records"][0].clone();
+        (row["end_state"] == "Answered").then_some(row)
+    })
+    .await;
+    // The door as the call log names it: its VTO No.
+    assert_eq!(row["from"], "8001", "{row}");
+    assert_eq!(row["to"], "9901", "{row}");
+    assert!(row["talk_ms"].as_u64().unwrap_or(0) >= 1_000, "{row}");
+    assert!(
+        loud_frames(&monitor.received()) > 25,
+        "the monitor heard the door"
+    );
+    drop(monitor);
+    vto.stop().await;
+}
