@@ -192,8 +192,8 @@ describe('Household: rooms, status and the call log', { timeout: 180000 }, () =>
     assert.equal(download.suggestedFilename(), 'call-log.csv');
     await download.saveAs(join(dir, 'calls.csv'));
     const csv = readFileSync(join(dir, 'calls.csv'), 'utf8').split('\r\n');
-    assert.equal(csv[0], 'No.,Call Type,Room No.,From,To,Begin Time,Talk Time,End State');
-    assert.match(csv[1], /^1,Intercom,101,9901#0,101,\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,0:00:00,Answered$/);
+    assert.equal(csv[0], 'No.,Call Type,Room No.,From,To,Begin Time,Talk Time,End State,Snapshot');
+    assert.match(csv[1], /^1,Intercom,101,9901#0,101,\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,0:00:00,Answered,$/);
     await shot(page, 'call-log');
   });
 

@@ -122,6 +122,7 @@ pub struct Engines {
 impl Services {
     /// Each area's service on the engines it uses.
     pub fn assemble(e: Engines) -> Arc<Self> {
+        let storage = Arc::new(StoragePoint::new(&e.data_dir));
         let services = Arc::new(Services {
             account: Arc::new(AccountService {
                 auth: e.auth.clone(),
@@ -156,7 +157,7 @@ impl Services {
                 access: e.access,
                 media: e.media.clone(),
                 sip: e.sip.clone(),
-                storage: Arc::new(StoragePoint::new(&e.data_dir)),
+                storage: storage.clone(),
             }),
             intercom: Arc::new(IntercomService::new(
                 e.settings.clone(),
@@ -164,6 +165,7 @@ impl Services {
                 e.sip.clone(),
                 e.media.clone(),
                 e.lock.clone(),
+                storage.clone(),
                 e.rtp_ports,
             )),
             video: Arc::new(VideoService {

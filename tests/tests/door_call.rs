@@ -48,6 +48,14 @@ async fn a_call_press_rings_the_room_one_monitor_answers_talks_and_opens_the_doo
     })
     .await;
 
+    // Auto Snapshot (talking) on: the answer takes a picture.
+    let (_, mut basic) = c.call("basic_settings", json!({})).await;
+    basic["auto_snapshot_talking"] = json!(true);
+    let (code, saved) = c
+        .call("save_basic_settings", json!({"settings": basic}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{saved}");
+
     // The visitor presses Call: the Villa Station's room rings.
     let (code, s) = c.call("call", json!({})).await;
     assert_eq!(code, StatusCode::OK, "{s}");
@@ -129,9 +137,14 @@ async fn a_call_press_rings_the_room_one_monitor_answers_talks_and_opens_the_doo
         "the monitor heard {loud:.1} s; power at {DOOR_HZ} Hz {door:.0}, at {MONITOR_HZ} Hz {own:.0}"
     );
 
-    // The call log's row, with the talk time.
-    let (code, log) = c.call("call_log", json!({"offset": 0})).await;
-    assert_eq!(code, StatusCode::OK, "{log}");
+    // The call log's row, with the talk time (written once its snapshot
+    // is saved).
+    let log = eventually("the call log row", || async {
+        let (code, log) = c.call("call_log", json!({"offset": 0})).await;
+        assert_eq!(code, StatusCode::OK, "{log}");
+        (log["total"] == 1).then_some(log)
+    })
+    .await;
     let row = &log["records"][0];
     assert_eq!(row["call_type"], "DoorCall", "{log}");
     assert_eq!(row["to"], "9901", "{log}");
@@ -139,6 +152,13 @@ async fn a_call_press_rings_the_room_one_monitor_answers_talks_and_opens_the_doo
     assert_eq!(row["end_state"], "Answered", "{log}");
     let talk = row["talk_ms"].as_u64().unwrap_or(0);
     assert!((2_000..60_000).contains(&talk), "talk time {talk} ms");
+    // Its snapshot, taken at the answer, is a JPEG on the Storage Point.
+    let file = row["snapshot"]["Saved"].as_str().expect("a saved snapshot");
+    assert!(file.starts_with("talk-"), "{row}");
+    let res = c.get(&format!("/storage/{file}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let jpeg = res.bytes().await.unwrap();
+    assert_eq!(&jpeg[..2], [0xff, 0xd8], "a JPEG");
 
     drop((other, answering));
     vto.stop().await;

@@ -17,7 +17,8 @@ fn defaults() -> Value {
         "call_centre_time": {"start": 0, "end": 1439},
         "vto_no": "8001",
         "storage_point": "",
-        "auto_snapshot_unlock": false
+        "auto_snapshot_unlock": false,
+        "auto_snapshot_talking": false
     })
 }
 
@@ -78,6 +79,7 @@ async fn basic_validates_every_edge_and_saves_nothing_on_error() {
         ("device_type", json!("SecondConfirmation")),
         ("storage_point", json!("/media/sd")),
         ("auto_snapshot_unlock", json!(true)),
+        ("auto_snapshot_talking", json!(true)),
     ];
     for (key, value) in good {
         let mut s = defaults();

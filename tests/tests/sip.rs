@@ -359,9 +359,10 @@ async fn calls_and_messages_go_through_the_proxy_between_registered_monitors() {
     let (code, csv) = c.call("export_call_log", json!({})).await;
     assert_eq!(code, StatusCode::OK);
     let csv = csv.as_str().unwrap();
-    assert!(csv.starts_with("No.,Call Type,Room No.,From,To,Begin Time,Talk Time,End State\r\n"));
+    assert!(csv
+        .starts_with("No.,Call Type,Room No.,From,To,Begin Time,Talk Time,End State,Snapshot\r\n"));
     assert_eq!(csv.lines().count(), 7);
-    assert!(csv.lines().nth(1).unwrap().ends_with(",-,Missed"));
+    assert!(csv.lines().nth(1).unwrap().ends_with(",-,Missed,"));
 
     // Strangers are no callers, and loops end.
     let invite = |max_forwards: u32| {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{system_time::TimeDisplay, time::UnixMillis};
+use super::{access::UnlockSnapshot, system_time::TimeDisplay, time::UnixMillis};
 
 /// Who called whom, as the door station sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +69,10 @@ pub struct CallRecord {
     /// was never seen (a device lost power).
     pub talk_ms: Option<u64>,
     pub end_state: EndState,
+    /// Auto Snapshot (talking): the picture taken when a monitor answered
+    /// the door's call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<UnlockSnapshot>,
 }
 
 /// One page of the log, newest first.
@@ -102,7 +106,8 @@ pub fn talk_time(ms: Option<u64>) -> String {
 /// Export Data: a CSV file (RFC 4180) with the page's columns, times as
 /// the device shows them.
 pub fn to_csv(records: &[CallRecord], display: &TimeDisplay) -> String {
-    let mut out = String::from("No.,Call Type,Room No.,From,To,Begin Time,Talk Time,End State\r\n");
+    let mut out =
+        String::from("No.,Call Type,Room No.,From,To,Begin Time,Talk Time,End State,Snapshot\r\n");
     for (i, r) in records.iter().enumerate() {
         let fields = [
             (i + 1).to_string(),
@@ -113,6 +118,10 @@ pub fn to_csv(records: &[CallRecord], display: &TimeDisplay) -> String {
             display.format(r.begin),
             talk_time(r.talk_ms),
             r.end_state.label().to_string(),
+            r.snapshot
+                .as_ref()
+                .map(UnlockSnapshot::describe)
+                .unwrap_or_default(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));
@@ -149,6 +158,7 @@ mod tests {
             begin: UnixMillis(1_795_693_839_000),
             talk_ms,
             end_state,
+            snapshot: None,
         }
     }
 
@@ -164,7 +174,10 @@ mod tests {
     fn the_export_is_csv_with_a_header_and_defused_formulas() {
         let csv = to_csv(
             &[
-                record("9901#0", Some(12_000), EndState::Answered),
+                CallRecord {
+                    snapshot: Some(UnlockSnapshot::Saved("talk-1-2.jpg".into())),
+                    ..record("9901#0", Some(12_000), EndState::Answered)
+                },
                 record("=HYPERLINK(\"x\",1)", None, EndState::Missed),
             ],
             &TimeDisplay::default(),
@@ -172,15 +185,15 @@ mod tests {
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(
             lines[0],
-            "No.,Call Type,Room No.,From,To,Begin Time,Talk Time,End State"
+            "No.,Call Type,Room No.,From,To,Begin Time,Talk Time,End State,Snapshot"
         );
         assert_eq!(
             lines[1],
-            "1,Intercom,9902,9901#0,9902,2026-11-26 11:50:39,0:00:12,Answered"
+            "1,Intercom,9902,9901#0,9902,2026-11-26 11:50:39,0:00:12,Answered,talk-1-2.jpg"
         );
         assert_eq!(
             lines[2],
-            "2,Intercom,9902,\"'=HYPERLINK(\"\"x\"\",1)\",9902,2026-11-26 11:50:39,-,Missed"
+            "2,Intercom,9902,\"'=HYPERLINK(\"\"x\"\",1)\",9902,2026-11-26 11:50:39,-,Missed,"
         );
         assert_eq!(lines[3], "");
     }

@@ -111,6 +111,9 @@ pub struct BasicSettings {
     /// Auto Snapshot (unlock): a snapshot of the door camera at each
     /// unlock, linked from its record.
     pub auto_snapshot_unlock: bool,
+    /// Auto Snapshot (talking): a snapshot of the door camera when a
+    /// monitor answers the door's call, linked from its call log row.
+    pub auto_snapshot_talking: bool,
 }
 
 impl Default for BasicSettings {
@@ -124,6 +127,7 @@ impl Default for BasicSettings {
             vto_no: "8001".into(),
             storage_point: String::new(),
             auto_snapshot_unlock: false,
+            auto_snapshot_talking: false,
         }
     }
 }
@@ -205,6 +209,9 @@ impl BasicSettings {
         }
         if self.auto_snapshot_unlock != other.auto_snapshot_unlock {
             out.push("Auto Snapshot (unlock)");
+        }
+        if self.auto_snapshot_talking != other.auto_snapshot_talking {
+            out.push("Auto Snapshot (talking)");
         }
         out
     }

@@ -35,6 +35,7 @@ struct Form {
     end: RwSignal<String>,
     storage_point: RwSignal<String>,
     auto_snapshot_unlock: RwSignal<bool>,
+    auto_snapshot_talking: RwSignal<bool>,
     /// Not on the page yet (see the module note), kept as loaded.
     hidden: RwSignal<BasicSettings>,
 }
@@ -54,6 +55,7 @@ impl Form {
         self.end.set(format_hhmm(s.call_centre_time.end));
         self.storage_point.set(s.storage_point.clone());
         self.auto_snapshot_unlock.set(s.auto_snapshot_unlock);
+        self.auto_snapshot_talking.set(s.auto_snapshot_talking);
         self.hidden.set(s.clone());
     }
 
@@ -70,6 +72,7 @@ impl Form {
             call_centre_time: DailyPeriod { start, end },
             storage_point: self.storage_point.get().trim().to_string(),
             auto_snapshot_unlock: self.auto_snapshot_unlock.get(),
+            auto_snapshot_talking: self.auto_snapshot_talking.get(),
             ..hidden
         })
     }
@@ -160,7 +163,10 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
                     <Field id="storage-point" label="Storage Point" value=form.storage_point error=error_for("storage-point")>
                         <p class="hint">"The folder snapshots are saved to, such as an SD card's mount point (/media/sd). Empty: the device's data folder."</p>
                     </Field>
-                    <Check id="auto-snapshot-unlock" label="Auto Snapshot (unlock)" checked=form.auto_snapshot_unlock />
+                    <div>
+                        <Check id="auto-snapshot-unlock" label="Auto Snapshot (unlock)" checked=form.auto_snapshot_unlock />
+                        <Check id="auto-snapshot-talking" label="Auto Snapshot (talking)" checked=form.auto_snapshot_talking />
+                    </div>
                 </div>
                 <SettingsActions
                     id="basic"

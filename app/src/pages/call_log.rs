@@ -56,7 +56,7 @@ fn CallTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
     view! {
         <LogTable
             id="call-log"
-            columns=&["No.", "Call Type", "Room No.", "From", "To", "Begin Time", "Talk Time", "End State"]
+            columns=&["No.", "Call Type", "Room No.", "From", "To", "Begin Time", "Talk Time", "End State", "Snapshot"]
             records
             row=move |n, r| {
                 view! {
@@ -69,6 +69,7 @@ fn CallTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
                         <td class="time">{display.format(r.begin)}</td>
                         <td>{talk_time(r.talk_ms)}</td>
                         <td>{r.end_state.label()}</td>
+                        <td>{r.snapshot.map(crate::pages::unlock_log::snapshot_cell)}</td>
                     </tr>
                 }
             }

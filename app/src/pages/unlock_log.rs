@@ -189,7 +189,7 @@ fn UnlockTable(page: UnlockLogPage, offset: RwSignal<u64>) -> impl IntoView {
 }
 
 /// A link to the saved snapshot, or why there is none.
-fn snapshot_cell(s: UnlockSnapshot) -> AnyView {
+pub fn snapshot_cell(s: UnlockSnapshot) -> AnyView {
     match (s.url(), s) {
         (_, UnlockSnapshot::Failed(why)) => {
             view! { <span class="field-error">{format!("Not saved: {why}")}</span> }.into_any()

@@ -19,7 +19,7 @@ use std::{sync::Arc, time::Duration};
 use app::{
     error::ApiError,
     model::{
-        access::UnlockMethod,
+        access::{UnlockMethod, UnlockSnapshot},
         call_log::{CallRecord, CallType, EndState},
         intercom::{CallEnded, CallPhase, CallStatus},
         time::UnixMillis,
@@ -39,7 +39,7 @@ use crate::{
         Read,
     },
     system::time::TimeService,
-    video::Media,
+    video::{storage_point::StoragePoint, Media},
 };
 use session::{Heard, Pair, Session};
 
@@ -79,6 +79,8 @@ struct Current {
     matcher: Option<media::dtmf::Matcher>,
     /// Where the answer came from (its media address), for the unlock log.
     source: String,
+    /// Auto Snapshot (talking), being taken.
+    snapshot: Option<tokio::task::JoinHandle<UnlockSnapshot>>,
 }
 
 pub struct IntercomService {
@@ -87,6 +89,7 @@ pub struct IntercomService {
     pub sip: Arc<SipService>,
     pub media: Arc<Media>,
     pub lock: Arc<LockService>,
+    pub storage: Arc<StoragePoint>,
     /// `--rtp-ports`.
     pub rtp_ports: (u16, u16),
     status: watch::Sender<CallStatus>,
@@ -118,6 +121,7 @@ impl IntercomService {
         sip: Arc<SipService>,
         media: Arc<Media>,
         lock: Arc<LockService>,
+        storage: Arc<StoragePoint>,
         rtp_ports: (u16, u16),
     ) -> Self {
         let (heard, heard_rx) = mpsc::channel(64);
@@ -127,6 +131,7 @@ impl IntercomService {
             sip,
             media,
             lock,
+            storage,
             rtp_ports,
             // Version 0 is what a page that knows nothing asks with.
             status: watch::Sender::new(CallStatus {
@@ -242,6 +247,7 @@ impl IntercomService {
             begin,
             talk_ms: None,
             end_state,
+            snapshot: None,
         };
         let call_id = match self.sip.door_call(setup) {
             Ok(id) => id,
@@ -283,6 +289,7 @@ impl IntercomService {
             early: None,
             matcher: None,
             source: String::new(),
+            snapshot: None,
         });
         drop(current);
         self.set_status(|s| {
@@ -348,6 +355,7 @@ impl IntercomService {
                     .await
                     .map(|a| a.first_unlock_command)
                     .unwrap_or_default();
+                let basic = self.settings.get(BASIC).await.ok();
                 let answered_by = self
                     .sip
                     .door_callee(call_id, branch)
@@ -359,6 +367,9 @@ impl IntercomService {
                         return;
                     };
                     c.answered = Some((now, crate::clock::monotonic()));
+                    c.snapshot = basic.filter(|b| b.auto_snapshot_talking).map(|b| {
+                        self.snapshot(b.storage_point, format!("talk-{}-{}.jpg", c.begin.0, now.0))
+                    });
                     c.matcher = media::dtmf::Matcher::new(&command, KEY_TIMEOUT_MS).ok();
                     match negotiate(&c.offer, &sdp) {
                         Some(media) => {
@@ -460,7 +471,7 @@ impl IntercomService {
             }
         };
         tracing::info!(%call_id, ?end, talk_ms, "door call ended");
-        self.sip.log_call(CallRecord {
+        let record = CallRecord {
             call_type: if c.centre {
                 CallType::CentreCall
             } else {
@@ -472,7 +483,19 @@ impl IntercomService {
             begin: c.begin,
             talk_ms,
             end_state,
-        });
+            snapshot: None,
+        };
+        match c.snapshot {
+            // The row waits for its picture (a few seconds at most).
+            Some(taken) => {
+                let sip = self.sip.clone();
+                tokio::spawn(async move {
+                    let snapshot = taken.await.ok();
+                    sip.log_call(CallRecord { snapshot, ..record });
+                });
+            }
+            None => self.sip.log_call(record),
+        }
         drop(c.session);
         self.set_status(|s| {
             s.phase = CallPhase::Idle;
@@ -484,6 +507,38 @@ impl IntercomService {
                 talk_ms,
             });
         });
+    }
+}
+
+impl IntercomService {
+    /// Auto Snapshot (talking): the door camera's picture saved as `name`
+    /// to the Storage Point `storage_point`.
+    fn snapshot(
+        &self,
+        storage_point: String,
+        name: String,
+    ) -> tokio::task::JoinHandle<UnlockSnapshot> {
+        let (door, storage) = (self.media.source("door"), self.storage.clone());
+        tokio::spawn(async move {
+            let saved = async {
+                let jpeg = door.ok_or("no door camera")?.snapshot().await?;
+                tokio::task::spawn_blocking(move || {
+                    storage
+                        .save(&storage_point, &name, &jpeg)
+                        .map(|()| name)
+                        .map_err(|e| e.to_string())
+                })
+                .await
+                .map_err(|e| e.to_string())?
+            };
+            match saved.await {
+                Ok(name) => UnlockSnapshot::Saved(name),
+                Err(why) => {
+                    tracing::warn!(error = %why, "talking snapshot not saved");
+                    UnlockSnapshot::Failed(why)
+                }
+            }
+        })
     }
 }
 

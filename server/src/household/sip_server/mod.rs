@@ -176,6 +176,7 @@ fn record_of(row: CallRow, now: Now) -> CallRecord {
             CallEnd::Rejected => EndState::Rejected,
             CallEnd::Cancelled => EndState::Cancelled,
         },
+        snapshot: None,
     }
 }
 
