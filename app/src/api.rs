@@ -15,6 +15,7 @@ use crate::{
     model::{
         access, call_log, card, config, intercom, ip_permissions, ipc, live,
         mail::{self, PasswordUpdate},
+        message,
         network, publish, reset, room, security,
         security_log::SecurityLogPage,
         settings, sip_server, station, system, system_time, time, two_factor, user_info, video,
@@ -612,6 +613,18 @@ pub async fn call_door(
 ) -> Result<intercom::CallStatus, ApiError> {
     use crate::services::*;
     call(|s: Arc<dyn Intercom>, c| async move { s.call(&c, number).await }).await
+}
+
+#[server(endpoint = "messages", input = Json)]
+pub async fn messages() -> Result<message::MessagePage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Intercom>, c| async move { s.messages(&c).await }).await
+}
+
+#[server(endpoint = "delete_message", input = Json)]
+pub async fn delete_message(file: String) -> Result<message::MessagePage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Intercom>, c| async move { s.delete_message(&c, file).await }).await
 }
 
 #[server(endpoint = "hang_up", input = Json)]

@@ -134,6 +134,10 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><sip_status::StatusPage /></Layout> }
                 />
                 <Route
+                    path=path!("/log/messages")
+                    view=|| view! { <Layout><messages::MessagesPage /></Layout> }
+                />
+                <Route
                     path=path!("/log/call")
                     view=|| view! { <Layout><call_log::CallLogPage /></Layout> }
                 />

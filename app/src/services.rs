@@ -25,6 +25,7 @@ use crate::{
         card::{CardChange, RoomCards},
         config::DeviceInfo,
         intercom::CallStatus,
+        message::MessagePage,
         ip_permissions::IpPermissions,
         ipc::{Ipc, IpcExport, IpcPage},
         live::{LiveAnswer, SourceStatus},
@@ -480,4 +481,8 @@ pub trait Intercom: Send + Sync + 'static {
     async fn call(&self, caller: &Caller, number: Option<String>) -> Result<CallStatus, ApiError>;
     /// Ends the door's call (the visitor walked away).
     async fn hang_up(&self, caller: &Caller) -> Result<CallStatus, ApiError>;
+    /// Visitors' messages, newest first.
+    async fn messages(&self, caller: &Caller) -> Result<MessagePage, ApiError>;
+    async fn delete_message(&self, caller: &Caller, file: String)
+        -> Result<MessagePage, ApiError>;
 }

@@ -65,6 +65,12 @@ pub struct Cli {
     )]
     pub rtp_ports: (u16, u16),
 
+    /// How long the door's call rings before nobody answered (and a
+    /// visitor may leave a message), in seconds.
+    #[arg(long, env = "VTO_RING_SECS", default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(u16).range(3..=120))]
+    pub ring_secs: u16,
+
     /// The SIP server (this VTO as SIP server, manual 6.2): UDP and TCP on
     /// this address (port 0 picks a free one), or `off`.
     #[arg(

@@ -117,6 +117,8 @@ pub struct Engines {
     pub data_dir: std::path::PathBuf,
     /// `--rtp-ports`: door calls' RTP.
     pub rtp_ports: (u16, u16),
+    /// `--ring-secs`, in milliseconds.
+    pub ring_ms: i64,
 }
 
 impl Services {
@@ -167,6 +169,7 @@ impl Services {
                 e.lock.clone(),
                 storage.clone(),
                 e.rtp_ports,
+                e.ring_ms,
             )),
             video: Arc::new(VideoService {
                 settings: e.settings.clone(),
@@ -243,6 +246,7 @@ impl Services {
             lock,
             data_dir: data.to_path_buf(),
             rtp_ports: (30000, 30999),
+            ring_ms: sip::call::RING_TIMEOUT_MS,
         })
     }
 

@@ -15,7 +15,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tests::{
     baresip::{loud_frames, tone_power, Baresip},
-    eventually, online, room, Vto,
+    eventually, eventually_within, online, room,
+    sipp::Sipp,
+    Vto,
 };
 
 const PW: &str = "Door2026Bell";
@@ -236,5 +238,109 @@ async fn calls_that_reach_nobody_say_why_and_are_logged() {
         .collect();
     assert_eq!(states, ["Rejected", "Cancelled", "NotAnswered"], "{log}");
     drop(monitor);
+    vto.stop().await;
+}
+
+/// Nobody answers: after the Ring Time (3 s here) the monitor is
+/// cancelled, the door records the visitor for the Message Time as a
+/// fragmented MP4 that ffprobe reads as H.264 and FLAC, listed on the
+/// Messages page, served to a session and deleted; the call log says
+/// Message Left.
+#[tokio::test]
+async fn nobody_answers_and_the_visitor_leaves_a_message() {
+    let mut vto = Vto::start_with(&["--ring-secs", "3"]).await;
+    let c = vto.ready().await;
+    let sip = vto.sip.expect("vto prints its SIP address");
+    let (code, page) = c
+        .call("add_room", json!({"room": room("9901"), "password": PW}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    let (_, mut basic) = c.call("basic_settings", json!({})).await;
+    basic["leave_message"] = json!(true);
+    basic["message_time_s"] = json!(5);
+    let (code, saved) = c
+        .call("save_basic_settings", json!({"settings": basic}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{saved}");
+    let port = tests::free_port();
+    let reg = Sipp::new("register.xml", sip, "9901#0")
+        .password(PW)
+        .port(port)
+        .run()
+        .await;
+    assert!(reg.passed, "{}", reg.output);
+    let ringing = Sipp::new("callee-ring.xml", sip, "9901#0").port(port).spawn();
+    tests::wait_bound(port, false).await;
+
+    let (code, s) = c.call("call", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{s}");
+    // The Ring Time passes: the monitor is cancelled, the door records.
+    let run = ringing.await.unwrap();
+    assert!(run.passed, "{}", run.output);
+    eventually("the door recording a message", || async {
+        let s = status(&c).await;
+        (s["phase"] == "Message").then_some(())
+    })
+    .await;
+    let ended = eventually_within("the message recorded", Duration::from_secs(20), || async {
+        let s = status(&c).await;
+        (s["phase"] == "Idle").then_some(s)
+    })
+    .await;
+    assert_eq!(ended["last"]["end_state"], "MessageLeft", "{ended}");
+    let (_, log) = c.call("call_log", json!({"offset": 0})).await;
+    assert_eq!(log["records"][0]["end_state"], "MessageLeft", "{log}");
+
+    let (code, list) = c.call("messages", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{list}");
+    let m = &list["records"][0];
+    let file = m["file"].as_str().unwrap().to_string();
+    let duration = m["duration_ms"].as_u64().unwrap();
+    assert!((4_500..6_000).contains(&duration), "{list}");
+    let res = c.get(&format!("/storage/{file}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "video/mp4");
+    let mp4 = res.bytes().await.unwrap();
+    assert_eq!(mp4.len() as u64, m["bytes"].as_u64().unwrap());
+    // Without a session: nothing.
+    let res = vto.client().get(&format!("/storage/{file}")).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    // A real reader: the camera's H.264 and the microphone as FLAC.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("message.mp4");
+    std::fs::write(&path, &mp4).unwrap();
+    let probe = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_streams", "-of", "json"])
+        .arg(&path)
+        .output()
+        .expect("ffprobe (apt install ffmpeg)");
+    assert!(probe.status.success(), "{}", String::from_utf8_lossy(&probe.stderr));
+    let streams: Value = serde_json::from_slice(&probe.stdout).unwrap();
+    let codec = |i: usize| streams["streams"][i]["codec_name"].as_str().unwrap_or("").to_string();
+    assert_eq!((codec(0), codec(1)), ("h264".into(), "flac".into()), "{streams}");
+    assert_eq!(streams["streams"][0]["width"], 1280, "{streams}");
+    assert_eq!(streams["streams"][1]["sample_rate"], "8000", "{streams}");
+    let decode = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&path)
+        .args(["-f", "null", "-"])
+        .output()
+        .expect("ffmpeg");
+    assert!(
+        decode.status.success() && decode.stderr.is_empty(),
+        "decodes cleanly: {}",
+        String::from_utf8_lossy(&decode.stderr)
+    );
+
+    let (code, list) = c.call("delete_message", json!({"file": file})).await;
+    assert_eq!(code, StatusCode::OK, "{list}");
+    assert_eq!(list["records"], json!([]), "{list}");
+    let (code, e) = c.call("delete_message", json!({"file": file})).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (code, e) = c
+        .call("delete_message", json!({"file": "../data.redb"}))
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     vto.stop().await;
 }

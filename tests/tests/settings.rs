@@ -18,7 +18,9 @@ fn defaults() -> Value {
         "vto_no": "8001",
         "storage_point": "",
         "auto_snapshot_unlock": false,
-        "auto_snapshot_talking": false
+        "auto_snapshot_talking": false,
+        "leave_message": false,
+        "message_time_s": 20
     })
 }
 
@@ -46,6 +48,8 @@ async fn basic_validates_every_edge_and_saves_nothing_on_error() {
             json!({"start": 0, "end": 1440}),
             "call-centre-time",
         ),
+        ("message_time_s", json!(4), "message-time"),
+        ("message_time_s", json!(61), "message-time"),
     ];
     for (key, value, field) in bad {
         let mut s = defaults();
@@ -80,6 +84,9 @@ async fn basic_validates_every_edge_and_saves_nothing_on_error() {
         ("storage_point", json!("/media/sd")),
         ("auto_snapshot_unlock", json!(true)),
         ("auto_snapshot_talking", json!(true)),
+        ("leave_message", json!(true)),
+        ("message_time_s", json!(5)),
+        ("message_time_s", json!(60)),
     ];
     for (key, value) in good {
         let mut s = defaults();

@@ -141,6 +141,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         ("/log/unlock", "Unlock"),
                         ("/log/alarm", "Alarm"),
                         ("/log/security", "Security"),
+                        ("/log/messages", "Messages"),
                     ] />
                 </nav>
                 <main class="content">

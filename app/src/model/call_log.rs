@@ -41,6 +41,8 @@ pub enum EndState {
     NotAnswered,
     /// This door's call: a call was going on already, or too many at once.
     Busy,
+    /// This door's call: nobody answered, the visitor left a message.
+    MessageLeft,
 }
 
 impl EndState {
@@ -52,6 +54,7 @@ impl EndState {
             Self::Cancelled => "Cancelled",
             Self::NotAnswered => "Not Answered",
             Self::Busy => "Busy",
+            Self::MessageLeft => "Message Left",
         }
     }
 }

@@ -12,6 +12,8 @@ pub enum CallPhase {
     /// The monitors ring (some may already show the door's video).
     Ringing,
     Talking,
+    /// Nobody answered: the door records the visitor's message.
+    Message,
 }
 
 impl CallPhase {
@@ -20,6 +22,7 @@ impl CallPhase {
             Self::Idle => "Idle",
             Self::Ringing => "Ringing",
             Self::Talking => "Talking",
+            Self::Message => "Recording a message",
         }
     }
 }

@@ -41,6 +41,7 @@ pub mod ip_permissions;
 pub mod ipc;
 pub mod live;
 pub mod mail;
+pub mod message;
 pub mod network;
 pub mod password;
 pub mod publish;

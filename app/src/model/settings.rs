@@ -114,7 +114,17 @@ pub struct BasicSettings {
     /// Auto Snapshot (talking): a snapshot of the door camera when a
     /// monitor answers the door's call, linked from its call log row.
     pub auto_snapshot_talking: bool,
+    /// Leave Message Upload: when nobody answers the door's call, the
+    /// visitor is recorded to the Storage Point (Messages page).
+    pub leave_message: bool,
+    /// How long a visitor may speak a message, in seconds.
+    pub message_time_s: u16,
 }
+
+/// The longest Message Time, in seconds.
+pub const MAX_MESSAGE_TIME_S: u16 = 60;
+/// The shortest.
+pub const MIN_MESSAGE_TIME_S: u16 = 5;
 
 impl Default for BasicSettings {
     fn default() -> Self {
@@ -128,6 +138,8 @@ impl Default for BasicSettings {
             storage_point: String::new(),
             auto_snapshot_unlock: false,
             auto_snapshot_talking: false,
+            leave_message: false,
+            message_time_s: 20,
         }
     }
 }
@@ -179,6 +191,12 @@ impl BasicSettings {
         if let Some(e) = storage_point_error(&self.storage_point) {
             errors.push(("storage-point", e.to_string()));
         }
+        if !(MIN_MESSAGE_TIME_S..=MAX_MESSAGE_TIME_S).contains(&self.message_time_s) {
+            errors.push((
+                "message-time",
+                format!("{MIN_MESSAGE_TIME_S} to {MAX_MESSAGE_TIME_S} seconds"),
+            ));
+        }
         errors
     }
 
@@ -212,6 +230,12 @@ impl BasicSettings {
         }
         if self.auto_snapshot_talking != other.auto_snapshot_talking {
             out.push("Auto Snapshot (talking)");
+        }
+        if self.leave_message != other.leave_message {
+            out.push("Leave Message Upload");
+        }
+        if self.message_time_s != other.message_time_s {
+            out.push("Message Time");
         }
         out
     }

@@ -36,6 +36,8 @@ struct Form {
     storage_point: RwSignal<String>,
     auto_snapshot_unlock: RwSignal<bool>,
     auto_snapshot_talking: RwSignal<bool>,
+    leave_message: RwSignal<bool>,
+    message_time: RwSignal<String>,
     /// Not on the page yet (see the module note), kept as loaded.
     hidden: RwSignal<BasicSettings>,
 }
@@ -56,6 +58,8 @@ impl Form {
         self.storage_point.set(s.storage_point.clone());
         self.auto_snapshot_unlock.set(s.auto_snapshot_unlock);
         self.auto_snapshot_talking.set(s.auto_snapshot_talking);
+        self.leave_message.set(s.leave_message);
+        self.message_time.set(s.message_time_s.to_string());
         self.hidden.set(s.clone());
     }
 
@@ -73,6 +77,9 @@ impl Form {
             storage_point: self.storage_point.get().trim().to_string(),
             auto_snapshot_unlock: self.auto_snapshot_unlock.get(),
             auto_snapshot_talking: self.auto_snapshot_talking.get(),
+            leave_message: self.leave_message.get(),
+            // Not a number: 0, which the range check names.
+            message_time_s: self.message_time.get().trim().parse().unwrap_or(0),
             ..hidden
         })
     }
@@ -109,6 +116,7 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
         form.start.track();
         form.end.track();
         form.storage_point.track();
+        form.message_time.track();
     });
     let SettingsPage {
         message, errors, ..
@@ -167,6 +175,11 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
                         <Check id="auto-snapshot-unlock" label="Auto Snapshot (unlock)" checked=form.auto_snapshot_unlock />
                         <Check id="auto-snapshot-talking" label="Auto Snapshot (talking)" checked=form.auto_snapshot_talking />
                     </div>
+                    <div>
+                        <Check id="leave-message" label="Leave Message Upload" checked=form.leave_message />
+                        <p class="hint">"Nobody answers the door's call: the visitor may leave a message (video and sound), saved to the Storage Point and listed under Messages."</p>
+                    </div>
+                    <Field id="message-time" label="Message Time (s)" kind="number" value=form.message_time error=error_for("message-time") />
                 </div>
                 <SettingsActions
                     id="basic"

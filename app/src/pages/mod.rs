@@ -11,6 +11,7 @@ pub mod ip_permissions;
 pub mod ipc;
 pub mod login;
 pub mod mail;
+pub mod messages;
 pub mod monitor;
 pub mod network_basic;
 pub mod publish;

@@ -450,7 +450,14 @@ impl Dispatcher {
         now: Mono,
         minute: u16,
     ) -> Result<(String, Output), (u16, String)> {
-        if self.door_calls.len() >= MAX_DOOR_CALLS {
+        // Ended calls linger until their last transactions end (a BYE's
+        // Timer K): they count only toward a hard bound.
+        let open = self
+            .door_calls
+            .values()
+            .filter(|c| !matches!(c.phase(), call::Phase::Ended(_)))
+            .count();
+        if open >= MAX_DOOR_CALLS || self.door_calls.len() >= 8 * MAX_DOOR_CALLS {
             return Err((486, "Too many calls at once".into()));
         }
         let seed = self.random("door-call");
@@ -535,7 +542,8 @@ impl Dispatcher {
             .map(|(user, _)| user.clone())
     }
 
-    /// The device's own calls not over yet.
+    /// The device's own calls kept (ended ones until their transactions
+    /// end).
     pub fn door_calls(&self) -> usize {
         self.door_calls.len()
     }

@@ -34,7 +34,8 @@ pub struct AppState {
 
 /// Snapshots: `GET /snapshot/<source>.jpg` (session required).
 pub const SNAPSHOT_PATH: &str = "/snapshot/{file}";
-/// Saved snapshots (Storage Point): `GET /storage/<file>` (session required).
+/// Saved snapshots and visitors' messages (Storage Point):
+/// `GET /storage/<file>` (session required).
 pub const STORAGE_PATH: &str = "/storage/{file}";
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -203,9 +204,18 @@ async fn stored(
     if !signed_in(&req) {
         return http::StatusCode::UNAUTHORIZED.into_response();
     }
+    let mp4 = file.ends_with(".mp4");
     match state.services.door.stored_snapshot(file).await {
+        Some(video) if mp4 => (
+            [
+                (http::header::CONTENT_TYPE, "video/mp4"),
+                (http::header::CACHE_CONTROL, "no-store"),
+            ],
+            video,
+        )
+            .into_response(),
         Some(jpeg) => jpeg_response(jpeg),
-        None => (http::StatusCode::NOT_FOUND, "no such snapshot").into_response(),
+        None => (http::StatusCode::NOT_FOUND, "no such file").into_response(),
     }
 }
 

@@ -7,11 +7,14 @@
 //!   [`IntercomService::press`]), follows its SIP events and its media,
 //!   opens the door on the command and writes the call log row;
 //! - `session.rs`: the call's RTP (the camera's H.264 and the door
-//!   microphone's G.711 out, the talker's audio and keys in).
+//!   microphone's G.711 out, the talker's audio and keys in);
+//! - `message.rs`: Leave Message, the visitor recorded when nobody
+//!   answered.
 //!
 //! The SIP side is the SIP server's dispatcher (`sip::call` under
 //! [`SipService::door_call`]): it shares the registrations and sockets.
 
+pub mod message;
 pub mod session;
 
 use std::{sync::Arc, time::Duration};
@@ -22,6 +25,7 @@ use app::{
         access::{UnlockMethod, UnlockSnapshot},
         call_log::{CallRecord, CallType, EndState},
         intercom::{CallEnded, CallPhase, CallStatus},
+        message::{MessagePage, MessageRecord},
         time::UnixMillis,
     },
     services::{Caller, Intercom},
@@ -51,6 +55,10 @@ const CAMERA_WAIT: Duration = Duration::from_secs(3);
 const KEY_TIMEOUT_MS: i64 = 5_000;
 /// A number the keypad dials: a room, a monitor, the centre.
 const MAX_NUMBER: usize = 32;
+/// How long the door's prompt before a message sounds.
+const PROMPT: Duration = Duration::from_millis(1000);
+/// The simulated speaker's level while the prompt sounds.
+const PROMPT_LEVEL: u8 = 80;
 
 /// Who pressed Call, for the logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +100,10 @@ pub struct IntercomService {
     pub storage: Arc<StoragePoint>,
     /// `--rtp-ports`.
     pub rtp_ports: (u16, u16),
+    /// `--ring-secs`, in milliseconds.
+    pub ring_ms: i64,
+    /// A visitor's message is being recorded: Call does nothing meanwhile.
+    recording: std::sync::atomic::AtomicBool,
     status: watch::Sender<CallStatus>,
     current: std::sync::Mutex<Option<Current>>,
     heard: mpsc::Sender<(String, Heard)>,
@@ -123,6 +135,7 @@ impl IntercomService {
         lock: Arc<LockService>,
         storage: Arc<StoragePoint>,
         rtp_ports: (u16, u16),
+        ring_ms: i64,
     ) -> Self {
         let (heard, heard_rx) = mpsc::channel(64);
         Self {
@@ -133,6 +146,8 @@ impl IntercomService {
             lock,
             storage,
             rtp_ports,
+            ring_ms,
+            recording: Default::default(),
             // Version 0 is what a page that knows nothing asks with.
             status: watch::Sender::new(CallStatus {
                 version: 1,
@@ -175,6 +190,10 @@ impl IntercomService {
     pub async fn press(&self, how: Press, number: Option<String>) -> Result<CallStatus, ApiError> {
         if let Some(c) = lock(&self.current).as_ref() {
             tracing::info!(?how, call_id = %c.call_id, "Call pressed during a call: ignored");
+            return Ok(self.shown());
+        }
+        if self.recording.load(std::sync::atomic::Ordering::SeqCst) {
+            tracing::info!(?how, "Call pressed during a message: ignored");
             return Ok(self.shown());
         }
         let callee = match number.map(|n| n.trim().to_string()) {
@@ -221,7 +240,7 @@ impl IntercomService {
             callee: callee.clone(),
             user: basic.vto_no.clone(),
             offer: Bytes::from(offer.to_sdp()),
-            ring_timeout: call::RING_TIMEOUT_MS,
+            ring_timeout: self.ring_ms,
             max_talk: call::MAX_TALK_MS,
         };
         let centre = callee == basic.centre_call_no;
@@ -313,6 +332,7 @@ impl IntercomService {
     /// Follows the calls' SIP events and what their media hear, until the
     /// SIP server stops.
     pub async fn run(self: Arc<Self>) {
+        let this = &self;
         let (tx, mut sip_events) = mpsc::unbounded_channel();
         self.sip.set_door_events(tx);
         let Some(mut heard) = lock(&self.heard_rx).take() else {
@@ -321,7 +341,7 @@ impl IntercomService {
         loop {
             tokio::select! {
                 ev = sip_events.recv() => match ev {
-                    Some((call_id, event)) => self.on_event(&call_id, event).await,
+                    Some((call_id, event)) => this.on_event(&call_id, event).await,
                     None => return,
                 },
                 Some((call_id, h)) = heard.recv() => self.on_heard(&call_id, h).await,
@@ -329,7 +349,7 @@ impl IntercomService {
         }
     }
 
-    async fn on_event(&self, call_id: &str, event: call::Event) {
+    async fn on_event(self: &Arc<Self>, call_id: &str, event: call::Event) {
         match event {
             call::Event::Ringing { .. } => {}
             call::Event::EarlyMedia { branch, sdp } => {
@@ -457,7 +477,7 @@ impl IntercomService {
         }
     }
 
-    fn ended(&self, call_id: &str, end: call::End) {
+    fn ended(self: &Arc<Self>, call_id: &str, end: call::End) {
         let Some(c) = lock(&self.current).take_if(|c| c.call_id == call_id) else {
             return;
         };
@@ -485,6 +505,12 @@ impl IntercomService {
             end_state,
             snapshot: None,
         };
+        if end == call::End::NotAnswered && !c.centre {
+            drop(c.session);
+            self.recording.store(true, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(self.clone().leave_message(record, c.callee));
+            return;
+        }
         match c.snapshot {
             // The row waits for its picture (a few seconds at most).
             Some(taken) => {
@@ -497,16 +523,89 @@ impl IntercomService {
             None => self.sip.log_call(record),
         }
         drop(c.session);
+        self.idle(c.callee, end_state, talk_ms);
+    }
+
+    fn idle(&self, callee: String, end_state: EndState, talk_ms: Option<u64>) {
         self.set_status(|s| {
             s.phase = CallPhase::Idle;
             s.since = Some(self.time.now());
             s.speaker_level = 0;
             s.last = Some(CallEnded {
-                callee: c.callee,
+                callee,
                 end_state,
                 talk_ms,
             });
         });
+    }
+
+    /// Nobody answered: with Leave Message Upload on, the door sounds its
+    /// prompt and records the visitor; then the call's row.
+    async fn leave_message(self: Arc<Self>, record: CallRecord, callee: String) {
+        let basic = self.settings.get(BASIC).await.ok();
+        let door = self.media.source("door");
+        let record = match (basic.filter(|b| b.leave_message), door) {
+            (Some(basic), Some(door)) => {
+                self.set_status(|s| {
+                    s.phase = CallPhase::Message;
+                    s.since = Some(self.time.now());
+                    s.speaker_level = PROMPT_LEVEL;
+                });
+                tokio::time::sleep(PROMPT).await;
+                self.set_status(|s| s.speaker_level = 0);
+                let limit = Duration::from_secs(u64::from(basic.message_time_s));
+                let begin = self.time.now();
+                let storage = self.storage.clone();
+                match message::record(door, storage, basic.storage_point, begin, limit).await {
+                    Ok(file) => {
+                        tracing::info!(%file, "door call: message left");
+                        CallRecord {
+                            end_state: EndState::MessageLeft,
+                            ..record
+                        }
+                    }
+                    Err(why) => {
+                        tracing::warn!(error = %why, "door call: message not recorded");
+                        record
+                    }
+                }
+            }
+            _ => record,
+        };
+        let end_state = record.end_state;
+        self.sip.log_call(record);
+        self.recording
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        self.idle(callee, end_state, None);
+    }
+
+    async fn storage_point(&self) -> Result<String, ApiError> {
+        Ok(self.settings.get(BASIC).await?.storage_point)
+    }
+
+    async fn message_page(&self) -> Result<MessagePage, ApiError> {
+        let setting = self.storage_point().await?;
+        let storage = self.storage.clone();
+        let files = tokio::task::spawn_blocking(move || storage.list(&setting, message::KIND))
+            .await
+            .map_err(internal)?;
+        let records = files
+            .into_iter()
+            .rev()
+            .filter_map(|(file, bytes)| {
+                let (time, duration_ms) = message::parse_name(&file)?;
+                Some(MessageRecord {
+                    file,
+                    time,
+                    duration_ms,
+                    bytes,
+                })
+            })
+            .collect();
+        Ok(MessagePage {
+            records,
+            display: self.time.display(),
+        })
     }
 }
 
@@ -575,5 +674,30 @@ impl Intercom for IntercomService {
         caller.session()?;
         self.hang_up_call();
         Ok(self.shown())
+    }
+
+    async fn messages(&self, caller: &Caller) -> Result<MessagePage, ApiError> {
+        caller.session()?;
+        self.message_page().await
+    }
+
+    async fn delete_message(
+        &self,
+        caller: &Caller,
+        file: String,
+    ) -> Result<MessagePage, ApiError> {
+        caller.session()?;
+        let setting = self.storage_point().await?;
+        let storage = self.storage.clone();
+        let name = file.clone();
+        let removed = message::parse_name(&file).is_some()
+            && tokio::task::spawn_blocking(move || storage.remove(&setting, &name))
+                .await
+                .map_err(internal)?;
+        if !removed {
+            return Err(ApiError::invalid("messages", format!("No message {file}")));
+        }
+        tracing::info!(user = %caller.session()?.user, %file, "message deleted");
+        self.message_page().await
     }
 }

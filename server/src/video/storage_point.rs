@@ -4,9 +4,10 @@
 //! made: if it is missing the card is, and writing into the bare mount
 //! point would fill the system's own disk.
 //!
-//! File names are ours (`unlock-<ms>-<seq>.jpg`), so a name from a request
-//! that does not match that form names nothing: no path ever leaves the
-//! folder.
+//! File names are ours (`unlock-<ms>-<seq>.jpg`, `message-<ms>-<ms>.mp4`),
+//! so a name from a request that does not match that form names nothing:
+//! no path ever leaves the folder. Visitors' messages are written as they
+//! are recorded ([`Part`]) and bounded ([`StoragePoint::prune`]).
 
 use std::{
     io::{ErrorKind, Write},
@@ -65,6 +66,71 @@ impl StoragePoint {
         written
     }
 
+    /// A file written as it comes (a message being recorded), named
+    /// `name` by [`Part::commit`]; removed if dropped before.
+    pub fn create(&self, setting: &str) -> Result<Part, SaveError> {
+        let folder = self.folder(setting);
+        if setting.is_empty() {
+            std::fs::create_dir_all(&folder).map_err(|e| classify(&e, &folder))?;
+        }
+        let mut id = [0u8; 8];
+        let _ = getrandom::fill(&mut id);
+        let path = folder.join(format!(".recording-{}.part", u64::from_be_bytes(id)));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| classify(&e, &folder))?;
+        Ok(Part {
+            file,
+            path,
+            folder,
+            done: false,
+        })
+    }
+
+    /// Our files of `kind` (`message`), oldest first: (name, bytes).
+    pub fn list(&self, setting: &str, kind: &str) -> Vec<(String, u64)> {
+        let Ok(dir) = std::fs::read_dir(self.folder(setting)) else {
+            return Vec::new();
+        };
+        let prefix = format!("{kind}-");
+        let mut out: Vec<(u64, String, u64)> = dir
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                if !valid_name(&name) || !name.starts_with(&prefix) {
+                    return None;
+                }
+                let time = name[prefix.len()..].split('-').next()?.parse().ok()?;
+                Some((time, name, e.metadata().ok()?.len()))
+            })
+            .collect();
+        out.sort();
+        out.into_iter().map(|(_, n, b)| (n, b)).collect()
+    }
+
+    /// Removes one of our files; false if it was not there.
+    pub fn remove(&self, setting: &str, name: &str) -> bool {
+        valid_name(name) && std::fs::remove_file(self.folder(setting).join(name)).is_ok()
+    }
+
+    /// Keeps at most `count` files of `kind` and `bytes` bytes of them:
+    /// the oldest go first. Returns the names removed.
+    pub fn prune(&self, setting: &str, kind: &str, count: usize, bytes: u64) -> Vec<String> {
+        let mut files = self.list(setting, kind);
+        let mut total: u64 = files.iter().map(|(_, b)| b).sum();
+        let mut removed = Vec::new();
+        while !files.is_empty() && (files.len() > count || total > bytes) {
+            let (name, size) = files.remove(0);
+            if self.remove(setting, &name) {
+                removed.push(name);
+            }
+            total = total.saturating_sub(size);
+        }
+        removed
+    }
+
     /// A saved snapshot; `None` for a name that is not one of ours or a
     /// file that is gone.
     pub fn open(&self, setting: &str, name: &str) -> Option<Vec<u8>> {
@@ -72,6 +138,42 @@ impl StoragePoint {
             return None;
         }
         std::fs::read(self.folder(setting).join(name)).ok()
+    }
+}
+
+/// A file being written (see [`StoragePoint::create`]).
+pub struct Part {
+    file: std::fs::File,
+    path: PathBuf,
+    folder: PathBuf,
+    done: bool,
+}
+
+impl Part {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), SaveError> {
+        self.file
+            .write_all(bytes)
+            .map_err(|e| classify(&e, &self.folder))
+    }
+
+    /// On the card, under `name`.
+    pub fn commit(mut self, name: &str) -> Result<(), SaveError> {
+        if !valid_name(name) {
+            return Err(SaveError::Io(format!("not one of our names: {name}")));
+        }
+        self.file.sync_all().map_err(|e| classify(&e, &self.folder))?;
+        std::fs::rename(&self.path, self.folder.join(name))
+            .map_err(|e| classify(&e, &self.folder))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Part {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -102,9 +204,19 @@ pub fn unlock_file(time: UnixMillis, seq: u64) -> String {
     format!("unlock-{}-{seq}.jpg", time.0)
 }
 
-/// `<letters>-<digits>-<digits>.jpg`: the only names this module makes.
+/// The file of a visitor's message that began at `time` and lasts
+/// `duration_ms`.
+pub fn message_file(time: UnixMillis, duration_ms: u64) -> String {
+    format!("message-{}-{duration_ms}.mp4", time.0)
+}
+
+/// `<letters>-<digits>-<digits>.jpg` or `.mp4`: the only names this module
+/// makes.
 pub fn valid_name(name: &str) -> bool {
-    let Some(stem) = name.strip_suffix(".jpg") else {
+    let Some(stem) = name
+        .strip_suffix(".jpg")
+        .or_else(|| name.strip_suffix(".mp4"))
+    else {
         return false;
     };
     let mut parts = stem.split('-');
@@ -135,6 +247,8 @@ mod tests {
             "Unlock-1-2.jpg",
             "unlock-1-2.jpg/",
             ".unlock-1-2.jpg.part",
+            "message-1-2.mp4.part",
+            ".recording-1.part",
         ] {
             assert!(!valid_name(bad), "{bad}");
         }
@@ -158,6 +272,39 @@ mod tests {
             storage.open("", "unlock-1-2.jpg").as_deref(),
             Some(&b"other"[..])
         );
+    }
+
+    #[test]
+    fn a_message_is_written_as_it_comes_and_the_oldest_go_first() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let storage = StoragePoint::new(dir.path());
+        for (t, size) in [(3, 30), (1, 10), (2, 20)] {
+            let mut part = storage.create("").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(part.write(&vec![0; size]), Ok(()));
+            let name = message_file(UnixMillis(t), 5000);
+            assert!(valid_name(&name), "{name}");
+            assert_eq!(part.commit(&name), Ok(()));
+        }
+        // One dropped before its commit leaves nothing behind.
+        let mut part = storage.create("").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(part.write(b"half"), Ok(()));
+        drop(part);
+        let names = |s: &StoragePoint| -> Vec<String> {
+            s.list("", "message").into_iter().map(|(n, _)| n).collect()
+        };
+        assert_eq!(
+            names(&storage),
+            ["message-1-5000.mp4", "message-2-5000.mp4", "message-3-5000.mp4"]
+        );
+        assert_eq!(std::fs::read_dir(dir.path().join("snapshots")).map(|d| d.count()).ok(), Some(3));
+        // At most 50 bytes: the oldest goes.
+        assert_eq!(storage.prune("", "message", 10, 50), ["message-1-5000.mp4"]);
+        // At most one file.
+        assert_eq!(storage.prune("", "message", 1, 1000), ["message-2-5000.mp4"]);
+        assert_eq!(names(&storage), ["message-3-5000.mp4"]);
+        assert!(storage.remove("", "message-3-5000.mp4"));
+        assert!(!storage.remove("", "../message-3-5000.mp4"));
+        assert!(names(&storage).is_empty());
     }
 
     #[test]
