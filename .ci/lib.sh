@@ -59,6 +59,9 @@ ensure_test_tools() {
   ensure_kamailio
   # baresip: a real SIP phone as indoor monitor (tests/tests/baresip.rs).
   apt_ensure baresip-core
+  # ffmpeg: encodes the H.264 of the MP4 recording test and decodes what
+  # server/media/src/mp4.rs wrote (ffprobe, ffmpeg).
+  apt_ensure ffmpeg
   # Certificates for the HTTPS upload browser test.
   apt_ensure openssl
   # Node may come from elsewhere (NodeSource ships npm inside nodejs).

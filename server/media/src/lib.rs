@@ -19,6 +19,9 @@
 //!   packets read leniently (report blocks, BYE).
 //! - `symmetric.rs`: symmetric RTP: where to send a peer's media, learned
 //!   only from packets that come from the address its SDP gave.
+//! - `mp4.rs`: a visitor's message recorded as fragmented MP4 that
+//!   browsers play: the camera's H.264 and the door microphone's samples
+//!   as FLAC, written fragment by fragment as the call goes.
 //!
 //! A crate of its own with two small dependencies (bytes, thiserror), like
 //! `sip`, so that its readers of network input can be tested and fuzzed
@@ -28,6 +31,7 @@
 pub mod dtmf;
 pub mod g711;
 pub mod h264;
+pub mod mp4;
 pub mod rtcp;
 pub mod rtp;
 pub mod symmetric;
