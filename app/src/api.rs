@@ -15,8 +15,7 @@ use crate::{
     model::{
         access, call_log, card, config, intercom, ip_permissions, ipc, live,
         mail::{self, PasswordUpdate},
-        message,
-        network, publish, reset, room, security,
+        message, network, publish, reset, room, security,
         security_log::SecurityLogPage,
         settings, sip_server, station, system, system_time, time, two_factor, user_info, video,
     },

@@ -25,11 +25,11 @@ use crate::{
         card::{CardChange, RoomCards},
         config::DeviceInfo,
         intercom::CallStatus,
-        message::MessagePage,
         ip_permissions::IpPermissions,
         ipc::{Ipc, IpcExport, IpcPage},
         live::{LiveAnswer, SourceStatus},
         mail::{MailReceipt, MailSettings, PasswordUpdate},
+        message::MessagePage,
         network::{CertificateUpload, NetworkPage, NetworkSettings},
         publish::{Publication, PublishPage, PublishRecord},
         reset::{ResetInfo, ResetIssued, ResetTicket},
@@ -483,6 +483,5 @@ pub trait Intercom: Send + Sync + 'static {
     async fn hang_up(&self, caller: &Caller) -> Result<CallStatus, ApiError>;
     /// Visitors' messages, newest first.
     async fn messages(&self, caller: &Caller) -> Result<MessagePage, ApiError>;
-    async fn delete_message(&self, caller: &Caller, file: String)
-        -> Result<MessagePage, ApiError>;
+    async fn delete_message(&self, caller: &Caller, file: String) -> Result<MessagePage, ApiError>;
 }

@@ -193,8 +193,10 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         lock: lock.clone(),
         access,
         data_dir: cli.data_dir.clone(),
-        rtp_ports: cli.rtp_ports,
-        ring_ms: i64::from(cli.ring_secs) * 1000,
+        calls: intercom::CallConfig {
+            rtp_ports: cli.rtp_ports,
+            ring_ms: i64::from(cli.ring_secs) * 1000,
+        },
     });
     let calls = tokio::spawn(services.intercom.clone().run());
     let readers = card_readers(&cli, &services.door, wiegand_cards);

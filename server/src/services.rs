@@ -27,7 +27,7 @@ use crate::{
     door::{access::AccessService, lock::LockService, DoorService},
     household::sip_server::{self, SipService},
     household::HouseholdService,
-    intercom::IntercomService,
+    intercom::{CallConfig, IntercomService},
     logs::LogService,
     mail::Postman,
     network::{ip_filter::IpFilter, tls::TlsRecord, NetworkService},
@@ -115,10 +115,8 @@ pub struct Engines {
     pub lock: Arc<LockService>,
     pub access: Arc<AccessService>,
     pub data_dir: std::path::PathBuf,
-    /// `--rtp-ports`: door calls' RTP.
-    pub rtp_ports: (u16, u16),
-    /// `--ring-secs`, in milliseconds.
-    pub ring_ms: i64,
+    /// `--rtp-ports`, `--ring-secs`.
+    pub calls: CallConfig,
 }
 
 impl Services {
@@ -168,8 +166,7 @@ impl Services {
                 e.media.clone(),
                 e.lock.clone(),
                 storage.clone(),
-                e.rtp_ports,
-                e.ring_ms,
+                e.calls,
             )),
             video: Arc::new(VideoService {
                 settings: e.settings.clone(),
@@ -245,8 +242,10 @@ impl Services {
             sip,
             lock,
             data_dir: data.to_path_buf(),
-            rtp_ports: (30000, 30999),
-            ring_ms: sip::call::RING_TIMEOUT_MS,
+            calls: CallConfig {
+                rtp_ports: (30000, 30999),
+                ring_ms: sip::call::RING_TIMEOUT_MS,
+            },
         })
     }
 

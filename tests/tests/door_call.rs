@@ -269,7 +269,9 @@ async fn nobody_answers_and_the_visitor_leaves_a_message() {
         .run()
         .await;
     assert!(reg.passed, "{}", reg.output);
-    let ringing = Sipp::new("callee-ring.xml", sip, "9901#0").port(port).spawn();
+    let ringing = Sipp::new("callee-ring.xml", sip, "9901#0")
+        .port(port)
+        .spawn();
     tests::wait_bound(port, false).await;
 
     let (code, s) = c.call("call", json!({})).await;
@@ -302,9 +304,22 @@ async fn nobody_answers_and_the_visitor_leaves_a_message() {
     assert_eq!(res.headers()["content-type"], "video/mp4");
     let mp4 = res.bytes().await.unwrap();
     assert_eq!(mp4.len() as u64, m["bytes"].as_u64().unwrap());
+    // A browser seeks with ranges.
+    let res = c
+        .request(reqwest::Method::GET, &format!("/storage/{file}"))
+        .header("range", "bytes=8-15")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        res.headers()["content-range"],
+        format!("bytes 8-15/{}", mp4.len()).as_str()
+    );
+    assert_eq!(res.bytes().await.unwrap(), mp4[8..16]);
     // Without a session: nothing.
     let res = vto.client().get(&format!("/storage/{file}")).await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "to the login page");
 
     // A real reader: the camera's H.264 and the microphone as FLAC.
     let dir = tempfile::tempdir().unwrap();
@@ -315,10 +330,23 @@ async fn nobody_answers_and_the_visitor_leaves_a_message() {
         .arg(&path)
         .output()
         .expect("ffprobe (apt install ffmpeg)");
-    assert!(probe.status.success(), "{}", String::from_utf8_lossy(&probe.stderr));
+    assert!(
+        probe.status.success(),
+        "{}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
     let streams: Value = serde_json::from_slice(&probe.stdout).unwrap();
-    let codec = |i: usize| streams["streams"][i]["codec_name"].as_str().unwrap_or("").to_string();
-    assert_eq!((codec(0), codec(1)), ("h264".into(), "flac".into()), "{streams}");
+    let codec = |i: usize| {
+        streams["streams"][i]["codec_name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(
+        (codec(0), codec(1)),
+        ("h264".into(), "flac".into()),
+        "{streams}"
+    );
     assert_eq!(streams["streams"][0]["width"], 1280, "{streams}");
     assert_eq!(streams["streams"][1]["sample_rate"], "8000", "{streams}");
     let decode = std::process::Command::new("ffmpeg")

@@ -37,6 +37,10 @@ fn describe(s: &CallStatus) -> String {
             None => "No call since the device started.".into(),
         },
         CallPhase::Ringing => format!("Calling {} since {since}…", s.callee),
+        CallPhase::Message => format!(
+            "Nobody answered {}: the visitor may leave a message.",
+            s.callee
+        ),
         CallPhase::Talking => format!(
             "Talking: {} answered at {since}.",
             if s.answered_by.is_empty() {
@@ -90,7 +94,7 @@ fn Call(first: CallStatus) -> impl IntoView {
                     id="call-state"
                     class=move || match status.get().phase {
                         CallPhase::Idle => "state locked",
-                        CallPhase::Ringing => "state open",
+                        CallPhase::Ringing | CallPhase::Message => "state open",
                         CallPhase::Talking => "state ok",
                     }
                 >
@@ -110,7 +114,9 @@ fn Call(first: CallStatus) -> impl IntoView {
                 type="button"
                 id="hang-up"
                 class="secondary"
-                disabled=move || !hydrated.get() || idle()
+                disabled=move || {
+                    !hydrated.get() || status.with(|s| matches!(s.phase, CallPhase::Idle | CallPhase::Message))
+                }
                 on:click=hang_up
             >
                 "Hang Up"

@@ -171,6 +171,71 @@ fn jpeg_response(jpeg: Vec<u8>) -> Response {
         .into_response()
 }
 
+/// A recorded message, whole or the one byte range asked for: a browser
+/// seeks (and learns a fragmented MP4's duration) with Range requests.
+fn video_response(video: Vec<u8>, range: Option<&str>) -> Response {
+    let len = video.len();
+    let headers = |h: &mut http::HeaderMap| {
+        h.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("video/mp4"),
+        );
+        h.insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+        h.insert(
+            http::header::ACCEPT_RANGES,
+            http::HeaderValue::from_static("bytes"),
+        );
+    };
+    let Some(spec) = range else {
+        let mut res = video.into_response();
+        headers(res.headers_mut());
+        return res;
+    };
+    match byte_range(spec, len) {
+        Some((start, end)) => {
+            let mut res = (
+                http::StatusCode::PARTIAL_CONTENT,
+                video[start..=end].to_vec(),
+            )
+                .into_response();
+            headers(res.headers_mut());
+            if let Ok(v) = http::HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
+                res.headers_mut().insert(http::header::CONTENT_RANGE, v);
+            }
+            res
+        }
+        None => {
+            let mut res = http::StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            if let Ok(v) = http::HeaderValue::from_str(&format!("bytes */{len}")) {
+                res.headers_mut().insert(http::header::CONTENT_RANGE, v);
+            }
+            res
+        }
+    }
+}
+
+/// One range of `bytes=START-END`, `bytes=START-` or `bytes=-SUFFIX` over
+/// `len` bytes, as (first, last) inclusive; None when unsatisfiable or
+/// not one range.
+fn byte_range(spec: &str, len: usize) -> Option<(usize, usize)> {
+    let (a, b) = spec.trim().strip_prefix("bytes=")?.split_once('-')?;
+    if len == 0 || b.contains(',') {
+        return None;
+    }
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", suffix) => {
+            let n: usize = suffix.parse().ok()?;
+            (len.checked_sub(n.min(len))?, len - 1)
+        }
+        (start, "") => (start.parse().ok()?, len - 1),
+        (start, end) => (start.parse().ok()?, end.parse::<usize>().ok()?.min(len - 1)),
+    };
+    (start <= end && start < len).then_some((start, end))
+}
+
 /// A JPEG of a source's current picture. The guard let only a session
 /// through; checked again here.
 async fn snapshot(
@@ -205,15 +270,13 @@ async fn stored(
         return http::StatusCode::UNAUTHORIZED.into_response();
     }
     let mp4 = file.ends_with(".mp4");
+    let range = req
+        .headers()
+        .get(http::header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     match state.services.door.stored_snapshot(file).await {
-        Some(video) if mp4 => (
-            [
-                (http::header::CONTENT_TYPE, "video/mp4"),
-                (http::header::CACHE_CONTROL, "no-store"),
-            ],
-            video,
-        )
-            .into_response(),
+        Some(video) if mp4 => video_response(video, range.as_deref()),
         Some(jpeg) => jpeg_response(jpeg),
         None => (http::StatusCode::NOT_FOUND, "no such file").into_response(),
     }
@@ -229,4 +292,29 @@ async fn not_found(State(state): State<AppState>, req: Request<Body>) -> Respons
         move || shell(leptos.clone()),
     );
     handler(req).await.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_range;
+
+    #[test]
+    fn byte_ranges_as_browsers_ask() {
+        assert_eq!(byte_range("bytes=0-", 100), Some((0, 99)));
+        assert_eq!(byte_range("bytes=10-19", 100), Some((10, 19)));
+        assert_eq!(byte_range("bytes=90-200", 100), Some((90, 99)));
+        assert_eq!(byte_range("bytes=-10", 100), Some((90, 99)));
+        assert_eq!(byte_range("bytes=-500", 100), Some((0, 99)));
+        for bad in [
+            "bytes=100-",
+            "bytes=5-4",
+            "bytes=0-1,5-6",
+            "items=0-1",
+            "bytes=x-1",
+            "",
+        ] {
+            assert_eq!(byte_range(bad, 100), None, "{bad}");
+        }
+        assert_eq!(byte_range("bytes=0-", 0), None);
+    }
 }

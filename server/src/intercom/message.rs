@@ -41,6 +41,9 @@ pub async fn record(
     begin: UnixMillis,
     limit: Duration,
 ) -> Result<String, String> {
+    // The Message Time counts from here: the sound before the camera's
+    // first key frame is in the file too.
+    let until = crate::clock::monotonic() + limit;
     let mut video = door.subscribe(QUEUE);
     let mut audio = door.subscribe_audio(QUEUE);
     let first = tokio::time::timeout(KEY_WAIT, async {
@@ -91,7 +94,7 @@ pub async fn record(
     let _ = tx.send(Write::Data(writer.init()));
     let start = first.pts_ms;
     push_video(&mut writer, &first.data, 0, true);
-    let deadline = tokio::time::sleep(limit);
+    let deadline = tokio::time::sleep_until(until);
     tokio::pin!(deadline);
     let mut written_ms = 0;
     loop {
@@ -123,11 +126,10 @@ pub async fn record(
     let _ = tx.send(Write::Commit(name));
     drop(tx);
     let saved = disk.await.map_err(|e| e.to_string())??;
-    let pruned = tokio::task::spawn_blocking(move || {
-        storage.prune(&setting, KIND, MAX_MESSAGES, MAX_BYTES)
-    })
-    .await
-    .unwrap_or_default();
+    let pruned =
+        tokio::task::spawn_blocking(move || storage.prune(&setting, KIND, MAX_MESSAGES, MAX_BYTES))
+            .await
+            .unwrap_or_default();
     if !pruned.is_empty() {
         tracing::info!(removed = ?pruned, "messages: the oldest removed to make room");
     }

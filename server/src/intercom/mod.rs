@@ -60,6 +60,15 @@ const PROMPT: Duration = Duration::from_millis(1000);
 /// The simulated speaker's level while the prompt sounds.
 const PROMPT_LEVEL: u8 = 80;
 
+/// How the device's calls go (command line options).
+#[derive(Clone, Copy, Debug)]
+pub struct CallConfig {
+    /// `--rtp-ports`.
+    pub rtp_ports: (u16, u16),
+    /// `--ring-secs`, in milliseconds.
+    pub ring_ms: i64,
+}
+
 /// Who pressed Call, for the logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Press {
@@ -98,10 +107,7 @@ pub struct IntercomService {
     pub media: Arc<Media>,
     pub lock: Arc<LockService>,
     pub storage: Arc<StoragePoint>,
-    /// `--rtp-ports`.
-    pub rtp_ports: (u16, u16),
-    /// `--ring-secs`, in milliseconds.
-    pub ring_ms: i64,
+    pub config: CallConfig,
     /// A visitor's message is being recorded: Call does nothing meanwhile.
     recording: std::sync::atomic::AtomicBool,
     status: watch::Sender<CallStatus>,
@@ -134,8 +140,7 @@ impl IntercomService {
         media: Arc<Media>,
         lock: Arc<LockService>,
         storage: Arc<StoragePoint>,
-        rtp_ports: (u16, u16),
-        ring_ms: i64,
+        config: CallConfig,
     ) -> Self {
         let (heard, heard_rx) = mpsc::channel(64);
         Self {
@@ -145,8 +150,7 @@ impl IntercomService {
             media,
             lock,
             storage,
-            rtp_ports,
-            ring_ms,
+            config,
             recording: Default::default(),
             // Version 0 is what a page that knows nothing asks with.
             status: watch::Sender::new(CallStatus {
@@ -218,10 +222,16 @@ impl IntercomService {
             .ok_or_else(|| invalid("No door camera"))?;
         // Reserved here, freed if the request is dropped before the call
         // starts (the sockets close with it).
-        let audio = Pair::bind(ip, self.rtp_ports).await.map_err(internal)?;
+        let audio = Pair::bind(ip, self.config.rtp_ports)
+            .await
+            .map_err(internal)?;
         let h264 = session::parameter_sets(&door, CAMERA_WAIT).await;
         let video = match h264 {
-            Some(_) => Some(Pair::bind(ip, self.rtp_ports).await.map_err(internal)?),
+            Some(_) => Some(
+                Pair::bind(ip, self.config.rtp_ports)
+                    .await
+                    .map_err(internal)?,
+            ),
             None => None,
         };
         let mut id = [0u8; 8];
@@ -240,7 +250,7 @@ impl IntercomService {
             callee: callee.clone(),
             user: basic.vto_no.clone(),
             offer: Bytes::from(offer.to_sdp()),
-            ring_timeout: self.ring_ms,
+            ring_timeout: self.config.ring_ms,
             max_talk: call::MAX_TALK_MS,
         };
         let centre = callee == basic.centre_call_no;
@@ -507,7 +517,8 @@ impl IntercomService {
         };
         if end == call::End::NotAnswered && !c.centre {
             drop(c.session);
-            self.recording.store(true, std::sync::atomic::Ordering::SeqCst);
+            self.recording
+                .store(true, std::sync::atomic::Ordering::SeqCst);
             tokio::spawn(self.clone().leave_message(record, c.callee));
             return;
         }
@@ -681,11 +692,7 @@ impl Intercom for IntercomService {
         self.message_page().await
     }
 
-    async fn delete_message(
-        &self,
-        caller: &Caller,
-        file: String,
-    ) -> Result<MessagePage, ApiError> {
+    async fn delete_message(&self, caller: &Caller, file: String) -> Result<MessagePage, ApiError> {
         caller.session()?;
         let setting = self.storage_point().await?;
         let storage = self.storage.clone();

@@ -161,7 +161,9 @@ impl Part {
         if !valid_name(name) {
             return Err(SaveError::Io(format!("not one of our names: {name}")));
         }
-        self.file.sync_all().map_err(|e| classify(&e, &self.folder))?;
+        self.file
+            .sync_all()
+            .map_err(|e| classify(&e, &self.folder))?;
         std::fs::rename(&self.path, self.folder.join(name))
             .map_err(|e| classify(&e, &self.folder))?;
         self.done = true;
@@ -294,13 +296,25 @@ mod tests {
         };
         assert_eq!(
             names(&storage),
-            ["message-1-5000.mp4", "message-2-5000.mp4", "message-3-5000.mp4"]
+            [
+                "message-1-5000.mp4",
+                "message-2-5000.mp4",
+                "message-3-5000.mp4"
+            ]
         );
-        assert_eq!(std::fs::read_dir(dir.path().join("snapshots")).map(|d| d.count()).ok(), Some(3));
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("snapshots"))
+                .map(|d| d.count())
+                .ok(),
+            Some(3)
+        );
         // At most 50 bytes: the oldest goes.
         assert_eq!(storage.prune("", "message", 10, 50), ["message-1-5000.mp4"]);
         // At most one file.
-        assert_eq!(storage.prune("", "message", 1, 1000), ["message-2-5000.mp4"]);
+        assert_eq!(
+            storage.prune("", "message", 1, 1000),
+            ["message-2-5000.mp4"]
+        );
         assert_eq!(names(&storage), ["message-3-5000.mp4"]);
         assert!(storage.remove("", "message-3-5000.mp4"));
         assert!(!storage.remove("", "../message-3-5000.mp4"));

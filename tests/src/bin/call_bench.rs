@@ -55,8 +55,10 @@ fn answer(invite: &Message, audio: u16, video: u16) -> Vec<u8> {
     let mut r = response(invite, 200, "OK", &[]);
     let to = invite.headers.get("To").unwrap_or_default().to_string();
     r.headers.set("To", format!("{to};tag=bench"));
-    r.headers.push("Contact", "<sip:9901%230@127.0.0.1>".to_string());
-    r.headers.push("Content-Type", "application/sdp".to_string());
+    r.headers
+        .push("Contact", "<sip:9901%230@127.0.0.1>".to_string());
+    r.headers
+        .push("Content-Type", "application/sdp".to_string());
     r.body = format!(
         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
          m=audio {audio} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n\
@@ -93,7 +95,10 @@ async fn run() -> Res<()> {
     let c = vto.ready().await;
     let sip = vto.sip.ok_or("no SIP address")?;
     let (code, page) = c
-        .call("add_room", json!({"room": room("9901"), "password": PASSWORD}))
+        .call(
+            "add_room",
+            json!({"room": room("9901"), "password": PASSWORD}),
+        )
         .await;
     if code != StatusCode::OK {
         return Err(format!("add_room: {page}"));
@@ -112,8 +117,12 @@ async fn run() -> Res<()> {
         .map_err(|e| e.to_string())?;
     let (mut invite_ms, mut video_ms) = (Vec::new(), Vec::new());
     for i in 0..n {
-        let audio = UdpSocket::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-        let video = UdpSocket::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+        let audio = UdpSocket::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| e.to_string())?;
+        let video = UdpSocket::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| e.to_string())?;
         let ports = (
             audio.local_addr().map_err(|e| e.to_string())?.port(),
             video.local_addr().map_err(|e| e.to_string())?.port(),
@@ -155,7 +164,10 @@ async fn run() -> Res<()> {
         eprint!(".");
     }
     eprintln!();
-    for (name, mut v) in [("press_to_invite", invite_ms), ("answer_to_video", video_ms)] {
+    for (name, mut v) in [
+        ("press_to_invite", invite_ms),
+        ("answer_to_video", video_ms),
+    ] {
         v.sort_by(f64::total_cmp);
         println!("{name}_p50_ms {:.1}", percentile(&v, 50.0));
         println!("{name}_p99_ms {:.1}", percentile(&v, 99.0));
