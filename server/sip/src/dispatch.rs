@@ -60,6 +60,9 @@ pub const MAX_TALK_MS: i64 = 12 * 3600 * 1000;
 /// The device's own calls (a visitor at the door) at once: each holds RTP
 /// ports and a camera stream.
 pub const MAX_DOOR_CALLS: usize = 4;
+/// Door calls kept at once, ended ones included (a few KiB each; an ended
+/// one stays for its BYE's Timer K, 5 s).
+const MAX_KEPT_DOOR_CALLS: usize = 256;
 
 /// How long a stopped REGISTER client still answers a challenge to its
 /// un-REGISTER.
@@ -457,7 +460,7 @@ impl Dispatcher {
             .values()
             .filter(|c| !matches!(c.phase(), call::Phase::Ended(_)))
             .count();
-        if open >= MAX_DOOR_CALLS || self.door_calls.len() >= 8 * MAX_DOOR_CALLS {
+        if open >= MAX_DOOR_CALLS || self.door_calls.len() >= MAX_KEPT_DOOR_CALLS {
             return Err((486, "Too many calls at once".into()));
         }
         let seed = self.random("door-call");
