@@ -26,6 +26,10 @@ pub struct Sipp {
     fields: Vec<String>,
     calls: u32,
     port: u16,
+    /// Calls at once (`-l`).
+    limit: u32,
+    /// More sipp options (`-rtp_echo`, `-r 1000`).
+    extra: Vec<String>,
 }
 
 impl Sipp {
@@ -41,6 +45,8 @@ impl Sipp {
             fields: Vec::new(),
             calls: 1,
             port: crate::free_port(),
+            limit: 1,
+            extra: Vec::new(),
         }
     }
 
@@ -62,6 +68,18 @@ impl Sipp {
     /// The local SIP port (a registered device keeps its port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Calls at once (default 1).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// More sipp options.
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.extra = args.iter().map(|a| a.to_string()).collect();
         self
     }
 
@@ -91,7 +109,8 @@ impl Sipp {
         if !self.password.is_empty() {
             cmd.args(["-au", &self.user, "-ap", &self.password]);
         }
-        cmd.args(["-m", &self.calls.to_string(), "-l", "1"])
+        cmd.args(["-m", &self.calls.to_string(), "-l", &self.limit.to_string()])
+            .args(&self.extra)
             .args(["-t", if self.tcp { "t1" } else { "u1" }])
             .args(["-i", local, "-p", &self.port.to_string()])
             .args([

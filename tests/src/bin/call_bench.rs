@@ -14,8 +14,18 @@
 //! one after another (the built-in test camera keeps encoding between
 //! them; the first call also starts it).
 //!
-//! usage: call_bench [--n 50]; the vto binary is `$VTO_BIN`, else
-//! `target/release/vto`. Results go to stdout as `key value` lines.
+//! Then calls per second, one call at a time (a door has one visitor):
+//! - vto: `--calls` door calls to room 9902, whose monitor is sipp
+//!   (`bench-callee.xml` with `-rtp_echo`: 180 and 200 at once, the door's
+//!   RTP sent back); each call is pressed, followed to Talking, hung up and
+//!   followed to Idle over the API (`call_status` long polls);
+//! - Kamailio 5.6 (`tests/peers/kamailio/kamailio.cfg`, as in
+//!   `.ci/bench-sip`) proxying the same number of calls from sipp
+//!   (`bench-caller.xml`, one at a time, hung up once answered) to the same
+//!   sipp monitor, registered there.
+//!
+//! usage: call_bench [--n 50] [--calls 100]; the vto binary is `$VTO_BIN`,
+//! else `target/release/vto`. Results go to stdout as `key value` lines.
 
 use std::{
     net::SocketAddr,
@@ -25,7 +35,7 @@ use std::{
 use reqwest::StatusCode;
 use serde_json::json;
 use sip::{message::Message, registrar::response};
-use tests::{bench::percentile, room, sipp::Sipp, Vto};
+use tests::{bench::percentile, room, sipp::Sipp, Client, Vto};
 use tokio::net::UdpSocket;
 
 type Res<T> = Result<T, String>;
@@ -83,10 +93,12 @@ async fn main() {
 
 async fn run() -> Res<()> {
     let mut n = 50usize;
+    let mut calls = 100u32;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         match (flag.as_str(), it.next()) {
             ("--n", Some(v)) => n = v.parse().map_err(|_| format!("bad --n {v}"))?,
+            ("--calls", Some(v)) => calls = v.parse().map_err(|_| format!("bad --calls {v}"))?,
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -173,6 +185,138 @@ async fn run() -> Res<()> {
         println!("{name}_max_ms {:.1}", v.last().copied().unwrap_or(0.0));
     }
     println!("calls {n}");
+    let vto_rate = door_calls_per_s(&c, sip, calls).await?;
     vto.stop().await;
+    let kamailio_rate = kamailio_calls_per_s(calls).await?;
+    println!("throughput_calls {calls}");
+    println!("vto_calls_per_s {vto_rate:.1}");
+    println!("kamailio_calls_per_s {kamailio_rate:.1}");
+    println!("ratio {:.3}", vto_rate / kamailio_rate);
     Ok(())
+}
+
+/// The call's status once its phase is `phase` (long polls).
+async fn until_phase(c: &Client, phase: &str) -> Res<()> {
+    let mut seen = u64::MAX;
+    for _ in 0..50 {
+        let (_, s) = c.call("call_status", json!({"seen": seen})).await;
+        if s["phase"] == phase {
+            return Ok(());
+        }
+        seen = s["version"].as_u64().unwrap_or(u64::MAX);
+    }
+    Err(format!("the call never reached {phase}"))
+}
+
+async fn register(server: SocketAddr, user: &str, port: u16) -> Res<()> {
+    let run = Sipp::new("bench-register.xml", server, user)
+        .password(PASSWORD)
+        .port(port)
+        .run()
+        .await;
+    if run.passed {
+        Ok(())
+    } else {
+        Err(format!("{user} did not register: {}", run.output))
+    }
+}
+
+/// `calls` door calls one after another to a sipp monitor echoing RTP.
+async fn door_calls_per_s(c: &Client, sip: SocketAddr, calls: u32) -> Res<f64> {
+    let (code, page) = c
+        .call(
+            "add_room",
+            json!({"room": room("9902"), "password": PASSWORD}),
+        )
+        .await;
+    if code != StatusCode::OK {
+        return Err(format!("add_room: {page}"));
+    }
+    let port = tests::free_port();
+    register(sip, "9902#0", port).await?;
+    let monitor = Sipp::new("bench-callee.xml", sip, "9902#0")
+        .port(port)
+        .calls(calls)
+        .limit(calls)
+        .args(&["-rtp_echo"])
+        .spawn();
+    tests::wait_bound(port, false).await;
+    let started = Instant::now();
+    for i in 0..calls {
+        let (code, s) = c.call("call", json!({"number": "9902"})).await;
+        if code != StatusCode::OK {
+            return Err(format!("door call {i}: {s}"));
+        }
+        until_phase(c, "Talking").await?;
+        c.call("hang_up", json!({})).await;
+        until_phase(c, "Idle").await?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let run = monitor.await.map_err(|e| e.to_string())?;
+    if !run.passed {
+        return Err(format!("the door's monitor: {}", run.output));
+    }
+    Ok(f64::from(calls) / secs)
+}
+
+/// Kamailio proxying `calls` calls one after another between two sipp
+/// devices registered there.
+async fn kamailio_calls_per_s(calls: u32) -> Res<f64> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let port = tests::free_port();
+    let log = dir.path().join("kamailio.log");
+    let file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+    let run = dir.path().to_str().unwrap_or("/tmp").to_string();
+    let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/kamailio/kamailio.cfg");
+    let _kamailio = tests::ProcessGroup::spawn(
+        tokio::process::Command::new("kamailio")
+            .args(["-f", cfg, "-DD", "-E", "-n", "4", "-m", "256", "-M", "8"])
+            .args(["-Y", &run, "-w", &run])
+            .args(["-l", &format!("udp:127.0.0.1:{port}")])
+            .stdout(file.try_clone().map_err(|e| e.to_string())?)
+            .stderr(file),
+    )
+    .map_err(|e| format!("kamailio (apt install kamailio): {e}"))?;
+    let ready = format!("udp: 127.0.0.1 [127.0.0.1]:{port}");
+    let mut up = false;
+    for _ in 0..100 {
+        if std::fs::read_to_string(&log).is_ok_and(|l| l.contains(&ready)) {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !up {
+        return Err("kamailio did not start".into());
+    }
+    // Its workers fork after the listening line.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let server = SocketAddr::from(([127, 0, 0, 1], port));
+    let (callee_port, caller_port) = (tests::free_port(), tests::free_port());
+    register(server, "9902#0", callee_port).await?;
+    register(server, "9901#0", caller_port).await?;
+    let monitor = Sipp::new("bench-callee.xml", server, "9902#0")
+        .port(callee_port)
+        .calls(calls)
+        .limit(calls)
+        .args(&["-rtp_echo"])
+        .spawn();
+    tests::wait_bound(callee_port, false).await;
+    let started = Instant::now();
+    let caller = Sipp::new("bench-caller.xml", server, "9901#0")
+        .port(caller_port)
+        .fields(&["9902"])
+        .calls(calls)
+        .args(&["-r", "10000"])
+        .run()
+        .await;
+    let secs = started.elapsed().as_secs_f64();
+    if !caller.passed {
+        return Err(format!("the caller through Kamailio: {}", caller.output));
+    }
+    let run = monitor.await.map_err(|e| e.to_string())?;
+    if !run.passed {
+        return Err(format!("the monitor behind Kamailio: {}", run.output));
+    }
+    Ok(f64::from(calls) / secs)
 }
