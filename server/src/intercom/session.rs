@@ -328,7 +328,8 @@ mod tests {
         assert_eq!(level(Law::Ulaw, &silence), 0);
         assert!(level(Law::Ulaw, &loud) > 90, "{}", level(Law::Ulaw, &loud));
         let q = level(Law::Ulaw, &quiet);
-        assert!((40..80).contains(&q), "{q}");
+        // 40 dB down: about a third of the 60 dB scale.
+        assert!((15..45).contains(&q), "{q}");
         assert_eq!(level(Law::Ulaw, &[]), 0);
     }
 }
