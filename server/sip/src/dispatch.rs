@@ -545,6 +545,17 @@ impl Dispatcher {
             .map(|(user, _)| user.clone())
     }
 
+    /// Where a door call's branch may have its media: the IP its SIP
+    /// messages come from (a monitor of ours), or None through another
+    /// server (the media comes from the monitor, not from the server).
+    pub fn door_media_ip(&self, call_id: &str, branch: usize) -> Option<IpAddr> {
+        if self.upstream.is_some() {
+            return None;
+        }
+        let target = self.door_calls.get(call_id)?.target(branch)?;
+        Some(target.peer.addr.ip().to_canonical())
+    }
+
     /// The device's own calls kept (ended ones until their transactions
     /// end).
     pub fn door_calls(&self) -> usize {

@@ -368,7 +368,8 @@ impl IntercomService {
                     return;
                 };
                 if c.early.is_none() {
-                    if let Some(media) = negotiate(&c.offer, &sdp) {
+                    let allowed = self.sip.door_media_ip(call_id, branch);
+                    if let Some(media) = negotiate(&c.offer, &sdp, allowed) {
                         c.session.send_to(media);
                         c.early = Some(branch);
                     }
@@ -391,6 +392,7 @@ impl IntercomService {
                     .door_callee(call_id, branch)
                     .unwrap_or_else(|| user_of(&dialog.remote_target));
                 let now = self.time.now();
+                let allowed = self.sip.door_media_ip(call_id, branch);
                 let hang_up = {
                     let mut current = lock(&self.current);
                     let Some(c) = current.as_mut().filter(|c| c.call_id == call_id) else {
@@ -401,7 +403,7 @@ impl IntercomService {
                         self.snapshot(b.storage_point, format!("talk-{}-{}.jpg", c.begin.0, now.0))
                     });
                     c.matcher = media::dtmf::Matcher::new(&command, KEY_TIMEOUT_MS).ok();
-                    match negotiate(&c.offer, &sdp) {
+                    match negotiate(&c.offer, &sdp, allowed) {
                         Some(media) => {
                             c.source = media.audio.remote.ip().to_string();
                             c.session.send_to(media);
@@ -411,7 +413,7 @@ impl IntercomService {
                     }
                 };
                 if hang_up {
-                    tracing::warn!(%call_id, "door call: the answer has no usable audio; hanging up");
+                    tracing::warn!(%call_id, "door call: the answer's media is not usable; hanging up");
                     self.sip.door_hang_up(call_id);
                 }
                 self.set_status(|s| {
@@ -657,14 +659,29 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 /// The call's media from our offer and the answer's SDP; `None` when the
-/// answer cannot be used (no audio we offered).
-fn negotiate(offer: &sdp::Offer, answer: &[u8]) -> Option<sdp::Media> {
+/// answer cannot be used: no audio we offered, or media at another address
+/// than `allowed` (the monitor's own: the door sends its camera nowhere an
+/// answer merely names).
+fn negotiate(
+    offer: &sdp::Offer,
+    answer: &[u8],
+    allowed: Option<std::net::IpAddr>,
+) -> Option<sdp::Media> {
     let parsed = sdp::parse(answer)
         .map_err(|e| tracing::warn!(error = %e, "door call: answer SDP not read"))
         .ok()?;
-    sdp::negotiate(offer, &parsed)
+    let media = sdp::negotiate(offer, &parsed)
         .map_err(|e| tracing::warn!(error = %e, "door call: answer SDP not usable"))
-        .ok()
+        .ok()?;
+    let addresses =
+        std::iter::once(media.audio.remote).chain(media.video.as_ref().map(|v| v.remote));
+    for a in addresses {
+        if allowed.is_some_and(|ip| a.ip().to_canonical() != ip) {
+            tracing::warn!(media = %a, monitor = ?allowed, "door call: the answer puts its media at another address than the monitor's");
+            return None;
+        }
+    }
+    Some(media)
 }
 
 #[async_trait::async_trait]
@@ -706,5 +723,43 @@ impl Intercom for IntercomService {
         }
         tracing::info!(user = %caller.session()?.user, %file, "message deleted");
         self.message_page().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offer() -> sdp::Offer {
+        sdp::Offer {
+            address: [127, 0, 0, 1].into(),
+            session_id: 1,
+            session_version: 1,
+            audio_port: 30000,
+            video: None,
+        }
+    }
+
+    fn answer(ip: &str) -> Vec<u8> {
+        format!(
+            "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
+             m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn media_goes_only_to_the_answering_monitor() {
+        let monitor = Some("192.168.1.20".parse().unwrap_or_else(|e| panic!("{e}")));
+        let ok = negotiate(&offer(), &answer("192.168.1.20"), monitor);
+        assert_eq!(
+            ok.map(|m| m.audio.remote.to_string()).as_deref(),
+            Some("192.168.1.20:4000")
+        );
+        // An answer naming someone else's address gets no camera stream.
+        assert!(negotiate(&offer(), &answer("203.0.113.7"), monitor).is_none());
+        // Through another server the monitor's address is not known.
+        assert!(negotiate(&offer(), &answer("203.0.113.7"), None).is_some());
+        assert!(negotiate(&offer(), b"garbage", None).is_none());
     }
 }

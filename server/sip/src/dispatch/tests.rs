@@ -520,6 +520,8 @@ fn the_door_rings_every_monitor_of_the_room_and_the_first_answer_takes_it() {
         &door_events(&out)[..],
         [call::Event::Answered { branch: 1, .. }]
     ));
+    assert_eq!(d.door_callee(&call_id, 1).as_deref(), Some("9901#1"));
+    assert_eq!(d.door_media_ip(&call_id, 1), Some(addr(MON1).ip()));
     // A stranger's BYE with the Call-ID is refused, the monitor's ends it.
     let dialog = match &door_events(&out)[0] {
         call::Event::Answered { dialog, .. } => dialog.clone(),
@@ -625,6 +627,8 @@ fn registered_to_another_server_the_door_calls_through_it() {
         .unwrap_or_else(|e| panic!("{e:?}"));
     let invite = &sent_to(&out, "127.0.0.5:5060")[0];
     assert_eq!(line(invite), "INVITE sip:9901@VDP");
+    // Through a server the media comes from the monitor, not from it.
+    assert_eq!(d.door_media_ip(&call_id, 0), None);
     // The server's challenge is answered with the account's password.
     let mut challenge = response(invite, 407, "Proxy Authentication Required", &[]);
     challenge.headers.push(

@@ -876,6 +876,12 @@ impl SipService {
         lock(&self.core).door_callee(call_id, branch)
     }
 
+    /// Where a door call's branch may have its media (None: anywhere,
+    /// through another server).
+    pub fn door_media_ip(&self, call_id: &str, branch: usize) -> Option<std::net::IpAddr> {
+        lock(&self.core).door_media_ip(call_id, branch)
+    }
+
     /// Hangs up one of the device's own calls.
     pub fn door_hang_up(&self, call_id: &str) {
         let now = self.now();
