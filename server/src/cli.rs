@@ -118,6 +118,20 @@ pub struct Cli {
     #[arg(long, env = "VTO_GPIO_RELAY_ACTIVE_LOW")]
     pub gpio_relay_active_low: bool,
 
+    /// The door's Call button's line, if one is fitted: a press calls the
+    /// Villa Station's room (debounced).
+    #[arg(
+        long,
+        env = "VTO_GPIO_CALL",
+        value_name = "LINE",
+        requires = "gpio_chip"
+    )]
+    pub gpio_call: Option<u32>,
+
+    /// The Call button's level when pressed.
+    #[arg(long, env = "VTO_GPIO_CALL_PRESSED", value_enum, default_value = "low")]
+    pub gpio_call_pressed: crate::door::lock::gpio::Level,
+
     /// The door sensor's line, if one is fitted.
     #[arg(
         long,
@@ -211,6 +225,7 @@ impl Cli {
             door: self.gpio_door.map(|l| (l, self.gpio_door_open)),
             exit: self.gpio_exit.map(|l| (l, self.gpio_exit_pressed)),
             wiegand: self.wiegand_d0.zip(self.wiegand_d1),
+            call: self.gpio_call.map(|l| (l, self.gpio_call_pressed)),
         })
     }
 }
@@ -218,6 +233,7 @@ impl Cli {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::door::lock::gpio::Level;
 
     #[test]
     fn port_ranges() {
@@ -240,5 +256,27 @@ mod tests {
         assert!(parse(&["--wiegand-d0", "5", "--wiegand-d1", "6"]).is_err());
         let none = parse(&gpio).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(none.gpio().and_then(|g| g.wiegand), None);
+        assert_eq!(none.gpio().and_then(|g| g.call), None);
+        // The Call button: on a chip, pressed low unless told.
+        let call = parse(&[&gpio[..], &["--gpio-call", "22"]].concat());
+        let call = call.unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            call.gpio().and_then(|g| g.call),
+            Some((22, Level::Low))
+        ));
+        let high = [
+            &gpio[..],
+            &["--gpio-call", "22", "--gpio-call-pressed", "high"],
+        ]
+        .concat();
+        let high = parse(&high).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            high.gpio().and_then(|g| g.call),
+            Some((22, Level::High))
+        ));
+        assert!(
+            parse(&["--gpio-call", "22"]).is_err(),
+            "a line needs its chip"
+        );
     }
 }

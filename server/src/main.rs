@@ -172,7 +172,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         },
         None => None,
     };
-    let (lock_driver, lock_inputs, wiegand_cards) = lock_driver(&cli, &store)?;
+    let (lock_driver, lock_inputs, wiegand_cards, call_button) = lock_driver(&cli, &store)?;
     let lock = LockService::start(store.clone(), time.clock(), lock_driver, lock_inputs)
         .map_err(|e| e.to_string())?;
     let access = Arc::new(AccessService::new(
@@ -199,6 +199,17 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         },
     });
     let calls = tokio::spawn(services.intercom.clone().run());
+    let button = call_button.map(|mut presses| {
+        // The door's Call button: another front door of the Intercom service.
+        let intercom = services.intercom.clone();
+        tokio::spawn(async move {
+            while presses.recv().await.is_some() {
+                if let Err(e) = intercom.press(intercom::Press::Button, None).await {
+                    tracing::warn!(error = %e, "Call button: no call");
+                }
+            }
+        })
+    });
     let readers = card_readers(&cli, &services.door, wiegand_cards);
     let follow = tokio::spawn(services.door.clone().follow_door());
     if http::assets::UI_MISSING {
@@ -271,6 +282,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     for task in [purge, signals, ntp, maintenance, follow, calls]
         .into_iter()
         .chain(sip_task)
+        .chain(button)
         .chain(readers)
     {
         task.abort();
@@ -323,17 +335,20 @@ fn card_readers(
     tasks
 }
 
-/// The lock's driver, its inputs and a Wiegand reader's cards (GPIO only).
+/// The lock's driver, its inputs, a Wiegand reader's cards and the Call
+/// button's presses (GPIO only).
 type LockParts = (
     Box<dyn door::lock::driver::LockDriver>,
     Option<tokio::sync::mpsc::Receiver<door::lock::driver::Input>>,
     Option<tokio::sync::mpsc::Receiver<String>>,
+    Option<tokio::sync::mpsc::Receiver<()>>,
 );
 
 fn lock_driver(cli: &Cli, store: &Store) -> Result<LockParts, String> {
     let Some(config) = cli.gpio() else {
         return Ok((
             Box::new(door::lock::driver::SimDriver::default()),
+            None,
             None,
             None,
         ));
@@ -344,10 +359,11 @@ fn lock_driver(cli: &Cli, store: &Store) -> Result<LockParts, String> {
     let locked = settings.contact == app::model::access::ContactType::Nc;
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let (cards_tx, cards) = tokio::sync::mpsc::channel(16);
-    let driver = door::lock::gpio::GpioDriver::open(&config, locked, tx, cards_tx)
+    let (calls_tx, calls) = tokio::sync::mpsc::channel(4);
+    let driver = door::lock::gpio::GpioDriver::open(&config, locked, tx, cards_tx, calls_tx)
         .map_err(|e| format!("lock GPIO: {e}"))?;
     tracing::info!(chip = %config.chip.display(), relay = config.relay, "lock on GPIO");
-    Ok((Box::new(driver), Some(rx), Some(cards)))
+    Ok((Box::new(driver), Some(rx), Some(cards), Some(calls)))
 }
 
 /// Binds and starts the web listeners: where Network Setting > Basic says,

@@ -48,6 +48,34 @@ pub struct GpioConfig {
     pub exit: Option<(u32, Level)>,
     /// A Wiegand 26/34 card reader's D0 and D1 lines.
     pub wiegand: Option<(u32, u32)>,
+    /// The door's Call button's line and the level that means "pressed".
+    pub call: Option<(u32, Level)>,
+}
+
+/// Presses of a push button closer than this are one press: contacts
+/// bounce for some milliseconds, and a visitor may press twice.
+pub const DEBOUNCE_NS: u64 = 300_000_000;
+
+/// A push button's presses, debounced on the kernel's event timestamps
+/// (nanoseconds): a press within [`DEBOUNCE_NS`] of the last one taken is
+/// the same press.
+#[derive(Debug, Default)]
+pub struct Debounce {
+    last: Option<u64>,
+}
+
+impl Debounce {
+    /// Whether a press at `at_ns` is a new one.
+    pub fn press(&mut self, at_ns: u64) -> bool {
+        if self
+            .last
+            .is_some_and(|last| at_ns.saturating_sub(last) < DEBOUNCE_NS)
+        {
+            return false;
+        }
+        self.last = Some(at_ns);
+        true
+    }
 }
 
 pub struct GpioDriver {
@@ -69,12 +97,14 @@ fn relay_value(energized: bool, active_low: bool) -> u8 {
 impl GpioDriver {
     /// Opens the lines; the relay starts at `locked_energized`. Input
     /// changes go to `inputs`, card numbers from a Wiegand reader to
-    /// `cards`, from tasks that end with the driver's lines.
+    /// `cards`, presses of the Call button to `calls`, from tasks that end
+    /// with the driver's lines.
     pub fn open(
         config: &GpioConfig,
         locked_energized: bool,
         inputs: mpsc::Sender<Input>,
         cards: mpsc::Sender<String>,
+        calls: mpsc::Sender<()>,
     ) -> Result<Self, DriverError> {
         let mut chip =
             Chip::new(&config.chip).map_err(|e| err(&config.chip.display().to_string(), e))?;
@@ -135,6 +165,32 @@ impl GpioDriver {
                     let value = u8::from(e.event_type() == EventType::RisingEdge);
                     // On the press, not the release.
                     if level.active(value) && inputs.send(Input::ExitButton).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        if let Some((offset, level)) = config.call {
+            let events = chip
+                .get_line(offset)
+                .and_then(|l| {
+                    l.async_events(
+                        LineRequestFlags::INPUT,
+                        EventRequestFlags::BOTH_EDGES,
+                        CONSUMER,
+                    )
+                })
+                .map_err(|e| err(&format!("call button line {offset}"), e))?;
+            tokio::spawn(async move {
+                let mut events = events;
+                let mut debounce = Debounce::default();
+                while let Some(Ok(e)) = events.next().await {
+                    let value = u8::from(e.event_type() == EventType::RisingEdge);
+                    // On the press, once however much the contact bounces.
+                    if level.active(value)
+                        && debounce.press(e.timestamp())
+                        && calls.send(()).await.is_err()
+                    {
                         break;
                     }
                 }
@@ -252,6 +308,21 @@ mod tests {
         assert_eq!(relay_value(false, true), 1);
     }
 
+    #[test]
+    fn a_bouncing_or_double_press_calls_once() {
+        let mut d = Debounce::default();
+        let ms = 1_000_000;
+        assert!(d.press(10 * ms), "the first press");
+        // The contact bounces: 2, 5 and 40 ms later, the same press.
+        for at in [12, 15, 50] {
+            assert!(!d.press(at * ms), "{at} ms");
+        }
+        assert!(!d.press(10 * ms + DEBOUNCE_NS - 1));
+        // A press well after the last one taken is a new one.
+        assert!(d.press(10 * ms + DEBOUNCE_NS));
+        assert!(d.press(10 * ms + 5 * DEBOUNCE_NS));
+    }
+
     #[tokio::test]
     async fn a_missing_chip_is_a_clear_error() {
         let (tx, _rx) = mpsc::channel(1);
@@ -262,9 +333,11 @@ mod tests {
             door: Some((27, Level::High)),
             exit: None,
             wiegand: Some((5, 6)),
+            call: Some((22, Level::Low)),
         };
         let (cards, _) = mpsc::channel(1);
-        let e = GpioDriver::open(&config, false, tx, cards)
+        let (calls, _) = mpsc::channel(1);
+        let e = GpioDriver::open(&config, false, tx, cards, calls)
             .err()
             .unwrap_or_else(|| panic!("opened a missing chip"));
         assert!(
