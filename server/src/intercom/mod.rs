@@ -320,7 +320,8 @@ impl IntercomService {
             source: String::new(),
             snapshot: None,
         });
-        drop(current);
+        // Shown before the call's first event can be handled (that waits
+        // for `current`).
         self.set_status(|s| {
             s.phase = CallPhase::Ringing;
             s.callee = callee;
@@ -328,6 +329,7 @@ impl IntercomService {
             s.since = Some(begin);
             s.speaker_level = 0;
         });
+        drop(current);
         Ok(self.shown())
     }
 
@@ -443,8 +445,14 @@ impl IntercomService {
                 }
             }
             Heard::Quiet => {
-                tracing::info!(%call_id, "door call: no RTP for 30 s; hanging up");
-                self.sip.door_hang_up(call_id);
+                // Early media need not flow back: only a talk goes quiet.
+                let talking = lock(&self.current)
+                    .as_ref()
+                    .is_some_and(|c| c.call_id == call_id && c.answered.is_some());
+                if talking {
+                    tracing::info!(%call_id, "door call: no RTP for 30 s; hanging up");
+                    self.sip.door_hang_up(call_id);
+                }
             }
         }
     }
