@@ -74,8 +74,8 @@ async fn a_call_press_rings_the_room_one_monitor_answers_talks_and_opens_the_doo
     answering.event("CALL_ESTABLISHED", 10).await;
     answering.event("CALL_RTPESTAB", 10).await;
     // The other monitor stops ringing: the device cancelled it (baresip
-    // 1.0 reports a CANCEL so; the Reason header is checked in the
-    // dispatcher's unit tests).
+    // 1.0 reports a CANCEL so; the CANCEL's Reason is checked by sipp in
+    // the_monitor_not_answering_is_told_the_call_completed_elsewhere).
     let closed = other.event("CALL_CLOSED", 10).await;
     assert_eq!(closed["param"], "Connection reset by peer", "{closed}");
     let talking = eventually("the door panel shows the call answered", || async {
@@ -370,5 +370,46 @@ async fn nobody_answers_and_the_visitor_leaves_a_message() {
         .call("delete_message", json!({"file": "../data.redb"}))
         .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    vto.stop().await;
+}
+
+/// The monitor that did not answer gets CANCEL with RFC 3326's Reason
+/// "Call completed elsewhere" (so it does not show a missed call): sipp
+/// checks the header of the CANCEL it gets while baresip answers.
+#[tokio::test]
+async fn the_monitor_not_answering_is_told_the_call_completed_elsewhere() {
+    let mut vto = Vto::start().await;
+    let c = vto.ready().await;
+    let sip = vto.sip.expect("vto prints its SIP address");
+    let (code, page) = c
+        .call("add_room", json!({"room": room("9901"), "password": PW}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    let port = tests::free_port();
+    let reg = Sipp::new("register.xml", sip, "9901#0")
+        .password(PW)
+        .port(port)
+        .run()
+        .await;
+    assert!(reg.passed, "{}", reg.output);
+    let mut answering = Baresip::start("9901#1", PW, sip, MONITOR_HZ).await;
+    eventually("both monitors online", || async {
+        (online(&c, "9901").await == 2).then_some(())
+    })
+    .await;
+    let ringing = Sipp::new("callee-ring-elsewhere.xml", sip, "9901#0")
+        .port(port)
+        .spawn();
+    tests::wait_bound(port, false).await;
+    let (code, s) = c.call("call", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{s}");
+    answering.event("CALL_INCOMING", 10).await;
+    answering.command("accept", "").await;
+    answering.event("CALL_ESTABLISHED", 10).await;
+    let run = ringing.await.unwrap();
+    assert!(run.passed, "the CANCEL's Reason: {}", run.output);
+    answering.command("hangup", "").await;
+    answering.event("CALL_CLOSED", 10).await;
+    drop(answering);
     vto.stop().await;
 }
