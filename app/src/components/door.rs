@@ -27,7 +27,7 @@ fn Door(first: DoorStatus) -> impl IntoView {
     let message = RwSignal::new(None::<(bool, String)>);
     let busy = RwSignal::new(false);
     let hydrated = crate::components::hydration::use_hydrated();
-    follow(status);
+    crate::components::hydration::follow(status, |s| s.version, api::door_status);
 
     let unlock = move |_| {
         busy.set(true);
@@ -225,31 +225,4 @@ fn SimInputs(
             </form>
         </div>
     }
-}
-
-/// Keeps `status` current: asks the device again and again, each time
-/// waiting for the next change.
-fn follow(status: RwSignal<DoorStatus>) {
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |started: Option<()>| {
-        if started.is_some() {
-            return;
-        }
-        spawn_local(async move {
-            use crate::components::hydration::sleep_ms;
-            while let Some(seen) = status.try_with_untracked(|s| s.version) {
-                match api::door_status(seen).await {
-                    Ok(s) => {
-                        if status.try_set(s).is_some() {
-                            break;
-                        }
-                    }
-                    // The device restarting, the network gone: try again.
-                    Err(_) => sleep_ms(3000).await,
-                }
-            }
-        });
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = status;
 }

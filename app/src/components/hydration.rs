@@ -184,6 +184,40 @@ pub async fn file_to_import(
     }
 }
 
+/// Keeps `value` current: asks the device again and again with the
+/// version seen (`fetch`), each answer coming at the next change (a long
+/// poll), until the component is gone; after an error (the device
+/// restarting, the network gone) it asks again in 3 s.
+pub fn follow<T, F, Fut>(value: RwSignal<T>, version: fn(&T) -> u64, fetch: F)
+where
+    T: Send + Sync + 'static,
+    F: Fn(u64) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<T, crate::error::ApiError>> + 'static,
+{
+    #[cfg(feature = "hydrate")]
+    {
+        // Started once, on the first run of the effect.
+        let mut fetch = Some(fetch);
+        Effect::new(move |_| {
+            let Some(fetch) = fetch.take() else { return };
+            leptos::task::spawn_local(async move {
+                while let Some(seen) = value.try_with_untracked(version) {
+                    match fetch(seen).await {
+                        Ok(v) => {
+                            if value.try_set(v).is_some() {
+                                break;
+                            }
+                        }
+                        Err(_) => sleep_ms(3000).await,
+                    }
+                }
+            });
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (value, version, fetch);
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

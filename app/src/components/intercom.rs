@@ -58,7 +58,7 @@ fn Call(first: CallStatus) -> impl IntoView {
     let number = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let hydrated = crate::components::hydration::use_hydrated();
-    follow(status);
+    crate::components::hydration::follow(status, |s| s.version, api::call_status);
     let done = move |answer: Result<CallStatus, crate::error::ApiError>| match answer {
         Ok(s) => {
             status.try_set(s);
@@ -141,30 +141,4 @@ fn Call(first: CallStatus) -> impl IntoView {
             </button>
         </form>
     }
-}
-
-/// Keeps `status` current: asks the device again and again, each time
-/// waiting for the next change.
-fn follow(status: RwSignal<CallStatus>) {
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |started: Option<()>| {
-        if started.is_some() {
-            return;
-        }
-        spawn_local(async move {
-            use crate::components::hydration::sleep_ms;
-            while let Some(seen) = status.try_with_untracked(|s| s.version) {
-                match api::call_status(seen).await {
-                    Ok(s) => {
-                        if status.try_set(s).is_some() {
-                            break;
-                        }
-                    }
-                    Err(_) => sleep_ms(3000).await,
-                }
-            }
-        });
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = status;
 }

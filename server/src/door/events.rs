@@ -77,20 +77,11 @@ impl DoorService {
     }
 
     async fn save_snapshot(&self, storage_point: String, name: String) -> Result<String, String> {
-        let door = self
-            .media
-            .source("door")
-            .ok_or_else(|| "no door camera".to_string())?;
-        let jpeg = door.snapshot().await?;
-        let storage = self.storage.clone();
-        tokio::task::spawn_blocking(move || {
-            storage
-                .save(&storage_point, &name, &jpeg)
-                .map(|()| name)
-                .map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| e.to_string())?
+        let door = self.media.source("door");
+        self.storage
+            .clone()
+            .save_picture(door, storage_point, name)
+            .await
     }
 
     /// A saved snapshot, from the Storage Point set now.

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use media::{g711, h264, mp4};
 
 use crate::video::{
+    hub,
     storage_point::{self, StoragePoint},
     Source,
 };
@@ -46,18 +47,9 @@ pub async fn record(
     let until = crate::clock::monotonic() + limit;
     let mut video = door.subscribe(QUEUE);
     let mut audio = door.subscribe_audio(QUEUE);
-    let first = tokio::time::timeout(KEY_WAIT, async {
-        while let Some(f) = video.recv().await {
-            if f.key {
-                return Some(f);
-            }
-        }
-        None
-    })
-    .await
-    .ok()
-    .flatten()
-    .ok_or("no picture from the door camera")?;
+    let first = hub::next_key(&mut video, KEY_WAIT)
+        .await
+        .ok_or("no picture from the door camera")?;
     let nals = h264::split_annex_b(&first.data);
     let find = |t| nals.iter().find(|n| h264::nal_type(n) == t).cloned();
     let (Some(sps), Some(pps)) = (find(h264::SPS), find(h264::PPS)) else {

@@ -640,18 +640,7 @@ impl IntercomService {
     ) -> tokio::task::JoinHandle<UnlockSnapshot> {
         let (door, storage) = (self.media.source("door"), self.storage.clone());
         tokio::spawn(async move {
-            let saved = async {
-                let jpeg = door.ok_or("no door camera")?.snapshot().await?;
-                tokio::task::spawn_blocking(move || {
-                    storage
-                        .save(&storage_point, &name, &jpeg)
-                        .map(|()| name)
-                        .map_err(|e| e.to_string())
-                })
-                .await
-                .map_err(|e| e.to_string())?
-            };
-            match saved.await {
+            match storage.save_picture(door, storage_point, name).await {
                 Ok(name) => UnlockSnapshot::Saved(name),
                 Err(why) => {
                     tracing::warn!(error = %why, "talking snapshot not saved");

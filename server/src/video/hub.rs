@@ -19,6 +19,21 @@ pub struct Frame {
     pub height: u16,
 }
 
+/// The next key frame of a consumer's queue, waiting at most `wait`.
+pub async fn next_key(rx: &mut mpsc::Receiver<Frame>, wait: std::time::Duration) -> Option<Frame> {
+    tokio::time::timeout(wait, async {
+        while let Some(f) = rx.recv().await {
+            if f.key {
+                return Some(f);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
 struct Slot {
     tx: mpsc::Sender<Frame>,
     /// Waiting for a key frame: at the start, and after a full queue.

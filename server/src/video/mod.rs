@@ -217,21 +217,13 @@ impl Source {
     /// A JPEG of the current picture.
     pub async fn snapshot(&self) -> Result<Vec<u8>, String> {
         let mut rx = self.subscribe(4);
-        let key = tokio::time::timeout(SNAPSHOT_WAIT, async {
-            while let Some(f) = rx.recv().await {
-                if f.key {
-                    return Some(f);
-                }
-            }
-            None
-        })
-        .await
-        .ok()
-        .flatten()
-        .ok_or_else(|| match self.status() {
-            s if s.detail.is_empty() => "no picture from the camera within 5 s".to_string(),
-            s => format!("no picture from the camera: {}", s.detail),
-        })?;
+        let key =
+            hub::next_key(&mut rx, SNAPSHOT_WAIT)
+                .await
+                .ok_or_else(|| match self.status() {
+                    s if s.detail.is_empty() => "no picture from the camera within 5 s".to_string(),
+                    s => format!("no picture from the camera: {}", s.detail),
+                })?;
         drop(rx);
         tokio::task::spawn_blocking(move || snapshot::jpeg(&key.data))
             .await

@@ -12,6 +12,7 @@
 use std::{
     io::{ErrorKind, Write},
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use app::model::time::UnixMillis;
@@ -64,6 +65,24 @@ impl StoragePoint {
             let _ = std::fs::remove_file(&part);
         }
         written
+    }
+
+    /// A JPEG of `door`'s current picture saved as `name`; the name, or
+    /// why not (Auto Snapshot at an unlock or an answer).
+    pub async fn save_picture(
+        self: Arc<Self>,
+        door: Option<Arc<super::Source>>,
+        setting: String,
+        name: String,
+    ) -> Result<String, String> {
+        let jpeg = door.ok_or("no door camera")?.snapshot().await?;
+        tokio::task::spawn_blocking(move || {
+            self.save(&setting, &name, &jpeg)
+                .map(|()| name)
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
     }
 
     /// A file written as it comes (a message being recorded), named
