@@ -281,7 +281,11 @@ impl Services {
         sip.set_rooms(&s.rooms)?;
         sip.set_stations(StationKind::Vto, &s.vto)?;
         sip.set_stations(StationKind::Vts, &s.vts)?;
-        sip.set_centre(&s.basic.centre_call_no, s.basic.call_centre_time);
+        sip.set_numbers(
+            &s.basic.vto_no,
+            &s.basic.centre_call_no,
+            s.basic.call_centre_time,
+        );
         sip.set_upstream(sip_server::wanted_from(&s.sip_server, &s.basic.vto_no));
         sip.set_digest(s.sip_server.settings.digest);
         // Door: the lock's settings and the unlock log's bound.

@@ -34,6 +34,54 @@ async fn status(c: &tests::Client) -> Value {
     s
 }
 
+/// The door's (simulated) speaker plays what the answering side says.
+async fn speaker_plays(c: &tests::Client) {
+    eventually("the door speaker's level", || async {
+        let s = status(c).await;
+        (s["speaker_level"].as_u64().unwrap_or(0) > 50).then_some(())
+    })
+    .await;
+}
+
+/// The size of the door's picture as the monitor decoded it (a PNG).
+async fn decoded_picture(monitor: &mut Baresip) -> (u32, u32) {
+    let png = monitor.path("door.png");
+    monitor
+        .command("snapshot_recv", &png.display().to_string())
+        .await;
+    let picture = eventually("the monitor's decoded picture of the door", || async {
+        std::fs::read(&png).ok().filter(|b| b.len() > 24)
+    })
+    .await;
+    assert_eq!(&picture[1..4], b"PNG");
+    let size = |at: usize| u32::from_be_bytes(picture[at..at + 4].try_into().unwrap());
+    (size(16), size(20))
+}
+
+/// The unlock log's row of the door opened from a call.
+async fn sip_unlock(c: &tests::Client) -> Value {
+    eventually("the unlock log's SIP row", || async {
+        let (code, log) = c.call("unlock_log", json!({"offset": 0})).await;
+        assert_eq!(code, StatusCode::OK, "{log}");
+        log["records"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["method"] == "Sip").cloned())
+    })
+    .await
+}
+
+/// The monitor heard the door's microphone (its tone, not its own) for
+/// about as long as the call's TALK.
+fn assert_heard_door(monitor: &Baresip) {
+    let heard = monitor.received();
+    let loud = loud_frames(&heard) as f64 * 0.02;
+    let (door, own) = (tone_power(&heard, DOOR_HZ), tone_power(&heard, MONITOR_HZ));
+    assert!(
+        loud >= 1.8 && door > 10.0 * own,
+        "the monitor heard {loud:.1} s; power at {DOOR_HZ} Hz {door:.0}, at {MONITOR_HZ} Hz {own:.0}"
+    );
+}
+
 #[tokio::test]
 async fn a_call_press_rings_the_room_one_monitor_answers_talks_and_opens_the_door() {
     let mut vto = Vto::start().await;
@@ -85,36 +133,16 @@ async fn a_call_press_rings_the_room_one_monitor_answers_talks_and_opens_the_doo
     .await;
     assert_eq!(talking["answered_by"], "9901#1", "{talking}");
     // The door's speaker plays the monitor's tone.
-    eventually("the door speaker's level", || async {
-        let s = status(&c).await;
-        (s["speaker_level"].as_u64().unwrap_or(0) > 50).then_some(())
-    })
-    .await;
+    speaker_plays(&c).await;
 
-    // The monitor decodes the door camera's H.264: a picture of its size.
-    let png = answering.path("door.png");
-    let png_arg = png.display().to_string();
-    answering.command("snapshot_recv", &png_arg).await;
-    let picture = eventually("the monitor's decoded picture of the door", || async {
-        std::fs::read(&png).ok().filter(|b| b.len() > 24)
-    })
-    .await;
-    let size = |at: usize| u32::from_be_bytes(picture[at..at + 4].try_into().unwrap());
-    assert_eq!(&picture[1..4], b"PNG");
-    // The built-in camera's main stream by default: 720P.
-    assert_eq!((size(16), size(20)), (1280, 720), "the picture's size");
+    // The monitor decodes the door camera's H.264: the built-in camera's
+    // main stream by default, 720P.
+    assert_eq!(decoded_picture(&mut answering).await, (1280, 720));
 
     tokio::time::sleep(TALK).await;
     // The First Unlock Command (default 123) as RFC 4733 events.
     answering.command("sndcode", "123").await;
-    let unlock = eventually("the unlock log's SIP row", || async {
-        let (code, log) = c.call("unlock_log", json!({"offset": 0})).await;
-        assert_eq!(code, StatusCode::OK, "{log}");
-        log["records"]
-            .as_array()
-            .and_then(|r| r.iter().find(|r| r["method"] == "Sip").cloned())
-    })
-    .await;
+    let unlock = sip_unlock(&c).await;
     assert_eq!(unlock["refused"], Value::Null, "{unlock}");
     assert!(
         unlock["who"].as_str().unwrap_or_default().contains("9901"),
@@ -131,13 +159,7 @@ async fn a_call_press_rings_the_room_one_monitor_answers_talks_and_opens_the_doo
     assert_eq!(ended["last"]["end_state"], "Answered", "{ended}");
 
     // The monitor heard the door's microphone for about as long.
-    let heard = answering.received();
-    let loud = loud_frames(&heard) as f64 * 0.02;
-    let (door, own) = (tone_power(&heard, DOOR_HZ), tone_power(&heard, MONITOR_HZ));
-    assert!(
-        loud >= 1.8 && door > 10.0 * own,
-        "the monitor heard {loud:.1} s; power at {DOOR_HZ} Hz {door:.0}, at {MONITOR_HZ} Hz {own:.0}"
-    );
+    assert_heard_door(&answering);
 
     // The call log's row, with the talk time (written once its snapshot
     // is saved).
@@ -411,5 +433,106 @@ async fn the_monitor_not_answering_is_told_the_call_completed_elsewhere() {
     answering.command("hangup", "").await;
     answering.event("CALL_CLOSED", 10).await;
     drop(answering);
+    vto.stop().await;
+}
+
+/// Monitor: a registered monitor calls the VTO No. (8001) and the door
+/// answers at once with its camera and microphone; the monitor talks to
+/// the door's speaker and opens the door with the First Unlock Command.
+/// A stranger's INVITE to the same number gets nothing of the door.
+#[tokio::test]
+async fn a_monitor_calls_the_door_to_watch_talk_and_open_it() {
+    let mut vto = Vto::start().await;
+    let c = vto.ready().await;
+    let sip = vto.sip.expect("vto prints its SIP address");
+    let (code, page) = c
+        .call("add_room", json!({"room": room("9901"), "password": PW}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{page}");
+    let mut monitor = Baresip::start_with_video("9901#0", PW, sip, MONITOR_HZ).await;
+    eventually("the monitor of 9901 online", || async {
+        (online(&c, "9901").await == 1).then_some(())
+    })
+    .await;
+
+    monitor.command("dial", &format!("sip:8001@{sip}")).await;
+    monitor.event("CALL_ESTABLISHED", 10).await;
+    monitor.event("CALL_RTPESTAB", 10).await;
+    let watching = eventually("the door panel shows the Monitor", || async {
+        let s = status(&c).await;
+        (s["phase"] == "Monitor").then_some(s)
+    })
+    .await;
+    assert_eq!(watching["answered_by"], "9901#0", "{watching}");
+    // The door's speaker plays the monitor's tone.
+    speaker_plays(&c).await;
+    // The monitor decodes the door camera's picture.
+    assert_eq!(decoded_picture(&mut monitor).await, (1280, 720));
+
+    // A visitor's press while a monitor watches does nothing.
+    let (code, s) = c.call("call", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{s}");
+    assert_eq!(s["phase"], "Monitor", "{s}");
+
+    tokio::time::sleep(TALK).await;
+    monitor.command("sndcode", "123").await;
+    let unlock = sip_unlock(&c).await;
+    assert_eq!(unlock["refused"], Value::Null, "{unlock}");
+    assert!(
+        unlock["who"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("9901#0"),
+        "{unlock}"
+    );
+
+    monitor.command("hangup", "").await;
+    monitor.event("CALL_CLOSED", 10).await;
+    let ended = eventually("the door panel shows the Monitor over", || async {
+        let s = status(&c).await;
+        (s["phase"] == "Idle").then_some(s)
+    })
+    .await;
+    assert_eq!(ended["last"]["monitor"], true, "{ended}");
+    // The monitor heard the door's microphone.
+    assert_heard_door(&monitor);
+    let log = eventually("the call log row", || async {
+        let (_, log) = c.call("call_log", json!({"offset": 0})).await;
+        (log["total"] == 1).then_some(log)
+    })
+    .await;
+    let row = &log["records"][0];
+    assert_eq!(row["call_type"], "Monitor", "{log}");
+    assert_eq!(row["from"], "9901#0", "{log}");
+    assert_eq!(row["to"], "8001", "{log}");
+    assert_eq!(row["room_no"], "9901", "{log}");
+    assert_eq!(row["end_state"], "Answered", "{log}");
+    let talk = row["talk_ms"].as_u64().unwrap_or(0);
+    assert!((2_000..60_000).contains(&talk), "talk time {talk} ms");
+
+    // A stranger (not registered) dialing the VTO No. is refused by the
+    // proxy and sees nothing of the door.
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let me = socket.local_addr().unwrap();
+    let invite = format!(
+        "INVITE sip:8001@{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKstranger\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:9901%230@{sip}>;tag=x\r\nTo: <sip:8001@{sip}>\r\n\
+         Call-ID: stranger-1\r\nCSeq: 1 INVITE\r\nContact: <sip:9901%230@{me}>\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    socket.send_to(invite.as_bytes(), sip).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(10), socket.recv_from(&mut buf))
+        .await
+        .expect("an answer within 10 s")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(
+        answer.starts_with("SIP/2.0 403 Forbidden (register first)"),
+        "{answer}"
+    );
+    assert_eq!(status(&c).await["phase"], "Idle");
+
+    drop(monitor);
     vto.stop().await;
 }

@@ -349,6 +349,28 @@ async fn registered_to_kamailio_the_door_calls_a_room_through_it() {
         loud_frames(&monitor.received()) > 25,
         "the monitor heard the door"
     );
+
+    // Monitor through the server: the monitor calls the door's account
+    // (8002) at Kamailio, which relays the INVITE to the door; the door
+    // answers at once.
+    monitor
+        .command("dial", &format!("sip:8002@{}", kam.addr))
+        .await;
+    monitor.event("CALL_ESTABLISHED", 10).await;
+    tests::eventually("the door watched", || async {
+        let (_, s) = c.call("call_status", json!({"seen": u64::MAX})).await;
+        (s["phase"] == "Monitor").then_some(())
+    })
+    .await;
+    monitor.command("hangup", "").await;
+    monitor.event("CALL_CLOSED", 10).await;
+    let row = tests::eventually("the Monitor's call log row", || async {
+        let (_, log) = c.call("call_log", json!({"offset": 0})).await;
+        let row = log["records"][0].clone();
+        (row["call_type"] == "Monitor" && row["end_state"] == "Answered").then_some(row)
+    })
+    .await;
+    assert_eq!(row["from"], "9901", "{row}");
     drop(monitor);
     vto.stop().await;
 }

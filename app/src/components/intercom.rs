@@ -32,7 +32,11 @@ fn describe(s: &CallStatus) -> String {
                     .talk_ms
                     .map(|ms| format!(", talked {}:{:02}", ms / 60_000, ms / 1000 % 60))
                     .unwrap_or_default();
-                format!("Last call to {}: {}{talk}.", l.callee, l.end_state.label())
+                if l.monitor {
+                    format!("Last Monitor by {}{talk}.", l.callee)
+                } else {
+                    format!("Last call to {}: {}{talk}.", l.callee, l.end_state.label())
+                }
             }
             None => "No call since the device started.".into(),
         },
@@ -41,6 +45,7 @@ fn describe(s: &CallStatus) -> String {
             "Nobody answered {}: the visitor may leave a message.",
             s.callee
         ),
+        CallPhase::Monitor => format!("Monitor: {} watches the door since {since}.", s.answered_by),
         CallPhase::Talking => format!(
             "Talking: {} answered at {since}.",
             if s.answered_by.is_empty() {
@@ -95,7 +100,7 @@ fn Call(first: CallStatus) -> impl IntoView {
                     class=move || match status.get().phase {
                         CallPhase::Idle => "state locked",
                         CallPhase::Ringing | CallPhase::Message => "state open",
-                        CallPhase::Talking => "state ok",
+                        CallPhase::Talking | CallPhase::Monitor => "state ok",
                     }
                 >
                     {move || status.get().phase.label()}

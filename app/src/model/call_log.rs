@@ -15,6 +15,8 @@ pub enum CallType {
     CentreCall,
     /// This door's own call: a visitor pressed Call.
     DoorCall,
+    /// A monitor called the door to watch it (and talk).
+    Monitor,
 }
 
 impl CallType {
@@ -23,6 +25,7 @@ impl CallType {
             Self::Intercom => "Intercom",
             Self::CentreCall => "Call Centre",
             Self::DoorCall => "Door Call",
+            Self::Monitor => "Monitor",
         }
     }
 }

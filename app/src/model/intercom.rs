@@ -14,6 +14,8 @@ pub enum CallPhase {
     Talking,
     /// Nobody answered: the door records the visitor's message.
     Message,
+    /// A monitor called the door to watch (and talk): `answered_by`.
+    Monitor,
 }
 
 impl CallPhase {
@@ -23,6 +25,7 @@ impl CallPhase {
             Self::Ringing => "Ringing",
             Self::Talking => "Talking",
             Self::Message => "Recording a message",
+            Self::Monitor => "Monitor",
         }
     }
 }
@@ -31,6 +34,9 @@ impl CallPhase {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallEnded {
     pub callee: String,
+    /// A monitor's Monitor (`callee` is the monitor), not a door call.
+    #[serde(default)]
+    pub monitor: bool,
     pub end_state: EndState,
     pub talk_ms: Option<u64>,
 }

@@ -156,6 +156,12 @@ pub enum Event {
         sdp: Bytes,
         dialog: Dialog,
     },
+    /// A monitor calls the door (an incoming call): its SIP user and its
+    /// SDP offer, to accept or refuse.
+    Offered {
+        caller: String,
+        sdp: Bytes,
+    },
     /// An INFO from the callee, and its key if it is DTMF.
     Info {
         content_type: String,
@@ -211,6 +217,155 @@ struct Bye {
     client: Client,
 }
 
+/// A dialog's own transactions, whichever side made it: our BYEs and the
+/// other side's requests (kept to answer their repeats).
+#[derive(Default)]
+pub(crate) struct InDialog {
+    byes: Vec<Bye>,
+    servers: Vec<(String, Peer, Server)>,
+}
+
+impl InDialog {
+    /// A response to one of our BYEs (by Via branch and source), if it is.
+    pub(crate) fn on_response(
+        &mut self,
+        resp: &Message,
+        id: &str,
+        from: &Peer,
+        now: Mono,
+    ) -> Vec<Out> {
+        match self
+            .byes
+            .iter_mut()
+            .find(|b| b.id == id && b.peer.addr == from.addr)
+        {
+            Some(b) => sends(&b.peer, b.client.on_response(resp, Message::clone, now)),
+            None => Vec::new(),
+        }
+    }
+
+    /// A repeat of a request already answered (or the ACK of a failure
+    /// response): what its transaction sends again.
+    pub(crate) fn repeat(
+        &mut self,
+        req: &Message,
+        key: &str,
+        from: &Peer,
+        now: Mono,
+    ) -> Option<Vec<Out>> {
+        self.servers
+            .iter_mut()
+            .find(|(k, p, _)| k == key && p.addr == from.addr)
+            .map(|(_, peer, s)| sends(peer, s.on_request(req, now)))
+    }
+
+    /// The other side's new request in the dialog, answered (see
+    /// [`in_dialog_answer`]); true for a BYE (the call is over).
+    pub(crate) fn request(
+        &mut self,
+        req: &Message,
+        key: String,
+        from: &Peer,
+        timers: Timers,
+        now: Mono,
+    ) -> (Vec<Out>, bool) {
+        let method = req.method().cloned();
+        let (resp, event) = match &method {
+            Some(m) => in_dialog_answer(req, m),
+            None => return (Vec::new(), false),
+        };
+        let mut out = self.answer(req, key, from, &resp, timers, now);
+        out.extend(event.map(Out::Event));
+        (out, method == Some(Method::Bye))
+    }
+
+    /// Answers a new request with `resp` in a transaction of its own.
+    pub(crate) fn answer(
+        &mut self,
+        req: &Message,
+        key: String,
+        from: &Peer,
+        resp: &Message,
+        timers: Timers,
+        now: Mono,
+    ) -> Vec<Out> {
+        if self.servers.len() >= MAX_SERVERS {
+            return vec![Out::Send(from.clone(), resp.to_bytes())];
+        }
+        let (mut s, first) = Server::new(req, from.tcp, timers);
+        let mut out = sends(from, first);
+        out.extend(sends(from, s.respond(resp, now)));
+        self.servers.push((key, from.clone(), s));
+        out
+    }
+
+    /// Sends our BYE `req` (Via branch `id`) to `peer`.
+    pub(crate) fn bye(
+        &mut self,
+        req: &Message,
+        id: String,
+        peer: &Peer,
+        timers: Timers,
+        now: Mono,
+    ) -> Vec<Out> {
+        let (client, actions) = Client::new(req, peer.tcp, timers, now);
+        self.byes.push(Bye {
+            id,
+            peer: peer.clone(),
+            client,
+        });
+        sends(peer, actions)
+    }
+
+    pub(crate) fn deadline(&self) -> Option<Mono> {
+        let byes = self.byes.iter().map(|b| b.client.deadline());
+        let servers = self.servers.iter().map(|(_, _, s)| s.deadline());
+        byes.chain(servers).flatten().min()
+    }
+
+    pub(crate) fn on_timer(&mut self, now: Mono) -> Vec<Out> {
+        let mut out = Vec::new();
+        for b in &mut self.byes {
+            out.extend(sends(&b.peer, b.client.on_timer(now)));
+        }
+        self.byes.retain(|b| !b.client.is_terminated());
+        for (_, peer, s) in &mut self.servers {
+            out.extend(sends(peer, s.on_timer(now)));
+        }
+        self.servers.retain(|(_, _, s)| !s.is_terminated());
+        out
+    }
+
+    #[cfg(test)]
+    pub(crate) fn requests_kept(&self) -> usize {
+        self.servers.len()
+    }
+}
+
+/// The answer to the other side's new request in an established dialog,
+/// and the event it makes: BYE 200 (the caller then ends the call), INFO
+/// 200 with its key if it is DTMF, a re-INVITE 488 (the media stays as
+/// agreed), anything else 405.
+pub(crate) fn in_dialog_answer(req: &Message, method: &Method) -> (Message, Option<Event>) {
+    match method {
+        Method::Bye => (response(req, 200, "OK", &[]), None),
+        Method::Info => {
+            let content_type = req.headers.get("Content-Type").unwrap_or_default();
+            let event = Event::Info {
+                content_type: content_type.to_string(),
+                body: req.body.clone(),
+                dtmf: dtmf(content_type, &req.body),
+            };
+            (response(req, 200, "OK", &[]), Some(event))
+        }
+        Method::Invite => (response(req, 488, "Not Acceptable Here", &[]), None),
+        _ => (
+            response(req, 405, "Method Not Allowed", &[("Allow", ALLOW.into())]),
+            None,
+        ),
+    }
+}
+
 pub struct Call {
     cfg: Config,
     seed: [u8; 16],
@@ -227,9 +382,8 @@ pub struct Call {
     branches: Vec<Branch>,
     /// The Reason of the CANCELs still to send.
     reason: Option<&'static str>,
-    byes: Vec<Bye>,
-    /// The callee's requests: transaction key, source, transaction.
-    servers: Vec<(String, Peer, Server)>,
+    /// Our BYEs and the callee's requests.
+    dialog: InDialog,
 }
 
 impl Call {
@@ -256,8 +410,7 @@ impl Call {
             phase: Phase::Ringing { until },
             branches: Vec::new(),
             reason: None,
-            byes: Vec::new(),
-            servers: Vec::new(),
+            dialog: InDialog::default(),
         };
         call.call_id = format!("{}@vto", call.random("call-id"));
         call.tag = call.random("tag");
@@ -306,12 +459,7 @@ impl Call {
 
     /// A response that came from `from`.
     pub fn on_response(&mut self, resp: &Message, from: &Peer, now: Mono) -> Vec<Out> {
-        let Some(id) = resp
-            .headers
-            .get("Via")
-            .and_then(|v| Via::parse(v).ok())
-            .and_then(|v| v.branch().map(str::to_string))
-        else {
+        let Some(id) = top_branch(resp) else {
             return Vec::new();
         };
         let to_cancel = CSeq::of(resp).is_some_and(|c| c.method == Method::Cancel);
@@ -333,10 +481,7 @@ impl Call {
             let actions = b.client.on_response(resp, |r| ack_for(&req, r), now);
             return self.run_branch(i, actions, now);
         }
-        match self.byes.iter_mut().find(|b| ours(&b.peer, &b.id)) {
-            Some(b) => sends(&b.peer, b.client.on_response(resp, Message::clone, now)),
-            None => Vec::new(),
-        }
+        self.dialog.on_response(resp, &id, from, now)
     }
 
     /// A request that came from `from`: the callee's, in the call.
@@ -345,48 +490,19 @@ impl Call {
             return Vec::new();
         };
         // A repeat (or the ACK of our 488): the transaction answers it.
-        if let Some((_, peer, s)) = self
-            .servers
-            .iter_mut()
-            .find(|(k, p, _)| *k == key && p.addr == from.addr)
-        {
-            return sends(peer, s.on_request(req, now));
+        if let Some(out) = self.dialog.repeat(req, &key, from, now) {
+            return out;
         }
         if method == Method::Ack {
             return Vec::new();
         }
         if !self.is_callees(req, from) {
-            let resp = response(req, 481, "Call/Transaction Does Not Exist", &[]);
-            return vec![Out::Send(from.clone(), resp.to_bytes())];
+            return no_such_call(req, from);
         }
-        let mut events = Vec::new();
-        let resp = match method {
-            Method::Bye => {
-                events = self.end(End::HungUpByCallee);
-                response(req, 200, "OK", &[])
-            }
-            Method::Info => {
-                let content_type = req.headers.get("Content-Type").unwrap_or_default();
-                events.push(Out::Event(Event::Info {
-                    content_type: content_type.to_string(),
-                    body: req.body.clone(),
-                    dtmf: dtmf(content_type, &req.body),
-                }));
-                response(req, 200, "OK", &[])
-            }
-            Method::Invite => response(req, 488, "Not Acceptable Here", &[]),
-            _ => response(req, 405, "Method Not Allowed", &[("Allow", ALLOW.into())]),
-        };
-        let mut out = if self.servers.len() < MAX_SERVERS {
-            let (mut s, first) = Server::new(req, from.tcp, self.cfg.timers);
-            let mut out = sends(from, first);
-            out.extend(sends(from, s.respond(&resp, now)));
-            self.servers.push((key, from.clone(), s));
-            out
-        } else {
-            vec![Out::Send(from.clone(), resp.to_bytes())]
-        };
-        out.extend(events);
+        let (mut out, bye) = self.dialog.request(req, key, from, self.cfg.timers, now);
+        if bye {
+            out.extend(self.end(End::HungUpByCallee));
+        }
         out
     }
 
@@ -420,12 +536,8 @@ impl Call {
                 b.cancel.as_ref().and_then(Client::deadline),
             ]
         });
-        let byes = self.byes.iter().map(|b| b.client.deadline());
-        let servers = self.servers.iter().map(|(_, _, s)| s.deadline());
         branches
-            .chain(byes)
-            .chain(servers)
-            .chain([phase])
+            .chain([self.dialog.deadline(), phase])
             .flatten()
             .min()
     }
@@ -441,14 +553,7 @@ impl Call {
             let actions = b.client.on_timer(now);
             out.extend(self.run_branch(i, actions, now));
         }
-        for b in &mut self.byes {
-            out.extend(sends(&b.peer, b.client.on_timer(now)));
-        }
-        self.byes.retain(|b| !b.client.is_terminated());
-        for (_, peer, s) in &mut self.servers {
-            out.extend(sends(peer, s.on_timer(now)));
-        }
-        self.servers.retain(|(_, _, s)| !s.is_terminated());
+        out.extend(self.dialog.on_timer(now));
         match self.phase.clone() {
             Phase::Ringing { until } if now >= until => {
                 out.extend(self.cancel_all(None, now));
@@ -625,13 +730,7 @@ impl Call {
     fn bye(&mut self, dialog: &Dialog, peer: &Peer, now: Mono) -> Vec<Out> {
         self.cseq += 1;
         let (req, id) = self.in_dialog(Method::Bye, dialog, self.cseq, peer.tcp);
-        let (client, actions) = Client::new(&req, peer.tcp, self.cfg.timers, now);
-        self.byes.push(Bye {
-            id,
-            peer: peer.clone(),
-            client,
-        });
-        sends(peer, actions)
+        self.dialog.bye(&req, id, peer, self.cfg.timers, now)
     }
 
     /// The dialog of branch `i`'s 2xx.
@@ -775,8 +874,20 @@ impl Call {
     }
 }
 
+/// 481: a request for no call (or a stranger's in ours).
+pub(crate) fn no_such_call(req: &Message, from: &Peer) -> Vec<Out> {
+    let resp = response(req, 481, "Call/Transaction Does Not Exist", &[]);
+    vec![Out::Send(from.clone(), resp.to_bytes())]
+}
+
+/// The branch of the top Via (which transaction a response is for).
+pub(crate) fn top_branch(msg: &Message) -> Option<String> {
+    let via = Via::parse(msg.headers.get("Via")?).ok()?;
+    via.branch().map(str::to_string)
+}
+
 /// The tag of header `name` (From or To); empty without one.
-fn tag_of(msg: &Message, name: &str) -> String {
+pub(crate) fn tag_of(msg: &Message, name: &str) -> String {
     msg.headers
         .get(name)
         .and_then(|v| NameAddr::parse(v).ok())
@@ -785,7 +896,7 @@ fn tag_of(msg: &Message, name: &str) -> String {
 }
 
 /// The bytes a transaction says to send, for `peer`.
-fn sends(peer: &Peer, actions: Vec<Action>) -> Vec<Out> {
+pub(crate) fn sends(peer: &Peer, actions: Vec<Action>) -> Vec<Out> {
     let bytes = actions.into_iter().filter_map(|a| match a {
         Action::Send(b) => Some(b),
         _ => None,

@@ -29,6 +29,7 @@ use crate::{
     client::{self, Registration},
     digest::Algorithm,
     header::{NameAddr, SipUri},
+    incoming::{self, Incoming},
     message::{self, Message, Method, StartLine},
     nonce::derived_hex,
     proxy::{self, CallEnd, CallEvent, Locator, Out, Peer, Proxy, Target},
@@ -282,8 +283,12 @@ pub struct Dispatcher {
     client_wanted: bool,
     /// Our address once the sockets are bound.
     local: Option<SocketAddr>,
-    /// The device's own calls, by Call-ID.
-    door_calls: HashMap<String, Call>,
+    /// The device's own calls, by Call-ID: those it makes and those made
+    /// to it.
+    door_calls: HashMap<String, DoorLeg>,
+    /// This device's number (the VTO No.): an INVITE to it from a monitor
+    /// is a call to the door ("Monitor").
+    vto_no: String,
     seed: [u8; 16],
     counter: u64,
 }
@@ -308,6 +313,7 @@ impl Dispatcher {
             client_wanted: false,
             local: None,
             door_calls: HashMap::new(),
+            vto_no: String::new(),
             seed,
             counter: 0,
         }
@@ -350,6 +356,12 @@ impl Dispatcher {
 
     pub fn set_centre(&mut self, centre: Centre) {
         self.centre = centre;
+    }
+
+    /// This device's number (the VTO No.), which monitors call to watch
+    /// the door.
+    pub fn set_vto_no(&mut self, number: &str) {
+        self.vto_no = number.trim().to_string();
     }
 
     pub fn bindings(&self) -> &Bindings {
@@ -455,12 +467,7 @@ impl Dispatcher {
     ) -> Result<(String, Output), (u16, String)> {
         // Ended calls linger until their last transactions end (a BYE's
         // Timer K): they count only toward a hard bound.
-        let open = self
-            .door_calls
-            .values()
-            .filter(|c| !matches!(c.phase(), call::Phase::Ended(_)))
-            .count();
-        if open >= MAX_DOOR_CALLS || self.door_calls.len() >= MAX_KEPT_DOOR_CALLS {
+        if self.door_calls_full() {
             return Err((486, "Too many calls at once".into()));
         }
         let seed = self.random("door-call");
@@ -514,9 +521,104 @@ impl Dispatcher {
         let mut out = Output::default();
         door_outs(&call_id, o, &mut out);
         if !call.is_over() {
-            self.door_calls.insert(call_id.clone(), call);
+            self.door_calls.insert(call_id.clone(), DoorLeg::Out(call));
         }
         Ok((call_id, out))
+    }
+
+    /// Whether another call of the door would be one too many.
+    fn door_calls_full(&self) -> bool {
+        let open = self.door_calls.values().filter(|c| !c.ended()).count();
+        open >= MAX_DOOR_CALLS || self.door_calls.len() >= MAX_KEPT_DOOR_CALLS
+    }
+
+    /// The device takes a call made to it ([`call::Event::Offered`]) with
+    /// its SDP answer; None when it is no longer waiting for that (the
+    /// caller cancelled, or it was not decided in time).
+    pub fn door_accept(&mut self, call_id: &str, answer: Bytes, now: Mono) -> Option<Output> {
+        let Some(DoorLeg::In(c)) = self.door_calls.get_mut(call_id) else {
+            return None;
+        };
+        if !matches!(c.phase(), incoming::Phase::Offered { .. }) {
+            return None;
+        }
+        let mut out = Output::default();
+        let o = c.accept(answer, now);
+        door_outs(call_id, o, &mut out);
+        Some(out)
+    }
+
+    /// The device refuses a call made to it (486 busy, 488 no usable
+    /// media).
+    pub fn door_refuse(&mut self, call_id: &str, code: u16, reason: &str, now: Mono) -> Output {
+        let mut out = Output::default();
+        if let Some(DoorLeg::In(c)) = self.door_calls.get_mut(call_id) {
+            let o = c.refuse(code, reason, now);
+            door_outs(call_id, o, &mut out);
+        }
+        out
+    }
+
+    /// A new INVITE to the VTO No.: a call to the door when it comes from
+    /// a monitor of ours (as the server: a registered device's address;
+    /// registered to another server: that server). None: not one.
+    fn call_to_door(
+        &mut self,
+        msg: &Message,
+        peer: &Peer,
+        now: Mono,
+        minute: u16,
+    ) -> Option<Output> {
+        if msg.method() != Some(&Method::Invite)
+            || msg
+                .headers
+                .get("To")
+                .and_then(|t| NameAddr::parse(t).ok())
+                .is_none_or(|t| t.tag().is_some())
+        {
+            return None;
+        }
+        let StartLine::Request { uri, .. } = &msg.start else {
+            return None;
+        };
+        let user = SipUri::parse(uri).ok()?.user?;
+        let (ours, local) = match &self.upstream {
+            Some(u) => (
+                user == u.config.user && peer.addr == u.server,
+                u.config.local,
+            ),
+            None => {
+                let devices = Devices {
+                    bindings: self.registrar.bindings(),
+                    directory: &self.directory,
+                    centre: &self.centre,
+                    minute,
+                    now,
+                };
+                let ours = !self.vto_no.is_empty() && user == self.vto_no && devices.trusted(peer);
+                (ours, self.local?)
+            }
+        };
+        if !ours {
+            return None;
+        }
+        let mut out = Output::default();
+        let transport = Transport::of(peer);
+        if self.door_calls_full() {
+            let r = response(msg, 486, "Busy Here", &[]);
+            out.send(peer, transport, r.to_bytes());
+            return Some(out);
+        }
+        let cfg = call::Config::new(&user, local);
+        let seed = self.random("incoming");
+        let (c, o) = Incoming::new(cfg, msg, peer, seed, now);
+        let call_id = c.call_id().to_string();
+        door_outs(&call_id, o, &mut out);
+        if call_id.is_empty() || self.door_calls.contains_key(&call_id) {
+            return Some(Output::default());
+        }
+        self.door_calls.insert(call_id, DoorLeg::In(c));
+        Some(out)
     }
 
     /// The device hangs up one of its own calls (CANCEL while ringing, BYE
@@ -524,7 +626,10 @@ impl Dispatcher {
     pub fn door_hang_up(&mut self, call_id: &str, now: Mono) -> Output {
         let mut out = Output::default();
         if let Some(call) = self.door_calls.get_mut(call_id) {
-            let o = call.hangup(now);
+            let o = match call {
+                DoorLeg::Out(c) => c.hangup(now),
+                DoorLeg::In(c) => c.hangup(now),
+            };
             door_outs(call_id, o, &mut out);
         }
         out
@@ -533,7 +638,10 @@ impl Dispatcher {
     /// The account registered where branch `branch` of a door call rings
     /// (the monitor that answered); None through another server.
     pub fn door_callee(&self, call_id: &str, branch: usize) -> Option<String> {
-        let target = self.door_calls.get(call_id)?.target(branch)?;
+        let DoorLeg::Out(c) = self.door_calls.get(call_id)? else {
+            return None;
+        };
+        let target = c.target(branch)?;
         self.registrar
             .bindings()
             .as_map()
@@ -552,8 +660,11 @@ impl Dispatcher {
         if self.upstream.is_some() {
             return None;
         }
-        let target = self.door_calls.get(call_id)?.target(branch)?;
-        Some(target.peer.addr.ip().to_canonical())
+        let peer = match self.door_calls.get(call_id)? {
+            DoorLeg::Out(c) => &c.target(branch)?.peer,
+            DoorLeg::In(c) => c.caller(),
+        };
+        Some(peer.addr.ip().to_canonical())
     }
 
     /// The device's own calls kept (ended ones until their transactions
@@ -593,11 +704,7 @@ impl Dispatcher {
         }
         if let Some(call_id) = msg.headers.get("Call-ID").map(str::trim) {
             if let Some(call) = self.door_calls.get_mut(call_id) {
-                let o = if msg.method().is_some() {
-                    call.on_request(&msg, &peer, now)
-                } else {
-                    call.on_response(&msg, &peer, now)
-                };
+                let o = call.on_message(&msg, &peer, now);
                 let call_id = call_id.to_string();
                 door_outs(&call_id, o, &mut out);
                 return out;
@@ -607,6 +714,9 @@ impl Dispatcher {
             self.on_response(msg, &peer, transport, now, &mut out);
             return out;
         };
+        if let Some(o) = self.call_to_door(&msg, &peer, now, minute) {
+            return o;
+        }
         let client = self.is_client();
         let to_us = method == Method::Options
             && (client
@@ -928,7 +1038,10 @@ impl Dispatcher {
         }
         for (call_id, call) in &mut self.door_calls {
             if call.deadline().is_some_and(|d| d <= now) {
-                let o = call.on_timer(now);
+                let o = match call {
+                    DoorLeg::Out(c) => c.on_timer(now),
+                    DoorLeg::In(c) => c.on_timer(now),
+                };
                 door_outs(call_id, o, &mut out);
             }
         }
@@ -1062,6 +1175,46 @@ impl Locator for Devices<'_> {
                     .is_some_and(|t| t.eq_ignore_ascii_case("tcp")),
             })
         })
+    }
+}
+
+/// A call of the door: one it makes (to a room) or one made to it (a
+/// monitor watching).
+enum DoorLeg {
+    Out(Call),
+    In(Incoming),
+}
+
+impl DoorLeg {
+    fn on_message(&mut self, msg: &Message, peer: &Peer, now: Mono) -> Vec<call::Out> {
+        let request = msg.method().is_some();
+        match self {
+            DoorLeg::Out(c) if request => c.on_request(msg, peer, now),
+            DoorLeg::Out(c) => c.on_response(msg, peer, now),
+            DoorLeg::In(c) if request => c.on_request(msg, peer, now),
+            DoorLeg::In(c) => c.on_response(msg, peer, now),
+        }
+    }
+
+    fn deadline(&self) -> Option<Mono> {
+        match self {
+            DoorLeg::Out(c) => c.deadline(),
+            DoorLeg::In(c) => c.deadline(),
+        }
+    }
+
+    fn ended(&self) -> bool {
+        match self {
+            DoorLeg::Out(c) => matches!(c.phase(), call::Phase::Ended(_)),
+            DoorLeg::In(c) => matches!(c.phase(), incoming::Phase::Ended(_)),
+        }
+    }
+
+    fn is_over(&self) -> bool {
+        match self {
+            DoorLeg::Out(c) => c.is_over(),
+            DoorLeg::In(c) => c.is_over(),
+        }
     }
 }
 

@@ -20,6 +20,8 @@
 //!   answers, refreshes, retries).
 //! - `uac.rs`: requests the device sends on its own (MESSAGE).
 //! - `call.rs`: the device's own door call to a room (fork, answer, end).
+//! - `incoming.rs`: a monitor calling the door ("Monitor"), answered as
+//!   a user agent server.
 //! - `sdp.rs`: SDP for door calls: offers, answers, the agreed media.
 //! - `dispatch.rs`: the device's routing as one state machine over all of
 //!   the above: bytes, source, transport and time in; sends and events out.
@@ -36,6 +38,7 @@ pub mod client;
 pub mod digest;
 pub mod dispatch;
 pub mod header;
+pub mod incoming;
 pub mod message;
 pub mod nonce;
 pub mod proxy;

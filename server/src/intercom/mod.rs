@@ -98,6 +98,17 @@ struct Current {
     source: String,
     /// Auto Snapshot (talking), being taken.
     snapshot: Option<tokio::task::JoinHandle<UnlockSnapshot>>,
+    /// A monitor's Monitor (it called the door), not a door call.
+    monitor: bool,
+}
+
+/// A call's media before it starts: its RTP sockets, what we offer, the
+/// camera. Dropped before the call starts, the ports are free again.
+struct Prepared {
+    audio: Pair,
+    video: Option<Pair>,
+    offer: sdp::Offer,
+    door: Arc<crate::video::Source>,
 }
 
 pub struct IntercomService {
@@ -212,40 +223,12 @@ impl IntercomService {
             None => self.first_room().await?,
         };
         let basic = self.settings.get(BASIC).await?;
-        let ip = self
-            .sip
-            .media_ip()
-            .ok_or_else(|| invalid("The SIP port is off (--sip off): no call can be made"))?;
-        let door = self
-            .media
-            .source("door")
-            .ok_or_else(|| invalid("No door camera"))?;
-        // Reserved here, freed if the request is dropped before the call
-        // starts (the sockets close with it).
-        let audio = Pair::bind(ip, self.config.rtp_ports)
-            .await
-            .map_err(internal)?;
-        let h264 = session::parameter_sets(&door, CAMERA_WAIT).await;
-        let video = match h264 {
-            Some(_) => Some(
-                Pair::bind(ip, self.config.rtp_ports)
-                    .await
-                    .map_err(internal)?,
-            ),
-            None => None,
-        };
-        let mut id = [0u8; 8];
-        let _ = getrandom::fill(&mut id);
-        let offer = sdp::Offer {
-            address: ip,
-            session_id: u64::from_be_bytes(id) >> 1,
-            session_version: 1,
-            audio_port: audio.port(),
-            video: video.as_ref().zip(h264).map(|(v, h264)| sdp::OfferVideo {
-                port: v.port(),
-                h264,
-            }),
-        };
+        let Prepared {
+            audio,
+            video,
+            offer,
+            door,
+        } = self.prepare().await?;
         let setup = DoorCall {
             callee: callee.clone(),
             user: basic.vto_no.clone(),
@@ -291,16 +274,7 @@ impl IntercomService {
             }
         };
         tracing::info!(?how, %callee, %call_id, "door call");
-        let heard = self.heard.clone();
-        let id = call_id.clone();
-        let (tx, mut rx) = mpsc::channel(16);
-        tokio::spawn(async move {
-            while let Some(h) = rx.recv().await {
-                if heard.send((id.clone(), h)).await.is_err() {
-                    return;
-                }
-            }
-        });
+        let session = self.session(&call_id, audio, video, door);
         *current = Some(Current {
             call_id,
             from: basic.vto_no.clone(),
@@ -314,11 +288,12 @@ impl IntercomService {
             begin,
             answered: None,
             offer,
-            session: Session::start(audio, video, door, self.time.clock(), tx),
+            session,
             early: None,
             matcher: None,
             source: String::new(),
             snapshot: None,
+            monitor: false,
         });
         // Shown before the call's first event can be handled (that waits
         // for `current`).
@@ -331,6 +306,176 @@ impl IntercomService {
         });
         drop(current);
         Ok(self.shown())
+    }
+
+    /// The RTP sockets, our side of the SDP and the camera for a call.
+    async fn prepare(&self) -> Result<Prepared, ApiError> {
+        let ip = self
+            .sip
+            .media_ip()
+            .ok_or_else(|| invalid("The SIP port is off (--sip off): no call can be made"))?;
+        let door = self
+            .media
+            .source("door")
+            .ok_or_else(|| invalid("No door camera"))?;
+        // Reserved here, freed if the request is dropped before the call
+        // starts (the sockets close with it).
+        let audio = Pair::bind(ip, self.config.rtp_ports)
+            .await
+            .map_err(internal)?;
+        let h264 = session::parameter_sets(&door, CAMERA_WAIT).await;
+        let video = match h264 {
+            Some(_) => Some(
+                Pair::bind(ip, self.config.rtp_ports)
+                    .await
+                    .map_err(internal)?,
+            ),
+            None => None,
+        };
+        let mut id = [0u8; 8];
+        let _ = getrandom::fill(&mut id);
+        let offer = sdp::Offer {
+            address: ip,
+            session_id: u64::from_be_bytes(id) >> 1,
+            session_version: 1,
+            audio_port: audio.port(),
+            video: video.as_ref().zip(h264).map(|(v, h264)| sdp::OfferVideo {
+                port: v.port(),
+                h264,
+            }),
+        };
+        Ok(Prepared {
+            audio,
+            video,
+            offer,
+            door,
+        })
+    }
+
+    /// A monitor called the door ("Monitor"): answered at once with the
+    /// door's video and audio when the door is free, else 486. The monitor
+    /// may talk and open the door like one that answered a door call.
+    async fn watch(self: Arc<Self>, call_id: String, caller: String, offer: Bytes) {
+        let busy = lock(&self.current).is_some()
+            || self.recording.load(std::sync::atomic::Ordering::SeqCst);
+        if busy {
+            tracing::info!(%call_id, %caller, "Monitor refused: the door is in a call");
+            self.sip.door_refuse(&call_id, 486, "Busy Here");
+            return;
+        }
+        let prepared = match self.prepare().await {
+            Ok(p) => p,
+            Err(why) => {
+                tracing::warn!(%call_id, error = %why, "Monitor refused");
+                self.sip.door_refuse(&call_id, 503, "Service Unavailable");
+                return;
+            }
+        };
+        let allowed = self.sip.door_media_ip(&call_id, 0);
+        let answer = sdp::parse(&offer)
+            .and_then(|remote| sdp::answer(&prepared.offer, &remote))
+            .map_err(|e| e.to_string())
+            .and_then(|a| match media_allowed(&a.media, allowed) {
+                true => Ok(a),
+                false => Err("its media is at another address than the monitor's".into()),
+            });
+        let answer = match answer {
+            Ok(a) => a,
+            Err(why) => {
+                tracing::warn!(%call_id, %caller, error = %why, "Monitor refused: the offer is not usable");
+                self.sip.door_refuse(&call_id, 488, "Not Acceptable Here");
+                return;
+            }
+        };
+        let matcher = self.unlock_matcher().await;
+        let vto_no = self
+            .settings
+            .get(BASIC)
+            .await
+            .map(|b| b.vto_no)
+            .unwrap_or_default();
+        let room = self.sip.room_of(&caller).unwrap_or_default();
+        let now = self.time.now();
+        {
+            let mut current = lock(&self.current);
+            if current.is_some() {
+                drop(current);
+                self.sip.door_refuse(&call_id, 486, "Busy Here");
+                return;
+            }
+            let Prepared {
+                audio,
+                video,
+                offer,
+                door,
+            } = prepared;
+            let session = self.session(&call_id, audio, video, door);
+            session.send_to(answer.media.clone());
+            *current = Some(Current {
+                call_id: call_id.clone(),
+                from: caller.clone(),
+                callee: vto_no,
+                room,
+                centre: false,
+                begin: now,
+                answered: Some((now, crate::clock::monotonic())),
+                offer,
+                session,
+                early: None,
+                matcher,
+                source: answer.media.audio.remote.ip().to_string(),
+                snapshot: None,
+                monitor: true,
+            });
+        }
+        // Shown before the call's end can be handled (that waits for
+        // `current`, set above).
+        self.set_status(|s| {
+            s.phase = CallPhase::Monitor;
+            s.callee = caller.clone();
+            s.answered_by = caller.clone();
+            s.since = Some(now);
+            s.speaker_level = 0;
+        });
+        if !self.sip.door_accept(&call_id, Bytes::from(answer.sdp)) {
+            tracing::info!(%call_id, %caller, "Monitor: the monitor gave up before the answer");
+            if lock(&self.current)
+                .take_if(|c| c.call_id == call_id)
+                .is_some()
+            {
+                self.idle(caller, true, EndState::Cancelled, None);
+            }
+            return;
+        }
+        tracing::info!(%call_id, %caller, "Monitor: a monitor watches the door");
+    }
+
+    /// Watches the answering side's keys for the First Unlock Command.
+    async fn unlock_matcher(&self) -> Option<media::dtmf::Matcher> {
+        let command = self.settings.get(ACCESS).await.ok()?.first_unlock_command;
+        media::dtmf::Matcher::new(&command, KEY_TIMEOUT_MS).ok()
+    }
+
+    /// The call's media task; what it hears comes back to [`Self::run`]
+    /// tagged with the call.
+    fn session(
+        &self,
+        call_id: &str,
+        audio: Pair,
+        video: Option<Pair>,
+        door: Arc<crate::video::Source>,
+    ) -> Session {
+        let heard = self.heard.clone();
+        let id = call_id.to_string();
+        let (tx, mut rx) = mpsc::channel(16);
+        tokio::spawn(async move {
+            while let Some(h) = rx.recv().await {
+                if heard.send((id.clone(), h)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Session::start(audio, video, door, self.time.clock(), tx)
     }
 
     /// Hangs up the door's call, if there is one.
@@ -382,12 +527,7 @@ impl IntercomService {
                 dialog,
                 branch,
             } => {
-                let command = self
-                    .settings
-                    .get(ACCESS)
-                    .await
-                    .map(|a| a.first_unlock_command)
-                    .unwrap_or_default();
+                let matcher = self.unlock_matcher().await;
                 let basic = self.settings.get(BASIC).await.ok();
                 let answered_by = self
                     .sip
@@ -404,7 +544,7 @@ impl IntercomService {
                     c.snapshot = basic.filter(|b| b.auto_snapshot_talking).map(|b| {
                         self.snapshot(b.storage_point, format!("talk-{}-{}.jpg", c.begin.0, now.0))
                     });
-                    c.matcher = media::dtmf::Matcher::new(&command, KEY_TIMEOUT_MS).ok();
+                    c.matcher = matcher;
                     match negotiate(&c.offer, &sdp, allowed) {
                         Some(media) => {
                             c.source = media.audio.remote.ip().to_string();
@@ -429,6 +569,9 @@ impl IntercomService {
                     self.on_key(call_id, d.digit).await;
                 }
             }
+            call::Event::Offered { caller, sdp } => {
+                tokio::spawn(self.clone().watch(call_id.to_string(), caller, sdp));
+            }
             call::Event::Ended(end) => self.ended(call_id, end),
         }
     }
@@ -445,10 +588,11 @@ impl IntercomService {
                 }
             }
             Heard::Quiet => {
-                // Early media need not flow back: only a talk goes quiet.
+                // Early media need not flow back: only a talk goes quiet. A
+                // monitor watching may be silent (its Max Talk Time ends it).
                 let talking = lock(&self.current)
                     .as_ref()
-                    .is_some_and(|c| c.call_id == call_id && c.answered.is_some());
+                    .is_some_and(|c| c.call_id == call_id && c.answered.is_some() && !c.monitor);
                 if talking {
                     tracing::info!(%call_id, "door call: no RTP for 30 s; hanging up");
                     self.sip.door_hang_up(call_id);
@@ -512,7 +656,9 @@ impl IntercomService {
         };
         tracing::info!(%call_id, ?end, talk_ms, "door call ended");
         let record = CallRecord {
-            call_type: if c.centre {
+            call_type: if c.monitor {
+                CallType::Monitor
+            } else if c.centre {
                 CallType::CentreCall
             } else {
                 CallType::DoorCall
@@ -544,16 +690,18 @@ impl IntercomService {
             None => self.sip.log_call(record),
         }
         drop(c.session);
-        self.idle(c.callee, end_state, talk_ms);
+        let callee = if c.monitor { c.from } else { c.callee };
+        self.idle(callee, c.monitor, end_state, talk_ms);
     }
 
-    fn idle(&self, callee: String, end_state: EndState, talk_ms: Option<u64>) {
+    fn idle(&self, callee: String, monitor: bool, end_state: EndState, talk_ms: Option<u64>) {
         self.set_status(|s| {
             s.phase = CallPhase::Idle;
             s.since = Some(self.time.now());
             s.speaker_level = 0;
             s.last = Some(CallEnded {
                 callee,
+                monitor,
                 end_state,
                 talk_ms,
             });
@@ -597,7 +745,7 @@ impl IntercomService {
         self.sip.log_call(record);
         self.recording
             .store(false, std::sync::atomic::Ordering::SeqCst);
-        self.idle(callee, end_state, None);
+        self.idle(callee, false, end_state, None);
     }
 
     async fn storage_point(&self) -> Result<String, ApiError> {
@@ -670,15 +818,20 @@ fn negotiate(
     let media = sdp::negotiate(offer, &parsed)
         .map_err(|e| tracing::warn!(error = %e, "door call: answer SDP not usable"))
         .ok()?;
+    media_allowed(&media, allowed).then_some(media)
+}
+
+/// Whether every stream of `media` goes to `allowed` (None: anywhere).
+fn media_allowed(media: &sdp::Media, allowed: Option<std::net::IpAddr>) -> bool {
     let addresses =
         std::iter::once(media.audio.remote).chain(media.video.as_ref().map(|v| v.remote));
     for a in addresses {
         if allowed.is_some_and(|ip| a.ip().to_canonical() != ip) {
-            tracing::warn!(media = %a, monitor = ?allowed, "door call: the answer puts its media at another address than the monitor's");
-            return None;
+            tracing::warn!(media = %a, monitor = ?allowed, "door call: media at another address than the monitor's");
+            return false;
         }
     }
-    Some(media)
+    true
 }
 
 #[async_trait::async_trait]

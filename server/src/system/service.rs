@@ -142,7 +142,7 @@ impl System for SystemService {
         let household = &self.services()?.household;
         household
             .sip
-            .set_centre(&saved.centre_call_no, saved.call_centre_time);
+            .set_numbers(&saved.vto_no, &saved.centre_call_no, saved.call_centre_time);
         household.apply_sip_server().await?;
         Ok(saved)
     }

@@ -2,14 +2,16 @@
 //! peers (registered devices, a station, strangers) over UDP or TCP at any
 //! times: it never panics, everything it sends parses, and its state is
 //! bounded and drains. Messages are separated by a NUL byte; the byte
-//! before each says who sent it, over what, and how far the clock moves.
+//! before each says who sent it, over what, and how far the clock moves
+//! (and whether the door accepts a monitor's call to it, the VTO No.).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use sip::{
     bindings::Bindings,
     digest::{ha1, Algorithm},
-    dispatch::{Centre, Directory, Dispatcher, Local, Station, Transport},
+    call,
+    dispatch::{Centre, Directory, Dispatcher, Event, Local, Station, Transport},
     message,
 };
 
@@ -54,6 +56,7 @@ fuzz_target!(|data: &[u8]| {
         port: 5060,
         all: vec!["::1".parse().expect("ip")],
     });
+    d.set_vto_no("8009");
     let mut now = sip::time::Mono(1_800_000_000_000);
     for chunk in data.split(|b| *b == 0) {
         let Some((&head, bytes)) = chunk.split_first() else {
@@ -66,7 +69,23 @@ fuzz_target!(|data: &[u8]| {
         } else {
             Transport::Tcp
         };
-        let out = d.handle(bytes, source, transport, now, 600);
+        let mut out = d.handle(bytes, source, transport, now, 600);
+        for e in std::mem::take(&mut out.events) {
+            if let Event::Door {
+                call_id,
+                event: call::Event::Offered { .. },
+            } = e
+            {
+                let decided = if head & 0x80 == 0 {
+                    d.door_accept(&call_id, "v=0\r\n".into(), now)
+                        .unwrap_or_default()
+                } else {
+                    d.door_refuse(&call_id, 486, "Busy Here", now)
+                };
+                out.sends.extend(decided.sends);
+            }
+        }
+        assert!(d.door_calls() <= 256);
         let timed = d.tick(now);
         for (_, _, b) in out.sends.iter().chain(timed.sends.iter()) {
             if let Err(e) = message::parse(b) {

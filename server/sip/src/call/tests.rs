@@ -656,5 +656,5 @@ fn the_callees_requests_kept_for_their_repeats_are_bounded() {
         let out = call.on_request(&info, &peer(MON_A), T0 + 2_000);
         assert_eq!(line(&one_to(&out, MON_A)), "200 OK");
     }
-    assert_eq!(call.servers.len(), MAX_SERVERS);
+    assert_eq!(call.dialog.requests_kept(), MAX_SERVERS);
 }

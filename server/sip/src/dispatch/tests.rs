@@ -645,3 +645,95 @@ fn registered_to_another_server_the_door_calls_through_it() {
         .is_some_and(|a| a.contains("username=\"8001\"") && a.contains("realm=\"VDP\"")));
     assert_eq!(again[1].headers.get("Call-ID"), Some(call_id.as_str()));
 }
+
+/// An INVITE from `from` (as 9901#0) to the device's own number.
+fn watch(from: &str, branch: &str, call_id: &str) -> String {
+    format!(
+        "INVITE sip:8009@{DEVICE} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {from};branch={branch};rport\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:9901%230@{DEVICE}>;tag=mon\r\n\
+         To: <sip:8009@{DEVICE}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n\
+         Contact: <sip:9901%230@{from}>\r\nContent-Type: application/sdp\r\n\
+         Content-Length: 5\r\n\r\nv=0\r\n"
+    )
+}
+
+#[test]
+fn a_monitor_calling_the_vto_no_is_answered_by_the_door_a_stranger_is_not() {
+    let mut d = dispatcher();
+    d.set_vto_no("8009");
+    register(&mut d, "9901#0", MON0, T0);
+    // A stranger's INVITE goes to the proxy, which refuses it.
+    let out = d.handle(
+        watch(STRANGER, "z9hG4bKs", "w-0").as_bytes(),
+        addr(STRANGER),
+        Transport::Udp,
+        T0 + 500,
+        600,
+    );
+    assert!(door_events(&out).is_empty());
+    assert_eq!(
+        line(&sent_to(&out, STRANGER)[0]),
+        "403 Forbidden (register first)"
+    );
+    let out = d.handle(
+        watch(MON0, "z9hG4bKw", "w-1").as_bytes(),
+        addr(MON0),
+        Transport::Udp,
+        T0 + 1_000,
+        600,
+    );
+    assert_eq!(line(&sent_to(&out, MON0)[0]), "100 Trying");
+    assert_eq!(
+        door_events(&out),
+        [call::Event::Offered {
+            caller: "9901#0".into(),
+            sdp: Bytes::from_static(b"v=0\r\n"),
+        }]
+    );
+    assert_eq!(d.door_media_ip("w-1", 0), Some(addr(MON0).ip()));
+    let out = d
+        .door_accept("w-1", Bytes::from_static(b"v=0 answer"), T0 + 1_010)
+        .unwrap_or_else(|| panic!("the call waits for its answer"));
+    assert!(d.door_accept("w-1", Bytes::new(), T0 + 1_020).is_none());
+    let ok = sent_to(&out, MON0).remove(0);
+    assert_eq!(line(&ok), "200 OK");
+    assert_eq!(&ok.body[..], b"v=0 answer");
+    let tag = ok
+        .headers
+        .get("To")
+        .and_then(|t| NameAddr::parse(t).ok())
+        .and_then(|t| t.tag().map(str::to_string))
+        .unwrap_or_default();
+    let bye = format!(
+        "BYE sip:8009@{DEVICE} SIP/2.0\r\nVia: SIP/2.0/UDP {MON0};branch=z9hG4bKbye\r\n\
+         From: <sip:9901%230@{DEVICE}>;tag=mon\r\nTo: <sip:8009@{DEVICE}>;tag={tag}\r\n\
+         Call-ID: w-1\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+    );
+    let out = d.handle(bye.as_bytes(), addr(MON0), Transport::Udp, T0 + 5_000, 600);
+    assert_eq!(line(&sent_to(&out, MON0)[0]), "200 OK");
+    assert_eq!(
+        door_events(&out),
+        [call::Event::Ended(call::End::HungUpByCallee)]
+    );
+    // Busy: a monitor's fifth call at once is refused.
+    for n in 0..MAX_DOOR_CALLS {
+        let id = format!("w-busy-{n}");
+        d.handle(
+            watch(MON0, &format!("z9hG4bKb{n}"), &id).as_bytes(),
+            addr(MON0),
+            Transport::Udp,
+            T0 + 6_000,
+            600,
+        );
+    }
+    let out = d.handle(
+        watch(MON0, "z9hG4bKbusy", "w-busy").as_bytes(),
+        addr(MON0),
+        Transport::Udp,
+        T0 + 6_000,
+        600,
+    );
+    assert_eq!(line(&sent_to(&out, MON0)[0]), "486 Busy Here");
+    assert!(door_events(&out).is_empty());
+}

@@ -364,12 +364,13 @@ impl SipService {
         let mut seed = [0u8; 16];
         // getrandom does not fail on Linux; a zero seed still works.
         let _ = getrandom::fill(&mut seed);
-        let core = Dispatcher::new(
+        let mut core = Dispatcher::new(
             accounts.directory(),
             centre_of(&basic.centre_call_no, basic.call_centre_time),
             bindings,
             seed,
         );
+        core.set_vto_no(&basic.vto_no);
         let service = Arc::new(Self {
             store: Mutex::new(Some(store)),
             ip_filter,
@@ -402,9 +403,12 @@ impl SipService {
         lock(&self.core).centre().clone()
     }
 
-    /// Local Setting > Basic was saved: calls to the centre follow it.
-    pub fn set_centre(&self, number: &str, time: DailyPeriod) {
-        lock(&self.core).set_centre(centre_of(number, time));
+    /// Local Setting > Basic was saved: calls to the centre and to the
+    /// door (the VTO No.) follow it.
+    pub fn set_numbers(&self, vto_no: &str, centre_no: &str, time: DailyPeriod) {
+        let mut core = lock(&self.core);
+        core.set_centre(centre_of(centre_no, time));
+        core.set_vto_no(vto_no);
     }
 
     fn now(&self) -> Now {
@@ -880,6 +884,31 @@ impl SipService {
     /// through another server).
     pub fn door_media_ip(&self, call_id: &str, branch: usize) -> Option<std::net::IpAddr> {
         lock(&self.core).door_media_ip(call_id, branch)
+    }
+
+    /// The room a SIP user's monitor belongs to (`9901#1` -> `9901`).
+    pub fn room_of(&self, user: &str) -> Option<String> {
+        lock(&self.core)
+            .directory()
+            .room_of(user)
+            .map(str::to_string)
+    }
+
+    /// Takes a call made to the door with the SDP `answer`; false when
+    /// the call no longer waits for it (the caller gave up).
+    pub fn door_accept(&self, call_id: &str, answer: bytes::Bytes) -> bool {
+        let now = self.now();
+        let out = lock(&self.core).door_accept(call_id, answer, now.mono);
+        let accepted = out.is_some();
+        self.send_soon(out.unwrap_or_default(), now);
+        accepted
+    }
+
+    /// Refuses a call made to the door.
+    pub fn door_refuse(&self, call_id: &str, code: u16, reason: &str) {
+        let now = self.now();
+        let out = lock(&self.core).door_refuse(call_id, code, reason, now.mono);
+        self.send_soon(out, now);
     }
 
     /// Hangs up one of the device's own calls.
