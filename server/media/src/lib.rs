@@ -22,12 +22,15 @@
 //! - `mp4.rs`: a visitor's message recorded as fragmented MP4 that
 //!   browsers play: the camera's H.264 and the door microphone's samples
 //!   as FLAC, written fragment by fragment as the call goes.
+//! - `aec.rs`: an acoustic echo canceller for the door's hands-free audio
+//!   (NLMS, with two-path double-talk detection).
 //!
 //! A crate of its own with two small dependencies (bytes, thiserror), like
 //! `sip`, so that its readers of network input can be tested and fuzzed
 //! alone. Nothing here opens a socket or reads a clock: times are
 //! parameters.
 
+pub mod aec;
 pub mod dtmf;
 pub mod g711;
 pub mod h264;
