@@ -62,6 +62,9 @@ ensure_test_tools() {
   # ffmpeg: encodes the H.264 of the MP4 recording test and decodes what
   # server/media/src/mp4.rs wrote (ffprobe, ffmpeg).
   apt_ensure ffmpeg
+  # The door's ALSA microphone and speaker (tests/tests/door_audio.rs, and
+  # server/src/door/audio's unit tests: ALSA's file plugin, no sound card).
+  apt_ensure libasound2 libasound2-data
   # Certificates for the HTTPS upload browser test.
   apt_ensure openssl
   # Node may come from elsewhere (NodeSource ships npm inside nodejs).

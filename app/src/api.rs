@@ -626,6 +626,21 @@ pub async fn delete_message(file: String) -> Result<message::MessagePage, ApiErr
     call(|s: Arc<dyn Intercom>, c| async move { s.delete_message(&c, file).await }).await
 }
 
+/// Answers the ringing door call in this browser (its WebRTC offer; the
+/// answer's SDP back). For integrations too: `POST /api/answer_call`.
+#[server(endpoint = "answer_call", input = Json)]
+pub async fn answer_call(sdp: String) -> Result<live::LiveAnswer, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Intercom>, c| async move { s.answer_call(&c, sdp).await }).await
+}
+
+/// Rejects the ringing door call for everyone.
+#[server(endpoint = "reject_call", input = Json)]
+pub async fn reject_call() -> Result<intercom::CallStatus, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Intercom>, c| async move { s.reject_call(&c).await }).await
+}
+
 #[server(endpoint = "hang_up", input = Json)]
 pub async fn hang_up() -> Result<intercom::CallStatus, ApiError> {
     use crate::services::*;

@@ -479,8 +479,17 @@ pub trait Intercom: Send + Sync + 'static {
     /// Room No. Management), a number is dialled on the keypad (a room or
     /// the Centre Call No.).
     async fn call(&self, caller: &Caller, number: Option<String>) -> Result<CallStatus, ApiError>;
-    /// Ends the door's call (the visitor walked away).
+    /// Ends the door's call (the visitor walked away, or the browser that
+    /// talks hangs up).
     async fn hang_up(&self, caller: &Caller) -> Result<CallStatus, ApiError>;
+    /// Answers the ringing door call in this browser: `sdp` is its WebRTC
+    /// offer (audio sendrecv: its microphone; video to receive). It
+    /// becomes the call's talker and the monitors are cancelled. Refused
+    /// when nothing rings or someone answered first.
+    async fn answer_call(&self, caller: &Caller, sdp: String) -> Result<LiveAnswer, ApiError>;
+    /// Rejects the ringing door call for everyone (like a monitor's
+    /// reject).
+    async fn reject_call(&self, caller: &Caller) -> Result<CallStatus, ApiError>;
     /// Visitors' messages, newest first.
     async fn messages(&self, caller: &Caller) -> Result<MessagePage, ApiError>;
     async fn delete_message(&self, caller: &Caller, file: String) -> Result<MessagePage, ApiError>;

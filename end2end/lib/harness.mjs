@@ -149,6 +149,10 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // A fake microphone and camera (a beep and a test picture) for pages
+  // that ask for them: answering the door in the browser.
+  '--use-fake-device-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
 ];
 
 /** A fresh Chromium with one page; `errors` collects console errors. */

@@ -147,6 +147,15 @@ export async function expectVisible(page, selector, { timeout = TIMEOUT, message
   }
 }
 
+/** Until no element matching `selector` is visible (hidden or absent). */
+export async function expectHidden(page, selector, { timeout = TIMEOUT, message } = {}) {
+  try {
+    await first(page, selector).waitFor({ state: 'hidden', timeout });
+  } catch (e) {
+    throw new Error(`${message ?? selector}: still visible after ${timeout} ms`, { cause: e });
+  }
+}
+
 /** Until the button (or field) `selector` is enabled (`want` false: disabled). */
 export async function expectEnabled(page, selector, want = true, { timeout, message } = {}) {
   await eventually(

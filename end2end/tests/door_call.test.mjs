@@ -3,7 +3,8 @@
 // room's monitor answers and keys in the First Unlock Command as SIP INFO,
 // the door opens (the door panel shows the SIP unlock live), Hang Up ends
 // the call, and the panel says how it went. A bad number gets its error
-// next to the field. Then Leave Message Upload on Local Setting > Basic: a
+// next to the field. A monitor calling the door (Monitor) shows on the
+// panel and in the call log. Then Leave Message Upload on Local Setting > Basic: a
 // monitor that never answers (Ring Time 3 s here), the door records the
 // visitor, and the message plays in Chromium from the Messages page.
 
@@ -82,6 +83,28 @@ describe('Door call', { timeout: 120000 }, () => {
     await page.goto(`${url}/log/call`);
     await hydrated(page);
     await expectText(page, '#call-log tbody tr:first-child', /Door Call.*9901.*Answered/);
+  });
+
+  it('shows a monitor watching the door (Monitor) and lists it in the call log', async () => {
+    const { page, url, vto } = env;
+    const sip = sipAddress(vto);
+    const port = await freePort();
+    const reg = await sipp('register.xml', sip, { user: '9901#0', password: PW, port });
+    assert.equal(reg.code, 0, reg.out);
+    await page.goto(`${url}/`);
+    await hydrated(page);
+    await expectText(page, '#call-state', 'Idle');
+    const watching = sipp('caller-watch.xml', sip, { user: '9901#0', port, fields: ['8001'] });
+    await expectText(page, '#call-state', 'Monitor');
+    await expectText(page, '#call-message', /Monitor: 9901#0 watches the door/);
+    await shot(page, 'door-monitor');
+    const run = await watching;
+    assert.equal(run.code, 0, run.out);
+    await expectText(page, '#call-state', 'Idle');
+    await expectText(page, '#call-message', /Last Monitor by 9901#0, talked 0:0\d/);
+    await page.goto(`${url}/log/call`);
+    await hydrated(page);
+    await expectText(page, '#call-log tbody tr:first-child', /Monitor.*9901.*9901#0.*8001.*Answered/);
   });
 
   it('a visitor nobody answers leaves a message that plays on the Messages page', async () => {

@@ -71,6 +71,18 @@ pub struct Cli {
           value_parser = clap::value_parser!(u16).range(3..=120))]
     pub ring_secs: u16,
 
+    /// The door's microphone: an ALSA capture device (`default`,
+    /// `plughw:1,0`, ...). Without it the door camera's audio (or the
+    /// built-in test tone) is the door's.
+    #[arg(long, env = "VTO_AUDIO_IN", value_name = "ALSA-DEVICE")]
+    pub audio_in: Option<String>,
+
+    /// The door's speaker: an ALSA playback device. Without it the speaker
+    /// is simulated (its level shows on the door panel). With both, the
+    /// speaker's echo is taken out of the microphone.
+    #[arg(long, env = "VTO_AUDIO_OUT", value_name = "ALSA-DEVICE")]
+    pub audio_out: Option<String>,
+
     /// The SIP server (this VTO as SIP server, manual 6.2): UDP and TCP on
     /// this address (port 0 picks a free one), or `off`.
     #[arg(
@@ -216,6 +228,15 @@ fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
 }
 
 impl Cli {
+    /// The door's ALSA devices.
+    pub fn audio(&self) -> crate::door::audio::AudioConfig {
+        let named = |d: &Option<String>| d.clone().filter(|d| !d.trim().is_empty());
+        crate::door::audio::AudioConfig {
+            input: named(&self.audio_in),
+            output: named(&self.audio_out),
+        }
+    }
+
     /// The GPIO lock, if a chip is given.
     pub fn gpio(&self) -> Option<crate::door::lock::gpio::GpioConfig> {
         Some(crate::door::lock::gpio::GpioConfig {

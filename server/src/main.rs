@@ -145,6 +145,13 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         },
         door,
     );
+    let door_audio = match media.source("door") {
+        Some(door) => door::audio::start(&cli.audio(), door)?,
+        None => door::audio::DoorAudio::default(),
+    };
+    for d in &door_audio.described {
+        tracing::info!("door audio: {d}");
+    }
     let sip = household::sip_server::SipService::load(
         store.clone(),
         Arc::new(SystemClock),
@@ -196,6 +203,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         calls: intercom::CallConfig {
             rtp_ports: cli.rtp_ports,
             ring_ms: i64::from(cli.ring_secs) * 1000,
+            speaker: door_audio.speaker.clone(),
         },
     });
     let calls = tokio::spawn(services.intercom.clone().run());

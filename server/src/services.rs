@@ -245,6 +245,7 @@ impl Services {
             calls: CallConfig {
                 rtp_ports: (30000, 30999),
                 ring_ms: sip::call::RING_TIMEOUT_MS,
+                speaker: None,
             },
         })
     }

@@ -104,9 +104,32 @@ impl Vto {
         vto
     }
 
+    /// A fresh device with these environment variables set (e.g. `HOME`,
+    /// where ALSA reads a test's `.asoundrc`).
+    pub async fn start_with_env(args: &[&str], envs: &[(&str, &Path)]) -> Vto {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join("data");
+        let mut vto = Self::start_in_env(&dir, args, envs)
+            .await
+            .expect("vto starts");
+        vto._tmp = Some(tmp);
+        vto
+    }
+
     /// A device on an existing data dir (a restart).
     pub async fn start_in(dir: &Path, args: &[&str]) -> Result<Vto, String> {
+        Self::start_in_env(dir, args, &[]).await
+    }
+
+    async fn start_in_env(
+        dir: &Path,
+        args: &[&str],
+        envs: &[(&str, &Path)],
+    ) -> Result<Vto, String> {
         let mut cmd = Command::new(binary());
+        for (name, value) in envs {
+            cmd.env(name, value);
+        }
         cmd.arg("--data-dir")
             .arg(dir)
             .args(["--http", "127.0.0.1:0"]);

@@ -10,6 +10,7 @@ use leptos_router::components::A;
 use crate::{
     api,
     components::{
+        answer::DoorRing,
         dialog::Dialog,
         form::{CurrentPassword, FormMessage},
         hydration::{load_page, reload_page, use_hydrated},
@@ -146,6 +147,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </nav>
                 <main class="content">
                     <FormMessage message=logout_error />
+                    <DoorRing />
                     {children()}
                 </main>
             </div>

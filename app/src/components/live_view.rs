@@ -96,25 +96,21 @@ pub fn LiveView(
 #[cfg(feature = "hydrate")]
 mod client {
     use leptos::{prelude::*, task::spawn_local};
-    use wasm_bindgen::{closure::Closure, JsCast, JsValue};
-    use wasm_bindgen_futures::JsFuture;
+    use wasm_bindgen::{closure::Closure, JsCast};
     use web_sys::{
-        MediaStream, RtcIceGatheringState, RtcPeerConnection, RtcPeerConnectionState,
-        RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit,
-        RtcTrackEvent,
+        MediaStream, RtcPeerConnection, RtcPeerConnectionState, RtcRtpTransceiverDirection,
+        RtcRtpTransceiverInit, RtcTrackEvent,
     };
 
     use super::LiveState;
-    use crate::{api, components::hydration::sleep_ms, model::live::SourceStatus};
-
-    fn js_error(e: JsValue) -> String {
-        e.as_string()
-            .or_else(|| {
-                e.dyn_ref::<js_sys::Error>()
-                    .map(|e| String::from(e.message()))
-            })
-            .unwrap_or_else(|| "the browser refused".into())
-    }
+    use crate::{
+        api,
+        components::{
+            hydration::sleep_ms,
+            webrtc::{apply_answer, gathered_offer, js_error},
+        },
+        model::live::SourceStatus,
+    };
 
     /// How often the camera's status is asked for.
     const STATUS_EVERY_MS: i32 = 2000;
@@ -214,32 +210,11 @@ mod client {
         pc.set_onconnectionstatechange(Some(onstate.as_ref().unchecked_ref()));
         onstate.forget();
 
-        let offer: RtcSessionDescriptionInit = JsFuture::from(pc.create_offer())
-            .await
-            .map_err(js_error)?
-            .unchecked_into();
-        JsFuture::from(pc.set_local_description(&offer))
-            .await
-            .map_err(js_error)?;
-        // No trickle: the offer goes with the browser's candidates.
-        for _ in 0..60 {
-            if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
-                break;
-            }
-            sleep_ms(50).await;
-        }
-        let sdp = pc
-            .local_description()
-            .map(|d| d.sdp())
-            .ok_or("the browser made no offer")?;
+        let sdp = gathered_offer(&pc).await?;
         let answer = api::live_offer(source.to_string(), sdp)
             .await
             .map_err(|e| e.to_string())?;
-        let remote = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-        remote.set_sdp(&answer.sdp);
-        JsFuture::from(pc.set_remote_description(&remote))
-            .await
-            .map_err(js_error)?;
+        apply_answer(&pc, &answer.sdp).await?;
         Ok((pc, answer.id))
     }
 }

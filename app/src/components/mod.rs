@@ -1,5 +1,6 @@
 //! Building blocks shared by the pages.
 
+pub mod answer;
 pub mod config_manager;
 pub mod dialog;
 pub mod door;
@@ -13,3 +14,5 @@ pub mod log_table;
 pub mod notice;
 pub mod pager;
 pub mod two_factor;
+#[cfg(feature = "hydrate")]
+pub mod webrtc;

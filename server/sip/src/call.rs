@@ -187,6 +187,11 @@ pub enum Phase {
         dialog: Dialog,
         until: Mono,
     },
+    /// Answered on the device itself (a browser): every monitor was
+    /// cancelled; no SIP dialog.
+    Local {
+        until: Mono,
+    },
     Ended(End),
 }
 
@@ -506,9 +511,24 @@ impl Call {
         out
     }
 
+    /// The call is answered on the device itself (a browser): every
+    /// monitor still ringing gets CANCEL with the Reason "Call completed
+    /// elsewhere"; a 2xx that crosses it is ACKed and hung up. False (and
+    /// nothing sent) unless the call still rings.
+    pub fn take(&mut self, now: Mono) -> (bool, Vec<Out>) {
+        if !matches!(self.phase, Phase::Ringing { .. }) {
+            return (false, Vec::new());
+        }
+        self.phase = Phase::Local {
+            until: now + self.cfg.max_talk,
+        };
+        (true, self.cancel_all(Some(COMPLETED_ELSEWHERE), now))
+    }
+
     /// The device hangs up: CANCEL before the answer, BYE after it.
     pub fn hangup(&mut self, now: Mono) -> Vec<Out> {
         match self.phase.clone() {
+            Phase::Local { .. } => self.end(End::HungUpByUs),
             Phase::Ringing { .. } => {
                 let mut out = self.cancel_all(None, now);
                 out.extend(self.end(End::Cancelled));
@@ -527,7 +547,9 @@ impl Call {
     /// When `on_timer` should run next.
     pub fn deadline(&self) -> Option<Mono> {
         let phase = match &self.phase {
-            Phase::Ringing { until } | Phase::Talking { until, .. } => Some(*until),
+            Phase::Ringing { until } | Phase::Talking { until, .. } | Phase::Local { until } => {
+                Some(*until)
+            }
             Phase::Ended(_) => None,
         };
         let branches = self.branches.iter().flat_map(|b| {
@@ -566,6 +588,9 @@ impl Call {
             } if now >= until => {
                 let peer = self.branches[branch].target.peer.clone();
                 out.extend(self.bye(&dialog, &peer, now));
+                out.extend(self.end(End::MaxTalkTime));
+            }
+            Phase::Local { until } if now >= until => {
                 out.extend(self.end(End::MaxTalkTime));
             }
             _ => {}

@@ -526,6 +526,22 @@ impl Dispatcher {
         Ok((call_id, out))
     }
 
+    /// One of the device's own calls is answered on the device itself (a
+    /// browser): its monitors are cancelled "elsewhere". None unless it
+    /// still rings.
+    pub fn door_take(&mut self, call_id: &str, now: Mono) -> Option<Output> {
+        let Some(DoorLeg::Out(c)) = self.door_calls.get_mut(call_id) else {
+            return None;
+        };
+        let (taken, o) = c.take(now);
+        if !taken {
+            return None;
+        }
+        let mut out = Output::default();
+        door_outs(call_id, o, &mut out);
+        Some(out)
+    }
+
     /// Whether another call of the door would be one too many.
     fn door_calls_full(&self) -> bool {
         let open = self.door_calls.values().filter(|c| !c.ended()).count();

@@ -5,6 +5,7 @@
 //! Access Control > Local, the door panel, Issue Card, the simulator.
 
 pub mod access;
+pub mod audio;
 mod cards;
 mod events;
 pub mod lock;

@@ -25,6 +25,7 @@ use app::{
         access::{UnlockMethod, UnlockSnapshot},
         call_log::{CallRecord, CallType, EndState},
         intercom::{CallEnded, CallPhase, CallStatus},
+        live::LiveAnswer,
         message::{MessagePage, MessageRecord},
         time::UnixMillis,
     },
@@ -35,7 +36,10 @@ use sip::{call, dispatch::DoorCall, sdp};
 use tokio::sync::{mpsc, watch};
 
 use crate::{
-    door::lock::{Attempt, LockService},
+    door::{
+        audio::Speaker,
+        lock::{Attempt, LockService},
+    },
     household::sip_server::SipService,
     store::{
         settings::{SettingsStore, ACCESS, BASIC},
@@ -43,7 +47,7 @@ use crate::{
         Read,
     },
     system::time::TimeService,
-    video::{storage_point::StoragePoint, Media},
+    video::{live::Talk, storage_point::StoragePoint, Media},
 };
 use session::{Heard, Pair, Session};
 
@@ -51,6 +55,8 @@ use session::{Heard, Pair, Session};
 const STATUS_WAIT: Duration = Duration::from_secs(20);
 /// How long the offer waits for the camera's SPS and PPS.
 const CAMERA_WAIT: Duration = Duration::from_secs(3);
+/// 20 ms blocks of a talking browser's voice waiting for the speaker.
+const VOICE_QUEUE: usize = 25;
 /// The longest pause between two keys of the First Unlock Command.
 const KEY_TIMEOUT_MS: i64 = 5_000;
 /// A number the keypad dials: a room, a monitor, the centre.
@@ -61,12 +67,14 @@ const PROMPT: Duration = Duration::from_millis(1000);
 const PROMPT_LEVEL: u8 = 80;
 
 /// How the device's calls go (command line options).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct CallConfig {
     /// `--rtp-ports`.
     pub rtp_ports: (u16, u16),
     /// `--ring-secs`, in milliseconds.
     pub ring_ms: i64,
+    /// `--audio-out`: the door's real speaker (None: simulated).
+    pub speaker: Option<Speaker>,
 }
 
 /// Who pressed Call, for the logs.
@@ -89,7 +97,12 @@ struct Current {
     begin: UnixMillis,
     answered: Option<(UnixMillis, tokio::time::Instant)>,
     offer: sdp::Offer,
-    session: Session,
+    /// The call's RTP toward monitors; None once a browser took the call.
+    session: Option<Session>,
+    /// The browser that answered (its live viewer id), the call's talker.
+    browser: Option<String>,
+    /// Rejected from a browser: ends as Rejected, not Cancelled.
+    rejected: bool,
     /// The early media answer the session follows (one branch's).
     early: Option<usize>,
     /// Watches the keys for the First Unlock Command once answered.
@@ -288,7 +301,9 @@ impl IntercomService {
             begin,
             answered: None,
             offer,
-            session,
+            session: Some(session),
+            browser: None,
+            rejected: false,
             early: None,
             matcher: None,
             source: String::new(),
@@ -420,7 +435,9 @@ impl IntercomService {
                 begin: now,
                 answered: Some((now, crate::clock::monotonic())),
                 offer,
-                session,
+                session: Some(session),
+                browser: None,
+                rejected: false,
                 early: None,
                 matcher,
                 source: answer.media.audio.remote.ip().to_string(),
@@ -475,7 +492,120 @@ impl IntercomService {
                 }
             }
         });
-        Session::start(audio, video, door, self.time.clock(), tx)
+        let speaker = self.config.speaker.clone();
+        Session::start(audio, video, door, speaker, self.time.clock(), tx)
+    }
+
+    /// A signed-in browser answers the ringing call over WebRTC: it
+    /// watches and hears the door, its microphone plays on the door's
+    /// speaker, and it is the call's one talker: the monitors are
+    /// cancelled "elsewhere". Refused when nothing rings or someone
+    /// answered first.
+    pub async fn answer_in_browser(
+        &self,
+        user: &str,
+        offer: String,
+    ) -> Result<LiveAnswer, ApiError> {
+        let refusal = |s: &CallStatus| match s.phase {
+            CallPhase::Talking | CallPhase::Monitor => {
+                ApiError::invalid("answer", format!("Answered at {}", s.answered_by))
+            }
+            _ => ApiError::invalid("answer", "No call to answer"),
+        };
+        let call_id = lock(&self.current)
+            .as_ref()
+            .filter(|c| !c.monitor && c.answered.is_none())
+            .map(|c| c.call_id.clone())
+            .ok_or_else(|| refusal(&self.status.borrow()))?;
+        let door = self
+            .media
+            .source("door")
+            .ok_or_else(|| ApiError::invalid("answer", "No door camera"))?;
+        let live = self.media.live().map_err(internal)?.clone();
+        let (voice, voice_rx) = mpsc::channel(VOICE_QUEUE);
+        let (id, sdp) = live
+            .talk(door, offer, voice)
+            .await
+            .map_err(|e| ApiError::invalid("answer", e))?;
+        // Someone may have answered while the offer was answered.
+        if !self.sip.door_take(&call_id) {
+            live.end(&id).await;
+            return Err(refusal(&self.status.borrow()));
+        }
+        let now = self.time.now();
+        let taken = {
+            let mut current = lock(&self.current);
+            match current.as_mut().filter(|c| c.call_id == call_id) {
+                Some(c) => {
+                    c.answered = Some((now, crate::clock::monotonic()));
+                    // The monitors were cancelled: no RTP toward them.
+                    c.session = None;
+                    c.browser = Some(id.clone());
+                    c.source = "browser".into();
+                    true
+                }
+                None => false,
+            }
+        };
+        if !taken {
+            live.end(&id).await;
+            return Err(ApiError::invalid("answer", "The call ended"));
+        }
+        let answered_by = format!("{user} (browser)");
+        tracing::info!(%call_id, %answered_by, "door call answered in a browser");
+        self.set_status(|s| {
+            s.phase = CallPhase::Talking;
+            s.answered_by = answered_by;
+            s.since = Some(now);
+        });
+        tokio::spawn(self.hear_browser(call_id, voice_rx));
+        Ok(LiveAnswer { id, sdp })
+    }
+
+    /// The talking browser's voice: to the door's speaker and its meter;
+    /// when the browser's connection ends, so does the call.
+    fn hear_browser(
+        &self,
+        call_id: String,
+        mut voice: mpsc::Receiver<Talk>,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let speaker = self.config.speaker.clone();
+        let heard = self.heard.clone();
+        let sip = self.sip.clone();
+        async move {
+            let mut loudest = 0u8;
+            let mut level_at = crate::clock::monotonic();
+            while let Some(Talk::Voice(law, payload)) = voice.recv().await {
+                if let Some(s) = &speaker {
+                    s.play_g711(law, &payload);
+                }
+                loudest = loudest.max(session::level(law, &payload));
+                if level_at.elapsed() >= session::LEVEL_EVERY {
+                    let _ = heard
+                        .try_send((call_id.clone(), Heard::Level(std::mem::take(&mut loudest))));
+                    level_at = crate::clock::monotonic();
+                }
+            }
+            tracing::info!(%call_id, "the talking browser left: hanging up");
+            sip.door_hang_up(&call_id);
+        }
+    }
+
+    /// Rejects the ringing call for everyone.
+    pub fn reject(&self) {
+        let id = {
+            let mut current = lock(&self.current);
+            current
+                .as_mut()
+                .filter(|c| c.answered.is_none() && !c.monitor)
+                .map(|c| {
+                    c.rejected = true;
+                    c.call_id.clone()
+                })
+        };
+        if let Some(id) = id {
+            self.sip.door_hang_up(&id);
+        }
     }
 
     /// Hangs up the door's call, if there is one.
@@ -516,8 +646,10 @@ impl IntercomService {
                 };
                 if c.early.is_none() {
                     let allowed = self.sip.door_media_ip(call_id, branch);
-                    if let Some(media) = negotiate(&c.offer, &sdp, allowed) {
-                        c.session.send_to(media);
+                    if let (Some(media), Some(session)) =
+                        (negotiate(&c.offer, &sdp, allowed), c.session.as_ref())
+                    {
+                        session.send_to(media);
                         c.early = Some(branch);
                     }
                 }
@@ -545,13 +677,13 @@ impl IntercomService {
                         self.snapshot(b.storage_point, format!("talk-{}-{}.jpg", c.begin.0, now.0))
                     });
                     c.matcher = matcher;
-                    match negotiate(&c.offer, &sdp, allowed) {
-                        Some(media) => {
+                    match (negotiate(&c.offer, &sdp, allowed), c.session.as_ref()) {
+                        (Some(media), Some(session)) => {
                             c.source = media.audio.remote.ip().to_string();
-                            c.session.send_to(media);
+                            session.send_to(media);
                             false
                         }
-                        None => true,
+                        _ => true,
                     }
                 };
                 if hang_up {
@@ -646,9 +778,14 @@ impl IntercomService {
             return;
         };
         let talk_ms = c.answered.map(|(_, at)| at.elapsed().as_millis() as u64);
+        if let (Some(id), Ok(live)) = (c.browser.clone(), self.media.live()) {
+            let live = live.clone();
+            tokio::spawn(async move { live.end(&id).await });
+        }
         let end_state = match end {
             call::End::Rejected => EndState::Rejected,
             call::End::NotAnswered => EndState::NotAnswered,
+            call::End::Cancelled if c.rejected => EndState::Rejected,
             call::End::Cancelled => EndState::Cancelled,
             call::End::HungUpByUs | call::End::HungUpByCallee | call::End::MaxTalkTime => {
                 EndState::Answered
@@ -720,6 +857,9 @@ impl IntercomService {
                     s.since = Some(self.time.now());
                     s.speaker_level = PROMPT_LEVEL;
                 });
+                if let Some(speaker) = &self.config.speaker {
+                    speaker.prompt();
+                }
                 tokio::time::sleep(PROMPT).await;
                 self.set_status(|s| s.speaker_level = 0);
                 let limit = Duration::from_secs(u64::from(basic.message_time_s));
@@ -851,6 +991,17 @@ impl Intercom for IntercomService {
     async fn hang_up(&self, caller: &Caller) -> Result<CallStatus, ApiError> {
         caller.session()?;
         self.hang_up_call();
+        Ok(self.shown())
+    }
+
+    async fn answer_call(&self, caller: &Caller, sdp: String) -> Result<LiveAnswer, ApiError> {
+        let user = caller.session()?.user.clone();
+        self.answer_in_browser(&user, sdp).await
+    }
+
+    async fn reject_call(&self, caller: &Caller) -> Result<CallStatus, ApiError> {
+        caller.session()?;
+        self.reject();
         Ok(self.shown())
     }
 

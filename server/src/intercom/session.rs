@@ -23,6 +23,7 @@ use tokio::{
 
 use crate::{
     clock::{monotonic, Clock},
+    door::audio::Speaker,
     video::{hub::Frame, Source},
 };
 
@@ -31,7 +32,7 @@ pub const INACTIVITY: Duration = Duration::from_secs(30);
 /// How often the sender reports go out (RFC 3550 suggests 5 s).
 const RTCP_EVERY: Duration = Duration::from_secs(5);
 /// How often the speaker's level is told (the door panel's meter).
-const LEVEL_EVERY: Duration = Duration::from_millis(250);
+pub const LEVEL_EVERY: Duration = Duration::from_millis(250);
 /// Frames queued toward one call before it skips to the next key frame.
 const VIDEO_QUEUE: usize = 30;
 const AUDIO_QUEUE: usize = 25;
@@ -101,11 +102,17 @@ impl Session {
         audio: Pair,
         video: Option<Pair>,
         door: Arc<Source>,
+        speaker: Option<Speaker>,
         clock: Arc<dyn Clock>,
         heard: mpsc::Sender<Heard>,
     ) -> Session {
         let (target, rx) = watch::channel(None);
-        let task = tokio::spawn(run(audio, video, door, clock, rx, heard));
+        let ends = Ends {
+            door,
+            speaker,
+            heard,
+        };
+        let task = tokio::spawn(run(audio, video, ends, clock, rx));
         Session { target, task }
     }
 
@@ -159,14 +166,26 @@ async fn recv_on(pair: Option<&Pair>, buf: &mut [u8]) -> std::io::Result<(usize,
     }
 }
 
+/// The door's side of a session: its camera and microphone, its speaker
+/// (None: simulated), and where what it hears is told.
+struct Ends {
+    door: Arc<Source>,
+    speaker: Option<Speaker>,
+    heard: mpsc::Sender<Heard>,
+}
+
 async fn run(
     audio: Pair,
     video: Option<Pair>,
-    door: Arc<Source>,
+    ends: Ends,
     clock: Arc<dyn Clock>,
     mut target: watch::Receiver<Option<sdp::Media>>,
-    heard: mpsc::Sender<Heard>,
 ) {
+    let Ends {
+        door,
+        speaker,
+        heard,
+    } = ends;
     let started = monotonic();
     let mut streams: Option<(sdp::Media, Out, Option<Out>)> = None;
     let (mut video_rx, mut audio_rx) = (None, None);
@@ -246,6 +265,9 @@ async fn run(
                         let _ = heard.send(Heard::Key(k)).await;
                     }
                 } else if packet.header.payload_type == a.pt {
+                    if let Some(s) = &speaker {
+                        s.play_g711(law(a.codec), packet.payload);
+                    }
                     loudest = loudest.max(level(law(a.codec), packet.payload));
                     if level_at.elapsed() >= LEVEL_EVERY {
                         let _ = heard.try_send(Heard::Level(std::mem::take(&mut loudest)));
@@ -284,7 +306,7 @@ async fn run(
 
 /// How loud one packet of G.711 is, 0 (silence) to 100 (full scale), on a
 /// dB scale over 60 dB.
-fn level(law: Law, payload: &[u8]) -> u8 {
+pub fn level(law: Law, payload: &[u8]) -> u8 {
     if payload.is_empty() {
         return 0;
     }

@@ -23,11 +23,22 @@ use webrtc::{
         configuration::RTCConfiguration, peer_connection_state::RTCPeerConnectionState,
         sdp::session_description::RTCSessionDescription, RTCPeerConnection,
     },
-    rtp_transceiver::rtp_codec::RTCRtpCodecCapability,
+    rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType},
     track::track_local::{track_local_static_sample::TrackLocalStaticSample, TrackLocal},
 };
 
 use super::{hub::Frame, Source};
+
+/// What a browser answering a door call says: its G.711 payloads (20 ms
+/// each), in its law, for the door's speaker; then that it is gone.
+#[derive(Debug)]
+pub enum Talk {
+    Voice(media::g711::Law, bytes::Bytes),
+    /// Its connection ended (closed, failed, never connected).
+    Gone,
+}
+
+pub type Voice = mpsc::Sender<Talk>;
 
 /// Viewers at once by default, all sources together: each costs a peer
 /// connection and a queue (`--max-viewers`).
@@ -114,6 +125,31 @@ impl Live {
         source: Arc<Source>,
         offer_sdp: String,
     ) -> Result<(String, String), String> {
+        self.connect(source, offer_sdp, None).await
+    }
+
+    /// Answers a browser that answers a door call: it watches and hears
+    /// `source` like a viewer, and what its microphone sends (G.711) goes
+    /// to `voice`. Its offer must send audio.
+    pub async fn talk(
+        self: &Arc<Self>,
+        source: Arc<Source>,
+        offer_sdp: String,
+        voice: Voice,
+    ) -> Result<(String, String), String> {
+        if !offer_sdp.lines().any(|l| l.starts_with("m=audio")) {
+            return Err("the offer has no audio section (m=audio): no microphone".into());
+        }
+        self.connect(source, g711_only(&offer_sdp), Some(voice))
+            .await
+    }
+
+    async fn connect(
+        self: &Arc<Self>,
+        source: Arc<Source>,
+        offer_sdp: String,
+        voice: Option<Voice>,
+    ) -> Result<(String, String), String> {
         // The place is held from here: a viewer being set up counts, and a
         // request dropped on the way (the page closed) gives it back.
         let slot = Slot::take(self).ok_or_else(|| {
@@ -136,7 +172,13 @@ impl Live {
         );
         let id = random_id()?;
         let slot = slot.with(pc.clone());
-        match self.answer(&pc, source, offer, wants_audio, &id).await {
+        if let Some(voice) = &voice {
+            listen(&pc, voice.clone());
+        }
+        match self
+            .answer(&pc, source, offer, wants_audio, &id, voice)
+            .await
+        {
             Ok(sdp) => {
                 slot.fill(&id);
                 Ok((id, sdp))
@@ -153,6 +195,7 @@ impl Live {
         offer: RTCSessionDescription,
         wants_audio: bool,
         id: &str,
+        talker: Option<Voice>,
     ) -> Result<String, String> {
         let track = Arc::new(TrackLocalStaticSample::new(
             RTCRtpCodecCapability {
@@ -225,6 +268,9 @@ impl Live {
             } else {
                 tracing::info!("live viewer did not connect");
             }
+            if let Some(t) = talker {
+                let _ = t.send(Talk::Gone).await;
+            }
             me.end(&id).await;
         });
         Ok(local.sdp)
@@ -241,6 +287,75 @@ impl Live {
             None => false,
         }
     }
+}
+
+/// The offer with only G.711 left on its audio m-line (browsers list Opus
+/// first): the door plays G.711 without transcoding. Other sections stay.
+fn g711_only(sdp: &str) -> String {
+    let mut out = String::with_capacity(sdp.len());
+    let mut dropped: Vec<String> = Vec::new();
+    let mut in_audio = false;
+    for line in sdp.lines() {
+        if let Some(m) = line.strip_prefix("m=") {
+            in_audio = m.starts_with("audio ");
+            dropped.clear();
+            if in_audio {
+                let mut parts = m.split(' ');
+                let head: Vec<&str> = parts.by_ref().take(3).collect();
+                let (keep, drop): (Vec<&str>, Vec<&str>) =
+                    parts.partition(|pt| matches!(*pt, "0" | "8"));
+                dropped = drop.into_iter().map(str::to_string).collect();
+                out.push_str(&format!("m={} {}\r\n", head.join(" "), keep.join(" ")));
+                continue;
+            }
+        } else if in_audio {
+            // a=rtpmap:111 ..., a=fmtp:111 ..., a=rtcp-fb:111 ...
+            let pt = line
+                .strip_prefix("a=")
+                .and_then(|a| a.split_once(':'))
+                .and_then(|(name, rest)| {
+                    matches!(name, "rtpmap" | "fmtp" | "rtcp-fb")
+                        .then(|| rest.split(' ').next().unwrap_or_default())
+                });
+            if pt.is_some_and(|pt| dropped.iter().any(|d| d == pt)) {
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The browser's audio track, once it comes: its G.711 payloads go to
+/// `voice` (dropped when the door lags: a talker must not be delayed).
+fn listen(pc: &Arc<RTCPeerConnection>, voice: Voice) {
+    // Taken by the first audio track: the handler keeps no sender.
+    let voice = Mutex::new(Some(voice));
+    pc.on_track(Box::new(move |track, _, _| {
+        let voice = match track.kind() {
+            RTPCodecType::Audio => voice.lock().unwrap_or_else(|p| p.into_inner()).take(),
+            _ => None,
+        };
+        if let Some(voice) = voice {
+            tokio::spawn(async move {
+                while let Ok((packet, _)) = track.read_rtp().await {
+                    // The offer was cut to the static G.711 types (the
+                    // track's codec is only known after its first packet).
+                    let law = match packet.header.payload_type {
+                        0 => media::g711::Law::Ulaw,
+                        8 => media::g711::Law::Alaw,
+                        _ => continue,
+                    };
+                    let said = Talk::Voice(law, packet.payload);
+                    if voice.try_send(said).is_err() && voice.is_closed() {
+                        return;
+                    }
+                }
+            });
+        }
+        Box::pin(async {})
+    }));
 }
 
 async fn add_track(
@@ -384,6 +499,27 @@ impl Drop for Slot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_talking_browser_offer_keeps_only_g711_audio() {
+        let offer = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n\
+                     a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 transport-cc\r\n\
+                     a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:0 PCMU/8000\r\n\
+                     a=rtpmap:8 PCMA/8000\r\na=mid:0\r\n\
+                     m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 VP8/90000\r\n";
+        let kept = g711_only(offer);
+        assert!(
+            kept.contains("m=audio 9 UDP/TLS/RTP/SAVPF 0 8\r\n"),
+            "{kept}"
+        );
+        assert!(
+            !kept.contains("opus") && !kept.contains("a=rtcp-fb:111"),
+            "{kept}"
+        );
+        assert!(kept.contains("a=rtpmap:0 PCMU/8000") && kept.contains("a=mid:0"));
+        // The video section is the browser's own.
+        assert!(kept.contains("m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 VP8/90000"));
+    }
 
     fn live(max_viewers: usize) -> Arc<Live> {
         Arc::new(

@@ -54,6 +54,9 @@ pub struct Source {
     fanout: Mutex<Fanout>,
     /// G.711 μ-law, 8 kHz mono, 20 ms or so a frame (every frame "key").
     audio: Mutex<Fanout>,
+    /// A microphone of the door's own (`--audio-in`) replaces the
+    /// camera's audio: its label while attached.
+    microphone: Mutex<Option<String>>,
     demand: Notify,
     status: watch::Sender<SourceStatus>,
     ingest: Mutex<Option<(Ingest, JoinHandle<()>)>>,
@@ -68,6 +71,7 @@ impl Source {
         Arc::new(Self {
             fanout: Mutex::new(Fanout::default()),
             audio: Mutex::new(Fanout::default()),
+            microphone: Mutex::new(None),
             demand: Notify::new(),
             status: watch::Sender::new(SourceStatus::default()),
             ingest: Mutex::new(None),
@@ -89,12 +93,29 @@ impl Source {
         rx
     }
 
+    /// The ingest's audio, unless a microphone replaces it.
     fn publish_audio(&self, frame: &Frame) {
+        if lock(&self.microphone).is_none() {
+            lock(&self.audio).publish(frame);
+        }
+    }
+
+    /// From now on the door's audio is this microphone's (`label` for the
+    /// live view's badge), whatever the camera sends.
+    pub fn attach_microphone(&self, label: &str) {
+        *lock(&self.microphone) = Some(label.to_string());
+        self.set_audio("");
+    }
+
+    /// A frame of the attached microphone (G.711 μ-law, 20 ms).
+    pub fn publish_microphone(&self, frame: &Frame) {
         lock(&self.audio).publish(frame);
     }
 
     /// What audio the source relays (see [`SourceStatus::audio`]).
     fn set_audio(&self, audio: &str) {
+        let microphone = lock(&self.microphone).clone();
+        let audio = microphone.as_deref().unwrap_or(audio);
         self.status.send_if_modified(|s| {
             let changed = s.audio != audio;
             s.audio = audio.to_string();

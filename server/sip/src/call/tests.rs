@@ -658,3 +658,43 @@ fn the_callees_requests_kept_for_their_repeats_are_bounded() {
     }
     assert_eq!(call.dialog.requests_kept(), MAX_SERVERS);
 }
+
+#[test]
+fn answered_on_the_device_every_monitor_is_cancelled_elsewhere_and_a_late_answer_hung_up() {
+    let (mut call, a, b) = ringing();
+    let (taken, out) = call.take(T0 + 500);
+    assert!(taken);
+    for (m, to) in [(&a, MON_A), (&b, MON_B)] {
+        let cancel = one_to(&out, to);
+        assert_eq!(cancel.method(), Some(&Method::Cancel));
+        assert_eq!(branch(&cancel), branch(m));
+        assert_eq!(cancel.headers.get("Reason"), Some(COMPLETED_ELSEWHERE));
+    }
+    assert!(matches!(call.phase(), Phase::Local { .. }));
+    // Taken once only.
+    assert!(!call.take(T0 + 600).0);
+    // A 200 that crossed the CANCEL: ACKed and hung up.
+    let out = call.on_response(&answer(&a, 200, "a"), &peer(MON_A), T0 + 700);
+    let sent: Vec<String> = sent_to(&out, MON_A).iter().map(line).collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(
+        sent[0].starts_with("ACK ") && sent[1].starts_with("BYE "),
+        "{sent:?}"
+    );
+    assert!(events(&out).is_empty(), "the call stays the device's");
+    // B's 487 changes nothing.
+    let out = call.on_response(&answer(&b, 487, "b"), &peer(MON_B), T0 + 800);
+    assert!(events(&out).is_empty());
+    assert_eq!(
+        events(&call.hangup(T0 + 5_000)),
+        [Event::Ended(End::HungUpByUs)]
+    );
+}
+
+#[test]
+fn answered_on_the_device_the_talk_time_still_ends_it() {
+    let (mut call, _, _) = ringing();
+    call.take(T0 + 500);
+    let out = run_until(&mut call, T0 + 500 + MAX_TALK_MS);
+    assert!(events(&out).contains(&Event::Ended(End::MaxTalkTime)));
+}

@@ -904,6 +904,16 @@ impl SipService {
         accepted
     }
 
+    /// Takes one of the door's ringing calls for a browser (the monitors
+    /// are cancelled); false when it no longer rings.
+    pub fn door_take(&self, call_id: &str) -> bool {
+        let now = self.now();
+        let out = lock(&self.core).door_take(call_id, now.mono);
+        let taken = out.is_some();
+        self.send_soon(out.unwrap_or_default(), now);
+        taken
+    }
+
     /// Refuses a call made to the door.
     pub fn door_refuse(&self, call_id: &str, code: u16, reason: &str) {
         let now = self.now();
