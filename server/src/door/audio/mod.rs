@@ -43,12 +43,16 @@ const BLOCK_MS: u64 = 20;
 /// ALSA's buffer: short enough to talk over, long enough for a small
 /// board's scheduling.
 const LATENCY_MS: u32 = 100;
-/// The longest echo path modelled: the speaker's buffer plus the room.
-const ECHO_TAIL_MS: u32 = 128;
+/// The longest echo path modelled: the speaker's ALSA buffer (up to
+/// LATENCY_MS) plus the room.
+const ECHO_TAIL_MS: u32 = 256;
 /// Blocks waiting for the speaker at most (a late talker skips ahead).
 const SPEAKER_QUEUE: usize = 10;
-/// What was played, kept for the echo canceller at most.
-const FAR_KEPT: usize = RATE as usize;
+/// What was played and not yet matched with the microphone, kept at most:
+/// two blocks. The reference must stay within the echo tail of the sound
+/// the microphone hears; if the two devices' clocks drift, the oldest is
+/// dropped rather than the reference falling behind.
+const FAR_KEPT: usize = 2 * BLOCK;
 /// How far a device may run ahead of real time before it is held back
 /// (ALSA's file and null plugins return at once).
 const AHEAD: Duration = Duration::from_millis(60);
