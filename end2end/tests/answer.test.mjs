@@ -80,7 +80,17 @@ describe('Answer in the browser', { timeout: 150000 }, () => {
       await expectVisible(p, '#reject-call');
     }
     await page.waitForFunction(() => document.title.includes('Door call'), null, { timeout: 5000 });
+    // On the phone the call panel is on the first screen: the navigation
+    // is a menu opened on demand.
+    const top = await other.$eval('#door-ring', (e) => e.getBoundingClientRect().top);
+    assert.ok(top < 200, `the call panel starts ${top} px down`);
+    await expectHidden(other, '.sidenav a[href="/log/unlock"]');
     await shot(other, 'ring-phone');
+    await other.click('label[for="nav-toggle"]');
+    await expectVisible(other, '.sidenav a[href="/log/unlock"]');
+    await shot(other, 'ring-phone-menu');
+    await other.click('label[for="nav-toggle"]');
+    await expectHidden(other, '.sidenav a[href="/log/unlock"]');
 
     await page.click('#answer-call');
     await expectText(page, '#ring-state', 'Talking with the door.');

@@ -23,11 +23,25 @@ enum Mine {
     Talking,
 }
 
+/// The door call's status, followed once per page (one long poll: a
+/// browser holds only six connections to the device) and shared by the
+/// call panel and the simulated door station.
+#[derive(Clone, Copy)]
+pub struct CallFeed(pub RwSignal<CallStatus>);
+
+impl CallFeed {
+    /// Starts following; put in the page's context by the layout.
+    pub fn start() -> Self {
+        // Version 0: the first answer comes at once.
+        let status = RwSignal::new(CallStatus::default());
+        follow(status, |s| s.version, api::call_status);
+        Self(status)
+    }
+}
+
 #[component]
 pub fn DoorRing() -> impl IntoView {
-    // Version 0: the first answer comes at once.
-    let status = RwSignal::new(CallStatus::default());
-    follow(status, |s| s.version, api::call_status);
+    let status = use_context::<CallFeed>().unwrap_or_else(CallFeed::start).0;
     let mine = RwSignal::new(Mine::No);
     let muted = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);

@@ -26,6 +26,10 @@ pub fn log() -> impl IntoView {
     icon("M6 3.5h9l4 4V20.5H6ZM15 3.5v4h4M9 12h7M9 15.5h7M9 9h3")
 }
 
+pub fn menu() -> impl IntoView {
+    icon("M4 7h16M4 12h16M4 17h16")
+}
+
 pub fn door() -> impl IntoView {
     icon("M5 20.5h14M7 20.5V4h10v16.5M14 12.5h.01")
 }

@@ -7,7 +7,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api,
-    components::{form::Field, notice::loaded},
+    components::{answer::CallFeed, form::Field, notice::loaded},
     model::intercom::{CallPhase, CallStatus},
 };
 
@@ -59,11 +59,23 @@ fn describe(s: &CallStatus) -> String {
 
 #[component]
 fn Call(first: CallStatus) -> impl IntoView {
-    let status = RwSignal::new(first);
+    // The page's one follower of the call (the layout's), else its own.
+    let status = match use_context::<CallFeed>() {
+        Some(CallFeed(feed)) => {
+            if feed.with_untracked(|s| s.version < first.version) {
+                feed.set(first);
+            }
+            feed
+        }
+        None => {
+            let status = RwSignal::new(first);
+            crate::components::hydration::follow(status, |s| s.version, api::call_status);
+            status
+        }
+    };
     let number = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let hydrated = crate::components::hydration::use_hydrated();
-    crate::components::hydration::follow(status, |s| s.version, api::call_status);
     let done = move |answer: Result<CallStatus, crate::error::ApiError>| match answer {
         Ok(s) => {
             status.try_set(s);

@@ -10,7 +10,7 @@ use leptos_router::components::A;
 use crate::{
     api,
     components::{
-        answer::DoorRing,
+        answer::{CallFeed, DoorRing},
         dialog::Dialog,
         form::{CurrentPassword, FormMessage},
         hydration::{load_page, reload_page, use_hydrated},
@@ -22,6 +22,8 @@ use crate::{
 pub fn Layout(children: Children) -> impl IntoView {
     let hydrated = use_hydrated();
     let menu_open = RwSignal::new(false);
+    let nav_open = RwSignal::new(false);
+    provide_context(CallFeed::start());
     let reboot_open = RwSignal::new(false);
     let reset_open = RwSignal::new(false);
     let rebooting = RwSignal::new(false);
@@ -103,7 +105,21 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </nav>
             </header>
             <div class="frame">
-                <nav class="sidenav" aria-label="Function area">
+                // On a phone the navigation is a menu opened on demand (a
+                // checkbox: it works before the page is interactive too);
+                // following a link closes it.
+                <input
+                    type="checkbox"
+                    id="nav-toggle"
+                    class="nav-toggle"
+                    prop:checked=move || nav_open.get()
+                    on:change=move |ev| nav_open.set(event_target_checked(&ev))
+                />
+                <label for="nav-toggle" class="nav-toggle-label">
+                    {icons::menu()}
+                    <span>"Menu"</span>
+                </label>
+                <nav class="sidenav" aria-label="Function area" on:click=move |_| nav_open.set(false)>
                     <A href="/" exact=true>
                         {icons::home()}
                         <span>"Main Interface"</span>
