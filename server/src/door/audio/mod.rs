@@ -97,9 +97,9 @@ impl Speaker {
                     (8000.0 * edge * (2.0 * std::f32::consts::PI * hz * t).sin()) as i16
                 })
                 .collect::<Vec<i16>>();
-            for chunk in beep.chunks(BLOCK) {
-                self.play(chunk.to_vec());
-            }
+            // One queue entry per beep: the queue holds entries, not
+            // blocks, and a prompt must not be cut short by it.
+            self.play(beep);
             self.play(vec![0; BLOCK * 5]);
         }
     }
@@ -238,5 +238,19 @@ fn speaker(mut pcm: alsa::Pcm, rx: Receiver<Vec<i16>>, played: Played, name: &st
         }
         samples += block.len() as u64;
         pace(started, samples / BLOCK as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_whole_prompt_fits_the_speakers_queue() {
+        let (tx, rx) = sync_channel(SPEAKER_QUEUE);
+        Speaker { tx }.prompt();
+        let queued: usize = rx.try_iter().map(|b| b.len()).sum();
+        // Two beeps of a quarter second, each followed by 100 ms of silence.
+        assert_eq!(queued, 2 * (RATE as usize / 4 + BLOCK * 5));
     }
 }
