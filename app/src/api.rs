@@ -627,11 +627,15 @@ pub async fn delete_message(file: String) -> Result<message::MessagePage, ApiErr
 }
 
 /// Answers the ringing door call in this browser (its WebRTC offer; the
-/// answer's SDP back). For integrations too: `POST /api/answer_call`.
+/// answer's SDP back), or with `take_over` takes the talk from whoever
+/// talks. For integrations too: `POST /api/answer_call`.
 #[server(endpoint = "answer_call", input = Json)]
-pub async fn answer_call(sdp: String) -> Result<live::LiveAnswer, ApiError> {
+pub async fn answer_call(
+    sdp: String,
+    #[server(default)] take_over: bool,
+) -> Result<intercom::TalkAnswer, ApiError> {
     use crate::services::*;
-    call(|s: Arc<dyn Intercom>, c| async move { s.answer_call(&c, sdp).await }).await
+    call(|s: Arc<dyn Intercom>, c| async move { s.answer_call(&c, sdp, take_over).await }).await
 }
 
 /// Rejects the ringing door call for everyone.

@@ -24,7 +24,7 @@ use crate::{
         call_log::CallLogPage,
         card::{CardChange, RoomCards},
         config::DeviceInfo,
-        intercom::CallStatus,
+        intercom::{CallStatus, TalkAnswer},
         ip_permissions::IpPermissions,
         ipc::{Ipc, IpcExport, IpcPage},
         live::{LiveAnswer, SourceStatus},
@@ -484,9 +484,19 @@ pub trait Intercom: Send + Sync + 'static {
     async fn hang_up(&self, caller: &Caller) -> Result<CallStatus, ApiError>;
     /// Answers the ringing door call in this browser: `sdp` is its WebRTC
     /// offer (audio sendrecv: its microphone; video to receive). It
-    /// becomes the call's talker and the monitors are cancelled. Refused
-    /// when nothing rings or someone answered first.
-    async fn answer_call(&self, caller: &Caller, sdp: String) -> Result<LiveAnswer, ApiError>;
+    /// becomes the call's one talker and the monitors are cancelled.
+    /// Refused when nothing rings or someone answered first, unless
+    /// `take_over`: then it takes the talk from the monitor or browser
+    /// that talks (which is told, and no longer heard).
+    async fn answer_call(
+        &self,
+        caller: &Caller,
+        sdp: String,
+        take_over: bool,
+    ) -> Result<TalkAnswer, ApiError>;
+    /// Hangs up the door's call if `id` (a [`TalkAnswer::id`]) is its
+    /// talker; false if not.
+    async fn end_talk(&self, caller: &Caller, id: &str) -> Result<bool, ApiError>;
     /// Rejects the ringing door call for everyone (like a monitor's
     /// reject).
     async fn reject_call(&self, caller: &Caller) -> Result<CallStatus, ApiError>;

@@ -153,6 +153,9 @@ const CHROMIUM_ARGS = [
   // that ask for them: answering the door in the browser.
   '--use-fake-device-for-media-stream',
   '--autoplay-policy=no-user-gesture-required',
+  // A name for loopback that is not a secure origin (127.0.0.1 and
+  // localhost are): the call panel on plain HTTP from another machine.
+  '--host-resolver-rules=MAP door.test 127.0.0.1',
 ];
 
 /** A fresh Chromium with one page; `errors` collects console errors. */
@@ -634,4 +637,143 @@ export async function startKamailio(maxExpires = 3600) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const BARESIP_CONFIG = resolve(import.meta.dirname, '../../tests/peers/baresip/config');
+
+/** A WAV file: `secs` of a sine tone at `hz`, mono 16-bit at 8000 Hz. */
+function toneWav(hz, secs) {
+  const rate = 8000;
+  const samples = rate * secs;
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write('RIFF', 0);
+  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.write('WAVEfmt ', 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36);
+  wav.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) {
+    wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / rate)), 44 + i * 2);
+  }
+  return wav;
+}
+
+/**
+ * baresip (Debian's baresip-core) as a real indoor monitor `user` with
+ * `password`, registered to `server` (`127.0.0.1:PORT`), its microphone a
+ * tone, driven over ctrl_tcp (netstring JSON) like the Rust tests'
+ * tests/src/baresip.rs: `command('accept')`, `event('CALL_INCOMING')`.
+ */
+export async function startBaresip(user, password, server, toneHz = 880) {
+  const dir = mkdtempSync(join(tmpdir(), 'vto-baresip-'));
+  mkdirSync(join(dir, 'received'));
+  writeFileSync(join(dir, 'tone.wav'), toneWav(toneHz, 10));
+  // baresip also listens for TLS on the SIP port + 1.
+  let sipPort;
+  for (let i = 0; i < 50 && !sipPort; i++) {
+    const p = await freePort();
+    if (p < 65535 && (await portFree(p + 1))) sipPort = p;
+  }
+  const ctrlPort = await freePort();
+  const config = readFileSync(BARESIP_CONFIG, 'utf8')
+    .replaceAll('@SIP_PORT@', String(sipPort))
+    .replaceAll('@CTRL_PORT@', String(ctrlPort))
+    .replaceAll('@DIR@', dir);
+  writeFileSync(join(dir, 'config'), config);
+  writeFileSync(join(dir, 'accounts'),
+    `<sip:${user.replace(/#/g, '%23')}@${server}>;auth_user=${user};auth_pass=${password};regint=600\n`);
+  const proc = spawnGroup('baresip', ['-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
+  const { connect } = await import('node:net');
+  const socket = await eventually('baresip ctrl_tcp', () => new Promise((res, rej) => {
+    const s = connect(ctrlPort, '127.0.0.1', () => res(s));
+    s.once('error', rej);
+  }), { timeout: 10000, interval: 100 });
+  const events = [];
+  const answers = [];
+  let buf = Buffer.alloc(0);
+  socket.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    for (;;) {
+      const colon = buf.indexOf(58);
+      if (colon < 0) break;
+      const len = Number(buf.subarray(0, colon).toString());
+      if (buf.length <= colon + 1 + len) break;
+      const msg = JSON.parse(buf.subarray(colon + 1, colon + 1 + len).toString());
+      buf = buf.subarray(colon + 2 + len);
+      (msg.response ? answers : events).push(msg);
+    }
+  });
+  let token = 0;
+  const peer = {
+    user,
+    output: () => out,
+    events,
+    /** Runs a menu command; resolves with its answer. */
+    async command(command, params = '') {
+      const t = String(++token);
+      const body = JSON.stringify({ command, params, token: t });
+      socket.write(`${Buffer.byteLength(body)}:${body},`);
+      return eventually(`baresip ${user}: an answer to ${command}`, () => {
+        const a = answers.find((m) => m.token === t);
+        assert.ok(a);
+        return a;
+      }, { timeout: 10000, interval: 20 });
+    },
+    /** The first event of `type` (e.g. CALL_CLOSED), waiting for it. */
+    event(type, timeout = 10000) {
+      return eventually(`baresip ${user}: ${type}\n${out}`, () => {
+        const e = events.find((m) => m.type === type);
+        assert.ok(e);
+        return e;
+      }, { timeout, interval: 20 });
+    },
+    async stop() {
+      socket.destroy();
+      await stopGroup(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    // Registered before ctrl_tcp may have been connected: its line says so.
+    await eventually(`baresip ${user} registered`, () => assert.match(out, /200 OK \(.*\) \[\d+ binding/),
+      { timeout: 10000, interval: 50 });
+  } catch (e) {
+    await peer.stop();
+    throw e;
+  }
+  return peer;
+}
+
+/** Whether TCP `port` on 127.0.0.1 can be bound now. */
+async function portFree(port) {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  return new Promise((res) => {
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+  });
+}
+
+/** A JSON API call from inside `page` (its session and origin). */
+export async function pageApi(page, name, body = {}) {
+  return page.evaluate(
+    async ([name, body]) => {
+      const res = await fetch(`/api/${name}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json().catch(() => null) };
+    },
+    [name, body],
+  );
 }

@@ -19,24 +19,11 @@ import {
   freePort,
   waitUdpBound,
   TRACK_PEER_CONNECTIONS,
+  pageApi as api,
 } from '../lib/harness.mjs';
 import { eventually, expectText, expectVisible, expectHidden } from '../lib/wait.mjs';
 
 const PW = 'Door2026Bell';
-
-async function api(page, name, body = {}) {
-  return page.evaluate(
-    async ([name, body]) => {
-      const res = await fetch(`/api/${name}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, body: await res.json().catch(() => null) };
-    },
-    [name, body],
-  );
-}
 
 describe('Answer in the browser', { timeout: 150000 }, () => {
   let env;

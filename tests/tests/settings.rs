@@ -20,7 +20,8 @@ fn defaults() -> Value {
         "auto_snapshot_unlock": false,
         "auto_snapshot_talking": false,
         "leave_message": false,
-        "message_time_s": 20
+        "message_time_s": 20,
+        "watch_answered": false
     })
 }
 
@@ -87,6 +88,7 @@ async fn basic_validates_every_edge_and_saves_nothing_on_error() {
         ("leave_message", json!(true)),
         ("message_time_s", json!(5)),
         ("message_time_s", json!(60)),
+        ("watch_answered", json!(true)),
     ];
     for (key, value) in good {
         let mut s = defaults();

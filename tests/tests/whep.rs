@@ -116,3 +116,65 @@ async fn bad_offers_get_a_clear_status() {
     let res = post(&c, "/api/whep/door", "application/sdp", OFFER.into()).await;
     assert_eq!(res.status(), StatusCode::CREATED);
 }
+
+/// The door call's WHEP-style answering and its event stream: a session
+/// is needed; with no call ringing the answer says so (409) and nothing is
+/// left behind; the stream starts with the status at once. (Answering a
+/// real call with media: end2end/tests/talker.test.mjs.)
+#[tokio::test]
+async fn the_call_api_needs_a_session_and_a_call() {
+    let vto = Vto::start().await;
+    let anonymous = vto.client();
+    let res = post(
+        &anonymous,
+        "/api/call/whep",
+        "application/sdp",
+        OFFER.into(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = anonymous
+        .request(Method::GET, "/api/call/events")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = anonymous
+        .request(Method::DELETE, "/api/call/whep/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    let c = vto.ready().await;
+    let res = post(&c, "/api/call/whep", "text/plain", OFFER.into()).await;
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let res = post(&c, "/api/call/whep", "application/sdp", OFFER.into()).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(res.text().await.unwrap(), "No call to answer");
+    let res = c
+        .request(Method::DELETE, "/api/call/whep/nobody")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    let mut res = c
+        .request(Method::GET, "/api/call/events")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), res.chunk())
+            .await
+            .expect("the first event in time")
+            .unwrap()
+            .expect("the stream open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.starts_with("event: status\ndata: {"), "{text}");
+    assert!(text.contains("\"phase\":\"Idle\""), "{text}");
+}

@@ -8,9 +8,11 @@
 
 use leptos::{prelude::*, task::spawn_local};
 
+#[cfg(any(feature = "hydrate", test))]
+use crate::model::network::NetworkSettings;
 use crate::{
     api,
-    components::{hydration::follow, live_view::LiveView},
+    components::{form::Check, hydration::follow, live_view::LiveView},
     model::intercom::{CallPhase, CallStatus},
 };
 
@@ -43,9 +45,17 @@ impl CallFeed {
 pub fn DoorRing() -> impl IntoView {
     let status = use_context::<CallFeed>().unwrap_or_else(CallFeed::start).0;
     let mine = RwSignal::new(Mine::No);
+    // This browser's talker number while it talks (see CallStatus::talker).
+    let my_talker = RwSignal::new(0u64);
     let muted = RwSignal::new(false);
+    let push_to_talk = RwSignal::new(false);
+    let holding = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let unlocked = RwSignal::new(None::<String>);
+    let taken = RwSignal::new(None::<String>);
+    // Known in the browser only: the server renders the secure case.
+    let secure = RwSignal::new(true);
+    let https_link = RwSignal::new(None::<(String, String)>);
     #[cfg(feature = "hydrate")]
     let talk = client::Talk::new();
     let ringing = move || status.with(|s| s.phase == CallPhase::Ringing);
@@ -53,21 +63,54 @@ pub fn DoorRing() -> impl IntoView {
     let shown = move || ringing() || talking() || mine.get() != Mine::No;
     #[cfg(feature = "hydrate")]
     client::ring(Signal::derive(ringing));
-    // The call is over: this browser's part too.
+    #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        if !ringing() && !talking() && mine.get_untracked() != Mine::No {
+        if !client::secure() {
+            secure.set(false);
+            client::https_link(https_link);
+        }
+    });
+    Effect::new(move |_| {
+        push_to_talk.track();
+        holding.set(false);
+    });
+    // The microphone sends while not muted and, with push-to-talk, while
+    // the talk button is held.
+    Effect::new(move |_| {
+        let _open = !muted.get() && (!push_to_talk.get() || holding.get());
+        #[cfg(feature = "hydrate")]
+        talk.mute(!_open);
+    });
+    // The call is over, or someone took the talk over: this browser's part
+    // ends.
+    Effect::new(move |_| {
+        let s = status.get();
+        let over = s.phase != CallPhase::Ringing && s.phase != CallPhase::Talking;
+        let others = mine.get_untracked() == Mine::Talking && s.talker != my_talker.get_untracked();
+        if (over || others) && mine.get_untracked() != Mine::No {
+            if others && !over {
+                taken.set(Some(format!("Taken over by {}.", s.answered_by)));
+            }
             mine.set(Mine::No);
             #[cfg(feature = "hydrate")]
             talk.close();
         }
+        if over {
+            taken.set(None);
+        }
     });
-    let answer = move |_| {
+    let start = move |_take_over: bool| {
         error.set(None);
+        taken.set(None);
         mine.set(Mine::Connecting);
         #[cfg(feature = "hydrate")]
         spawn_local(async move {
-            match talk.answer().await {
-                Ok(()) => mine.set(Mine::Talking),
+            match talk.answer(_take_over).await {
+                Ok(n) => {
+                    my_talker.set(n);
+                    mine.set(Mine::Talking);
+                    talk.mute(muted.get_untracked() || push_to_talk.get_untracked());
+                }
                 Err(e) => {
                     talk.close();
                     mine.set(Mine::No);
@@ -95,11 +138,6 @@ pub fn DoorRing() -> impl IntoView {
             }
         });
     };
-    let mute = move |_| {
-        muted.update(|m| *m = !*m);
-        #[cfg(feature = "hydrate")]
-        talk.mute(muted.get_untracked());
-    };
     let unlock = move |_| {
         error.set(None);
         spawn_local(async move {
@@ -122,6 +160,10 @@ pub fn DoorRing() -> impl IntoView {
             _ => "The call ended.".to_string(),
         }
     };
+    // The door's picture before answering; once someone else talks, only
+    // with Watch Calls Answered Elsewhere.
+    let preview = move || ringing() || (talking() && status.with(|s| s.watch_answered));
+    let hold = move |on: bool| holding.set(on);
     view! {
         <section
             id="door-ring"
@@ -132,6 +174,9 @@ pub fn DoorRing() -> impl IntoView {
         >
             <h2 id="door-ring-title">"Door Call"</h2>
             <p id="ring-state" role="status">{state}</p>
+            <p id="ring-taken" class="form-message warn" role="status" hidden=move || taken.get().is_none()>
+                {move || taken.get().unwrap_or_default()}
+            </p>
             <Show
                 when=move || mine.get() == Mine::No
                 fallback=move || {
@@ -145,17 +190,31 @@ pub fn DoorRing() -> impl IntoView {
                     }
                 }
             >
-                <Show when=move || shown()>
+                <Show when=preview>
                     <LiveView source="door" />
                 </Show>
             </Show>
+            <p id="ring-insecure" class="form-message warn" hidden=move || secure.get()>
+                "Browsers give the microphone only to secure pages, so this page cannot talk to the door. "
+                {move || match https_link.get() {
+                    Some((href, text)) => view! { <a id="ring-https" href=href>{text}</a> }.into_any(),
+                    None => view! { <span>"…"</span> }.into_any(),
+                }}
+            </p>
             <div class="ring-actions">
                 <Show when=move || ringing() && mine.get() == Mine::No>
-                    <button type="button" id="answer-call" class="primary" on:click=answer>
-                        "Answer"
-                    </button>
+                    <Show when=move || secure.get()>
+                        <button type="button" id="answer-call" class="primary" on:click=move |_| start(false)>
+                            "Answer"
+                        </button>
+                    </Show>
                     <button type="button" id="reject-call" class="danger" on:click=reject>
                         "Reject"
+                    </button>
+                </Show>
+                <Show when=move || talking() && mine.get() == Mine::No && secure.get()>
+                    <button type="button" id="take-over" class="primary" on:click=move |_| start(true)>
+                        "Take Over"
                     </button>
                 </Show>
                 <Show when=move || mine.get() == Mine::Talking>
@@ -167,15 +226,43 @@ pub fn DoorRing() -> impl IntoView {
                         id="ring-mute"
                         class="secondary"
                         aria-pressed=move || if muted.get() { "true" } else { "false" }
-                        on:click=mute
+                        on:click=move |_| muted.update(|m| *m = !*m)
                     >
                         {move || if muted.get() { "Unmute" } else { "Mute" }}
                     </button>
+                    <Show when=move || push_to_talk.get()>
+                        <button
+                            type="button"
+                            id="ring-hold"
+                            class="primary hold-to-talk"
+                            aria-pressed=move || if holding.get() { "true" } else { "false" }
+                            on:pointerdown=move |_| hold(true)
+                            on:pointerup=move |_| hold(false)
+                            on:pointerleave=move |_| hold(false)
+                            on:pointercancel=move |_| hold(false)
+                            on:keydown=move |ev| {
+                                if matches!(ev.key().as_str(), " " | "Enter") {
+                                    ev.prevent_default();
+                                    hold(true);
+                                }
+                            }
+                            on:keyup=move |_| hold(false)
+                            on:blur=move |_| hold(false)
+                        >
+                            {move || if holding.get() { "Talking…" } else { "Hold to Talk" }}
+                        </button>
+                    </Show>
                 </Show>
                 <button type="button" id="ring-unlock" class="secondary" on:click=unlock>
                     "Unlock"
                 </button>
             </div>
+            <Show when=move || mine.get() == Mine::Talking>
+                <div class="ring-ptt">
+                    <Check id="ring-ptt" label="Push to Talk" checked=push_to_talk />
+                    <p class="hint">"Where the door echoes your voice: the microphone sends only while you hold Hold to Talk (or its Space key)."</p>
+                </div>
+            </Show>
             <p id="ring-sound" class="hint" hidden=true>
                 "Click anywhere on the page to hear the door ring."
             </p>
@@ -186,6 +273,69 @@ pub fn DoorRing() -> impl IntoView {
                 {move || error.get().unwrap_or_default()}
             </p>
         </section>
+    }
+}
+
+/// Where a page at `host` (the browser's host name) and `path` is served
+/// securely: the device's HTTPS address from Network Setting > Basic (its
+/// listen address, or `host` when it listens on all), or that page when
+/// HTTPS is off. (link, text)
+#[cfg(any(feature = "hydrate", test))]
+fn secure_link(n: &NetworkSettings, host: &str, path: &str) -> (String, String) {
+    if !n.https {
+        return (
+            "/network/basic".into(),
+            "Turn on HTTPS in Network Setting > Basic.".into(),
+        );
+    }
+    let host = match n.listen_address.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip.is_unspecified() => host.to_string(),
+        Ok(std::net::IpAddr::V6(v6)) => format!("[{v6}]"),
+        _ => n.listen_address.clone(),
+    };
+    let port = match n.https_port {
+        443 => String::new(),
+        p => format!(":{p}"),
+    };
+    let url = format!("https://{host}{port}{path}");
+    (url.clone(), format!("Open {url} to answer here."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(listen: &str, https: bool, port: u16) -> NetworkSettings {
+        NetworkSettings {
+            listen_address: listen.into(),
+            http_port: 80,
+            https,
+            https_port: port,
+        }
+    }
+
+    #[test]
+    fn the_secure_link_is_the_devices_https_address() {
+        let link = |n, host| secure_link(&n, host, "/log/call").0;
+        assert_eq!(
+            link(net("0.0.0.0", true, 443), "door.lan"),
+            "https://door.lan/log/call"
+        );
+        assert_eq!(
+            link(net("::", true, 8443), "door.lan"),
+            "https://door.lan:8443/log/call"
+        );
+        assert_eq!(
+            link(net("192.168.1.108", true, 443), "door.lan"),
+            "https://192.168.1.108/log/call"
+        );
+        assert_eq!(
+            link(net("fd00::5", true, 443), "x"),
+            "https://[fd00::5]/log/call"
+        );
+        let (href, text) = secure_link(&net("0.0.0.0", false, 443), "door.lan", "/");
+        assert_eq!(href, "/network/basic");
+        assert!(text.contains("Network Setting > Basic"), "{text}");
     }
 }
 
@@ -225,7 +375,7 @@ mod client {
         /// Answers: the microphone (browsers give it to secure pages only),
         /// a connection that sends it and receives the door, the device's
         /// answer.
-        pub async fn answer(&self) -> Result<(), String> {
+        pub async fn answer(&self, take_over: bool) -> Result<u64, String> {
             let window = web_sys::window().ok_or("no window")?;
             let devices = window.navigator().media_devices().map_err(|_| insecure())?;
             let constraints = MediaStreamConstraints::new();
@@ -249,10 +399,12 @@ mod client {
             init.set_direction(RtcRtpTransceiverDirection::Recvonly);
             pc.add_transceiver_with_str_and_init("video", &init);
             let sdp = gathered_offer(&pc).await?;
-            let answer = api::answer_call(sdp).await.map_err(|e| match e {
-                crate::error::ApiError::Invalid { message, .. } => message,
-                e => e.to_string(),
-            })?;
+            let answer = api::answer_call(sdp, take_over)
+                .await
+                .map_err(|e| match e {
+                    crate::error::ApiError::Invalid { message, .. } => message,
+                    e => e.to_string(),
+                })?;
             apply_answer(&pc, &answer.sdp).await?;
             // What the door sends: each receiver's track, picture and sound
             // in one stream for the <video>.
@@ -273,7 +425,7 @@ mod client {
                 }
                 sleep_ms(25).await;
             }
-            Ok(())
+            Ok(answer.talker)
         }
 
         pub fn mute(&self, muted: bool) {
@@ -299,17 +451,39 @@ mod client {
         }
     }
 
-    /// Why there is no microphone: browsers keep it from pages that are
-    /// not secure (plain HTTP from another machine).
+    /// Whether the browser gives this page a microphone at all: only
+    /// secure pages (HTTPS, or the machine itself) get one.
+    pub fn secure() -> bool {
+        web_sys::window().is_some_and(|w| w.is_secure_context())
+    }
+
+    /// Why there is no microphone.
     fn insecure() -> String {
-        let secure = web_sys::window().is_some_and(|w| w.is_secure_context());
-        if secure {
+        if secure() {
             "This browser has no microphone access".into()
         } else {
-            "Browsers give the microphone only to secure pages: open this page over HTTPS \
-             (Network Setting > Basic)"
-                .into()
+            "Browsers give the microphone only to secure pages: open this page over HTTPS".into()
         }
+    }
+
+    /// Where this page is served securely (Network Setting > Basic): the
+    /// device's HTTPS address, or the page to turn HTTPS on.
+    pub fn https_link(link: RwSignal<Option<(String, String)>>) {
+        leptos::task::spawn_local(async move {
+            let Ok(page) = api::network().await else {
+                return;
+            };
+            let location = web_sys::window().map(|w| w.location());
+            let host = location
+                .as_ref()
+                .and_then(|l| l.hostname().ok())
+                .unwrap_or_default();
+            let path = location
+                .as_ref()
+                .and_then(|l| l.pathname().ok())
+                .unwrap_or_else(|| "/".into());
+            link.set(Some(super::secure_link(&page.settings, &host, &path)));
+        });
     }
 
     /// While `ringing`: a two-tone ring (Web Audio; a page never clicked

@@ -59,5 +59,24 @@ pub struct CallStatus {
     pub speaker_level: u8,
     /// The last call's end, until the next call.
     pub last: Option<CallEnded>,
+    /// Counts the call's talkers: changes when someone answers or takes
+    /// over. A browser that talks knows its own number
+    /// ([`TalkAnswer::talker`]): another one means it was taken over.
+    pub talker: u64,
+    /// Watch Calls Answered Elsewhere (Local Setting > Basic): browsers
+    /// keep showing the door while a monitor or another browser talks.
+    pub watch_answered: bool,
     pub display: TimeDisplay,
+}
+
+/// The device's answer to a browser answering (or taking over) the door
+/// call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TalkAnswer {
+    /// Names this talker's connection (like a live viewer's).
+    pub id: String,
+    /// The SDP answer, with the device's candidates (no trickle ICE).
+    pub sdp: String,
+    /// This talker's number ([`CallStatus::talker`] while it talks).
+    pub talker: u64,
 }

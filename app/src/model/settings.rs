@@ -119,6 +119,10 @@ pub struct BasicSettings {
     pub leave_message: bool,
     /// How long a visitor may speak a message, in seconds.
     pub message_time_s: u16,
+    /// Watch Calls Answered Elsewhere: while a monitor or another browser
+    /// talks with the door, signed-in browsers keep showing (and may
+    /// listen to) the door. Off by default: the talk is private.
+    pub watch_answered: bool,
 }
 
 /// The longest Message Time, in seconds.
@@ -140,6 +144,7 @@ impl Default for BasicSettings {
             auto_snapshot_talking: false,
             leave_message: false,
             message_time_s: 20,
+            watch_answered: false,
         }
     }
 }
@@ -236,6 +241,9 @@ impl BasicSettings {
         }
         if self.message_time_s != other.message_time_s {
             out.push("Message Time");
+        }
+        if self.watch_answered != other.watch_answered {
+            out.push("Watch Calls Answered Elsewhere");
         }
         out
     }

@@ -38,6 +38,7 @@ struct Form {
     auto_snapshot_talking: RwSignal<bool>,
     leave_message: RwSignal<bool>,
     message_time: RwSignal<String>,
+    watch_answered: RwSignal<bool>,
     /// Not on the page yet (see the module note), kept as loaded.
     hidden: RwSignal<BasicSettings>,
 }
@@ -60,6 +61,7 @@ impl Form {
         self.auto_snapshot_talking.set(s.auto_snapshot_talking);
         self.leave_message.set(s.leave_message);
         self.message_time.set(s.message_time_s.to_string());
+        self.watch_answered.set(s.watch_answered);
         self.hidden.set(s.clone());
     }
 
@@ -80,6 +82,7 @@ impl Form {
             leave_message: self.leave_message.get(),
             // Not a number: 0, which the range check names.
             message_time_s: self.message_time.get().trim().parse().unwrap_or(0),
+            watch_answered: self.watch_answered.get(),
             ..hidden
         })
     }
@@ -180,6 +183,10 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
                         <p class="hint">"Nobody answers the door's call: the visitor may leave a message (video and sound), saved to the Storage Point and listed under Messages."</p>
                     </div>
                     <Field id="message-time" label="Message Time (s)" kind="number" value=form.message_time error=error_for("message-time") />
+                    <div>
+                        <Check id="watch-answered" label="Watch Calls Answered Elsewhere" checked=form.watch_answered />
+                        <p class="hint">"While a monitor or another browser talks with the door, every signed-in browser keeps showing the door and may listen. Off: the talk stays private."</p>
+                    </div>
                 </div>
                 <SettingsActions
                     id="basic"

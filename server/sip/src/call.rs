@@ -60,6 +60,8 @@ pub const RING_TIMEOUT_MS: i64 = 30_000;
 pub const MAX_TALK_MS: i64 = 180_000;
 /// The Reason of the CANCELs when another monitor answered.
 pub const COMPLETED_ELSEWHERE: &str = "SIP;cause=200;text=\"Call completed elsewhere\"";
+/// The Reason of the BYE to a monitor whose call a browser took over.
+pub const TAKEN_OVER: &str = "SIP;cause=200;text=\"Call taken over elsewhere\"";
 /// The callee's requests kept to answer their repeats; past it they are
 /// answered without (a flood must not grow memory).
 const MAX_SERVERS: usize = 32;
@@ -513,16 +515,33 @@ impl Call {
 
     /// The call is answered on the device itself (a browser): every
     /// monitor still ringing gets CANCEL with the Reason "Call completed
-    /// elsewhere"; a 2xx that crosses it is ACKed and hung up. False (and
-    /// nothing sent) unless the call still rings.
-    pub fn take(&mut self, now: Mono) -> (bool, Vec<Out>) {
-        if !matches!(self.phase, Phase::Ringing { .. }) {
-            return (false, Vec::new());
+    /// elsewhere"; a 2xx that crosses it is ACKed and hung up. With
+    /// `over` (Take over), a call a monitor answered is taken from it too:
+    /// the monitor gets BYE with the Reason "Call taken over elsewhere",
+    /// and the talk time runs on. False (and nothing sent) when the call
+    /// is not in a phase that may be taken.
+    pub fn take(&mut self, now: Mono, over: bool) -> (bool, Vec<Out>) {
+        match self.phase.clone() {
+            Phase::Ringing { .. } => {
+                self.phase = Phase::Local {
+                    until: now + self.cfg.max_talk,
+                };
+                (true, self.cancel_all(Some(COMPLETED_ELSEWHERE), now))
+            }
+            Phase::Talking {
+                branch,
+                dialog,
+                until,
+            } if over => {
+                let peer = self.branches[branch].target.peer.clone();
+                self.cseq += 1;
+                let (mut req, id) = self.in_dialog(Method::Bye, &dialog, self.cseq, peer.tcp);
+                req.headers.push("Reason", TAKEN_OVER);
+                self.phase = Phase::Local { until };
+                (true, self.dialog.bye(&req, id, &peer, self.cfg.timers, now))
+            }
+            _ => (false, Vec::new()),
         }
-        self.phase = Phase::Local {
-            until: now + self.cfg.max_talk,
-        };
-        (true, self.cancel_all(Some(COMPLETED_ELSEWHERE), now))
     }
 
     /// The device hangs up: CANCEL before the answer, BYE after it.

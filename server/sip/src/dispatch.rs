@@ -527,13 +527,13 @@ impl Dispatcher {
     }
 
     /// One of the device's own calls is answered on the device itself (a
-    /// browser): its monitors are cancelled "elsewhere". None unless it
-    /// still rings.
-    pub fn door_take(&mut self, call_id: &str, now: Mono) -> Option<Output> {
+    /// browser): its monitors are cancelled "elsewhere" (with `over`, the
+    /// monitor that answered is hung up too). None unless it could be.
+    pub fn door_take(&mut self, call_id: &str, now: Mono, over: bool) -> Option<Output> {
         let Some(DoorLeg::Out(c)) = self.door_calls.get_mut(call_id) else {
             return None;
         };
-        let (taken, o) = c.take(now);
+        let (taken, o) = c.take(now, over);
         if !taken {
             return None;
         }

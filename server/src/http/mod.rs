@@ -2,6 +2,7 @@
 //! server functions, behind the auth guard and the security headers.
 
 pub mod assets;
+pub mod call;
 pub mod guard;
 pub mod headers;
 pub mod whep;
@@ -89,6 +90,17 @@ pub fn routes() -> Vec<RouteInfo> {
         access: guard::classify(STORAGE_PATH),
         path: STORAGE_PATH.to_string(),
     });
+    for (method, path) in [
+        ("POST", call::ANSWER_PATH.to_string()),
+        ("DELETE", format!("{}/0", call::ANSWER_PATH)),
+        ("GET", call::EVENTS_PATH.to_string()),
+    ] {
+        out.push(RouteInfo {
+            method,
+            access: guard::classify(&path),
+            path,
+        });
+    }
     for name in app::model::live::SOURCES {
         for (method, path) in [
             ("POST", format!("/api/whep/{name}")),
@@ -136,6 +148,9 @@ pub fn router(state: AppState) -> Router {
         .route(STORAGE_PATH, get(stored))
         .route(whep::OFFER_PATH, post(whep::offer))
         .route(whep::VIEWER_PATH, delete(whep::end))
+        .route(call::ANSWER_PATH, post(call::answer))
+        .route(call::TALKER_PATH, delete(call::hang_up))
+        .route(call::EVENTS_PATH, get(call::events))
         .leptos_routes_with_context(&state, routes, context, move || shell(leptos.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(

@@ -26,7 +26,7 @@ pub const VIEWER_PATH: &str = "/api/whep/{source}/{id}";
 /// The largest offer taken (browsers send a few KiB).
 const MAX_OFFER: usize = 64 * 1024;
 
-fn caller(req: &Request<Body>) -> Result<Caller, ApiError> {
+pub(super) fn caller(req: &Request<Body>) -> Result<Caller, ApiError> {
     let caller = req
         .extensions()
         .get::<Caller>()
@@ -36,13 +36,48 @@ fn caller(req: &Request<Body>) -> Result<Caller, ApiError> {
     Ok(caller)
 }
 
-fn plain(status: StatusCode, text: impl Into<String>) -> Response {
+pub(super) fn plain(status: StatusCode, text: impl Into<String>) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         text.into(),
     )
         .into_response()
+}
+
+/// The body of a WHEP `POST`: an SDP offer as `application/sdp`, or the
+/// response that refuses it.
+pub(super) async fn sdp_body(req: Request<Body>) -> Result<String, Response> {
+    let is_sdp = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/sdp"));
+    if !is_sdp {
+        return Err(plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the offer as application/sdp",
+        ));
+    }
+    let body = axum::body::to_bytes(req.into_body(), MAX_OFFER)
+        .await
+        .map_err(|_| plain(StatusCode::PAYLOAD_TOO_LARGE, "The offer is too large"))?;
+    String::from_utf8(body.to_vec())
+        .map_err(|_| plain(StatusCode::BAD_REQUEST, "The offer is not UTF-8 text"))
+}
+
+/// `201 Created` with the SDP answer and where to `DELETE` it.
+pub(super) fn created(sdp: String, location: &str) -> Response {
+    let mut res = (StatusCode::CREATED, sdp).into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/sdp"),
+    );
+    if let Ok(v) = HeaderValue::from_str(location) {
+        headers.insert(header::LOCATION, v);
+    }
+    res
 }
 
 pub async fn offer(
@@ -54,26 +89,12 @@ pub async fn offer(
         Ok(c) => c,
         Err(e) => return api_error(&e),
     };
-    let is_sdp = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/sdp"));
-    if !is_sdp {
-        return plain(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the offer as application/sdp",
-        );
-    }
     if !state.services.video.has_source(&source) {
         return plain(StatusCode::NOT_FOUND, format!("No camera named {source}"));
     }
-    let body = match axum::body::to_bytes(req.into_body(), MAX_OFFER).await {
-        Ok(b) => b,
-        Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "The offer is too large"),
-    };
-    let Ok(sdp) = String::from_utf8(body.to_vec()) else {
-        return plain(StatusCode::BAD_REQUEST, "The offer is not UTF-8 text");
+    let sdp = match sdp_body(req).await {
+        Ok(sdp) => sdp,
+        Err(res) => return res,
     };
     match state
         .services
@@ -81,19 +102,7 @@ pub async fn offer(
         .live_offer(&caller, source.clone(), sdp)
         .await
     {
-        Ok(answer) => {
-            let location = format!("/api/whep/{source}/{}", answer.id);
-            let mut res = (StatusCode::CREATED, answer.sdp).into_response();
-            let headers = res.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/sdp"),
-            );
-            if let Ok(v) = HeaderValue::from_str(&location) {
-                headers.insert(header::LOCATION, v);
-            }
-            res
-        }
+        Ok(answer) => created(answer.sdp, &format!("/api/whep/{source}/{}", answer.id)),
         Err(ApiError::Invalid { message, .. }) => plain(StatusCode::BAD_REQUEST, message),
         Err(e) => api_error(&e),
     }

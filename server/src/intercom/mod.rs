@@ -24,8 +24,7 @@ use app::{
     model::{
         access::{UnlockMethod, UnlockSnapshot},
         call_log::{CallRecord, CallType, EndState},
-        intercom::{CallEnded, CallPhase, CallStatus},
-        live::LiveAnswer,
+        intercom::{CallEnded, CallPhase, CallStatus, TalkAnswer},
         message::{MessagePage, MessageRecord},
         time::UnixMillis,
     },
@@ -138,6 +137,9 @@ pub struct IntercomService {
     current: std::sync::Mutex<Option<Current>>,
     heard: mpsc::Sender<(String, Heard)>,
     heard_rx: std::sync::Mutex<Option<mpsc::Receiver<(String, Heard)>>>,
+    /// The talker's number ([`CallStatus::talker`]): a browser's voice is
+    /// played, and its leaving ends the call, only while it is the talker.
+    talker: Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -184,14 +186,29 @@ impl IntercomService {
             current: std::sync::Mutex::new(None),
             heard,
             heard_rx: std::sync::Mutex::new(Some(heard_rx)),
+            talker: Default::default(),
         }
     }
 
-    fn shown(&self) -> CallStatus {
+    /// A new talker's number.
+    fn next_talker(&self) -> u64 {
+        self.talker
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1
+    }
+
+    /// The call's status as shown (with the device's time display).
+    pub fn shown(&self) -> CallStatus {
         CallStatus {
             display: self.time.display(),
             ..self.status.borrow().clone()
         }
+    }
+
+    /// A receiver that sees each change of the status ([`Self::shown`]
+    /// reads it).
+    pub fn follow(&self) -> watch::Receiver<CallStatus> {
+        self.status.subscribe()
     }
 
     fn set_status(&self, f: impl FnOnce(&mut CallStatus)) {
@@ -318,6 +335,7 @@ impl IntercomService {
             s.answered_by.clear();
             s.since = Some(begin);
             s.speaker_level = 0;
+            s.watch_answered = basic.watch_answered;
         });
         drop(current);
         Ok(self.shown())
@@ -500,12 +518,16 @@ impl IntercomService {
     /// watches and hears the door, its microphone plays on the door's
     /// speaker, and it is the call's one talker: the monitors are
     /// cancelled "elsewhere". Refused when nothing rings or someone
-    /// answered first.
+    /// answered first, unless `over` (Take over): then the talk moves here
+    /// from the monitor (BYE with the Reason "Call taken over elsewhere")
+    /// or the browser (its connection ends; its page sees another talker)
+    /// that had it.
     pub async fn answer_in_browser(
         &self,
         user: &str,
         offer: String,
-    ) -> Result<LiveAnswer, ApiError> {
+        over: bool,
+    ) -> Result<TalkAnswer, ApiError> {
         let refusal = |s: &CallStatus| match s.phase {
             CallPhase::Talking | CallPhase::Monitor => {
                 ApiError::invalid("answer", format!("Answered at {}", s.answered_by))
@@ -514,7 +536,7 @@ impl IntercomService {
         };
         let call_id = lock(&self.current)
             .as_ref()
-            .filter(|c| !c.monitor && c.answered.is_none())
+            .filter(|c| !c.monitor && (over || c.answered.is_none()))
             .map(|c| c.call_id.clone())
             .ok_or_else(|| refusal(&self.status.borrow()))?;
         let door = self
@@ -527,55 +549,87 @@ impl IntercomService {
             .talk(door, offer, voice)
             .await
             .map_err(|e| ApiError::invalid("answer", e))?;
-        // Someone may have answered while the offer was answered.
-        if !self.sip.door_take(&call_id) {
-            live.end(&id).await;
-            return Err(refusal(&self.status.borrow()));
+        // Until the talk is ours, a failure ends the new connection.
+        let mut guard = TalkGuard {
+            live: Some(live.clone()),
+            id: id.clone(),
+        };
+        // A browser talking already: the SIP side has nothing to take.
+        let from_browser = lock(&self.current)
+            .as_ref()
+            .filter(|c| c.call_id == call_id)
+            .and_then(|c| c.browser.clone());
+        let taken = match from_browser {
+            Some(_) => over,
+            // Someone may have answered while the offer was answered.
+            None => self.sip.door_take(&call_id, over),
+        };
+        if !taken {
+            // A monitor's answer may not be shown yet: it won all the same.
+            let status = self.status.borrow().clone();
+            return Err(match status.phase {
+                CallPhase::Ringing => ApiError::invalid("answer", "Answered elsewhere"),
+                _ => refusal(&status),
+            });
         }
         let now = self.time.now();
-        let taken = {
+        let talker = self.next_talker();
+        let former = {
             let mut current = lock(&self.current);
             match current.as_mut().filter(|c| c.call_id == call_id) {
                 Some(c) => {
-                    c.answered = Some((now, crate::clock::monotonic()));
-                    // The monitors were cancelled: no RTP toward them.
+                    c.answered.get_or_insert((now, crate::clock::monotonic()));
+                    // The monitors were cancelled (or hung up): no RTP
+                    // toward them, nothing of theirs on the speaker.
                     c.session = None;
-                    c.browser = Some(id.clone());
                     c.source = "browser".into();
-                    true
+                    Ok(c.browser.replace(id.clone()))
                 }
-                None => false,
+                None => Err(()),
             }
         };
-        if !taken {
-            live.end(&id).await;
+        let Ok(former) = former else {
             return Err(ApiError::invalid("answer", "The call ended"));
+        };
+        guard.live = None;
+        if let Some(former) = former {
+            tracing::info!(%call_id, "door call: the talking browser was taken over");
+            let live = live.clone();
+            tokio::spawn(async move { live.end(&former).await });
         }
         let answered_by = format!("{user} (browser)");
-        tracing::info!(%call_id, %answered_by, "door call answered in a browser");
+        tracing::info!(%call_id, %answered_by, over, "door call answered in a browser");
         self.set_status(|s| {
             s.phase = CallPhase::Talking;
             s.answered_by = answered_by;
             s.since = Some(now);
+            s.talker = talker;
         });
-        tokio::spawn(self.hear_browser(call_id, voice_rx));
-        Ok(LiveAnswer { id, sdp })
+        tokio::spawn(self.hear_browser(call_id, voice_rx, talker));
+        Ok(TalkAnswer { id, sdp, talker })
     }
 
-    /// The talking browser's voice: to the door's speaker and its meter;
-    /// when the browser's connection ends, so does the call.
+    /// The talking browser's voice: to the door's speaker and its meter
+    /// while it is the talker; when its connection ends, so does the call
+    /// (unless someone took over).
     fn hear_browser(
         &self,
         call_id: String,
         mut voice: mpsc::Receiver<Talk>,
+        mine: u64,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
         let speaker = self.config.speaker.clone();
         let heard = self.heard.clone();
         let sip = self.sip.clone();
+        let talker = self.talker.clone();
+        let talking = move || talker.load(std::sync::atomic::Ordering::SeqCst) == mine;
         async move {
             let mut loudest = 0u8;
             let mut level_at = crate::clock::monotonic();
             while let Some(Talk::Voice(law, payload)) = voice.recv().await {
+                if !talking() {
+                    break;
+                }
                 if let Some(s) = &speaker {
                     s.play_g711(law, &payload);
                 }
@@ -586,8 +640,25 @@ impl IntercomService {
                     level_at = crate::clock::monotonic();
                 }
             }
-            tracing::info!(%call_id, "the talking browser left: hanging up");
-            sip.door_hang_up(&call_id);
+            if talking() {
+                tracing::info!(%call_id, "the talking browser left: hanging up");
+                sip.door_hang_up(&call_id);
+            }
+        }
+    }
+
+    /// Hangs up when `id` is the browser that talks.
+    pub fn end_talk(&self, id: &str) -> bool {
+        let call_id = lock(&self.current)
+            .as_ref()
+            .filter(|c| c.browser.as_deref() == Some(id))
+            .map(|c| c.call_id.clone());
+        match call_id {
+            Some(call_id) => {
+                self.sip.door_hang_up(&call_id);
+                true
+            }
+            None => false,
         }
     }
 
@@ -690,10 +761,12 @@ impl IntercomService {
                     tracing::warn!(%call_id, "door call: the answer's media is not usable; hanging up");
                     self.sip.door_hang_up(call_id);
                 }
+                let talker = self.next_talker();
                 self.set_status(|s| {
                     s.phase = CallPhase::Talking;
                     s.answered_by = answered_by;
                     s.since = Some(now);
+                    s.talker = talker;
                 });
             }
             call::Event::Info { dtmf, .. } => {
@@ -939,6 +1012,22 @@ impl IntercomService {
     }
 }
 
+/// Ends a talker's new connection unless the talk became its own (a
+/// request dropped while it waits, or refused, leaves nothing behind).
+struct TalkGuard {
+    live: Option<Arc<crate::video::live::Live>>,
+    id: String,
+}
+
+impl Drop for TalkGuard {
+    fn drop(&mut self) {
+        if let Some(live) = self.live.take() {
+            let id = std::mem::take(&mut self.id);
+            tokio::spawn(async move { live.end(&id).await });
+        }
+    }
+}
+
 fn internal(e: impl std::fmt::Display) -> ApiError {
     crate::error::Error::internal(e).into()
 }
@@ -994,9 +1083,19 @@ impl Intercom for IntercomService {
         Ok(self.shown())
     }
 
-    async fn answer_call(&self, caller: &Caller, sdp: String) -> Result<LiveAnswer, ApiError> {
+    async fn answer_call(
+        &self,
+        caller: &Caller,
+        sdp: String,
+        take_over: bool,
+    ) -> Result<TalkAnswer, ApiError> {
         let user = caller.session()?.user.clone();
-        self.answer_in_browser(&user, sdp).await
+        self.answer_in_browser(&user, sdp, take_over).await
+    }
+
+    async fn end_talk(&self, caller: &Caller, id: &str) -> Result<bool, ApiError> {
+        caller.session()?;
+        Ok(IntercomService::end_talk(self, id))
     }
 
     async fn reject_call(&self, caller: &Caller) -> Result<CallStatus, ApiError> {

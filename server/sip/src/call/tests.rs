@@ -662,7 +662,7 @@ fn the_callees_requests_kept_for_their_repeats_are_bounded() {
 #[test]
 fn answered_on_the_device_every_monitor_is_cancelled_elsewhere_and_a_late_answer_hung_up() {
     let (mut call, a, b) = ringing();
-    let (taken, out) = call.take(T0 + 500);
+    let (taken, out) = call.take(T0 + 500, false);
     assert!(taken);
     for (m, to) in [(&a, MON_A), (&b, MON_B)] {
         let cancel = one_to(&out, to);
@@ -672,7 +672,7 @@ fn answered_on_the_device_every_monitor_is_cancelled_elsewhere_and_a_late_answer
     }
     assert!(matches!(call.phase(), Phase::Local { .. }));
     // Taken once only.
-    assert!(!call.take(T0 + 600).0);
+    assert!(!call.take(T0 + 600, true).0);
     // A 200 that crossed the CANCEL: ACKed and hung up.
     let out = call.on_response(&answer(&a, 200, "a"), &peer(MON_A), T0 + 700);
     let sent: Vec<String> = sent_to(&out, MON_A).iter().map(line).collect();
@@ -694,7 +694,26 @@ fn answered_on_the_device_every_monitor_is_cancelled_elsewhere_and_a_late_answer
 #[test]
 fn answered_on_the_device_the_talk_time_still_ends_it() {
     let (mut call, _, _) = ringing();
-    call.take(T0 + 500);
+    call.take(T0 + 500, false);
     let out = run_until(&mut call, T0 + 500 + MAX_TALK_MS);
+    assert!(events(&out).contains(&Event::Ended(End::MaxTalkTime)));
+}
+
+#[test]
+fn taken_over_from_the_answering_monitor_it_gets_bye_with_the_reason() {
+    let (mut call, _, _, _) = talking();
+    let id = call.call_id().to_string();
+    // Answering on the device does not take a call a monitor answered.
+    assert_eq!(call.take(T0 + 2_000, false), (false, Vec::new()));
+    let (taken, out) = call.take(T0 + 2_000, true);
+    assert!(taken);
+    let bye = one_to(&out, MON_A);
+    assert_eq!(bye.method(), Some(&Method::Bye));
+    assert_eq!(bye.headers.get("Reason"), Some(TAKEN_OVER));
+    assert_eq!(bye.headers.get("Call-ID"), Some(id.as_str()));
+    assert!(events(&out).is_empty(), "the call goes on, on the device");
+    assert!(matches!(call.phase(), Phase::Local { .. }));
+    // The talk time counts from the monitor's answer, not from the take.
+    let out = run_until(&mut call, T0 + 1_000 + MAX_TALK_MS);
     assert!(events(&out).contains(&Event::Ended(End::MaxTalkTime)));
 }

@@ -905,10 +905,11 @@ impl SipService {
     }
 
     /// Takes one of the door's ringing calls for a browser (the monitors
-    /// are cancelled); false when it no longer rings.
-    pub fn door_take(&self, call_id: &str) -> bool {
+    /// are cancelled; with `over`, Take over, the answering monitor is
+    /// hung up too); false when it cannot be taken.
+    pub fn door_take(&self, call_id: &str, over: bool) -> bool {
         let now = self.now();
-        let out = lock(&self.core).door_take(call_id, now.mono);
+        let out = lock(&self.core).door_take(call_id, now.mono, over);
         let taken = out.is_some();
         self.send_soon(out.unwrap_or_default(), now);
         taken
