@@ -77,17 +77,24 @@ describe('One talker', { timeout: 240000 }, () => {
   const closedSince = (seen) => monitor.events.slice(seen).some((e) => e.type === 'CALL_CLOSED');
   const establishedSince = (seen) => monitor.events.slice(seen).some((e) => e.type === 'CALL_ESTABLISHED');
 
-  it('two browsers and a monitor race to answer: exactly one talks', async () => {
+  /**
+   * One race: both browsers press Answer at once and the monitor accepts
+   * at once (`monitorFirst`: all three together) or once a browser talks
+   * (it answers later). Exactly one talks; the others say who and cannot
+   * answer any more. Which one won.
+   */
+  async function race(monitorFirst) {
     const { page } = env;
-    await page.goto(`${env.url}/`);
-    await hydrated(page);
-    await other.goto(`${env.url}/log/call`);
-    await hydrated(other);
     const seen = await ring();
-    // All three at once (a click that waited for its button would lose
-    // the race by design).
+    // A click that waited for its button would lose the race by design.
     const press = (p) => p.evaluate(() => document.getElementById('answer-call')?.click());
-    await Promise.all([press(page), press(other), monitor.command('accept')]);
+    if (monitorFirst) {
+      await Promise.all([press(page), press(other), monitor.command('accept')]);
+    } else {
+      await Promise.all([press(page), press(other)]);
+      await eventually('a browser answered', async () => assert.equal((await status(page)).phase, 'Talking'));
+      await monitor.command('accept');
+    }
     const winner = await eventually('the race settled on one talker', async () => {
       const s = await status(page);
       assert.equal(s.phase, 'Talking');
@@ -106,21 +113,34 @@ describe('One talker', { timeout: 240000 }, () => {
       assert.ok(closedSince(seen), JSON.stringify(monitor.events.slice(seen)));
       return browsers[0] ? 'page' : 'other';
     }, { timeout: 20000, interval: 100 });
-    // The losers say who talks and cannot answer any more.
     const who = winner === 'monitor' ? '9901#0' : 'admin (browser)';
     for (const [p, name] of [[page, 'page'], [other, 'other']]) {
       if (name === winner) continue;
       await expectText(p, '#ring-state', `Answered at ${who}.`);
       await expectHidden(p, '#answer-call');
       await expectVisible(p, '#take-over');
+      const late = await api(p, 'answer_call', { sdp: 'v=0\r\n' });
+      assert.equal(late.status, 422);
+      assert.match(JSON.stringify(late.body), new RegExp(`Answered at ${who.replace(/[()]/g, '\\$&')}`));
     }
-    const late = await api(other, 'answer_call', { sdp: 'v=0\r\n' });
-    assert.equal(late.status, 422);
-    assert.match(JSON.stringify(late.body), new RegExp(`Answered at ${who.replace(/[()]/g, '\\$&')}`));
     // The talker is heard on the door's speaker.
     await speaker(page, 'the talker heard', (l) => l > 30);
     await idle();
     await eventually('the monitor hung up', () => assert.ok(closedSince(seen)));
+    return winner;
+  }
+
+  it('two browsers and a monitor race to answer: exactly one talks', async (t) => {
+    const { page } = env;
+    await page.goto(`${env.url}/`);
+    await hydrated(page);
+    await other.goto(`${env.url}/log/call`);
+    await hydrated(other);
+    t.diagnostic(`all three at once: won by ${await race(true)}`);
+    // The browsers race each other; the monitor answering later is refused.
+    const winner = await race(false);
+    t.diagnostic(`the browsers, then the monitor: won by ${winner}`);
+    assert.notEqual(winner, 'monitor');
   });
 
   it('Take Over: from the monitor (hung up), then from the other browser (told)', async () => {
