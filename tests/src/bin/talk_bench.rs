@@ -34,12 +34,17 @@
 //! second or two. What the figures include: the device's whole path
 //! (ALSA's file plugin, the microphone thread, the echo canceller, G.711,
 //! the hub, the WebRTC stack; the talker's queue, the speaker thread and
-//! its queue), and on the speaker's side the ALSA buffer (100 ms), which
-//! the file plugin holds back before writing it out as a sound card holds
-//! its buffer before it plays. Not included: a real card's own latency
-//! (the capture period before a block can be read, the DAC, the codec) and
-//! a browser's jitter buffer and audio output (webrtc-rs hands each packet
-//! over as it comes).
+//! its queue), and on the speaker's side the ALSA buffer vto asks for
+//! (100 ms): the file plugin writes a sample out once a whole buffer (800
+//! samples) has been written after it (alsa-lib 1.2.8; tried by hand with
+//! blocks on time: a block comes out with the fifth block after it), which
+//! at the speaker's pace is 100 ms, as a sound card kept full plays a
+//! sample a buffer later. Not included: a real card's own latency (the
+//! capture period before a block can be read, the DAC, the codec), a
+//! browser's jitter buffer and audio output (webrtc-rs hands each packet
+//! over as it comes) and a real network's jitter (packets here leave on a
+//! 20 ms schedule and cross loopback; the schedule's regularity and how
+//! often the speaker's silence came between two of them are printed).
 //!
 //! usage: talk_bench [--secs 10]; the vto binary is `$VTO_BIN`, else
 //! `target/release/vto`. Results go to stdout as `key value` lines;
@@ -737,6 +742,22 @@ fn match_direct(
     out
 }
 
+/// How far apart from 20 ms consecutive sends within `window` were (p99 of
+/// the difference, ms): how regular the talker is.
+fn send_jitter(said: &[(Instant, Vec<u8>)], window: (Instant, Instant)) -> f64 {
+    let sent: Vec<Instant> = said
+        .iter()
+        .map(|(t, _)| *t)
+        .filter(|t| *t >= window.0 && *t < window.1)
+        .collect();
+    let mut off: Vec<f64> = sent
+        .windows(2)
+        .map(|w| (ms_between(w[0], w[1]) - ms(PACKET)).abs())
+        .collect();
+    off.sort_by(f64::total_cmp);
+    percentile(&off, 0.99)
+}
+
 // ---------------------------------------------------------------------
 
 #[tokio::main]
@@ -959,6 +980,10 @@ async fn talk_through(
     println!(
         "speaker_gap_ms {}",
         fmt(speaker_m.gap_samples as f64 * 1000.0 / 8000.0)
+    );
+    println!(
+        "talker_jitter_p99 {}",
+        fmt(send_jitter(&lock(&browser_said), window))
     );
     let less_buffer: Vec<f64> = speaker_m.ms.iter().map(|m| m - ALSA_BUFFER_MS).collect();
     println!("speaker_nobuf_p50 {}", fmt(percentile(&less_buffer, 0.50)));
