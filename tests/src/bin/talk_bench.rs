@@ -46,6 +46,13 @@
 //! 20 ms schedule and cross loopback; the schedule's regularity and how
 //! often the speaker's silence came between two of them are printed).
 //!
+//! The speaker's figure depends on the talk's history: when a talker's
+//! packet comes later than the speaker thread's 20 ms wait, it plays a
+//! block of silence first and is then a block further ahead of real time;
+//! once 60 ms ahead it holds the talker's blocks back in its queue, for
+//! the rest of the call. So the silences since the talk began and the
+//! latency of the window's first and last second are printed too.
+//!
 //! usage: talk_bench [--secs 10]; the vto binary is `$VTO_BIN`, else
 //! `target/release/vto`. Results go to stdout as `key value` lines;
 //! progress to stderr.
@@ -579,6 +586,8 @@ struct Matched {
     /// else (the speaker's silence) came between them, and how much.
     gaps: usize,
     gap_samples: usize,
+    /// The latencies in the order the packets were sent (the speaker's).
+    in_order: Vec<f64>,
 }
 
 impl Matched {
@@ -714,12 +723,26 @@ fn match_speaker(
             played.reads.get(r).map(|(_, t)| *t)
         });
         match read {
-            Some(t) => out.ms.push(ms_between(*at, t)),
+            Some(t) => out.in_order.push(ms_between(*at, t)),
             None => out.unmatched += 1,
         }
     }
+    out.ms.clone_from(&out.in_order);
     out.ms.sort_by(f64::total_cmp);
     out
+}
+
+/// The median latency of the first or the last second of packets.
+fn second_p50(in_order: &[f64], last: bool) -> f64 {
+    let n = (Duration::from_secs(1).as_millis() / PACKET.as_millis()) as usize;
+    let part = if last {
+        &in_order[in_order.len().saturating_sub(n)..]
+    } else {
+        &in_order[..n.min(in_order.len())]
+    };
+    let mut part = part.to_vec();
+    part.sort_by(f64::total_cmp);
+    percentile(&part, 0.5)
 }
 
 /// Peer to peer: each packet `said` within `window`, found among the
@@ -896,6 +919,7 @@ async fn talk_through(
         .await
         .map_err(|e| format!("the device's answer: {e}"))?;
     wait_hearing(&mut browser, "the browser").await?;
+    let talk_started = Instant::now();
     let browser_said = talk(browser_mic, 2, stop.clone());
     let rang = tokio::time::timeout(WAIT, monitor)
         .await
@@ -962,6 +986,9 @@ async fn talk_through(
     let window = (start, end);
     let mic_m = match_microphone(&lock(mic), &lock(&browser.heard), window);
     let speaker_m = match_speaker(&lock(&browser_said), &lock(played), window);
+    // The speaker's silence between the talker's packets since the talk
+    // began: each time, what follows is played 20 ms later.
+    let speaker_call = match_speaker(&lock(&browser_said), &lock(played), (talk_started, end));
     let direct_m = match_direct(&lock(&direct_said), &lock(&receiver.heard), window);
 
     if let Err(e) = api.call("hang_up", json!({})).await {
@@ -976,11 +1003,23 @@ async fn talk_through(
     mic_m.print("mic");
     println!("mic_misaligned {}", mic_m.misaligned);
     speaker_m.print("speaker");
-    println!("speaker_gaps {}", speaker_m.gaps);
+    // The speaker's latency may creep up within a call (see the module
+    // note): its first and last second.
     println!(
-        "speaker_gap_ms {}",
-        fmt(speaker_m.gap_samples as f64 * 1000.0 / 8000.0)
+        "speaker_first_p50 {}",
+        fmt(second_p50(&speaker_m.in_order, false))
     );
+    println!(
+        "speaker_last_p50 {}",
+        fmt(second_p50(&speaker_m.in_order, true))
+    );
+    for (name, m) in [
+        ("speaker_gaps", &speaker_m),
+        ("speaker_call_gaps", &speaker_call),
+    ] {
+        println!("{name} {}", m.gaps);
+        println!("{name}_ms {}", fmt(m.gap_samples as f64 * 1000.0 / 8000.0));
+    }
     println!(
         "talker_jitter_p99 {}",
         fmt(send_jitter(&lock(&browser_said), window))
