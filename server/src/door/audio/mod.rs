@@ -218,12 +218,18 @@ fn speaker(mut pcm: alsa::Pcm, rx: Receiver<Vec<i16>>, played: Played, name: &st
     let silence = vec![0i16; BLOCK];
     let started = monotonic();
     let mut samples = 0u64;
+    let mut catch_up = CatchUp::default();
     loop {
-        let block = match rx.recv_timeout(Duration::from_millis(BLOCK_MS)) {
-            Ok(b) => b,
+        let due = started + Duration::from_millis(samples * 1000 / u64::from(RATE));
+        let ahead = due.checked_duration_since(monotonic()).unwrap_or_default();
+        let block = match rx.recv_timeout(silence_after(ahead)) {
+            Ok(b) => catch_up.block(b, || rx.try_recv().ok()),
             // Silence keeps the device (and the echo canceller's
             // reference) running between talkers.
-            Err(RecvTimeoutError::Timeout) => silence.clone(),
+            Err(RecvTimeoutError::Timeout) => {
+                catch_up.silence();
+                silence.clone()
+            }
             Err(RecvTimeoutError::Disconnected) => return,
         };
         if let Err(why) = pcm.write(&block) {
@@ -241,6 +247,57 @@ fn speaker(mut pcm: alsa::Pcm, rx: Receiver<Vec<i16>>, played: Played, name: &st
     }
 }
 
+/// How long the speaker waits for the talker before it plays silence: until
+/// what the device holds (`ahead` of real time) is down to one block, so a
+/// talker's packet may come that much late without a gap.
+fn silence_after(ahead: Duration) -> Duration {
+    ahead.saturating_sub(Duration::from_millis(BLOCK_MS))
+}
+
+/// Silence played while the talker was late puts the talker's audio that
+/// much behind for good (the device plays in real time): it is won back
+/// by skipping a block whenever two wait at once. A long silence (the
+/// talker paused or left) owes nothing.
+#[derive(Debug, Default)]
+struct CatchUp {
+    owed: usize,
+    silent_run: usize,
+}
+
+/// Blocks of silence in a row after which nothing is owed any more.
+const OWED_FOR: usize = 5;
+
+impl CatchUp {
+    fn silence(&mut self) {
+        self.silent_run += 1;
+        self.owed = if self.silent_run > OWED_FOR {
+            0
+        } else {
+            (self.owed + 1).min(SPEAKER_QUEUE)
+        };
+    }
+
+    /// `block` came; `waiting` takes the next one queued, if any. The block
+    /// to play: a newer one while blocks are owed and waiting.
+    fn block(
+        &mut self,
+        mut block: Vec<i16>,
+        mut waiting: impl FnMut() -> Option<Vec<i16>>,
+    ) -> Vec<i16> {
+        self.silent_run = 0;
+        while self.owed > 0 {
+            match waiting() {
+                Some(newer) => {
+                    block = newer;
+                    self.owed -= 1;
+                }
+                None => break,
+            }
+        }
+        block
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +309,55 @@ mod tests {
         let queued: usize = rx.try_iter().map(|b| b.len()).sum();
         // Two beeps of a quarter second, each followed by 100 ms of silence.
         assert_eq!(queued, 2 * (RATE as usize / 4 + BLOCK * 5));
+    }
+
+    fn block(n: i16) -> Vec<i16> {
+        vec![n; BLOCK]
+    }
+
+    #[test]
+    fn silence_for_a_late_talker_is_won_back_by_skipping_a_block() {
+        let mut c = CatchUp::default();
+        let mut queue: VecDeque<Vec<i16>> = VecDeque::new();
+        assert_eq!(c.block(block(1), || queue.pop_front()), block(1));
+        // Block 2 is late: silence is played, then 2 and 3 wait together.
+        c.silence();
+        queue.push_back(block(3));
+        assert_eq!(
+            c.block(block(2), || queue.pop_front()),
+            block(3),
+            "2 skipped"
+        );
+        assert!(queue.is_empty());
+        // Nothing owed any more: blocks that wait together all play.
+        queue.push_back(block(5));
+        assert_eq!(c.block(block(4), || queue.pop_front()), block(4));
+        assert_eq!(queue.len(), 1);
+    }
+
+    #[test]
+    fn a_pause_owes_nothing() {
+        let mut c = CatchUp::default();
+        for _ in 0..OWED_FOR + 1 {
+            c.silence();
+        }
+        // The prompt's or a new talker's blocks, queued at once: all play.
+        let mut queue: VecDeque<Vec<i16>> = [block(2), block(3)].into();
+        assert_eq!(c.block(block(1), || queue.pop_front()), block(1));
+        assert_eq!(queue.len(), 2);
+    }
+
+    #[test]
+    fn the_speaker_waits_for_the_talker_while_the_device_has_sound() {
+        assert_eq!(
+            silence_after(Duration::from_millis(60)),
+            Duration::from_millis(40)
+        );
+        assert_eq!(
+            silence_after(Duration::from_millis(100)),
+            Duration::from_millis(80)
+        );
+        // The device is about to run dry: silence at once.
+        assert_eq!(silence_after(Duration::from_millis(10)), Duration::ZERO);
     }
 }
