@@ -170,9 +170,11 @@ fn no_semicolon(s: &str) -> String {
     s.replace(';', ",")
 }
 
-/// A code or action for the `;`-separated payload: no `;`, `=`, CR, LF.
+/// A code for the `;`-separated payload: printable ASCII (as the JSON
+/// is, so that Content-Length counts characters as well as bytes:
+/// python-amcrest counts decoded characters) without `;` or `=`.
 fn field(s: &str) -> String {
-    s.replace([';', '=', '\r', '\n'], "_")
+    json::sanitize(s).replace([';', '='], "_")
 }
 
 /// A multipart part around `payload` (see the module docs for N).
