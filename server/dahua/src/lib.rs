@@ -17,9 +17,9 @@
 //!   ASCII strings without escapes, compact for DHIP, pretty-printed the
 //!   device's way for the event stream.
 //!
-//! Facts about devices and clients come from
-//! `/work/shared/guide/dahua-interop.md` (copied where a choice depends on
-//! them); choices where it is silent are documented where they are made.
+//! Facts about devices and clients come from public configs, captures and
+//! the clients' issue threads (quoted where a choice depends on them);
+//! where those are silent, the choice is documented where it is made.
 
 pub mod cgi;
 pub mod dhip;
