@@ -77,6 +77,50 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// Registers H.264 with a browser's RTCP feedback (REMB, FIR, NACK, PLI)
+/// under each (payload type, profile-level-id) of `profiles`, as the bench
+/// programs' headless viewers offer it.
+pub fn register_h264(
+    media: &mut webrtc::api::media_engine::MediaEngine,
+    profiles: &[(u8, &str)],
+) -> Result<(), String> {
+    use webrtc::rtp_transceiver::{
+        rtp_codec::{RTCRtpCodecCapability, RTCRtpCodecParameters, RTPCodecType},
+        RTCPFeedback,
+    };
+    let feedback: Vec<RTCPFeedback> = ["goog-remb", "ccm fir", "nack", "nack pli"]
+        .iter()
+        .map(|f| {
+            let (typ, parameter) = f.split_once(' ').unwrap_or((f, ""));
+            RTCPFeedback {
+                typ: typ.into(),
+                parameter: parameter.into(),
+            }
+        })
+        .collect();
+    for &(pt, profile) in profiles {
+        media
+            .register_codec(
+                RTCRtpCodecParameters {
+                    capability: RTCRtpCodecCapability {
+                        mime_type: webrtc::api::media_engine::MIME_TYPE_H264.to_owned(),
+                        clock_rate: 90_000,
+                        channels: 0,
+                        sdp_fmtp_line: format!(
+                            "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id={profile}"
+                        ),
+                        rtcp_feedback: feedback.clone(),
+                    },
+                    payload_type: pt,
+                    ..Default::default()
+                },
+                RTPCodecType::Video,
+            )
+            .map_err(|e| format!("H.264 codec: {e}"))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,7 +82,7 @@ use tokio::sync::mpsc;
 use webrtc::{
     api::{
         interceptor_registry::register_default_interceptors,
-        media_engine::{MediaEngine, MIME_TYPE_H264, MIME_TYPE_PCMU},
+        media_engine::{MediaEngine, MIME_TYPE_PCMU},
         setting_engine::SettingEngine,
         APIBuilder, API,
     },
@@ -96,7 +96,7 @@ use webrtc::{
     rtp_transceiver::{
         rtp_codec::{RTCRtpCodecCapability, RTCRtpCodecParameters, RTPCodecType},
         rtp_transceiver_direction::RTCRtpTransceiverDirection,
-        RTCPFeedback, RTCRtpTransceiverInit,
+        RTCRtpTransceiverInit,
     },
     track::track_local::{track_local_static_sample::TrackLocalStaticSample, TrackLocal},
 };
@@ -307,36 +307,7 @@ fn webrtc_api() -> Res<API> {
             RTPCodecType::Audio,
         )
         .map_err(|e| format!("PCMU codec: {e}"))?;
-    let feedback = ["goog-remb", "ccm fir", "nack", "nack pli"]
-        .iter()
-        .map(|f| {
-            let (typ, parameter) = f.split_once(' ').unwrap_or((f, ""));
-            RTCPFeedback {
-                typ: typ.into(),
-                parameter: parameter.into(),
-            }
-        })
-        .collect::<Vec<_>>();
-    for (pt, profile) in [(102, "42e01f"), (104, "42001f")] {
-        media
-            .register_codec(
-                RTCRtpCodecParameters {
-                    capability: RTCRtpCodecCapability {
-                        mime_type: MIME_TYPE_H264.to_owned(),
-                        clock_rate: 90_000,
-                        channels: 0,
-                        sdp_fmtp_line: format!(
-                            "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id={profile}"
-                        ),
-                        rtcp_feedback: feedback.clone(),
-                    },
-                    payload_type: pt,
-                    ..Default::default()
-                },
-                RTPCodecType::Video,
-            )
-            .map_err(|e| format!("H.264 codec: {e}"))?;
-    }
+    ::tests::bench::register_h264(&mut media, &[(102, "42e01f"), (104, "42001f")])?;
     let registry = register_default_interceptors(Registry::new(), &mut media)
         .map_err(|e| format!("interceptors: {e}"))?;
     let mut settings = SettingEngine::default();

@@ -54,10 +54,8 @@ use tests::{
 use tokio::process::{Child, Command};
 use webrtc::{
     api::{
-        interceptor_registry::register_default_interceptors,
-        media_engine::{MediaEngine, MIME_TYPE_H264},
-        setting_engine::SettingEngine,
-        APIBuilder, API,
+        interceptor_registry::register_default_interceptors, media_engine::MediaEngine,
+        setting_engine::SettingEngine, APIBuilder, API,
     },
     ice::mdns::MulticastDnsMode,
     interceptor::registry::Registry,
@@ -66,9 +64,8 @@ use webrtc::{
         sdp::session_description::RTCSessionDescription, RTCPeerConnection,
     },
     rtp_transceiver::{
-        rtp_codec::{RTCRtpCodecCapability, RTCRtpCodecParameters, RTPCodecType},
-        rtp_transceiver_direction::RTCRtpTransceiverDirection,
-        RTCPFeedback, RTCRtpTransceiverInit,
+        rtp_codec::RTPCodecType, rtp_transceiver_direction::RTCRtpTransceiverDirection,
+        RTCRtpTransceiverInit,
     },
 };
 
@@ -293,45 +290,8 @@ async fn phase(c: &Client, cpu: &Cpu, n: usize, name: &str) -> Res<()> {
 
 fn webrtc_api() -> Res<API> {
     let mut media = MediaEngine::default();
-    let feedback = vec![
-        RTCPFeedback {
-            typ: "goog-remb".into(),
-            parameter: String::new(),
-        },
-        RTCPFeedback {
-            typ: "ccm".into(),
-            parameter: "fir".into(),
-        },
-        RTCPFeedback {
-            typ: "nack".into(),
-            parameter: String::new(),
-        },
-        RTCPFeedback {
-            typ: "nack".into(),
-            parameter: "pli".into(),
-        },
-    ];
     // What a browser offers for H.264.
-    for (pt, profile) in [(102, "42e01f"), (104, "42001f")] {
-        media
-            .register_codec(
-                RTCRtpCodecParameters {
-                    capability: RTCRtpCodecCapability {
-                        mime_type: MIME_TYPE_H264.to_owned(),
-                        clock_rate: 90_000,
-                        channels: 0,
-                        sdp_fmtp_line: format!(
-                            "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id={profile}"
-                        ),
-                        rtcp_feedback: feedback.clone(),
-                    },
-                    payload_type: pt,
-                    ..Default::default()
-                },
-                RTPCodecType::Video,
-            )
-            .map_err(|e| format!("H.264 codec: {e}"))?;
-    }
+    ::tests::bench::register_h264(&mut media, &[(102, "42e01f"), (104, "42001f")])?;
     let registry = register_default_interceptors(Registry::new(), &mut media)
         .map_err(|e| format!("interceptors: {e}"))?;
     let mut settings = SettingEngine::default();
