@@ -58,6 +58,7 @@ pub mod system_time;
 pub mod time;
 pub mod two_factor;
 pub mod user_info;
+pub mod users;
 pub mod video;
 
 /// The one account of the device (manual ch. 2.1).

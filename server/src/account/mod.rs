@@ -64,6 +64,8 @@ pub struct Auth {
     pending_logins: Mutex<HashMap<[u8; 32], two_factor::PendingLogin>>,
     /// User -> a two-factor enrolment waiting for its first code.
     enrolments: Mutex<HashMap<String, two_factor::PendingEnrolment>>,
+    /// `Login to <serial>`: the realm of HTTP Digest and DHIP logins.
+    realm: String,
 }
 
 /// What a right password does to the failure count.
@@ -95,7 +97,9 @@ impl LoginOutcome {
 impl Auth {
     pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, policy: Policy) -> Result<Self, ApiError> {
         let initialized = store.read(|r| r.has_account())?;
+        let realm = dahua::dhip::realm(&store.serial()?);
         Ok(Self {
+            realm,
             store: SettingsStore::new(store, clock.clone()),
             clock,
             hasher: password::Hasher::new(),
@@ -127,6 +131,16 @@ impl Auth {
         t + (self.store.now() - self.clock.now())
     }
 
+    /// The realm of HTTP Digest and DHIP logins: `Login to <serial>`.
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// What Digest and DHIP logins check `user`'s password with.
+    fn ha1(&self, user: &str, password: &str) -> String {
+        dahua::dhip::ha1(user, &self.realm, password)
+    }
+
     pub fn is_initialized(&self) -> bool {
         self.initialized.load(Ordering::SeqCst)
     }
@@ -147,6 +161,7 @@ impl Auth {
         }
         check_new_password("password", &password)?;
         let email = check_email(email)?;
+        let digest_ha1 = Some(self.ha1(ADMIN_USER, &password));
         let hash = self.hasher.hash(password).await?;
         let now = self.clock.now();
         let account = AccountRecord {
@@ -156,6 +171,8 @@ impl Auth {
             password_changed: now,
             reset: Default::default(),
             totp: None,
+            role: Default::default(),
+            digest_ha1,
         };
         let event = self.event(SecurityEventKind::Initialized, ADMIN_USER, ip);
         // The transaction decides: of two concurrent attempts one finds the
@@ -204,25 +221,7 @@ impl Auth {
         password: String,
         success: Success,
     ) -> Result<(), ApiError> {
-        let key = Key {
-            user: user.chars().take(MAX_USER_LEN).collect(),
-            ip,
-        };
-        let attempt = match lockout::reserve(&self.lockouts, key, self.clock.now()) {
-            Ok(attempt) => attempt,
-            Err(Check::Locked {
-                retry_after_secs,
-                first_refusal,
-            }) => {
-                if first_refusal {
-                    self.store
-                        .log(SecurityEventKind::LoginRefusedWhileLocked, user, ip)
-                        .await?;
-                }
-                return Err(ApiError::Locked { retry_after_secs });
-            }
-            Err(_) => return Err(ApiError::Busy),
-        };
+        let attempt = self.reserve(user, ip).await?;
         // The attempt is reserved: whatever happens next settles it, and a
         // request dropped on the way abandons it (the guard's drop).
         let user_owned = user.to_string();
@@ -242,25 +241,7 @@ impl Auth {
                 }
                 Ok(())
             }
-            false => {
-                let failure = attempt.fail(self.clock.now());
-                self.store
-                    .log(SecurityEventKind::LoginFailed, user, ip)
-                    .await?;
-                tracing::warn!(%ip, "wrong password");
-                match failure {
-                    Failure::AttemptsLeft(attempts_left) => {
-                        Err(ApiError::BadCredentials { attempts_left })
-                    }
-                    Failure::LockedNow { retry_after_secs } => {
-                        self.store
-                            .log(SecurityEventKind::LockedOut, user, ip)
-                            .await?;
-                        tracing::warn!(%ip, retry_after_secs, "account locked for address");
-                        Err(ApiError::Locked { retry_after_secs })
-                    }
-                }
-            }
+            false => Err(self.failed(attempt, user, ip).await),
         }
     }
 
@@ -289,13 +270,122 @@ impl Auth {
         } else {
             Success::Clears
         };
+        let ha1 = self.ha1(&user, &password);
         self.verify_password(&user, ip, password, success).await?;
         if two_factor {
             return Ok(LoginOutcome::SecondFactor(self.pending_login(&user, ip)?));
         }
+        self.remember_digest(&user, ha1).await?;
         Ok(LoginOutcome::Session(
             self.start_session(&user, ip, &[]).await?,
         ))
+    }
+
+    /// Stores `ha1` for Digest and DHIP logins when it differs from the
+    /// stored one (accounts from before digests get theirs at a login).
+    async fn remember_digest(&self, user: &str, ha1: String) -> Result<(), ApiError> {
+        let user = user.to_string();
+        self.store
+            .write(move |w| {
+                let Some(mut account) = w.account(&user)? else {
+                    return Ok(());
+                };
+                if account.totp.is_none() && account.digest_ha1.as_deref() != Some(ha1.as_str()) {
+                    account.digest_ha1 = Some(ha1);
+                    w.put_account(&user, &account)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// A login by HTTP Digest or DHIP: `proves` checks the client's answer
+    /// against the account's HA1. Counts toward the same lockout per
+    /// (user, address) as the UI's logins; accounts with two-factor login
+    /// (which these protocols cannot ask for) or without a stored HA1 are
+    /// refused like a wrong password. The account's role when it proves.
+    pub async fn digest_login(
+        &self,
+        user: &str,
+        ip: IpAddr,
+        proves: impl FnOnce(&str) -> bool + Send + 'static,
+    ) -> Result<app::model::users::Role, ApiError> {
+        if !self.is_initialized() {
+            return Err(ApiError::NotInitialized);
+        }
+        let attempt = self.reserve(user, ip).await?;
+        let owned = user.to_string();
+        let role = self
+            .store
+            .read(move |r| {
+                Ok(r.account(&owned)?
+                    .and_then(|a| match (a.totp, a.digest_ha1) {
+                        (None, Some(ha1)) if proves(&ha1) => Some(a.role),
+                        _ => None,
+                    }))
+            })
+            .await?;
+        match role {
+            Some(role) => {
+                attempt.succeed();
+                Ok(role)
+            }
+            None => Err(self.failed(attempt, user, ip).await),
+        }
+    }
+
+    /// The role of `user`'s account, if it exists.
+    pub async fn role(&self, user: &str) -> Result<Option<app::model::users::Role>, ApiError> {
+        let owned = user.to_string();
+        self.store
+            .read(move |r| Ok(r.account(&owned)?.map(|a| a.role)))
+            .await
+    }
+
+    /// Reserves a login attempt of `user` from `ip`, or says why not.
+    async fn reserve(&self, user: &str, ip: IpAddr) -> Result<lockout::Reserved<'_>, ApiError> {
+        let key = Key {
+            user: user.chars().take(MAX_USER_LEN).collect(),
+            ip,
+        };
+        match lockout::reserve(&self.lockouts, key, self.clock.now()) {
+            Ok(attempt) => Ok(attempt),
+            Err(Check::Locked {
+                retry_after_secs,
+                first_refusal,
+            }) => {
+                if first_refusal {
+                    self.store
+                        .log(SecurityEventKind::LoginRefusedWhileLocked, user, ip)
+                        .await?;
+                }
+                Err(ApiError::Locked { retry_after_secs })
+            }
+            Err(_) => Err(ApiError::Busy),
+        }
+    }
+
+    /// Settles a failed attempt: logged, counted, perhaps a lockout.
+    async fn failed(&self, attempt: lockout::Reserved<'_>, user: &str, ip: IpAddr) -> ApiError {
+        let failure = attempt.fail(self.clock.now());
+        if let Err(e) = self
+            .store
+            .log(SecurityEventKind::LoginFailed, user, ip)
+            .await
+        {
+            return e;
+        }
+        tracing::warn!(%ip, "wrong password");
+        match failure {
+            Failure::AttemptsLeft(attempts_left) => ApiError::BadCredentials { attempts_left },
+            Failure::LockedNow { retry_after_secs } => {
+                if let Err(e) = self.store.log(SecurityEventKind::LockedOut, user, ip).await {
+                    return e;
+                }
+                tracing::warn!(%ip, retry_after_secs, "account locked for address");
+                ApiError::Locked { retry_after_secs }
+            }
+        }
     }
 
     /// Creates a session for `user`, logging the login (and `also`).
@@ -413,6 +503,7 @@ impl Auth {
         }
         self.check_password(&session.user, ip, old, "old_password")
             .await?;
+        let ha1 = self.ha1(&session.user, &new);
         let hash = self.hasher.hash(new).await?;
         let (user, keep) = (session.user.clone(), session.id_hash);
         let now = self.clock.now();
@@ -422,6 +513,7 @@ impl Auth {
                 let mut account = w.account(&user)?.ok_or(ApiError::Unauthorized)?;
                 account.password_hash = hash;
                 account.password_changed = now;
+                account.digest_ha1 = account.totp.is_none().then_some(ha1);
                 w.put_account(&user, &account)?;
                 w.remove_sessions(|id, s| s.user == user && *id != keep)?;
                 w.log(&event)?;

@@ -199,6 +199,7 @@ impl Auth {
             )
         };
         let hash = hash_ticket(&ticket).ok_or_else(expired)?;
+        let ha1 = self.ha1(ADMIN_USER, &password);
         let password_hash = self.hasher.hash(password).await?;
         let now = self.clock.now();
         let event = self.event(Kind::PasswordReset, ADMIN_USER, ip);
@@ -210,6 +211,7 @@ impl Auth {
                 }
                 account.password_hash = password_hash;
                 account.password_changed = now;
+                account.digest_ha1 = account.totp.is_none().then_some(ha1);
                 w.put_account(ADMIN_USER, &account)?;
                 w.remove_sessions(|_, s| s.user == ADMIN_USER)?;
                 w.log(&event)?;

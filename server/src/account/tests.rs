@@ -373,3 +373,103 @@ pub(super) fn code_at(secret_b32: &str, now: UnixMillis) -> String {
         })
         .unwrap_or_default()
 }
+
+/// The stored HA1 of `user`.
+async fn stored_ha1(f: &Fixture, user: &'static str) -> Option<String> {
+    f.auth
+        .store
+        .read(move |r| Ok(r.account(user)?.and_then(|a| a.digest_ha1)))
+        .await
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn digest_logins_check_the_ha1_of_the_password_and_count_toward_the_lockout(
+) -> Result<(), ApiError> {
+    let f = initialized().await;
+    let realm = f.auth.realm().to_string();
+    assert!(realm.starts_with("Login to ") && !realm.contains(','));
+    let ha1 = dahua::dhip::ha1("admin", &realm, GOOD);
+    assert_eq!(stored_ha1(&f, "admin").await, Some(ha1.clone()));
+    let right = ha1.clone();
+    let role = f
+        .auth
+        .digest_login("admin", IP, move |h| h == right)
+        .await?;
+    assert_eq!(role, app::model::users::Role::Admin);
+    // Four wrong answers count down, the fifth locks; the UI's login from
+    // the same address is locked too, another address is not.
+    for left in [4, 3, 2, 1] {
+        let e = f.auth.digest_login("admin", IP, |_| false).await;
+        assert_eq!(
+            e,
+            Err(ApiError::BadCredentials {
+                attempts_left: left
+            })
+        );
+    }
+    let e = f.auth.digest_login("admin", IP, |_| false).await;
+    assert!(matches!(e, Err(ApiError::Locked { .. })), "{e:?}");
+    let right = ha1.clone();
+    let e = f.auth.digest_login("admin", IP, move |h| h == right).await;
+    assert!(matches!(e, Err(ApiError::Locked { .. })), "{e:?}");
+    assert!(matches!(
+        login_token(&f, IP).await,
+        Err(ApiError::Locked { .. })
+    ));
+    assert!(login_token(&f, OTHER_IP).await.is_ok());
+    // Unknown users prove nothing.
+    let e = f.auth.digest_login("root", OTHER_IP, |_| true).await;
+    assert!(matches!(e, Err(ApiError::BadCredentials { .. })), "{e:?}");
+    assert!(kinds(&f).await.contains(&Kind::LockedOut));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_ha1_follows_password_changes_and_a_login_fills_a_missing_one() -> Result<(), ApiError>
+{
+    let f = initialized().await;
+    // An account stored before digests: no HA1 until the next login.
+    f.auth
+        .store
+        .write(|w| {
+            let mut a = w.account("admin")?.ok_or(ApiError::Unauthorized)?;
+            a.digest_ha1 = None;
+            w.put_account("admin", &a)?;
+            Ok(())
+        })
+        .await?;
+    let e = f.auth.digest_login("admin", IP, |_| true).await;
+    assert!(matches!(e, Err(ApiError::BadCredentials { .. })), "{e:?}");
+    let s = session(&f).await?;
+    let realm = f.auth.realm().to_string();
+    assert_eq!(
+        stored_ha1(&f, "admin").await,
+        Some(dahua::dhip::ha1("admin", &realm, GOOD))
+    );
+    let new = "Front-Door9y";
+    f.auth
+        .change_password(&s, IP, GOOD.into(), new.into())
+        .await?;
+    assert_eq!(
+        stored_ha1(&f, "admin").await,
+        Some(dahua::dhip::ha1("admin", &realm, new))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_factor_accounts_have_no_ha1_and_digest_logins_are_refused() -> Result<(), ApiError> {
+    let f = initialized().await;
+    let s = session(&f).await?;
+    let enrolment = f.auth.totp_begin(&s, IP, GOOD.into()).await?;
+    let code = code_at(&enrolment.secret, f.clock.now());
+    f.auth.totp_confirm(&s, IP, code).await?;
+    assert_eq!(stored_ha1(&f, "admin").await, None);
+    let e = f.auth.digest_login("admin", IP, |_| true).await;
+    assert!(matches!(e, Err(ApiError::BadCredentials { .. })), "{e:?}");
+    // The password step of a two-factor login does not store one either.
+    let _ticket = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
+    assert_eq!(stored_ha1(&f, "admin").await, None);
+    Ok(())
+}

@@ -294,6 +294,8 @@ impl Auth {
             .write(move |w| {
                 let mut account = w.account(&user)?.ok_or(ApiError::Unauthorized)?;
                 account.totp = Some(record);
+                // Digest and DHIP cannot ask for the code: no HA1 to check.
+                account.digest_ha1 = None;
                 w.put_account(&user, &account)?;
                 w.log(&event)?;
                 Ok(())

@@ -99,9 +99,23 @@ impl Store {
                 migrate_step(&txn, from)?;
             }
             meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)?;
+            if meta.get(META_SERIAL)?.is_none() {
+                let drawn = crate::error::random::<8>()
+                    .map_err(|e| StoreError::Db(format!("serial number: {e}")))?;
+                meta.insert(META_SERIAL, u64::from_le_bytes(drawn))?;
+            }
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// The device's serial number: 13 upper-case letters and digits, the
+    /// same for the life of the data directory.
+    pub fn serial(&self) -> Result<String, StoreError> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        let n = meta.get(META_SERIAL)?.map(|v| v.value()).unwrap_or(0);
+        Ok(serial_text(n))
     }
 
     /// Runs `f` in a read transaction.
@@ -125,6 +139,17 @@ impl Store {
         writer.txn.commit().map_err(StoreError::from)?;
         Ok(out)
     }
+}
+
+/// `n` in base 36, upper case, 13 characters (a `u64` needs at most 13).
+fn serial_text(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut out = [b'0'; 13];
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(n % 36) as usize];
+        n /= 36;
+    }
+    out.iter().map(|&b| b as char).collect()
 }
 
 /// One step of the schema: from version `from` to `from + 1`.

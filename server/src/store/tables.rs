@@ -113,6 +113,10 @@ pub fn station_table(
 }
 
 pub const META_SCHEMA_VERSION: &str = "schema_version";
+/// The device's serial number as a random `u64`, drawn when the database
+/// is created; kept by Restore Factory Defaults (a device keeps its
+/// serial), so clients that remember the device find it again.
+pub const META_SERIAL: &str = "serial";
 /// Network Setting > SIP Server as stored: the page's settings and the
 /// password for another server, which never leaves the device (not to the
 /// browser, not in an export, not in a log).
@@ -221,6 +225,16 @@ pub struct AccountRecord {
     /// Two-factor login, when enabled.
     #[serde(default)]
     pub totp: Option<TotpRecord>,
+    /// What the account may do (accounts stored before roles are `admin`:
+    /// Admin).
+    #[serde(default)]
+    pub role: app::model::users::Role,
+    /// `md5(user:realm:password)` in lower-case hex, for HTTP Digest and
+    /// DHIP logins (the realm holds the device's serial). An MD5 password
+    /// equivalent, as SIP digests are; written whenever the password is
+    /// set or typed at a UI login, absent before that.
+    #[serde(default)]
+    pub digest_ha1: Option<String>,
 }
 
 /// A login session.

@@ -24,6 +24,8 @@ fn account() -> AccountRecord {
         password_changed: UnixMillis(1),
         reset: Default::default(),
         totp: None,
+        role: Default::default(),
+        digest_ha1: None,
     }
 }
 
@@ -38,6 +40,9 @@ fn accounts_written_before_reset_and_two_factor_still_read() -> Result<(), Store
     assert_eq!(a.email.as_deref(), Some("a@b.example"));
     assert!(a.totp.is_none());
     assert_eq!(a.reset, Default::default());
+    // Accounts from before roles are admin's: Admin, no digest yet.
+    assert_eq!(a.role, app::model::users::Role::Admin);
+    assert!(a.digest_ha1.is_none());
     Ok(())
 }
 
@@ -272,5 +277,27 @@ fn a_wipe_empties_every_table_but_the_clock() -> Result<(), StoreError> {
     }
     let clock: ClockRecord = store.read(|r| r.settings(settings::CLOCK))?;
     assert_eq!(clock.offset_ms, 42);
+    Ok(())
+}
+
+#[test]
+fn the_serial_number_is_drawn_once_and_survives_a_wipe() -> Result<(), StoreError> {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    let first = {
+        let store = Store::open(dir.path())?;
+        let serial = store.serial()?;
+        store.write(|w| w.wipe())?;
+        assert_eq!(store.serial()?, serial, "factory reset keeps the serial");
+        serial
+    };
+    assert_eq!(first.len(), 13);
+    assert!(first
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
+    assert_eq!(Store::open(dir.path())?.serial()?, first, "reopened");
+    let other = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    assert_ne!(Store::open(other.path())?.serial()?, first);
+    assert_eq!(serial_text(0), "0000000000000");
+    assert_eq!(serial_text(u64::MAX), "3W5E11264SGSF");
     Ok(())
 }
