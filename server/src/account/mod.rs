@@ -5,6 +5,7 @@
 //! also writes its security log entry.
 
 pub mod lockout;
+pub mod online;
 pub mod password;
 pub mod recovery;
 pub mod reset;
@@ -66,6 +67,8 @@ pub struct Auth {
     enrolments: Mutex<HashMap<String, two_factor::PendingEnrolment>>,
     /// `Login to <serial>`: the realm of HTTP Digest and DHIP logins.
     realm: String,
+    /// Clients connected through the front doors that keep connections.
+    pub online: Arc<online::Online>,
 }
 
 /// What a right password does to the failure count.
@@ -100,6 +103,7 @@ impl Auth {
         let realm = dahua::dhip::realm(&store.serial()?);
         Ok(Self {
             realm,
+            online: Arc::default(),
             store: SettingsStore::new(store, clock.clone()),
             clock,
             hasher: password::Hasher::new(),
