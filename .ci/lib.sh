@@ -65,6 +65,16 @@ ensure_test_tools() {
   # The door's ALSA microphone and speaker (tests/tests/door_audio.rs, and
   # server/src/door/audio's unit tests: ALSA's file plugin, no sound card).
   apt_ensure libasound2 libasound2-data
+  # The Dahua API clients integrators run (tests/tests/dahua_api.rs):
+  # python-amcrest and aiodahua from PyPI, pinned, in a venv of Debian's
+  # Python (tests/peers/dahua_clients.py).
+  apt_ensure python3-venv
+  local venv="$ROOT/.venv-peers"
+  if ! "$venv/bin/python" -c 'import amcrest, aiodahua' 2>/dev/null; then
+    say "python venv for the Dahua API clients"
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check amcrest==1.9.9 aiodahua==0.5.0
+  fi
   # Certificates for the HTTPS upload browser test.
   apt_ensure openssl
   # Node may come from elsewhere (NodeSource ships npm inside nodejs).

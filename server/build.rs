@@ -98,6 +98,10 @@ fn main() {
     if let Some(c) = commit {
         println!("cargo:rustc-env=VTO_BUILD_COMMIT={c}");
     }
+    // The commit's date: the `build:` of the HTTP API's software version.
+    if let Some(d) = git(&root, &["log", "-1", "--format=%cs"]) {
+        println!("cargo:rustc-env=VTO_BUILD_DATE={d}");
+    }
     for f in [".git/HEAD", ".git/refs/heads", ".git/packed-refs"] {
         if root.join(f).exists() {
             println!("cargo:rerun-if-changed=../{f}");
@@ -106,11 +110,15 @@ fn main() {
 }
 
 fn git_commit(root: &Path) -> Option<String> {
+    git(root, &["rev-parse", "--short=12", "HEAD"])
+}
+
+fn git(root: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
+        .args(args)
         .current_dir(root)
         .output()
         .ok()?;
-    let c = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (out.status.success() && !c.is_empty()).then_some(c)
+    let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !text.is_empty()).then_some(text)
 }

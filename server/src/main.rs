@@ -14,6 +14,7 @@
 mod account;
 mod cli;
 mod clock;
+mod dahua;
 mod door;
 mod error;
 mod household;
@@ -223,11 +224,21 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     if http::assets::UI_MISSING {
         tracing::error!("this binary was built without the web UI: build it with .ci/build");
     }
+    let dahua = Arc::new(
+        dahua::Dahua::new(
+            services.clone(),
+            auth.clone(),
+            store.serial().map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    let events = tokio::spawn(dahua.feed.clone().run(services.clone()));
     let state = http::AppState {
         leptos: http::leptos_options(),
         services: services.clone(),
         auth: auth.clone(),
         ip_filter: ip_filter.clone(),
+        dahua,
     };
     let web = WebServer::new(http::router(state), ip_filter);
     services.network.attach(web.clone());
@@ -287,7 +298,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     lock.stop().await;
     // The SIP server lets go of the database even if a handler lingers.
     sip.close();
-    for task in [purge, signals, ntp, maintenance, follow, calls]
+    for task in [purge, signals, ntp, maintenance, follow, calls, events]
         .into_iter()
         .chain(sip_task)
         .chain(button)

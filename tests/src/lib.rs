@@ -8,6 +8,7 @@
 
 pub mod baresip;
 pub mod bench;
+pub mod dahua;
 pub mod ntp;
 pub mod onvif;
 pub mod process;

@@ -56,6 +56,13 @@ pub struct Nonces {
 impl Nonces {
     /// A new nonce from 16 random bytes.
     pub fn issue(&mut self, random: [u8; 16], now: Mono) -> String {
+        let nonce: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        self.issue_text(nonce, now)
+    }
+
+    /// Issues `nonce`, made by the caller from random bytes in the form its
+    /// clients expect (Dahua's HTTP API writes decimal digits).
+    pub fn issue_text(&mut self, nonce: String, now: Mono) -> String {
         while let Some(oldest) = self.order.front() {
             let expired = self
                 .issued
@@ -68,7 +75,6 @@ impl Nonces {
                 self.issued.remove(&n);
             }
         }
-        let nonce: String = random.iter().map(|b| format!("{b:02x}")).collect();
         if self.issued.insert(nonce.clone(), (now, 0)).is_none() {
             self.order.push_back(nonce.clone());
         }

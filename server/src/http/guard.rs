@@ -30,6 +30,9 @@ pub enum Access {
     LoginPage,
     /// An API endpoint that needs no session.
     PublicApi,
+    /// The Dahua HTTP CGI API (`/cgi-bin/`): HTTP Digest against the
+    /// accounts, checked by its handler (`dahua::cgi`), never a cookie.
+    Digest,
     /// Everything else: a valid session.
     Session,
 }
@@ -41,6 +44,7 @@ impl Access {
             Self::InitPage => "public until initialized",
             Self::LoginPage => "public",
             Self::PublicApi => "public",
+            Self::Digest => "digest",
             Self::Session => "session",
         }
     }
@@ -56,10 +60,15 @@ pub fn classify(path: &str) -> Access {
         Access::LoginPage
     } else if PUBLIC_ENDPOINTS.contains(&path) {
         Access::PublicApi
+    } else if path.starts_with(CGI_PREFIX) {
+        Access::Digest
     } else {
         Access::Session
     }
 }
+
+/// Where the HTTP CGI API lives.
+pub const CGI_PREFIX: &str = "/cgi-bin/";
 
 pub fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
@@ -81,7 +90,7 @@ pub async fn guard(
     }
     let path = req.uri().path().to_string();
     let access = classify(&path);
-    if access == Access::Asset {
+    if matches!(access, Access::Asset | Access::Digest) {
         return next.run(req).await;
     }
     let ip = peer.ip().to_canonical();

@@ -31,6 +31,8 @@ pub struct AppState {
     /// Who is signed in (the guard).
     pub auth: Arc<Auth>,
     pub ip_filter: Arc<IpFilter>,
+    /// The Dahua-compatible front doors (`/cgi-bin/`).
+    pub dahua: Arc<crate::dahua::Dahua>,
 }
 
 /// Snapshots: `GET /snapshot/<source>.jpg` (session required).
@@ -101,6 +103,14 @@ pub fn routes() -> Vec<RouteInfo> {
             path,
         });
     }
+    for script in crate::dahua::cgi::SCRIPTS {
+        let path = format!("/cgi-bin/{script}");
+        out.push(RouteInfo {
+            method: "GET",
+            access: guard::classify(&path),
+            path,
+        });
+    }
     for name in app::model::live::SOURCES {
         for (method, path) in [
             ("POST", format!("/api/whep/{name}")),
@@ -151,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         .route(call::ANSWER_PATH, post(call::answer))
         .route(call::TALKER_PATH, delete(call::hang_up))
         .route(call::EVENTS_PATH, get(call::events))
+        .route(crate::dahua::cgi::PATH, any(crate::dahua::cgi::handle))
         .leptos_routes_with_context(&state, routes, context, move || shell(leptos.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(

@@ -186,6 +186,11 @@ impl LockService {
         self.written.subscribe()
     }
 
+    /// The status as it changes.
+    pub fn watch_status(&self) -> watch::Receiver<DoorStatus> {
+        self.status.clone()
+    }
+
     pub fn status(&self) -> DoorStatus {
         self.status.borrow().clone()
     }
