@@ -90,9 +90,21 @@ pub struct Cli {
         env = "VTO_SIP",
         default_value = "127.0.0.1:5060",
         value_name = "ADDR|off",
-        value_parser = parse_sip
+        value_parser = parse_listen
     )]
-    pub sip: SipListen,
+    pub sip: ListenOrOff,
+
+    /// DHIP, the Dahua door stations' TCP protocol that Home Assistant's
+    /// Dahua integration, openHAB and DahuaVTO2MQTT use (port 5000 on a
+    /// device), or `off`. Authenticated like the HTTP API.
+    #[arg(
+        long,
+        env = "VTO_DHIP",
+        default_value = "127.0.0.1:5000",
+        value_name = "ADDR|off",
+        value_parser = parse_listen
+    )]
+    pub dhip: ListenOrOff,
 
     /// Live viewers at once, all cameras together (each costs a WebRTC
     /// connection; a small board carries a few dozen).
@@ -198,17 +210,17 @@ pub struct Cli {
     pub list_routes: bool,
 }
 
-/// Where the SIP server listens, if anywhere.
+/// Where a listener (SIP, DHIP) listens, if anywhere.
 #[derive(Clone, Copy, Debug)]
-pub struct SipListen(pub Option<SocketAddr>);
+pub struct ListenOrOff(pub Option<SocketAddr>);
 
 /// An address, or `off`.
-fn parse_sip(s: &str) -> Result<SipListen, String> {
+fn parse_listen(s: &str) -> Result<ListenOrOff, String> {
     if s.eq_ignore_ascii_case("off") {
-        return Ok(SipListen(None));
+        return Ok(ListenOrOff(None));
     }
     s.parse()
-        .map(|a| SipListen(Some(a)))
+        .map(|a| ListenOrOff(Some(a)))
         .map_err(|e| format!("expected ADDR:PORT or off: {e}"))
 }
 

@@ -233,6 +233,26 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         .map_err(|e| e.to_string())?,
     );
     let events = tokio::spawn(dahua.feed.clone().run(services.clone()));
+    let dhip = match cli.dhip.0 {
+        Some(addr) => match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                let bound = listener.local_addr().map_err(|e| e.to_string())?;
+                // Tests and scripts read this line to find the port.
+                println!("vto dhip on {bound}");
+                Some(tokio::spawn(dahua::dhip::serve(
+                    listener,
+                    dahua.clone(),
+                    ip_filter.clone(),
+                )))
+            }
+            // The web UI must stay reachable to fix what is wrong.
+            Err(e) => {
+                tracing::error!(%addr, error = %e, "DHIP: cannot listen");
+                None
+            }
+        },
+        None => None,
+    };
     let state = http::AppState {
         leptos: http::leptos_options(),
         services: services.clone(),
@@ -301,6 +321,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     for task in [purge, signals, ntp, maintenance, follow, calls, events]
         .into_iter()
         .chain(sip_task)
+        .chain(dhip)
         .chain(button)
         .chain(readers)
     {

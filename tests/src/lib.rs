@@ -9,6 +9,7 @@
 pub mod baresip;
 pub mod bench;
 pub mod dahua;
+pub mod dhip;
 pub mod ntp;
 pub mod onvif;
 pub mod process;
@@ -86,6 +87,8 @@ pub struct Vto {
     pub url: String,
     /// Where its SIP server listens (UDP and TCP).
     pub sip: Option<std::net::SocketAddr>,
+    /// Where it serves DHIP (TCP).
+    pub dhip: Option<std::net::SocketAddr>,
     pub data_dir: PathBuf,
     logs: Arc<Mutex<String>>,
     _tmp: Option<tempfile::TempDir>,
@@ -138,6 +141,9 @@ impl Vto {
         if !args.contains(&"--sip") {
             cmd.args(["--sip", "127.0.0.1:0"]);
         }
+        if !args.contains(&"--dhip") {
+            cmd.args(["--dhip", "127.0.0.1:0"]);
+        }
         let mut child =
             ProcessGroup::spawn(cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()))
                 .map_err(|e| format!("spawn vto: {e}"))?;
@@ -159,11 +165,14 @@ impl Vto {
         }
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
-        let mut sip = None;
+        let (mut sip, mut dhip) = (None, None);
         let url = tokio::time::timeout(Duration::from_secs(20), async {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(addr) = line.strip_prefix("vto sip on ") {
                     sip = addr.parse().ok();
+                }
+                if let Some(addr) = line.strip_prefix("vto dhip on ") {
+                    dhip = addr.parse().ok();
                 }
                 if let Some(url) = line.strip_prefix("vto listening on ") {
                     return Some(url.to_string());
@@ -190,6 +199,7 @@ impl Vto {
             child,
             url,
             sip,
+            dhip,
             data_dir: dir.to_path_buf(),
             logs,
             _tmp: None,

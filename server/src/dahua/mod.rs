@@ -6,8 +6,9 @@
 //! - [`config`]: `configManager.cgi`'s tables over vto's settings;
 //! - [`digest`]: its HTTP Digest, checked against the accounts' HA1 by the
 //!   account service (same lockout as the UI);
+//! - [`dhip`]: DHIP on TCP 5000 (login, keep-alive, events, the door);
 //! - [`feed`]: the door's events in Dahua's codes, for the CGI event
-//!   stream (and DHIP).
+//!   stream and DHIP.
 //!
 //! The wire formats are the pure `dahua` crate's; these modules call the
 //! per-area services like every other front door, checking each request's
@@ -15,6 +16,7 @@
 
 pub mod cgi;
 pub mod config;
+pub mod dhip;
 pub mod digest;
 pub mod feed;
 
