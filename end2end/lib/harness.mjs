@@ -102,9 +102,10 @@ export const STRONG2 = 'Gate#Keeper42';
 /** Starts vto on a free loopback port with a fresh data dir. */
 export async function startVto({ dataDir, args = [], env = {} } = {}) {
   dataDir ??= mkdtempSync(join(tmpdir(), 'vto-e2e-'));
-  // Files run side by side: never the default SIP port.
+  // Files run side by side: never the default SIP or DHIP port.
   const sip = args.includes('--sip') ? [] : ['--sip', '127.0.0.1:0'];
-  const proc = spawnGroup(VTO_BIN, ['--data-dir', dataDir, '--http', '127.0.0.1:0', ...sip, ...args], {
+  const dhip = args.includes('--dhip') ? [] : ['--dhip', '127.0.0.1:0'];
+  const proc = spawnGroup(VTO_BIN, ['--data-dir', dataDir, '--http', '127.0.0.1:0', ...sip, ...dhip, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

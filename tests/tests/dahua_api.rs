@@ -275,6 +275,54 @@ async fn an_unlock_and_a_call_press_reach_amcrest_and_aiodahua_as_events() {
     );
     assert!(parts[6].contains("\"State\" : 5"), "{parts:?}");
     monitor.command("hangup", "").await;
+
+    // recordFinder: the unlock and the call, oldest first.
+    let cr = &c;
+    eventually("the call logged as ended", || async move {
+        let (_, log) = cr.call("call_log", json!({"offset": 0})).await;
+        log["records"][0]["talk_ms"].as_u64().map(|_| ())
+    })
+    .await;
+    let (code, body) = admin_get(
+        &base,
+        "/cgi-bin/recordFinder.cgi?action=find&name=AccessControlCardRec",
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert!(
+        body.starts_with("found=1\r\nrecords[0].CardName=admin\r\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("records[0].Method=4\r\n") && body.contains("records[0].Status=1\r\n"),
+        "{body}"
+    );
+    let (code, body) = admin_get(
+        &base,
+        "/cgi-bin/recordFinder.cgi?action=find&name=VideoTalkLog&count=10",
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert!(
+        body.starts_with("found=1\r\nrecords[0].CallType=Outgoing\r\n"),
+        "{body}"
+    );
+    assert!(body.contains("records[0].EndState=Received\r\n"), "{body}");
+    assert!(body.contains("records[0].LocalNumber=8001\r\n"), "{body}");
+    assert!(body.contains("records[0].PeerNumber=9901"), "{body}");
+    // A range after now finds nothing; a bad time is refused.
+    let (code, body) = admin_get(
+        &base,
+        "/cgi-bin/recordFinder.cgi?action=find&name=VideoTalkLog&StartTime=2099-01-01%2000:00:00",
+    )
+    .await;
+    assert_eq!((code, body.as_str()), (StatusCode::OK, "found=0\r\n"));
+    let (code, _) = admin_get(
+        &base,
+        "/cgi-bin/recordFinder.cgi?action=find&name=VideoTalkLog&StartTime=soon",
+    )
+    .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
 }
 
 /// A signed GET of `path` as `admin`, after a fresh challenge.

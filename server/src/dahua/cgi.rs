@@ -41,6 +41,7 @@ pub const SCRIPTS: &[&str] = &[
     "snapshot.cgi",
     "eventManager.cgi",
     "configManager.cgi",
+    "recordFinder.cgi",
 ];
 /// `heartbeat=N` accepted, in seconds.
 const HEARTBEAT_S: std::ops::RangeInclusive<u64> = 1..=3600;
@@ -134,6 +135,7 @@ pub async fn handle(
         ("eventManager", Some("attach")) => attach(&d, who, &cgi),
         ("configManager", Some("getConfig")) => get_config(&d, &who, &cgi).await,
         ("configManager", Some("setConfig")) => set_config(&d, &who, &cgi).await,
+        ("recordFinder", Some("find")) => find_records(&d, &who, &cgi).await,
         _ => Err(bad_request()),
     };
     result.unwrap_or_else(|refusal| respond(&d, refusal))
@@ -280,6 +282,27 @@ async fn set_config(d: &Dahua, who: &Who, cgi: &Cgi) -> Result<Response, Refusal
         .await
         .map_err(config_error)?;
     Ok(text(StatusCode::OK, OK))
+}
+
+async fn find_records(d: &Dahua, who: &Who, cgi: &Cgi) -> Result<Response, Refusal> {
+    use super::records::{find, FindError, Query};
+    who.may(Right::Logs)?;
+    let display = d.services.system.time.display();
+    let found = match Query::parse(
+        cgi.get("StartTime"),
+        cgi.get("EndTime"),
+        cgi.get("count"),
+        &display,
+    ) {
+        Ok(query) => find(d, &who.caller, cgi.get("name"), query).await,
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok(body) => Ok(text(StatusCode::OK, body)),
+        Err(FindError::Unsupported) => Err(bad_request()),
+        Err(FindError::Invalid(why)) => Err(error(StatusCode::BAD_REQUEST, why)),
+        Err(FindError::Failed(why)) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, why)),
+    }
 }
 
 /// `channel=1` (or absent, or 0): the door. Others are not this device's.

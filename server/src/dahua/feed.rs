@@ -120,20 +120,7 @@ impl Translator {
     /// An attempt to open, once recorded: `AccessControl` and the key
     /// light's unlock (8) or failed unlock (9).
     pub fn unlock(&mut self, seq: u64, r: &UnlockRecord, when: &When) -> Vec<Event> {
-        let (card_no, user_id) = match r.method {
-            // `who` is `room name (card number)` for a card
-            // (`door::access::card_who`).
-            UnlockMethod::Card => {
-                let card = r
-                    .who
-                    .rsplit_once("(card ")
-                    .and_then(|(_, c)| c.strip_suffix(')'))
-                    .unwrap_or_default();
-                let room = r.who.split(' ').next().unwrap_or_default();
-                (card.to_string(), room.to_string())
-            }
-            _ => (String::new(), r.who.clone()),
-        };
+        let (card_no, user_id) = card_and_user(r);
         let access = ev::Access {
             method: method(r.method),
             name: r.who.clone(),
@@ -217,11 +204,29 @@ impl Translator {
     }
 }
 
+/// A record's card number (empty but for cards) and user: the room for a
+/// card (`who` is `room name (card number)`, `door::access::card_who`),
+/// else who opened.
+pub fn card_and_user(r: &UnlockRecord) -> (String, String) {
+    match r.method {
+        UnlockMethod::Card => {
+            let card = r
+                .who
+                .rsplit_once("(card ")
+                .and_then(|(_, c)| c.strip_suffix(')'))
+                .unwrap_or_default();
+            let room = r.who.split(' ').next().unwrap_or_default();
+            (card.to_string(), room.to_string())
+        }
+        _ => (String::new(), r.who.clone()),
+    }
+}
+
 /// `AccessControl`'s `Method`: 4 (remote) is what a real VTO sends for
 /// the HTTP API, DHIP and a monitor's unlock; the others are vto's own
 /// numbering after Dahua's door-open methods as far as they are known
 /// (the guide confirms only 4).
-fn method(m: UnlockMethod) -> ev::Method {
+pub fn method(m: UnlockMethod) -> ev::Method {
     match m {
         UnlockMethod::Remote | UnlockMethod::Api | UnlockMethod::Sip => ev::Method::REMOTE,
         UnlockMethod::Password => ev::Method(1),

@@ -7,6 +7,7 @@
 //! - [`digest`]: its HTTP Digest, checked against the accounts' HA1 by the
 //!   account service (same lockout as the UI);
 //! - [`dhip`]: DHIP on TCP 5000 (login, keep-alive, events, the door);
+//! - [`records`]: `recordFinder.cgi` over the Log service;
 //! - [`feed`]: the door's events in Dahua's codes, for the CGI event
 //!   stream and DHIP.
 //!
@@ -19,6 +20,7 @@ pub mod config;
 pub mod dhip;
 pub mod digest;
 pub mod feed;
+pub mod records;
 
 use std::sync::Arc;
 
