@@ -93,8 +93,14 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response {
 
 /// 401 with a new challenge (`stale` when only the nonce was old).
 fn challenge(d: &Dahua, stale: bool, why: &str) -> Response {
+    let Ok(random) = crate::error::random::<16>() else {
+        // No predictable nonce: no challenge at all.
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Error\r\nNo random numbers\r\n",
+        );
+    };
     let mut res = text(StatusCode::UNAUTHORIZED, format!("Error\r\n{why}\r\n"));
-    let random = crate::error::random::<16>().unwrap_or_default();
     let value = d.gate.challenge(random, stale, d.mono());
     if let Ok(v) = HeaderValue::from_str(&value) {
         res.headers_mut().insert(header::WWW_AUTHENTICATE, v);

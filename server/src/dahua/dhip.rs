@@ -48,6 +48,8 @@ const KEEP_ALIVE_S: u32 = 60;
 const SILENT: Duration = Duration::from_secs(3 * KEEP_ALIVE_S as u64);
 /// Messages queued for a client before events are dropped for it.
 const QUEUE: usize = 64;
+/// How long a reply may wait for a client that does not read.
+const SEND_WAIT: Duration = Duration::from_secs(10);
 /// The object id of the door's access control instance.
 const DOOR_OBJECT: u64 = 1;
 
@@ -155,7 +157,10 @@ impl Connection {
                             Ok(Some(frame)) => {
                                 let replies = self.handle(&frame).await;
                                 for r in replies {
-                                    if tx.send(r).await.is_err() {
+                                    // A client that sends but never reads
+                                    // does not hold its slot for good.
+                                    let sent = tokio::time::timeout(SEND_WAIT, tx.send(r)).await;
+                                    if !matches!(sent, Ok(Ok(()))) {
                                         bad = true;
                                     }
                                 }
@@ -200,7 +205,12 @@ impl Connection {
             }
         }
         drop(tx);
-        let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+        // What is queued gets a moment to go out; a client that does not
+        // read loses it (the writer is aborted, the socket closed).
+        let abort = writer.abort_handle();
+        if tokio::time::timeout(SEND_WAIT, writer).await.is_err() {
+            abort.abort();
+        }
     }
 
     fn reply(&self, req_id: u32, msg: &Value) -> Vec<u8> {
