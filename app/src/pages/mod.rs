@@ -32,6 +32,17 @@ use leptos::prelude::*;
 /// reset.
 pub const PUBLIC_PAGES: &[&str] = &["/init", "/login", "/reset"];
 
+/// The right a page needs (default deny: every page not named here is
+/// for Admin only).
+pub fn required_right(path: &str) -> crate::model::users::Right {
+    use crate::model::users::Right::*;
+    match path {
+        "/" | "/account" | "/monitor" => LiveView,
+        "/log/call" | "/log/unlock" | "/log/alarm" | "/log/messages" => Logs,
+        _ => Settings,
+    }
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
