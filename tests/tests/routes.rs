@@ -129,6 +129,7 @@ fn the_route_list_is_complete() {
         ("/api/save_basic_settings", "Settings"),
         ("/api/users", "Settings"),
         ("/api/online_users", "Settings"),
+        ("/local/users", "Settings"),
         ("/local/basic", "Settings"),
     ] {
         assert_eq!(right_of(path), right, "{path}");

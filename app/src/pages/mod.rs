@@ -24,6 +24,7 @@ pub mod sip_status;
 pub mod station;
 pub mod system;
 pub mod unlock_log;
+pub mod users;
 pub mod video;
 
 use leptos::prelude::*;
@@ -33,7 +34,7 @@ use leptos::prelude::*;
 pub const PUBLIC_PAGES: &[&str] = &["/init", "/login", "/reset"];
 
 /// The right a page needs (default deny: every page not named here is
-/// for Admin only).
+/// for Admin only). The menu shows only the pages the role may open.
 pub fn required_right(path: &str) -> crate::model::users::Right {
     use crate::model::users::Right::*;
     match path {
