@@ -17,9 +17,46 @@ use crate::{
         mail::{self, PasswordUpdate},
         message, network, publish, reset, room, security,
         security_log::SecurityLogPage,
-        settings, sip_server, station, system, system_time, time, two_factor, user_info, video,
+        settings, sip_server, station, system, system_time, time, two_factor, user_info,
+        users::{self as accounts, Right},
+        video,
     },
 };
+
+/// The right a route needs (default deny: anything not named here needs
+/// [`Right::Settings`], which only Admin has). `path` is the request's
+/// path: an endpoint (`/api/unlock`), a WHEP or call path, a snapshot, a
+/// stored file, or a page.
+pub fn required_right(path: &str) -> Right {
+    use Right::*;
+    if let Some(name) = path.strip_prefix("/api/") {
+        return match name {
+            // The least right, which every role has: one's own account and
+            // what the main page shows to anyone.
+            "logout" | "change_password" | "change_email" | "totp_begin" | "totp_confirm"
+            | "totp_disable" | "me" | "overview" | "door_status" | "call_status"
+            | "call/events" | "live_offer" | "live_status" | "live_end" => LiveView,
+            // The Monitor page's cameras (no passwords in it).
+            "ipc_list" => LiveView,
+            n if n.starts_with("whep/") => LiveView,
+            // The door and its calls; the simulated door's buttons too.
+            "unlock" | "answer_call" | "reject_call" | "hang_up" | "call" | "simulate"
+            | "present_card" | "enter_password" | "call/whep" => OpenDoor,
+            n if n.starts_with("call/whep/") => OpenDoor,
+            "call_log" | "export_call_log" | "unlock_log" | "export_unlock_log" | "alarm_log"
+            | "messages" => Logs,
+            _ => Settings,
+        };
+    }
+    if path.starts_with("/snapshot/") {
+        return Snapshot;
+    }
+    // Saved snapshots and visitors' messages, linked from the logs.
+    if path.starts_with("/storage/") {
+        return Logs;
+    }
+    crate::pages::required_right(path)
+}
 
 /// Endpoints that answer without a session: what the initialization,
 /// login and password reset pages need.
@@ -755,4 +792,87 @@ pub async fn save_unlock_log_settings(
 ) -> Result<access::UnlockLogSettings, ApiError> {
     use crate::services::*;
     call(|s: Arc<dyn Logs>, c| async move { s.save_unlock_log_settings(&c, settings).await }).await
+}
+
+/// The signed-in account and its role (the menu shows what it may open).
+#[server(endpoint = "me", input = Json)]
+pub async fn me() -> Result<accounts::Me, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.me(&c).await }).await
+}
+
+/// Users: every account with its role (never a hash).
+#[server(endpoint = "users", input = Json)]
+pub async fn users() -> Result<accounts::UsersPage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.users(&c).await }).await
+}
+
+#[server(endpoint = "add_user", input = Json)]
+pub async fn add_user(new: accounts::NewUser) -> Result<accounts::UsersPage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.add_user(&c, new).await }).await
+}
+
+/// Ends the account's sessions and connections.
+#[server(endpoint = "set_user_role", input = Json)]
+pub async fn set_user_role(
+    user: String,
+    role: accounts::Role,
+) -> Result<accounts::UsersPage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.set_user_role(&c, user, role).await }).await
+}
+
+/// Another account's new password; ends its sessions and connections.
+#[server(endpoint = "set_user_password", input = Json)]
+pub async fn set_user_password(
+    user: String,
+    password: String,
+) -> Result<accounts::UsersPage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.set_user_password(&c, user, password).await })
+        .await
+}
+
+#[server(endpoint = "delete_user", input = Json)]
+pub async fn delete_user(user: String) -> Result<accounts::UsersPage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.delete_user(&c, user).await }).await
+}
+
+/// Online Users: web sessions and other front doors' connections.
+#[server(endpoint = "online_users", input = Json)]
+pub async fn online_users() -> Result<accounts::OnlinePage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.online_users(&c).await }).await
+}
+
+#[server(endpoint = "end_online", input = Json)]
+pub async fn end_online(key: accounts::OnlineKey) -> Result<accounts::OnlinePage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Account>, c| async move { s.end_online(&c, key).await }).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rights_default_to_settings() {
+        assert_eq!(required_right("/api/unlock"), Right::OpenDoor);
+        assert_eq!(required_right("/api/call"), Right::OpenDoor);
+        assert_eq!(required_right("/api/call/whep/3"), Right::OpenDoor);
+        assert_eq!(required_right("/api/call/events"), Right::LiveView);
+        assert_eq!(required_right("/api/whep/door"), Right::LiveView);
+        assert_eq!(required_right("/api/unlock_log"), Right::Logs);
+        assert_eq!(required_right("/snapshot/door.jpg"), Right::Snapshot);
+        assert_eq!(required_right("/api/security_log"), Right::Settings);
+        assert_eq!(required_right("/api/users"), Right::Settings);
+        assert_eq!(required_right("/api/no_such"), Right::Settings);
+        assert_eq!(required_right("/"), Right::LiveView);
+        assert_eq!(required_right("/log/unlock"), Right::Logs);
+        assert_eq!(required_right("/local/users"), Right::Settings);
+        assert_eq!(required_right("/nope"), Right::Settings);
+    }
 }

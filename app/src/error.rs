@@ -18,6 +18,9 @@ pub enum ApiError {
     /// A state-changing request from another site.
     #[error("This request must come from the device's own pages.")]
     CrossOrigin,
+    /// The account's role has not the right this needs.
+    #[error("Your account ({}) may not do this.", role.label())]
+    Forbidden { role: crate::model::users::Role },
     #[error("The device is already initialized.")]
     AlreadyInitialized,
     #[error("The device is not initialized yet.")]
@@ -108,7 +111,7 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Unauthorized | Self::BadCredentials { .. } => 401,
-            Self::CrossOrigin => 403,
+            Self::CrossOrigin | Self::Forbidden { .. } => 403,
             Self::AlreadyInitialized | Self::NotInitialized | Self::ResetUnavailable => 409,
             Self::Invalid { .. } => 422,
             Self::Locked { .. } | Self::ResetLocked { .. } | Self::TooManyRequests { .. } => 429,
@@ -147,6 +150,15 @@ mod tests {
             ApiError::Locked { retry_after_secs: 272 }.to_string(),
             "Too many failed attempts: this account is locked for your address. Try again in 4 min 32 s."
         );
+    }
+
+    #[test]
+    fn forbidden_names_the_role() {
+        let e = ApiError::Forbidden {
+            role: crate::model::users::Role::Operator,
+        };
+        assert_eq!(e.to_string(), "Your account (Operator) may not do this.");
+        assert_eq!(e.status(), 403);
     }
 
     #[test]

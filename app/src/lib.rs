@@ -6,6 +6,10 @@
 //! - [`pages`] and [`components`]: the screens of the manual.
 //! - `services` (ssr only): the per-area traits the server implements.
 
+// Pages shown by role nest their views in more async layers than rustc's
+// default query depth lets the wasm build lay out.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;
@@ -88,6 +92,14 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=path!("/local/security")
                     view=|| view! { <Layout><security::SecurityPage /></Layout> }
+                />
+                <Route
+                    path=path!("/local/users")
+                    view=|| view! { <Layout><users::UsersPage /></Layout> }
+                />
+                <Route
+                    path=path!("/local/online-users")
+                    view=|| view! { <Layout><users::OnlineUsersPage /></Layout> }
                 />
                 <Route
                     path=path!("/monitor")

@@ -45,6 +45,7 @@ use crate::{
         time::UnixMillis,
         two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
         user_info::{UserInfo, UserInfoImported},
+        users::{Me, NewUser, OnlineKey, OnlinePage, Role, UsersPage},
         video::{VideoPage, VideoSettings},
     },
 };
@@ -69,12 +70,25 @@ pub struct Caller {
 pub struct SessionRef {
     pub id_hash: [u8; 32],
     pub user: String,
+    /// The account's role as stored when the request came.
+    pub role: crate::model::users::Role,
 }
 
 impl Caller {
     /// The session, or [`ApiError::Unauthorized`].
     pub fn session(&self) -> Result<&SessionRef, ApiError> {
         self.session.as_ref().ok_or(ApiError::Unauthorized)
+    }
+
+    /// The session, if its role has `right`: else
+    /// [`ApiError::Forbidden`] (or Unauthorized without a session).
+    pub fn session_with(&self, right: crate::model::users::Right) -> Result<&SessionRef, ApiError> {
+        let s = self.session()?;
+        if s.role.may(right) {
+            Ok(s)
+        } else {
+            Err(ApiError::Forbidden { role: s.role })
+        }
     }
 }
 
@@ -145,6 +159,32 @@ pub trait Account: Send + Sync + 'static {
         password: String,
         code: String,
     ) -> Result<(), ApiError>;
+    /// Who is signed in, and their role.
+    async fn me(&self, caller: &Caller) -> Result<Me, ApiError>;
+    /// Users (admin only): the accounts.
+    async fn users(&self, caller: &Caller) -> Result<UsersPage, ApiError>;
+    async fn add_user(&self, caller: &Caller, new: NewUser) -> Result<UsersPage, ApiError>;
+    /// Ends the account's sessions and connections.
+    async fn set_user_role(
+        &self,
+        caller: &Caller,
+        user: String,
+        role: Role,
+    ) -> Result<UsersPage, ApiError>;
+    /// Another account's new password; ends its sessions and connections.
+    async fn set_user_password(
+        &self,
+        caller: &Caller,
+        user: String,
+        password: String,
+    ) -> Result<UsersPage, ApiError>;
+    /// Not `admin`, not oneself; ends its sessions and connections.
+    async fn delete_user(&self, caller: &Caller, user: String) -> Result<UsersPage, ApiError>;
+    /// Online Users (admin only): web sessions and other front doors'
+    /// connections.
+    async fn online_users(&self, caller: &Caller) -> Result<OnlinePage, ApiError>;
+    /// Ends one of them (not the caller's own session).
+    async fn end_online(&self, caller: &Caller, key: OnlineKey) -> Result<OnlinePage, ApiError>;
 }
 
 /// System and time: the main page's overview, Local Setting > Basic,

@@ -61,7 +61,12 @@ fn main() -> ExitCode {
 
     if cli.list_routes {
         for r in http::routes() {
-            println!("{:<6} {:<28} {}", r.method, r.path, r.access.label());
+            // Routes for a session also name the right the role needs.
+            let right = match r.access {
+                http::guard::Access::Session => format!(" {:?}", app::api::required_right(&r.path)),
+                _ => String::new(),
+            };
+            println!("{:<6} {:<28} {}{right}", r.method, r.path, r.access.label());
         }
         return ExitCode::SUCCESS;
     }

@@ -12,6 +12,8 @@ struct Route {
     method: String,
     path: String,
     access: String,
+    /// For routes that need a session: the right the account's role needs.
+    right: Option<String>,
 }
 
 fn list_routes() -> Vec<Route> {
@@ -26,11 +28,17 @@ fn list_routes() -> Vec<Route> {
             let mut parts = l.split_whitespace();
             let method = parts.next()?.to_string();
             let path = parts.next()?.to_string();
-            let access = parts.collect::<Vec<_>>().join(" ");
+            let mut access: Vec<&str> = parts.collect();
+            let right = match access.as_slice() {
+                ["session", right] => Some(right.to_string()),
+                _ => None,
+            };
+            access.truncate(if right.is_some() { 1 } else { access.len() });
             Some(Route {
                 method,
                 path,
-                access,
+                access: access.join(" "),
+                right,
             })
         })
         .collect()
@@ -88,6 +96,46 @@ fn the_route_list_is_complete() {
         "/cgi-bin/eventManager.cgi",
     ] {
         assert!(paths.contains(&p), "{p} missing from {paths:?}");
+    }
+    // Every route for a session declares the right it needs; what is not
+    // named for the other roles is Settings (Admin only).
+    let rights = ["LiveView", "Snapshot", "OpenDoor", "Logs", "Settings"];
+    for r in routes.iter().filter(|r| r.access == "session") {
+        let right = r.right.as_deref().unwrap_or_default();
+        assert!(
+            rights.contains(&right),
+            "{} {}: {right:?}",
+            r.method,
+            r.path
+        );
+    }
+    let right_of = |path: &str| {
+        routes
+            .iter()
+            .find(|r| r.path == path)
+            .and_then(|r| r.right.clone())
+            .unwrap_or_default()
+    };
+    for (path, right) in [
+        ("/", "LiveView"),
+        ("/monitor", "LiveView"),
+        ("/api/overview", "LiveView"),
+        ("/api/change_password", "LiveView"),
+        ("/api/whep/door", "LiveView"),
+        ("/snapshot/door.jpg", "Snapshot"),
+        ("/api/unlock", "OpenDoor"),
+        ("/api/answer_call", "OpenDoor"),
+        ("/api/call/whep", "OpenDoor"),
+        ("/api/unlock_log", "Logs"),
+        ("/log/unlock", "Logs"),
+        ("/api/security_log", "Settings"),
+        ("/api/save_basic_settings", "Settings"),
+        ("/api/users", "Settings"),
+        ("/api/online_users", "Settings"),
+        ("/local/users", "Settings"),
+        ("/local/basic", "Settings"),
+    ] {
+        assert_eq!(right_of(path), right, "{path}");
     }
     let mut public: Vec<&str> = routes
         .iter()

@@ -195,11 +195,16 @@ pub fn clear_on_change(value: RwSignal<String>, error: RwSignal<Option<String>>)
 
 /// The password rules as a live checklist under a new-password field.
 #[component]
-pub fn PasswordRules(user: &'static str, password: RwSignal<String>) -> impl IntoView {
+pub fn PasswordRules(
+    /// Whose password (the rules forbid the user name in it).
+    #[prop(into)]
+    user: String,
+    password: RwSignal<String>,
+) -> impl IntoView {
     view! {
         <ul class="rules" aria-label="Password rules">
             {move || {
-                password::checklist(user, &password.get())
+                password::checklist(&user, &password.get())
                     .into_iter()
                     .map(|(label, ok)| {
                         view! {
@@ -514,13 +519,17 @@ pub fn NewPasswordFields(
     confirm: RwSignal<String>,
     server_error: RwSignal<Option<String>>,
     #[prop(optional)] autofocus: bool,
+    /// Whose password; `admin` when not given.
+    #[prop(into, optional)]
+    user: Option<String>,
 ) -> impl IntoView {
-    const USER: &str = crate::model::ADMIN_USER;
+    let user = user.unwrap_or_else(|| crate::model::ADMIN_USER.to_string());
+    let rules_user = user.clone();
     clear_on_change(new, server_error);
     let new_error = Signal::derive(move || {
         server_error
             .get()
-            .or_else(|| new_password_error(USER, &new.get()))
+            .or_else(|| new_password_error(&user, &new.get()))
     });
     let confirm_err = Signal::derive(move || confirm_error(&new.get(), &confirm.get()));
     view! {
@@ -533,7 +542,7 @@ pub fn NewPasswordFields(
             error=new_error
             autofocus=autofocus
         >
-            <PasswordRules user=USER password=new />
+            <PasswordRules user=rules_user password=new />
         </Field>
         <Field
             id="confirm-password"

@@ -208,6 +208,12 @@ where
                                 break;
                             }
                         }
+                        // The session ended (logged out elsewhere, ended
+                        // from Online Users, the account deleted).
+                        Err(crate::error::ApiError::Unauthorized) => {
+                            load_page("/login");
+                            break;
+                        }
                         Err(_) => sleep_ms(3000).await,
                     }
                 }

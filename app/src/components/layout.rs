@@ -15,7 +15,10 @@ use crate::{
         form::{CurrentPassword, FormMessage},
         hydration::{load_page, reload_page, use_hydrated},
         icons,
+        role::{IfMay, MeResource},
     },
+    model::users::{Right, Role},
+    pages::required_right,
 };
 
 #[component]
@@ -23,6 +26,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     let hydrated = use_hydrated();
     let menu_open = RwSignal::new(false);
     let nav_open = RwSignal::new(false);
+    let me = MeResource::provide();
     provide_context(CallFeed::start());
     let reboot_open = RwSignal::new(false);
     let reset_open = RwSignal::new(false);
@@ -75,30 +79,32 @@ pub fn Layout(children: Children) -> impl IntoView {
                                         "Logout"
                                     </button>
                                 </li>
-                                <li>
-                                    <button
-                                        role="menuitem"
-                                        class="menu-item"
-                                        on:click=move |_| {
-                                            menu_open.set(false);
-                                            reboot_open.set(true);
-                                        }
-                                    >
-                                        "Reboot"
-                                    </button>
-                                </li>
-                                <li>
-                                    <button
-                                        role="menuitem"
-                                        class="menu-item danger"
-                                        on:click=move |_| {
-                                            menu_open.set(false);
-                                            reset_open.set(true);
-                                        }
-                                    >
-                                        "Restore Factory Defaults"
-                                    </button>
-                                </li>
+                                <IfMay right=Right::Settings>
+                                    <li>
+                                        <button
+                                            role="menuitem"
+                                            class="menu-item"
+                                            on:click=move |_| {
+                                                menu_open.set(false);
+                                                reboot_open.set(true);
+                                            }
+                                        >
+                                            "Reboot"
+                                        </button>
+                                    </li>
+                                    <li>
+                                        <button
+                                            role="menuitem"
+                                            class="menu-item danger"
+                                            on:click=move |_| {
+                                                menu_open.set(false);
+                                                reset_open.set(true);
+                                            }
+                                        >
+                                            "Restore Factory Defaults"
+                                        </button>
+                                    </li>
+                                </IfMay>
                             </ul>
                         </Show>
                     </div>
@@ -128,42 +134,50 @@ pub fn Layout(children: Children) -> impl IntoView {
                         {icons::door()}
                         <span>"Monitor"</span>
                     </A>
-                    <p class="nav-section">{icons::settings()} <span>"Local Setting"</span></p>
-                    <SubLinks links=&[
-                        ("/local/basic", "Basic"),
-                        ("/local/video", "Video & Audio"),
-                        ("/local/access", "Access Control"),
-                        ("/local/system", "System"),
-                        ("/local/security", "Security"),
-                    ] />
-                    <p class="nav-section">{icons::door()} <span>"Household Setting"</span></p>
-                    <SubLinks links=&[
-                        ("/household/vto", "VTO No. Management"),
-                        ("/household/room", "Room No. Management"),
-                        ("/household/vts", "VTS Management"),
-                        ("/household/ipc", "IPC Setting"),
-                        ("/household/status", "Status"),
-                        ("/household/publish", "Publish Information"),
-                    ] />
-                    <p class="nav-section">{icons::network()} <span>"Network Setting"</span></p>
-                    <SubLinks links=&[
-                        ("/network/basic", "Basic"),
-                        ("/network/sip-server", "SIP Server"),
-                        ("/network/ip-permissions", "IP Permissions"),
-                        ("/network/email", "Email"),
-                    ] />
-                    <p class="nav-section">{icons::log()} <span>"Log Management"</span></p>
-                    <SubLinks links=&[
-                        ("/log/call", "Call"),
-                        ("/log/unlock", "Unlock"),
-                        ("/log/alarm", "Alarm"),
-                        ("/log/security", "Security"),
-                        ("/log/messages", "Messages"),
-                    ] />
+                    // Only the sections and pages the role may open.
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let role = me.0.await.map(|m| m.role).unwrap_or(Role::Viewer);
+                            view! {
+                                <Section role title="Local Setting" icon=icons::settings().into_any() links=&[
+                                    ("/local/basic", "Basic"),
+                                    ("/local/video", "Video & Audio"),
+                                    ("/local/access", "Access Control"),
+                                    ("/local/system", "System"),
+                                    ("/local/security", "Security"),
+                                    ("/local/users", "Users"),
+                                    ("/local/online-users", "Online Users"),
+                                ] />
+                                <Section role title="Household Setting" icon=icons::door().into_any() links=&[
+                                    ("/household/vto", "VTO No. Management"),
+                                    ("/household/room", "Room No. Management"),
+                                    ("/household/vts", "VTS Management"),
+                                    ("/household/ipc", "IPC Setting"),
+                                    ("/household/status", "Status"),
+                                    ("/household/publish", "Publish Information"),
+                                ] />
+                                <Section role title="Network Setting" icon=icons::network().into_any() links=&[
+                                    ("/network/basic", "Basic"),
+                                    ("/network/sip-server", "SIP Server"),
+                                    ("/network/ip-permissions", "IP Permissions"),
+                                    ("/network/email", "Email"),
+                                ] />
+                                <Section role title="Log Management" icon=icons::log().into_any() links=&[
+                                    ("/log/call", "Call"),
+                                    ("/log/unlock", "Unlock"),
+                                    ("/log/alarm", "Alarm"),
+                                    ("/log/security", "Security"),
+                                    ("/log/messages", "Messages"),
+                                ] />
+                            }
+                        })}
+                    </Suspense>
                 </nav>
                 <main class="content">
                     <FormMessage message=logout_error />
-                    <DoorRing />
+                    <IfMay right=Right::OpenDoor>
+                        <DoorRing />
+                    </IfMay>
                     {children()}
                 </main>
             </div>
@@ -183,14 +197,28 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
-/// The links of one section of the side menu: (address, the manual's
-/// name).
+/// One section of the side menu with the links (address, the manual's
+/// name) that `role` may open; nothing when it may open none.
 #[component]
-fn SubLinks(links: &'static [(&'static str, &'static str)]) -> impl IntoView {
-    links
+fn Section(
+    role: Role,
+    title: &'static str,
+    icon: AnyView,
+    links: &'static [(&'static str, &'static str)],
+) -> impl IntoView {
+    let shown: Vec<_> = links
         .iter()
-        .map(|(href, name)| view! { <A href=*href attr:class="sub"><span>{*name}</span></A> })
-        .collect_view()
+        .filter(|(href, _)| role.may(required_right(href)))
+        .collect();
+    (!shown.is_empty()).then(|| {
+        view! {
+            <p class="nav-section">{icon} <span>{title}</span></p>
+            {shown
+                .into_iter()
+                .map(|(href, name)| view! { <A href=*href attr:class="sub"><span>{*name}</span></A> })
+                .collect_view()}
+        }
+    })
 }
 
 #[component]

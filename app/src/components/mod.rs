@@ -13,6 +13,7 @@ pub mod live_view;
 pub mod log_table;
 pub mod notice;
 pub mod pager;
+pub mod role;
 pub mod two_factor;
 #[cfg(feature = "hydrate")]
 pub mod webrtc;

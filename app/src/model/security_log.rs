@@ -33,6 +33,13 @@ pub enum SecurityEventKind {
     SettingsChanged,
     /// Auto maintenance restarted the device's services.
     AutoMaintenance,
+    /// Users: `detail` names the account (and its role).
+    UserAdded,
+    UserRoleChanged,
+    UserPasswordSet,
+    UserDeleted,
+    /// Online Users: a connection ended by an admin; `detail` names whose.
+    SessionEnded,
 }
 
 impl SecurityEventKind {
@@ -62,6 +69,11 @@ impl SecurityEventKind {
             Self::RecoveryCodeUsed => "Two-factor login: recovery code used",
             Self::SettingsChanged => "Settings changed",
             Self::AutoMaintenance => "Auto maintenance restart",
+            Self::UserAdded => "Account added",
+            Self::UserRoleChanged => "Account role changed",
+            Self::UserPasswordSet => "Account password set by an admin",
+            Self::UserDeleted => "Account deleted",
+            Self::SessionEnded => "Connection ended by an admin",
         }
     }
 

@@ -14,7 +14,7 @@ use crate::{
         notice::loaded,
         two_factor::TwoFactor,
     },
-    model::{email, password, ADMIN_USER},
+    model::{email, password},
 };
 
 #[component]
@@ -22,11 +22,11 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <h1>"Account"</h1>
         <div class="panels">
-            <ChangePassword />
             {loaded(
                 api::overview,
                 |o| {
                     view! {
+                        <ChangePassword user=o.account.user />
                         <ChangeEmail current=o.account.email />
                         <TwoFactor status=o.account.two_factor />
                     }
@@ -36,8 +36,10 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
+/// The signed-in `user`'s password (the rules forbid their name in it).
 #[component]
-fn ChangePassword() -> impl IntoView {
+fn ChangePassword(user: String) -> impl IntoView {
+    let rules_user = user.clone();
     let old = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -59,8 +61,8 @@ fn ChangePassword() -> impl IntoView {
             old_server_error.set(Some("Enter the current password".into()));
             return;
         }
-        if password::first_error(ADMIN_USER, &n).is_some() || n != c {
-            new_server_error.set(new_password_error(ADMIN_USER, &n));
+        if password::first_error(&user, &n).is_some() || n != c {
+            new_server_error.set(new_password_error(&user, &n));
             return;
         }
         spawn_local(async move {
@@ -91,7 +93,7 @@ fn ChangePassword() -> impl IntoView {
             <h2 id="change-password">"Change Password"</h2>
             <form id="password-form" on:submit=submit novalidate>
                 <CurrentPassword id="old-password" label="Old Password" value=old error=old_server_error />
-                <NewPasswordFields new confirm server_error=new_server_error />
+                <NewPasswordFields new confirm server_error=new_server_error user=rules_user />
                 <FormMessage message />
                 <div class="actions">
                     <Submit label="Confirm" />

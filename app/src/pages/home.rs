@@ -8,9 +8,9 @@ use crate::{
     api,
     components::{
         config_manager::ConfigManager, door::DoorPanel, icons, intercom::CallPanel,
-        live_view::LiveView, notice::loaded,
+        live_view::LiveView, notice::loaded, role::IfMay,
     },
-    model::system::Overview,
+    model::{system::Overview, users::Right},
 };
 
 #[component]
@@ -19,18 +19,25 @@ pub fn HomePage() -> impl IntoView {
         <h1>"Main Interface"</h1>
         {loaded(api::overview, |o| view! { <Panels overview=o /> })}
         <DoorCamera />
-        <DoorPanel />
-        <CallPanel />
-        <ConfigManager />
-        <section class="card">
-            <h2>"Function Area"</h2>
-            <div class="tiles">
-                <A href="/log/security" attr:class="tile">
-                    {icons::log()}
-                    <span>"Log Management"</span>
-                </A>
-            </div>
-        </section>
+        // Each part for the roles that may use it.
+        <IfMay right=Right::OpenDoor>
+            <DoorPanel />
+            <CallPanel />
+        </IfMay>
+        <IfMay right=Right::Settings>
+            <ConfigManager />
+        </IfMay>
+        <IfMay right=Right::Logs>
+            <section class="card">
+                <h2>"Function Area"</h2>
+                <div class="tiles">
+                    <A href="/log/call" attr:class="tile">
+                        {icons::log()}
+                        <span>"Log Management"</span>
+                    </A>
+                </div>
+            </section>
+        </IfMay>
     }
 }
 
@@ -43,6 +50,7 @@ fn DoorCamera() -> impl IntoView {
         <section class="card" aria-labelledby="door-camera">
             <h2 id="door-camera">"Door Camera"</h2>
             <LiveView source="door" />
+            <IfMay right=Right::Snapshot>
             <div class="actions left">
                 <button
                     type="button"
@@ -54,6 +62,7 @@ fn DoorCamera() -> impl IntoView {
                     "Snapshot"
                 </button>
             </div>
+            </IfMay>
             <Show when=move || taken.get() != 0>
                 <img
                     id="door-snapshot"

@@ -24,6 +24,7 @@ pub mod sip_status;
 pub mod station;
 pub mod system;
 pub mod unlock_log;
+pub mod users;
 pub mod video;
 
 use leptos::prelude::*;
@@ -31,6 +32,17 @@ use leptos::prelude::*;
 /// Pages shown without a session: initialization, login and password
 /// reset.
 pub const PUBLIC_PAGES: &[&str] = &["/init", "/login", "/reset"];
+
+/// The right a page needs (default deny: every page not named here is
+/// for Admin only). The menu shows only the pages the role may open.
+pub fn required_right(path: &str) -> crate::model::users::Right {
+    use crate::model::users::Right::*;
+    match path {
+        "/" | "/account" | "/monitor" => LiveView,
+        "/log/call" | "/log/unlock" | "/log/alarm" | "/log/messages" => Logs,
+        _ => Settings,
+    }
+}
 
 #[component]
 pub fn NotFound() -> impl IntoView {

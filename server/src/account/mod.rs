@@ -15,6 +15,9 @@ mod service_tests;
 pub mod session;
 pub mod totp;
 pub mod two_factor;
+pub mod users;
+#[cfg(test)]
+mod users_tests;
 
 use std::{
     collections::HashMap,
@@ -445,11 +448,26 @@ impl Auth {
         let Some(hash) = session::hash_token(token) else {
             return Ok(None);
         };
-        let Some(record) = self.store.read(move |r| Ok(r.session(&hash)?)).await? else {
+        let found = self
+            .store
+            .read(move |r| {
+                let Some(record) = r.session(&hash)? else {
+                    return Ok(None);
+                };
+                let role = r.account(&record.user)?.map(|a| a.role);
+                Ok(Some((record, role)))
+            })
+            .await?;
+        let Some((record, role)) = found else {
             return Ok(None);
         };
         let now = self.clock.now();
-        match session::validity(&record, now) {
+        // A session whose account is gone ends with it.
+        let validity = match role {
+            Some(_) => session::validity(&record, now),
+            None => Validity::Expired,
+        };
+        match validity {
             Validity::Expired => {
                 self.store
                     .write(move |w| Ok(w.remove_session(&hash)?))
@@ -467,6 +485,7 @@ impl Auth {
                 Ok(Some(SessionRef {
                     id_hash: hash,
                     user: record.user,
+                    role: role.unwrap_or(app::model::users::Role::Viewer),
                 }))
             }
         }
@@ -498,7 +517,7 @@ impl Auth {
                 "Enter the current password",
             ));
         }
-        check_new_password("new_password", &new)?;
+        check_password_of(&session.user, "new_password", &new)?;
         if old == new {
             return Err(ApiError::invalid(
                 "new_password",
@@ -608,8 +627,13 @@ fn wrong_password_as(field: &'static str) -> impl Fn(ApiError) -> ApiError {
 /// The password rules, authoritative on the server; `field` names the form
 /// field for the error.
 fn check_new_password(field: &str, password: &str) -> Result<(), ApiError> {
-    match rules::first_error(ADMIN_USER, password) {
-        Some(rule) => Err(ApiError::invalid(field, rule.message(ADMIN_USER))),
+    check_password_of(ADMIN_USER, field, password)
+}
+
+/// [`check_new_password`] for `user`'s password.
+fn check_password_of(user: &str, field: &str, password: &str) -> Result<(), ApiError> {
+    match rules::first_error(user, password) {
+        Some(rule) => Err(ApiError::invalid(field, rule.message(user))),
         None => Ok(()),
     }
 }

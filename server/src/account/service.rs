@@ -13,6 +13,7 @@ use app::{
         security_log::SecurityEventKind,
         system::{EmailChanged, SetupState},
         two_factor::{LoginResult, RecoveryCodes, TotpEnrolment},
+        users::{Me, NewUser, OnlineKey, OnlinePage, Right, Role, UsersPage},
     },
     services::{Account, Caller, SetCookie},
 };
@@ -264,5 +265,72 @@ impl Account for AccountService {
         self.auth
             .totp_disable(caller.session()?, caller.ip, password, code)
             .await
+    }
+
+    async fn me(&self, caller: &Caller) -> Result<Me, ApiError> {
+        let s = caller.session()?;
+        Ok(Me {
+            user: s.user.clone(),
+            role: s.role,
+        })
+    }
+
+    async fn users(&self, caller: &Caller) -> Result<UsersPage, ApiError> {
+        let s = caller.session_with(Right::Settings)?;
+        Ok(UsersPage {
+            users: self.auth.accounts(s).await?,
+            me: s.user.clone(),
+            display: self.time.display(),
+        })
+    }
+
+    async fn add_user(&self, caller: &Caller, new: NewUser) -> Result<UsersPage, ApiError> {
+        let s = caller.session_with(Right::Settings)?;
+        self.auth.add_account(s, caller.ip, new).await?;
+        self.users(caller).await
+    }
+
+    async fn set_user_role(
+        &self,
+        caller: &Caller,
+        user: String,
+        role: Role,
+    ) -> Result<UsersPage, ApiError> {
+        let s = caller.session_with(Right::Settings)?;
+        self.auth.set_role(s, caller.ip, user, role).await?;
+        self.users(caller).await
+    }
+
+    async fn set_user_password(
+        &self,
+        caller: &Caller,
+        user: String,
+        password: String,
+    ) -> Result<UsersPage, ApiError> {
+        let s = caller.session_with(Right::Settings)?;
+        self.auth
+            .set_password_of(s, caller.ip, user, password)
+            .await?;
+        self.users(caller).await
+    }
+
+    async fn delete_user(&self, caller: &Caller, user: String) -> Result<UsersPage, ApiError> {
+        let s = caller.session_with(Right::Settings)?;
+        self.auth.delete_account(s, caller.ip, user).await?;
+        self.users(caller).await
+    }
+
+    async fn online_users(&self, caller: &Caller) -> Result<OnlinePage, ApiError> {
+        let s = caller.session_with(Right::Settings)?;
+        Ok(OnlinePage {
+            entries: self.auth.online_entries(s).await?,
+            display: self.time.display(),
+        })
+    }
+
+    async fn end_online(&self, caller: &Caller, key: OnlineKey) -> Result<OnlinePage, ApiError> {
+        let s = caller.session_with(Right::Settings)?;
+        self.auth.end_online(s, caller.ip, key).await?;
+        self.online_users(caller).await
     }
 }

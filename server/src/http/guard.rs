@@ -13,7 +13,12 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use app::{api::PUBLIC_ENDPOINTS, error::ApiError, pages::PUBLIC_PAGES, services::Caller};
+use app::{
+    api::{required_right, PUBLIC_ENDPOINTS},
+    error::ApiError,
+    pages::PUBLIC_PAGES,
+    services::Caller,
+};
 
 use crate::{
     account::{session, Auth},
@@ -120,10 +125,26 @@ pub async fn guard(
         None => None,
     };
     let initialized = auth.is_initialized();
+    // Least privilege: a session's role must have the route's right.
+    let forbidden = match (&session, access) {
+        (Some(s), Access::Session) if !s.role.may(required_right(&path)) => Some(s.role),
+        _ => None,
+    };
     if api {
         if access != Access::PublicApi && session.is_none() {
             return api_error(&ApiError::Unauthorized);
         }
+        if let Some(role) = forbidden {
+            tracing::warn!(%ip, path, role = role.label(), "API call refused: no right");
+            return api_error(&ApiError::Forbidden { role });
+        }
+    } else if forbidden.is_some() {
+        // A picture or file: refused; a page the role may not open: back
+        // to the main page, which every role may.
+        if path.starts_with("/snapshot/") || path.starts_with("/storage/") {
+            return StatusCode::FORBIDDEN.into_response();
+        }
+        return Redirect::to("/").into_response();
     } else {
         let redirect = match access {
             Access::InitPage if initialized => Some(if session.is_some() { "/" } else { "/login" }),
