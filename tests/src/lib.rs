@@ -403,6 +403,17 @@ impl Client {
 
 /// A TCP port free on 127.0.0.1 right now.
 /// A room for `add_room`: Room No. `no`, a public register type.
+/// Adds an account with `role` (`Operator`, `Viewer`, `Admin`) as `admin`.
+pub async fn add_user(admin: &Client, user: &str, password: &str, role: &str) {
+    let (code, body) = admin
+        .call(
+            "add_user",
+            json!({"new": {"user": user, "password": password, "role": role}}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+}
+
 pub fn room(no: &str) -> Value {
     json!({"first_name": "Ada", "last_name": "Lovelace", "nick_name": "", "room_no": no, "register_type": "Public"})
 }

@@ -11,13 +11,7 @@ use tests::{Client, Vto};
 const OP_PW: &str = "Gate-Keeper9";
 
 async fn add(admin: &Client, user: &str, role: &str) {
-    let (code, body) = admin
-        .call(
-            "add_user",
-            json!({"new": {"user": user, "password": OP_PW, "role": role}}),
-        )
-        .await;
-    assert_eq!(code, StatusCode::OK, "{body}");
+    tests::add_user(admin, user, OP_PW, role).await;
 }
 
 async fn login_as(vto: &Vto, user: &str) -> Client {

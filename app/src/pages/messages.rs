@@ -6,8 +6,8 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api,
-    components::{form::FormMessage, notice::transition},
-    model::{call_log::talk_time, message::MessagePage},
+    components::{form::FormMessage, notice::transition, role::IfMay},
+    model::{call_log::talk_time, message::MessagePage, users::Right},
 };
 
 #[component]
@@ -72,14 +72,20 @@ fn Messages(
                                 <span class="hint">
                                     {format!("{} · {} KiB", talk_time(Some(m.duration_ms)), m.bytes / 1024)}
                                 </span>
-                                <button
-                                    type="button"
-                                    class="secondary"
-                                    disabled=move || !hydrated.get()
-                                    on:click=move |_| delete(file.clone())
-                                >
-                                    "Delete"
-                                </button>
+                                // Deleting is the Admin's (the device refuses others).
+                                <IfMay right=Right::Settings>
+                                    <button
+                                        type="button"
+                                        class="secondary"
+                                        disabled=move || !hydrated.get()
+                                        on:click={
+                                            let file = file.clone();
+                                            move |_| delete(file.clone())
+                                        }
+                                    >
+                                        "Delete"
+                                    </button>
+                                </IfMay>
                             </div>
                             <video controls preload="metadata" src=url></video>
                         </li>

@@ -12,10 +12,14 @@ use crate::{
         hydration::{download, export_file},
         log_table::LogTable,
         notice::transition,
+        role::IfMay,
     },
-    model::access::{
-        AlarmLogPage, UnlockFilter, UnlockLogPage, UnlockLogSettings, UnlockMethod, UnlockSnapshot,
-        EXPORT_FILE, MAX_ALARMS, MAX_RECORDS, MIN_RECORDS, PAGE_SIZE,
+    model::{
+        access::{
+            AlarmLogPage, UnlockFilter, UnlockLogPage, UnlockLogSettings, UnlockMethod,
+            UnlockSnapshot, EXPORT_FILE, MAX_ALARMS, MAX_RECORDS, MIN_RECORDS, PAGE_SIZE,
+        },
+        users::Right,
     },
 };
 
@@ -86,7 +90,10 @@ pub fn UnlockLogPage() -> impl IntoView {
             <FormMessage message />
             {transition(log, move |page| view! { <UnlockTable page offset /> })}
         </section>
-        <KeepForm log />
+        // Records Kept is a setting: the Admin's.
+        <IfMay right=Right::Settings>
+            <KeepForm log />
+        </IfMay>
     }
 }
 

@@ -253,7 +253,7 @@ fn Accounts(saved: Page) -> impl IntoView {
                                                             role_message.set(None);
                                                             role_open.set(true);
                                                         }>
-                                                            "Role"
+                                                            "Change Role"
                                                         </button>
                                                     }
                                                 }
@@ -431,7 +431,10 @@ fn Online(saved: OnlinePage) -> impl IntoView {
         <section class="card wide" aria-labelledby="online-title">
             <div class="card-head">
                 <h2 id="online-title">"Connected Now"</h2>
-                <span class="muted" id="online-count">{move || format!("{} connections", list.with(Vec::len))}</span>
+                <span class="muted" id="online-count">{move || match list.with(Vec::len) {
+                    1 => "1 connection".to_string(),
+                    n => format!("{n} connections"),
+                }}</span>
             </div>
             <div class="table-wrap">
                 <table class="log" id="online-table">

@@ -185,6 +185,7 @@ async fn authenticate(
                 session: Some(SessionRef {
                     id_hash: [0; 32],
                     user: user.clone(),
+                    role,
                 }),
                 secure: false,
                 host: None,

@@ -370,6 +370,7 @@ impl Connection {
                                 session: Some(SessionRef {
                                     id_hash: [0; 32],
                                     user: user.to_string(),
+                                    role,
                                 }),
                                 secure: false,
                                 host: None,
