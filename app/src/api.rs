@@ -19,7 +19,7 @@ use crate::{
         security_log::SecurityLogPage,
         settings, sip_server, station, system, system_time, time, two_factor, user_info,
         users::{self as accounts, Right},
-        video,
+        video, webhook,
     },
 };
 
@@ -593,6 +593,32 @@ pub async fn save_ip_permissions(
 ) -> Result<ip_permissions::IpPermissions, ApiError> {
     use crate::services::*;
     call(|s: Arc<dyn Network>, c| async move { s.save_ip_permissions(&c, settings).await }).await
+}
+
+#[server(endpoint = "webhooks", input = Json)]
+pub async fn webhooks() -> Result<webhook::WebhooksPage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Webhooks>, c| async move { s.webhooks(&c).await }).await
+}
+
+/// Adds (`hook.id` 0) or modifies a webhook; the secret is write-only.
+#[server(endpoint = "save_webhook", input = Json)]
+pub async fn save_webhook(save: webhook::HookSave) -> Result<webhook::WebhooksPage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Webhooks>, c| async move { s.save_webhook(&c, save).await }).await
+}
+
+#[server(endpoint = "delete_webhook", input = Json)]
+pub async fn delete_webhook(id: u32) -> Result<webhook::WebhooksPage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Webhooks>, c| async move { s.delete_webhook(&c, id).await }).await
+}
+
+/// Sends a test event to a saved webhook at once (no retries).
+#[server(endpoint = "test_webhook", input = Json)]
+pub async fn test_webhook(id: u32) -> Result<webhook::Delivery, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Webhooks>, c| async move { s.test_webhook(&c, id).await }).await
 }
 
 #[server(endpoint = "access_settings", input = Json)]

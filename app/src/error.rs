@@ -63,6 +63,10 @@ pub enum ApiError {
     /// The request did not reach the device or its answer was unreadable.
     #[error("Cannot reach the device: {0}")]
     Transport(String),
+    /// The device could not read the request (malformed JSON, an unknown
+    /// choice): a script's mistake, nothing was changed.
+    #[error("The request was not understood: {0}")]
+    BadRequest(String),
 }
 
 fn attempts_hint(left: u32) -> String {
@@ -117,6 +121,7 @@ impl ApiError {
             Self::Locked { .. } | Self::ResetLocked { .. } | Self::TooManyRequests { .. } => 429,
             Self::Mail(_) => 502,
             Self::Busy => 503,
+            Self::BadRequest(_) => 400,
             Self::Internal(_) | Self::Transport(_) => 500,
         }
     }
@@ -127,10 +132,13 @@ impl FromServerFnError for ApiError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
+            // On the device, a body it cannot read is the caller's error.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(e) | ServerFnErrorErr::Args(e) => Self::BadRequest(e),
             ServerFnErrorErr::Request(e) | ServerFnErrorErr::Response(e) => Self::Transport(e),
-            ServerFnErrorErr::Deserialization(e) | ServerFnErrorErr::Serialization(e) => {
-                Self::Transport(e)
-            }
+            #[cfg(not(feature = "ssr"))]
+            ServerFnErrorErr::Deserialization(e) => Self::Transport(e),
+            ServerFnErrorErr::Serialization(e) => Self::Transport(e),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -126,6 +126,10 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><mail::MailPage /></Layout> }
                 />
                 <Route
+                    path=path!("/network/webhooks")
+                    view=|| view! { <Layout><webhooks::WebhooksPage /></Layout> }
+                />
+                <Route
                     path=path!("/household/room")
                     view=|| view! { <Layout><room::RoomPage /></Layout> }
                 />

@@ -47,6 +47,7 @@ use crate::{
         user_info::{UserInfo, UserInfoImported},
         users::{Me, NewUser, OnlineKey, OnlinePage, Role, UsersPage},
         video::{VideoPage, VideoSettings},
+        webhook::{Delivery, HookSave, WebhooksPage},
     },
 };
 
@@ -459,6 +460,20 @@ pub trait Logs: Send + Sync + 'static {
         settings: UnlockLogSettings,
     ) -> Result<UnlockLogSettings, ApiError>;
     async fn alarm_log(&self, caller: &Caller, offset: u64) -> Result<AlarmLogPage, ApiError>;
+}
+
+/// Network Setting > Webhooks: the URLs the door's events go to.
+#[async_trait::async_trait]
+pub trait Webhooks: Send + Sync + 'static {
+    async fn webhooks(&self, caller: &Caller) -> Result<WebhooksPage, ApiError>;
+    /// Adds (`hook.id` 0) or modifies a webhook. Pointing one that has a
+    /// secret at another host needs the secret again.
+    async fn save_webhook(&self, caller: &Caller, save: HookSave)
+        -> Result<WebhooksPage, ApiError>;
+    async fn delete_webhook(&self, caller: &Caller, id: u32) -> Result<WebhooksPage, ApiError>;
+    /// Sends a `test` event to the saved webhook once, now, and answers
+    /// what became of it.
+    async fn test_webhook(&self, caller: &Caller, id: u32) -> Result<Delivery, ApiError>;
 }
 
 /// Runs a server function's body: gives it the area's service and the

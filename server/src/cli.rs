@@ -39,8 +39,9 @@ pub struct Cli {
     )]
     pub lockout_secs: u64,
 
-    /// PEM file of extra CA certificates to trust for the SMTP server's TLS
-    /// (a private mail server), besides the built-in Mozilla roots.
+    /// PEM file of extra CA certificates to trust for TLS to the SMTP server
+    /// and to webhooks (a private server), besides the built-in Mozilla
+    /// roots.
     #[arg(long, env = "VTO_CA_FILE", value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
 

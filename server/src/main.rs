@@ -28,6 +28,7 @@ mod services;
 mod store;
 mod system;
 mod video;
+mod webhooks;
 
 use std::{process::ExitCode, sync::Arc, time::Duration};
 
@@ -121,6 +122,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         ),
         None => None,
     };
+    let webhook_poster = Arc::new(webhooks::poster::HttpPoster::new(extra_ca.as_deref())?);
     let postman = Arc::new(mail::Postman::new(&cli.data_dir, extra_ca));
     // In force before anything listens.
     let permissions = store
@@ -211,6 +213,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
             ring_ms: i64::from(cli.ring_secs) * 1000,
             speaker: door_audio.speaker.clone(),
         },
+        webhook_poster,
     });
     let calls = tokio::spawn(services.intercom.clone().run());
     let button = call_button.map(|mut presses| {
@@ -238,6 +241,12 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         .map_err(|e| e.to_string())?,
     );
     let events = tokio::spawn(dahua.feed.clone().run(services.clone()));
+    let hooks = tokio::spawn(
+        services
+            .webhooks
+            .clone()
+            .follow(services.door.lock.written(), services.intercom.follow()),
+    );
     let dhip = match cli.dhip.0 {
         Some(addr) => match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => {
@@ -323,12 +332,21 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     lock.stop().await;
     // The SIP server lets go of the database even if a handler lingers.
     sip.close();
-    for task in [purge, signals, ntp, maintenance, follow, calls, events]
-        .into_iter()
-        .chain(sip_task)
-        .chain(dhip)
-        .chain(button)
-        .chain(readers)
+    for task in [
+        purge,
+        signals,
+        ntp,
+        maintenance,
+        follow,
+        calls,
+        events,
+        hooks,
+    ]
+    .into_iter()
+    .chain(sip_task)
+    .chain(dhip)
+    .chain(button)
+    .chain(readers)
     {
         task.abort();
         let _ = task.await;

@@ -43,6 +43,7 @@ use crate::{
     },
     system::{lifecycle::Lifecycle, service::SystemService, time::TimeService},
     video::{service::VideoService, storage_point::StoragePoint, Media},
+    webhooks::{poster::Poster, WebhookService},
 };
 
 pub struct Services {
@@ -55,6 +56,7 @@ pub struct Services {
     pub intercom: Arc<IntercomService>,
     pub video: Arc<VideoService>,
     pub logs: Arc<LogService>,
+    pub webhooks: Arc<WebhookService>,
 }
 
 /// Everything stored that running state follows, read in one transaction.
@@ -117,6 +119,8 @@ pub struct Engines {
     pub data_dir: std::path::PathBuf,
     /// `--rtp-ports`, `--ring-secs`.
     pub calls: CallConfig,
+    /// Where webhooks are POSTed through.
+    pub webhook_poster: Arc<dyn Poster>,
 }
 
 impl Services {
@@ -178,6 +182,11 @@ impl Services {
                 sip: e.sip.clone(),
                 lock: e.lock.clone(),
             }),
+            webhooks: Arc::new(WebhookService::new(
+                e.settings.clone(),
+                e.time.clone(),
+                e.webhook_poster,
+            )),
             settings: e.settings,
         });
         let _ = services.system.services.set(Arc::downgrade(&services));
@@ -247,6 +256,9 @@ impl Services {
                 ring_ms: sip::call::RING_TIMEOUT_MS,
                 speaker: None,
             },
+            webhook_poster: Arc::new(
+                crate::webhooks::poster::HttpPoster::new(None).unwrap_or_else(|e| panic!("{e}")),
+            ),
         })
     }
 
@@ -261,6 +273,7 @@ impl Services {
         provide_context::<Arc<dyn api::Intercom>>(self.intercom.clone());
         provide_context::<Arc<dyn api::Video>>(self.video.clone());
         provide_context::<Arc<dyn api::Logs>>(self.logs.clone());
+        provide_context::<Arc<dyn api::Webhooks>>(self.webhooks.clone());
     }
 
     /// The one path from stored state to running state: at start, after an

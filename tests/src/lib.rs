@@ -16,6 +16,7 @@ pub mod process;
 pub mod rtsp;
 pub mod sipp;
 pub mod smtp;
+pub mod webhook;
 
 use std::{
     net::IpAddr,

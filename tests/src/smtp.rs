@@ -122,7 +122,7 @@ impl SmtpSink {
 }
 
 /// A self-signed certificate for 127.0.0.1 and localhost: (cert, key) files.
-fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
         .expect("certificate");
     let cert = dir.join("sink.crt");

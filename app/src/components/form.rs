@@ -94,21 +94,29 @@ pub fn WriteOnlyPassword(
     clear: RwSignal<bool>,
     clear_id: &'static str,
     #[prop(into, optional)] error: MaybeProp<String>,
+    /// What it is called in the hints: `password` when absent.
+    #[prop(optional)]
+    noun: Option<&'static str>,
 ) -> impl IntoView {
     let state_id = format!("{id}-state");
+    let noun = noun.unwrap_or("password");
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "An"
+    } else {
+        "A"
+    };
+    let (kept, none, clear_label) = (
+        format!("{article} {noun} is stored. Leave empty to keep it."),
+        format!("No {noun} stored."),
+        format!("Clear the stored {noun}"),
+    );
     view! {
         <Field id label kind="password" autocomplete="new-password" value error>
             <p class="hint" id=state_id>
-                {move || {
-                    if stored.get() {
-                        "A password is stored. Leave empty to keep it."
-                    } else {
-                        "No password stored."
-                    }
-                }}
+                {move || if stored.get() { kept.clone() } else { none.clone() }}
             </p>
             <Show when=move || stored.get()>
-                <Check id=clear_id label="Clear the stored password" checked=clear />
+                <Check id=clear_id label=clear_label.clone() checked=clear />
             </Show>
         </Field>
     }
@@ -116,7 +124,11 @@ pub fn WriteOnlyPassword(
 
 /// A labelled checkbox bound to `checked`.
 #[component]
-pub fn Check(id: &'static str, label: &'static str, checked: RwSignal<bool>) -> impl IntoView {
+pub fn Check(
+    id: &'static str,
+    #[prop(into)] label: String,
+    checked: RwSignal<bool>,
+) -> impl IntoView {
     let initial = checked.get_untracked();
     view! {
         <div class="field field-check">

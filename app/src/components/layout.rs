@@ -161,6 +161,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     ("/network/sip-server", "SIP Server"),
                                     ("/network/ip-permissions", "IP Permissions"),
                                     ("/network/email", "Email"),
+                                    ("/network/webhooks", "Webhooks"),
                                 ] />
                                 <Section role title="Log Management" icon=icons::log().into_any() links=&[
                                     ("/log/call", "Call"),

@@ -60,6 +60,7 @@ pub mod two_factor;
 pub mod user_info;
 pub mod users;
 pub mod video;
+pub mod webhook;
 
 /// The one account of the device (manual ch. 2.1).
 pub const ADMIN_USER: &str = "admin";

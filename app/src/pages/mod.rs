@@ -26,6 +26,7 @@ pub mod system;
 pub mod unlock_log;
 pub mod users;
 pub mod video;
+pub mod webhooks;
 
 use leptos::prelude::*;
 

@@ -164,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .route(crate::dahua::cgi::PATH, any(crate::dahua::cgi::handle))
         .leptos_routes_with_context(&state, routes, context, move || shell(leptos.clone()))
         .fallback(not_found)
+        .layer(middleware::from_fn(error_status))
         .layer(middleware::from_fn_with_state(
             (state.auth.clone(), state.ip_filter.clone()),
             guard::guard,
@@ -175,6 +176,28 @@ pub fn router(state: AppState) -> Router {
 async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
     let services = state.services.clone();
     handle_server_fns_with_context(move || services.provide(), req).await
+}
+
+/// An endpoint's error raised before its body ran (a request body the
+/// device cannot read) is sent as 500 by the framework: give it its own
+/// status (400).
+async fn error_status(req: Request<Body>, next: middleware::Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != http::StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    if let Ok(e) = serde_json::from_slice::<app::error::ApiError>(&bytes) {
+        if let Ok(status) = http::StatusCode::from_u16(e.status()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The guard let only a session through; checked again by the handlers

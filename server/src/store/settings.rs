@@ -21,7 +21,9 @@ use app::{
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    tables::{ClockRecord, IpcRecord, MailRecord, SipServerRecord, VideoRecord, SETTINGS},
+    tables::{
+        ClockRecord, IpcRecord, MailRecord, SipServerRecord, VideoRecord, WebhookRecord, SETTINGS,
+    },
     Read, Reader, Store, StoreError, Writer,
 };
 use crate::{clock::Clock, error::Error, network::tls::TlsRecord};
@@ -50,6 +52,8 @@ impl<T> Key<T> {
 
 pub const BASIC: Key<BasicSettings> = Key::new("basic");
 pub const MAIL: Key<MailRecord> = Key::new("mail");
+/// Network Setting > Webhooks (secrets included: never exported).
+pub const WEBHOOKS: Key<WebhookRecord> = Key::new("webhooks");
 pub const IP_PERMISSIONS: Key<IpPermissions> = Key::new("ip_permissions");
 pub const SECURITY: Key<SecuritySettings> = Key::new("security");
 pub const TIME: Key<TimeSettings> = Key::new("time");
@@ -168,6 +172,35 @@ impl SettingsStore {
             let out = f(w)?;
             w.log(&event)?;
             Ok(out)
+        })
+        .await
+    }
+
+    /// Changes a settings record in place: `f` edits it and returns the
+    /// names of what it changed; when there are any, the record is written
+    /// and `page: names` audited in the same transaction. An error from
+    /// `f` writes nothing. Answers the record as it now is.
+    pub async fn update<T>(
+        &self,
+        user: &str,
+        ip: IpAddr,
+        page: &'static str,
+        key: Key<T>,
+        f: impl FnOnce(&mut T) -> Result<Vec<&'static str>, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError>
+    where
+        T: Serialize + DeserializeOwned + Default + Send + 'static,
+    {
+        let mut event = self.event(SecurityEventKind::SettingsChanged, user, ip);
+        self.write(move |w| {
+            let mut record = w.settings(key)?;
+            let changed = f(&mut record)?;
+            if !changed.is_empty() {
+                w.put_settings(key, &record)?;
+                event.detail = Some(format!("{page}: {}", changed.join(", ")));
+                w.log(&event)?;
+            }
+            Ok(record)
         })
         .await
     }

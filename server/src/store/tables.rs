@@ -247,6 +247,26 @@ pub struct SessionRecord {
     pub ip: String,
 }
 
+/// Network Setting > Webhooks as stored: each webhook with its secret,
+/// which never leaves the device (it only signs what is sent to that
+/// webhook's URL).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebhookRecord {
+    pub hooks: Vec<StoredHook>,
+    /// The id the next new webhook gets (ids are never reused, so a
+    /// delivery names the webhook it was for).
+    pub next_id: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredHook {
+    /// As the page shows it (`has_secret` false: `secret` says).
+    pub hook: app::model::webhook::Webhook,
+    #[serde(default)]
+    pub secret: Option<Secret>,
+}
+
 /// Network Setting > Email as stored: the page's settings and the SMTP
 /// password, which never leaves the device (not to the browser, not in an
 /// export, not in a log).
