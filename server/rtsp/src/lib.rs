@@ -23,6 +23,8 @@
 //! it; where clients are silent the choice is documented where it is made.
 
 pub mod message;
+pub mod target;
+pub mod transport;
 
 use message::{Response, MAX_BODY, MAX_HEADER};
 
