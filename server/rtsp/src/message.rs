@@ -107,11 +107,13 @@ pub fn reason(code: u16) -> &'static str {
         504 => "Gateway Time-out",
         505 => "RTSP Version not supported",
         551 => "Option not supported",
-        100..=199 => "Informational",
-        200..=299 => "Success",
-        300..=399 => "Redirection",
-        400..=499 => "Client Error",
-        _ => "Server Error",
+        _ => match code / 100 {
+            1 => "Informational",
+            2 => "Success",
+            3 => "Redirection",
+            4 => "Client Error",
+            _ => "Server Error",
+        },
     }
 }
 
@@ -245,7 +247,11 @@ impl Headers {
     /// Replaces every value of `name` with one (in the first one's place).
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         let value = value.into();
-        match self.0.iter().position(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        match self
+            .0
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
             Some(i) => {
                 self.0[i].1 = value;
                 let mut k = 0;
@@ -333,7 +339,10 @@ impl Request {
 pub enum Incoming {
     Request(Request),
     /// An interleaved frame: RTP or RTCP on the channel SETUP gave.
-    Interleaved { channel: u8, payload: Bytes },
+    Interleaved {
+        channel: u8,
+        payload: Bytes,
+    },
 }
 
 /// The request line and headers read, waiting for the body.
@@ -373,6 +382,8 @@ impl Reader {
 
     /// The next whole unit, `None` until one is complete. After an error
     /// every call returns it again.
+    // Not an Iterator: `None` means "not yet", and units follow a push.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Incoming>, Error> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
@@ -431,7 +442,9 @@ impl Reader {
             // A request starts with a method token: anything else is not
             // RTSP, and waiting for a blank line would only buffer it.
             if !is_token_byte(first) {
-                return Err(Error::Malformed("neither a request nor an interleaved frame"));
+                return Err(Error::Malformed(
+                    "neither a request nor an interleaved frame",
+                ));
             }
             let Some(end) = head_end(&self.buf, self.scanned) else {
                 if self.buf.len() > MAX_HEADER {
@@ -466,7 +479,8 @@ fn head_end(buf: &[u8], from: usize) -> Option<usize> {
 }
 
 fn parse_head(raw: &[u8]) -> Result<Head, Error> {
-    let text = std::str::from_utf8(raw).map_err(|_| Error::Malformed("header section is not UTF-8"))?;
+    let text =
+        std::str::from_utf8(raw).map_err(|_| Error::Malformed("header section is not UTF-8"))?;
     let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let line = lines.next().unwrap_or_default();
     let mut parts = line.split_ascii_whitespace();
@@ -640,4 +654,4 @@ pub fn interleaved(channel: u8, payload: &[u8]) -> Result<Bytes, Error> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

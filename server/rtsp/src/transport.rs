@@ -98,7 +98,8 @@ fn parse_one(alternative: &str) -> Result<Transport, Error> {
         match (name.as_str(), value) {
             ("multicast", _) => return Err(unsupported(alternative)),
             ("interleaved", Some(v)) => {
-                interleaved = Some(range(v, u8::MAX.into()).ok_or_else(|| unsupported(alternative))?)
+                interleaved =
+                    Some(range(v, u8::MAX.into()).ok_or_else(|| unsupported(alternative))?)
             }
             ("client_port", Some(v)) => {
                 client_port = Some(range(v, u16::MAX).ok_or_else(|| unsupported(alternative))?)
@@ -121,7 +122,11 @@ fn parse_one(alternative: &str) -> Result<Transport, Error> {
         },
         _ => return Err(unsupported(alternative)),
     };
-    Ok(Transport { lower, record, ssrc })
+    Ok(Transport {
+        lower,
+        record,
+        ssrc,
+    })
 }
 
 /// `a-b` or `a` (then `b` is `a + 1`), both at most `max`, `b` above `a`.
@@ -160,7 +165,9 @@ impl Chosen {
     /// sends on the track (none for what only the client sends).
     pub fn header(&self, ssrc: Option<u32>) -> String {
         let mut s = match self {
-            Self::Tcp { interleaved: (a, b) } => {
+            Self::Tcp {
+                interleaved: (a, b),
+            } => {
                 format!("RTP/AVP/TCP;unicast;interleaved={a}-{b}")
             }
             Self::Udp {

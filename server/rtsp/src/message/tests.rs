@@ -45,7 +45,11 @@ fn requests(units: &[Incoming]) -> Vec<&Request> {
 fn assert_any_split_reads_the_same(bytes: &[u8]) {
     let whole = read_chunked(&[bytes]);
     for i in 0..=bytes.len() {
-        assert_eq!(read_chunked(&[&bytes[..i], &bytes[i..]]), whole, "split at {i}");
+        assert_eq!(
+            read_chunked(&[&bytes[..i], &bytes[i..]]),
+            whole,
+            "split at {i}"
+        );
     }
     let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
     assert_eq!(read_chunked(&bytewise), whole, "a byte at a time");
@@ -70,7 +74,10 @@ fn every_fixture_reads_whole_and_at_any_split() {
         assert!(requests(&units).len() >= 6, "{name}");
         // CSeq counts up by one through each conversation.
         let cseqs: Vec<u32> = requests(&units).iter().map(|r| r.cseq).collect();
-        assert!(cseqs.windows(2).all(|w| w[1] == w[0] + 1), "{name}: {cseqs:?}");
+        assert!(
+            cseqs.windows(2).all(|w| w[1] == w[0] + 1),
+            "{name}: {cseqs:?}"
+        );
         assert!(
             requests(&units)
                 .iter()
@@ -254,8 +261,8 @@ fn cseq_is_required_and_its_error_answers_400() {
             b"RTSP/1.0 400 Bad Request\r\n\r\n"
         );
     }
-    let e = Request::parse(b"DESCRIBE * RTSP/1.0\r\nCSeq: 7\r\nContent-Length: x\r\n\r\n")
-        .unwrap_err();
+    let e =
+        Request::parse(b"DESCRIBE * RTSP/1.0\r\nCSeq: 7\r\nContent-Length: x\r\n\r\n").unwrap_err();
     assert_eq!(e, Error::ContentLength { cseq: 7 });
     assert_eq!(
         &e.response().to_bytes()[..],
@@ -298,7 +305,10 @@ fn sizes_are_bounded() {
         b.extend(std::iter::repeat_n(b'x', len));
         b
     };
-    assert_eq!(Request::parse(&body(MAX_BODY)).unwrap().body.len(), MAX_BODY);
+    assert_eq!(
+        Request::parse(&body(MAX_BODY)).unwrap().body.len(),
+        MAX_BODY
+    );
     let e = Request::parse(&body(MAX_BODY + 1)).unwrap_err();
     assert_eq!(
         e,
@@ -363,7 +373,10 @@ fn interleaved_frames_read_and_written() {
     assert_eq!((partial.len(), err), (1, None));
 
     assert_eq!(interleaved_header(0, 65535), Ok([b'$', 0, 0xff, 0xff]));
-    assert_eq!(interleaved_header(0, 65536), Err(Error::FrameTooLarge(65536)));
+    assert_eq!(
+        interleaved_header(0, 65536),
+        Err(Error::FrameTooLarge(65536))
+    );
     assert_eq!(
         interleaved(0, &vec![0; 70000]),
         Err(Error::FrameTooLarge(70000))

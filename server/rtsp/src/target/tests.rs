@@ -7,8 +7,14 @@ fn t(url: &str) -> Result<(Stream, Option<u8>), Error> {
 #[test]
 fn dahua_paths_name_the_main_and_sub_stream() {
     for (url, want) in [
-        ("rtsp://10.0.0.5/cam/realmonitor?channel=1&subtype=0", Stream::Main),
-        ("rtsp://10.0.0.5:554/cam/realmonitor?channel=1&subtype=1", Stream::Sub),
+        (
+            "rtsp://10.0.0.5/cam/realmonitor?channel=1&subtype=0",
+            Stream::Main,
+        ),
+        (
+            "rtsp://10.0.0.5:554/cam/realmonitor?channel=1&subtype=1",
+            Stream::Sub,
+        ),
         ("/cam/realmonitor?channel=1&subtype=1", Stream::Sub),
         // Extra parameters, any order, a trailing slash, no subtype.
         (
@@ -16,16 +22,28 @@ fn dahua_paths_name_the_main_and_sub_stream() {
             Stream::Sub,
         ),
         ("rtsp://h/cam/realmonitor?subtype=1&channel=1", Stream::Sub),
-        ("rtsp://h/cam/realmonitor?channel=1&subtype=0/", Stream::Main),
+        (
+            "rtsp://h/cam/realmonitor?channel=1&subtype=0/",
+            Stream::Main,
+        ),
         ("rtsp://h/cam/realmonitor?channel=1", Stream::Main),
         ("rtsp://h/cam/realmonitor", Stream::Main),
         ("rtsp://h/cam/realmonitor/", Stream::Main),
         ("rtsp://h/CAM/RealMonitor?Channel=1&SubType=1", Stream::Sub),
         // Copied out of ONVIF's XML.
-        ("rtsp://h/cam/realmonitor?channel=1&amp;subtype=1", Stream::Sub),
+        (
+            "rtsp://h/cam/realmonitor?channel=1&amp;subtype=1",
+            Stream::Sub,
+        ),
         // Credentials in the URL, IPv6, no port.
-        ("rtsp://admin:p%40ss@[fe80::1]:554/cam/realmonitor?channel=1&subtype=1", Stream::Sub),
-        ("RTSP://h//cam//realmonitor?channel=1&subtype=0", Stream::Main),
+        (
+            "rtsp://admin:p%40ss@[fe80::1]:554/cam/realmonitor?channel=1&subtype=1",
+            Stream::Sub,
+        ),
+        (
+            "RTSP://h//cam//realmonitor?channel=1&subtype=0",
+            Stream::Main,
+        ),
     ] {
         assert_eq!(t(url), Ok((want, None)), "{url}");
     }
@@ -64,8 +82,14 @@ fn track_controls_after_the_query_the_path_or_absolute() {
         ("/ipc/2/trackID=0", (Stream::Ipc(2), Some(0))),
         ("rtsp://h/ipc/2/trackid=2/", (Stream::Ipc(2), Some(2))),
         // The aggregate: the Content-Base itself, or `*` appended to it.
-        ("rtsp://h/cam/realmonitor?channel=1&subtype=0/", (Stream::Main, None)),
-        ("rtsp://h/cam/realmonitor?channel=1&subtype=0/*", (Stream::Main, None)),
+        (
+            "rtsp://h/cam/realmonitor?channel=1&subtype=0/",
+            (Stream::Main, None),
+        ),
+        (
+            "rtsp://h/cam/realmonitor?channel=1&subtype=0/*",
+            (Stream::Main, None),
+        ),
         ("rtsp://h/live/sub/*", (Stream::Sub, None)),
         ("rtsp://h/live/sub*", (Stream::Sub, None)),
     ] {
@@ -133,7 +157,10 @@ fn content_base_is_the_url_as_written_ending_in_a_slash() {
         ("rtsp://h/live/main//", "rtsp://h/live/main/"),
         ("rtsp://h/live/main/trackID=1", "rtsp://h/live/main/"),
         ("rtsp://h/live/main/*", "rtsp://h/live/main/"),
-        ("rtsp://admin:secret@10.0.0.5:554/ipc/1", "rtsp://10.0.0.5:554/ipc/1/"),
+        (
+            "rtsp://admin:secret@10.0.0.5:554/ipc/1",
+            "rtsp://10.0.0.5:554/ipc/1/",
+        ),
         ("rtsp://[fe80::1]:554/live", "rtsp://[fe80::1]:554/live/"),
         ("/live/sub", "/live/sub/"),
     ] {
@@ -142,7 +169,10 @@ fn content_base_is_the_url_as_written_ending_in_a_slash() {
     // What a concatenating client makes of it names the track.
     let base = content_base("rtsp://h/cam/realmonitor?channel=1&subtype=1");
     let url = track_url(&base, 1);
-    assert_eq!(url, "rtsp://h/cam/realmonitor?channel=1&subtype=1/trackID=1");
+    assert_eq!(
+        url,
+        "rtsp://h/cam/realmonitor?channel=1&subtype=1/trackID=1"
+    );
     assert_eq!(t(&url), Ok((Stream::Sub, Some(1))));
     assert_eq!(track_url("rtsp://h/live", 0), "rtsp://h/live/trackID=0");
 }

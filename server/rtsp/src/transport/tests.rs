@@ -25,14 +25,20 @@ fn what_clients_send() {
         ("RTP/AVP/TCP;unicast;interleaved=0-1", tcp(Some((0, 1)))),
         ("RTP/AVP/TCP;unicast;interleaved=4-5", tcp(Some((4, 5)))),
         // ffmpeg over UDP, GStreamer and live555 over UDP.
-        ("RTP/AVP/UDP;unicast;client_port=27006-27007", udp(27006, 27007)),
+        (
+            "RTP/AVP/UDP;unicast;client_port=27006-27007",
+            udp(27006, 27007),
+        ),
         ("RTP/AVP;unicast;client_port=37350-37351", udp(37350, 37351)),
         // Quoted and cased modes, spaces, a lone port, no `unicast`.
         (
             "RTP/AVP/TCP;unicast;interleaved=2-3;mode=\"PLAY\"",
             tcp(Some((2, 3))),
         ),
-        ("rtp/avp/tcp; unicast; interleaved = 2-3 ; mode=play", tcp(Some((2, 3)))),
+        (
+            "rtp/avp/tcp; unicast; interleaved = 2-3 ; mode=play",
+            tcp(Some((2, 3))),
+        ),
         ("RTP/AVP;client_port=5000", udp(5000, 5001)),
         // TCP without channels: the server assigns them.
         ("RTP/AVP/TCP;unicast", tcp(None)),
@@ -53,10 +59,18 @@ fn what_clients_send() {
 
 #[test]
 fn record_mode_and_ssrc_are_read() {
-    let t = choose("RTP/AVP/TCP;unicast;interleaved=4-5;mode=record;ssrc=0A0B0C0D", false).unwrap();
+    let t = choose(
+        "RTP/AVP/TCP;unicast;interleaved=4-5;mode=record;ssrc=0A0B0C0D",
+        false,
+    )
+    .unwrap();
     assert!(t.record);
     assert_eq!(t.ssrc, Some(0x0a0b_0c0d));
-    let t = choose("RTP/AVP/TCP;unicast;interleaved=4-5;mode=\"RECORD\";ssrc=zz", false).unwrap();
+    let t = choose(
+        "RTP/AVP/TCP;unicast;interleaved=4-5;mode=\"RECORD\";ssrc=zz",
+        false,
+    )
+    .unwrap();
     assert!(t.record);
     assert_eq!(t.ssrc, None);
 }
@@ -75,7 +89,10 @@ fn the_first_alternative_served_wins() {
     assert_eq!(results, [false, true, true]);
     // A broken alternative does not spoil the next.
     assert_eq!(
-        choose("RTP/AVP;unicast;client_port=x, RTP/AVP/TCP;interleaved=2-3", true),
+        choose(
+            "RTP/AVP;unicast;client_port=x, RTP/AVP/TCP;interleaved=2-3",
+            true
+        ),
         Ok(tcp(Some((2, 3))))
     );
 }
@@ -118,11 +135,17 @@ fn unsupported_transports_are_461() {
 #[test]
 fn replies() {
     assert_eq!(
-        Chosen::Tcp { interleaved: (0, 1) }.header(None),
+        Chosen::Tcp {
+            interleaved: (0, 1)
+        }
+        .header(None),
         "RTP/AVP/TCP;unicast;interleaved=0-1"
     );
     assert_eq!(
-        Chosen::Tcp { interleaved: (2, 3) }.header(Some(0x1a2b)),
+        Chosen::Tcp {
+            interleaved: (2, 3)
+        }
+        .header(Some(0x1a2b)),
         "RTP/AVP/TCP;unicast;interleaved=2-3;ssrc=00001A2B"
     );
     assert_eq!(
@@ -135,7 +158,9 @@ fn replies() {
     );
     // What the server answers reads back as what it serves.
     for chosen in [
-        Chosen::Tcp { interleaved: (4, 5) },
+        Chosen::Tcp {
+            interleaved: (4, 5),
+        },
         Chosen::Udp {
             client_port: (5000, 5001),
             server_port: (6970, 6971),
