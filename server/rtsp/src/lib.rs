@@ -23,6 +23,7 @@
 //! it; where clients are silent the choice is documented where it is made.
 
 pub mod message;
+pub mod sdp;
 pub mod session;
 pub mod target;
 pub mod transport;
