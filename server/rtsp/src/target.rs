@@ -68,7 +68,7 @@ impl Target {
     /// path. Any track number is read; which exist is the session's call.
     pub fn parse(url: &str) -> Result<Self, Error> {
         let not_found = || Error::NotFound(url.to_string());
-        let (base, control) = split_control(path_and_query(url)).ok_or_else(not_found)?;
+        let (base, control) = split_control(path_and_query(url));
         let stream = stream(base).ok_or_else(not_found)?;
         let track = match control {
             Control::Track(n) => Some(n),
@@ -83,7 +83,7 @@ impl Target {
 /// module's documentation). The other Content-Bases end their path in `/`,
 /// which resolution keeps.
 pub fn bare_track(url: &str) -> Option<u8> {
-    let (base, control) = split_control(path_and_query(url))?;
+    let (base, control) = split_control(path_and_query(url));
     match control {
         Control::Track(n) if base.trim_matches('/').eq_ignore_ascii_case("cam") => Some(n),
         _ => None,
@@ -95,7 +95,7 @@ pub fn bare_track(url: &str) -> Option<u8> {
 /// relative controls `trackID=N` append after it.
 pub fn content_base(url: &str) -> String {
     let (prefix, rest) = split_authority(url);
-    let rest = split_control(rest).map_or(rest, |(base, _)| base);
+    let (rest, _) = split_control(rest);
     let mut out = String::with_capacity(url.len() + 1);
     out.push_str(&prefix);
     out.push_str(rest);
@@ -147,25 +147,28 @@ fn split_authority(url: &str) -> (String, &str) {
 /// The URL's stream part and its control: a last segment `trackID=N`, or
 /// `*`, after a `/` (in the path or after the query); trailing `/`s are
 /// no control.
-fn split_control(rest: &str) -> Option<(&str, Control)> {
+fn split_control(rest: &str) -> (&str, Control) {
     let s = rest.trim_end_matches('/');
     if let Some(base) = s.strip_suffix('*') {
-        return Some((base.trim_end_matches('/'), Control::Aggregate));
+        return (base.trim_end_matches('/'), Control::Aggregate);
     }
     if let Some(i) = s.rfind('/') {
         let segment = &s[i + 1..];
         if let (Some(name), Some(digits)) = (segment.get(..8), segment.get(8..)) {
-            if !name.eq_ignore_ascii_case("trackID=") {
-                return Some((s, Control::Aggregate));
+            // A segment that is no valid track stays part of the stream's
+            // URL (and names none): the same URL then always splits the
+            // same way, whatever Content-Base was made of it.
+            let number = digits.bytes().all(|b| b.is_ascii_digit());
+            if let (true, true, Ok(n)) = (
+                name.eq_ignore_ascii_case("trackID="),
+                number,
+                digits.parse(),
+            ) {
+                return (&s[..i], Control::Track(n));
             }
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            let n = digits.parse().ok()?;
-            return Some((&s[..i], Control::Track(n)));
         }
     }
-    Some((s, Control::Aggregate))
+    (s, Control::Aggregate)
 }
 
 /// The stream a path and query name.

@@ -178,6 +178,19 @@ fn content_base_is_the_url_as_written_ending_in_a_slash() {
 }
 
 #[test]
+fn a_bogus_track_segment_is_part_of_the_url() {
+    // Found by fuzzing: the Content-Base of a URL must name its stream.
+    let url = "rtsp://h/cam/realmonitor?subtype=1&x=/trackID==1&unicast=true/trackID=0";
+    assert_eq!(t(url), Ok((Stream::Sub, Some(0))));
+    let base = content_base(url);
+    assert_eq!(
+        base,
+        "rtsp://h/cam/realmonitor?subtype=1&x=/trackID==1&unicast=true/"
+    );
+    assert_eq!(t(&base), Ok((Stream::Sub, None)));
+}
+
+#[test]
 fn stream_paths_parse_back() {
     for s in [Stream::Main, Stream::Sub, Stream::Ipc(1), Stream::Ipc(42)] {
         assert_eq!(t(&s.path()), Ok((s, None)));
