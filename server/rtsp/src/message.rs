@@ -300,8 +300,10 @@ impl Request {
         let mut r = Reader::new();
         r.push(bytes);
         match r.next()? {
-            Some(Incoming::Request(req)) if r.pending() == 0 => Ok(req),
-            Some(Incoming::Request(_)) => Err(Error::Malformed("bytes after the request")),
+            Some(Incoming::Request(req)) => match r.next()? {
+                None if r.pending() == 0 => Ok(req),
+                _ => Err(Error::Malformed("bytes after the request")),
+            },
             Some(Incoming::Interleaved { .. }) => Err(Error::Malformed("an interleaved frame")),
             None => Err(Error::Malformed("incomplete request")),
         }
@@ -436,6 +438,7 @@ impl Reader {
                     return Ok(None);
                 }
                 self.buf.advance(4);
+                self.scanned = 0;
                 let payload = self.buf.split_to(len).freeze();
                 return Ok(Some(Incoming::Interleaved { channel, payload }));
             }

@@ -245,6 +245,23 @@ fn methods_and_versions() {
 }
 
 #[test]
+fn request_parse_takes_one_whole_request() {
+    assert!(Request::parse(b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n\r\n").is_ok());
+    assert_eq!(
+        Request::parse(b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\nOPT"),
+        Err(Error::Malformed("bytes after the request"))
+    );
+    assert_eq!(
+        Request::parse(b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n"),
+        Err(Error::Malformed("incomplete request"))
+    );
+    assert_eq!(
+        Request::parse(b"$\x00\x00\x00"),
+        Err(Error::Malformed("an interleaved frame"))
+    );
+}
+
+#[test]
 fn cseq_is_required_and_its_error_answers_400() {
     for bad in [
         &b"OPTIONS * RTSP/1.0\r\nUser-Agent: x\r\n\r\n"[..],
