@@ -33,10 +33,21 @@ fn url(u: &str) {
     let base = target::content_base(u);
     assert!(base.ends_with('/'));
     if let Ok(t) = Target::parse(u) {
-        assert_eq!(Target::parse(&base).map(|b| b.stream), Ok(t.stream), "{u:?}");
+        assert_eq!(
+            Target::parse(&base).map(|b| b.stream),
+            Ok(t.stream),
+            "{u:?}"
+        );
         for n in [0, 2] {
             let track = Target::parse(&target::track_url(&base, n));
-            assert_eq!(track, Ok(Target { stream: t.stream, track: Some(n) }), "{u:?}");
+            assert_eq!(
+                track,
+                Ok(Target {
+                    stream: t.stream,
+                    track: Some(n)
+                }),
+                "{u:?}"
+            );
         }
     }
 }

@@ -57,7 +57,10 @@ fuzz_target!(|data: &[u8]| {
         for (i, t) in tracks.iter().enumerate() {
             assert!(t.track <= 2);
             assert!(tracks[i + 1..].iter().all(|o| o.track != t.track));
-            if let Chosen::Tcp { interleaved: (a, b) } = t.transport {
+            if let Chosen::Tcp {
+                interleaved: (a, b),
+            } = t.transport
+            {
                 assert!(a != b);
                 channels.extend([a, b]);
             }
