@@ -105,7 +105,8 @@ export async function startVto({ dataDir, args = [], env = {} } = {}) {
   // Files run side by side: never the default SIP or DHIP port.
   const sip = args.includes('--sip') ? [] : ['--sip', '127.0.0.1:0'];
   const dhip = args.includes('--dhip') ? [] : ['--dhip', '127.0.0.1:0'];
-  const proc = spawnGroup(VTO_BIN, ['--data-dir', dataDir, '--http', '127.0.0.1:0', ...sip, ...dhip, ...args], {
+  const rtsp = args.includes('--rtsp') ? [] : ['--rtsp', '127.0.0.1:0'];
+  const proc = spawnGroup(VTO_BIN, ['--data-dir', dataDir, '--http', '127.0.0.1:0', ...sip, ...dhip, ...rtsp, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

@@ -107,6 +107,18 @@ pub struct Cli {
     )]
     pub dhip: ListenOrOff,
 
+    /// RTSP server for recorders and relays: `ADDR` (default the loopback
+    /// port 8554 for a workstation; give `0.0.0.0:554` on a device), or
+    /// `off`. Digest auth against the accounts (Viewer and up).
+    #[arg(
+        long,
+        env = "VTO_RTSP",
+        default_value = "127.0.0.1:8554",
+        value_name = "ADDR|off",
+        value_parser = parse_listen
+    )]
+    pub rtsp: ListenOrOff,
+
     /// Live viewers at once, all cameras together (each costs a WebRTC
     /// connection; a small board carries a few dozen).
     #[arg(long, env = "VTO_MAX_VIEWERS", default_value_t = crate::video::live::MAX_VIEWERS,

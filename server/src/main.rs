@@ -24,6 +24,7 @@ mod logs;
 mod mail;
 mod network;
 mod qr;
+mod rtsp_out;
 mod services;
 mod store;
 mod system;
@@ -267,6 +268,24 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         },
         None => None,
     };
+    let rtsp = match cli.rtsp.0 {
+        Some(addr) => match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                let bound = listener.local_addr().map_err(|e| e.to_string())?;
+                // Tests and scripts read this line to find the port.
+                println!("vto rtsp on {bound}");
+                let out = rtsp_out::RtspOut::new(services.clone(), auth.clone(), ip_filter.clone())
+                    .map_err(|e| e.to_string())?;
+                Some(tokio::spawn(rtsp_out::serve(listener, Arc::new(out))))
+            }
+            // The web UI must stay reachable to fix what is wrong.
+            Err(e) => {
+                tracing::error!(%addr, error = %e, "RTSP: cannot listen");
+                None
+            }
+        },
+        None => None,
+    };
     let state = http::AppState {
         leptos: http::leptos_options(),
         services: services.clone(),
@@ -345,6 +364,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     .into_iter()
     .chain(sip_task)
     .chain(dhip)
+    .chain(rtsp)
     .chain(button)
     .chain(readers)
     {

@@ -90,6 +90,8 @@ pub struct Vto {
     pub sip: Option<std::net::SocketAddr>,
     /// Where it serves DHIP (TCP).
     pub dhip: Option<std::net::SocketAddr>,
+    /// Where it serves RTSP (TCP).
+    pub rtsp: Option<std::net::SocketAddr>,
     pub data_dir: PathBuf,
     logs: Arc<Mutex<String>>,
     _tmp: Option<tempfile::TempDir>,
@@ -145,6 +147,9 @@ impl Vto {
         if !args.contains(&"--dhip") {
             cmd.args(["--dhip", "127.0.0.1:0"]);
         }
+        if !args.contains(&"--rtsp") {
+            cmd.args(["--rtsp", "127.0.0.1:0"]);
+        }
         let mut child =
             ProcessGroup::spawn(cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()))
                 .map_err(|e| format!("spawn vto: {e}"))?;
@@ -166,7 +171,7 @@ impl Vto {
         }
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
-        let (mut sip, mut dhip) = (None, None);
+        let (mut sip, mut dhip, mut rtsp) = (None, None, None);
         let url = tokio::time::timeout(Duration::from_secs(20), async {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(addr) = line.strip_prefix("vto sip on ") {
@@ -174,6 +179,9 @@ impl Vto {
                 }
                 if let Some(addr) = line.strip_prefix("vto dhip on ") {
                     dhip = addr.parse().ok();
+                }
+                if let Some(addr) = line.strip_prefix("vto rtsp on ") {
+                    rtsp = addr.parse().ok();
                 }
                 if let Some(url) = line.strip_prefix("vto listening on ") {
                     return Some(url.to_string());
@@ -201,6 +209,7 @@ impl Vto {
             url,
             sip,
             dhip,
+            rtsp,
             data_dir: dir.to_path_buf(),
             logs,
             _tmp: None,

@@ -4,6 +4,7 @@
 //! and [`password`] the hashing. Every change is one store transaction that
 //! also writes its security log entry.
 
+pub mod digest;
 pub mod lockout;
 pub mod online;
 pub mod password;

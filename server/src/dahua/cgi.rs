@@ -29,7 +29,8 @@ use dahua::{
 use futures_util::stream;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{digest::Verdict, Dahua, DEVICE_TYPE};
+use super::{Dahua, DEVICE_TYPE};
+use crate::account::digest::Verdict;
 use crate::{account::online::FrontDoor, http::AppState};
 
 /// The route: every script.

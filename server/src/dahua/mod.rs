@@ -4,8 +4,9 @@
 //!
 //! - [`cgi`]: the HTTP CGI API under `/cgi-bin/` on the web port;
 //! - [`config`]: `configManager.cgi`'s tables over vto's settings;
-//! - [`digest`]: its HTTP Digest, checked against the accounts' HA1 by the
-//!   account service (same lockout as the UI);
+//! - HTTP Digest is [`crate::account::digest`]'s (shared with RTSP),
+//!   checked against the accounts' HA1 by the account service (same
+//!   lockout as the UI);
 //! - [`dhip`]: DHIP on TCP 5000 (login, keep-alive, events, the door);
 //! - [`records`]: `recordFinder.cgi` over the Log service;
 //! - [`feed`]: the door's events in Dahua's codes, for the CGI event
@@ -18,7 +19,6 @@
 pub mod cgi;
 pub mod config;
 pub mod dhip;
-pub mod digest;
 pub mod feed;
 pub mod records;
 
@@ -33,7 +33,7 @@ pub const DEVICE_TYPE: &str = "VTO-vto";
 pub struct Dahua {
     pub services: Arc<Services>,
     pub auth: Arc<Auth>,
-    pub gate: digest::Gate,
+    pub gate: crate::account::digest::Gate,
     pub feed: Arc<feed::Feed>,
     /// The serial number (`getSerialNo`, the realm).
     pub serial: String,
@@ -47,7 +47,7 @@ impl Dahua {
         auth: Arc<Auth>,
         serial: String,
     ) -> Result<Self, crate::error::Error> {
-        let gate = digest::Gate::new(auth.realm(), crate::error::random::<16>()?);
+        let gate = crate::account::digest::Gate::new(auth.realm(), crate::error::random::<16>()?);
         Ok(Self {
             services,
             auth,

@@ -1,5 +1,5 @@
-//! HTTP Digest as Dahua devices speak it on the CGI API (see
-//! `../shared/guide/dahua-interop.md`, HTTP part): the challenge
+//! HTTP Digest as Dahua devices speak it, on the CGI API and on RTSP (see
+//! `../shared/guide/dahua-interop.md`): the challenge
 //! `Digest realm="Login to <serial>",qop="auth",nonce="<digits>",opaque="<hex>"`
 //! (no `algorithm`: MD5; no commas in the realm), HA2 over the client's
 //! `uri=` as given, which must name the request's target once both are
