@@ -274,6 +274,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
                 let bound = listener.local_addr().map_err(|e| e.to_string())?;
                 // Tests and scripts read this line to find the port.
                 println!("vto rtsp on {bound}");
+                services.network.set_rtsp(bound);
                 let out = rtsp_out::RtspOut::new(services.clone(), auth.clone(), ip_filter.clone())
                     .map_err(|e| e.to_string())?;
                 Some(tokio::spawn(rtsp_out::serve(listener, Arc::new(out))))

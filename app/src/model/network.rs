@@ -110,6 +110,9 @@ pub struct HostAddress {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkPage {
     pub settings: NetworkSettings,
+    /// The RTSP server as started (`--rtsp`); `None`: off.
+    #[serde(default)]
+    pub rtsp: Option<RtspInfo>,
     pub host_name: String,
     pub host_addresses: Vec<HostAddress>,
     pub certificate: Option<CertificateInfo>,
@@ -178,5 +181,60 @@ mod tests {
             ..old.clone()
         };
         assert_eq!(new.changed_fields(&old), vec!["HTTP Port", "HTTPS"]);
+    }
+}
+
+/// Where the RTSP server listens (`--rtsp`), as bound.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RtspInfo {
+    /// The address bound: `0.0.0.0` or `::` for all of the host's.
+    pub address: String,
+    pub port: u16,
+}
+
+impl RtspInfo {
+    /// The door camera's stream at the Dahua layout (`subtype` 0: main,
+    /// 1: sub). Bound to all addresses, the host is the one the page was
+    /// opened at (`page_host`, as the browser's `location.hostname` gives
+    /// it), or a placeholder before it is known.
+    pub fn url(&self, page_host: Option<&str>, subtype: u8) -> String {
+        let host = match self.address.parse::<std::net::IpAddr>() {
+            Ok(ip) if ip.is_unspecified() => page_host.unwrap_or("DEVICE").to_string(),
+            Ok(std::net::IpAddr::V6(ip)) => format!("[{ip}]"),
+            _ => self.address.clone(),
+        };
+        format!(
+            "rtsp://{host}:{}/cam/realmonitor?channel=1&subtype={subtype}",
+            self.port
+        )
+    }
+}
+
+#[cfg(test)]
+mod rtsp_tests {
+    use super::RtspInfo;
+
+    #[test]
+    fn the_rtsp_url_names_the_bound_address_or_the_pages_host() {
+        let at = |address: &str| RtspInfo {
+            address: address.into(),
+            port: 554,
+        };
+        assert_eq!(
+            at("192.168.1.20").url(Some("vto.local"), 0),
+            "rtsp://192.168.1.20:554/cam/realmonitor?channel=1&subtype=0"
+        );
+        assert_eq!(
+            at("0.0.0.0").url(Some("vto.local"), 1),
+            "rtsp://vto.local:554/cam/realmonitor?channel=1&subtype=1"
+        );
+        assert_eq!(
+            at("::").url(None, 0),
+            "rtsp://DEVICE:554/cam/realmonitor?channel=1&subtype=0"
+        );
+        assert_eq!(
+            at("fd00::5").url(Some("x"), 0),
+            "rtsp://[fd00::5]:554/cam/realmonitor?channel=1&subtype=0"
+        );
     }
 }

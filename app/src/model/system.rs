@@ -41,6 +41,9 @@ pub struct Overview {
     pub vto: BasicSettings,
     pub system: SystemInfo,
     pub account: AccountInfo,
+    /// The RTSP server as started; `None`: off.
+    #[serde(default)]
+    pub rtsp: Option<super::network::RtspInfo>,
 }
 
 /// Whether the device has been initialized (manual ch. 1).

@@ -10,7 +10,7 @@ use crate::{
         config_manager::ConfigManager, door::DoorPanel, icons, intercom::CallPanel,
         live_view::LiveView, notice::loaded, role::IfMay,
     },
-    model::{system::Overview, users::Right},
+    model::{network::RtspInfo, system::Overview, users::Right},
 };
 
 #[component]
@@ -78,7 +78,9 @@ fn DoorCamera() -> impl IntoView {
 
 #[component]
 fn Panels(overview: Overview) -> impl IntoView {
-    let Overview { vto, system, .. } = overview;
+    let Overview {
+        vto, system, rtsp, ..
+    } = overview;
     view! {
         <div class="panels">
             <section class="card" aria-labelledby="vto-info">
@@ -108,5 +110,77 @@ fn Panels(overview: Overview) -> impl IntoView {
                 </dl>
             </section>
         </div>
+        // Full width: the addresses are long.
+        {rtsp.map(|r| view! { <RtspAddresses rtsp=r /> })}
     }
+}
+
+/// The door camera's RTSP addresses, for a recorder or a relay, each with
+/// a Copy button.
+#[component]
+fn RtspAddresses(rtsp: RtspInfo) -> impl IntoView {
+    // The server renders a placeholder host when it listens on all
+    // addresses; the browser knows the one the page was opened at.
+    let host = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        host.set(
+            web_sys::window()
+                .and_then(|w| w.location().hostname().ok())
+                .filter(|h| !h.is_empty()),
+        );
+    });
+    let streams = [
+        ("rtsp-main", "Main Stream", 0u8),
+        ("rtsp-sub", "Sub Stream", 1u8),
+    ];
+    view! {
+        <section class="card" aria-labelledby="rtsp-info">
+            <h2 id="rtsp-info">"RTSP"</h2>
+            {streams
+                .into_iter()
+                .map(|(id, label, subtype)| {
+                    let rtsp = rtsp.clone();
+                    let url = move || rtsp.url(host.get().as_deref(), subtype);
+                    view! {
+                        <div class="field">
+                            <label for=id>{label}</label>
+                            <div class="copy-row">
+                                <input id=id class="mono" type="text" readonly prop:value=url />
+                                <button type="button" class="secondary" on:click=move |_| copy(id)>
+                                    "Copy"
+                                </button>
+                            </div>
+                        </div>
+                    }
+                })
+                .collect_view()}
+            <p class="hint">
+                "For a recorder, Home Assistant or a relay: log in with a Viewer account (Digest)."
+            </p>
+        </section>
+    }
+}
+
+/// Copies the text of input `id` (`execCommand`: the Clipboard API needs
+/// HTTPS, and a door station is often reached over plain HTTP on the LAN).
+fn copy(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if let Some(input) = doc
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        {
+            input.select();
+            if let Ok(d) = doc.dyn_into::<web_sys::HtmlDocument>() {
+                let _ = d.exec_command("copy");
+            }
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
 }

@@ -176,6 +176,13 @@ fn HostFacts(shown: RwSignal<NetworkPage>) -> impl IntoView {
         <dl class="facts" id="host-facts">
             <dt>"Host Name"</dt>
             <dd>{move || shown.get().host_name}</dd>
+            <dt>"RTSP Port"</dt>
+            <dd id="rtsp-port">
+                {move || match shown.get().rtsp {
+                    Some(r) => format!("{} (on {})", r.port, r.address),
+                    None => "Off".to_string(),
+                }}
+            </dd>
             <dt>"Host Addresses"</dt>
             <dd>
                 <ul class="plain-list" id="host-addresses">
@@ -191,7 +198,7 @@ fn HostFacts(shown: RwSignal<NetworkPage>) -> impl IntoView {
             </dd>
         </dl>
         <p class="hint">
-            "The host's addresses, gateway and DNS are set in its operating system, not here."
+            "The host's addresses, gateway and DNS are set in its operating system, not here. The RTSP server's address and port are set when vto starts (--rtsp)."
         </p>
     }
 }

@@ -33,6 +33,18 @@ pub fn monotonic() -> tokio::time::Instant {
     tokio::time::Instant::now()
 }
 
+/// Milliseconds on the monotonic clock since `start` (a service's
+/// start): the clock of nonces, sessions and keep-alives.
+pub fn millis_since(start: tokio::time::Instant) -> u64 {
+    let ms = monotonic().saturating_duration_since(start).as_millis();
+    u64::try_from(ms).unwrap_or(u64::MAX)
+}
+
+/// [`millis_since`] as the SIP core's time.
+pub fn mono_since(start: tokio::time::Instant) -> sip::time::Mono {
+    sip::time::Mono(i64::try_from(millis_since(start)).unwrap_or(i64::MAX))
+}
+
 /// Both clocks read at one moment. The SIP core runs on monotonic
 /// milliseconds (since `start`), so a step of the host's clock neither
 /// expires registrations nor fires timers; what is stored or shown is
@@ -45,8 +57,7 @@ pub struct Now {
 
 impl Now {
     pub fn read(clock: &dyn Clock, start: tokio::time::Instant) -> Self {
-        let ms = monotonic().saturating_duration_since(start).as_millis();
-        let mono = sip::time::Mono(i64::try_from(ms).unwrap_or(i64::MAX));
+        let mono = mono_since(start);
         let wall = clock.now();
         Self { mono, wall }
     }

@@ -60,9 +60,6 @@ impl Dahua {
 
     /// Milliseconds since start, for the nonces.
     fn mono(&self) -> sip::time::Mono {
-        let ms = crate::clock::monotonic()
-            .saturating_duration_since(self.start)
-            .as_millis();
-        sip::time::Mono(i64::try_from(ms).unwrap_or(i64::MAX))
+        crate::clock::mono_since(self.start)
     }
 }

@@ -16,6 +16,7 @@
 
 pub mod message;
 pub mod session;
+pub mod talk_back;
 
 use std::{sync::Arc, time::Duration};
 
@@ -140,6 +141,8 @@ pub struct IntercomService {
     /// The talker's number ([`CallStatus::talker`]): a browser's voice is
     /// played, and its leaving ends the call, only while it is the talker.
     talker: Arc<std::sync::atomic::AtomicU64>,
+    /// Who talks through the RTSP backchannel outside calls.
+    floor: std::sync::Mutex<talk_back::Floor>,
 }
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -187,6 +190,7 @@ impl IntercomService {
             heard,
             heard_rx: std::sync::Mutex::new(Some(heard_rx)),
             talker: Default::default(),
+            floor: Default::default(),
         }
     }
 

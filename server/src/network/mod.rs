@@ -34,6 +34,8 @@ pub struct NetworkService {
     /// Email: the test mail.
     postman: Arc<Postman>,
     time: Arc<TimeService>,
+    /// The RTSP server's bound address, once it listens.
+    rtsp: OnceLock<SocketAddr>,
 }
 
 impl NetworkService {
@@ -51,6 +53,7 @@ impl NetworkService {
             ip_filter,
             postman,
             time,
+            rtsp: OnceLock::new(),
         }
     }
 
@@ -85,6 +88,19 @@ impl NetworkService {
             }
             Err((_, e)) => tracing::warn!(error = %e, "listeners not moved"),
         }
+    }
+
+    /// The RTSP server listens on `addr` (`--rtsp`).
+    pub fn set_rtsp(&self, addr: SocketAddr) {
+        let _ = self.rtsp.set(addr);
+    }
+
+    /// The RTSP server as started, for the pages; `None`: off.
+    pub fn rtsp(&self) -> Option<app::model::network::RtspInfo> {
+        self.rtsp.get().map(|a| app::model::network::RtspInfo {
+            address: a.ip().to_canonical().to_string(),
+            port: a.port(),
+        })
     }
 
     /// The web server exists only once the router (which holds the device)

@@ -37,6 +37,7 @@ impl NetworkService {
         let (stored, tls) = self.network_state().await?;
         Ok(NetworkPage {
             settings: self.effective(stored),
+            rtsp: self.rtsp(),
             host_name: super::host_name(),
             host_addresses: super::host_addresses(),
             certificate: tls.as_ref().and_then(|t| super::tls::info(t).ok()),

@@ -9,6 +9,7 @@
 //! [`player`], which sends a source's frames as RTP over the connection
 //! (interleaved) or UDP.
 
+pub mod backchannel;
 pub mod player;
 
 use std::{
@@ -21,7 +22,10 @@ use std::{
     time::Duration,
 };
 
-use app::{error::ApiError, model::users::Right};
+use app::{
+    error::ApiError,
+    model::users::{Right, Role},
+};
 use bytes::Bytes;
 use rtsp::{
     message::{status, Incoming, Reader, Request, Response},
@@ -32,7 +36,7 @@ use rtsp::{
 };
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    net::{tcp::OwnedWriteHalf, TcpListener, TcpStream, UdpSocket},
+    net::{tcp::OwnedWriteHalf, TcpListener, TcpStream},
     sync::{mpsc, Semaphore},
 };
 
@@ -84,14 +88,11 @@ impl RtspOut {
 
     /// Milliseconds since start: the sessions' and nonces' clock.
     fn now_ms(&self) -> u64 {
-        let ms = crate::clock::monotonic()
-            .saturating_duration_since(self.start)
-            .as_millis();
-        u64::try_from(ms).unwrap_or(u64::MAX)
+        crate::clock::millis_since(self.start)
     }
 
     fn mono(&self) -> sip::time::Mono {
-        sip::time::Mono(i64::try_from(self.now_ms()).unwrap_or(i64::MAX))
+        crate::clock::mono_since(self.start)
     }
 
     fn source(&self, stream: Stream) -> Option<Arc<Source>> {
@@ -142,10 +143,15 @@ struct Connection {
     /// The SSRC per track, chosen at SETUP.
     ssrc: HashMap<u8, u32>,
     player: Option<Running>,
+    /// The backchannel interleaved on this connection, while playing.
+    talk: Option<crate::intercom::talk_back::TalkBack>,
+    /// The backchannel over UDP, while playing.
+    talk_udp: Option<Running>,
     /// The last RTCP a player's UDP sockets received (session time).
     heard: Arc<AtomicU64>,
-    /// The account proven on this connection.
+    /// The account proven on this connection, and its role.
     viewer: Option<String>,
+    role: Option<Role>,
     presence: Option<Presence>,
 }
 
@@ -164,7 +170,8 @@ impl Connection {
         };
         let config = Config {
             audio: true,
-            backchannel: false,
+            // Offered only where there is a speaker to hear it.
+            backchannel: out.services.intercom.has_speaker(),
             udp: true,
         };
         let now = out.now_ms();
@@ -177,8 +184,11 @@ impl Connection {
             udp: HashMap::new(),
             ssrc: HashMap::new(),
             player: None,
+            talk: None,
+            talk_udp: None,
             heard: Arc::new(AtomicU64::new(0)),
             viewer: None,
+            role: None,
             presence: None,
         };
         let mut reader = Reader::new();
@@ -199,10 +209,16 @@ impl Connection {
                                     break 'conn;
                                 }
                             }
-                            Ok(Some(Incoming::Interleaved { channel, .. })) => {
-                                // Receiver reports keep the session alive.
+                            Ok(Some(Incoming::Interleaved { channel, payload })) => {
+                                // Receiver reports and the backchannel keep
+                                // the session alive.
                                 let now = c.out.now_ms();
-                                c.session.interleaved(channel, now);
+                                let ch = c.session.interleaved(channel, now);
+                                if let (Some(ch), Some(talk)) = (ch, c.talk.as_mut()) {
+                                    if ch.track == session::track::BACKCHANNEL && !ch.rtcp {
+                                        backchannel::play(talk, &payload);
+                                    }
+                                }
                             }
                             Ok(None) => break,
                             Err(e) => {
@@ -236,9 +252,9 @@ impl Connection {
     }
 
     fn stop(&mut self) {
-        if let Some(p) = self.player.take() {
-            p.stop();
-        }
+        self.player = None;
+        self.talk = None;
+        self.talk_udp = None;
     }
 
     async fn send(&self, r: Response) -> bool {
@@ -268,8 +284,18 @@ impl Connection {
             }
             Outcome::Setup(s) => {
                 let track = s.track;
-                if self.out.source(s.stream).is_none() || track == session::track::BACKCHANNEL {
+                if self.out.source(s.stream).is_none() {
                     return self.send(s.refuse(status::NOT_FOUND)).await;
+                }
+                if track == session::track::BACKCHANNEL {
+                    // The door's speaker only, and only for those who may
+                    // answer the door.
+                    if matches!(s.stream, Stream::Ipc(_)) {
+                        return self.send(s.refuse(status::NOT_FOUND)).await;
+                    }
+                    if !self.role.is_some_and(|r| r.may(Right::OpenDoor)) {
+                        return self.send(s.refuse(status::FORBIDDEN)).await;
+                    }
                 }
                 let ssrc = u32::from_be_bytes(crate::error::random::<4>().unwrap_or([7; 4]));
                 let mut ports = None;
@@ -313,6 +339,7 @@ impl Connection {
                     let ssrc = self.ssrc.get(&t.track).copied().unwrap_or(0);
                     dests.push((t.track, ssrc, dest));
                 }
+                self.listen_back(&p.tracks);
                 let (player, info) = Player::prepare(dests);
                 // The answer first: media follows it on the connection.
                 if !self.send(p.reply(&info)).await {
@@ -370,6 +397,7 @@ impl Connection {
                     self.out.auth.now(),
                 ));
                 self.viewer = Some(user);
+                self.role = Some(role);
                 Ok(())
             }
             Ok(_) => Err(Box::new(Response::new(status::FORBIDDEN, cseq))),
@@ -386,9 +414,43 @@ impl Connection {
         }
     }
 
+    /// Starts hearing the backchannel, if the session set it up.
+    fn listen_back(&mut self, tracks: &[session::Track]) {
+        let Some(t) = tracks
+            .iter()
+            .find(|t| t.track == session::track::BACKCHANNEL)
+        else {
+            return;
+        };
+        let talk = self
+            .out
+            .services
+            .intercom
+            .talk_back(self.viewer.as_deref().unwrap_or("?"));
+        match t.transport {
+            rtsp::transport::Chosen::Tcp { .. } => self.talk = Some(talk),
+            rtsp::transport::Chosen::Udp { .. } => {
+                if let Some(u) = self.udp.get(&t.track) {
+                    let (sock, peer) = u.receiver();
+                    self.talk_udp = Some(Running(tokio::spawn(backchannel::receive_udp(
+                        sock,
+                        peer,
+                        talk,
+                        self.heard.clone(),
+                        self.out.start,
+                    ))));
+                }
+            }
+        }
+    }
+
     /// The SDP of the stream: its parameter sets from its next key frame.
     async fn describe(&self, d: &session::Describe) -> Result<String, u16> {
         let source = self.out.source(d.stream).ok_or(status::NOT_FOUND)?;
+        if d.backchannel && matches!(d.stream, Stream::Ipc(_)) {
+            // A relayed camera's speaker is not the door's.
+            return Err(status::OPTION_NOT_SUPPORTED);
+        }
         let mut rx = source.subscribe(1);
         let frame = crate::video::hub::next_key(&mut rx, FIRST_PICTURE)
             .await
@@ -414,7 +476,7 @@ impl Connection {
             framerate: None,
             size: Some((u32::from(frame.width), u32::from(frame.height))),
             audio: d.audio,
-            backchannel: false,
+            backchannel: d.backchannel,
             control_base: None,
         }
         .to_sdp()
@@ -444,9 +506,4 @@ async fn write_all(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Bytes>) {
         }
     }
     let _ = wr.shutdown().await;
-}
-
-/// Binds a UDP socket on `ip` (port chosen by the system).
-pub(crate) async fn bind_udp(ip: IpAddr, port: u16) -> std::io::Result<UdpSocket> {
-    UdpSocket::bind(SocketAddr::new(ip, port)).await
 }

@@ -60,12 +60,12 @@ impl Udp {
     pub async fn bind(local: IpAddr, peer: IpAddr, client: (u16, u16)) -> std::io::Result<Udp> {
         let (local, peer) = (local.to_canonical(), peer.to_canonical());
         for _ in 0..32 {
-            let rtp = super::bind_udp(local, 0).await?;
+            let rtp = UdpSocket::bind(SocketAddr::new(local, 0)).await?;
             let port = rtp.local_addr()?.port();
             if port % 2 != 0 || port == u16::MAX {
                 continue;
             }
-            if let Ok(rtcp) = super::bind_udp(local, port + 1).await {
+            if let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(local, port + 1)).await {
                 return Ok(Udp {
                     rtp: Arc::new(rtp),
                     rtcp: Arc::new(rtcp),
@@ -75,6 +75,12 @@ impl Udp {
             }
         }
         Err(std::io::Error::other("no free pair of UDP ports"))
+    }
+
+    /// The RTP socket and the client's address, to receive on (the
+    /// backchannel).
+    pub fn receiver(&self) -> (Arc<UdpSocket>, IpAddr) {
+        (self.rtp.clone(), self.to_rtp.ip())
     }
 
     pub fn server_ports(&self) -> (u16, u16) {
@@ -160,11 +166,7 @@ pub struct Player {
 }
 
 /// A running player; stopped when dropped.
-pub struct Running(JoinHandle<()>);
-
-impl Running {
-    pub fn stop(self) {}
-}
+pub struct Running(pub(super) JoinHandle<()>);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -319,10 +321,7 @@ async fn listen_rtcp(
     let mut buf = [0u8; 1500];
     while let Ok((_, from)) = sock.recv_from(&mut buf).await {
         if from.ip().to_canonical() == peer {
-            let ms = crate::clock::monotonic()
-                .saturating_duration_since(epoch)
-                .as_millis();
-            heard.store(u64::try_from(ms).unwrap_or(u64::MAX), Ordering::Relaxed);
+            heard.store(crate::clock::millis_since(epoch), Ordering::Relaxed);
         }
     }
 }

@@ -86,6 +86,7 @@ impl System for SystemService {
                 email,
                 two_factor: self.auth.two_factor_status(user).await?,
             },
+            rtsp: self.services()?.network.rtsp(),
         })
     }
 
