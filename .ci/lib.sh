@@ -109,6 +109,15 @@ ensure_live_bench_tools() {
   fi
 }
 
+ensure_rtsp_bench_tools() {
+  # The RTSP camera and the GStreamer relay (tests/peers/rtsp_server.py and
+  # rtsp_relay.py, run with /usr/bin/python3); x264enc is in -ugly.
+  apt_ensure gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base \
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly python3-gi
+  # The network namespace it runs in; curl sets vto up; ps for the notes.
+  apt_ensure util-linux iproute2 procps curl
+}
+
 ensure_sip_bench_tools() {
   # sipp drives both SIP servers; curl sets vto up; ps/free for the notes.
   apt_ensure sip-tester procps curl
