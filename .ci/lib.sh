@@ -75,6 +75,9 @@ ensure_test_tools() {
     /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check amcrest==1.9.9 aiodahua==0.5.0
   fi
+  # Janus: its streaming plugin relays the RTSP out to Chromium
+  # (end2end/tests/rtsp_janus.test.mjs), as in the live video benchmark.
+  ensure_janus
   # Certificates for the HTTPS upload browser test.
   apt_ensure openssl
   # Node may come from elsewhere (NodeSource ships npm inside nodejs).
@@ -99,8 +102,12 @@ ensure_live_bench_tools() {
   # The network namespace the benchmark runs in, and curl.
   apt_ensure util-linux iproute2 procps curl
   # Janus (its streaming plugin relays the same camera for comparison).
+  ensure_janus
+}
+
+ensure_janus() {
   # Debian enables it as a service on 0.0.0.0:8088 where systemd runs: when
-  # we install it, we turn that off (the benchmark runs its own instance).
+  # we install it, we turn that off (tests and benchmark run their own).
   if ! dpkg-query -W -f='${Status}' janus 2>/dev/null | grep -q 'install ok installed'; then
     apt_ensure janus
     if [ -d /run/systemd/system ]; then
