@@ -263,15 +263,20 @@ mod retina_client {
 
 use retina_client::play;
 
-/// Frames per second by the stream's own clock (90 kHz) over `frames`
-/// frames: what the camera sends, whatever the load on the test machine.
-async fn rtp_rate(p: &mut retina_client::Player, frames: u32) -> f64 {
-    let first = p.frame().await.timestamp().timestamp();
-    let mut last = first;
+/// Frames per second by the stream's own clock (90 kHz): the median gap
+/// between `frames` consecutive frames' timestamps. The median, because a
+/// camera short of CPU (the test machine is shared) skips a frame now and
+/// then, which lengthens a gap but does not change the configured rate.
+async fn rtp_rate(p: &mut retina_client::Player, frames: usize) -> f64 {
+    let mut last = p.frame().await.timestamp().timestamp();
+    let mut gaps = Vec::with_capacity(frames);
     for _ in 0..frames {
-        last = p.frame().await.timestamp().timestamp();
+        let ts = p.frame().await.timestamp().timestamp();
+        gaps.push(ts - last);
+        last = ts;
     }
-    f64::from(frames) * 90_000.0 / (last - first) as f64
+    gaps.sort_unstable();
+    90_000.0 / gaps[gaps.len() / 2].max(1) as f64
 }
 
 #[tokio::test]
