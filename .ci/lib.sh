@@ -41,8 +41,9 @@ ensure_build_tools() {
 }
 
 ensure_test_tools() {
-  # Chromium for the browser tests; unshare/ip for their loopback-only namespace.
-  apt_ensure chromium util-linux iproute2
+  # Chromium for the browser tests; unshare/ip for their loopback-only
+  # namespace (and sysctl for the veth pair the Janus test adds there).
+  apt_ensure chromium util-linux iproute2 procps
   # The SMTP server the mail tests talk to (run with /usr/bin/python3).
   apt_ensure python3-aiosmtpd
   # The NTP server the clock tests sync with (run as /usr/sbin/chronyd -x:
