@@ -41,8 +41,9 @@ ensure_build_tools() {
 }
 
 ensure_test_tools() {
-  # Chromium for the browser tests; unshare/ip for their loopback-only namespace.
-  apt_ensure chromium util-linux iproute2
+  # Chromium for the browser tests; unshare/ip for their loopback-only
+  # namespace (and sysctl for the veth pair the Janus test adds there).
+  apt_ensure chromium util-linux iproute2 procps
   # The SMTP server the mail tests talk to (run with /usr/bin/python3).
   apt_ensure python3-aiosmtpd
   # The NTP server the clock tests sync with (run as /usr/sbin/chronyd -x:
@@ -75,6 +76,9 @@ ensure_test_tools() {
     /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check amcrest==1.9.9 aiodahua==0.5.0
   fi
+  # Janus: its streaming plugin relays the RTSP out to Chromium
+  # (end2end/tests/rtsp_janus.test.mjs), as in the live video benchmark.
+  ensure_janus
   # Certificates for the HTTPS upload browser test.
   apt_ensure openssl
   # Node may come from elsewhere (NodeSource ships npm inside nodejs).
@@ -99,14 +103,27 @@ ensure_live_bench_tools() {
   # The network namespace the benchmark runs in, and curl.
   apt_ensure util-linux iproute2 procps curl
   # Janus (its streaming plugin relays the same camera for comparison).
+  ensure_janus
+}
+
+ensure_janus() {
   # Debian enables it as a service on 0.0.0.0:8088 where systemd runs: when
-  # we install it, we turn that off (the benchmark runs its own instance).
+  # we install it, we turn that off (tests and benchmark run their own).
   if ! dpkg-query -W -f='${Status}' janus 2>/dev/null | grep -q 'install ok installed'; then
     apt_ensure janus
     if [ -d /run/systemd/system ]; then
       as_root systemctl disable --now janus.service >/dev/null 2>&1 || true
     fi
   fi
+}
+
+ensure_rtsp_bench_tools() {
+  # The RTSP camera and the GStreamer relay (tests/peers/rtsp_server.py and
+  # rtsp_relay.py, run with /usr/bin/python3); x264enc is in -ugly.
+  apt_ensure gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base \
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly python3-gi
+  # The network namespace it runs in; curl sets vto up; ps for the notes.
+  apt_ensure util-linux iproute2 procps curl
 }
 
 ensure_sip_bench_tools() {

@@ -779,3 +779,118 @@ export async function pageApi(page, name, body = {}) {
     [name, body],
   );
 }
+
+/**
+ * A veth pair in the test runner's own network namespace (./run starts one):
+ * `<name>0` 10.78.0.1/24 and `<name>1` 10.78.0.2/24. Janus gathers ICE
+ * candidates only on a non-loopback interface. `remove()` deletes it.
+ */
+export async function addVeth(name = 'vjanus') {
+  const { execFileSync } = await import('node:child_process');
+  const ip = (...a) => execFileSync('ip', a, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Never on the host: the runner's namespace has only loopback.
+  const links = execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' });
+  assert.ok(!/^\d+: (?!lo:)/m.test(links), `not in a loopback-only namespace:\n${links}`);
+  ip('link', 'add', `${name}0`, 'type', 'veth', 'peer', 'name', `${name}1`);
+  ip('addr', 'add', '10.78.0.1/24', 'dev', `${name}0`);
+  ip('addr', 'add', '10.78.0.2/24', 'dev', `${name}1`);
+  ip('link', 'set', `${name}0`, 'up');
+  ip('link', 'set', `${name}1`, 'up');
+  // Both ends are addresses of this namespace: accept packets from them.
+  execFileSync('sysctl', ['-qw', `net.ipv4.conf.${name}0.accept_local=1`, `net.ipv4.conf.${name}1.accept_local=1`]);
+  return {
+    iface: `${name}0`,
+    remove() {
+      try {
+        ip('link', 'del', `${name}0`);
+      } catch {
+        // Already gone with its peer.
+      }
+    },
+  };
+}
+
+/**
+ * Janus (Debian's janus) with only its streaming plugin and HTTP API on
+ * 127.0.0.1: mountpoint 1 pulls `rtspUrl` (RTSP over UDP, the only way it
+ * pulls) with `user`/`password`; ICE on `iface`. { api, logs, kill }.
+ */
+export async function startJanus({ rtspUrl, user, password, iface }) {
+  const { execFileSync } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'vto-janus-'));
+  const port = await freePort();
+  const lib = resolve(
+    execFileSync('dpkg', ['-L', 'janus'], { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.endsWith('/janus/plugins/libjanus_streaming.so')),
+    '../..',
+  );
+  const rtpBase = 20000 + (port % 2000) * 10;
+  writeFileSync(join(dir, 'janus.jcfg'), `general: {
+  configs_folder = "${dir}"
+  plugins_folder = "${lib}/plugins"
+  transports_folder = "${lib}/transports"
+  events_folder = "${lib}/events"
+  loggers_folder = "${lib}/loggers"
+  debug_level = 4
+  session_timeout = 0
+}
+media: { rtp_port_range = "${rtpBase}-${rtpBase + 99}" }
+nat: { ice_enforce_list = "${iface}" }
+plugins: {
+  disable = "libjanus_audiobridge.so,libjanus_duktape.so,libjanus_echotest.so,libjanus_lua.so,libjanus_nosip.so,libjanus_recordplay.so,libjanus_sip.so,libjanus_textroom.so,libjanus_videocall.so,libjanus_videoroom.so,libjanus_voicemail.so"
+}
+transports: {
+  disable = "libjanus_mqtt.so,libjanus_nanomsg.so,libjanus_pfunix.so,libjanus_rabbitmq.so,libjanus_websockets.so"
+}
+loggers: { disable = "libjanus_jsonlog.so" }
+events: { broadcast = false }
+`);
+  writeFileSync(join(dir, 'janus.transport.http.jcfg'), `general: {
+  json = "plain"
+  base_path = "/janus"
+  http = true
+  port = ${port}
+  ip = "127.0.0.1"
+  https = false
+}
+admin: { admin_http = false, admin_https = false }
+`);
+  writeFileSync(join(dir, 'janus.plugin.streaming.jcfg'), `general: { events = false }
+door: {
+  type = "rtsp"
+  id = 1
+  description = "door"
+  audio = false
+  video = true
+  url = "${rtspUrl}"
+  rtsp_user = "${user}"
+  rtsp_pwd = "${password}"
+  rtsp_reconnect_delay = 1
+  rtsp_session_timeout = 0
+  rtsp_timeout = 10
+  rtsp_conn_timeout = 5
+}
+`);
+  const proc = spawnGroup('janus', ['-C', join(dir, 'janus.jcfg'), '-F', dir, '-o'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let logs = '';
+  proc.stdout.on('data', (d) => (logs += d));
+  proc.stderr.on('data', (d) => (logs += d));
+  let exited = null;
+  proc.on('exit', (code) => (exited = code));
+  const api = `http://127.0.0.1:${port}/janus`;
+  await eventually('Janus answers on its HTTP API', async () => {
+    if (exited !== null) throw new Error(`janus exited with ${exited}:\n${logs}`);
+    return (await fetch(`${api}/info`)).ok;
+  }, { timeout: 20000 });
+  return {
+    api,
+    logs: () => logs,
+    async kill() {
+      await stopGroup(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

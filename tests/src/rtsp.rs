@@ -103,3 +103,46 @@ impl RtspCamera {
         self.child.kill_group().await;
     }
 }
+
+/// A retina client (the Rust RTSP client, as in Moonfire NVR) playing the
+/// H.264 track of `url`: DESCRIBE (Digest with `creds`), SETUP over UDP or
+/// TCP interleaved, PLAY. Also the size the SDP's SPS announces.
+pub async fn retina_play(
+    url: url::Url,
+    creds: Option<retina::client::Credentials>,
+    udp: bool,
+) -> Result<(retina::client::Session<retina::client::Playing>, (u32, u32)), String> {
+    use retina::{
+        client::{
+            PlayOptions, Session, SessionOptions, SetupOptions, TcpTransportOptions, Transport,
+            UdpTransportOptions,
+        },
+        codec::ParametersRef,
+    };
+    let mut session = Session::describe(url, SessionOptions::default().creds(creds))
+        .await
+        .map_err(|e| format!("DESCRIBE: {e}"))?;
+    let video = session
+        .streams()
+        .iter()
+        .position(|s| s.media() == "video" && s.encoding_name() == "h264")
+        .ok_or("no H.264 track")?;
+    let size = match session.streams()[video].parameters() {
+        Some(ParametersRef::Video(v)) => v.pixel_dimensions(),
+        _ => (0, 0),
+    };
+    let transport = if udp {
+        Transport::Udp(UdpTransportOptions::default())
+    } else {
+        Transport::Tcp(TcpTransportOptions::default())
+    };
+    session
+        .setup(video, SetupOptions::default().transport(transport))
+        .await
+        .map_err(|e| format!("SETUP: {e}"))?;
+    let playing = session
+        .play(PlayOptions::default())
+        .await
+        .map_err(|e| format!("PLAY: {e}"))?;
+    Ok((playing, size))
+}

@@ -153,7 +153,14 @@ fn split_control(rest: &str) -> (&str, Control) {
         return (base.trim_end_matches('/'), Control::Aggregate);
     }
     if let Some(i) = s.rfind('/') {
-        let segment = &s[i + 1..];
+        let mut segment = &s[i + 1..];
+        // Janus's streaming plugin appends the DESCRIBE URL's query again
+        // after the control (`...?channel=1&subtype=0/trackID=0?channel=1&subtype=0`).
+        if let Some((control, query)) = segment.split_once('?') {
+            if s[..i].split_once('?').map(|(_, q)| q) == Some(query) {
+                segment = control;
+            }
+        }
         if let (Some(name), Some(digits)) = (segment.get(..8), segment.get(8..)) {
             // A segment that is no valid track stays part of the stream's
             // URL (and names none): the same URL then always splits the

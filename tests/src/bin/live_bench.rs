@@ -26,7 +26,6 @@
 
 use std::{
     collections::HashMap,
-    hash::{DefaultHasher, Hasher},
     net::IpAddr,
     str::FromStr,
     sync::{
@@ -36,13 +35,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ::tests::bench::{all_processes, clock_ticks, host_ticks, percentile, process_ticks};
+use ::tests::bench::{
+    all_processes, clock_ticks, host_ticks, match_pictures, percentile, picture_key, process_ticks,
+    Latency,
+};
 use futures_util::StreamExt;
 use reqwest::{header, StatusCode};
-use retina::client::{
-    PacketItem, PlayOptions, Session, SessionOptions, SetupOptions, TcpTransportOptions, Transport,
-    UdpTransportOptions,
-};
+use retina::client::PacketItem;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Semaphore};
 use webrtc::{
@@ -72,56 +71,7 @@ const CONNECT_WAIT: Duration = Duration::from_secs(30);
 const FULL_FPS: f64 = 24.0;
 
 // ---------------------------------------------------------------------
-// Recognizing frames by content.
-
-/// A key for the RTP packet that starts a picture: its first slice
-/// (`first_mb_in_slice` 0) as a single NAL unit (types 1 and 5), an FU-A
-/// start fragment, or inside a STAP-A. The key hashes the NAL type and
-/// the first bytes after the NAL header (up to 512), which no relay
-/// rewrites.
-fn picture_key(payload: &[u8]) -> Option<u64> {
-    // Fewer bytes than any relay puts in a first FU-A fragment (webrtc-rs
-    // packetizes at 1200 bytes), enough that pictures do not collide.
-    const TAKE: usize = 512;
-    let key = |nal_type: u8, data: &[u8]| -> Option<u64> {
-        // ue(v) 0 is a single 1 bit: the picture's first slice.
-        if !matches!(nal_type, 1 | 5) || data.first().is_none_or(|b| b & 0x80 == 0) {
-            return None;
-        }
-        let mut h = DefaultHasher::new();
-        h.write_u8(nal_type);
-        h.write(&data[..data.len().min(TAKE)]);
-        Some(h.finish())
-    };
-    let first = *payload.first()?;
-    match first & 0x1f {
-        t @ (1 | 5) => key(t, &payload[1..]),
-        // FU-A: indicator, header (S bit, type), data.
-        28 => {
-            let fu = *payload.get(1)?;
-            if fu & 0x80 == 0 {
-                return None;
-            }
-            key(fu & 0x1f, payload.get(2..)?)
-        }
-        // STAP-A: (16-bit size, NAL unit)*.
-        24 => {
-            let mut rest = payload.get(1..)?;
-            while rest.len() > 2 {
-                let size = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
-                let nal = rest.get(2..2 + size)?;
-                if let Some(&h) = nal.first() {
-                    if let Some(k) = key(h & 0x1f, &nal[1..]) {
-                        return Some(k);
-                    }
-                }
-                rest = &rest[2 + size..];
-            }
-            None
-        }
-        _ => None,
-    }
-}
+// What receivers saw.
 
 /// Pictures seen by one receiver while recording: (key, arrival).
 #[derive(Default)]
@@ -193,27 +143,10 @@ async fn direct(
         &shared.reference
     };
     let run = async {
-        let mut session = Session::describe(url, SessionOptions::default())
+        ::tests::rtsp::retina_play(url, None, udp)
             .await
-            .map_err(|e| format!("reference DESCRIBE: {e}"))?;
-        let video = session
-            .streams()
-            .iter()
-            .position(|s| s.media() == "video" && s.encoding_name() == "h264")
-            .ok_or("the RTSP source has no H.264 video")?;
-        let transport = if udp {
-            Transport::Udp(UdpTransportOptions::default())
-        } else {
-            Transport::Tcp(TcpTransportOptions::default())
-        };
-        session
-            .setup(video, SetupOptions::default().transport(transport))
-            .await
-            .map_err(|e| format!("reference SETUP: {e}"))?;
-        session
-            .play(PlayOptions::default())
-            .await
-            .map_err(|e| format!("reference PLAY: {e}"))
+            .map(|(playing, _)| playing)
+            .map_err(|e| format!("reference {e}"))
     };
     let mut playing = match run.await {
         Ok(p) => {
@@ -790,62 +723,6 @@ impl Cpu {
 }
 
 // ---------------------------------------------------------------------
-// Latency.
-
-struct Latency {
-    /// Sorted, in ms.
-    ms: Vec<f64>,
-    seen: usize,
-    /// Viewer pictures that arrived before the reference's (a mismatch
-    /// or the reference read late).
-    early: usize,
-}
-
-/// Matches every viewer picture to the reference's arrival of the same
-/// picture (the nearest one in time, within 1 s).
-fn match_pictures(reference: &[(u64, Instant)], viewers: &[Vec<(u64, Instant)>]) -> Latency {
-    let mut by_key: HashMap<u64, Vec<Instant>> = HashMap::new();
-    for (k, at) in reference {
-        by_key.entry(*k).or_default().push(*at);
-    }
-    let mut ms = Vec::new();
-    let (mut seen, mut early) = (0, 0);
-    for log in viewers {
-        for (k, at) in log {
-            seen += 1;
-            let Some(refs) = by_key.get(k) else {
-                continue;
-            };
-            // The nearest arrival of the same bytes at the reference (the
-            // same picture comes back only after seconds, if ever).
-            let signed_ms = |r: &Instant| {
-                if r <= at {
-                    (*at - *r).as_secs_f64() * 1000.0
-                } else {
-                    -((*r - *at).as_secs_f64() * 1000.0)
-                }
-            };
-            let Some(lat) = refs
-                .iter()
-                .map(signed_ms)
-                .min_by(|a, b| a.abs().total_cmp(&b.abs()))
-            else {
-                continue;
-            };
-            if lat.abs() > 1000.0 {
-                continue;
-            }
-            if lat < 0.0 {
-                early += 1;
-            }
-            ms.push(lat);
-        }
-    }
-    ms.sort_by(f64::total_cmp);
-    Latency { ms, seen, early }
-}
-
-// ---------------------------------------------------------------------
 
 struct Args {
     relay: String,
@@ -1206,43 +1083,5 @@ async fn main() {
     if let Err(e) = result {
         eprintln!("live_bench: {e}");
         std::process::exit(1);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::picture_key;
-
-    /// A picture's first slice (first_mb_in_slice 0: the top bit set).
-    fn slice() -> Vec<u8> {
-        (0..900u32).map(|i| (i * 7 + 0x80) as u8).collect()
-    }
-
-    #[test]
-    fn a_picture_has_one_key_however_it_is_packetized() {
-        let data = slice();
-        let single = [&[0x65u8][..], &data].concat();
-        let fu_start = [&[0x7cu8, 0x85][..], &data[..600]].concat();
-        let key = picture_key(&single);
-        assert!(key.is_some());
-        assert_eq!(picture_key(&fu_start), key);
-        let mut stap = vec![0x78u8];
-        for nal in [&[0x67u8, 0x42, 0xc0][..], &[0x68, 0xce], &single] {
-            stap.extend_from_slice(&u16::try_from(nal.len()).unwrap_or(0).to_be_bytes());
-            stap.extend_from_slice(nal);
-        }
-        assert_eq!(picture_key(&stap), key);
-    }
-
-    #[test]
-    fn only_the_first_slice_of_a_picture_has_a_key() {
-        let mut data = slice();
-        // A later fragment, a later slice, parameter sets, garbage.
-        assert_eq!(picture_key(&[&[0x7cu8, 0x05][..], &data].concat()), None);
-        data[0] = 0x40;
-        assert_eq!(picture_key(&[&[0x41u8][..], &data].concat()), None);
-        assert_eq!(picture_key(&[0x67, 0x42, 0xc0, 0x1f]), None);
-        assert_eq!(picture_key(&[0x78, 0xff, 0xff, 0x65]), None);
-        assert_eq!(picture_key(&[]), None);
     }
 }

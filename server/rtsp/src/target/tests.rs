@@ -198,3 +198,15 @@ fn stream_paths_parse_back() {
     }
     assert_eq!(Stream::Ipc(3).to_string(), "ipc 3");
 }
+
+#[test]
+fn janus_repeats_the_query_after_the_control() {
+    let url = "rtsp://h:554/cam/realmonitor?channel=1&subtype=1/trackID=0?channel=1&subtype=1";
+    assert_eq!(t(url), Ok((Stream::Sub, Some(0))));
+    let base = content_base(url);
+    assert_eq!(base, "rtsp://h:554/cam/realmonitor?channel=1&subtype=1/");
+    // Another query there is no repeat: no track of either stream.
+    assert!(
+        t("rtsp://h/cam/realmonitor?channel=1&subtype=1/trackID=0?channel=1&subtype=0").is_err()
+    );
+}
