@@ -59,7 +59,7 @@ impl Dahua {
     }
 
     /// Milliseconds since start, for the nonces.
-    fn mono(&self) -> sip::time::Mono {
+    pub(crate) fn mono(&self) -> sip::time::Mono {
         let ms = crate::clock::monotonic()
             .saturating_duration_since(self.start)
             .as_millis();
