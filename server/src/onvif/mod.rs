@@ -182,7 +182,7 @@ impl OnvifService {
                     width: u32::from(mw),
                     height: u32::from(mh),
                     fps: u32::from(v.main.fps),
-                    bitrate_kbps: u32::from(v.main.bitrate_kbps),
+                    bitrate_kbps: v.main.bitrate_kbps,
                 },
                 answer::Stream {
                     token: "sub".into(),
@@ -191,7 +191,7 @@ impl OnvifService {
                     width: u32::from(sw),
                     height: u32::from(sh),
                     fps: u32::from(v.sub.fps),
-                    bitrate_kbps: u32::from(v.sub.bitrate_kbps),
+                    bitrate_kbps: v.sub.bitrate_kbps,
                 },
             ],
             now: self.now_secs(),
