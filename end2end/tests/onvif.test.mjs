@@ -30,6 +30,7 @@ describe('Network Setting > ONVIF', { timeout: 90000 }, () => {
     await expectText(page, '#onvif-state', /^Off: /);
     await expectText(page, '#onvif-password-state', 'No ONVIF password stored.');
     await page.check('#onvif-enable');
+    await page.check('#onvif-discovery');
     await page.click('#onvif-form button[type=submit]');
     await expectFieldError(page, 'onvif-user', 'Choose the account ONVIF logs in as');
     await expectFieldError(page, 'onvif-password', 'Enter the ONVIF password');
