@@ -68,13 +68,16 @@ ensure_test_tools() {
   apt_ensure libasound2 libasound2-data
   # The Dahua API clients integrators run (tests/tests/dahua_api.rs):
   # python-amcrest and aiodahua from PyPI, pinned, in a venv of Debian's
-  # Python (tests/peers/dahua_clients.py).
+  # Python (tests/peers/dahua_clients.py); the ONVIF clients of
+  # tests/tests/onvif_out.rs in the same venv: onvif-zeep-async (Home
+  # Assistant's ONVIF library) and wsdiscovery (tests/peers/onvif_clients.py).
   apt_ensure python3-venv
   local venv="$ROOT/.venv-peers"
-  if ! "$venv/bin/python" -c 'import amcrest, aiodahua' 2>/dev/null; then
-    say "python venv for the Dahua API clients"
+  if ! "$venv/bin/python" -c 'import amcrest, aiodahua, onvif, wsdiscovery' 2>/dev/null; then
+    say "python venv for the Dahua and ONVIF clients"
     /usr/bin/python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check amcrest==1.9.9 aiodahua==0.5.0
+    "$venv/bin/pip" install -q --disable-pip-version-check amcrest==1.9.9 aiodahua==0.5.0 \
+      onvif-zeep-async==4.3.0 wsdiscovery==2.1.2
   fi
   # Janus: its streaming plugin relays the RTSP out to Chromium
   # (end2end/tests/rtsp_janus.test.mjs), as in the live video benchmark.

@@ -15,7 +15,7 @@ use crate::{
     model::{
         access, call_log, card, config, intercom, ip_permissions, ipc, live,
         mail::{self, PasswordUpdate},
-        message, network, publish, reset, room, security,
+        message, network, onvif, publish, reset, room, security,
         security_log::SecurityLogPage,
         settings, sip_server, station, system, system_time, time, two_factor, user_info,
         users::{self as accounts, Right},
@@ -593,6 +593,23 @@ pub async fn save_ip_permissions(
 ) -> Result<ip_permissions::IpPermissions, ApiError> {
     use crate::services::*;
     call(|s: Arc<dyn Network>, c| async move { s.save_ip_permissions(&c, settings).await }).await
+}
+
+#[server(endpoint = "onvif_settings", input = Json)]
+pub async fn onvif_settings() -> Result<onvif::OnvifPage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Onvif>, c| async move { s.onvif(&c).await }).await
+}
+
+/// Saves Network Setting > ONVIF; the password is write-only (empty keeps
+/// the stored one).
+#[server(endpoint = "save_onvif", input = Json)]
+pub async fn save_onvif(
+    settings: onvif::OnvifSettings,
+    password: PasswordUpdate,
+) -> Result<onvif::OnvifPage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Onvif>, c| async move { s.save_onvif(&c, settings, password).await }).await
 }
 
 #[server(endpoint = "webhooks", input = Json)]

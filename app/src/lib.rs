@@ -126,6 +126,10 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><mail::MailPage /></Layout> }
                 />
                 <Route
+                    path=path!("/network/onvif")
+                    view=|| view! { <Layout><onvif::OnvifPage /></Layout> }
+                />
+                <Route
                     path=path!("/network/webhooks")
                     view=|| view! { <Layout><webhooks::WebhooksPage /></Layout> }
                 />

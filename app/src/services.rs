@@ -31,6 +31,7 @@ use crate::{
         mail::{MailReceipt, MailSettings, PasswordUpdate},
         message::MessagePage,
         network::{CertificateUpload, NetworkPage, NetworkSettings},
+        onvif::{OnvifPage, OnvifSettings},
         publish::{Publication, PublishPage, PublishRecord},
         reset::{ResetInfo, ResetIssued, ResetTicket},
         room::{Room, RoomBatch, RoomPage},
@@ -474,6 +475,21 @@ pub trait Webhooks: Send + Sync + 'static {
     /// Sends a `test` event to the saved webhook once, now, and answers
     /// what became of it.
     async fn test_webhook(&self, caller: &Caller, id: u32) -> Result<Delivery, ApiError>;
+}
+
+/// Network Setting > ONVIF: the ONVIF services, WS-Discovery and the
+/// ONVIF password (write-only).
+#[async_trait::async_trait]
+pub trait Onvif: Send + Sync + 'static {
+    async fn onvif(&self, caller: &Caller) -> Result<OnvifPage, ApiError>;
+    /// Checked as a whole (the account must exist); nothing is written
+    /// when anything is wrong.
+    async fn save_onvif(
+        &self,
+        caller: &Caller,
+        settings: OnvifSettings,
+        password: PasswordUpdate,
+    ) -> Result<OnvifPage, ApiError>;
 }
 
 /// Runs a server function's body: gives it the area's service and the

@@ -106,7 +106,8 @@ export async function startVto({ dataDir, args = [], env = {} } = {}) {
   const sip = args.includes('--sip') ? [] : ['--sip', '127.0.0.1:0'];
   const dhip = args.includes('--dhip') ? [] : ['--dhip', '127.0.0.1:0'];
   const rtsp = args.includes('--rtsp') ? [] : ['--rtsp', '127.0.0.1:0'];
-  const proc = spawnGroup(VTO_BIN, ['--data-dir', dataDir, '--http', '127.0.0.1:0', ...sip, ...dhip, ...rtsp, ...args], {
+  const discovery = args.includes('--discovery') ? [] : ['--discovery', '127.0.0.1:0'];
+  const proc = spawnGroup(VTO_BIN, ['--data-dir', dataDir, '--http', '127.0.0.1:0', ...sip, ...dhip, ...rtsp, ...discovery, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

@@ -119,6 +119,19 @@ pub struct Cli {
     )]
     pub rtsp: ListenOrOff,
 
+    /// WS-Discovery (ONVIF clients find the device): a UDP `ADDR` (default
+    /// the loopback port 3702 for a workstation; give `0.0.0.0:3702` on a
+    /// device, which also joins 239.255.255.250), or `off`. Answers only
+    /// while Network Setting > ONVIF has ONVIF and WS-Discovery on.
+    #[arg(
+        long,
+        env = "VTO_DISCOVERY",
+        default_value = "127.0.0.1:3702",
+        value_name = "ADDR|off",
+        value_parser = parse_listen
+    )]
+    pub discovery: ListenOrOff,
+
     /// Live viewers at once, all cameras together (each costs a WebRTC
     /// connection; a small board carries a few dozen).
     #[arg(long, env = "VTO_MAX_VIEWERS", default_value_t = crate::video::live::MAX_VIEWERS,

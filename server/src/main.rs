@@ -23,6 +23,7 @@ mod intercom;
 mod logs;
 mod mail;
 mod network;
+mod onvif;
 mod qr;
 mod rtsp_out;
 mod services;
@@ -277,7 +278,10 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
                 services.network.set_rtsp(bound);
                 let out = rtsp_out::RtspOut::new(services.clone(), auth.clone(), ip_filter.clone())
                     .map_err(|e| e.to_string())?;
-                Some(tokio::spawn(rtsp_out::serve(listener, Arc::new(out))))
+                Some((
+                    tokio::spawn(rtsp_out::serve(listener, Arc::new(out))),
+                    bound,
+                ))
             }
             // The web UI must stay reachable to fix what is wrong.
             Err(e) => {
@@ -287,6 +291,35 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         },
         None => None,
     };
+    let discovery = match cli.discovery.0 {
+        Some(addr) => match crate::onvif::discovery::bind(addr).await {
+            Ok(socket) => {
+                let bound = socket.local_addr().map_err(|e| e.to_string())?;
+                // Tests and scripts read this line to find the port.
+                println!("vto discovery on {bound}");
+                Some((socket, bound))
+            }
+            // The web UI must stay reachable to fix what is wrong.
+            Err(e) => {
+                tracing::error!(%addr, error = %e, "WS-Discovery: cannot listen");
+                None
+            }
+        },
+        None => None,
+    };
+    services.onvif.set_listeners(crate::onvif::Listeners {
+        rtsp: rtsp.as_ref().map(|(_, bound)| *bound),
+        discovery: discovery.as_ref().map(|(_, bound)| *bound),
+    });
+    let rtsp = rtsp.map(|(task, _)| task);
+    let discovery = discovery.map(|(socket, _)| {
+        tokio::spawn(crate::onvif::discovery::serve(
+            socket,
+            services.clone(),
+            services.onvif.clone(),
+            ip_filter.clone(),
+        ))
+    });
     let state = http::AppState {
         leptos: http::leptos_options(),
         services: services.clone(),
@@ -366,6 +399,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     .chain(sip_task)
     .chain(dhip)
     .chain(rtsp)
+    .chain(discovery)
     .chain(button)
     .chain(readers)
     {

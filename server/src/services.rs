@@ -57,6 +57,7 @@ pub struct Services {
     pub video: Arc<VideoService>,
     pub logs: Arc<LogService>,
     pub webhooks: Arc<WebhookService>,
+    pub onvif: Arc<crate::onvif::OnvifService>,
 }
 
 /// Everything stored that running state follows, read in one transaction.
@@ -187,6 +188,12 @@ impl Services {
                 e.time.clone(),
                 e.webhook_poster,
             )),
+            onvif: Arc::new(crate::onvif::OnvifService::new(
+                e.settings.clone(),
+                e.auth.clone(),
+                e.time.clone(),
+                e.settings.store().serial().unwrap_or_default(),
+            )),
             settings: e.settings,
         });
         let _ = services.system.services.set(Arc::downgrade(&services));
@@ -274,6 +281,7 @@ impl Services {
         provide_context::<Arc<dyn api::Video>>(self.video.clone());
         provide_context::<Arc<dyn api::Logs>>(self.logs.clone());
         provide_context::<Arc<dyn api::Webhooks>>(self.webhooks.clone());
+        provide_context::<Arc<dyn api::Onvif>>(self.onvif.clone());
     }
 
     /// The one path from stored state to running state: at start, after an

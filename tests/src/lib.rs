@@ -92,6 +92,8 @@ pub struct Vto {
     pub dhip: Option<std::net::SocketAddr>,
     /// Where it serves RTSP (TCP).
     pub rtsp: Option<std::net::SocketAddr>,
+    /// Where it answers WS-Discovery (UDP).
+    pub discovery: Option<std::net::SocketAddr>,
     pub data_dir: PathBuf,
     logs: Arc<Mutex<String>>,
     _tmp: Option<tempfile::TempDir>,
@@ -150,6 +152,9 @@ impl Vto {
         if !args.contains(&"--rtsp") {
             cmd.args(["--rtsp", "127.0.0.1:0"]);
         }
+        if !args.contains(&"--discovery") {
+            cmd.args(["--discovery", "127.0.0.1:0"]);
+        }
         let mut child =
             ProcessGroup::spawn(cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()))
                 .map_err(|e| format!("spawn vto: {e}"))?;
@@ -171,7 +176,7 @@ impl Vto {
         }
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
-        let (mut sip, mut dhip, mut rtsp) = (None, None, None);
+        let (mut sip, mut dhip, mut rtsp, mut discovery) = (None, None, None, None);
         let url = tokio::time::timeout(Duration::from_secs(20), async {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(addr) = line.strip_prefix("vto sip on ") {
@@ -182,6 +187,9 @@ impl Vto {
                 }
                 if let Some(addr) = line.strip_prefix("vto rtsp on ") {
                     rtsp = addr.parse().ok();
+                }
+                if let Some(addr) = line.strip_prefix("vto discovery on ") {
+                    discovery = addr.parse().ok();
                 }
                 if let Some(url) = line.strip_prefix("vto listening on ") {
                     return Some(url.to_string());
@@ -210,6 +218,7 @@ impl Vto {
             sip,
             dhip,
             rtsp,
+            discovery,
             data_dir: dir.to_path_buf(),
             logs,
             _tmp: None,

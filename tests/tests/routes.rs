@@ -94,6 +94,9 @@ fn the_route_list_is_complete() {
         "/cgi-bin/magicBox.cgi",
         "/cgi-bin/accessControl.cgi",
         "/cgi-bin/eventManager.cgi",
+        "/onvif/device_service",
+        "/onvif/media_service",
+        "/onvif/media2_service",
     ] {
         assert!(paths.contains(&p), "{p} missing from {paths:?}");
     }
@@ -140,7 +143,10 @@ fn the_route_list_is_complete() {
     let mut public: Vec<&str> = routes
         .iter()
         .filter(|r| {
-            r.access != "session" && r.access != "digest" && !r.access.contains("static asset")
+            r.access != "session"
+                && r.access != "digest"
+                && r.access != "ws-security"
+                && !r.access.contains("static asset")
         })
         .map(|r| r.path.as_str())
         .collect();
@@ -182,6 +188,9 @@ fn expect_anonymous(r: &Route, res: &reqwest::Response, initialized: bool) {
                 .unwrap_or_default();
             assert!(www.starts_with("Digest realm=\"Login to "), "{what}: {www}");
         }
+        // The ONVIF services: off until Network Setting > ONVIF enables
+        // them, and then their own WS-Security (tests/tests/onvif_out.rs).
+        ("ws-security", _) => assert_eq!(status, StatusCode::NOT_FOUND, "{what}"),
         ("session", false) => {
             assert_eq!(status, StatusCode::SEE_OTHER, "{what}");
             let to = if initialized { "/login" } else { "/init" };

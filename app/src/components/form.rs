@@ -100,7 +100,7 @@ pub fn WriteOnlyPassword(
 ) -> impl IntoView {
     let state_id = format!("{id}-state");
     let noun = noun.unwrap_or("password");
-    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
         "An"
     } else {
         "A"

@@ -162,6 +162,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     ("/network/ip-permissions", "IP Permissions"),
                                     ("/network/email", "Email"),
                                     ("/network/webhooks", "Webhooks"),
+                                    ("/network/onvif", "ONVIF"),
                                 ] />
                                 <Section role title="Log Management" icon=icons::log().into_any() links=&[
                                     ("/log/call", "Call"),

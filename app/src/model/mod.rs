@@ -43,6 +43,7 @@ pub mod live;
 pub mod mail;
 pub mod message;
 pub mod network;
+pub mod onvif;
 pub mod password;
 pub mod publish;
 pub mod reset;

@@ -14,6 +14,7 @@ pub mod mail;
 pub mod messages;
 pub mod monitor;
 pub mod network_basic;
+pub mod onvif;
 pub mod publish;
 pub mod reset;
 pub mod room;

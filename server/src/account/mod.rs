@@ -145,7 +145,8 @@ impl Auth {
     }
 
     /// What Digest and DHIP logins check `user`'s password with.
-    fn ha1(&self, user: &str, password: &str) -> String {
+    /// `md5(user:realm:password)`: what HTTP Digest and DHIP check.
+    pub fn ha1(&self, user: &str, password: &str) -> String {
         dahua::dhip::ha1(user, &self.realm, password)
     }
 
@@ -316,7 +317,7 @@ impl Auth {
         &self,
         user: &str,
         ip: IpAddr,
-        proves: impl FnOnce(&str) -> bool + Send + 'static,
+        proves: impl Fn(&str) -> bool + Send + 'static,
     ) -> Result<app::model::users::Role, ApiError> {
         if !self.is_initialized() {
             return Err(ApiError::NotInitialized);
@@ -326,13 +327,52 @@ impl Auth {
         let role = self
             .store
             .read(move |r| {
-                Ok(r.account(&owned)?
-                    .and_then(|a| match (a.totp, a.digest_ha1) {
-                        (None, Some(ha1)) if proves(&ha1) => Some(a.role),
-                        _ => None,
-                    }))
+                let Some(a) = r.account(&owned)? else {
+                    return Ok(None);
+                };
+                if let (None, Some(ha1)) = (&a.totp, &a.digest_ha1) {
+                    if proves(ha1) {
+                        return Ok(Some(a.role));
+                    }
+                }
+                // The ONVIF password of the ONVIF user: recorders and Home
+                // Assistant give RTSP and the snapshot the ONVIF credentials.
+                let onvif = r.settings(crate::store::settings::ONVIF)?;
+                Ok(onvif
+                    .digest_for(&owned)
+                    .filter(|h| proves(h))
+                    .map(|_| a.role))
             })
             .await?;
+        match role {
+            Some(role) => {
+                attempt.succeed();
+                Ok(role)
+            }
+            None => Err(self.failed(attempt, user, ip).await),
+        }
+    }
+
+    /// A login proved by something other than the account's own password
+    /// (ONVIF's WS-Security token against the ONVIF password): the attempt
+    /// is reserved before `proves` runs and counts toward the same lockout
+    /// per (user, address) as the UI's logins. The account's role when it
+    /// proves and exists.
+    pub async fn login_proved_by(
+        &self,
+        user: &str,
+        ip: IpAddr,
+        proves: impl FnOnce() -> bool,
+    ) -> Result<app::model::users::Role, ApiError> {
+        if !self.is_initialized() {
+            return Err(ApiError::NotInitialized);
+        }
+        let attempt = self.reserve(user, ip).await?;
+        let role = if proves() {
+            self.role(user).await?
+        } else {
+            None
+        };
         match role {
             Some(role) => {
                 attempt.succeed();

@@ -59,7 +59,7 @@ impl Dahua {
     }
 
     /// Milliseconds since start, for the nonces.
-    fn mono(&self) -> sip::time::Mono {
+    pub(crate) fn mono(&self) -> sip::time::Mono {
         crate::clock::mono_since(self.start)
     }
 }

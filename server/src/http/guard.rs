@@ -38,6 +38,9 @@ pub enum Access {
     /// The Dahua HTTP CGI API (`/cgi-bin/`): HTTP Digest against the
     /// accounts, checked by its handler (`dahua::cgi`), never a cookie.
     Digest,
+    /// The ONVIF services (`/onvif/`): WS-Security UsernameToken or HTTP
+    /// Digest, checked by their handler (`onvif::http`), never a cookie.
+    Soap,
     /// Everything else: a valid session.
     Session,
 }
@@ -50,6 +53,7 @@ impl Access {
             Self::LoginPage => "public",
             Self::PublicApi => "public",
             Self::Digest => "digest",
+            Self::Soap => "ws-security",
             Self::Session => "session",
         }
     }
@@ -67,6 +71,8 @@ pub fn classify(path: &str) -> Access {
         Access::PublicApi
     } else if path.starts_with(CGI_PREFIX) {
         Access::Digest
+    } else if path.starts_with(ONVIF_PREFIX) {
+        Access::Soap
     } else {
         Access::Session
     }
@@ -74,6 +80,8 @@ pub fn classify(path: &str) -> Access {
 
 /// Where the HTTP CGI API lives.
 pub const CGI_PREFIX: &str = "/cgi-bin/";
+/// Where the ONVIF services live.
+pub const ONVIF_PREFIX: &str = "/onvif/";
 
 pub fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
@@ -95,7 +103,7 @@ pub async fn guard(
     }
     let path = req.uri().path().to_string();
     let access = classify(&path);
-    if matches!(access, Access::Asset | Access::Digest) {
+    if matches!(access, Access::Asset | Access::Digest | Access::Soap) {
         return next.run(req).await;
     }
     let ip = peer.ip().to_canonical();

@@ -111,6 +111,13 @@ pub fn routes() -> Vec<RouteInfo> {
             path,
         });
     }
+    for (path, _) in crate::onvif::http::PATHS {
+        out.push(RouteInfo {
+            method: "POST",
+            access: guard::classify(path),
+            path: path.to_string(),
+        });
+    }
     for name in app::model::live::SOURCES {
         for (method, path) in [
             ("POST", format!("/api/whep/{name}")),
@@ -162,6 +169,9 @@ pub fn router(state: AppState) -> Router {
         .route(call::TALKER_PATH, delete(call::hang_up))
         .route(call::EVENTS_PATH, get(call::events))
         .route(crate::dahua::cgi::PATH, any(crate::dahua::cgi::handle))
+        .route(onvif::answer::DEVICE_PATH, post(crate::onvif::http::handle))
+        .route(onvif::answer::MEDIA_PATH, post(crate::onvif::http::handle))
+        .route(onvif::answer::MEDIA2_PATH, post(crate::onvif::http::handle))
         .leptos_routes_with_context(&state, routes, context, move || shell(leptos.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn(error_status))

@@ -27,6 +27,11 @@ use tokio::{net::TcpStream, task::JoinHandle};
 
 use crate::network::ip_filter::IpFilter;
 
+/// The device's own address of a request's connection (a request
+/// extension): where ONVIF's answers point the client.
+#[derive(Clone, Copy, Debug)]
+pub struct LocalAddr(pub SocketAddr);
+
 /// Whether a request came over HTTPS (a request extension).
 #[derive(Clone, Copy, Debug)]
 pub struct Secure(pub bool);
@@ -41,8 +46,8 @@ pub struct FilterAcceptor {
 
 impl<S> Accept<TcpStream, S> for FilterAcceptor {
     type Stream = TcpStream;
-    type Service = S;
-    type Future = Ready<io::Result<(TcpStream, S)>>;
+    type Service = axum::middleware::AddExtension<S, LocalAddr>;
+    type Future = Ready<io::Result<(TcpStream, Self::Service)>>;
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
         let allowed = stream
@@ -57,6 +62,11 @@ impl<S> Accept<TcpStream, S> for FilterAcceptor {
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY");
         }
+        let local = match stream.local_addr() {
+            Ok(a) => a,
+            Err(e) => return ready(Err(e)),
+        };
+        let service = tower::Layer::layer(&Extension(LocalAddr(local)), service);
         ready(Ok((stream, service)))
     }
 }

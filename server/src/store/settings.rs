@@ -22,7 +22,8 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
     tables::{
-        ClockRecord, IpcRecord, MailRecord, SipServerRecord, VideoRecord, WebhookRecord, SETTINGS,
+        ClockRecord, IpcRecord, MailRecord, OnvifRecord, SipServerRecord, VideoRecord,
+        WebhookRecord, SETTINGS,
     },
     Read, Reader, Store, StoreError, Writer,
 };
@@ -54,6 +55,8 @@ pub const BASIC: Key<BasicSettings> = Key::new("basic");
 pub const MAIL: Key<MailRecord> = Key::new("mail");
 /// Network Setting > Webhooks (secrets included: never exported).
 pub const WEBHOOKS: Key<WebhookRecord> = Key::new("webhooks");
+/// Network Setting > ONVIF (its password included: never exported).
+pub const ONVIF: Key<OnvifRecord> = Key::new("onvif");
 pub const IP_PERMISSIONS: Key<IpPermissions> = Key::new("ip_permissions");
 pub const SECURITY: Key<SecuritySettings> = Key::new("security");
 pub const TIME: Key<TimeSettings> = Key::new("time");

@@ -59,6 +59,31 @@ pub const CARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("cards");
 /// (schema 7).
 pub const ACCESS_CODES: TableDefinition<&str, &[u8]> = TableDefinition::new("access_codes");
 
+/// Network Setting > ONVIF as stored (under `onvif` in [`SETTINGS`]; never
+/// exported). The password is kept in clear because WS-Security's
+/// PasswordDigest needs it; `ha1` (`md5(user:realm:password)`) lets the
+/// same user and password through HTTP Digest (RTSP, the snapshot CGI).
+/// Both are password equivalents for ONVIF only (docs/security.md).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OnvifRecord {
+    pub enabled: bool,
+    pub discovery: bool,
+    pub user: String,
+    pub password: Option<Secret>,
+    pub ha1: Option<Secret>,
+}
+
+impl OnvifRecord {
+    /// The HA1 of the ONVIF password when ONVIF is on and `user` is its user.
+    pub fn digest_for(&self, user: &str) -> Option<&str> {
+        (self.enabled && self.user == user)
+            .then_some(self.ha1.as_ref())
+            .flatten()
+            .map(Secret::as_str)
+    }
+}
+
 /// A table as creation and wipe see it, whatever its key and value types.
 pub trait AnyTable: Sync {
     fn name(&self) -> &str;
