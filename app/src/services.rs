@@ -61,9 +61,14 @@ pub struct Caller {
     pub session: Option<SessionRef>,
     /// Whether the request came over HTTPS (cookies then get `Secure`).
     pub secure: bool,
-    /// The Host the browser addressed (checked to be a plain host[:port]),
-    /// for links back to the device (the reset QR code).
+    /// The Host the browser addressed (checked to be a plain host[:port]
+    /// that names the device), for addresses shown back to the caller.
     pub host: Option<String>,
+    /// Whether `host` is one of the device's names (not an address).
+    pub host_is_name: bool,
+    /// The device's address that the connection reached, for links that
+    /// leave the device when the Host is not the device's own.
+    pub local: Option<std::net::SocketAddr>,
 }
 
 /// A session that the auth layer has validated. Holds only the hash of the

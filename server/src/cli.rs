@@ -29,6 +29,29 @@ pub struct Cli {
     )]
     pub http: SocketAddr,
 
+    /// A DNS name the web UI is reached by, besides IP addresses,
+    /// `localhost` and the host's own name (also as `NAME.local`); repeat
+    /// or separate with commas. Requests naming any other host get 421
+    /// (DNS rebinding).
+    #[arg(
+        long,
+        env = "VTO_HOST_NAMES",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    pub host_name: Vec<String>,
+
+    /// Seconds a web connection may wait between requests, and may take to
+    /// send a request's head (slowloris).
+    #[arg(
+        long,
+        env = "VTO_HTTP_IDLE_SECS",
+        default_value_t = 20,
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..=3_600)
+    )]
+    pub http_idle_secs: u64,
+
     /// Seconds that 5 consecutive failed logins lock the account for the source address.
     #[arg(
         long,

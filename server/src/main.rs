@@ -320,14 +320,23 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
             ip_filter.clone(),
         ))
     });
+    let hosts = Arc::new(http::host::HostPolicy::new(
+        &network::host_name(),
+        &cli.host_name,
+    ));
+    tracing::info!(names = ?hosts.names(), "web server answers to IP addresses and these names");
     let state = http::AppState {
         leptos: http::leptos_options(),
         services: services.clone(),
         auth: auth.clone(),
         ip_filter: ip_filter.clone(),
+        hosts: hosts.clone(),
         dahua,
     };
-    let web = WebServer::new(http::router(state), ip_filter);
+    let limits = network::listen::HttpLimits {
+        header_timeout: Duration::from_secs(cli.http_idle_secs),
+    };
+    let web = WebServer::new(http::router(state), ip_filter, hosts, limits);
     services.network.attach(web.clone());
     // Stored state to running state, before the first request.
     services.apply().await.map_err(|e| e.to_string())?;

@@ -213,3 +213,97 @@ async fn the_smtp_password_is_write_only() {
         true
     );
 }
+
+/// A reset request with `host` as its Host header, as a script (no Origin).
+async fn reset_request_as(c: &Client, host: &str) -> (StatusCode, Value) {
+    let res = c
+        .http
+        .post(format!("{}/api/reset_request", c.base))
+        .header(reqwest::header::HOST, host)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("POST");
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn outbox(vto: &Vto) -> Vec<String> {
+    std::fs::read_dir(vto.data_dir.join("outbox"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|f| std::fs::read_to_string(f.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_mailed_link_never_comes_from_a_strangers_host_header() {
+    let vto = Vto::start().await;
+    ready_with_email(&vto).await;
+    let anon = vto.client();
+    let device = vto.url.trim_start_matches("http://").to_string();
+
+    // A name that is not the device's (DNS rebinding, a forged Host): refused
+    // on every route, and no mail is sent.
+    let (s, b) = reset_request_as(&anon, "evil.example").await;
+    assert_eq!(s, StatusCode::MISDIRECTED_REQUEST, "{b}");
+    for path in ["/login", "/", "/pkg/frontend.js", "/cgi-bin/magicBox.cgi"] {
+        let res = anon
+            .http
+            .get(format!("{}{path}", anon.base))
+            .header(reqwest::header::HOST, "evil.example:80")
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(res.status(), StatusCode::MISDIRECTED_REQUEST, "{path}");
+    }
+    assert!(outbox(&vto).is_empty(), "no mail for a refused request");
+
+    // An address that is not the device's: accepted (no rebinding page can
+    // make a browser send one), but the link names the address the
+    // connection reached.
+    let (s, issued) = reset_request_as(&anon, "6.6.6.6").await;
+    assert_eq!(s, StatusCode::OK, "{issued}");
+    let link = format!("http://{device}/reset?step=2");
+    assert_eq!(issued["qr_url"], link);
+    let mails = outbox(&vto);
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains(&link), "{}", mails[0]);
+    assert!(!mails[0].contains("6.6.6.6"), "{}", mails[0]);
+}
+
+#[tokio::test]
+async fn a_host_name_given_to_the_device_is_served_and_linked() {
+    let vto = Vto::start_with(&["--host-name", "door.example.net,other.example"]).await;
+    ready_with_email(&vto).await;
+    let anon = vto.client();
+    let port = vto.url.rsplit(':').next().unwrap_or_default().to_string();
+    let res = anon
+        .http
+        .get(format!("{}/login", anon.base))
+        .header(reqwest::header::HOST, format!("DOOR.example.net.:{port}"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), StatusCode::OK);
+    let host = format!("door.example.net:{port}");
+    let (s, issued) = reset_request_as(&anon, &host).await;
+    assert_eq!(s, StatusCode::OK, "{issued}");
+    let link = format!("http://{host}/reset?step=2");
+    assert_eq!(issued["qr_url"], link);
+    assert!(outbox(&vto)[0].contains(&link));
+    let res = anon
+        .http
+        .get(format!("{}/login", anon.base))
+        .header(reqwest::header::HOST, "door.example.net.evil.example")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), StatusCode::MISDIRECTED_REQUEST);
+}

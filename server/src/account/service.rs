@@ -34,12 +34,20 @@ pub struct AccountService {
     pub lifecycle: Lifecycle,
 }
 
-/// `http(s)://host` of the request, when the browser named a host.
+/// `http(s)://host` of the device for a link in a mail: never a Host the
+/// caller chose unless it names the device (see `http::host`).
 fn origin(caller: &Caller) -> Option<String> {
-    caller
-        .host
-        .as_ref()
-        .map(|h| format!("{}://{h}", if caller.secure { "https" } else { "http" }))
+    let own: Vec<std::net::IpAddr> = crate::network::host_addresses()
+        .iter()
+        .filter_map(|a| a.address.parse().ok())
+        .collect();
+    crate::http::host::link_host(
+        caller.host.as_deref(),
+        caller.host_is_name,
+        caller.local,
+        &own,
+    )
+    .map(|h| format!("{}://{h}", if caller.secure { "https" } else { "http" }))
 }
 
 fn reset_mail(to: String, code: &str, url: Option<&str>, valid_until: &str) -> Mail {

@@ -50,7 +50,11 @@ fn anonymous() -> Caller {
         ip: IP,
         session: None,
         secure: false,
+        // An address that is not this machine's: links use the
+        // connection's local address.
         host: Some("192.168.1.108".into()),
+        host_is_name: false,
+        local: Some(std::net::SocketAddr::from(([192, 168, 1, 108], 80))),
     }
 }
 
@@ -152,12 +156,12 @@ async fn reset_by_mailed_code_works_once_and_ends_sessions() -> Result<(), ApiEr
     assert_eq!(info.email_hint.as_deref(), Some("o***r@e***.com"));
 
     let issued = f.account.reset_request(&anonymous()).await?;
-    assert_eq!(issued.qr_url, "http://192.168.1.108/reset?step=2");
+    assert_eq!(issued.qr_url, "http://192.168.1.108:80/reset?step=2");
     assert!(issued.qr_svg.starts_with("<svg"));
     assert_eq!(issued.valid_until, T0 + 24 * 3600 * 1000);
     let mails = sink.wait_for(1).await;
     assert!(mails[0].contains("To: owner@example.com"), "{}", mails[0]);
-    assert!(mails[0].contains("http://192.168.1.108/reset?step=2"));
+    assert!(mails[0].contains("http://192.168.1.108:80/reset?step=2"));
     assert!(!mails[0].contains(GOOD), "never the password");
     let code = code_from(&sink, 1).await;
 

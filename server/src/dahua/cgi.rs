@@ -190,6 +190,8 @@ async fn authenticate(
                 }),
                 secure: false,
                 host: None,
+                host_is_name: false,
+                local: None,
             },
             user,
             role,

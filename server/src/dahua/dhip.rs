@@ -374,6 +374,8 @@ impl Connection {
                                 }),
                                 secure: false,
                                 host: None,
+                                host_is_name: false,
+                                local: None,
                             },
                             _presence: presence,
                         }));

@@ -20,6 +20,7 @@ use app::{
     services::Caller,
 };
 
+use super::host::{HostPolicy, Named};
 use crate::{
     account::{session, Auth},
     network::ip_filter::IpFilter,
@@ -88,7 +89,7 @@ pub fn is_api(path: &str) -> bool {
 }
 
 pub async fn guard(
-    State((auth, ip_filter)): State<(Arc<Auth>, Arc<IpFilter>)>,
+    State((auth, ip_filter, hosts)): State<(Arc<Auth>, Arc<IpFilter>, Arc<HostPolicy>)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut req: Request,
     next: Next,
@@ -100,6 +101,15 @@ pub async fn guard(
         res.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
         return res;
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .map(|h| h.to_str().unwrap_or("\u{fffd}"));
+    let named = hosts.classify(host);
+    if named == Named::Stranger {
+        tracing::warn!(ip = %peer.ip(), "request for another host name refused");
+        return misdirected();
     }
     let path = req.uri().path().to_string();
     let access = classify(&path);
@@ -167,6 +177,10 @@ pub async fn guard(
         }
     }
     let host = plain_host(req.headers());
+    let local = req
+        .extensions()
+        .get::<crate::network::listen::LocalAddr>()
+        .map(|l| l.0);
     let secure = req
         .extensions()
         .get::<crate::network::listen::Secure>()
@@ -176,8 +190,23 @@ pub async fn guard(
         session,
         secure,
         host,
+        host_is_name: named == Named::Name,
+        local,
     });
     next.run(req).await
+}
+
+/// 421 Misdirected Request: the Host names something else.
+pub fn misdirected() -> Response {
+    let mut res = (
+        StatusCode::MISDIRECTED_REQUEST,
+        "This device does not answer to that host name: use its address, \
+         or add the name with --host-name.",
+    )
+        .into_response();
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
 }
 
 /// The error as server functions send it: JSON with its status.

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod call;
 pub mod guard;
 pub mod headers;
+pub mod host;
 pub mod whep;
 
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct AppState {
     /// Who is signed in (the guard).
     pub auth: Arc<Auth>,
     pub ip_filter: Arc<IpFilter>,
+    /// The names the device answers to (DNS rebinding).
+    pub hosts: Arc<host::HostPolicy>,
     /// The Dahua-compatible front doors (`/cgi-bin/`).
     pub dahua: Arc<crate::dahua::Dahua>,
 }
@@ -176,7 +179,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn(error_status))
         .layer(middleware::from_fn_with_state(
-            (state.auth.clone(), state.ip_filter.clone()),
+            (
+                state.auth.clone(),
+                state.ip_filter.clone(),
+                state.hosts.clone(),
+            ),
             guard::guard,
         ))
         .layer(middleware::from_fn(headers::security_headers))

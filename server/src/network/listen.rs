@@ -25,7 +25,7 @@ use axum_server::{
 };
 use tokio::{net::TcpStream, task::JoinHandle};
 
-use crate::network::ip_filter::IpFilter;
+use crate::{http::host::HostPolicy, network::ip_filter::IpFilter};
 
 /// The device's own address of a request's connection (a request
 /// extension): where ONVIF's answers point the client.
@@ -71,6 +71,15 @@ impl<S> Accept<TcpStream, S> for FilterAcceptor {
     }
 }
 
+/// What one client may hold of the web server.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    /// How long a connection may take to send a request head, counted
+    /// from when the server waits for one (so also how long an idle
+    /// keep-alive connection lives).
+    pub header_timeout: Duration,
+}
+
 /// What the listeners should be.
 pub struct Plan {
     pub http: SocketAddr,
@@ -101,6 +110,9 @@ pub struct WebServer {
     /// Taken at shutdown: it holds the device, which holds this server.
     router: Mutex<Option<Router>>,
     filter: Arc<IpFilter>,
+    /// Checked before the redirect to HTTPS too (it names the Host).
+    hosts: Arc<HostPolicy>,
+    limits: HttpLimits,
     /// The HTTPS port plain HTTP is sent to, while HTTPS runs.
     redirect: Arc<RwLock<Option<u16>>>,
     running: Mutex<Running>,
@@ -141,10 +153,17 @@ fn port_error(field: &'static str, addr: SocketAddr, e: &io::Error) -> (&'static
 }
 
 impl WebServer {
-    pub fn new(router: Router, filter: Arc<IpFilter>) -> Arc<Self> {
+    pub fn new(
+        router: Router,
+        filter: Arc<IpFilter>,
+        hosts: Arc<HostPolicy>,
+        limits: HttpLimits,
+    ) -> Arc<Self> {
         Arc::new(Self {
             router: Mutex::new(Some(router)),
             filter,
+            hosts,
+            limits,
             redirect: Arc::new(RwLock::new(None)),
             running: Mutex::new(Running::default()),
         })
@@ -226,12 +245,23 @@ impl WebServer {
             filter: self.filter.clone(),
         };
         let router = self.router()?;
-        let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+        // HTTP/1 only (the TLS side offers nothing else): protocol
+        // detection would wait for a silent client's first bytes forever.
+        let mut server = axum_server::from_tcp(listener)?
+            .handle(handle.clone())
+            .http1_only();
+        // The clock runs while hyper waits for a request head: a silent
+        // keep-alive connection and a head sent a byte at a time
+        // (slowloris) are both closed after it.
+        server
+            .http_builder()
+            .http1()
+            .header_read_timeout(Some(self.limits.header_timeout));
         let task = match tls {
             None => {
                 let app = router
                     .layer(middleware::from_fn_with_state(
-                        self.redirect.clone(),
+                        (self.redirect.clone(), self.hosts.clone()),
                         to_https,
                     ))
                     .layer(Extension(Secure(false)))
@@ -336,7 +366,7 @@ fn retire(old: Option<Serving>) {
 
 /// With HTTPS on, plain HTTP is sent there (308 keeps the method).
 async fn to_https(
-    State(redirect): State<Arc<RwLock<Option<u16>>>>,
+    State((redirect, hosts)): State<(Arc<RwLock<Option<u16>>>, Arc<HostPolicy>)>,
     req: Request,
     next: Next,
 ) -> Response {
@@ -344,6 +374,13 @@ async fn to_https(
     let Some(port) = port else {
         return next.run(req).await;
     };
+    let host = req
+        .headers()
+        .get(http::header::HOST)
+        .map(|h| h.to_str().unwrap_or("\u{fffd}"));
+    if !hosts.allows(host) {
+        return crate::http::guard::misdirected();
+    }
     let Some(host) = crate::http::guard::plain_host(req.headers()) else {
         return (
             http::StatusCode::BAD_REQUEST,
