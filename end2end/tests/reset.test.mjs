@@ -60,6 +60,24 @@ describe('password reset by emailed security code', { timeout: 120000 }, () => {
     assert.match(mails[0], /Subject: VTO test mail/);
     await shot(page, 'mail-settings');
 
+    // A stored password never follows a changed server: said under the
+    // field, and next to it when saved anyway.
+    await page.fill('#smtp-password', 'Smtp-Secret-1');
+    await page.click('#mail-form button[type=submit]');
+    await expectText(
+      page,
+      '#smtp-password-state',
+      'A password is stored. Leave empty to keep it, unless you change the SMTP Server, Port or Security.',
+    );
+    await page.fill('#smtp-port', String(sink.port + 1));
+    await page.click('#mail-form button[type=submit]');
+    assert.match(await waitFieldError(page, 'smtp-password'), /server changed: enter the Password again/);
+    await shot(page, 'mail-password-moved');
+    await page.fill('#smtp-port', String(sink.port));
+    await page.check('#smtp-clear-password');
+    await page.click('#mail-form button[type=submit]');
+    await expectText(page, '#smtp-password-state', 'No password stored.');
+
     // Refresh reloads what the device has.
     await page.fill('#sender', 'changed@example.com');
     await page.click('#mail-refresh');

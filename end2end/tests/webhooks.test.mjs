@@ -93,7 +93,7 @@ describe('Network Setting > Webhooks', { timeout: 90000 }, () => {
   it('a kept Secret cannot follow the URL to another host; Delete asks first', async () => {
     const { page } = env;
     await page.getByRole('button', { name: 'Modify' }).click();
-    await expectText(page, '#hook-secret-state', 'A secret is stored. Leave empty to keep it.');
+    await expectText(page, '#hook-secret-state', "A secret is stored. Leave empty to keep it, unless you change the URL's host.");
     await page.fill('#hook-url', `http://127.0.0.2:${sink.port}/api/webhook/door`);
     await page.click('#hook-form button[type=submit]');
     await expectFieldError(page, 'hook-secret', /another host: enter the Secret again/);

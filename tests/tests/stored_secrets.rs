@@ -171,3 +171,187 @@ async fn stored_secrets_are_never_shown_or_logged() {
         assert!(!logs.contains(s), "{s} in the log");
     }
 }
+
+/// `name` refused with a field error on `field`, and what it says.
+async fn refused(c: &tests::Client, name: &str, body: Value, field: &str) -> String {
+    let (s, b) = c.call(name, body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {b}");
+    assert_eq!(b["Invalid"]["field"], field, "{name}: {b}");
+    b["Invalid"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_kept_secret_never_follows_a_new_destination() {
+    let vto = Vto::start().await;
+    let c = vto.ready().await;
+    ok(
+        &c,
+        "change_email",
+        json!({"password": STRONG, "email": "owner@example.com"}),
+    )
+    .await;
+
+    // SMTP: another server, port or security with "keep" is refused, for a
+    // save and for a test mail; the rest may change.
+    let mail = json!({"server": "127.0.0.1", "port": 1, "security": "None",
+        "user": "vto", "sender": "vto@example.com", "has_password": false});
+    ok(
+        &c,
+        "save_mail_settings",
+        json!({"settings": mail, "password": {"Set": SMTP}}),
+    )
+    .await;
+    for (key, value) in [
+        ("server", json!("127.0.0.2")),
+        ("port", json!(2)),
+        ("security", json!("Tls")),
+    ] {
+        let mut moved = mail.clone();
+        moved[key] = value;
+        let m = refused(
+            &c,
+            "save_mail_settings",
+            json!({"settings": moved, "password": "Keep"}),
+            "smtp-password",
+        )
+        .await;
+        assert!(m.contains("enter the Password again"), "{m}");
+        refused(
+            &c,
+            "send_test_mail",
+            json!({"settings": moved, "password": "Keep"}),
+            "smtp-password",
+        )
+        .await;
+    }
+    let shown = ok(&c, "mail_settings", json!({})).await;
+    assert_eq!(
+        (shown["server"].clone(), shown["port"].clone()),
+        (json!("127.0.0.1"), json!(1))
+    );
+    let mut renamed = mail.clone();
+    renamed["user"] = json!("door");
+    renamed["server"] = json!(" 127.0.0.1 ");
+    let saved = ok(
+        &c,
+        "save_mail_settings",
+        json!({"settings": renamed, "password": "Keep"}),
+    )
+    .await;
+    assert_eq!(saved["has_password"], true);
+    let mut moved = mail.clone();
+    moved["server"] = json!("127.0.0.2");
+    ok(
+        &c,
+        "save_mail_settings",
+        json!({"settings": moved, "password": {"Set": "Other-Smtp-1"}}),
+    )
+    .await;
+
+    // The door camera's RTSP address: another host or port is refused,
+    // another path on the same camera is not.
+    let (_, page) = c.call("video_settings", json!({})).await;
+    let mut video = page["settings"].clone();
+    video["camera"]["kind"] = json!("Rtsp");
+    video["camera"]["url"] = json!("rtsp://127.0.0.1:1/cam/realmonitor?channel=1&subtype=0");
+    video["camera"]["user"] = json!("admin");
+    ok(
+        &c,
+        "save_video_settings",
+        json!({"settings": video, "password": {"Set": "Camera-Pw-1"}}),
+    )
+    .await;
+    for url in [
+        "rtsp://127.0.0.2:1/cam/realmonitor",
+        "rtsp://127.0.0.1:2/cam/realmonitor",
+    ] {
+        let mut moved = video.clone();
+        moved["camera"]["url"] = json!(url);
+        refused(
+            &c,
+            "save_video_settings",
+            json!({"settings": moved, "password": "Keep"}),
+            "camera-password",
+        )
+        .await;
+    }
+    let (_, page) = c.call("video_settings", json!({})).await;
+    assert_eq!(
+        page["settings"]["camera"]["url"],
+        "rtsp://127.0.0.1:1/cam/realmonitor?channel=1&subtype=0"
+    );
+    video["camera"]["url"] = json!("rtsp://127.0.0.1:1/cam/realmonitor?channel=1&subtype=1");
+    ok(
+        &c,
+        "save_video_settings",
+        json!({"settings": video, "password": "Keep"}),
+    )
+    .await;
+
+    // An IPC: another IP Addr. or Port No. is refused.
+    let ipc = json!({"name": "Gate", "ip": "127.0.0.1", "user": "admin", "port": 1,
+        "protocol": "Local", "stream": "Main", "channel": 1, "device_type": "Ipc"});
+    let page = ok(
+        &c,
+        "save_ipc",
+        json!({"id": null, "ipc": ipc, "password": {"Set": IPC}}),
+    )
+    .await;
+    let id = page["ipcs"][0]["id"].clone();
+    for (key, value) in [("ip", json!("127.0.0.2")), ("port", json!(2))] {
+        let mut moved = ipc.clone();
+        moved[key] = value;
+        refused(
+            &c,
+            "save_ipc",
+            json!({"id": id, "ipc": moved, "password": "Keep"}),
+            "ipc-password",
+        )
+        .await;
+    }
+    let mut renamed = ipc.clone();
+    renamed["name"] = json!("Front gate");
+    let page = ok(
+        &c,
+        "save_ipc",
+        json!({"id": id, "ipc": renamed, "password": "Keep"}),
+    )
+    .await;
+    assert_eq!(page["ipcs"][0]["ip"], "127.0.0.1");
+    assert_eq!(page["ipcs"][0]["password_set"], true);
+
+    // The upstream SIP server: another IP Addr. or Port needs the password.
+    let port = tests::free_port();
+    let sip = json!({"enabled": false, "server_type": "Other", "ip": "127.0.0.1",
+        "port": port, "username": "8002", "domain": "VDP"});
+    ok(
+        &c,
+        "save_sip_server",
+        json!({"settings": sip, "password": SIP}),
+    )
+    .await;
+    for (key, value) in [("ip", json!("127.0.0.2")), ("port", json!(port ^ 1))] {
+        let mut moved = sip.clone();
+        moved[key] = value;
+        refused(
+            &c,
+            "save_sip_server",
+            json!({"settings": moved, "password": null}),
+            "sip-password",
+        )
+        .await;
+    }
+    let mut renamed = sip.clone();
+    renamed["username"] = json!("8003");
+    let page = ok(
+        &c,
+        "save_sip_server",
+        json!({"settings": renamed, "password": null}),
+    )
+    .await;
+    assert_eq!(page["settings"]["ip"], "127.0.0.1");
+    assert_eq!(page["password_set"], true);
+}

@@ -97,6 +97,10 @@ pub fn WriteOnlyPassword(
     /// What it is called in the hints: `password` when absent.
     #[prop(optional)]
     noun: Option<&'static str>,
+    /// Where it is sent (e.g. "the SMTP Server, Port or Security"): the
+    /// hint says that changing it needs the secret again.
+    #[prop(optional)]
+    destination: Option<&'static str>,
 ) -> impl IntoView {
     let state_id = format!("{id}-state");
     let noun = noun.unwrap_or("password");
@@ -106,7 +110,12 @@ pub fn WriteOnlyPassword(
         "A"
     };
     let (kept, none, clear_label) = (
-        format!("{article} {noun} is stored. Leave empty to keep it."),
+        match destination {
+            Some(d) => format!(
+                "{article} {noun} is stored. Leave empty to keep it, unless you change {d}."
+            ),
+            None => format!("{article} {noun} is stored. Leave empty to keep it."),
+        },
         format!("No {noun} stored."),
         format!("Clear the stored {noun}"),
     );

@@ -89,6 +89,12 @@ impl Default for Ipc {
 }
 
 impl Ipc {
+    /// Whether `self` sends the password nowhere else than `other` did:
+    /// the same address (any case) and port.
+    pub fn same_destination(&self, other: &Ipc) -> bool {
+        self.ip.trim().eq_ignore_ascii_case(other.ip.trim()) && self.port == other.port
+    }
+
     /// Every field error, as (field id, message); empty when valid.
     pub fn validate(&self) -> Vec<(&'static str, String)> {
         let mut errors = Vec::new();

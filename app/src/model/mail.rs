@@ -109,7 +109,20 @@ impl PasswordUpdate {
 /// The most characters of a host name (RFC 1035).
 const MAX_HOST: usize = 253;
 
+/// Said next to a kept password whose destination changed.
+pub const MOVED_PASSWORD: &str = "The server changed: enter the Password again (or clear it)";
+
 impl MailSettings {
+    /// Whether `self` sends the password nowhere else than `other` did:
+    /// the same server (any case), port and security, or no server at all
+    /// (the outbox). A stored password follows only that.
+    pub fn same_destination(&self, other: &MailSettings) -> bool {
+        !self.uses_server()
+            || self.server.trim().eq_ignore_ascii_case(other.server.trim())
+                && self.port == other.port
+                && self.security == other.security
+    }
+
     /// Whether mail goes to an SMTP server (otherwise to the outbox).
     pub fn uses_server(&self) -> bool {
         !self.server.trim().is_empty()

@@ -256,6 +256,34 @@ impl Default for VideoSettings {
     }
 }
 
+/// `host:port` of an RTSP address (lower case, port 554 when absent): where
+/// the camera's password is sent.
+pub fn camera_destination(url: &str) -> Option<String> {
+    let rest = url.trim().strip_prefix("rtsp://")?;
+    let authority = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    let has_port = match authority.rsplit_once(':') {
+        Some((host, port)) => !port.is_empty() && (!host.contains(':') || host.ends_with(']')),
+        None => false,
+    };
+    Some(if has_port {
+        authority
+    } else {
+        format!("{authority}:554")
+    })
+}
+
+impl CameraSettings {
+    /// Whether `self` sends the camera password nowhere else than `other`
+    /// did: an RTSP address at the same host and port, or no camera that
+    /// needs one (the built-in camera).
+    pub fn same_destination(&self, other: &CameraSettings) -> bool {
+        self.kind == CameraKind::BuiltIn
+            || (other.kind == CameraKind::Rtsp
+                && camera_destination(&self.url).is_some()
+                && camera_destination(&self.url) == camera_destination(&other.url))
+    }
+}
+
 /// Checks an RTSP camera's address as typed: the server parses it again.
 pub fn validate_camera_url(url: &str) -> Result<(), &'static str> {
     let url = url.trim();
@@ -390,6 +418,50 @@ mod tests {
         s.picture.gamma = 101;
         let fields: Vec<&str> = s.validate().into_iter().map(|(f, _)| f).collect();
         assert_eq!(fields, vec!["main-bitrate", "sub-bitrate", "gamma"]);
+    }
+
+    #[test]
+    fn the_camera_password_follows_only_its_host_and_port() {
+        let cam = |kind, url: &str| CameraSettings {
+            kind,
+            url: url.into(),
+            ..CameraSettings::default()
+        };
+        let stored = cam(
+            CameraKind::Rtsp,
+            "rtsp://Cam.lan/cam/realmonitor?channel=1&subtype=0",
+        );
+        for (url, same) in [
+            (
+                "rtsp://cam.lan:554/cam/realmonitor?channel=1&subtype=1",
+                true,
+            ),
+            ("rtsp://cam.lan/other", true),
+            ("rtsp://cam.lan:8554/cam/realmonitor", false),
+            (
+                "rtsp://evil.example/cam/realmonitor?channel=1&subtype=0",
+                false,
+            ),
+            ("rtsp://cam.lan.evil.example/", false),
+        ] {
+            assert_eq!(
+                cam(CameraKind::Rtsp, url).same_destination(&stored),
+                same,
+                "{url}"
+            );
+        }
+        assert_eq!(
+            camera_destination("rtsp://[fe80::1]/x").as_deref(),
+            Some("[fe80::1]:554")
+        );
+        assert_eq!(
+            camera_destination("rtsp://[fe80::1]:10554/x").as_deref(),
+            Some("[fe80::1]:10554")
+        );
+        // The built-in camera sends it nowhere; from the built-in camera to
+        // an RTSP one is a new destination.
+        assert!(cam(CameraKind::BuiltIn, "").same_destination(&stored));
+        assert!(!stored.same_destination(&cam(CameraKind::BuiltIn, "")));
     }
 
     #[test]

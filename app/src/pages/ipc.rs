@@ -326,6 +326,7 @@ fn IpcList(saved: IpcPage) -> impl IntoView {
                         clear=form.clear_password
                         clear_id="ipc-clear-password"
                         error=error_for("ipc-password")
+                        destination="the IP Addr. or Port No."
                     />
                     <Field id="ipc-port" label="Port No." kind="number" value=form.port error=error_for("ipc-port") />
                     // Only a choice by hand moves the port (not filling the dialog).

@@ -87,7 +87,9 @@ fn MailForm(saved: MailSettings) -> impl IntoView {
     let page = SettingsPage::new(move || {
         form.server.track();
         form.port.track();
+        form.security.track();
         form.user.track();
+        form.password.track();
         form.sender.track();
     });
     let (message, busy, errors) = (page.message, page.busy, page.errors);
@@ -202,6 +204,8 @@ fn MailForm(saved: MailSettings) -> impl IntoView {
                         stored=form.has_password
                         clear=form.clear_password
                         clear_id="smtp-clear-password"
+                        error=error_for("smtp-password")
+                        destination="the SMTP Server, Port or Security"
                     />
                 </div>
                 <FormMessage message />

@@ -196,7 +196,7 @@ fn SipServerForm(page: Page) -> impl IntoView {
                         <Field id="sip-password" label="Password" kind="password" autocomplete="new-password" value=form.password error=error_for("sip-password")>
                             <p class="hint" id="sip-password-state">
                                 {move || if form.password_set.get() {
-                                    "A password is stored. Leave empty to keep it."
+                                    "A password is stored. Leave empty to keep it, unless you change the IP Addr. or Port."
                                 } else {
                                     "No password stored."
                                 }}

@@ -299,6 +299,7 @@ fn VideoForm(saved: VideoPage) -> impl IntoView {
                                     clear=form.clear_password
                                     clear_id="camera-clear-password"
                                     error=error_for("camera-password")
+                                    destination="the Address's host or port"
                                 />
                             </div>
                             <Select id="camera-transport" label="Transport" options=RtspTransport::options() value=form.transport />

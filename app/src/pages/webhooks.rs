@@ -336,6 +336,7 @@ fn HookList(saved: WebhooksPage) -> impl IntoView {
                     clear_id="hook-clear-secret"
                     error=error_for("hook-secret")
                     noun="secret"
+                    destination="the URL's host"
                 />
                 <Check id="hook-enable" label="Enable" checked=form.enabled />
                 <FormMessage message=dialog_message />

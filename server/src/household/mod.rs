@@ -738,7 +738,16 @@ impl Household for HouseholdService {
         }
         self.settings
             .save(&session.user, caller.ip, "SIP Server", move |w| {
-                let old = w.settings(SIP_SERVER)?;
+                let old: SipServerRecord = w.settings(SIP_SERVER)?;
+                // A kept password registers only where it was stored for.
+                let moved = !settings.ip.eq_ignore_ascii_case(&old.settings.ip)
+                    || settings.port != old.settings.port;
+                if typed.is_none() && old.password.is_some() && moved {
+                    return Err(ApiError::invalid(
+                        "sip-password",
+                        "The IP Addr. or Port changed: enter the Password again",
+                    ));
+                }
                 let password = typed.clone().map(Secret::new).or(old.password.clone());
                 if let Some((field, message)) =
                     settings.validate(password.is_some()).into_iter().next()

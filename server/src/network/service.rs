@@ -5,7 +5,7 @@ use app::{
     error::ApiError,
     model::{
         ip_permissions::{IpPermissions, ListMode},
-        mail::{MailReceipt, MailSettings, PasswordUpdate},
+        mail::{MailReceipt, MailSettings, PasswordUpdate, MOVED_PASSWORD},
         network::{CertificateUpload, NetworkPage, NetworkSettings},
     },
     services::{Caller, Network},
@@ -213,7 +213,9 @@ impl Network for NetworkService {
                 caller.ip,
                 move |w| {
                     let old = w.settings(MAIL)?;
-                    let password = Secret::updated(password, old.password);
+                    let same = settings.same_destination(&old.settings);
+                    let password = Secret::updated_for(password, old.password, same)
+                        .map_err(|_| ApiError::invalid("smtp-password", MOVED_PASSWORD))?;
                     let record = MailRecord {
                         settings: MailSettings {
                             has_password: false,
@@ -245,17 +247,21 @@ impl Network for NetworkService {
         let (stored, to) = self
             .settings
             .read(move |r| {
-                let record = r.settings(MAIL)?;
-                Ok((record.password, r.account(&user)?.and_then(|a| a.email)))
+                let record: MailRecord = r.settings(MAIL)?;
+                Ok((record, r.account(&user)?.and_then(|a| a.email)))
             })
             .await?;
+        // A test to another server must not carry the stored password there.
+        let same = settings.same_destination(&stored.settings);
+        let stored = stored.password;
         let to = to.ok_or_else(|| {
             ApiError::invalid(
                 "test",
                 "Set an email address under Account first: the test mail goes there.",
             )
         })?;
-        let password = Secret::updated(password, stored);
+        let password = Secret::updated_for(password, stored, same)
+            .map_err(|_| ApiError::invalid("smtp-password", MOVED_PASSWORD))?;
         let mail = Mail {
             to,
             subject: "VTO test mail".into(),

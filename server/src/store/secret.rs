@@ -34,7 +34,26 @@ impl Secret {
             PasswordUpdate::Clear => None,
         }
     }
+
+    /// [`Secret::updated`] for a secret that is sent somewhere: keeping the
+    /// stored one while its destination changes is refused (`Err`), or the
+    /// caller would choose where the device sends it. `same` says whether
+    /// the destination (host, port, scheme) is the one it was stored for.
+    pub fn updated_for(
+        update: PasswordUpdate,
+        stored: Option<Secret>,
+        same: bool,
+    ) -> Result<Option<Secret>, Moved> {
+        if matches!(update, PasswordUpdate::Keep) && stored.is_some() && !same {
+            return Err(Moved);
+        }
+        Ok(Self::updated(update, stored))
+    }
 }
+
+/// A kept secret's destination changed: the secret must be entered again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Moved;
 
 impl<T> std::fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -57,6 +76,32 @@ impl From<&str> for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_secret_stays_with_its_destination() {
+        let stored = || Some(Secret::from("s3cret"));
+        assert_eq!(
+            Secret::updated_for(PasswordUpdate::Keep, stored(), false),
+            Err(Moved)
+        );
+        assert_eq!(
+            Secret::updated_for(PasswordUpdate::Keep, stored(), true),
+            Ok(stored())
+        );
+        // Typed again or cleared: fine anywhere; nothing stored: nothing leaks.
+        assert_eq!(
+            Secret::updated_for(PasswordUpdate::Set("new".into()), stored(), false),
+            Ok(Some(Secret::from("new")))
+        );
+        assert_eq!(
+            Secret::updated_for(PasswordUpdate::Clear, stored(), false),
+            Ok(None)
+        );
+        assert_eq!(
+            Secret::updated_for(PasswordUpdate::Keep, None, false),
+            Ok(None)
+        );
+    }
 
     #[test]
     fn debug_never_shows_it_and_the_encoding_is_the_plain_string() {

@@ -88,7 +88,14 @@ pub fn apply(record: &mut IpcRecord, change: IpcChange) -> Result<(), ApiError> 
                         .iter_mut()
                         .find(|s| s.id == id)
                         .ok_or_else(|| invalid("ipc", "This device was deleted meanwhile"))?;
-                    let password = Secret::updated(password, stored.password.clone());
+                    let same = ipc.same_destination(&stored.ipc);
+                    let password = Secret::updated_for(password, stored.password.clone(), same)
+                        .map_err(|_| {
+                            invalid(
+                                "ipc-password",
+                                "The IP Addr. or Port No. changed: enter the Password again (or clear it)",
+                            )
+                        })?;
                     media::ipc_ingest(&ipc, password.as_ref().map(Secret::as_str))
                         .map_err(|m| invalid("ipc-protocol", m))?;
                     stored.ipc = ipc;
@@ -190,6 +197,29 @@ mod tests {
         add(&mut r, "Gate", "10.0.0.1", None).unwrap_or_else(|e| panic!("{e}"));
         let twice = add(&mut r, " Gate ", "10.0.0.2", None).err();
         assert_eq!(twice.map(field).as_deref(), Some("ipc-name"));
+    }
+
+    #[test]
+    fn a_kept_password_never_follows_a_new_address_or_port() {
+        let mut r = IpcRecord::default();
+        add(&mut r, "Gate", "10.0.0.1", Some("pw1")).unwrap_or_else(|e| panic!("{e}"));
+        let moved = IpcChange::Save(Some(1), camera("Gate", "10.6.6.6"), PasswordUpdate::Keep);
+        assert_eq!(
+            apply(&mut r, moved).err().map(field).as_deref(),
+            Some("ipc-password")
+        );
+        let mut other_port = camera("Gate", "10.0.0.1");
+        other_port.port += 1;
+        let moved = IpcChange::Save(Some(1), other_port.clone(), PasswordUpdate::Keep);
+        assert_eq!(
+            apply(&mut r, moved).err().map(field).as_deref(),
+            Some("ipc-password")
+        );
+        assert_eq!(r.ipcs[0].ipc.ip, "10.0.0.1", "nothing changed");
+        // Typed again, it may go there.
+        let typed = IpcChange::Save(Some(1), other_port, PasswordUpdate::Set("pw2".into()));
+        apply(&mut r, typed).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.ipcs[0].password.as_ref().map(Secret::as_str), Some("pw2"));
     }
 
     #[test]

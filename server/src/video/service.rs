@@ -135,6 +135,10 @@ impl VideoService {
     }
 }
 
+/// Said next to a kept camera password whose address changed.
+const MOVED_CAMERA: &str =
+    "The address points to another host or port: enter the Password again (or clear it)";
+
 #[async_trait::async_trait]
 impl Video for VideoService {
     async fn video_settings(&self, caller: &Caller) -> Result<VideoPage, ApiError> {
@@ -171,8 +175,11 @@ impl Video for VideoService {
         let out = saved.clone();
         self.settings
             .save(&session.user, caller.ip, "Video & Audio", move |w| {
-                let old = w.settings(VIDEO)?;
-                let camera_password = Secret::updated(password, old.camera_password.clone());
+                let old: VideoRecord = w.settings(VIDEO)?;
+                let same = settings.camera.same_destination(&old.settings.camera);
+                let camera_password =
+                    Secret::updated_for(password, old.camera_password.clone(), same)
+                        .map_err(|_| ApiError::invalid("camera-password", MOVED_CAMERA))?;
                 let record = VideoRecord {
                     settings,
                     camera_password,
