@@ -1,12 +1,46 @@
 //! 5 failures lock the account for the source address; the lock expires.
+//! Issue 22: rotating user names locks the source, rotating sources meets
+//! the account's bounded back-off (two-factor codes too), a flood of
+//! failures is one coalesced row in the security log, and a stranger
+//! cannot block the owner's password reset.
+//!
+//! An IPv6 /64 counting as one source is unit-tested
+//! (`server/src/account/lockout.rs`, `reset.rs`): loopback has only `::1`.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
 
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::json;
-use tests::{Vto, STRONG};
+use serde_json::{json, Value};
+use tests::{
+    smtp::{security_code, SmtpSink},
+    Client, Vto, STRONG,
+};
+
+/// A login as `user` with `password`.
+async fn login_as(c: &Client, user: &str, password: &str) -> (StatusCode, Value) {
+    c.call("login", json!({"user": user, "password": password}))
+        .await
+}
+
+/// The security log's first page.
+async fn security_log(admin: &Client) -> Value {
+    let (s, log) = admin.call("security_log", json!({"offset": 0})).await;
+    assert_eq!(s, StatusCode::OK, "{log}");
+    log
+}
+
+fn kinds(log: &Value) -> Vec<String> {
+    log["events"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["kind"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 #[tokio::test]
 async fn five_failures_lock_then_expire() {
@@ -123,4 +157,243 @@ async fn parallel_guesses_cannot_exceed_the_limit() {
         vto.client().login(STRONG).await.0,
         StatusCode::TOO_MANY_REQUESTS
     );
+}
+
+#[tokio::test]
+async fn rotating_user_names_lock_the_source_not_the_owner() {
+    let vto = Vto::start().await;
+    let admin = vto.ready().await;
+    let attacker = vto.client_from("127.0.0.20");
+    for i in 0..9 {
+        let (s, b) = login_as(&attacker, &format!("guess{i}"), "Wrong-Pass1").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{i}: {b}");
+    }
+    // The 10th failure from the address, whatever the names, locks it...
+    let (s, b) = login_as(&attacker, "guess9", "Wrong-Pass1").await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
+    assert_eq!(b["Locked"]["retry_after_secs"], 300);
+    // ...for every name, the right password included.
+    assert_eq!(
+        login_as(&attacker, "guess10", "Wrong-Pass1").await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        attacker.login(STRONG).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The owner, elsewhere, is not bothered.
+    let owner = vto.client_from("127.0.0.21");
+    assert_eq!(owner.login(STRONG).await.0, StatusCode::OK);
+    let log = security_log(&admin).await;
+    assert!(kinds(&log).contains(&"AddressLocked".to_string()), "{log}");
+}
+
+#[tokio::test]
+async fn rotating_sources_meet_the_accounts_bounded_back_off() {
+    let vto = Vto::start().await;
+    let admin = vto.ready().await;
+    // One wrong password from each of ten addresses: no address is locked.
+    for n in 30..40 {
+        let c = vto.client_from(&format!("127.0.0.{n}"));
+        let (s, b) = c.login("Wrong-Pass1").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{n}: {b}");
+        assert_eq!(b["BadCredentials"]["attempts_left"], 4);
+    }
+    // The account's back-off: from a fresh address, wait.
+    let fresh = vto.client_from("127.0.0.40");
+    let (s, b) = fresh.login("Wrong-Pass1").await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
+    assert_eq!(b["Locked"]["retry_after_secs"], 1);
+    // Another account is not slowed down.
+    tests::add_user(&admin, "viewer", "Watch-Door7q", "Viewer").await;
+    assert_eq!(
+        login_as(&fresh, "viewer", "Watch-Door7q").await.0,
+        StatusCode::OK
+    );
+    // A delay, not a lock: the owner gets in once it has passed.
+    let owner = vto.client_from("127.0.0.41");
+    let o = &owner;
+    tests::eventually_within(
+        "the back-off's delay passes",
+        Duration::from_secs(10),
+        || async move {
+            let (s, b) = o.login(STRONG).await;
+            assert!(
+                matches!(s, StatusCode::OK | StatusCode::TOO_MANY_REQUESTS),
+                "{s} {b}"
+            );
+            (s == StatusCode::OK).then_some(())
+        },
+    )
+    .await;
+    let log = security_log(&admin).await;
+    assert!(kinds(&log).contains(&"LoginsSlowed".to_string()), "{log}");
+}
+
+/// The TOTP code of a base32 secret now (SHA-1, 6 digits, 30 s).
+fn totp_now(secret_b32: &str) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_b32).unwrap();
+    let totp = totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_secret(secret)
+        .with_account_name("admin")
+        .build()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    totp.generate(now).to_string()
+}
+
+/// A code the app shows neither now nor a step before or after.
+fn wrong_code(secret_b32: &str) -> String {
+    let right = totp_now(secret_b32);
+    (0..1_000_000u32)
+        .map(|n| format!("{:06}", (n * 7919 + 13) % 1_000_000))
+        .find(|c| *c != right)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn two_factor_code_guesses_meet_the_same_limits() {
+    let vto = Vto::start().await;
+    let admin = vto.ready().await;
+    let (s, enrolment) = admin.call("totp_begin", json!({"password": STRONG})).await;
+    assert_eq!(s, StatusCode::OK, "{enrolment}");
+    let secret = enrolment["secret"].as_str().unwrap().to_string();
+    let (s, b) = admin
+        .call("totp_confirm", json!({"code": totp_now(&secret)}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // Someone with the password guesses codes, one from each address.
+    for n in 50..60 {
+        let c = vto.client_from(&format!("127.0.0.{n}"));
+        let (s, step) = c.login(STRONG).await;
+        assert_eq!(s, StatusCode::OK, "{n}: {step}");
+        let ticket = step["second_factor"].as_str().unwrap().to_string();
+        let (s, b) = c
+            .call(
+                "login_code",
+                json!({"ticket": ticket, "code": wrong_code(&secret)}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{n}: {b}");
+    }
+    // The account's back-off holds the next address at the door.
+    let fresh = vto.client_from("127.0.0.60");
+    let (s, b) = fresh.login(STRONG).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
+    let log = security_log(&admin).await;
+    let k = kinds(&log);
+    assert!(k.contains(&"TwoFactorFailed".to_string()), "{log}");
+    assert!(k.contains(&"LoginsSlowed".to_string()), "{log}");
+}
+
+#[tokio::test]
+async fn a_flood_of_failures_is_one_coalesced_row() {
+    let vto = Vto::start().await;
+    let admin = vto.ready().await;
+    // 30 addresses, 10 made-up names each: 300 failed logins and 30
+    // addresses locked.
+    let mut failures = 0u64;
+    for n in 100..130 {
+        let c = vto.client_from(&format!("127.0.0.{n}"));
+        for i in 0..10 {
+            let (s, b) = login_as(&c, &format!("bot{n}-{i}"), "Wrong-Pass1").await;
+            assert!(
+                matches!(s, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS),
+                "{s} {b}"
+            );
+            failures += 1;
+        }
+        failures += 1; // AddressLocked
+    }
+    let log = security_log(&admin).await;
+    let events = log["events"].as_array().unwrap();
+    // The older events are all still there, on the first page.
+    let k = kinds(&log);
+    assert!(k.contains(&"Initialized".to_string()), "{log}");
+    assert!(k.contains(&"LoginSucceeded".to_string()), "{log}");
+    assert!(log["total"].as_u64().unwrap() < 30, "{log}");
+    // Every failure is accounted for: a row of its own or a coalesced one.
+    let rows = events
+        .iter()
+        .filter(|e| e["kind"] != "Initialized" && e["kind"] != "LoginSucceeded")
+        .count() as u64;
+    let coalesced: u64 = events.iter().filter_map(|e| e["coalesced"].as_u64()).sum();
+    assert_eq!(rows + coalesced, failures, "{log}");
+    assert!(coalesced >= 300, "{log}");
+}
+
+async fn ready_with_email(vto: &Vto, sink: &SmtpSink) -> Client {
+    let c = vto.client();
+    let (s, b) = c
+        .call(
+            "initialize",
+            json!({"password": STRONG, "email": "owner@example.com"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(c.login(STRONG).await.0, StatusCode::OK);
+    let settings = json!({
+        "server": "127.0.0.1",
+        "port": sink.port,
+        "security": "None",
+        "user": "",
+        "sender": "door@example.com",
+        "has_password": false
+    });
+    let (s, b) = c
+        .call(
+            "save_mail_settings",
+            json!({"settings": settings, "password": "Keep"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    c
+}
+
+#[tokio::test]
+async fn a_stranger_cannot_block_the_owners_password_reset() {
+    let sink = SmtpSink::plain().await;
+    let vto = Vto::start().await;
+    let _admin = ready_with_email(&vto, &sink).await;
+    let stranger = vto.client_from("127.0.0.66");
+    // Asking again and again: one code, then refused for that address.
+    let (s, b) = stranger.call("reset_request", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    for _ in 0..5 {
+        let (s, b) = stranger.call("reset_request", json!({})).await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
+        assert!(b["TooManyRequests"].is_object(), "{b}");
+    }
+    // Guessing codes: 5 lock reset for that address, and only for it.
+    for left in [4, 3, 2, 1] {
+        let (s, b) = stranger
+            .call("reset_verify", json!({"code": "XXXX-XXXX-XX"}))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        let message = b["Invalid"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&format!("{left} attempt")), "{b}");
+    }
+    for _ in 0..5 {
+        let (s, b) = stranger
+            .call("reset_verify", json!({"code": "XXXX-XXXX-XX"}))
+            .await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
+        assert_eq!(b["ResetLocked"]["retry_after_secs"], 300, "{b}");
+    }
+    // The owner, from another address, gets a code at once, and it works.
+    let owner = vto.client_from("127.0.0.67");
+    let (s, b) = owner.call("reset_request", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let mails = sink.wait_for(2).await;
+    let code = security_code(&mails[1]).expect("code in the owner's mail");
+    let (s, t) = owner.call("reset_verify", json!({"code": code})).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    assert!(t["ticket"].is_string(), "{t}");
 }

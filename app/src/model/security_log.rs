@@ -40,6 +40,11 @@ pub enum SecurityEventKind {
     UserDeleted,
     /// Online Users: a connection ended by an admin; `detail` names whose.
     SessionEnded,
+    /// Failed logins from one address, whatever the user names, locked it.
+    AddressLocked,
+    /// Failed logins of one account from several addresses: its logins
+    /// are slowed down (a growing delay, at most a minute).
+    LoginsSlowed,
 }
 
 impl SecurityEventKind {
@@ -74,6 +79,8 @@ impl SecurityEventKind {
             Self::UserPasswordSet => "Account password set by an admin",
             Self::UserDeleted => "Account deleted",
             Self::SessionEnded => "Connection ended by an admin",
+            Self::AddressLocked => "Address locked after failed logins",
+            Self::LoginsSlowed => "Account's logins slowed down after failed logins",
         }
     }
 
@@ -88,6 +95,25 @@ impl SecurityEventKind {
                 | Self::ResetLocked
                 | Self::EmailNoticeFailed
                 | Self::TwoFactorFailed
+                | Self::AddressLocked
+                | Self::LoginsSlowed
+        )
+    }
+
+    /// Failures anyone can cause without credentials: a flood of them is
+    /// coalesced into one row, and when the log is full they make room by
+    /// dropping older failures, never other events.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Self::LoginFailed
+                | Self::LockedOut
+                | Self::LoginRefusedWhileLocked
+                | Self::ResetCodeWrong
+                | Self::ResetLocked
+                | Self::TwoFactorFailed
+                | Self::AddressLocked
+                | Self::LoginsSlowed
         )
     }
 }
@@ -104,6 +130,34 @@ pub struct SecurityEvent {
     /// never values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Failures that came after this one in a flood and were counted here
+    /// instead of each getting a row (any user, any address).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub coalesced: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl SecurityEvent {
+    /// `4,812 more coalesced`, when failures were coalesced into this row.
+    pub fn coalesced_text(&self) -> Option<String> {
+        (self.coalesced > 0).then(|| format!("{} more coalesced", thousands(self.coalesced)))
+    }
+}
+
+/// `4812` as `4,812`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// One page of the log, newest first.
@@ -120,3 +174,30 @@ pub struct SecurityLogPage {
 
 /// Events per page in the UI.
 pub const PAGE_SIZE: u64 = 50;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coalesced_count_is_written_with_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(4812), "4,812");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        let mut e = SecurityEvent {
+            time: UnixMillis(0),
+            kind: SecurityEventKind::LoginFailed,
+            user: "root".into(),
+            ip: "10.0.0.1".into(),
+            detail: None,
+            coalesced: 0,
+        };
+        assert_eq!(e.coalesced_text(), None);
+        // Old rows (without the field) read as 0; 0 is not written.
+        let json = serde_json::to_string(&e).unwrap_or_default();
+        assert!(!json.contains("coalesced"), "{json}");
+        e.coalesced = 4812;
+        assert_eq!(e.coalesced_text().as_deref(), Some("4,812 more coalesced"));
+    }
+}

@@ -45,6 +45,7 @@ fn EventTable(page: Page, offset: RwSignal<u64>) -> impl IntoView {
                         <td class="time">{display.format(e.time)}</td>
                         <td>
                             {e.kind.label()}
+                            {e.coalesced_text().map(|c| view! { <span class="detail coalesced">{format!("…, {c}")}</span> })}
                             {e.detail.map(|d| view! { <span class="detail">{d}</span> })}
                         </td>
                         <td>{e.user}</td>

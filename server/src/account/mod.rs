@@ -5,6 +5,7 @@
 //! also writes its security log entry.
 
 pub mod digest;
+pub mod flood;
 pub mod lockout;
 pub mod online;
 pub mod password;
@@ -49,11 +50,9 @@ use crate::{
         Read, Store, StoreError, Writer,
     },
 };
+use flood::FloodLog;
 use lockout::{Check, Failure, Key, Lockouts, Policy};
 use session::Validity;
-
-/// User names as typed are kept at most this long in logs and lockouts.
-const MAX_USER_LEN: usize = 64;
 
 pub struct Auth {
     /// The store; its clock is what people read (record times, TOTP
@@ -65,6 +64,10 @@ pub struct Auth {
     lockouts: Mutex<Lockouts>,
     initialized: AtomicBool,
     reset_policy: reset::Policy,
+    /// Password reset's limits per source, checked before the account's.
+    reset_sources: Arc<Mutex<reset::SourceLimits>>,
+    /// Failures in the security log, coalesced in a flood.
+    flood: Arc<Mutex<FloodLog>>,
     /// Hash of the ticket -> a login waiting for its two-factor code.
     pending_logins: Mutex<HashMap<[u8; 32], two_factor::PendingLogin>>,
     /// User -> a two-factor enrolment waiting for its first code.
@@ -116,6 +119,8 @@ impl Auth {
                 ..reset::Policy::default()
             },
             lockouts: Mutex::new(Lockouts::new(policy)),
+            reset_sources: Arc::default(),
+            flood: Arc::new(Mutex::new(FloodLog::new(flood::Policy::default()))),
             initialized: AtomicBool::new(initialized),
             pending_logins: Mutex::new(HashMap::new()),
             enrolments: Mutex::new(HashMap::new()),
@@ -156,6 +161,20 @@ impl Auth {
 
     fn event(&self, kind: SecurityEventKind, user: &str, ip: IpAddr) -> SecurityEvent {
         self.store.event(kind, user, ip)
+    }
+
+    /// Logs a failure anyone can cause, coalesced in a flood ([`flood`]).
+    async fn log_failure(
+        &self,
+        kind: SecurityEventKind,
+        user: &str,
+        ip: IpAddr,
+    ) -> Result<(), ApiError> {
+        let event = self.event(kind, user, ip);
+        let (flood, now) = (self.flood.clone(), self.clock.now());
+        self.store
+            .write(move |w| Ok(flood::record(w, &flood, &event, now)?))
+            .await
     }
 
     /// Initialization (manual ch. 1): sets the admin password once.
@@ -230,19 +249,24 @@ impl Auth {
         password: String,
         success: Success,
     ) -> Result<(), ApiError> {
-        let attempt = self.reserve(user, ip).await?;
+        let user_owned = user.to_string();
+        let hash = self
+            .store
+            .read(move |r| Ok(r.account(&user_owned)?.map(|a| a.password_hash)))
+            .await?;
+        let attempt = self.reserve(user, ip, hash.is_some()).await?;
         // The attempt is reserved: whatever happens next settles it, and a
         // request dropped on the way abandons it (the guard's drop).
-        let user_owned = user.to_string();
-        let verified = match self.store.read(move |r| Ok(r.account(&user_owned)?)).await {
-            Ok(account) => {
-                self.hasher
-                    .verify(password, account.map(|a| a.password_hash))
-                    .await
-            }
-            Err(e) => Err(e),
+        // A user name without an account gets a dummy check only while the
+        // global budget lasts: a flood of made-up names must not keep the
+        // argon2 slots from the owner.
+        let check = hash.is_some() || self.lock().unknown_user_check(self.clock.now());
+        let verified = if check {
+            self.hasher.verify(password, hash).await?
+        } else {
+            false
         };
-        match verified? {
+        match verified {
             true => {
                 match success {
                     Success::Clears => attempt.succeed(),
@@ -322,7 +346,8 @@ impl Auth {
         if !self.is_initialized() {
             return Err(ApiError::NotInitialized);
         }
-        let attempt = self.reserve(user, ip).await?;
+        let known = self.role(user).await?.is_some();
+        let attempt = self.reserve(user, ip, known).await?;
         let owned = user.to_string();
         let role = self
             .store
@@ -367,12 +392,9 @@ impl Auth {
         if !self.is_initialized() {
             return Err(ApiError::NotInitialized);
         }
-        let attempt = self.reserve(user, ip).await?;
-        let role = if proves() {
-            self.role(user).await?
-        } else {
-            None
-        };
+        let role = self.role(user).await?;
+        let attempt = self.reserve(user, ip, role.is_some()).await?;
+        let role = if proves() { role } else { None };
         match role {
             Some(role) => {
                 attempt.succeed();
@@ -390,21 +412,22 @@ impl Auth {
             .await
     }
 
-    /// Reserves a login attempt of `user` from `ip`, or says why not.
-    async fn reserve(&self, user: &str, ip: IpAddr) -> Result<lockout::Reserved<'_>, ApiError> {
-        let key = Key {
-            user: user.chars().take(MAX_USER_LEN).collect(),
-            ip,
-        };
-        match lockout::reserve(&self.lockouts, key, self.clock.now()) {
+    /// Reserves a login attempt of `user` from `ip` (`known`: `user` has
+    /// an account), or says why not.
+    async fn reserve(
+        &self,
+        user: &str,
+        ip: IpAddr,
+        known: bool,
+    ) -> Result<lockout::Reserved<'_>, ApiError> {
+        match lockout::reserve(&self.lockouts, Key::new(user, ip), known, self.clock.now()) {
             Ok(attempt) => Ok(attempt),
             Err(Check::Locked {
                 retry_after_secs,
                 first_refusal,
             }) => {
                 if first_refusal {
-                    self.store
-                        .log(SecurityEventKind::LoginRefusedWhileLocked, user, ip)
+                    self.log_failure(SecurityEventKind::LoginRefusedWhileLocked, user, ip)
                         .await?;
                 }
                 Err(ApiError::Locked { retry_after_secs })
@@ -416,24 +439,48 @@ impl Auth {
     /// Settles a failed attempt: logged, counted, perhaps a lockout.
     async fn failed(&self, attempt: lockout::Reserved<'_>, user: &str, ip: IpAddr) -> ApiError {
         let failure = attempt.fail(self.clock.now());
-        if let Err(e) = self
-            .store
-            .log(SecurityEventKind::LoginFailed, user, ip)
+        tracing::warn!(%ip, "wrong password");
+        match self
+            .log_failed(&failure, SecurityEventKind::LoginFailed, user, ip)
             .await
         {
-            return e;
+            Err(e) => e,
+            Ok(Some(retry_after_secs)) => ApiError::Locked { retry_after_secs },
+            Ok(None) => ApiError::BadCredentials {
+                attempts_left: failure.attempts_left(),
+            },
         }
-        tracing::warn!(%ip, "wrong password");
-        match failure {
-            Failure::AttemptsLeft(attempts_left) => ApiError::BadCredentials { attempts_left },
+    }
+
+    /// Logs a failed attempt (as `kind`) and the lock or back-off it led
+    /// to; how long the lock lasts if it locked.
+    async fn log_failed(
+        &self,
+        failure: &Failure,
+        kind: SecurityEventKind,
+        user: &str,
+        ip: IpAddr,
+    ) -> Result<Option<u64>, ApiError> {
+        self.log_failure(kind, user, ip).await?;
+        let (then, locked) = match *failure {
+            Failure::AttemptsLeft(_) => return Ok(None),
             Failure::LockedNow { retry_after_secs } => {
-                if let Err(e) = self.store.log(SecurityEventKind::LockedOut, user, ip).await {
-                    return e;
-                }
                 tracing::warn!(%ip, retry_after_secs, "account locked for address");
-                ApiError::Locked { retry_after_secs }
+                (SecurityEventKind::LockedOut, Some(retry_after_secs))
             }
-        }
+            Failure::SourceLockedNow { retry_after_secs } => {
+                tracing::warn!(%ip, retry_after_secs, "address locked after failures");
+                (SecurityEventKind::AddressLocked, Some(retry_after_secs))
+            }
+            Failure::SlowedNow {
+                retry_after_secs, ..
+            } => {
+                tracing::warn!(%ip, retry_after_secs, "account's logins slowed down");
+                (SecurityEventKind::LoginsSlowed, None)
+            }
+        };
+        self.log_failure(then, user, ip).await?;
+        Ok(locked)
     }
 
     /// Creates a session for `user`, logging the login (and `also`).
@@ -633,6 +680,11 @@ impl Auth {
             .await?;
         self.initialized.store(false, Ordering::SeqCst);
         self.lock().clear();
+        self.reset_sources
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.flood.lock().unwrap_or_else(|p| p.into_inner()).clear();
         if let Ok(mut p) = self.pending_logins.lock() {
             p.clear();
         }

@@ -19,8 +19,8 @@ use app::{
 };
 
 use super::{
-    check_new_password, random,
-    reset::{code_from_random, Refusal, StoredCode, Verdict},
+    check_new_password, flood, random,
+    reset::{code_from_random, Refusal, SourceWrong, StoredCode, Verdict},
     Auth,
 };
 use crate::store::{settings::SECURITY, tables::AccountRecord, Read};
@@ -42,6 +42,14 @@ fn reset_address(r: &impl Read) -> Result<Option<(AccountRecord, String)>, ApiEr
         let email = a.email.clone()?;
         Some((a, email))
     }))
+}
+
+/// A refused request as the API says it.
+fn refusal(r: Refusal) -> ApiError {
+    match r {
+        Refusal::Locked { retry_after_secs } => ApiError::ResetLocked { retry_after_secs },
+        Refusal::TooSoon { retry_after_secs } => ApiError::TooManyRequests { retry_after_secs },
+    }
 }
 
 fn hash_ticket(ticket: &str) -> Option<[u8; 32]> {
@@ -73,22 +81,22 @@ impl Auth {
         let policy = self.reset_policy;
         let stored = StoredCode::new(&code, salt, now);
         let event = self.event(Kind::ResetCodeSent, ADMIN_USER, ip);
+        let sources = self.reset_sources.clone();
         let email = self
             .store
             .write(move |w| {
                 let (mut account, email) = reset_address(w)?.ok_or(ApiError::ResetUnavailable)?;
-                match account.reset.may_request(now, &policy) {
-                    Ok(()) => {}
-                    Err(Refusal::Locked { retry_after_secs }) => {
-                        return Err(ApiError::ResetLocked { retry_after_secs })
-                    }
-                    Err(Refusal::TooSoon { retry_after_secs }) => {
-                        return Err(ApiError::TooManyRequests { retry_after_secs })
-                    }
-                }
+                // The source's limits first: a stranger meets theirs long
+                // before the account's.
+                let mut sources = sources.lock().unwrap_or_else(|p| p.into_inner());
+                sources
+                    .may_request(ip, now, &policy)
+                    .and_then(|()| account.reset.may_request(now, &policy))
+                    .map_err(refusal)?;
                 account.reset.issue(stored);
                 w.put_account(ADMIN_USER, &account)?;
                 w.log(&event)?;
+                sources.requested(ip, now);
                 Ok(email)
             })
             .await?;
@@ -130,28 +138,63 @@ impl Auth {
             self.event(Kind::ResetCodeWrong, ADMIN_USER, ip),
             self.event(Kind::ResetLocked, ADMIN_USER, ip),
         );
+        let (sources, flood) = (self.reset_sources.clone(), self.flood.clone());
         // The verdict is committed whatever it is: failures must count.
-        let verdict = self
+        // Write transactions run one at a time, so the source's check and
+        // its count cannot be raced by parallel guesses.
+        let (verdict, source) = self
             .store
             .write(move |w| {
                 let (mut account, _) = reset_address(w)?.ok_or(ApiError::ResetUnavailable)?;
+                let mut sources = sources.lock().unwrap_or_else(|p| p.into_inner());
+                // A source locked after its wrong codes never reaches the
+                // account's count.
+                if let Err(retry_after_secs) = sources.may_verify(ip, now) {
+                    return Err(ApiError::ResetLocked { retry_after_secs });
+                }
                 let verdict = account.reset.verify(now, &policy, &code);
-                match &verdict {
+                let source = match &verdict {
+                    Verdict::Wrong { .. } | Verdict::LockedNow { .. } => {
+                        Some(sources.wrong(ip, now, &policy))
+                    }
                     Verdict::Accepted => {
+                        sources.right(ip, now);
+                        None
+                    }
+                    _ => None,
+                };
+                match (&verdict, &source) {
+                    (Verdict::Accepted, _) => {
                         account.reset.give_ticket(now, &policy, ticket_hash);
                         w.log(&ok)?;
                     }
-                    Verdict::Wrong { .. } => w.log(&wrong)?,
-                    Verdict::LockedNow { .. } => {
-                        w.log(&wrong)?;
-                        w.log(&locked)?;
+                    (Verdict::LockedNow { .. }, _) | (_, Some(SourceWrong::LockedNow { .. })) => {
+                        flood::record(w, &flood, &wrong, now)?;
+                        flood::record(w, &flood, &locked, now)?;
                     }
+                    (Verdict::Wrong { .. }, _) => flood::record(w, &flood, &wrong, now)?,
                     _ => {}
                 }
                 w.put_account(ADMIN_USER, &account)?;
-                Ok(verdict)
+                Ok((verdict, source))
             })
             .await?;
+        if let (Verdict::Wrong { .. }, Some(SourceWrong::LockedNow { retry_after_secs })) =
+            (&verdict, &source)
+        {
+            tracing::warn!(%ip, "password reset locked for an address after wrong codes");
+            return Err(ApiError::ResetLocked {
+                retry_after_secs: *retry_after_secs,
+            });
+        }
+        let verdict = match (verdict, source) {
+            (Verdict::Wrong { attempts_left }, Some(SourceWrong::AttemptsLeft(source_left))) => {
+                Verdict::Wrong {
+                    attempts_left: attempts_left.min(source_left),
+                }
+            }
+            (v, _) => v,
+        };
         match verdict {
             Verdict::Accepted => Ok(ticket),
             Verdict::Wrong { attempts_left } => {

@@ -309,10 +309,7 @@ fn pending(f: &Fixture) -> u32 {
         .lockouts
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .pending(&lockout::Key {
-            user: "admin".into(),
-            ip: IP,
-        })
+        .pending(&lockout::Key::new("admin", IP))
 }
 
 #[tokio::test]

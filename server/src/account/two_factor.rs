@@ -18,11 +18,11 @@ use app::{
 };
 
 use super::{
-    lockout::{Check, Failure, Key},
+    lockout::{Check, Key},
     random,
     reset::code_from_random,
     totp::{self, TotpRecord, Verdict, RECOVERY_CODES},
-    wrong_password_as, Auth, MAX_USER_LEN,
+    wrong_password_as, Auth,
 };
 use crate::store::Read;
 
@@ -148,11 +148,9 @@ impl Auth {
     ) -> Result<Option<Verdict>, ApiError> {
         let now = self.clock.now();
         let wall = self.store.now();
-        let key = Key {
-            user: user.chars().take(MAX_USER_LEN).collect(),
-            ip,
-        };
-        let attempt = match super::lockout::reserve(&self.lockouts, key, now) {
+        // Limited as passwords are: per user and source, per source, and
+        // the account's back-off across sources.
+        let attempt = match super::lockout::reserve(&self.lockouts, Key::new(user, ip), true, now) {
             Ok(attempt) => attempt,
             Err(Check::Locked {
                 retry_after_secs, ..
@@ -181,14 +179,13 @@ impl Auth {
         match verdict? {
             Some(Verdict::Wrong | Verdict::Replayed) => {
                 let failure = attempt.fail(now);
-                self.store.log(Kind::TwoFactorFailed, user, ip).await?;
                 tracing::warn!(%ip, "wrong two-factor code");
-                match failure {
-                    Failure::AttemptsLeft(n) => Err(wrong_code(n)),
-                    Failure::LockedNow { retry_after_secs } => {
-                        self.store.log(Kind::LockedOut, user, ip).await?;
-                        Err(ApiError::Locked { retry_after_secs })
-                    }
+                match self
+                    .log_failed(&failure, Kind::TwoFactorFailed, user, ip)
+                    .await?
+                {
+                    Some(retry_after_secs) => Err(ApiError::Locked { retry_after_secs }),
+                    None => Err(wrong_code(failure.attempts_left())),
                 }
             }
             v => {

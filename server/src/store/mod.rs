@@ -404,8 +404,58 @@ impl Writer {
 
     /// Appends to the security log, dropping the oldest beyond the limit.
     pub fn log(&self, event: &SecurityEvent) -> Result<(), StoreError> {
-        self.append(SECURITY_LOG, event, MAX_SECURITY_EVENTS)
-            .map(|_| ())
+        self.log_within(event, MAX_SECURITY_EVENTS).map(|_| ())
+    }
+
+    /// Appends to the security log, keeping at most `max` rows: beyond it
+    /// the oldest row goes, but a failure (`is_failure`: what anyone can
+    /// cause without credentials) drops the oldest failure instead, so
+    /// failures never push other events out (unless there is no older
+    /// failure to drop). Returns the new row's sequence number.
+    pub fn log_within(&self, event: &SecurityEvent, max: u64) -> Result<u64, StoreError> {
+        let mut table = self.txn.open_table(SECURITY_LOG)?;
+        let next = table.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1);
+        table.insert(next, codec::encode(event)?.as_slice())?;
+        while table.len()? > max {
+            let mut victim = None;
+            if event.kind.is_failure() {
+                for entry in table.iter()? {
+                    let (k, v) = entry?;
+                    let k = k.value();
+                    if k == next {
+                        break;
+                    }
+                    // A row this build cannot read goes first too.
+                    let failure = match codec::decode::<SecurityEvent>(v.value()) {
+                        Ok(e) => e.kind.is_failure(),
+                        Err(_) => true,
+                    };
+                    if failure {
+                        victim = Some(k);
+                        break;
+                    }
+                }
+            }
+            match victim {
+                Some(k) => {
+                    table.remove(k)?;
+                }
+                None => {
+                    table.pop_first()?;
+                }
+            }
+        }
+        Ok(next)
+    }
+
+    /// Counts one more failure in the security log's row `seq` (see
+    /// `account::flood`); false if that row is gone.
+    pub fn coalesce_into(&self, seq: u64) -> Result<bool, StoreError> {
+        let Some(mut row) = self.get::<u64, SecurityEvent>(SECURITY_LOG, seq)? else {
+            return Ok(false);
+        };
+        row.coalesced = row.coalesced.saturating_add(1);
+        self.update(SECURITY_LOG, seq, &row)
     }
 
     /// Appends to a log table, dropping the oldest beyond `max`; returns

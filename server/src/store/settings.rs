@@ -86,6 +86,7 @@ pub fn audit(kind: SecurityEventKind, user: &str, ip: IpAddr, time: UnixMillis) 
         user: user.chars().take(MAX_USER_LEN).collect(),
         ip: ip.to_string(),
         detail: None,
+        coalesced: 0,
     }
 }
 

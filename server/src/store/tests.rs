@@ -13,6 +13,7 @@ fn event(n: i64) -> SecurityEvent {
         user: "admin".into(),
         ip: "127.0.0.1".into(),
         detail: None,
+        coalesced: 0,
     }
 }
 
@@ -169,6 +170,61 @@ fn security_log_is_newest_first_paged_and_bounded() -> Result<(), StoreError> {
     let (last, _) = store.read(|r| r.security_events(MAX_SECURITY_EVENTS - 1, 10))?;
     assert_eq!(last.len(), 1);
     assert_eq!(last[0].time, UnixMillis(25), "the 25 oldest were dropped");
+    Ok(())
+}
+
+#[test]
+fn failures_never_push_other_events_out() -> Result<(), StoreError> {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    let store = Store::open(dir.path())?;
+    let real = |n: i64| SecurityEvent {
+        kind: SecurityEventKind::PasswordChanged,
+        ..event(n)
+    };
+    store.write(|w| {
+        for n in 0..3 {
+            w.log_within(&real(n), 5)?;
+        }
+        // A flood of failures: they drop each other, not the three.
+        for n in 3..100 {
+            w.log_within(&event(n), 5)?;
+        }
+        Ok::<_, StoreError>(())
+    })?;
+    let (page, total) = store.read(|r| r.security_events(0, 10))?;
+    assert_eq!(total, 5);
+    assert_eq!(
+        page.iter().map(|e| e.time.0).collect::<Vec<_>>(),
+        [99, 98, 2, 1, 0]
+    );
+    // Other events still age out the oldest row, whatever it is.
+    store.write(|w| {
+        w.log_within(&real(100), 5)?;
+        Ok::<_, StoreError>(())
+    })?;
+    let (page, _) = store.read(|r| r.security_events(0, 10))?;
+    assert_eq!(
+        page.iter().map(|e| e.time.0).collect::<Vec<_>>(),
+        [100, 99, 98, 2, 1]
+    );
+    Ok(())
+}
+
+#[test]
+fn a_row_counts_coalesced_failures() -> Result<(), StoreError> {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Io("tmp".into(), e))?;
+    let store = Store::open(dir.path())?;
+    let seq = store.write(|w| {
+        let seq = w.log_within(&event(1), 10)?;
+        for _ in 0..4812 {
+            assert!(w.coalesce_into(seq)?);
+        }
+        assert!(!w.coalesce_into(seq + 1)?, "no such row");
+        Ok::<_, StoreError>(seq)
+    })?;
+    let (page, total) = store.read(|r| r.security_events(0, 10))?;
+    assert_eq!((total, seq), (1, 1));
+    assert_eq!(page[0].coalesced, 4812);
     Ok(())
 }
 
