@@ -320,7 +320,7 @@ async fn a_kept_secret_never_follows_a_new_destination() {
         json!({"id": id, "ipc": renamed, "password": "Keep"}),
     )
     .await;
-    assert_eq!(page["ipcs"][0]["ip"], "127.0.0.1");
+    assert_eq!(page["ipcs"][0]["ipc"]["ip"], "127.0.0.1");
     assert_eq!(page["ipcs"][0]["password_set"], true);
 
     // The upstream SIP server: another IP Addr. or Port needs the password.
