@@ -155,6 +155,18 @@ pub struct Cli {
     )]
     pub discovery: ListenOrOff,
 
+    /// Seconds a new SIP (TCP), DHIP or RTSP connection may take to send its
+    /// first whole request (and a SIP message, once begun, to be whole):
+    /// idle and trickling connections are closed after it.
+    #[arg(
+        long,
+        env = "VTO_FIRST_REQUEST_SECS",
+        default_value_t = crate::network::conn_limit::FIRST_REQUEST_SECS,
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..=300)
+    )]
+    pub first_request_secs: u64,
+
     /// Live viewers at once, all cameras together (each costs a WebRTC
     /// connection; a small board carries a few dozen).
     #[arg(long, env = "VTO_MAX_VIEWERS", default_value_t = crate::video::live::MAX_VIEWERS,

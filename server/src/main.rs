@@ -102,6 +102,12 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), String> {
+    // Every connection is a file: the listeners' limits together exceed
+    // the usual soft limit.
+    network::conn_limit::raise_open_files_limit();
+    let timeouts = network::conn_limit::Timeouts {
+        first_request: std::time::Duration::from_secs(cli.first_request_secs),
+    };
     let store = Arc::new(Store::open(&cli.data_dir).map_err(|e| e.to_string())?);
     let host_clock: Arc<dyn clock::Clock> = Arc::new(SystemClock);
     let time =
@@ -179,6 +185,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
                     sip.clone(),
                     udp,
                     tcp,
+                    timeouts,
                 )))
             }
             // The web UI must stay reachable to fix what is wrong.
@@ -259,6 +266,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
                     listener,
                     dahua.clone(),
                     ip_filter.clone(),
+                    timeouts,
                 )))
             }
             // The web UI must stay reachable to fix what is wrong.
@@ -276,8 +284,13 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
                 // Tests and scripts read this line to find the port.
                 println!("vto rtsp on {bound}");
                 services.network.set_rtsp(bound);
-                let out = rtsp_out::RtspOut::new(services.clone(), auth.clone(), ip_filter.clone())
-                    .map_err(|e| e.to_string())?;
+                let out = rtsp_out::RtspOut::new(
+                    services.clone(),
+                    auth.clone(),
+                    ip_filter.clone(),
+                    timeouts,
+                )
+                .map_err(|e| e.to_string())?;
                 Some((
                     tokio::spawn(rtsp_out::serve(listener, Arc::new(out))),
                     bound,

@@ -296,7 +296,7 @@ pub struct Dispatcher {
 impl Dispatcher {
     /// `seed`: 16 random bytes, whence nonces and branch ids.
     pub fn new(directory: Directory, centre: Centre, bindings: Bindings, seed: [u8; 16]) -> Self {
-        Self {
+        let mut d = Self {
             registrar: Registrar::new(
                 registrar::DEFAULT_REALM,
                 concat!("vto/", env!("CARGO_PKG_VERSION")),
@@ -316,7 +316,18 @@ impl Dispatcher {
             vto_no: String::new(),
             seed,
             counter: 0,
-        }
+        };
+        d.trust();
+        d
+    }
+
+    /// The registrar never blocks the stations' IP Addresses nor the
+    /// upstream server's (a forged source must not lock them out).
+    fn trust(&mut self) {
+        let stations = self.directory.stations.values().map(|(_, ip)| *ip);
+        let upstream = self.upstream.as_ref().map(|u| u.server.ip());
+        let list: Vec<IpAddr> = stations.chain(upstream).collect();
+        self.registrar.set_trusted(list);
     }
 
     fn random(&mut self, what: &str) -> [u8; 16] {
@@ -387,6 +398,7 @@ impl Dispatcher {
         }
         *self.registrar.bindings_mut() = Bindings::from_map(map);
         self.directory = directory;
+        self.trust();
         gone
     }
 
@@ -414,6 +426,7 @@ impl Dispatcher {
                 config,
             });
         }
+        self.trust();
         out
     }
 

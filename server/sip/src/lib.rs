@@ -12,7 +12,8 @@
 //! - `nonce.rs`: nonces that expire and whose counts are used once.
 //! - `bindings.rs`: the registrar's contacts per account, with expiry.
 //! - `registrar.rs`: REGISTER in, response out: digest challenges, checks,
-//!   stale nonces, blocking an address after 5 failures.
+//!   stale nonces, blocking an address after 5 failures (or, from an
+//!   address known good, throttling the account instead).
 //! - `transaction.rs`: client and server transactions with their timers.
 //! - `proxy.rs`: the forking proxy between registered devices, and the
 //!   call events the call log is built from.

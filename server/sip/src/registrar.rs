@@ -14,12 +14,22 @@
 //!   user): Dahua devices fail otherwise too, so nothing is lost.
 //! - A stale or unknown nonce (expired, a count used before, a restart) is
 //!   a new challenge with `stale=true`, not a failure.
-//! - A wrong password, an unknown account or a foreign realm is a failure:
-//!   5 failures from one address within 5 minutes block that address for
-//!   5 minutes (403, nothing checked), as the web login does.
+//! - A wrong password, an unknown account, a foreign realm or an
+//!   Authorization that does not parse is a failure: 5 failures from one
+//!   address within 5 minutes block that address for 5 minutes (403,
+//!   nothing checked), as the web login does.
+//! - Except from a known good address: one that holds a live registration,
+//!   or a configured station's (VTO, VTS) or the upstream server's
+//!   ([`Registrar::set_trusted`]). A UDP source address is easily forged,
+//!   and five forged REGISTERs must not lock a monitor or the VTS out. Its
+//!   failures count per account instead: 5 for one account from that
+//!   address within 5 minutes throttle that account from that address for
+//!   5 minutes (403, nothing checked), but for the REGISTERs of the
+//!   account's own registration from that address (its Call-ID, which a
+//!   forger off the path does not know): the real device keeps refreshing.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     net::{IpAddr, SocketAddr},
 };
 
@@ -37,6 +47,8 @@ pub const DEFAULT_REALM: &str = "VDP";
 pub const MAX_FAILURES: u32 = 5;
 /// How long the failures are counted, and how long a block lasts.
 pub const BLOCK_MS: i64 = 5 * 60 * 1000;
+/// Entries of failures kept before old ones are dropped.
+const MAX_ENTRIES: usize = 4096;
 
 /// HA1 of an account for an algorithm: what the device stores.
 pub trait Accounts {
@@ -77,6 +89,11 @@ pub struct Registrar {
     bindings: Bindings,
     nonces: Nonces,
     failures: HashMap<IpAddr, Failures>,
+    /// Failures of one account from a known good address.
+    throttled: HashMap<(String, IpAddr), Failures>,
+    /// Addresses never blocked: the configured stations', the upstream
+    /// server's.
+    trusted: HashSet<IpAddr>,
     /// The challenges offered, in order.
     algorithms: Vec<Algorithm>,
 }
@@ -89,8 +106,47 @@ impl Registrar {
             bindings,
             nonces: Nonces::default(),
             failures: HashMap::new(),
+            throttled: HashMap::new(),
+            trusted: HashSet::new(),
             algorithms: vec![Algorithm::Md5],
         }
+    }
+
+    /// The addresses whose failures never block them, besides those of
+    /// live registrations: the configured stations' and the upstream
+    /// server's.
+    pub fn set_trusted(&mut self, ips: impl IntoIterator<Item = IpAddr>) {
+        self.trusted = ips.into_iter().map(|ip| ip.to_canonical()).collect();
+    }
+
+    /// Whether `ip` is known good now: trusted, or the source of a live
+    /// registration.
+    pub fn known_good(&self, ip: IpAddr, now: Mono) -> bool {
+        let ip = ip.to_canonical();
+        self.trusted.contains(&ip)
+            || self
+                .bindings
+                .as_map()
+                .values()
+                .flatten()
+                .any(|b| b.expires_at > now && source_ip(&b.source) == Some(ip))
+    }
+
+    /// Whether `account` is throttled from `ip` now.
+    pub fn throttled(&self, account: &str, ip: IpAddr, now: Mono) -> bool {
+        self.throttled
+            .get(&(account.to_string(), ip.to_canonical()))
+            .and_then(|f| f.blocked_until)
+            .is_some_and(|until| now < until)
+    }
+
+    /// Whether a REGISTER with `call_id` from `ip` continues `account`'s
+    /// live registration from there.
+    fn continues(&self, account: &str, ip: IpAddr, call_id: &str, now: Mono) -> bool {
+        self.bindings
+            .contacts(account, now)
+            .iter()
+            .any(|b| b.call_id == call_id && source_ip(&b.source) == Some(ip.to_canonical()))
     }
 
     /// The challenges to offer from now on (none: MD5).
@@ -118,24 +174,17 @@ impl Registrar {
             .is_some_and(|until| now < until)
     }
 
-    fn fail(&mut self, ip: IpAddr, now: Mono) {
-        let f = self.failures.entry(ip).or_default();
-        if now - f.first > BLOCK_MS {
-            *f = Failures {
-                count: 0,
-                first: now,
-                blocked_until: None,
-            };
-        }
-        f.count += 1;
-        if f.count >= MAX_FAILURES {
-            f.blocked_until = Some(now + BLOCK_MS);
-        }
-        // Old entries go: memory stays bounded by recent attackers.
-        if self.failures.len() > 4096 {
-            self.failures.retain(|_, f| {
-                f.blocked_until.is_some_and(|u| now < u) || now - f.first <= BLOCK_MS
-            });
+    /// A failure of `account` from `ip`: counted toward the address's
+    /// block, or, from a known good address, toward the account's
+    /// throttle there.
+    fn fail(&mut self, account: &str, ip: IpAddr, good: bool, now: Mono) {
+        if good {
+            let key = (account.to_string(), ip.to_canonical());
+            count(self.throttled.entry(key).or_default(), now);
+            prune(&mut self.throttled, now);
+        } else {
+            count(self.failures.entry(ip).or_default(), now);
+            prune(&mut self.failures, now);
         }
     }
 
@@ -159,8 +208,10 @@ impl Registrar {
         if req.method() != Some(&Method::Register) {
             return refuse(405, "Method Not Allowed", "not a REGISTER".into());
         }
-        if self.blocked(source.ip(), now) {
-            return refuse(403, "Forbidden", format!("{} is blocked", source.ip()));
+        let ip = source.ip();
+        let good = self.known_good(ip, now);
+        if !good && self.blocked(ip, now) {
+            return refuse(403, "Forbidden", format!("{ip} is blocked"));
         }
         let to = match req.headers.get("To").map(NameAddr::parse) {
             Some(Ok(to)) => to,
@@ -175,10 +226,18 @@ impl Registrar {
         let Some(call_id) = req.headers.get("Call-ID").filter(|c| !c.is_empty()) else {
             return refuse(400, "Bad Request", "no Call-ID".into());
         };
+        if good && self.throttled(&account, ip, now) && !self.continues(&account, ip, call_id, now)
+        {
+            return refuse(
+                403,
+                "Forbidden",
+                format!("{account} from {ip} is throttled"),
+            );
+        }
         let challenge = |me: &mut Self, stale: bool, random: &mut dyn FnMut() -> [u8; 16]| {
             let mut headers = Vec::new();
             for algorithm in me.algorithms.clone() {
-                let nonce = me.nonces.issue(random(), now);
+                let nonce = me.nonces.issue_text(bound_nonce(random(), ip), now);
                 headers.push((
                     "WWW-Authenticate",
                     Challenge {
@@ -199,15 +258,27 @@ impl Registrar {
         let creds = match Credentials::parse(auth) {
             Ok(c) => c,
             Err(e) => {
-                self.fail(source.ip(), now);
+                // Garbage proves nothing and guesses nothing: from a known
+                // good address (whose source a forger may write) it is not
+                // counted at all.
+                if !good {
+                    self.fail(&account, ip, good, now);
+                }
                 return refuse(400, "Bad Request", format!("bad Authorization: {e}"));
             }
         };
-        match self.nonces.check(
-            &creds.nonce,
-            creds.qop.as_ref().map(|(nc, _)| nc.as_str()),
-            now,
-        ) {
+        // A nonce answers only from the address it was issued to: a forger
+        // who cannot receive there has none (not a failure: a challenge).
+        let check = if nonce_is_for(&creds.nonce, ip) {
+            self.nonces.check(
+                &creds.nonce,
+                creds.qop.as_ref().map(|(nc, _)| nc.as_str()),
+                now,
+            )
+        } else {
+            NonceCheck::Unknown
+        };
+        match check {
             NonceCheck::Good => {}
             NonceCheck::Stale | NonceCheck::Unknown => {
                 return (challenge(self, true, &mut random), Outcome::Challenged);
@@ -223,7 +294,7 @@ impl Registrar {
         .flatten();
         let authentic = ha1.is_some_and(|h| creds.check("REGISTER", &h));
         if !authentic {
-            self.fail(source.ip(), now);
+            self.fail(&account, ip, good, now);
             return (
                 challenge(self, false, &mut random),
                 Outcome::Refused {
@@ -272,8 +343,10 @@ impl Registrar {
             Ok(b) => b,
             Err(e) => return refuse(400, "Bad Request", e.to_string()),
         };
-        // A success clears the count (the block, if any, has passed).
-        self.failures.remove(&source.ip());
+        // A success clears the address's count (the block, if any, has
+        // passed); an account's throttle runs out by itself (a forger's
+        // guesses are not renewed by the device's refreshes).
+        self.failures.remove(&ip);
         let mut headers: Vec<(&str, String)> = bound
             .iter()
             .map(|b| {
@@ -293,6 +366,66 @@ impl Registrar {
             },
         )
     }
+}
+
+/// One more failure in `f`'s window (a new window once the last is over);
+/// the fifth blocks.
+fn count(f: &mut Failures, now: Mono) {
+    if now - f.first > BLOCK_MS {
+        *f = Failures {
+            count: 0,
+            first: now,
+            blocked_until: None,
+        };
+    }
+    f.count += 1;
+    if f.count >= MAX_FAILURES {
+        f.blocked_until = Some(now + BLOCK_MS);
+    }
+}
+
+/// Old entries go: memory stays bounded by recent attackers.
+fn prune<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Failures>, now: Mono) {
+    if map.len() > MAX_ENTRIES {
+        map.retain(|_, f| f.blocked_until.is_some_and(|u| now < u) || now - f.first <= BLOCK_MS);
+    }
+}
+
+/// A nonce for a challenge to `ip`: 16 random bytes, then a tag of them
+/// and the address (the set of issued nonces is the authority: a nonce
+/// with another address's tag was never issued).
+fn bound_nonce(random: [u8; 16], ip: IpAddr) -> String {
+    let head: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let tag = nonce_tag(&head, ip);
+    head + &tag
+}
+
+fn nonce_tag(head: &str, ip: IpAddr) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    h.update(head.as_bytes());
+    h.update(ip.to_canonical().to_string().as_bytes());
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether `nonce` was made for a challenge to `ip`.
+fn nonce_is_for(nonce: &str, ip: IpAddr) -> bool {
+    match (nonce.get(..32), nonce.get(32..)) {
+        (Some(head), Some(tag)) => nonce.len() == 48 && nonce_tag(head, ip) == tag,
+        _ => false,
+    }
+}
+
+/// The IP address of a binding's source (`ip:port`).
+fn source_ip(source: &str) -> Option<IpAddr> {
+    source
+        .parse::<SocketAddr>()
+        .ok()
+        .map(|s| s.ip().to_canonical())
 }
 
 /// A response to `req` (RFC 3261 8.2.6): its Vias, From, To (with a tag),
@@ -708,5 +841,177 @@ mod tests {
                 .code(),
             Some(400)
         );
+    }
+
+    /// Registers 9901#0 from `src()` (the fixture's Call-ID) at `now`.
+    fn registered(r: &mut Registrar, rnd: &mut impl FnMut() -> [u8; 16], cseq: u32, now: Mono) {
+        let (c, _) = r.register(
+            &register_with(None, "", "", cseq),
+            src(),
+            "UDP",
+            &accounts,
+            &mut *rnd,
+            now,
+        );
+        let nonce = md5_nonce(&c);
+        let (resp, out) = r.register(
+            &register_with(Some(&nonce), "123456", "00000001", cseq + 1),
+            src(),
+            "UDP",
+            &accounts,
+            rnd,
+            now,
+        );
+        assert_eq!(resp.code(), Some(200), "{out:?}");
+    }
+
+    /// A REGISTER for 9901#0 that is not the monitor's (another Call-ID),
+    /// with `password` for a nonce from a challenge to `from`.
+    fn stranger(
+        r: &mut Registrar,
+        rnd: &mut impl FnMut() -> [u8; 16],
+        from: SocketAddr,
+        password: &str,
+        now: Mono,
+    ) -> u16 {
+        let mut m = register_with(None, "", "", 1);
+        m.headers.set("Call-ID", "another-call-id");
+        let (c, _) = r.register(&m, from, "UDP", &accounts, &mut *rnd, now);
+        if c.code() != Some(401) {
+            return c.code().unwrap_or_default();
+        }
+        let nonce = md5_nonce(&c);
+        let mut m = register_with(Some(&nonce), password, "00000001", 2);
+        m.headers.set("Call-ID", "another-call-id");
+        r.register(&m, from, "UDP", &accounts, rnd, now)
+            .0
+            .code()
+            .unwrap_or_default()
+    }
+
+    fn garbage(r: &mut Registrar, from: SocketAddr, now: Mono) -> u16 {
+        let mut m = register_with(None, "", "", 5);
+        m.headers.set("Call-ID", "forged");
+        m.headers.push("Authorization", "Digest garbage");
+        r.register(&m, from, "UDP", &accounts, counter(), now)
+            .0
+            .code()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn failures_from_a_registered_address_throttle_the_account_not_the_address() {
+        let mut r = Registrar::new(DEFAULT_REALM, "vto", Bindings::default());
+        let mut rnd = counter();
+        registered(&mut r, &mut rnd, 1, T0);
+        let ip = src().ip();
+        assert!(r.known_good(ip, T0));
+        // Forged garbage "from" the monitor's address: never counted.
+        let forger = SocketAddr::new(ip, 40000);
+        for _ in 0..20 {
+            assert_eq!(garbage(&mut r, forger, T0), 400);
+        }
+        assert!(!r.blocked(ip, T0));
+        assert!(!r.throttled("9901#0", ip, T0));
+        // Wrong passwords with a nonce issued there: the account is
+        // throttled from that address after 5, the address is not blocked.
+        for i in 0..MAX_FAILURES {
+            assert_eq!(stranger(&mut r, &mut rnd, forger, "wrong", T0), 401, "{i}");
+        }
+        assert!(r.throttled("9901#0", ip, T0));
+        assert!(!r.blocked(ip, T0));
+        // Throttled: even the right password is not looked at, but for
+        // the monitor's own registration.
+        assert_eq!(stranger(&mut r, &mut rnd, forger, "123456", T0), 403);
+        registered(&mut r, &mut rnd, 10, T0 + 30_000);
+        // Another account from the same address is not throttled.
+        let mut other = register_with(None, "", "", 1);
+        other.headers.set("To", "<sip:9901%231@127.0.0.1>");
+        other.headers.set("Call-ID", "other");
+        let (resp, _) = r.register(&other, src(), "UDP", &accounts, &mut rnd, T0);
+        assert_eq!(resp.code(), Some(401));
+        // The throttle runs out.
+        let later = T0 + BLOCK_MS;
+        assert!(!r.throttled("9901#0", ip, later));
+        registered(&mut r, &mut rnd, 20, later);
+        assert_eq!(stranger(&mut r, &mut rnd, forger, "123456", later), 200);
+    }
+
+    #[test]
+    fn a_nonce_answers_only_from_the_address_it_was_issued_to() {
+        let mut r = Registrar::new(DEFAULT_REALM, "vto", Bindings::default());
+        let mut rnd = counter();
+        let (c, _) = r.register(
+            &register_with(None, "", "", 1),
+            SocketAddr::from(([127, 0, 0, 9], 5060)),
+            "UDP",
+            &accounts,
+            &mut rnd,
+            T0,
+        );
+        let nonce = md5_nonce(&c);
+        // Used from another address, even wrong, it is only a new challenge.
+        for cseq in 2..12 {
+            let (resp, out) = r.register(
+                &register_with(Some(&nonce), "wrong", "00000001", cseq),
+                src(),
+                "UDP",
+                &accounts,
+                &mut rnd,
+                T0,
+            );
+            assert_eq!((resp.code(), out), (Some(401), Outcome::Challenged));
+        }
+        assert!(!r.blocked(src().ip(), T0));
+        // From its own address (another port: UDP then TCP) it is good.
+        let (resp, _) = r.register(
+            &register_with(Some(&nonce), "123456", "00000001", 12),
+            SocketAddr::from(([127, 0, 0, 9], 6000)),
+            "TCP",
+            &accounts,
+            &mut rnd,
+            T0,
+        );
+        assert_eq!(resp.code(), Some(200));
+    }
+
+    #[test]
+    fn garbage_from_an_unknown_address_still_blocks_it() {
+        let mut r = Registrar::new(DEFAULT_REALM, "vto", Bindings::default());
+        let mut rnd = counter();
+        registered(&mut r, &mut rnd, 1, T0);
+        let stranger_ip = SocketAddr::from(([127, 0, 0, 3], 5060));
+        for _ in 0..MAX_FAILURES {
+            assert_eq!(garbage(&mut r, stranger_ip, T0), 400);
+        }
+        assert!(r.blocked(stranger_ip.ip(), T0));
+        assert_eq!(garbage(&mut r, stranger_ip, T0), 403);
+        // Once the monitor's registration has expired its address is
+        // an unknown one again.
+        let expired = T0 + 3_600_000;
+        assert!(!r.known_good(src().ip(), expired));
+        for _ in 0..MAX_FAILURES {
+            garbage(&mut r, src(), expired);
+        }
+        assert!(r.blocked(src().ip(), expired));
+    }
+
+    #[test]
+    fn a_trusted_station_address_is_never_blocked() {
+        let mut r = Registrar::new(DEFAULT_REALM, "vto", Bindings::default());
+        let mut rnd = counter();
+        r.set_trusted([src().ip()]);
+        assert!(r.known_good(src().ip(), T0));
+        for _ in 0..3 * MAX_FAILURES {
+            garbage(&mut r, src(), T0);
+            stranger(&mut r, &mut rnd, src(), "wrong", T0);
+        }
+        assert!(!r.blocked(src().ip(), T0));
+        assert!(r.throttled("9901#0", src().ip(), T0));
+        // An IPv4-mapped IPv6 source is the same address.
+        let mapped = IpAddr::V6(std::net::Ipv4Addr::new(127, 0, 0, 1).to_ipv6_mapped());
+        assert!(r.known_good(mapped, T0));
+        r.set_trusted([]);
+        assert!(!r.known_good(src().ip(), T0));
     }
 }

@@ -4,7 +4,10 @@
 //! crate's (`dahua::dhip`); this is the listener and one task per
 //! connection, calling the same services as the other front doors.
 //!
-//! - IP Permissions at accept, at most [`MAX_CONNECTIONS`] at once;
+//! - IP Permissions at accept, at most [`PER_ADDR`] connections from one
+//!   address (an IPv6 /64) and [`MAX_CONNECTIONS`] in all (else a reset);
+//! - the first whole frame within the first request timeout
+//!   (`--first-request-secs`);
 //! - login in two steps against the account's HA1, counted toward the same
 //!   lockout per (user, address) as the UI's logins; [`LOGIN_WAIT`] to log
 //!   in, then keep-alives (a session silent for [`SILENT`] is closed);
@@ -29,17 +32,22 @@ use serde_json::{json, Value};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
-    sync::{broadcast::error::RecvError, mpsc, Semaphore},
+    sync::{broadcast::error::RecvError, mpsc},
 };
 
 use super::Dahua;
 use crate::{
     account::online::{FrontDoor, Presence},
-    network::ip_filter::IpFilter,
+    network::{
+        conn_limit::{self, ConnLimits, Timeouts},
+        ip_filter::IpFilter,
+    },
 };
 
 /// Connections at once.
-pub const MAX_CONNECTIONS: usize = 32;
+pub const MAX_CONNECTIONS: usize = 64;
+/// Connections from one address (an IPv6 /64) at once.
+pub const PER_ADDR: usize = 16;
 /// From connect to a completed login.
 const LOGIN_WAIT: Duration = Duration::from_secs(30);
 /// The keep-alive interval clients are told.
@@ -54,8 +62,13 @@ const SEND_WAIT: Duration = Duration::from_secs(10);
 const DOOR_OBJECT: u64 = 1;
 
 /// Accepts until the task is aborted.
-pub async fn serve(listener: TcpListener, d: Arc<Dahua>, ip_filter: Arc<IpFilter>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+pub async fn serve(
+    listener: TcpListener,
+    d: Arc<Dahua>,
+    ip_filter: Arc<IpFilter>,
+    timeouts: Timeouts,
+) {
+    let limits = ConnLimits::new(PER_ADDR, MAX_CONNECTIONS);
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -66,16 +79,18 @@ pub async fn serve(listener: TcpListener, d: Arc<Dahua>, ip_filter: Arc<IpFilter
             }
         };
         if !ip_filter.allows(peer.ip().to_canonical()) {
+            conn_limit::reset(stream);
             continue;
         }
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "DHIP: too many connections");
+        let Some(slot) = limits.try_acquire(peer.ip()) else {
+            tracing::debug!(%peer, "DHIP: too many connections, reset");
+            conn_limit::reset(stream);
             continue;
         };
         let _ = stream.set_nodelay(true);
         let d = d.clone();
         tokio::spawn(async move {
-            Connection::new(d, peer).run(stream).await;
+            Connection::new(d, peer).run(stream, timeouts).await;
             drop(slot);
         });
     }
@@ -121,7 +136,7 @@ impl Connection {
         }
     }
 
-    async fn run(mut self, stream: TcpStream) {
+    async fn run(mut self, stream: TcpStream, timeouts: Timeouts) {
         let (mut rd, mut wr) = stream.into_split();
         let (tx, mut rx) = mpsc::channel::<Vec<u8>>(QUEUE);
         let writer = tokio::spawn(async move {
@@ -136,7 +151,10 @@ impl Connection {
         let mut decoder = dhip::Decoder::new();
         let mut events = self.d.feed.subscribe();
         let mut buf = vec![0u8; 8192];
-        let mut deadline = crate::clock::monotonic() + LOGIN_WAIT;
+        let connected = crate::clock::monotonic();
+        // A first whole frame soon, a login within LOGIN_WAIT.
+        let mut deadline = connected + timeouts.first_request.min(LOGIN_WAIT);
+        let mut framed = false;
         loop {
             let ended = async {
                 match &mut self.phase {
@@ -155,6 +173,10 @@ impl Connection {
                     loop {
                         match decoder.next_frame() {
                             Ok(Some(frame)) => {
+                                if !framed {
+                                    framed = true;
+                                    deadline = connected + LOGIN_WAIT;
+                                }
                                 let replies = self.handle(&frame).await;
                                 for r in replies {
                                     // A client that sends but never reads

@@ -2,8 +2,9 @@
 //! peer's connection is closed before a byte is read, so it gets no page
 //! at all. Every listener of the device goes through [`IpFilter`]: the web
 //! listeners (HTTP and HTTPS) through
-//! [`crate::network::listen::FilterAcceptor`]; SIP, RTSP and media with their
-//! issues.
+//! [`crate::network::listen::FilterAcceptor`]; SIP over TCP, DHIP and RTSP
+//! at accept, before their connection limits
+//! ([`crate::network::conn_limit`]); SIP over UDP per datagram.
 
 use std::{
     net::IpAddr,

@@ -14,6 +14,7 @@ use app::{
     model::network::{HostAddress, NetworkSettings},
 };
 
+pub mod conn_limit;
 pub mod ip_filter;
 pub mod listen;
 pub mod service;

@@ -4,7 +4,9 @@
 //!
 //! The protocol is the pure `rtsp` crate's (requests, sessions, SDP);
 //! this module is the thin I/O around it: the listener (IP Permissions
-//! and a connection bound at accept), Digest against the accounts (the
+//! and the connection limits at accept: [`PER_ADDR`] from one address, an
+//! IPv6 /64, and [`MAX_CONNECTIONS`] in all; a first request within
+//! `--first-request-secs`), Digest against the accounts (the
 //! account service's check and lockout, Viewer and up may watch), and
 //! [`player`], which sends a source's frames as RTP over the connection
 //! (interleaved) or UDP.
@@ -37,7 +39,7 @@ use rtsp::{
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{tcp::OwnedWriteHalf, TcpListener, TcpStream},
-    sync::{mpsc, Semaphore},
+    sync::mpsc,
 };
 
 use crate::{
@@ -46,14 +48,19 @@ use crate::{
         online::{FrontDoor, Presence},
         Auth,
     },
-    network::ip_filter::IpFilter,
+    network::{
+        conn_limit::{self, ConnLimits, Timeouts},
+        ip_filter::IpFilter,
+    },
     services::Services,
     video::Source,
 };
 use player::{Dest, Player, Running, Udp};
 
-/// RTSP connections at once; more are closed at accept.
-pub const MAX_CONNECTIONS: usize = 16;
+/// RTSP connections at once; more are reset at accept.
+pub const MAX_CONNECTIONS: usize = 64;
+/// RTSP connections from one address (an IPv6 /64) at once.
+pub const PER_ADDR: usize = 16;
 /// Messages waiting for a slow connection (replies and RTP): beyond, the
 /// player drops frames for this client until the next key frame.
 const OUT_QUEUE: usize = 512;
@@ -65,7 +72,8 @@ pub struct RtspOut {
     auth: Arc<Auth>,
     gate: Gate,
     ip_filter: Arc<IpFilter>,
-    slots: Arc<Semaphore>,
+    limits: ConnLimits,
+    timeouts: Timeouts,
     start: tokio::time::Instant,
 }
 
@@ -74,6 +82,7 @@ impl RtspOut {
         services: Arc<Services>,
         auth: Arc<Auth>,
         ip_filter: Arc<IpFilter>,
+        timeouts: Timeouts,
     ) -> Result<Self, crate::error::Error> {
         let gate = Gate::new(auth.realm(), crate::error::random::<16>()?);
         Ok(Self {
@@ -81,7 +90,8 @@ impl RtspOut {
             auth,
             gate,
             ip_filter,
-            slots: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            limits: ConnLimits::new(PER_ADDR, MAX_CONNECTIONS),
+            timeouts,
             start: crate::clock::monotonic(),
         })
     }
@@ -118,10 +128,12 @@ pub async fn serve(listener: TcpListener, out: Arc<RtspOut>) {
         };
         let ip = peer.ip().to_canonical();
         if !out.ip_filter.allows(ip) {
+            conn_limit::reset(stream);
             continue;
         }
-        let Ok(permit) = out.slots.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "RTSP: {MAX_CONNECTIONS} connections already, closed");
+        let Some(permit) = out.limits.try_acquire(ip) else {
+            tracing::debug!(%peer, "RTSP: too many connections, reset");
+            conn_limit::reset(stream);
             continue;
         };
         let out = out.clone();
@@ -194,6 +206,9 @@ impl Connection {
         let mut reader = Reader::new();
         let mut buf = vec![0u8; 16 * 1024];
         let mut tick = tokio::time::interval(Duration::from_secs(5));
+        // An idle or trickling connection goes unless a request comes soon.
+        let first = crate::clock::monotonic() + c.out.timeouts.first_request;
+        let mut requested = false;
         'conn: loop {
             tokio::select! {
                 r = rd.read(&mut buf) => {
@@ -205,6 +220,7 @@ impl Connection {
                     loop {
                         match reader.next() {
                             Ok(Some(Incoming::Request(req))) => {
+                                requested = true;
                                 if !c.request(req).await {
                                     break 'conn;
                                 }
@@ -227,6 +243,10 @@ impl Connection {
                             }
                         }
                     }
+                }
+                () = tokio::time::sleep_until(first), if !requested => {
+                    tracing::debug!(peer = %c.peer, "RTSP: no request in time");
+                    break;
                 }
                 _ = ended(&mut c.presence) => {
                     tracing::info!(peer = %c.peer, "RTSP connection ended from Online Users");

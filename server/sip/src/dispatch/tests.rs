@@ -737,3 +737,67 @@ fn a_monitor_calling_the_vto_no_is_answered_by_the_door_a_stranger_is_not() {
     assert_eq!(line(&sent_to(&out, MON0)[0]), "486 Busy Here");
     assert!(door_events(&out).is_empty());
 }
+
+/// A REGISTER for `user` from `from` with an Authorization that does not
+/// parse.
+fn garbage_register(user: &str, from: &str, n: u32) -> String {
+    format!(
+        "REGISTER sip:{DEVICE} SIP/2.0\r\nVia: SIP/2.0/UDP {from};branch=z9hG4bKg{n};rport\r\n\
+         From: <sip:{user}@{DEVICE}>;tag=g\r\nTo: <sip:{user}@{DEVICE}>\r\n\
+         Call-ID: garbage-{n}\r\nCSeq: {n} REGISTER\r\nContact: <sip:{user}@{from}>\r\n\
+         Authorization: Digest garbage\r\nContent-Length: 0\r\n\r\n"
+    )
+}
+
+#[test]
+fn forged_garbage_from_a_station_or_upstream_address_never_blocks_it() {
+    let mut d = dispatcher();
+    let vts = "127.0.0.9:5060";
+    for n in 0..20 {
+        let out = d.handle(
+            garbage_register("888001", vts, n).as_bytes(),
+            addr(vts),
+            Transport::Udp,
+            T0,
+            600,
+        );
+        assert_eq!(line(&sent_to(&out, vts)[0]), "400 Bad Request");
+    }
+    // The VTS registers all the same (a new Call-ID: it just started).
+    register(&mut d, "888001", vts, T0);
+    // A stranger's address is blocked by the same.
+    for n in 0..5 {
+        d.handle(
+            garbage_register("9901%230", STRANGER, n).as_bytes(),
+            addr(STRANGER),
+            Transport::Udp,
+            T0,
+            600,
+        );
+    }
+    let out = d.handle(
+        garbage_register("9901%230", STRANGER, 9).as_bytes(),
+        addr(STRANGER),
+        Transport::Udp,
+        T0,
+        600,
+    );
+    assert_eq!(line(&sent_to(&out, STRANGER)[0]), "403 Forbidden");
+    // The server this VTO registers to is trusted while it is so.
+    let upstream = addr("127.0.0.7:5060");
+    d.set_upstream(
+        Some(Config {
+            server: upstream,
+            domain: "VDP".into(),
+            user: "8001".into(),
+            password: "123456".into(),
+            local: addr(DEVICE),
+            expires: 60,
+            timers: Timers::default(),
+        }),
+        T0,
+    );
+    assert!(d.registrar.known_good(upstream.ip(), T0));
+    d.set_upstream(None, T0);
+    assert!(!d.registrar.known_good(upstream.ip(), T0));
+}

@@ -683,6 +683,11 @@ impl SipService {
         *lock(&self.address)
     }
 
+    /// Whether IP Permissions let `ip` in.
+    pub fn allows(&self, ip: std::net::IpAddr) -> bool {
+        self.ip_filter.allows(ip.to_canonical())
+    }
+
     /// One message in from `source`: what to send where.
     pub fn handle(
         &self,

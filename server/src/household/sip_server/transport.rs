@@ -5,6 +5,12 @@
 //! came from (RFC 3581: the source address and port, whatever the Via
 //! says), forwarded requests to the device they are for. Over TCP a
 //! device is reached on the connection it registered on, or on a new one.
+//!
+//! TCP connections are bounded ([`network::conn_limit`]): IP Permissions
+//! and a place within [`TCP_PER_ADDR`] per address and [`MAX_TCP`] in all
+//! at accept (else a reset); the first whole message within the first
+//! request timeout (`--first-request-secs`), and a message once begun
+//! within it too; then [`TCP_IDLE`] between reads.
 
 use std::{
     collections::HashMap,
@@ -22,9 +28,12 @@ use tokio::{
 };
 
 use super::{Send, SipService};
+use crate::network::conn_limit::{self, ConnLimits, Timeouts};
 
-/// TCP connections at once; more wait in the kernel's backlog.
-const MAX_TCP: usize = 256;
+/// TCP connections at once, in and out; more are reset at accept.
+pub const MAX_TCP: usize = 1024;
+/// TCP connections from one address (an IPv6 /64) at once.
+pub const TCP_PER_ADDR: usize = 32;
 /// A TCP peer that sends nothing for this long is dropped (registrations
 /// refresh well within it).
 const TCP_IDLE: Duration = Duration::from_secs(300);
@@ -65,7 +74,8 @@ struct Wire {
     service: Arc<SipService>,
     udp: Arc<UdpSocket>,
     tcp: Mutex<HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>,
-    slots: Arc<tokio::sync::Semaphore>,
+    limits: ConnLimits,
+    timeouts: Timeouts,
 }
 
 impl Wire {
@@ -112,7 +122,7 @@ impl Wire {
 
     /// A new connection to a device (its registration's connection is gone).
     async fn connect(self: &Arc<Self>, to: SocketAddr) -> Option<mpsc::Sender<Vec<u8>>> {
-        let permit = self.slots.clone().try_acquire_owned().ok()?;
+        let slot = self.limits.try_acquire(to.ip())?;
         let stream = match tokio::time::timeout(TCP_CONNECT, TcpStream::connect(to)).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
@@ -131,19 +141,21 @@ impl Wire {
             .insert(to, tx.clone());
         let wire = self.clone();
         tokio::spawn(async move {
-            wire.connection(stream, to, rx).await;
-            drop(permit);
+            wire.connection(stream, to, rx, false).await;
+            drop(slot);
         });
         Some(tx)
     }
 
     /// One TCP connection: messages framed by Content-Length; what is
-    /// queued for the peer is written on it.
+    /// queued for the peer is written on it. `inbound`: the peer
+    /// connected, and must send a first message in time.
     async fn connection(
         self: Arc<Self>,
         stream: TcpStream,
         from: SocketAddr,
         mut queue: mpsc::Receiver<Vec<u8>>,
+        inbound: bool,
     ) {
         let (mut reader, mut writer) = stream.into_split();
         let write = tokio::spawn(async move {
@@ -155,8 +167,15 @@ impl Wire {
         });
         let mut buf: Vec<u8> = Vec::with_capacity(4096);
         let mut chunk = vec![0u8; 16 * 1024];
+        let first = self.timeouts.first_request;
+        // Whether a whole message came (keep-alives do not count: they
+        // would keep an idle connection forever); until then, and while a
+        // message is incomplete, the deadline.
+        let mut seen = !inbound;
+        let mut deadline = inbound.then(|| crate::clock::monotonic() + first);
         'read: loop {
             // Every whole message in the buffer first.
+            let mut progressed = false;
             loop {
                 match sip::message::frame_len(&buf) {
                     Ok(Some(n)) => {
@@ -164,6 +183,7 @@ impl Wire {
                         if bytes.iter().all(|b| *b == b'\r' || *b == b'\n') {
                             continue; // keep-alive
                         }
+                        (seen, progressed) = (true, true);
                         let out = self.service.handle(&bytes, from, Transport::Tcp);
                         self.send_all(out).await;
                     }
@@ -175,7 +195,18 @@ impl Wire {
                     }
                 }
             }
-            match tokio::time::timeout(TCP_IDLE, reader.read(&mut chunk)).await {
+            let now = crate::clock::monotonic();
+            if seen {
+                if buf.iter().all(|b| *b == b'\r' || *b == b'\n') {
+                    deadline = None;
+                } else if progressed || deadline.is_none() {
+                    // A message begun: whole within the same time.
+                    deadline = Some(now + first);
+                }
+            }
+            let idle = now + TCP_IDLE;
+            let until = deadline.map_or(idle, |d| d.min(idle));
+            match tokio::time::timeout_at(until, reader.read(&mut chunk)).await {
                 Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
                 Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
             }
@@ -195,7 +226,7 @@ fn queue_send(queue: &mpsc::Sender<Vec<u8>>, to: SocketAddr, bytes: Vec<u8>) {
 }
 
 /// Serves until the task is aborted.
-pub async fn serve(service: Arc<SipService>, udp: UdpSocket, tcp: TcpListener) {
+pub async fn serve(service: Arc<SipService>, udp: UdpSocket, tcp: TcpListener, timeouts: Timeouts) {
     if let Ok(addr) = udp.local_addr() {
         service.bound(addr);
     }
@@ -203,7 +234,8 @@ pub async fn serve(service: Arc<SipService>, udp: UdpSocket, tcp: TcpListener) {
         service: service.clone(),
         udp: Arc::new(udp),
         tcp: Mutex::new(HashMap::new()),
-        slots: Arc::new(tokio::sync::Semaphore::new(MAX_TCP)),
+        limits: ConnLimits::new(TCP_PER_ADDR, MAX_TCP),
+        timeouts,
     });
     let mut tasks = JoinSet::new();
     tasks.spawn(udp_loop(wire.clone()));
@@ -242,9 +274,6 @@ async fn udp_loop(wire: Arc<Wire>) {
 
 async fn tcp_loop(wire: Arc<Wire>, listener: TcpListener) {
     loop {
-        let Ok(permit) = wire.slots.clone().acquire_owned().await else {
-            return;
-        };
         let (stream, from) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
@@ -253,6 +282,16 @@ async fn tcp_loop(wire: Arc<Wire>, listener: TcpListener) {
                 continue;
             }
         };
+        // IP Permissions, then a place: else closed before a byte is read.
+        if !wire.service.allows(from.ip()) {
+            conn_limit::reset(stream);
+            continue;
+        }
+        let Some(slot) = wire.limits.try_acquire(from.ip()) else {
+            tracing::debug!(%from, "SIP TCP: too many connections, reset");
+            conn_limit::reset(stream);
+            continue;
+        };
         let (tx, rx) = mpsc::channel(TCP_QUEUE);
         wire.tcp
             .lock()
@@ -260,8 +299,8 @@ async fn tcp_loop(wire: Arc<Wire>, listener: TcpListener) {
             .insert(from, tx);
         let w = wire.clone();
         tokio::spawn(async move {
-            w.connection(stream, from, rx).await;
-            drop(permit);
+            w.connection(stream, from, rx, true).await;
+            drop(slot);
         });
     }
 }
