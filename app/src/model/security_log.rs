@@ -40,6 +40,9 @@ pub enum SecurityEventKind {
     UserDeleted,
     /// Online Users: a connection ended by an admin; `detail` names whose.
     SessionEnded,
+    /// The door's unlock or alarm records came faster than the disk took
+    /// them: `detail` says how many were dropped.
+    RecordsDropped,
 }
 
 impl SecurityEventKind {
@@ -74,6 +77,7 @@ impl SecurityEventKind {
             Self::UserPasswordSet => "Account password set by an admin",
             Self::UserDeleted => "Account deleted",
             Self::SessionEnded => "Connection ended by an admin",
+            Self::RecordsDropped => "Door records dropped",
         }
     }
 
@@ -88,6 +92,7 @@ impl SecurityEventKind {
                 | Self::ResetLocked
                 | Self::EmailNoticeFailed
                 | Self::TwoFactorFailed
+                | Self::RecordsDropped
         )
     }
 }
