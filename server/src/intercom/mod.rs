@@ -695,7 +695,7 @@ impl IntercomService {
     /// SIP server stops.
     pub async fn run(self: Arc<Self>) {
         let this = &self;
-        let (tx, mut sip_events) = mpsc::unbounded_channel();
+        let (tx, mut sip_events) = mpsc::channel(crate::household::sip_server::DOOR_EVENTS);
         self.sip.set_door_events(tx);
         let Some(mut heard) = lock(&self.heard_rx).take() else {
             return;
