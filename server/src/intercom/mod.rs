@@ -27,6 +27,7 @@ use app::{
         call_log::{CallRecord, CallType, EndState},
         intercom::{CallEnded, CallPhase, CallStatus, TalkAnswer},
         message::{MessagePage, MessageRecord},
+        settings::StorageUsage,
         time::UnixMillis,
     },
     services::{Caller, Intercom},
@@ -1127,6 +1128,15 @@ impl Intercom for IntercomService {
         }
         tracing::info!(user = %caller.session()?.user, %file, "message deleted");
         self.message_page().await
+    }
+
+    async fn storage_usage(&self, caller: &Caller) -> Result<StorageUsage, ApiError> {
+        caller.session()?;
+        let setting = self.storage_point().await?;
+        let storage = self.storage.clone();
+        tokio::task::spawn_blocking(move || storage.usage(&setting))
+            .await
+            .map_err(internal)
     }
 }
 
