@@ -700,6 +700,13 @@ pub async fn messages() -> Result<message::MessagePage, ApiError> {
     call(|s: Arc<dyn Intercom>, c| async move { s.messages(&c).await }).await
 }
 
+/// What snapshots and messages take of the Storage Point, and its bounds.
+#[server(endpoint = "storage_usage", input = Json)]
+pub async fn storage_usage() -> Result<settings::StorageUsage, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn Intercom>, c| async move { s.storage_usage(&c).await }).await
+}
+
 #[server(endpoint = "delete_message", input = Json)]
 pub async fn delete_message(file: String) -> Result<message::MessagePage, ApiError> {
     use crate::services::*;

@@ -37,7 +37,7 @@ use crate::{
         room::{Room, RoomBatch, RoomPage},
         security::SecuritySettings,
         security_log::SecurityLogPage,
-        settings::BasicSettings,
+        settings::{BasicSettings, StorageUsage},
         sip_server::{SipServerPage, SipServerSettings},
         sip_status::StatusPage,
         station::{Station, StationKind, StationPage},
@@ -579,4 +579,7 @@ pub trait Intercom: Send + Sync + 'static {
     /// Visitors' messages, newest first.
     async fn messages(&self, caller: &Caller) -> Result<MessagePage, ApiError>;
     async fn delete_message(&self, caller: &Caller, file: String) -> Result<MessagePage, ApiError>;
+    /// What snapshots and messages take of the Storage Point, and its
+    /// bounds (Local Setting > Basic).
+    async fn storage_usage(&self, caller: &Caller) -> Result<StorageUsage, ApiError>;
 }

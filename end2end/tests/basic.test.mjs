@@ -1,5 +1,6 @@
 // Local Setting > Basic (manual 4.1): Confirm, Refresh and Default; an
-// invalid value shows its error next to the field and saves nothing.
+// invalid value shows its error next to the field and saves nothing; the
+// Storage Point's usage and bounds.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +42,12 @@ describe('Local Setting > Basic', { timeout: 90000 }, () => {
     ]) {
       await expectText(page, `label[for=${id}]`, label);
     }
+    // Under the Storage Point: what the device's files take, and the bounds.
+    await expectText(
+      page,
+      '#storage-usage',
+      'In use: 0 files, 0.0 MB of at most 1000 files and 1024.0 MB; beyond, the oldest are removed first.',
+    );
     await shot(page, 'local-basic');
   });
 

@@ -95,6 +95,17 @@ pub struct Cli {
           value_parser = clap::value_parser!(u16).range(3..=120))]
     pub ring_secs: u16,
 
+    /// The Storage Point (snapshots and visitors' messages) keeps at most
+    /// this many of the device's files; beyond, the oldest are removed.
+    #[arg(long, env = "VTO_STORAGE_MAX_FILES", default_value_t = 1_000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub storage_max_files: u32,
+
+    /// ... and at most this many MiB of them.
+    #[arg(long, env = "VTO_STORAGE_MAX_MB", default_value_t = 1_024, value_name = "MIB",
+          value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub storage_max_mb: u32,
+
     /// The door's microphone: an ALSA capture device (`default`,
     /// `plughw:1,0`, ...). Without it the door camera's audio (or the
     /// built-in test tone) is the door's.

@@ -217,6 +217,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         lock: lock.clone(),
         access,
         data_dir: cli.data_dir.clone(),
+        storage: video::storage_point::Limits::new(cli.storage_max_files, cli.storage_max_mb),
         calls: intercom::CallConfig {
             rtp_ports: cli.rtp_ports,
             ring_ms: i64::from(cli.ring_secs) * 1000,

@@ -118,6 +118,8 @@ pub struct Engines {
     pub lock: Arc<LockService>,
     pub access: Arc<AccessService>,
     pub data_dir: std::path::PathBuf,
+    /// `--storage-max-files`, `--storage-max-mb`.
+    pub storage: crate::video::storage_point::Limits,
     /// `--rtp-ports`, `--ring-secs`.
     pub calls: CallConfig,
     /// Where webhooks are POSTed through.
@@ -127,7 +129,7 @@ pub struct Engines {
 impl Services {
     /// Each area's service on the engines it uses.
     pub fn assemble(e: Engines) -> Arc<Self> {
-        let storage = Arc::new(StoragePoint::new(&e.data_dir));
+        let storage = Arc::new(StoragePoint::new(&e.data_dir, e.storage));
         let services = Arc::new(Services {
             account: Arc::new(AccountService {
                 auth: e.auth.clone(),
@@ -258,6 +260,7 @@ impl Services {
             sip,
             lock,
             data_dir: data.to_path_buf(),
+            storage: Default::default(),
             calls: CallConfig {
                 rtp_ports: (30000, 30999),
                 ring_ms: sip::call::RING_TIMEOUT_MS,

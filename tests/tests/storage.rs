@@ -1,5 +1,6 @@
 //! Data survives restarts and SIGKILL; a second process on the same data
-//! dir is refused; concurrent initializations leave one password.
+//! dir is refused; concurrent initializations leave one password; the
+//! Storage Point stays within its bounds, the oldest files removed first.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
 
@@ -129,4 +130,80 @@ async fn unusable_data_dir_is_a_clear_error() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot use the data directory"), "{err}");
+}
+
+/// `--storage-max-files 3 --storage-max-mb 1`: an unlock's snapshot
+/// brings the Storage Point over both bounds; the oldest of the device's
+/// files go (by count, then by size), the newest stay, a file not ours is
+/// left alone, and Local Setting > Basic shows the usage.
+#[tokio::test]
+async fn the_storage_point_keeps_its_bounds_oldest_first() {
+    let vto = Vto::start_with(&["--storage-max-files", "3", "--storage-max-mb", "1"]).await;
+    let c = vto.ready().await;
+    let card = tempfile::tempdir().expect("card");
+    let mib = 1 << 20;
+    // Exactly at the size bound: any snapshot brings it over.
+    for (name, size) in [
+        ("message-1000-5000.mp4", 10),
+        ("unlock-2000-1.jpg", mib - 20),
+        ("talk-3000-3500.jpg", 10),
+        ("notes.txt", 10),
+    ] {
+        std::fs::write(card.path().join(name), vec![0u8; size]).expect("write");
+    }
+    let (_, mut basic) = c.call("basic_settings", json!({})).await;
+    basic["storage_point"] = json!(card.path().display().to_string());
+    basic["auto_snapshot_unlock"] = json!(true);
+    let (code, saved) = c
+        .call("save_basic_settings", json!({"settings": basic}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{saved}");
+    let (code, usage) = c.call("storage_usage", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{usage}");
+    assert_eq!(
+        usage,
+        json!({"files": 3, "bytes": mib, "max_files": 3, "max_bytes": mib})
+    );
+
+    let (_, r) = c.call("unlock", json!({})).await;
+    assert_eq!(r["refused"], serde_json::Value::Null, "{r}");
+    let cr = &c;
+    let snapshot = tests::eventually("the unlock's snapshot", || async move {
+        let (_, log) = cr
+            .call("unlock_log", json!({"offset": 0, "filter": {}}))
+            .await;
+        log["records"][0]["snapshot"]["Saved"]
+            .as_str()
+            .map(str::to_string)
+    })
+    .await;
+    let jpeg = std::fs::metadata(card.path().join(&snapshot))
+        .expect("the newest is kept")
+        .len();
+    let mut left: Vec<String> = std::fs::read_dir(card.path())
+        .expect("card")
+        .map(|e| e.expect("entry").file_name().into_string().expect("name"))
+        .collect();
+    left.sort();
+    let mut want = vec![
+        "notes.txt".to_string(),
+        "talk-3000-3500.jpg".to_string(),
+        snapshot.clone(),
+    ];
+    want.sort();
+    assert_eq!(left, want, "the two oldest removed");
+
+    let (_, usage) = c.call("storage_usage", json!({})).await;
+    assert_eq!(
+        usage,
+        json!({"files": 2, "bytes": 10 + jpeg, "max_files": 3, "max_bytes": mib})
+    );
+    // The page says so, as the device renders it.
+    let page = c.get("/local/basic").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("page");
+    assert!(
+        html.contains("In use: 2 files,") && html.contains("of at most 3 files and 1.0 MB"),
+        "{html}"
+    );
 }

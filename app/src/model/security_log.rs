@@ -45,6 +45,9 @@ pub enum SecurityEventKind {
     /// Failed logins of one account from several addresses: its logins
     /// are slowed down (a growing delay, at most a minute).
     LoginsSlowed,
+    /// The door's unlock or alarm records came faster than the disk took
+    /// them: `detail` says how many were dropped.
+    RecordsDropped,
 }
 
 impl SecurityEventKind {
@@ -81,6 +84,7 @@ impl SecurityEventKind {
             Self::SessionEnded => "Connection ended by an admin",
             Self::AddressLocked => "Address locked after failed logins",
             Self::LoginsSlowed => "Account's logins slowed down after failed logins",
+            Self::RecordsDropped => "Door records dropped",
         }
     }
 
@@ -97,6 +101,7 @@ impl SecurityEventKind {
                 | Self::TwoFactorFailed
                 | Self::AddressLocked
                 | Self::LoginsSlowed
+                | Self::RecordsDropped
         )
     }
 

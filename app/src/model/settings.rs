@@ -149,6 +149,41 @@ impl Default for BasicSettings {
     }
 }
 
+/// What the device's own files (snapshots and messages) take of the
+/// Storage Point, and its bounds (`--storage-max-files`,
+/// `--storage-max-mb`): beyond, the oldest are removed first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageUsage {
+    pub files: u64,
+    pub bytes: u64,
+    pub max_files: u64,
+    pub max_bytes: u64,
+}
+
+impl StorageUsage {
+    /// The line under the Storage Point field.
+    pub fn summary(&self) -> String {
+        let mb = |b: u64| {
+            let tenths = b.saturating_mul(10).div_ceil(1 << 20);
+            format!("{}.{} MB", tenths / 10, tenths % 10)
+        };
+        let files = |n: u64| {
+            if n == 1 {
+                "1 file".to_string()
+            } else {
+                format!("{n} files")
+            }
+        };
+        format!(
+            "In use: {}, {} of at most {} and {}; beyond, the oldest are removed first.",
+            files(self.files),
+            mb(self.bytes),
+            files(self.max_files),
+            mb(self.max_bytes),
+        )
+    }
+}
+
 /// Storage Point: empty or an absolute folder path, without `..`.
 pub fn storage_point_error(path: &str) -> Option<&'static str> {
     if path.is_empty() {
@@ -323,6 +358,28 @@ mod tests {
             end: 6 * 60,
         };
         assert!(night.contains(23 * 60) && night.contains(60) && !night.contains(12 * 60));
+    }
+
+    #[test]
+    fn storage_usage_reads_as_a_sentence() {
+        let u = StorageUsage {
+            files: 1,
+            bytes: 24,
+            max_files: 3,
+            max_bytes: 1 << 20,
+        };
+        assert_eq!(
+            u.summary(),
+            "In use: 1 file, 0.1 MB of at most 3 files and 1.0 MB; beyond, the oldest are removed first."
+        );
+        let none = StorageUsage {
+            max_files: 1000,
+            max_bytes: 1024 << 20,
+            ..StorageUsage::default()
+        };
+        assert!(none
+            .summary()
+            .starts_with("In use: 0 files, 0.0 MB of at most 1000 files and 1024.0 MB"));
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //!
 //! Building No. and Unit No. apply only when another server is the SIP
 //! server; that choice comes with the SIP issue, so they are not shown yet
-//! (their values are kept as they are). Auto Snapshot (talking) and Leave
-//! Message Upload come with calls.
+//! (their values are kept as they are). Under the Storage Point, what the
+//! device's files take of it and its bounds.
 
 use leptos::prelude::*;
 
@@ -23,6 +23,23 @@ pub fn BasicPage() -> impl IntoView {
     view! {
         <h1>"Basic"</h1>
         {loaded(api::basic_settings, |s| view! { <BasicForm saved=s /> })}
+    }
+}
+
+/// What snapshots and messages take of the Storage Point, and its
+/// bounds (loaded on its own: the form does not wait for the folder).
+#[component]
+fn StorageUsageLine() -> impl IntoView {
+    let usage = Resource::new(|| (), |_| api::storage_usage());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                usage
+                    .get()
+                    .and_then(Result::ok)
+                    .map(|u| view! { <p class="hint" id="storage-usage">{u.summary()}</p> })
+            }}
+        </Suspense>
     }
 }
 
@@ -173,6 +190,7 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
                 <div class="grid-2">
                     <Field id="storage-point" label="Storage Point" value=form.storage_point error=error_for("storage-point")>
                         <p class="hint">"The folder snapshots are saved to, such as an SD card's mount point (/media/sd). Empty: the device's data folder."</p>
+                        <StorageUsageLine />
                     </Field>
                     <div>
                         <Check id="auto-snapshot-unlock" label="Auto Snapshot (unlock)" checked=form.auto_snapshot_unlock />

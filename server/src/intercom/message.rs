@@ -2,8 +2,8 @@
 //! the visitor (its camera and microphone) for up to the Message Time, as
 //! a fragmented MP4 that a browser plays (H.264 as the camera sends it,
 //! the microphone's G.711 as lossless FLAC), to the Storage Point. The file
-//! is written as it is recorded and named when complete; messages are
-//! bounded (the oldest go first).
+//! is written as it is recorded and named when complete; the Storage
+//! Point is then rotated to its bounds (the oldest files go first).
 
 use std::{sync::Arc, time::Duration};
 
@@ -17,9 +17,6 @@ use crate::video::{
     Source,
 };
 
-/// Messages kept, and their bytes at most: the oldest go first.
-pub const MAX_MESSAGES: usize = 50;
-pub const MAX_BYTES: u64 = 512 << 20;
 /// The files' kind (`message-<begin>-<duration>.mp4`).
 pub const KIND: &str = "message";
 /// How much is recorded before it is written out.
@@ -118,13 +115,7 @@ pub async fn record(
     let _ = tx.send(Write::Commit(name));
     drop(tx);
     let saved = disk.await.map_err(|e| e.to_string())??;
-    let pruned =
-        tokio::task::spawn_blocking(move || storage.prune(&setting, KIND, MAX_MESSAGES, MAX_BYTES))
-            .await
-            .unwrap_or_default();
-    if !pruned.is_empty() {
-        tracing::info!(removed = ?pruned, "messages: the oldest removed to make room");
-    }
+    let _ = tokio::task::spawn_blocking(move || storage.rotate(&setting)).await;
     Ok(saved)
 }
 

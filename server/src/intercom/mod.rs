@@ -27,6 +27,7 @@ use app::{
         call_log::{CallRecord, CallType, EndState},
         intercom::{CallEnded, CallPhase, CallStatus, TalkAnswer},
         message::{MessagePage, MessageRecord},
+        settings::StorageUsage,
         time::UnixMillis,
     },
     services::{Caller, Intercom},
@@ -695,7 +696,7 @@ impl IntercomService {
     /// SIP server stops.
     pub async fn run(self: Arc<Self>) {
         let this = &self;
-        let (tx, mut sip_events) = mpsc::unbounded_channel();
+        let (tx, mut sip_events) = mpsc::channel(crate::household::sip_server::DOOR_EVENTS);
         self.sip.set_door_events(tx);
         let Some(mut heard) = lock(&self.heard_rx).take() else {
             return;
@@ -1127,6 +1128,15 @@ impl Intercom for IntercomService {
         }
         tracing::info!(user = %caller.session()?.user, %file, "message deleted");
         self.message_page().await
+    }
+
+    async fn storage_usage(&self, caller: &Caller) -> Result<StorageUsage, ApiError> {
+        caller.session()?;
+        let setting = self.storage_point().await?;
+        let storage = self.storage.clone();
+        tokio::task::spawn_blocking(move || storage.usage(&setting))
+            .await
+            .map_err(internal)
     }
 }
 

@@ -190,8 +190,12 @@ fn build(from: &str, mail: &Mail) -> Result<Message, MailError> {
         .map_err(|e| MailError::Build(e.to_string()))
 }
 
+/// Mails kept in the outbox at most; the oldest go first.
+pub const MAX_OUTBOX: usize = 100;
+
 /// Writes the mail as `outbox/<time>-<random>.eml`, readable by the device
-/// user only (it may hold a security code).
+/// user only (it may hold a security code); then keeps the newest
+/// [`MAX_OUTBOX`].
 fn to_outbox(outbox: &Path, message: &Message) -> Result<MailReceipt, MailError> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let err = |e| MailError::Outbox(outbox.to_path_buf(), e);
@@ -215,10 +219,37 @@ fn to_outbox(outbox: &Path, message: &Message) -> Result<MailReceipt, MailError>
         .and_then(|()| file.sync_all())
         .map_err(err)?;
     tracing::info!(file = %path.display(), "no SMTP server set: mail written to the outbox");
+    rotate_outbox(outbox);
     Ok(MailReceipt {
         via: format!("outbox/{name}"),
         answer: format!("Saved to {}", path.display()),
     })
+}
+
+/// Removes the oldest of the outbox's mails beyond [`MAX_OUTBOX`] (by the
+/// time in their names).
+fn rotate_outbox(outbox: &Path) {
+    let Ok(dir) = std::fs::read_dir(outbox) else {
+        return;
+    };
+    let mut mails: Vec<(u64, String)> = dir
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let time = name.strip_suffix(".eml")?.split('-').next()?.parse().ok()?;
+            Some((time, name))
+        })
+        .collect();
+    if mails.len() <= MAX_OUTBOX {
+        return;
+    }
+    mails.sort();
+    let extra = mails.len() - MAX_OUTBOX;
+    for (_, name) in mails.into_iter().take(extra) {
+        if let Err(e) = std::fs::remove_file(outbox.join(&name)) {
+            tracing::warn!(%name, error = %e, "outbox: an old mail not removed");
+        }
+    }
 }
 
 /// An SMTP failure in words a user can act on.

@@ -143,6 +143,28 @@ async fn an_unreachable_server_is_a_clear_error() {
     );
 }
 
+/// The outbox keeps the newest [`MAX_OUTBOX`] mails: the oldest go.
+#[tokio::test]
+async fn the_outbox_keeps_the_newest_mails() -> Result<(), MailError> {
+    let (dir, p) = postman(None);
+    let outbox = dir.path().join("outbox");
+    std::fs::create_dir_all(&outbox).map_err(|e| MailError::Outbox(outbox.clone(), e))?;
+    for t in 0..MAX_OUTBOX {
+        std::fs::write(outbox.join(format!("{}-00000000.eml", 1000 + t)), b"old")
+            .map_err(|e| MailError::Outbox(outbox.clone(), e))?;
+    }
+    let receipt = p.send(&MailConfig::default(), mail()).await?;
+    let mut names: Vec<String> = std::fs::read_dir(&outbox)
+        .map_err(|e| MailError::Outbox(outbox.clone(), e))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), MAX_OUTBOX);
+    assert_eq!(names[0], "1001-00000000.eml", "the oldest removed");
+    assert!(receipt.via.ends_with(&names[MAX_OUTBOX - 1]), "{receipt:?}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn without_a_server_mail_goes_to_the_outbox() -> Result<(), MailError> {
     let (dir, p) = postman(None);

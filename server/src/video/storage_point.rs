@@ -7,7 +7,12 @@
 //! File names are ours (`unlock-<ms>-<seq>.jpg`, `message-<ms>-<ms>.mp4`),
 //! so a name from a request that does not match that form names nothing:
 //! no path ever leaves the folder. Visitors' messages are written as they
-//! are recorded ([`Part`]) and bounded ([`StoragePoint::prune`]).
+//! are recorded ([`Part`]).
+//!
+//! Bounded: after each file saved, our files (snapshots and messages
+//! alike) are rotated to at most [`Limits`] files and bytes, the oldest
+//! first ([`StoragePoint::rotate`]). Other files in the folder are not
+//! ours: neither counted nor touched.
 
 use std::{
     io::{ErrorKind, Write},
@@ -15,7 +20,50 @@ use std::{
     sync::Arc,
 };
 
-use app::model::time::UnixMillis;
+use app::model::{settings::StorageUsage, time::UnixMillis};
+
+/// `--storage-max-files` and `--storage-max-mb` unless given.
+pub const DEFAULT_MAX_FILES: u32 = 1_000;
+pub const DEFAULT_MAX_MB: u32 = 1_024;
+
+/// How much of the Storage Point is ours at most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_files: usize,
+    pub max_bytes: u64,
+}
+
+impl Limits {
+    pub fn new(max_files: u32, max_mb: u32) -> Self {
+        Self {
+            max_files: usize::try_from(max_files).unwrap_or(usize::MAX),
+            max_bytes: u64::from(max_mb) << 20,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_FILES, DEFAULT_MAX_MB)
+    }
+}
+
+/// Of `files` (oldest first: name, bytes), those to remove, oldest first,
+/// so that at most `limits` stay.
+pub fn to_remove(files: &[(String, u64)], limits: Limits) -> Vec<String> {
+    let mut count = files.len();
+    let mut total: u64 = files.iter().map(|(_, b)| b).sum();
+    let mut out = Vec::new();
+    for (name, bytes) in files {
+        if count <= limits.max_files && total <= limits.max_bytes {
+            break;
+        }
+        out.push(name.clone());
+        count -= 1;
+        total = total.saturating_sub(*bytes);
+    }
+    out
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SaveError {
@@ -29,12 +77,14 @@ pub enum SaveError {
 
 pub struct StoragePoint {
     data_dir: PathBuf,
+    limits: Limits,
 }
 
 impl StoragePoint {
-    pub fn new(data_dir: &Path) -> Self {
+    pub fn new(data_dir: &Path, limits: Limits) -> Self {
         Self {
             data_dir: data_dir.to_path_buf(),
+            limits,
         }
     }
 
@@ -76,10 +126,11 @@ impl StoragePoint {
         name: String,
     ) -> Result<String, String> {
         let jpeg = door.ok_or("no door camera")?.snapshot().await?;
-        tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || -> Result<String, String> {
             self.save(&setting, &name, &jpeg)
-                .map(|()| name)
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            self.rotate(&setting);
+            Ok(name)
         })
         .await
         .map_err(|e| e.to_string())?
@@ -110,19 +161,29 @@ impl StoragePoint {
 
     /// Our files of `kind` (`message`), oldest first: (name, bytes).
     pub fn list(&self, setting: &str, kind: &str) -> Vec<(String, u64)> {
+        let prefix = format!("{kind}-");
+        self.files(setting)
+            .into_iter()
+            .filter(|(n, _)| n.starts_with(&prefix))
+            .collect()
+    }
+
+    /// All our files, oldest first (by the time in their names): (name,
+    /// bytes).
+    pub fn files(&self, setting: &str) -> Vec<(String, u64)> {
         let Ok(dir) = std::fs::read_dir(self.folder(setting)) else {
             return Vec::new();
         };
-        let prefix = format!("{kind}-");
         let mut out: Vec<(u64, String, u64)> = dir
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
-                if !valid_name(&name) || !name.starts_with(&prefix) {
+                if !valid_name(&name) {
                     return None;
                 }
-                let time = name[prefix.len()..].split('-').next()?.parse().ok()?;
-                Some((time, name, e.metadata().ok()?.len()))
+                let time = name.split('-').nth(1)?.parse().ok()?;
+                let meta = e.metadata().ok()?;
+                meta.is_file().then_some((time, name, meta.len()))
             })
             .collect();
         out.sort();
@@ -134,20 +195,33 @@ impl StoragePoint {
         valid_name(name) && std::fs::remove_file(self.folder(setting).join(name)).is_ok()
     }
 
-    /// Keeps at most `count` files of `kind` and `bytes` bytes of them:
-    /// the oldest go first. Returns the names removed.
-    pub fn prune(&self, setting: &str, kind: &str, count: usize, bytes: u64) -> Vec<String> {
-        let mut files = self.list(setting, kind);
-        let mut total: u64 = files.iter().map(|(_, b)| b).sum();
-        let mut removed = Vec::new();
-        while !files.is_empty() && (files.len() > count || total > bytes) {
-            let (name, size) = files.remove(0);
-            if self.remove(setting, &name) {
-                removed.push(name);
-            }
-            total = total.saturating_sub(size);
+    /// Keeps at most the [`Limits`] of our files: the oldest go first.
+    /// Returns the names removed.
+    pub fn rotate(&self, setting: &str) -> Vec<String> {
+        let removed: Vec<String> = to_remove(&self.files(setting), self.limits)
+            .into_iter()
+            .filter(|name| self.remove(setting, name))
+            .collect();
+        if !removed.is_empty() {
+            tracing::info!(
+                removed = ?removed,
+                max_files = self.limits.max_files,
+                max_bytes = self.limits.max_bytes,
+                "Storage Point: the oldest files removed to stay within its bounds"
+            );
         }
         removed
+    }
+
+    /// What our files take of the Storage Point, and the bounds.
+    pub fn usage(&self, setting: &str) -> StorageUsage {
+        let files = self.files(setting);
+        StorageUsage {
+            files: u64::try_from(files.len()).unwrap_or(u64::MAX),
+            bytes: files.iter().map(|(_, b)| b).sum(),
+            max_files: u64::try_from(self.limits.max_files).unwrap_or(u64::MAX),
+            max_bytes: self.limits.max_bytes,
+        }
     }
 
     /// A saved snapshot; `None` for a name that is not one of ours or a
@@ -278,7 +352,7 @@ mod tests {
     #[test]
     fn saves_in_the_data_folder_by_default_and_reads_back() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let storage = StoragePoint::new(dir.path());
+        let storage = StoragePoint::new(dir.path(), Limits::default());
         assert_eq!(storage.save("", "unlock-1-2.jpg", b"\xff\xd8jpeg"), Ok(()));
         assert_eq!(
             storage.open("", "unlock-1-2.jpg").as_deref(),
@@ -298,7 +372,7 @@ mod tests {
     #[test]
     fn a_message_is_written_as_it_comes_and_the_oldest_go_first() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let storage = StoragePoint::new(dir.path());
+        let storage = StoragePoint::new(dir.path(), Limits::default());
         for (t, size) in [(3, 30), (1, 10), (2, 20)] {
             let mut part = storage.create("").unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(part.write(&vec![0; size]), Ok(()));
@@ -327,17 +401,83 @@ mod tests {
                 .ok(),
             Some(3)
         );
+        assert!(storage.rotate("").is_empty(), "within the bounds");
         // At most 50 bytes: the oldest goes.
-        assert_eq!(storage.prune("", "message", 10, 50), ["message-1-5000.mp4"]);
+        let storage = StoragePoint {
+            limits: Limits {
+                max_files: 10,
+                max_bytes: 50,
+            },
+            ..storage
+        };
+        assert_eq!(storage.rotate(""), ["message-1-5000.mp4"]);
         // At most one file.
-        assert_eq!(
-            storage.prune("", "message", 1, 1000),
-            ["message-2-5000.mp4"]
-        );
+        let storage = StoragePoint {
+            limits: Limits {
+                max_files: 1,
+                max_bytes: 1000,
+            },
+            ..storage
+        };
+        assert_eq!(storage.rotate(""), ["message-2-5000.mp4"]);
         assert_eq!(names(&storage), ["message-3-5000.mp4"]);
         assert!(storage.remove("", "message-3-5000.mp4"));
         assert!(!storage.remove("", "../message-3-5000.mp4"));
         assert!(names(&storage).is_empty());
+    }
+
+    fn files(list: &[(&str, u64)]) -> Vec<(String, u64)> {
+        list.iter().map(|(n, b)| (n.to_string(), *b)).collect()
+    }
+
+    #[test]
+    fn rotation_removes_the_oldest_first_by_count_and_by_size() {
+        let limits = |max_files, max_bytes| Limits {
+            max_files,
+            max_bytes,
+        };
+        let old_first = files(&[("a", 10), ("b", 500), ("c", 10), ("d", 10)]);
+        // Within both: nothing.
+        assert!(to_remove(&old_first, limits(4, 530)).is_empty());
+        assert!(to_remove(&[], limits(0, 0)).is_empty());
+        // One file too many: the oldest, however small.
+        assert_eq!(to_remove(&old_first, limits(3, 1000)), ["a"]);
+        // Too many bytes: the oldest until they fit, not the biggest.
+        assert_eq!(to_remove(&old_first, limits(10, 500)), ["a", "b"]);
+        // Both: whichever asks for more.
+        assert_eq!(to_remove(&old_first, limits(1, 1000)), ["a", "b", "c"]);
+        // A newest file bigger than the bound goes too: the bound holds.
+        assert_eq!(to_remove(&old_first, limits(10, 5)), ["a", "b", "c", "d"]);
+        assert_eq!(Limits::new(3, 2), limits(3, 2 << 20));
+    }
+
+    #[test]
+    fn every_kind_is_rotated_oldest_first_and_other_files_are_left() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let storage = StoragePoint::new(dir.path(), Limits::new(3, 1));
+        let folder = dir.path().join("snapshots");
+        std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+        for (name, size) in [
+            ("message-1000-5000.mp4", 10),
+            ("talk-2000-2500.jpg", 10),
+            ("notes.txt", 2 << 20),
+            ("unlock-3000-7.jpg", 10),
+        ] {
+            std::fs::write(folder.join(name), vec![0; size]).unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert_eq!(storage.save("", "unlock-4000-8.jpg", b"jpeg"), Ok(()));
+        assert_eq!(storage.rotate(""), ["message-1000-5000.mp4"]);
+        let usage = storage.usage("");
+        assert_eq!(
+            usage,
+            StorageUsage {
+                files: 3,
+                bytes: 24,
+                max_files: 3,
+                max_bytes: 1 << 20,
+            }
+        );
+        assert!(folder.join("notes.txt").exists(), "not ours: left alone");
     }
 
     #[test]
@@ -345,7 +485,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let card = dir.path().join("sd");
         let setting = card.display().to_string();
-        let storage = StoragePoint::new(dir.path());
+        let storage = StoragePoint::new(dir.path(), Limits::default());
         assert_eq!(
             storage.save(&setting, "unlock-1-2.jpg", b"jpeg"),
             Err(SaveError::Missing(setting.clone()))

@@ -27,10 +27,11 @@ use app::model::{
         AccessSettings, AlarmRecord, ContactType, DoorStatus, Refusal, SimAction,
         UnlockLogSettings, UnlockMethod, UnlockRecord, MAX_ALARMS, MAX_RECORDS, MIN_RECORDS,
     },
+    security_log::{SecurityEvent, SecurityEventKind},
     time::UnixMillis,
 };
 use tokio::{
-    sync::{broadcast, mpsc, oneshot, watch},
+    sync::{broadcast, mpsc, mpsc::error::TrySendError, oneshot, watch},
     time::Instant,
 };
 
@@ -123,9 +124,15 @@ impl LockService {
                 }
             });
         }
-        let (records, records_rx) = mpsc::unbounded_channel();
+        let (records, records_rx) = Records::new(RECORD_QUEUE);
         let (written, _) = broadcast::channel(64);
-        tokio::spawn(record(store, records_rx, keep.clone(), written.clone()));
+        tokio::spawn(record(
+            store,
+            wall.clone(),
+            records_rx,
+            keep.clone(),
+            written.clone(),
+        ));
         tokio::spawn(
             Task {
                 controller,
@@ -242,6 +249,75 @@ enum Record {
     Alarm(AlarmRecord),
 }
 
+/// Records waiting for the disk at most. The lock never waits for its
+/// log: beyond this, records are dropped and counted, and the count is
+/// written to the security log with the next record that gets through.
+pub const RECORD_QUEUE: usize = 256;
+
+/// The lock's end of the record queue: never blocks.
+struct Records {
+    tx: mpsc::Sender<Record>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// The writer's end: the records, and how many were dropped.
+struct RecordsRx {
+    rx: mpsc::Receiver<Record>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Records {
+    fn new(capacity: usize) -> (Self, RecordsRx) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let dropped = Arc::new(AtomicU64::new(0));
+        (
+            Self {
+                tx,
+                dropped: dropped.clone(),
+            },
+            RecordsRx { rx, dropped },
+        )
+    }
+
+    /// Queues `r`, or counts it as dropped if the queue is full.
+    fn push(&self, r: Record) {
+        match self.tx.try_send(r) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                if self.dropped.fetch_add(1, Ordering::SeqCst) == 0 {
+                    tracing::error!(
+                        queue = RECORD_QUEUE,
+                        "door records: the disk is behind; records dropped (counted)"
+                    );
+                }
+            }
+            Err(TrySendError::Closed(_)) => {
+                tracing::error!("door records: the writer has stopped; record dropped");
+            }
+        }
+    }
+}
+
+impl RecordsRx {
+    /// Records dropped since the last call.
+    fn take_dropped(&self) -> u64 {
+        self.dropped.swap(0, Ordering::SeqCst)
+    }
+}
+
+/// The security log's row for `n` records dropped.
+fn dropped_event(time: UnixMillis, n: u64) -> SecurityEvent {
+    SecurityEvent {
+        time,
+        kind: SecurityEventKind::RecordsDropped,
+        user: String::new(),
+        ip: String::new(),
+        detail: Some(format!(
+            "{n} unlock or alarm records dropped: more than {RECORD_QUEUE} waited for the disk"
+        )),
+    }
+}
+
 /// A record just stored, and its sequence number in its table.
 #[derive(Clone, Debug)]
 pub enum Written {
@@ -250,21 +326,31 @@ pub enum Written {
 }
 
 /// Writes records in order, off the lock's task: a slow disk never delays
-/// the door.
+/// the door. Records dropped (the queue was full) are one row of the
+/// security log, written with the next record (counted again if that
+/// write fails).
 async fn record(
     store: Arc<Store>,
-    mut rx: mpsc::UnboundedReceiver<Record>,
+    wall: Arc<dyn Clock>,
+    mut rx: RecordsRx,
     keep: Arc<AtomicU64>,
     tell: broadcast::Sender<Written>,
 ) {
-    while let Some(r) = rx.recv().await {
+    while let Some(r) = rx.rx.recv().await {
         let store = store.clone();
         let keep = keep.load(Ordering::SeqCst).clamp(MIN_RECORDS, MAX_RECORDS);
+        let n = rx.take_dropped();
+        let dropped = (n > 0).then(|| dropped_event(wall.now(), n));
         let written = tokio::task::spawn_blocking(move || {
             store
-                .write(|w| match &r {
-                    Record::Unlock(u) => w.append(UNLOCK_LOG, u, keep),
-                    Record::Alarm(a) => w.append(ALARM_LOG, a, MAX_ALARMS),
+                .write(|w| {
+                    if let Some(event) = &dropped {
+                        w.log(event)?;
+                    }
+                    match &r {
+                        Record::Unlock(u) => w.append(UNLOCK_LOG, u, keep),
+                        Record::Alarm(a) => w.append(ALARM_LOG, a, MAX_ALARMS),
+                    }
                 })
                 .map(|seq| match r {
                     Record::Unlock(u) => Written::Unlock(seq, u),
@@ -272,13 +358,19 @@ async fn record(
                 })
         })
         .await;
-        match written {
+        let failed = match written {
             // Nobody listening is fine.
             Ok(Ok(w)) => {
                 let _ = tell.send(w);
+                None
             }
-            Ok(Err(e)) => tracing::error!(error = %e, "unlock record not written"),
-            Err(e) => tracing::error!(error = %e, "unlock record not written"),
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(e) = failed {
+            tracing::error!(error = %e, "unlock record not written");
+            // The drop count was not written either: kept for the next.
+            rx.dropped.fetch_add(n, Ordering::SeqCst);
         }
     }
 }
@@ -289,7 +381,7 @@ struct Task {
     start: Instant,
     wall: Arc<dyn Clock>,
     status: watch::Sender<DoorStatus>,
-    records: mpsc::UnboundedSender<Record>,
+    records: Records,
     /// What the relay was last driven to, and the driver's last fault.
     relay: bool,
     fault: Option<String>,
@@ -400,7 +492,7 @@ impl Task {
                     kind: *kind,
                     centre: None,
                 };
-                let _ = self.records.send(Record::Alarm(a.clone()));
+                self.records.push(Record::Alarm(a.clone()));
                 alarms.push(a);
             }
         }
@@ -413,7 +505,7 @@ impl Task {
                 refused,
                 snapshot: None,
             };
-            let _ = self.records.send(Record::Unlock(r.clone()));
+            self.records.push(Record::Unlock(r.clone()));
             r
         });
         let (lock_open, door_open) = (self.controller.lock_open(), self.controller.door_open());

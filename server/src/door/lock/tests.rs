@@ -7,7 +7,10 @@ use app::model::access::{AlarmKind, ContactType};
 use tokio::time::Instant;
 
 use super::{controller::tests::settings, *};
-use crate::{clock::sim::SimClock, store::Writer};
+use crate::{
+    clock::sim::SimClock,
+    store::{tables::SECURITY_LOG, Writer},
+};
 
 const T0: UnixMillis = UnixMillis(1_800_000_000_000);
 
@@ -298,4 +301,76 @@ async fn the_status_shows_each_step_whole() {
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     let torn = watcher.await.unwrap_or_else(|e| panic!("{e}"));
     assert!(torn.is_empty(), "{torn:?}");
+}
+
+fn unlock_record(who: &str) -> Record {
+    Record::Unlock(UnlockRecord {
+        time: T0,
+        method: UnlockMethod::Remote,
+        who: who.into(),
+        source: String::new(),
+        refused: None,
+        snapshot: None,
+    })
+}
+
+/// Newest first, once `table` holds `n` records (the writer runs on a
+/// blocking thread).
+async fn rows<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    table: redb::TableDefinition<'static, u64, &'static [u8]>,
+    n: usize,
+) -> Vec<T> {
+    for _ in 0..400 {
+        let (records, _) = store
+            .read(|r| r.newest_first::<T>(table, 0, 100))
+            .unwrap_or_else(|e: StoreError| panic!("{e}"));
+        if records.len() >= n {
+            return records;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("fewer than {n} records");
+}
+
+/// A full record queue never blocks the lock: what does not fit is
+/// counted, and the count is one row of the security log, written with
+/// the next record that gets through.
+#[tokio::test]
+async fn a_full_record_queue_drops_and_counts_without_waiting() {
+    let (records, rx) = Records::new(2);
+    for i in 0..5 {
+        // Returns at once: nobody reads yet.
+        records.push(unlock_record(&format!("r{i}")));
+    }
+    assert_eq!(rx.dropped.load(Ordering::SeqCst), 3, "three did not fit");
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = Arc::new(Store::open(dir.path()).unwrap_or_else(|e| panic!("{e}")));
+    let (tell, _) = broadcast::channel(8);
+    let writer = tokio::spawn(record(
+        store.clone(),
+        Arc::new(SimClock::at(T0)),
+        rx,
+        Arc::new(AtomicU64::new(MAX_RECORDS)),
+        tell,
+    ));
+    let written: Vec<UnlockRecord> = rows(&store, UNLOCK_LOG, 2).await;
+    let who: Vec<&str> = written.iter().map(|r| r.who.as_str()).collect();
+    assert_eq!(who, ["r1", "r0"], "the first two, in order");
+    let events: Vec<SecurityEvent> = rows(&store, SECURITY_LOG, 1).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].kind, SecurityEventKind::RecordsDropped);
+    assert_eq!(
+        events[0].detail.as_deref(),
+        Some("3 unlock or alarm records dropped: more than 256 waited for the disk")
+    );
+    // Counted once: nothing more dropped, no second row.
+    records.push(unlock_record("r5"));
+    let written: Vec<UnlockRecord> = rows(&store, UNLOCK_LOG, 3).await;
+    assert_eq!(written[0].who, "r5");
+    let events: Vec<SecurityEvent> = rows(&store, SECURITY_LOG, 1).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    drop(records);
+    writer.await.unwrap_or_else(|e| panic!("{e}"));
 }

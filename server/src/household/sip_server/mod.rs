@@ -223,7 +223,11 @@ pub struct SipService {
 }
 
 /// The events of the device's own calls, with their Call-IDs.
-pub type DoorEvents = tokio::sync::mpsc::UnboundedSender<(String, sip::call::Event)>;
+/// Bounded ([`DOOR_EVENTS`]): beyond, an event is dropped and logged
+/// rather than held in memory (a monitor flooding INFOs).
+pub type DoorEvents = tokio::sync::mpsc::Sender<(String, sip::call::Event)>;
+/// Door call events waiting for the Intercom service at most.
+pub const DOOR_EVENTS: usize = 256;
 
 /// Network Setting > SIP Server when this VTO is not the server: where to
 /// register and as whom. No `Debug`: it holds the password.
@@ -766,7 +770,11 @@ impl SipService {
                 Event::Door { call_id, event } => {
                     tracing::debug!(%call_id, ?event, "SIP: door call");
                     if let Some(tx) = lock(&self.door_events).as_ref() {
-                        let _ = tx.send((call_id, event));
+                        if let Err(tokio::sync::mpsc::error::TrySendError::Full((id, e))) =
+                            tx.try_send((call_id, event))
+                        {
+                            tracing::warn!(call_id = %id, event = ?e, "SIP: door call event dropped: {DOOR_EVENTS} waiting");
+                        }
                     }
                 }
                 Event::Expired(gone) => {
