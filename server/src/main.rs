@@ -349,6 +349,8 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     };
     let limits = network::listen::HttpLimits {
         header_timeout: Duration::from_secs(cli.http_idle_secs),
+        per_addr: network::listen::HTTP_PER_ADDR,
+        total: network::listen::HTTP_TOTAL,
     };
     let web = WebServer::new(http::router(state), ip_filter, hosts, limits);
     services.network.attach(web.clone());

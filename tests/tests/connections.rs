@@ -85,3 +85,47 @@ async fn silent_and_slow_clients_are_closed_after_the_header_timeout() {
     let c = vto.client();
     assert_eq!(c.get("/init").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn two_thousand_idle_sockets_from_one_address_keep_no_one_out() {
+    let vto = Vto::start_with(&["--http-idle-secs", "60"]).await;
+    let addr: std::net::SocketAddr = web_addr(&vto).parse().expect("address");
+
+    // 2,000 connections from 127.0.0.2 that never send a byte.
+    let closed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut idle = Vec::new();
+    for _ in 0..2_000 {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.bind("127.0.0.2:0".parse().unwrap()).expect("bind");
+        let Ok(mut conn) = socket.connect(addr).await else {
+            closed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            continue;
+        };
+        let closed = closed.clone();
+        idle.push(tokio::spawn(async move {
+            let mut buf = [0u8; 16];
+            if let Ok(0) | Err(_) = conn.read(&mut buf).await {
+                closed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }));
+    }
+    // All but the address's share (64) are turned away at once.
+    tests::eventually("the sockets beyond the address's share closed", || {
+        let closed = closed.clone();
+        async move {
+            (closed.load(std::sync::atomic::Ordering::Relaxed) >= 2_000 - 64).then_some(())
+        }
+    })
+    .await;
+    let held = 2_000 - closed.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(held <= 64, "{held} idle connections held");
+
+    // A browser from another address is served meanwhile.
+    let c = vto.client();
+    assert_eq!(c.get("/init").await.status(), StatusCode::OK);
+    let (s, b) = c.call("setup_state", serde_json::json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    for task in idle {
+        task.abort();
+    }
+}

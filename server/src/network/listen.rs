@@ -23,9 +23,23 @@ use axum_server::{
     tls_rustls::{RustlsAcceptor, RustlsConfig},
     Handle,
 };
-use tokio::{net::TcpStream, task::JoinHandle};
+use std::{
+    pin::Pin,
+    task::{Context, Poll},
+};
+use tokio::{
+    io::{AsyncRead, AsyncWrite, ReadBuf},
+    net::TcpStream,
+    task::JoinHandle,
+};
 
-use crate::{http::host::HostPolicy, network::ip_filter::IpFilter};
+use crate::{
+    http::host::HostPolicy,
+    network::{
+        conn_limit::{ConnLimits, ConnSlot},
+        ip_filter::IpFilter,
+    },
+};
 
 /// The device's own address of a request's connection (a request
 /// extension): where ONVIF's answers point the client.
@@ -42,23 +56,34 @@ pub struct Secure(pub bool);
 #[derive(Clone)]
 pub struct FilterAcceptor {
     filter: Arc<IpFilter>,
+    limits: ConnLimits,
 }
 
 impl<S> Accept<TcpStream, S> for FilterAcceptor {
-    type Stream = TcpStream;
+    type Stream = Held<TcpStream>;
     type Service = axum::middleware::AddExtension<S, LocalAddr>;
-    type Future = Ready<io::Result<(TcpStream, Self::Service)>>;
+    type Future = Ready<io::Result<(Held<TcpStream>, Self::Service)>>;
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
-        let allowed = stream
-            .peer_addr()
-            .is_ok_and(|a| self.filter.allows(a.ip().to_canonical()));
-        if !allowed {
+        let peer = match stream.peer_addr() {
+            Ok(a) => a.ip().to_canonical(),
+            Err(e) => return ready(Err(e)),
+        };
+        if !self.filter.allows(peer) {
             return ready(Err(io::Error::new(
                 io::ErrorKind::PermissionDenied,
                 "refused by IP Permissions",
             )));
         }
+        // One address (or IPv6 /64) cannot take every connection.
+        let Some(slot) = self.limits.try_acquire(peer) else {
+            tracing::debug!(%peer, "web connection refused: too many from this address");
+            crate::network::conn_limit::reset(stream);
+            return ready(Err(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                "too many connections from this address",
+            )));
+        };
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY");
         }
@@ -67,9 +92,67 @@ impl<S> Accept<TcpStream, S> for FilterAcceptor {
             Err(e) => return ready(Err(e)),
         };
         let service = tower::Layer::layer(&Extension(LocalAddr(local)), service);
-        ready(Ok((stream, service)))
+        ready(Ok((
+            Held {
+                stream,
+                _slot: slot,
+            },
+            service,
+        )))
     }
 }
+
+/// A connection with its place in the limits, freed when it closes.
+pub struct Held<S> {
+    stream: S,
+    _slot: ConnSlot,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Held<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Held<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// Web connections from one address: a browser opens about 6, a few tabs
+/// and scripts stay well under this.
+pub const HTTP_PER_ADDR: usize = 64;
+/// Web connections in all.
+pub const HTTP_TOTAL: usize = 512;
 
 /// What one client may hold of the web server.
 #[derive(Clone, Copy, Debug)]
@@ -78,6 +161,9 @@ pub struct HttpLimits {
     /// from when the server waits for one (so also how long an idle
     /// keep-alive connection lives).
     pub header_timeout: Duration,
+    /// Connections from one address (IPv6: one /64), and in all.
+    pub per_addr: usize,
+    pub total: usize,
 }
 
 /// What the listeners should be.
@@ -113,6 +199,8 @@ pub struct WebServer {
     /// Checked before the redirect to HTTPS too (it names the Host).
     hosts: Arc<HostPolicy>,
     limits: HttpLimits,
+    /// Shared by the HTTP and HTTPS listeners.
+    conns: ConnLimits,
     /// The HTTPS port plain HTTP is sent to, while HTTPS runs.
     redirect: Arc<RwLock<Option<u16>>>,
     running: Mutex<Running>,
@@ -163,6 +251,7 @@ impl WebServer {
             router: Mutex::new(Some(router)),
             filter,
             hosts,
+            conns: ConnLimits::new(limits.per_addr, limits.total),
             limits,
             redirect: Arc::new(RwLock::new(None)),
             running: Mutex::new(Running::default()),
@@ -243,6 +332,7 @@ impl WebServer {
         let handle = Handle::new();
         let acceptor = FilterAcceptor {
             filter: self.filter.clone(),
+            limits: self.conns.clone(),
         };
         let router = self.router()?;
         // HTTP/1 only (the TLS side offers nothing else): protocol

@@ -315,6 +315,7 @@ fn dropped_event(time: UnixMillis, n: u64) -> SecurityEvent {
         detail: Some(format!(
             "{n} unlock or alarm records dropped: more than {RECORD_QUEUE} waited for the disk"
         )),
+        coalesced: 0,
     }
 }
 
