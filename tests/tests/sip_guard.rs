@@ -225,11 +225,10 @@ async fn forged_registers_do_not_lock_a_registered_monitor_out() {
     }
     let text = stranger.register_text(None);
     assert_eq!(stranger.exchange(&text).await.0, 403);
-    assert!(
-        vto.logs().contains("127.0.0.5 is blocked"),
-        "{}",
-        vto.logs()
-    );
+    tests::eventually("the stranger's block in the log", || async {
+        vto.logs().contains("127.0.0.5 is blocked").then_some(())
+    })
+    .await;
 }
 
 /// Raises this process's open files limit to its hard limit (2,000
@@ -278,6 +277,17 @@ async fn flood(from: IpAddr, to: SocketAddr, n: usize) -> Vec<TcpStream> {
     }
     assert!(open.len() > 100, "only {} connections made", open.len());
     open
+}
+
+/// `n` connections from `from` to `to` that send nothing.
+async fn idle(from: IpAddr, to: SocketAddr, n: usize) -> Vec<TcpStream> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let socket = TcpSocket::new_v4().expect("socket");
+        socket.bind(SocketAddr::new(from, 0)).expect("bind");
+        out.push(socket.connect(to).await.expect("connect"));
+    }
+    out
 }
 
 /// Established connections from `from` to `to` now (/proc/net/tcp: the
@@ -345,7 +355,7 @@ async fn idle_connections_from_one_address_keep_no_one_out() {
     let attacker: IpAddr = [127, 0, 0, 2].into();
 
     // SIP over TCP: 2,000 idle connections from 127.0.0.2; 32 are kept.
-    let mut idle_sip = flood(attacker, sip, 2000).await;
+    let idle_sip = flood(attacker, sip, 2000).await;
     kept(attacker, sip, 32).await;
     // A monitor registers over TCP from 127.0.0.1 meanwhile.
     let run = Sipp::new("register.xml", sip, "9901#0")
@@ -356,14 +366,14 @@ async fn idle_connections_from_one_address_keep_no_one_out() {
     assert!(run.passed, "{}", run.output);
 
     // DHIP: 16 kept from one address; a client logs in meanwhile.
-    let mut idle_dhip = flood(attacker, dhip, 2000).await;
+    let idle_dhip = flood(attacker, dhip, 2000).await;
     kept(attacker, dhip, 16).await;
     let mut d = DhipClient::connect(dhip).await;
     let ok = d.login("admin", STRONG).await;
     assert_eq!(ok["result"], true, "{ok}");
 
     // RTSP: 16 kept from one address; a client is answered meanwhile.
-    let mut idle_rtsp = flood(attacker, rtsp, 2000).await;
+    let idle_rtsp = flood(attacker, rtsp, 2000).await;
     kept(attacker, rtsp, 16).await;
     let mut player = TcpStream::connect(rtsp).await.unwrap();
     player
@@ -401,12 +411,20 @@ async fn idle_connections_from_one_address_keep_no_one_out() {
         .expect("a trickling SIP connection closed");
     assert!(started.elapsed() >= Duration::from_secs(5));
 
-    // The idle ones are closed after the first request timeout (6 s).
+    // Idle connections are closed after the first request timeout (6 s):
+    // checked on three fresh ones per listener, since of the 2,000 those
+    // the kernel's accept backlog dropped never reach vto (the client still
+    // believes them open).
+    drop((idle_sip, idle_dhip, idle_rtsp));
+    let other: IpAddr = [127, 0, 0, 3].into();
+    let mut fresh_sip = idle(other, sip, 3).await;
+    let mut fresh_dhip = idle(other, dhip, 3).await;
+    let mut fresh_rtsp = idle(other, rtsp, 3).await;
     let until = std::time::Instant::now() + Duration::from_secs(30);
     for (what, list) in [
-        ("SIP", &mut idle_sip),
-        ("DHIP", &mut idle_dhip),
-        ("RTSP", &mut idle_rtsp),
+        ("SIP", &mut fresh_sip),
+        ("DHIP", &mut fresh_dhip),
+        ("RTSP", &mut fresh_rtsp),
     ] {
         while !all_closed(list).await {
             assert!(

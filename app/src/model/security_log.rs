@@ -156,11 +156,18 @@ impl SecurityEvent {
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    // A comma before every group of three counted from the right.
+    let mut to_comma = match digits.len() % 3 {
+        0 => 3,
+        r => r,
+    };
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && to_comma == 0 {
             out.push(',');
+            to_comma = 3;
         }
         out.push(c);
+        to_comma -= 1;
     }
     out
 }

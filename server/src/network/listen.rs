@@ -454,9 +454,12 @@ fn retire(old: Option<Serving>) {
     }
 }
 
+/// The HTTPS port plain HTTP is sent to, while HTTPS runs.
+type RedirectPort = Arc<RwLock<Option<u16>>>;
+
 /// With HTTPS on, plain HTTP is sent there (308 keeps the method).
 async fn to_https(
-    State((redirect, hosts)): State<(Arc<RwLock<Option<u16>>>, Arc<HostPolicy>)>,
+    State((redirect, hosts)): State<(RedirectPort, Arc<HostPolicy>)>,
     req: Request,
     next: Next,
 ) -> Response {
