@@ -58,8 +58,9 @@ ensure_test_tools() {
   apt_ensure sip-tester
   # Kamailio: "another SIP server" the device registers to as a client.
   ensure_kamailio
-  # baresip: a real SIP phone as indoor monitor (tests/tests/baresip.rs).
-  apt_ensure baresip-core
+  # baresip: a real SIP phone as indoor monitor (tests/tests/baresip.rs);
+  # baresip-ffmpeg brings its H.264 codec (the door calls' video).
+  apt_ensure baresip-core baresip-ffmpeg
   # ffmpeg: encodes the H.264 of the MP4 recording test and decodes what
   # server/media/src/mp4.rs wrote (ffprobe, ffmpeg).
   apt_ensure ffmpeg
