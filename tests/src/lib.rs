@@ -572,3 +572,21 @@ pub fn jpeg_size(b: &[u8]) -> Option<(u16, u16)> {
     }
     None
 }
+
+/// The TOTP code of a base32 secret now (SHA-1, 6 digits, 30 s).
+pub fn totp_now(secret_b32: &str) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_b32).expect("base32 secret");
+    let totp = totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_secret(secret)
+        .with_account_name("admin")
+        .build()
+        .expect("TOTP");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    totp.generate(now).to_string()
+}

@@ -230,27 +230,9 @@ async fn rotating_sources_meet_the_accounts_bounded_back_off() {
     assert!(kinds(&log).contains(&"LoginsSlowed".to_string()), "{log}");
 }
 
-/// The TOTP code of a base32 secret now (SHA-1, 6 digits, 30 s).
-fn totp_now(secret_b32: &str) -> String {
-    let secret = totp_rs::Secret::try_from_base32(secret_b32).unwrap();
-    let totp = totp_rs::Builder::new()
-        .with_algorithm(totp_rs::Algorithm::SHA1)
-        .with_digits(6)
-        .with_step_duration(30)
-        .with_secret(secret)
-        .with_account_name("admin")
-        .build()
-        .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    totp.generate(now).to_string()
-}
-
 /// A code the app shows neither now nor a step before or after.
 fn wrong_code(secret_b32: &str) -> String {
-    let right = totp_now(secret_b32);
+    let right = tests::totp_now(secret_b32);
     (0..1_000_000u32)
         .map(|n| format!("{:06}", (n * 7919 + 13) % 1_000_000))
         .find(|c| *c != right)
@@ -265,7 +247,7 @@ async fn two_factor_code_guesses_meet_the_same_limits() {
     assert_eq!(s, StatusCode::OK, "{enrolment}");
     let secret = enrolment["secret"].as_str().unwrap().to_string();
     let (s, b) = admin
-        .call("totp_confirm", json!({"code": totp_now(&secret)}))
+        .call("totp_confirm", json!({"code": tests::totp_now(&secret)}))
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
 

@@ -22,24 +22,6 @@ async fn ok(c: &tests::Client, name: &str, body: Value) -> Value {
     b
 }
 
-/// The TOTP code of a base32 secret now (SHA-1, 6 digits, 30 s).
-fn totp_now(secret_b32: &str) -> String {
-    let secret = totp_rs::Secret::try_from_base32(secret_b32).unwrap();
-    let totp = totp_rs::Builder::new()
-        .with_algorithm(totp_rs::Algorithm::SHA1)
-        .with_digits(6)
-        .with_step_duration(30)
-        .with_secret(secret)
-        .with_account_name("admin")
-        .build()
-        .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    totp.generate(now).to_string()
-}
-
 #[tokio::test]
 async fn stored_secrets_are_never_shown_or_logged() {
     let camera = RtspCamera::start(Mode::AudioVideo, Some(rtsp::Auth::Digest)).await;
@@ -111,7 +93,7 @@ async fn stored_secrets_are_never_shown_or_logged() {
     // Two-factor login: the secret is shown once, at enrolment.
     let enrolment = ok(&c, "totp_begin", json!({"password": STRONG})).await;
     let totp = enrolment["secret"].as_str().unwrap().to_string();
-    ok(&c, "totp_confirm", json!({"code": totp_now(&totp)})).await;
+    ok(&c, "totp_confirm", json!({"code": tests::totp_now(&totp)})).await;
 
     // An uploaded HTTPS certificate and its key.
     let key = rcgen::KeyPair::generate().unwrap();
