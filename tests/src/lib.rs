@@ -448,6 +448,21 @@ pub async fn online(c: &Client, no: &str) -> u64 {
         .unwrap_or_else(|| panic!("no room {no}: {page}"))
 }
 
+/// The unlock log's first page (`filter` as the page sends it) once
+/// `ready` holds for it: the device answers an unlock when the relay
+/// moves and writes its record just after.
+pub async fn unlock_log_when(c: &Client, filter: Value, ready: impl Fn(&Value) -> bool) -> Value {
+    let (filter, ready) = (&filter, &ready);
+    eventually("the unlock log's records", || async move {
+        let (code, page) = c
+            .call("unlock_log", json!({"offset": 0, "filter": filter}))
+            .await;
+        assert_eq!(code, StatusCode::OK, "{page}");
+        ready(&page).then_some(page)
+    })
+    .await
+}
+
 /// Polls `check` every 100 ms until it gives a value; panics naming
 /// `what` after 15 s. For what the device does just after it answers.
 pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
