@@ -358,6 +358,35 @@ async fn a_two_factor_code_dropped_mid_check_leaves_no_reservation() -> Result<(
     Ok(())
 }
 
+#[tokio::test]
+async fn pending_two_factor_logins_stop_at_256_until_they_expire() -> Result<(), ApiError> {
+    let f = initialized().await;
+    let s = session(&f).await?;
+    let enrolment = f.auth.totp_begin(&s, IP, GOOD.into()).await?;
+    let code = code_at(&enrolment.secret, f.clock.now());
+    f.auth.totp_confirm(&s, IP, code).await?;
+    // The first ticket is waiting for its code; 255 more fill the table.
+    let LoginOutcome::SecondFactor(first) = f.auth.login(IP, "admin".into(), GOOD.into()).await?
+    else {
+        panic!("a second factor was expected");
+    };
+    for _ in 1..256 {
+        f.auth.pending_login("admin", OTHER_IP)?;
+    }
+    // The 257th right password is refused as busy, not queued.
+    let full = f.auth.login(IP, "admin".into(), GOOD.into()).await;
+    assert!(matches!(full, Err(ApiError::Busy)), "{full:?}");
+    // Tickets already issued are not pushed out by the bound.
+    f.clock.advance_secs(30);
+    let code = code_at(&enrolment.secret, f.clock.now());
+    f.auth.login_code(IP, first, code).await?;
+    // Once the others expire (5 minutes), a login finds room again.
+    f.clock.advance_secs(5 * 60);
+    let again = f.auth.login(IP, "admin".into(), GOOD.into()).await?;
+    assert!(matches!(again, LoginOutcome::SecondFactor(_)));
+    Ok(())
+}
+
 /// The current TOTP code for a base32 secret at `now`.
 pub(super) fn code_at(secret_b32: &str, now: UnixMillis) -> String {
     let secret = totp_rs::Secret::try_from_base32(secret_b32)
