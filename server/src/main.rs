@@ -56,6 +56,8 @@ use crate::{
 };
 
 fn main() -> ExitCode {
+    // Before any thread: password checks' blocks go back to the system.
+    system::memory::return_large_blocks();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info")))
