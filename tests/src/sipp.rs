@@ -30,6 +30,8 @@ pub struct Sipp {
     limit: u32,
     /// More sipp options (`-rtp_echo`, `-r 1000`).
     extra: Vec<String>,
+    /// sipp's own global timeout (`-timeout`): how long the run may take.
+    within: Duration,
 }
 
 impl Sipp {
@@ -47,7 +49,14 @@ impl Sipp {
             port: crate::free_port(),
             limit: 1,
             extra: Vec::new(),
+            within: Duration::from_secs(20),
         }
+    }
+
+    /// How long the run may take (default 20 s); sipp fails past it.
+    pub fn within(mut self, within: Duration) -> Self {
+        self.within = within;
+        self
     }
 
     pub fn password(mut self, password: &str) -> Self {
@@ -113,14 +122,8 @@ impl Sipp {
             .args(&self.extra)
             .args(["-t", if self.tcp { "t1" } else { "u1" }])
             .args(["-i", local, "-p", &self.port.to_string()])
-            .args([
-                "-nd",
-                "-timeout",
-                "20s",
-                "-timeout_error",
-                "-max_retrans",
-                "3",
-            ])
+            .args(["-nd", "-timeout", &format!("{}s", self.within.as_secs())])
+            .args(["-timeout_error", "-max_retrans", "3"])
             .arg("-nostdin")
             .current_dir(dir.path())
             .stdout(Stdio::piped())
@@ -132,7 +135,8 @@ impl Sipp {
             child.stderr.take().expect("stderr"),
         );
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let (status, _, _) = tokio::time::timeout(Duration::from_secs(60), async {
+        // sipp stops itself at `within`; this is for a sipp that hangs.
+        let (status, _, _) = tokio::time::timeout(self.within + Duration::from_secs(40), async {
             tokio::join!(
                 child.wait(),
                 stdout.read_to_end(&mut out),
@@ -140,7 +144,12 @@ impl Sipp {
             )
         })
         .await
-        .expect("sipp ends within 60 s");
+        .unwrap_or_else(|_| {
+            panic!(
+                "sipp ends within {:?}",
+                self.within + Duration::from_secs(40)
+            )
+        });
         Run {
             passed: status.is_ok_and(|s| s.success()),
             output: format!(

@@ -24,7 +24,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ::tests::bench::{clock_ticks, match_pictures, percentile, picture_key, process_ticks};
+use ::tests::bench::{
+    clock_ticks, match_pictures, percentile, picture_key, process_ticks, rss_kib,
+};
 use futures_util::StreamExt;
 use retina::client::{Credentials, PacketItem};
 
@@ -114,16 +116,6 @@ fn args() -> Res<Args> {
         levels,
         secs,
     })
-}
-
-/// A process' resident memory in KiB.
-fn rss_kib(pid: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Starts a receiver; returns once it got its first frame.
