@@ -38,6 +38,16 @@ pub fn rss_kib(pid: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// A process' open file descriptors (0 when it is gone).
+pub fn open_fds(pid: &str) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+/// A process' threads (0 when it is gone).
+pub fn threads(pid: &str) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count())
+}
+
 /// (busy, total) clock ticks of all CPUs.
 pub fn host_ticks() -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;

@@ -16,6 +16,7 @@ pub mod process;
 pub mod rtsp;
 pub mod sipp;
 pub mod smtp;
+pub mod viewer;
 pub mod webhook;
 
 use std::{
@@ -461,6 +462,24 @@ pub async fn unlock_log_when(c: &Client, filter: Value, ready: impl Fn(&Value) -
         ready(&page).then_some(page)
     })
     .await
+}
+
+/// Until the door's call is in `phase` (`call_status` long polls), 20 s at
+/// most; the error says which phase was not reached.
+pub async fn until_call_phase(c: &Client, phase: &str) -> Result<(), String> {
+    let wait = async {
+        let mut seen = u64::MAX;
+        loop {
+            let (_, s) = c.call("call_status", json!({"seen": seen})).await;
+            if s["phase"] == phase {
+                return;
+            }
+            seen = s["version"].as_u64().unwrap_or(u64::MAX);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), wait)
+        .await
+        .map_err(|_| format!("the call did not reach {phase} within 20 s"))
 }
 
 /// Polls `check` every 100 ms until it gives a value; panics naming

@@ -184,3 +184,48 @@ pub async fn run(
         .run()
         .await
 }
+
+/// A count from sipp's final statistics screen ("Successful call", "Failed
+/// call"): the cumulative column, the last number on its line.
+pub fn count(output: &str, what: &str) -> u64 {
+    output
+        .lines()
+        .filter(|l| l.trim_start().starts_with(what))
+        .filter_map(|l| {
+            l.split(|c: char| !c.is_ascii_digit())
+                .rfind(|w| !w.is_empty())?
+                .parse()
+                .ok()
+        })
+        .next_back()
+        .unwrap_or(0)
+}
+
+/// A monitor of `user` (e.g. `9902#0`) that answers every call at once and
+/// echoes its RTP (`bench-callee.xml`), registered first from its port;
+/// it runs until `within` or until the handle is aborted.
+pub async fn answering_monitor(
+    target: SocketAddr,
+    user: &str,
+    password: &str,
+    within: Duration,
+) -> Result<tokio::task::JoinHandle<Run>, String> {
+    let port = crate::free_port();
+    let reg = Sipp::new("bench-register.xml", target, user)
+        .password(password)
+        .port(port)
+        .run()
+        .await;
+    if !reg.passed {
+        return Err(format!("{user} did not register: {}", reg.output));
+    }
+    let monitor = Sipp::new("bench-callee.xml", target, user)
+        .port(port)
+        .calls(1_000_000)
+        .limit(1_000_000)
+        .within(within)
+        .args(&["-rtp_echo"])
+        .spawn();
+    crate::wait_bound(port, false).await;
+    Ok(monitor)
+}

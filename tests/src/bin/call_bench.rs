@@ -195,19 +195,6 @@ async fn run() -> Res<()> {
     Ok(())
 }
 
-/// The call's status once its phase is `phase` (long polls).
-async fn until_phase(c: &Client, phase: &str) -> Res<()> {
-    let mut seen = u64::MAX;
-    for _ in 0..50 {
-        let (_, s) = c.call("call_status", json!({"seen": seen})).await;
-        if s["phase"] == phase {
-            return Ok(());
-        }
-        seen = s["version"].as_u64().unwrap_or(u64::MAX);
-    }
-    Err(format!("the call never reached {phase}"))
-}
-
 async fn register(server: SocketAddr, user: &str, port: u16) -> Res<()> {
     let run = Sipp::new("bench-register.xml", server, user)
         .password(PASSWORD)
@@ -247,9 +234,9 @@ async fn door_calls_per_s(c: &Client, sip: SocketAddr, calls: u32) -> Res<f64> {
         if code != StatusCode::OK {
             return Err(format!("door call {i}: {s}"));
         }
-        until_phase(c, "Talking").await?;
+        tests::until_call_phase(c, "Talking").await?;
         c.call("hang_up", json!({})).await;
-        until_phase(c, "Idle").await?;
+        tests::until_call_phase(c, "Idle").await?;
     }
     let secs = started.elapsed().as_secs_f64();
     let run = monitor.await.map_err(|e| e.to_string())?;

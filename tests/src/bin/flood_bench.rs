@@ -41,7 +41,7 @@ use std::{
 use reqwest::{header, StatusCode};
 use serde_json::json;
 use tests::{
-    bench::{clock_ticks, percentile, process_ticks, rss_kib},
+    bench::{clock_ticks, open_fds, percentile, process_ticks, rss_kib},
     room,
     sipp::Sipp,
     Client, Vto,
@@ -137,7 +137,7 @@ struct Usage {
     ticks: u64,
     started: Instant,
     stop: Arc<AtomicBool>,
-    sampler: std::thread::JoinHandle<(u64, u64)>,
+    sampler: std::thread::JoinHandle<(u64, usize)>,
 }
 
 impl Usage {
@@ -177,10 +177,6 @@ impl Usage {
     }
 }
 
-fn open_fds(pid: &str) -> u64 {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count() as u64)
-}
-
 /// Datagrams dropped so far at the UDP socket bound to `port` (the last
 /// column of /proc/net/udp).
 fn udp_drops(port: u16) -> u64 {
@@ -198,22 +194,6 @@ fn udp_drops(port: u16) -> u64 {
         .sum()
 }
 
-/// A count from sipp's final statistics screen ("Successful call", "Failed
-/// call"): the cumulative column, the last number on its line.
-fn sipp_count(output: &str, what: &str) -> u64 {
-    output
-        .lines()
-        .filter(|l| l.trim_start().starts_with(what))
-        .filter_map(|l| {
-            l.split(|c: char| !c.is_ascii_digit())
-                .rfind(|w| !w.is_empty())?
-                .parse()
-                .ok()
-        })
-        .next_back()
-        .unwrap_or(0)
-}
-
 async fn sip_phase(
     c: &Client,
     sip: SocketAddr,
@@ -223,23 +203,8 @@ async fn sip_phase(
     name: &str,
 ) -> Res<()> {
     // Room 9902's monitor, registered, answers each door call at once.
-    let port = tests::free_port();
-    let reg = Sipp::new("bench-register.xml", sip, "9902#0")
-        .password(PASSWORD)
-        .port(port)
-        .run()
-        .await;
-    if !reg.passed {
-        return Err(format!("9902#0 did not register: {}", reg.output));
-    }
-    let monitor = Sipp::new("bench-callee.xml", sip, "9902#0")
-        .port(port)
-        .calls(1_000_000)
-        .limit(1_000_000)
-        .within(Duration::from_secs(o.secs * 3 + 60))
-        .args(&["-rtp_echo"])
-        .spawn();
-    tests::wait_bound(port, false).await;
+    let within = Duration::from_secs(o.secs * 3 + 60);
+    let monitor = tests::sipp::answering_monitor(sip, "9902#0", PASSWORD, within).await?;
 
     let drops_before = udp_drops(sip.port());
     let usage = Usage::start(pid);
@@ -265,14 +230,15 @@ async fn sip_phase(
         let next_at = Instant::now() + CALL_EVERY;
         let t = Instant::now();
         let (code, s) = c.call("call", json!({"number": "9902"})).await;
-        let answered = code == StatusCode::OK && until_phase(c, "Talking").await.is_ok();
+        let answered =
+            code == StatusCode::OK && tests::until_call_phase(c, "Talking").await.is_ok();
         if answered {
             setup_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         } else if failed < 3 {
             eprintln!("flood_bench: a door call failed: {code} {s}");
         }
         c.call("hang_up", json!({})).await;
-        if answered && until_phase(c, "Idle").await.is_ok() {
+        if answered && tests::until_call_phase(c, "Idle").await.is_ok() {
             ok += 1;
         } else {
             failed += 1;
@@ -292,11 +258,11 @@ async fn sip_phase(
     println!("{name}_registrations {registrations}");
     println!(
         "{name}_registrations_ok {}",
-        sipp_count(&reg.output, "Successful call")
+        tests::sipp::count(&reg.output, "Successful call")
     );
     println!(
         "{name}_registrations_failed {}",
-        sipp_count(&reg.output, "Failed call")
+        tests::sipp::count(&reg.output, "Failed call")
     );
     println!("{name}_door_calls_ok {ok}");
     println!("{name}_door_calls_failed {failed}");
@@ -372,23 +338,6 @@ fn malformed(n: u64, seed: &mut u64, to: SocketAddr) -> Vec<u8> {
         )
         .into_bytes(),
     }
-}
-
-/// Until the door call's phase is `phase` (long polls), 20 s at most.
-async fn until_phase(c: &Client, phase: &str) -> Res<()> {
-    let wait = async {
-        let mut seen = u64::MAX;
-        loop {
-            let (_, s) = c.call("call_status", json!({"seen": seen})).await;
-            if s["phase"] == phase {
-                return;
-            }
-            seen = s["version"].as_u64().unwrap_or(u64::MAX);
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(20), wait)
-        .await
-        .map_err(|_| format!("the call did not reach {phase} within 20 s"))
 }
 
 async fn http_phase(vto: &Vto, pid: &str, o: &Options, flooded: bool, name: &str) -> Res<()> {
