@@ -210,7 +210,19 @@ pub async fn answering_monitor(
     password: &str,
     within: Duration,
 ) -> Result<tokio::task::JoinHandle<Run>, String> {
-    let port = crate::free_port();
+    answering_monitor_on(target, user, password, within, crate::free_port()).await
+}
+
+/// [`answering_monitor`] on `port`: the same contact again, so a monitor
+/// that has run long re-registers (stop the last one on that port first;
+/// `bench-register.xml` asks for 600 s).
+pub async fn answering_monitor_on(
+    target: SocketAddr,
+    user: &str,
+    password: &str,
+    within: Duration,
+    port: u16,
+) -> Result<tokio::task::JoinHandle<Run>, String> {
     let reg = Sipp::new("bench-register.xml", target, user)
         .password(password)
         .port(port)

@@ -8,6 +8,8 @@
 //!   digest auth (`peers/sipp/bench-register.xml`, each its own Call-ID);
 //! - door calls: every 30 s a call to room 9902 (sipp `bench-callee.xml`
 //!   answers at once and echoes the RTP), 5 s of talk, hung up over the API;
+//!   that monitor registers again from its port every 5 minutes (its
+//!   registration lasts 10), between two calls;
 //! - live viewers: two headless WHEP viewers of the door camera, each
 //!   watching for 60 s, leaving and coming back;
 //! - unlocks: one every 5 s over the API (Unlock Responding Interval 1 s).
@@ -43,6 +45,8 @@ const UNLOCK_EVERY: Duration = Duration::from_secs(5);
 const VIEWERS: usize = 2;
 const WATCH: Duration = Duration::from_secs(60);
 const REGISTRATIONS_PER_S: u64 = 2;
+/// Room 9902's monitor registers for 600 s (`bench-register.xml`).
+const REREGISTER_EVERY: Duration = Duration::from_secs(300);
 
 /// Done and failed counts of one kind of work.
 #[derive(Default)]
@@ -124,7 +128,8 @@ async fn run() -> Res<()> {
 
     // Room 9902's monitor answers every door call.
     let within = Duration::from_secs(secs + 120);
-    let monitor = tests::sipp::answering_monitor(sip, "9902#0", PASSWORD, within).await?;
+    let port = tests::free_port();
+    let monitor = tests::sipp::answering_monitor_on(sip, "9902#0", PASSWORD, within, port).await?;
     let registrations = REGISTRATIONS_PER_S * secs;
     let registering = Sipp::new("bench-register.xml", sip, "9901#0")
         .password(PASSWORD)
@@ -144,12 +149,27 @@ async fn run() -> Res<()> {
     let mut work = tokio::task::JoinSet::new();
     {
         let (c, calls) = (c.clone(), calls.clone());
+        let mut monitor = monitor;
         work.spawn(async move {
+            let mut registered = Instant::now();
             while Instant::now() < until {
                 let next = Instant::now() + CALL_EVERY;
+                if registered.elapsed() >= REREGISTER_EVERY {
+                    // Stopped (its sipp killed) before the new one binds the port.
+                    monitor.abort();
+                    let _ = (&mut monitor).await;
+                    match tests::sipp::answering_monitor_on(sip, "9902#0", PASSWORD, within, port)
+                        .await
+                    {
+                        Ok(m) => monitor = m,
+                        Err(e) => calls.note("registering room 9902's monitor again", Err(e)),
+                    }
+                    registered = Instant::now();
+                }
                 calls.note("a door call", door_call(&c).await);
                 tokio::time::sleep_until(next.min(until).into()).await;
             }
+            monitor.abort();
         });
     }
     {
@@ -216,7 +236,6 @@ async fn run() -> Res<()> {
     }
     while work.join_next().await.is_some() {}
     let reg = registering.await.map_err(|e| e.to_string())?;
-    monitor.abort();
 
     println!("secs {secs}");
     calls.print("door_calls");
