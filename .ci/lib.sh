@@ -32,6 +32,8 @@ wasm_bindgen_version() {
 ensure_build_tools() {
   # Debian's second Rust toolchain builds the wasm (see docs/build.md).
   apt_ensure rustc-web cargo-web rust-web-src lld gcc
+  # The precompressed UI (.ci/build).
+  apt_ensure gzip brotli
   command -v cargo >/dev/null || { echo "cargo (rustup) is required" >&2; exit 1; }
   local want; want=$(wasm_bindgen_version)
   if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $want"; then

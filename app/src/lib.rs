@@ -28,7 +28,12 @@ use leptos_router::{
 use crate::{components::layout::Layout, model::station::StationKind, pages::*};
 
 /// The HTML document around the app, rendered on the server.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// `stylesheet` and `icon`: their URLs (hashed by the server's build).
+pub fn shell(
+    options: LeptosOptions,
+    stylesheet: &'static str,
+    icon: &'static str,
+) -> impl IntoView {
     #[cfg(feature = "ssr")]
     provide_request_nonce();
     view! {
@@ -38,8 +43,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
-                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
-                <link rel="stylesheet" href="/style.css" />
+                <link rel="icon" type="image/svg+xml" href=icon />
+                <link rel="stylesheet" href=stylesheet />
                 <HydrationScripts options />
                 <MetaTags />
             </head>

@@ -93,25 +93,55 @@ async fn the_binary_alone_serves_the_whole_ui() {
         .text()
         .await
         .unwrap_or_default();
-    assert!(html.contains("/pkg/frontend.js") && html.contains("Device Initialization"));
+    assert!(html.contains("Device Initialization"), "{html}");
+    // The page names its script, wasm and style by the hash of their
+    // content: cached for good, served in the best form the client takes.
+    let name = |prefix: &str, suffix: &str| -> String {
+        let found = html.match_indices(prefix).find_map(|(at, _)| {
+            let rest = &html[at + prefix.len()..];
+            let hash: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+            (hash.len() == 16 && rest[16..].starts_with(suffix)).then_some(hash)
+        });
+        let hash = found.unwrap_or_else(|| panic!("{prefix}<16 hex>{suffix} in {html}"));
+        format!("{prefix}{hash}{suffix}")
+    };
     for (path, ctype, min) in [
-        ("/pkg/frontend_bg.wasm", "application/wasm", 100_000),
-        ("/pkg/frontend.js", "text/javascript; charset=utf-8", 10_000),
-        ("/style.css", "text/css; charset=utf-8", 1_000),
-        ("/favicon.svg", "image/svg+xml", 100),
+        (
+            name("/pkg/frontend.", "_bg.wasm"),
+            "application/wasm",
+            100_000,
+        ),
+        (
+            name("/pkg/frontend.", ".js"),
+            "text/javascript; charset=utf-8",
+            10_000,
+        ),
+        (name("/style.", ".css"), "text/css; charset=utf-8", 1_000),
+        (name("/favicon.", ".svg"), "image/svg+xml", 100),
     ] {
-        let res = http
-            .get(format!("{url}{path}"))
-            .send()
-            .await
-            .expect("asset");
+        let get = |encodings: Option<&'static str>| {
+            let mut rb = http.get(format!("{url}{path}"));
+            if let Some(e) = encodings {
+                rb = rb.header("accept-encoding", e);
+            }
+            rb.send()
+        };
+        // No Accept-Encoding: the bytes as they are.
+        let res = get(None).await.expect("asset");
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         assert_eq!(res.headers()["content-type"], ctype, "{path}");
+        assert!(res.headers().get("content-encoding").is_none(), "{path}");
+        assert_eq!(res.headers()["vary"], "accept-encoding", "{path}");
+        let cache = res.headers()["cache-control"]
+            .to_str()
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(cache, "public, max-age=31536000, immutable", "{path}");
         let etag = res.headers()["etag"].clone();
-        let body = res.bytes().await.unwrap_or_default();
-        assert!(body.len() >= min, "{path}: {} bytes", body.len());
+        let plain = res.bytes().await.unwrap_or_default();
+        assert!(plain.len() >= min, "{path}: {} bytes", plain.len());
         if path.ends_with(".wasm") {
-            assert_eq!(&body[..4], b"\0asm");
+            assert_eq!(&plain[..4], b"\0asm");
         }
         let again = http
             .get(format!("{url}{path}"))
@@ -120,6 +150,28 @@ async fn the_binary_alone_serves_the_whole_ui() {
             .await
             .expect("revalidate");
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        // A browser's Accept-Encoding: brotli; gzip where brotli is not
+        // taken. Each decodes (with the gzip and brotli tools) to the same
+        // bytes, and is smaller.
+        for (accept, coding, tool) in [
+            ("gzip, deflate, br, zstd", "br", "brotli"),
+            ("gzip, deflate", "gzip", "gzip"),
+        ] {
+            let res = get(Some(accept)).await.expect("asset");
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            assert_eq!(res.headers()["content-encoding"], coding, "{path} {accept}");
+            assert_eq!(res.headers()["content-type"], ctype, "{path}");
+            let packed = res.bytes().await.unwrap_or_default();
+            assert!(
+                packed.len() < plain.len(),
+                "{path} {coding}: {} bytes",
+                packed.len()
+            );
+            assert!(
+                decode(tool, &packed) == plain,
+                "{path}: {coding} decodes to the file"
+            );
+        }
     }
     assert!(
         tmp.path().join("vto-data/vto.redb").is_file(),
@@ -145,4 +197,22 @@ fn help_documents_the_options() {
     ] {
         assert!(help.contains(needle), "{needle} not in:\n{help}");
     }
+}
+
+/// `tool -d -c` of `bytes` (the gzip or brotli command line tool).
+fn decode(tool: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new(tool)
+        .args(["-d", "-c"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{tool}: {e}"));
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect(tool);
+    writer.join().expect("writer").expect("write");
+    assert!(out.status.success(), "{tool} -d failed");
+    out.stdout
 }

@@ -303,7 +303,9 @@ mod tests {
     #[test]
     fn classification_is_exact() {
         assert_eq!(PUBLIC_PAGES, ["/init", "/login", "/reset"]);
-        assert_eq!(classify("/pkg/frontend_bg.wasm"), Access::Asset);
+        let wasm = format!("/pkg/{}_bg.wasm", super::super::assets::OUTPUT_NAME);
+        assert_eq!(classify(&wasm), Access::Asset);
+        assert_eq!(classify("/pkg/frontend_bg.wasm"), Access::Session);
         assert_eq!(classify("/pkg/other.wasm"), Access::Session);
         assert_eq!(classify("/init"), Access::InitPage);
         assert_eq!(classify("/login"), Access::LoginPage);

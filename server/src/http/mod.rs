@@ -52,7 +52,7 @@ impl axum::extract::FromRef<AppState> for LeptosOptions {
 
 pub fn leptos_options() -> LeptosOptions {
     LeptosOptions::builder()
-        .output_name("frontend")
+        .output_name(assets::OUTPUT_NAME)
         .site_pkg_dir("pkg")
         .build()
 }
@@ -175,7 +175,9 @@ pub fn router(state: AppState) -> Router {
         .route(onvif::answer::DEVICE_PATH, post(crate::onvif::http::handle))
         .route(onvif::answer::MEDIA_PATH, post(crate::onvif::http::handle))
         .route(onvif::answer::MEDIA2_PATH, post(crate::onvif::http::handle))
-        .leptos_routes_with_context(&state, routes, context, move || shell(leptos.clone()))
+        .leptos_routes_with_context(&state, routes, context, move || {
+            shell(leptos.clone(), assets::STYLESHEET, assets::ICON)
+        })
         .fallback(not_found)
         .layer(middleware::from_fn(error_status))
         .layer(middleware::from_fn_with_state(
@@ -355,7 +357,7 @@ async fn not_found(State(state): State<AppState>, req: Request<Body>) -> Respons
     let leptos = state.leptos.clone();
     let handler = leptos_axum::render_app_to_stream_with_context(
         move || services.provide(),
-        move || shell(leptos.clone()),
+        move || shell(leptos.clone(), assets::STYLESHEET, assets::ICON),
     );
     handler(req).await.into_response()
 }
