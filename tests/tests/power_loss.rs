@@ -126,17 +126,23 @@ async fn work(c: Client, seen: Arc<Mutex<Confirmed>>, round: usize) {
         let total = log["total"].as_u64().unwrap_or(0);
         note(&|k| k.unlock_rows_seen = k.unlock_rows_seen.max(total));
 
-        // A card issued to the first room: captured at the reader, named,
-        // sent.
+        // A card issued to a room: captured at the reader, named, sent.
+        // A room holds at most 100 cards: each takes 40 confirmed ones and
+        // what a round left in flight (one at most), the next room then.
         let number = format!("{:06X}", round * 1000 + step as usize);
+        let card_room = {
+            let k = seen.lock().unwrap();
+            let slot = (k.cards.len() + round) / 40;
+            format!("{}", 1000 + slot.min(k.rooms.len().saturating_sub(1)))
+        };
         let steps = [
-            ("issue_card", json!({"room_no": "1000"})),
+            ("issue_card", json!({"room_no": card_room})),
             ("present_card", json!({"number": number})),
             (
                 "name_card",
-                json!({"room_no": "1000", "number": number, "name": "Key"}),
+                json!({"room_no": card_room, "number": number, "name": "Key"}),
             ),
-            ("confirm_send_card", json!({"room_no": "1000"})),
+            ("confirm_send_card", json!({"room_no": card_room})),
         ];
         for (name, body) in steps {
             let Some((s, b)) = call(&c, name, &body).await else {
@@ -145,7 +151,7 @@ async fn work(c: Client, seen: Arc<Mutex<Confirmed>>, round: usize) {
             assert_eq!(s, StatusCode::OK, "{name}: {b}");
         }
         note(&|k| {
-            k.cards.push(("1000".into(), number.clone()));
+            k.cards.push((card_room.clone(), number.clone()));
             k.changes += 1;
         });
     }
@@ -176,18 +182,20 @@ async fn check(c: &Client, seen: &Confirmed, round: usize) {
         extra <= usize::from(seen.room_in_flight.is_some()),
         "round {round}: {extra} rooms nobody added"
     );
-    if !seen.cards.is_empty() {
-        let page = must(c, "room_cards", json!({"room_no": "1000"})).await;
+    let mut card_rooms: Vec<&str> = seen.cards.iter().map(|(r, _)| r.as_str()).collect();
+    card_rooms.dedup();
+    for no in card_rooms {
+        let page = must(c, "room_cards", json!({"room_no": no})).await;
         let have: Vec<&str> = page["cards"]
             .as_array()
             .unwrap()
             .iter()
             .filter_map(|c| c["number"].as_str())
             .collect();
-        for (_, number) in &seen.cards {
+        for (_, number) in seen.cards.iter().filter(|(r, _)| r == no) {
             assert!(
                 have.contains(&number.as_str()),
-                "round {round}: card {number} lost"
+                "round {round}: card {number} of room {no} lost"
             );
         }
     }
