@@ -36,6 +36,10 @@ fn main() {
     println!("cargo:rerun-if-changed=../style");
 
     let pkg = env::var_os("VTO_SITE_PKG").map(PathBuf::from);
+    // Files appearing there (renamed in by .ci/build) change its time.
+    if let Some(dir) = pkg.as_ref().filter(|d| d.is_dir()) {
+        println!("cargo:rerun-if-changed={}", dir.display());
+    }
     let mut missing_ui = false;
     let mut pkg_file = |name: &str| -> PathBuf {
         let found = pkg.as_ref().map(|p| p.join(name)).filter(|p| p.is_file());
@@ -46,7 +50,7 @@ fn main() {
                 // file and say so; the server logs it at start.
                 missing_ui = true;
                 let p = out.join(name);
-                let _ = fs::write(&p, b"");
+                write_if_changed(&p, b"");
                 p
             }
         }
@@ -159,7 +163,7 @@ fn main() {
 /// The asset's precompressed forms when `.ci/build` published them for
 /// exactly these bytes; the file as it is otherwise.
 fn embedded(a: &Asset) -> Embedded {
-    println!("cargo:rerun-if-changed={}", a.file.display());
+    watch(&a.file);
     let Some(published) = &a.published else {
         return Embedded::Identity(a.file.clone());
     };
@@ -170,7 +174,7 @@ fn embedded(a: &Asset) -> Embedded {
     };
     let (gzip, brotli) = (with(".gz"), with(".br"));
     for p in [published, &gzip, &brotli] {
-        println!("cargo:rerun-if-changed={}", p.display());
+        watch(p);
     }
     let same = published == &a.file
         || matches!((fs::read(published), fs::read(&a.file)), (Ok(x), Ok(y)) if x == y);
@@ -178,6 +182,14 @@ fn embedded(a: &Asset) -> Embedded {
         Embedded::Compressed { gzip, brotli }
     } else {
         Embedded::Identity(a.file.clone())
+    }
+}
+
+/// Reruns this script when `path` changes. Only for files that exist:
+/// cargo reruns on every build for a path that does not.
+fn watch(path: &Path) {
+    if path.exists() {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
 }
 
