@@ -16,7 +16,12 @@
 //! - dialog-creating requests (INVITE, SUBSCRIBE) are record-routed, so
 //!   the BYE comes through here and the call log sees the end;
 //! - a call nobody answers within `ring_timeout` is cancelled and the
-//!   caller gets 480 "No Answer".
+//!   caller gets 480 "No Answer";
+//! - a transaction that only waits to absorb repeats is kept as a small
+//!   [`spent`] record, so the limit on transactions counts work in
+//!   progress, not the last 32 s of traffic.
+
+mod spent;
 
 use std::{
     collections::HashMap,
@@ -28,7 +33,7 @@ use crate::{
     message::{self, split_list, Message, Method, StartLine},
     registrar::response,
     time::Mono,
-    transaction::{self, Action, Client, Server, Timers},
+    transaction::{self, Action, Client, Server, State, Timers},
 };
 
 /// Transactions in flight at once; past it new requests get 503.
@@ -126,6 +131,9 @@ struct Branch {
     /// goes out with its first provisional response.
     cancel_pending: bool,
     cancel: Option<Client>,
+    /// The ACK sent for this INVITE branch's failure (a repeated failure
+    /// gets it again after the transaction is spent).
+    ack: Option<Vec<u8>>,
 }
 
 struct Tx {
@@ -144,6 +152,41 @@ struct Tx {
 }
 
 impl Tx {
+    /// Whether all that is left is absorbing repeats: the caller has its
+    /// final answer (an INVITE's failure was ACKed), every branch has its
+    /// own, and no CANCEL is still being repeated.
+    fn spent(&self) -> bool {
+        let invite = self.req.method() == Some(&Method::Invite);
+        let server = match self.server.state() {
+            State::Accepted | State::Confirmed | State::Terminated => true,
+            // An INVITE's failure is repeated until the ACK comes.
+            State::Completed => !invite,
+            _ => false,
+        };
+        server
+            && self.answered
+            && self.branches.iter().all(|b| {
+                b.done
+                    && matches!(
+                        b.client.state(),
+                        State::Accepted | State::Completed | State::Terminated
+                    )
+                    && b.cancel
+                        .as_ref()
+                        .is_none_or(|c| matches!(c.state(), State::Completed | State::Terminated))
+            })
+    }
+
+    /// The last of its timers: when nothing more can come.
+    fn last_deadline(&self) -> Option<Mono> {
+        let mut all = vec![self.server.deadline()];
+        for b in &self.branches {
+            all.push(b.client.deadline());
+            all.push(b.cancel.as_ref().and_then(Client::deadline));
+        }
+        all.into_iter().flatten().max()
+    }
+
     /// Whether a timer of this transaction has run out, or it is over.
     fn due(&self, now: Mono) -> bool {
         let at = |d: Option<Mono>| d.is_some_and(|d| now >= d);
@@ -165,6 +208,8 @@ pub struct Proxy {
     txs: HashMap<String, Tx>,
     /// Our branch id -> the key of its transaction.
     branches: HashMap<String, String>,
+    /// Transactions that only absorb repeats.
+    spent: spent::Store,
     seq: u64,
     salt: String,
 }
@@ -228,6 +273,7 @@ impl Proxy {
             cfg,
             txs: HashMap::new(),
             branches: HashMap::new(),
+            spent: spent::Store::new(spent::BUDGET),
             seq: 0,
             salt,
         }
@@ -239,6 +285,12 @@ impl Proxy {
 
     pub fn is_empty(&self) -> bool {
         self.txs.is_empty()
+    }
+
+    /// Spent transactions kept to absorb repeats, and an estimate of the
+    /// heap bytes they hold.
+    pub fn spent(&self) -> (usize, usize) {
+        (self.spent.len(), self.spent.bytes())
     }
 
     fn host_port(&self) -> String {
@@ -314,6 +366,11 @@ impl Proxy {
                 if let Some(tx) = self.txs.get_mut(&key) {
                     // The ACK of a failure we sent: the transaction's own.
                     tx.server.on_request(&req, now);
+                    self.settle(&key, now);
+                    return Vec::new();
+                }
+                if self.spent.get(&key).is_some() {
+                    // A repeat of that ACK.
                     return Vec::new();
                 }
                 // The ACK of a 2xx: a request of its own, no answer.
@@ -343,7 +400,9 @@ impl Proxy {
                 let from_caller = self
                     .txs
                     .get(&invite_key)
-                    .is_some_and(|tx| tx.source.addr == source.addr);
+                    .map(|tx| &tx.source)
+                    .or_else(|| self.spent.get(&invite_key).map(|s| &s.source))
+                    .is_some_and(|caller| caller.addr == source.addr);
                 let mut out = if from_caller {
                     self.reply(&req, &source, 200, "OK")
                 } else {
@@ -357,6 +416,14 @@ impl Proxy {
         if let Some(tx) = self.txs.get_mut(&key) {
             // A repeat: the last answer again.
             return sends(tx.server.on_request(&req, now), &tx.source);
+        }
+        if let Some(s) = self.spent.get(&key) {
+            // A repeat of a finished request: its final answer again.
+            return s
+                .reply
+                .iter()
+                .map(|r| Out::Send(s.source.clone(), r.to_vec()))
+                .collect();
         }
         if self.txs.len() >= MAX_TRANSACTIONS {
             return self.reply(&req, &source, 503, "Service Unavailable");
@@ -443,6 +510,7 @@ impl Proxy {
                 done: false,
                 cancel_pending: false,
                 cancel: None,
+                ack: None,
             });
         }
         self.txs.insert(key, tx);
@@ -556,10 +624,14 @@ impl Proxy {
         list.remove(0);
         // A 2xx repeated after its transaction ended (64*T1 in Accepted,
         // RFC 6026) is dropped too: the caller's own timers cover it.
-        let Some(key) = self.branches.get(&branch).cloned() else {
-            return Vec::new();
-        };
         let cancel_response = CSeq::of(&resp).is_some_and(|c| c.method == Method::Cancel);
+        let Some(key) = self.branches.get(&branch).cloned() else {
+            if cancel_response {
+                return Vec::new();
+            }
+            set_vias(&mut resp, &list);
+            return self.spent_response(resp, code, &branch, source);
+        };
         let timers = self.cfg.timers;
         let Some(tx) = self.txs.get_mut(&key) else {
             return Vec::new();
@@ -583,7 +655,11 @@ impl Proxy {
         let mut delivered = Vec::new();
         for a in b.client.on_response(&resp, |r| ack_for(&req, r), now) {
             match a {
-                Action::Send(bytes) => out.push(Out::Send(b.peer.clone(), bytes)),
+                Action::Send(bytes) => {
+                    // What a client sends on a response is an ACK.
+                    b.ack = Some(bytes.clone());
+                    out.push(Out::Send(b.peer.clone(), bytes));
+                }
                 Action::Deliver(_) => delivered.push(code),
                 Action::Timeout => {}
             }
@@ -593,7 +669,73 @@ impl Proxy {
         }
         set_vias(&mut resp, &list);
         out.extend(self.deliver(&key, idx, resp, timers, now));
+        self.settle(&key, now);
         out
+    }
+
+    /// A response for a branch of a spent transaction (`resp` without our
+    /// Via): a repeated 2xx still goes to the caller, a repeated failure
+    /// gets its ACK again, anything else is dropped.
+    fn spent_response(&self, resp: Message, code: u16, branch: &str, source: &Peer) -> Vec<Out> {
+        let Some((s, b)) = self
+            .spent
+            .by_branch(branch)
+            .filter(|(_, b)| b.peer.addr == source.addr)
+        else {
+            return Vec::new();
+        };
+        match (code, &b.ack) {
+            (200..=299, _) if b.accepted => vec![Out::Send(s.source.clone(), resp.to_bytes())],
+            (300.., Some(ack)) => vec![Out::Send(b.peer.clone(), ack.to_vec())],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Moves a transaction that only absorbs repeats into the spent store
+    /// (or drops it when nothing more can come).
+    fn settle(&mut self, key: &str, now: Mono) {
+        if !self.txs.get(key).is_some_and(Tx::spent) {
+            return;
+        }
+        let Some(tx) = self.txs.remove(key) else {
+            return;
+        };
+        for b in &tx.branches {
+            self.branches.remove(&b.id);
+        }
+        let Some(until) = tx.last_deadline().filter(|u| *u > now) else {
+            return;
+        };
+        let reply = (tx.req.method() != Some(&Method::Invite)
+            && tx.server.state() == State::Completed)
+            .then(|| tx.server.last().map(Box::from))
+            .flatten();
+        let branches = tx
+            .branches
+            .into_iter()
+            .filter_map(|b| {
+                let accepted = b.client.state() == State::Accepted;
+                let ack = b
+                    .ack
+                    .filter(|_| b.client.state() == State::Completed)
+                    .map(Vec::into_boxed_slice);
+                (accepted || ack.is_some()).then_some(spent::Branch {
+                    id: self.spent.digest(&b.id),
+                    peer: b.peer,
+                    ack,
+                    accepted,
+                })
+            })
+            .collect();
+        self.spent.insert(
+            key,
+            spent::Spent {
+                source: tx.source,
+                reply,
+                branches,
+                until,
+            },
+        );
     }
 
     /// A branch's response, for the caller.
@@ -705,6 +847,7 @@ impl Proxy {
     /// finished transactions.
     pub fn on_timer(&mut self, now: Mono) -> Vec<Out> {
         let mut out = Vec::new();
+        self.spent.expire(now);
         // Only the transactions with something due (thousands may wait).
         let keys: Vec<String> = self
             .txs
@@ -764,6 +907,8 @@ impl Proxy {
                         self.branches.remove(&b.id);
                     }
                 }
+            } else {
+                self.settle(&key, now);
             }
         }
         out
@@ -864,6 +1009,10 @@ mod tests {
                     },
                 ]),
                 "9902" => Err((480, "Temporarily Unavailable".into())),
+                "9903" => Ok(vec![Target {
+                    uri: format!("sip:9903@{MON0}"),
+                    peer: peer(MON0),
+                }]),
                 _ => Err((404, "Not Found".into())),
             }
         }
@@ -1359,6 +1508,146 @@ mod tests {
         assert_eq!(
             line(&sent_to(&out, MON0)[0]),
             "CANCEL sip:9901@127.0.0.1:5080"
+        );
+    }
+
+    /// A MESSAGE to room 9901 (branch `branch`), forwarded to both monitors.
+    fn message(p: &mut Proxy, branch: &str, now: i64) -> (Vec<Out>, Message, Message) {
+        let mut m = invite("9901");
+        m.start = StartLine::Request {
+            method: Method::Message,
+            uri: "sip:9901@127.0.0.1:5060".into(),
+        };
+        m.headers.set("CSeq", "1 MESSAGE");
+        m.headers.set(
+            "Via",
+            format!("SIP/2.0/UDP {CALLER};branch=z9hG4bK{branch};rport"),
+        );
+        let out = p.on_request(m, peer(CALLER), Mono(now), &Numbers);
+        let a = sent_to(&out, MON0).pop().expect("to the main monitor");
+        let b = sent_to(&out, MON1).pop().expect("to the extension");
+        (out, a, b)
+    }
+
+    #[test]
+    fn a_finished_request_is_kept_small_and_its_repeat_gets_the_same_answer() {
+        let mut p = proxy();
+        let (first, a, b) = message(&mut p, "m1", 0);
+        p.on_response(answer(&a, 200, "OK", "m0"), &peer(MON0), Mono(10));
+        let out = p.on_response(answer(&b, 200, "OK", "m1"), &peer(MON1), Mono(20));
+        let answered = sent_to(&out, CALLER);
+        assert!(answered.is_empty(), "the first 200 went up already");
+        assert_eq!(p.len(), 0, "no longer a transaction in progress");
+        assert_eq!(p.spent().0, 1);
+        assert!(p.spent().1 < 2_000, "a small record: {} bytes", p.spent().1);
+
+        // The caller repeats its request: the 200 again, nothing forwarded.
+        let again = parse(&first_request(&first)).expect("parsable");
+        let repeat = p.on_request(again, peer(CALLER), Mono(1_000), &Numbers);
+        assert_eq!(repeat.len(), 1, "{repeat:?}");
+        assert_eq!(line(&sent_to(&repeat, CALLER)[0]), "200 OK");
+
+        // Timer J: after 64*T1 it is gone.
+        p.on_timer(Mono(20 + 64 * 500));
+        assert_eq!(p.spent(), (0, 0));
+    }
+
+    /// The request as the caller sent it, from the proxy's first output (the
+    /// branch to MON0 carries it under our Via).
+    fn first_request(out: &[Out]) -> Vec<u8> {
+        let mut m = sent_to(out, MON0).pop().expect("forwarded");
+        let mut list = vias(&m);
+        list.remove(0);
+        set_vias(&mut m, &list);
+        m.to_bytes()
+    }
+
+    #[test]
+    fn an_answered_call_and_its_bye_cost_about_a_kilobyte_once_spent() {
+        let mut p = proxy();
+        let out = p.on_request(invite("9903"), peer(CALLER), Mono(0), &Numbers);
+        let fwd = sent_to(&out, MON0).pop().expect("forwarded");
+        let ok = answer(&fwd, 200, "OK", "m0");
+        p.on_response(ok, &peer(MON0), Mono(10));
+        let mut bye = invite("9903");
+        bye.start = StartLine::Request {
+            method: Method::Bye,
+            uri: format!("sip:9903@{MON0}"),
+        };
+        bye.headers.set("CSeq", "2 BYE");
+        bye.headers.set("To", "<sip:9903@127.0.0.1>;tag=m0");
+        bye.headers.set(
+            "Via",
+            format!("SIP/2.0/UDP {CALLER};branch=z9hG4bKbye1;rport"),
+        );
+        let out = p.on_request(bye, peer(CALLER), Mono(20), &Numbers);
+        let fwd = sent_to(&out, MON0).pop().expect("forwarded");
+        p.on_response(answer(&fwd, 200, "OK", "m0"), &peer(MON0), Mono(30));
+        let (records, bytes) = p.spent();
+        assert_eq!((p.len(), records), (0, 2));
+        // README "SIP": what the store holds per call at the held rate.
+        println!("one answered call and its BYE, spent: {bytes} bytes");
+        assert!((500..1_500).contains(&bytes), "{bytes}");
+    }
+
+    #[test]
+    fn only_work_in_progress_counts_toward_the_limit() {
+        let mut p = proxy();
+        // More finished requests in a few seconds than the limit on
+        // transactions: each had its answer, so none is refused.
+        for i in 0..MAX_TRANSACTIONS + 10 {
+            let now = i as i64 / 8;
+            let (_, a, b) = message(&mut p, &format!("n{i}"), now);
+            p.on_response(answer(&a, 200, "OK", "m0"), &peer(MON0), Mono(now));
+            p.on_response(answer(&b, 200, "OK", "m1"), &peer(MON1), Mono(now));
+        }
+        assert_eq!(p.len(), 0);
+        assert_eq!(p.spent().0, MAX_TRANSACTIONS + 10);
+    }
+
+    #[test]
+    fn a_repeated_failure_is_acked_again_and_a_repeated_2xx_still_reaches_the_caller() {
+        let mut p = proxy();
+        let (_, a, b) = forked(&mut p);
+        let busy = answer(&a, 486, "Busy Here", "m0");
+        let out = p.on_response(busy.clone(), &peer(MON0), Mono(100));
+        let ack = sent_to(&out, MON0);
+        assert_eq!(line(&ack[0]), "ACK sip:9901@127.0.0.1:5080");
+        let ok = answer(&b, 200, "OK", "m1");
+        let out = p.on_response(ok.clone(), &peer(MON1), Mono(200));
+        assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
+        assert_eq!((p.len(), p.spent().0), (0, 1), "spent once all answered");
+
+        // MON0 did not hear the ACK: its repeated 486 gets it again.
+        let out = p.on_response(busy, &peer(MON0), Mono(700));
+        assert_eq!(sent_to(&out, MON0), ack);
+        // MON1 did not hear the caller's ACK: its 200 still goes up,
+        // without our Via.
+        let out = p.on_response(ok.clone(), &peer(MON1), Mono(700));
+        let up = sent_to(&out, CALLER);
+        assert_eq!(line(&up[0]), "200 OK");
+        assert_eq!(vias(&up[0]).len(), 1);
+        // The same 200 from anywhere else goes nowhere.
+        assert!(p
+            .on_response(ok, &peer("127.0.0.2:5081"), Mono(700))
+            .is_empty());
+        // A repeat of the INVITE is absorbed, not a new call.
+        let out = p.on_request(invite("9901"), peer(CALLER), Mono(800), &Numbers);
+        assert!(out.is_empty(), "{out:?}");
+        // A late CANCEL of the caller is answered and changes nothing; a
+        // stranger's is refused.
+        let mut cancel = cancel_for(&invite("9901"));
+        cancel.headers.set(
+            "Via",
+            format!("SIP/2.0/UDP {CALLER};branch=z9hG4bKcaller1;rport"),
+        );
+        let out = p.on_request(cancel.clone(), peer(CALLER), Mono(900), &Numbers);
+        assert_eq!(line(&sent_to(&out, CALLER)[0]), "200 OK");
+        assert_eq!(out.len(), 1);
+        let out = p.on_request(cancel, peer(MON1), Mono(900), &Numbers);
+        assert_eq!(
+            line(&sent_to(&out, MON1)[0]),
+            "481 Call/Transaction Does Not Exist"
         );
     }
 }

@@ -207,6 +207,11 @@ impl Server {
     pub fn is_terminated(&self) -> bool {
         self.state == State::Terminated
     }
+
+    /// The last response sent (what a repeated request gets).
+    pub fn last(&self) -> Option<&[u8]> {
+        self.last.as_deref()
+    }
 }
 
 /// A client transaction.
