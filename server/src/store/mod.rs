@@ -59,6 +59,11 @@ db_err!(
     redb::CommitError
 );
 
+/// redb's page cache. Its default (1 GiB) would let the process grow with
+/// the database file; the kernel caches the file as well, and a board next
+/// to a door has little memory to spare.
+const CACHE_BYTES: usize = 16 << 20;
+
 pub struct Store {
     db: Database,
 }
@@ -69,10 +74,13 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         create_private_dir(data_dir).map_err(|e| StoreError::Io(data_dir.into(), e))?;
         let path = data_dir.join(DB_FILE);
-        let db = Database::create(&path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(data_dir.into()),
-            other => StoreError::Db(format!("{}: {other}", path.display())),
-        })?;
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(data_dir.into()),
+                other => StoreError::Db(format!("{}: {other}", path.display())),
+            })?;
         // Password hashes live here: readable by the device user only.
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
