@@ -17,8 +17,6 @@ pub struct Asset {
     pub content_type: &'static str,
     /// Quoted, for the identity form; the compressed forms add a suffix.
     pub etag: &'static str,
-    /// The name carries the content's hash: cached for good.
-    pub immutable: bool,
     pub identity: Option<&'static [u8]>,
     pub gzip: Option<&'static [u8]>,
     pub brotli: Option<&'static [u8]>,
@@ -131,11 +129,8 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(if asset.immutable {
-            "public, max-age=31536000, immutable"
-        } else {
-            "no-cache"
-        }),
+        // Every name carries its content's hash: cached for good.
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     res
 }

@@ -147,6 +147,22 @@ impl Store {
         writer.txn.commit().map_err(StoreError::from)?;
         Ok(out)
     }
+
+    /// A write transaction that is atomic but not synced to disk: the next
+    /// synced commit makes it durable, a power cut before that loses it.
+    /// Only for what may be lost (a session's last-seen time).
+    pub fn write_unsynced<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Writer) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut txn = self.db.begin_write().map_err(StoreError::from)?;
+        txn.set_durability(redb::Durability::None)
+            .map_err(|e| StoreError::Db(e.to_string()))?;
+        let writer = Writer { txn };
+        let out = f(&writer)?;
+        writer.txn.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
 }
 
 /// `n` in base 36, upper case, 13 characters (a `u64` needs at most 13).
