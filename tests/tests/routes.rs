@@ -6,7 +6,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tests::{binary, Client, Vto};
+use tests::{binary, Client, Vto, STRONG};
 
 struct Route {
     method: String,
@@ -369,10 +369,9 @@ async fn the_api_refuses_other_origins() {
     assert_eq!(c.call("overview", json!({})).await.0, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn the_csp_nonce_covers_the_inline_scripts() {
-    let vto = Vto::start().await;
-    let res = vto.client().get("/init").await;
+/// The CSP nonce of a response, and how many inline scripts its page has
+/// and how many of them carry that nonce.
+async fn nonce_and_scripts(res: reqwest::Response) -> (String, usize, usize, String) {
     let csp = res.headers()["content-security-policy"]
         .to_str()
         .unwrap_or_default()
@@ -383,21 +382,67 @@ async fn the_csp_nonce_covers_the_inline_scripts() {
         .and_then(|s| s.split('\'').next())
         .unwrap_or_default()
         .to_string();
-    assert!(nonce.len() >= 16, "{csp}");
     let html = res.text().await.unwrap_or_default();
     let scripts = html.matches("<script").count();
+    let signed = html.matches(&format!("nonce=\"{nonce}\"")).count();
+    (nonce, scripts, signed, html)
+}
+
+#[tokio::test]
+async fn the_csp_nonce_covers_the_inline_scripts() {
+    let vto = Vto::start().await;
+    let (nonce, scripts, signed, html) = nonce_and_scripts(vto.client().get("/init").await).await;
+    assert!(nonce.len() >= 16, "{nonce}");
     assert!(scripts >= 2, "{html}");
-    assert_eq!(
-        html.matches(&format!("nonce=\"{nonce}\"")).count(),
-        scripts,
-        "{html}"
-    );
+    assert_eq!(signed, scripts, "{html}");
     // A new nonce each time.
     let again = vto.client().get("/init").await;
     assert!(!again.headers()["content-security-policy"]
         .to_str()
         .unwrap_or_default()
         .contains(&nonce));
+}
+
+#[tokio::test]
+async fn the_login_page_is_rendered_once_per_stored_state_with_a_nonce_per_response() {
+    // The login page is kept between requests (http::page_cache): each
+    // response must still get its own nonce, and a change to what the page
+    // shows must show at once.
+    let vto = Vto::start().await;
+    let admin = vto.ready().await; // no email: no reset
+    let anon = vto.client();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let (nonce, scripts, signed, html) = nonce_and_scripts(anon.get("/login").await).await;
+        assert!(nonce.len() >= 16, "{nonce}");
+        assert!(scripts >= 2 && signed == scripts, "{nonce}: {html}");
+        assert!(html.contains("id=\"no-reset\""), "{html}");
+        assert!(seen.insert(nonce), "a nonce was sent twice");
+    }
+    let (s, b) = admin
+        .call(
+            "change_email",
+            json!({"password": STRONG, "email": "owner@example.com"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (nonce, scripts, signed, html) = nonce_and_scripts(anon.get("/login").await).await;
+    assert!(signed == scripts && seen.insert(nonce), "{html}");
+    assert!(html.contains("id=\"forgot-password\""), "{html}");
+    assert!(!html.contains("id=\"no-reset\""), "{html}");
+    let (s, b) = admin
+        .call(
+            "save_security_settings",
+            json!({"settings": {"reset_password": false}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let html = anon.get("/login").await.text().await.unwrap_or_default();
+    assert!(html.contains("id=\"no-reset\""), "{html}");
+    // A signed-in caller is still sent to the main page.
+    let res = admin.get("/login").await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.headers()["location"], "/");
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ pub mod call;
 pub mod guard;
 pub mod headers;
 pub mod host;
+pub mod page_cache;
 pub mod whep;
 
 use std::sync::Arc;
@@ -158,11 +159,12 @@ pub fn router(state: AppState) -> Router {
     let services = state.services.clone();
     let context = move || services.provide();
     let leptos = state.leptos.clone();
+    let page_cache = page_cache::PageCache::new(state.services.settings.store().clone());
     let mut router = Router::new();
     for p in assets::paths() {
         router = router.route(p, get(assets::serve));
     }
-    router
+    let router = router
         .route("/api/{*fn_name}", any(server_fn))
         .route(SNAPSHOT_PATH, get(snapshot))
         .route(STORAGE_PATH, get(stored))
@@ -179,7 +181,19 @@ pub fn router(state: AppState) -> Router {
             shell(leptos.clone(), assets::STYLESHEET, assets::ICON)
         })
         .fallback(not_found)
-        .layer(middleware::from_fn(error_status))
+        .layer(middleware::from_fn(error_status));
+    // Without randomness for its placeholder, every login page is rendered.
+    let router = match page_cache {
+        Ok(cache) => router.layer(middleware::from_fn_with_state(
+            Arc::new(cache),
+            page_cache::serve,
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "login page cache off");
+            router
+        }
+    };
+    router
         .layer(middleware::from_fn_with_state(
             (
                 state.auth.clone(),

@@ -10,7 +10,10 @@ pub mod secret;
 pub mod settings;
 pub mod tables;
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{de::DeserializeOwned, Serialize};
@@ -66,6 +69,9 @@ const CACHE_BYTES: usize = 16 << 20;
 
 pub struct Store {
     db: Database,
+    /// Commits so far: what was rendered from an older count may be stale
+    /// (the page cache, `http::page_cache`).
+    changes: AtomicU64,
 }
 
 impl Store {
@@ -85,7 +91,10 @@ impl Store {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| StoreError::Io(path.clone(), e))?;
-        let store = Self { db };
+        let store = Self {
+            db,
+            changes: AtomicU64::new(0),
+        };
         store.migrate(data_dir)?;
         Ok(store)
     }
@@ -126,6 +135,11 @@ impl Store {
         Ok(serial_text(n))
     }
 
+    /// How many commits this process has made: it moves on every change.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
+    }
+
     /// Runs `f` in a read transaction.
     pub fn read<T, E: From<StoreError>>(
         &self,
@@ -145,6 +159,7 @@ impl Store {
         let writer = Writer { txn };
         let out = f(&writer)?;
         writer.txn.commit().map_err(StoreError::from)?;
+        self.changes.fetch_add(1, Ordering::Release);
         Ok(out)
     }
 
@@ -161,6 +176,7 @@ impl Store {
         let writer = Writer { txn };
         let out = f(&writer)?;
         writer.txn.commit().map_err(StoreError::from)?;
+        self.changes.fetch_add(1, Ordering::Release);
         Ok(out)
     }
 }
