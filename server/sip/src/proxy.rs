@@ -179,12 +179,17 @@ impl Tx {
 
     /// The last of its timers: when nothing more can come.
     fn last_deadline(&self) -> Option<Mono> {
-        let mut all = vec![self.server.deadline()];
-        for b in &self.branches {
-            all.push(b.client.deadline());
-            all.push(b.cancel.as_ref().and_then(Client::deadline));
-        }
-        all.into_iter().flatten().max()
+        self.branches
+            .iter()
+            .flat_map(|b| {
+                [
+                    b.client.deadline(),
+                    b.cancel.as_ref().and_then(Client::deadline),
+                ]
+            })
+            .chain([self.server.deadline()])
+            .flatten()
+            .max()
     }
 
     /// Whether a timer of this transaction has run out, or it is over.

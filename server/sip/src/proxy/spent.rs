@@ -115,15 +115,18 @@ impl Store {
         spent.branches.shrink_to_fit();
         let key = self.digest(key);
         let cost = spent.cost();
+        if let Some((old, old_cost)) = self.by_key.remove(&key) {
+            // Not expected (a key is spent once), but the count stays true
+            // and the key keeps its one place in the order.
+            self.bytes -= old_cost;
+            self.forget_branches(&old);
+        } else {
+            self.order.push_back(key);
+        }
         for b in &spent.branches {
             self.by_branch.insert(b.id, key);
         }
-        self.order.push_back(key);
-        if let Some((old, old_cost)) = self.by_key.insert(key, (spent, cost)) {
-            // Not expected (a key is spent once), but the count stays true.
-            self.bytes -= old_cost;
-            self.forget_branches(&old);
-        }
+        self.by_key.insert(key, (spent, cost));
         self.bytes += cost;
         while self.bytes > self.budget {
             if !self.pop_oldest() {
@@ -178,6 +181,17 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_spent_twice_keeps_one_record_and_its_branches() {
+        let mut s = Store::new(1 << 20);
+        s.insert("k", spent(&s, "b1", 10));
+        let cost = s.bytes;
+        s.insert("k", spent(&s, "b1", 20));
+        assert_eq!((s.order.len(), s.by_key.len(), s.bytes), (1, 1, cost));
+        assert!(s.by_branch("b1").is_some());
+        assert_eq!(s.get("k").map(|r| r.until), Some(Mono(20)));
+    }
 
     fn spent(s: &Store, branch: &str, until: i64) -> Spent {
         Spent {
