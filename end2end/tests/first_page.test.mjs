@@ -10,8 +10,9 @@ import { startAll, initialize, unexpectedErrors } from '../lib/harness.mjs';
 
 // What a cold load of the login page may transfer (HTML, script, wasm,
 // style, icon; compressed, with headers).
-// The goal is 250 KiB for the wasm alone: not reached yet.
-const COLD_BUDGET = 1000 * 1024;
+// 555 KiB on 2026-12-07 (the wasm 535 KiB, brotli); the goal is
+// 250 KiB for the wasm alone: not reached yet.
+const COLD_BUDGET = 640 * 1024;
 // A warm load: the page itself and nothing else.
 const WARM_BUDGET = 32 * 1024;
 
