@@ -127,7 +127,10 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, mut req: Request, next: 
     }
     req.extensions_mut()
         .insert(CspNonce(cache.placeholder.clone()));
-    let (parts, body) = next.run(req).await.into_parts();
+    let (mut parts, body) = next.run(req).await.into_parts();
+    // The joined body's length is the server's to set (a nonce need not be
+    // as long as the placeholder).
+    parts.headers.remove(header::CONTENT_LENGTH);
     let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE).await else {
         tracing::warn!(path, "page too large to send");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
