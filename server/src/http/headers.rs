@@ -19,14 +19,17 @@ pub fn csp(nonce: &str) -> String {
     )
 }
 
-pub async fn security_headers(mut req: Request, next: Next) -> Response {
+/// A fresh CSP nonce: 128 random bits, URL-safe base64.
+pub fn new_nonce() -> Result<String, getrandom::Error> {
     let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw)?;
+    Ok(URL_SAFE_NO_PAD.encode(raw))
+}
+
+pub async fn security_headers(mut req: Request, next: Next) -> Response {
     // Without randomness the page still works; its inline scripts are then
     // blocked by the CSP instead of being allowed by a guessable nonce.
-    let nonce = match getrandom::fill(&mut raw) {
-        Ok(()) => URL_SAFE_NO_PAD.encode(raw),
-        Err(_) => String::from("unavailable"),
-    };
+    let nonce = new_nonce().unwrap_or_else(|_| String::from("unavailable"));
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
     let h = res.headers_mut();

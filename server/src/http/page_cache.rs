@@ -21,7 +21,6 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 
 use app::services::{Caller, CspNonce};
 
@@ -69,11 +68,9 @@ impl Page {
 
 impl PageCache {
     pub fn new(store: Arc<Store>) -> Result<Self, getrandom::Error> {
-        let mut raw = [0u8; 16];
-        getrandom::fill(&mut raw)?;
         Ok(Self {
             store,
-            placeholder: URL_SAFE_NO_PAD.encode(raw),
+            placeholder: super::headers::new_nonce()?,
             pages: Mutex::new(HashMap::new()),
         })
     }
