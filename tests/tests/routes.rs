@@ -4,6 +4,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
 
+use std::time::Duration;
+
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tests::{binary, Client, Vto, STRONG};
@@ -312,6 +314,18 @@ async fn with_a_session_pages_render_and_unknown_paths_are_404() {
             assert_eq!(res.headers()["location"], "/");
         } else {
             assert_eq!(res.status(), StatusCode::OK, "{}", r.path);
+            let html = res.text().await.unwrap_or_default();
+            // Each piece of data is loaded, and sent, once: a component
+            // that made its resource inside a Suspense did it once per
+            // server pass (the home page sent the door's status 3 times).
+            let data = resolved_resources(&html);
+            for (i, d) in data.iter().enumerate() {
+                assert!(
+                    !data[i + 1..].contains(d),
+                    "{} sends this resource twice: {d}",
+                    r.path
+                );
+            }
         }
     }
     let res = c.get("/no-such-page").await;
@@ -321,6 +335,30 @@ async fn with_a_session_pages_render_and_unknown_paths_are_404() {
         .await
         .unwrap_or_default()
         .contains("Page not found"));
+}
+
+/// The data a page hands to the browser with its HTML: each
+/// `__RESOLVED_RESOURCES[n] = "..."`'s string, escapes kept.
+fn resolved_resources(html: &str) -> Vec<&str> {
+    html.split("__RESOLVED_RESOURCES[")
+        .skip(1)
+        .filter_map(|part| {
+            let body = &part[part.find("] = \"")? + 5..];
+            let mut escaped = false;
+            let end = body.char_indices().find_map(|(i, ch)| {
+                let closes = ch == '"' && !escaped;
+                escaped = ch == '\\' && !escaped;
+                closes.then_some(i)
+            })?;
+            Some(&body[..end])
+        })
+        .collect()
+}
+
+#[test]
+fn resolved_resources_reads_each_string_whole() {
+    let html = r#"<script>__RESOLVED_RESOURCES[3] = "{\"a\":\"x;y\"}";__RESOLVED_RESOURCES[4] = "{}";</script>"#;
+    assert_eq!(resolved_resources(html), [r#"{\"a\":\"x;y\"}"#, "{}"]);
 }
 
 #[tokio::test]
@@ -443,6 +481,113 @@ async fn the_login_page_is_rendered_once_per_stored_state_with_a_nonce_per_respo
     let res = admin.get("/login").await;
     assert!(res.status().is_redirection(), "{}", res.status());
     assert_eq!(res.headers()["location"], "/");
+}
+
+/// A page's data as the browser gets it (each resource's JSON).
+fn page_data(html: &str) -> Vec<serde_json::Value> {
+    resolved_resources(html)
+        .into_iter()
+        .filter_map(|s| serde_json::from_str::<String>(&format!("\"{s}\"")).ok())
+        .filter_map(|s| serde_json::from_str(&s).ok())
+        .collect()
+}
+
+/// The `Ok` value of the first resource of `html` that has `field`.
+fn datum(html: &str, field: &str) -> serde_json::Value {
+    page_data(html)
+        .into_iter()
+        .find_map(|d| d["Ok"].get(field).is_some().then(|| d["Ok"].clone()))
+        .unwrap_or_else(|| panic!("no resource with {field}: {html}"))
+}
+
+#[tokio::test]
+async fn signed_in_pages_are_kept_per_account_and_show_each_change() {
+    // The main page is kept between requests per account
+    // (http::page_cache): each response gets its own nonce, each account
+    // its own page, and a stored change, a door change and a call change
+    // show at once (as on Monitor, rendered each time).
+    const PW: &str = "Door2026Bell";
+    let vto = Vto::start().await;
+    let admin = vto.ready().await;
+    tests::add_user(&admin, "viewer", "Watch-Door7q", "Viewer").await;
+    let viewer = vto.client();
+    let (code, b) = viewer
+        .call(
+            "login",
+            json!({"user": "viewer", "password": "Watch-Door7q"}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{b}");
+
+    let mut nonces = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let (nonce, scripts, signed, html) = nonce_and_scripts(admin.get("/").await).await;
+        assert!(scripts >= 2 && signed == scripts, "{nonce}: {html}");
+        assert!(nonces.insert(nonce), "a nonce was sent twice");
+        assert_eq!(datum(&html, "user")["user"], "admin", "{html}");
+        assert!(html.contains("id=\"unlock\""), "{html}");
+    }
+    // Another account: its own name, and only what its role may use.
+    for _ in 0..2 {
+        let html = viewer.get("/").await.text().await.unwrap_or_default();
+        assert_eq!(datum(&html, "user")["user"], "viewer", "{html}");
+        assert!(!html.contains("id=\"unlock\""), "{html}");
+    }
+    let html = admin.get("/").await.text().await.unwrap_or_default();
+    assert_eq!(datum(&html, "user")["user"], "admin", "{html}");
+
+    // A stored change.
+    let (_, mut basic) = admin.call("basic_settings", json!({})).await;
+    basic["vto_no"] = json!("8123");
+    let (code, b) = admin
+        .call("save_basic_settings", json!({"settings": basic}))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{b}");
+    let html = admin.get("/").await.text().await.unwrap_or_default();
+    assert!(html.contains("id=\"vto-no\">8123<"), "{html}");
+
+    // The door: the page shows at least the version after an unlock.
+    let (_, door) = admin.call("door_status", json!({"seen": 0})).await;
+    let seen = door["version"].as_u64().expect("a version");
+    for path in ["/", "/monitor"] {
+        let html = admin.get(path).await.text().await.unwrap_or_default();
+        assert_eq!(datum(&html, "lock_open")["version"], seen, "{path}: {html}");
+    }
+    let (code, b) = admin.call("unlock", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{b}");
+    let (_, door) = admin.call("door_status", json!({"seen": seen})).await;
+    let after = door["version"].as_u64().expect("a version");
+    assert!(after > seen, "{door}");
+    for path in ["/", "/monitor"] {
+        let html = admin.get(path).await.text().await.unwrap_or_default();
+        let shown = datum(&html, "lock_open")["version"].as_u64();
+        assert!(shown >= Some(after), "{path}: {shown:?} < {after}");
+    }
+
+    // A call: a monitor of the room answers it.
+    let (code, b) = admin
+        .call(
+            "add_room",
+            json!({"room": tests::room("9901"), "password": PW}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{b}");
+    let sip = vto.sip.expect("vto prints its SIP address");
+    let monitor = tests::sipp::answering_monitor(sip, "9901#0", PW, Duration::from_secs(30))
+        .await
+        .expect("the monitor registers");
+    let html = admin.get("/").await.text().await.unwrap_or_default();
+    assert_eq!(datum(&html, "phase")["phase"], "Idle", "{html}");
+    let (code, s) = admin.call("call", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{s}");
+    let version = s["version"].as_u64().expect("a version");
+    let html = admin.get("/").await.text().await.unwrap_or_default();
+    let call = datum(&html, "phase");
+    assert!(call["version"].as_u64() >= Some(version), "{call} {s}");
+    assert_ne!(call["phase"], "Idle", "{call}");
+    let (code, b) = admin.call("hang_up", json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{b}");
+    monitor.abort();
 }
 
 #[tokio::test]

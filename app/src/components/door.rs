@@ -7,16 +7,19 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api,
-    components::{form::Field, notice::loaded},
+    components::{form::Field, notice::suspended},
+    error::ApiError,
     model::access::{DoorStatus, SimAction, UnlockVia},
 };
 
+/// `status`: the door's first status (`api::door_status(0)`), made by the
+/// page outside any Suspense (see [`crate::components::role::resource_if_may`]).
 #[component]
-pub fn DoorPanel() -> impl IntoView {
+pub fn DoorPanel(status: Resource<Result<DoorStatus, ApiError>>) -> impl IntoView {
     view! {
         <section class="card door" aria-labelledby="door-title">
             <h2 id="door-title">"Door"</h2>
-            {loaded(|| api::door_status(0), |s| view! { <Door first=s /> })}
+            {suspended(status, |s| view! { <Door first=s /> })}
         </section>
     }
 }

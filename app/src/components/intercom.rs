@@ -7,18 +7,21 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api,
-    components::{answer::CallFeed, form::Field, notice::loaded},
+    components::{answer::CallFeed, form::Field, notice::suspended},
+    error::ApiError,
     model::intercom::{CallPhase, CallStatus},
 };
 
+/// `status`: the call's first status (`api::call_status(0)`), made by the
+/// page outside any Suspense (see [`crate::components::role::resource_if_may`]).
 #[component]
-pub fn CallPanel() -> impl IntoView {
+pub fn CallPanel(status: Resource<Result<CallStatus, ApiError>>) -> impl IntoView {
     view! {
         <section class="card door-call" aria-labelledby="call-title">
             <h2 id="call-title">
                 "Door Station " <span class="tag">"Simulator"</span>
             </h2>
-            {loaded(|| api::call_status(0), |s| view! { <Call first=s /> })}
+            {suspended(status, |s| view! { <Call first=s /> })}
         </section>
     }
 }

@@ -15,22 +15,27 @@ use crate::{
         form::{Check, Field, Select, SettingsActions, SettingsPage},
         notice::loaded,
     },
-    model::settings::{format_hhmm, parse_hhmm, BasicSettings, DailyPeriod, DeviceType},
+    error::ApiError,
+    model::settings::{
+        format_hhmm, parse_hhmm, BasicSettings, DailyPeriod, DeviceType, StorageUsage,
+    },
 };
 
 #[component]
 pub fn BasicPage() -> impl IntoView {
+    // Made here, outside the form's Suspense: one made inside would load
+    // once per server pass (see `components::role::resource_if_may`).
+    let usage = Resource::new(|| (), |_| api::storage_usage());
     view! {
         <h1>"Basic"</h1>
-        {loaded(api::basic_settings, |s| view! { <BasicForm saved=s /> })}
+        {loaded(api::basic_settings, move |s| view! { <BasicForm saved=s usage /> })}
     }
 }
 
 /// What snapshots and messages take of the Storage Point, and its
 /// bounds (loaded on its own: the form does not wait for the folder).
 #[component]
-fn StorageUsageLine() -> impl IntoView {
-    let usage = Resource::new(|| (), |_| api::storage_usage());
+fn StorageUsageLine(usage: Resource<Result<StorageUsage, ApiError>>) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || {
@@ -128,7 +133,10 @@ impl Form {
 }
 
 #[component]
-fn BasicForm(saved: BasicSettings) -> impl IntoView {
+fn BasicForm(
+    saved: BasicSettings,
+    usage: Resource<Result<StorageUsage, ApiError>>,
+) -> impl IntoView {
     let form = Form::new(&saved);
     let page = SettingsPage::new(move || {
         form.vto_no.track();
@@ -190,7 +198,7 @@ fn BasicForm(saved: BasicSettings) -> impl IntoView {
                 <div class="grid-2">
                     <Field id="storage-point" label="Storage Point" value=form.storage_point error=error_for("storage-point")>
                         <p class="hint">"The folder snapshots are saved to, such as an SD card's mount point (/media/sd). Empty: the device's data folder."</p>
-                        <StorageUsageLine />
+                        <StorageUsageLine usage />
                     </Field>
                     <div>
                         <Check id="auto-snapshot-unlock" label="Auto Snapshot (unlock)" checked=form.auto_snapshot_unlock />

@@ -7,22 +7,30 @@ use leptos_router::components::A;
 use crate::{
     api,
     components::{
-        config_manager::ConfigManager, door::DoorPanel, icons, intercom::CallPanel,
-        live_view::LiveView, notice::loaded, role::IfMay,
+        config_manager::ConfigManager,
+        door::DoorPanel,
+        icons,
+        intercom::CallPanel,
+        live_view::LiveView,
+        notice::loaded,
+        role::{resource_if_may, IfMay},
     },
     model::{network::RtspInfo, system::Overview, users::Right},
 };
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    // Made here, not in the panels: see `resource_if_may`.
+    let door = resource_if_may(Right::OpenDoor, || api::door_status(0));
+    let call = resource_if_may(Right::OpenDoor, || api::call_status(0));
     view! {
         <h1>"Main Interface"</h1>
         {loaded(api::overview, |o| view! { <Panels overview=o /> })}
         <DoorCamera />
         // Each part for the roles that may use it.
         <IfMay right=Right::OpenDoor>
-            <DoorPanel />
-            <CallPanel />
+            <DoorPanel status=door />
+            <CallPanel status=call />
         </IfMay>
         <IfMay right=Right::Settings>
             <ConfigManager />

@@ -16,9 +16,15 @@ use crate::{
 
 #[component]
 pub fn MonitorPage() -> impl IntoView {
+    // Outside the tiles' Suspense: a resource made inside one would load
+    // once per server pass (see `resource_if_may`).
+    let door = Resource::new(|| (), |_| api::door_status(0));
+    let call = Resource::new(|| (), |_| api::call_status(0));
     view! {
         <h1>"Monitor"</h1>
         {loaded(api::ipc_list, |p| view! { <Tiles page=p /> })}
+        <DoorPanel status=door />
+        <CallPanel status=call />
     }
 }
 
@@ -40,8 +46,6 @@ fn Tiles(page: IpcPage) -> impl IntoView {
                 .collect_view()}
         </div>
         <p class="hint">"Add cameras under Household Setting > IPC Setting."</p>
-        <DoorPanel />
-        <CallPanel />
     }
 }
 

@@ -76,6 +76,8 @@ pub struct Auth {
     realm: String,
     /// Clients connected through the front doors that keep connections.
     pub online: Arc<online::Online>,
+    /// Sessions as last read ([`Self::validate`]).
+    known: Mutex<session::Known>,
 }
 
 /// What a right password does to the failure count.
@@ -124,6 +126,7 @@ impl Auth {
             initialized: AtomicBool::new(initialized),
             pending_logins: Mutex::new(HashMap::new()),
             enrolments: Mutex::new(HashMap::new()),
+            known: Mutex::default(),
         })
     }
 
@@ -280,6 +283,10 @@ impl Auth {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Lockouts> {
         self.lockouts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, session::Known> {
+        self.known.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Login: a new session, or with two-factor login on, a ticket for
@@ -536,16 +543,29 @@ impl Auth {
         let Some(hash) = session::hash_token(token) else {
             return Ok(None);
         };
-        // Read in place, not on the blocking pool: two lookups take
-        // microseconds, and every request with a cookie comes through
-        // here (a hop to another thread costs a wake-up on a busy board).
-        let found = self.store.store().read(|r| {
-            let Some(record) = r.session(&hash)? else {
-                return Ok::<_, StoreError>(None);
-            };
-            let role = r.account(&record.user)?.map(|a| a.role);
-            Ok(Some((record, role)))
-        })?;
+        // Before the read: a commit during it makes what is read stale.
+        let changes = self.store.store().changes();
+        let known = self.known().get(changes, &hash);
+        let found = match known {
+            Some(found) => Some(found),
+            // Read in place, not on the blocking pool: two lookups take
+            // microseconds, and every request with a cookie comes through
+            // here (a hop to another thread costs a wake-up on a busy
+            // board).
+            None => {
+                let found = self.store.store().read(|r| {
+                    let Some(record) = r.session(&hash)? else {
+                        return Ok::<_, StoreError>(None);
+                    };
+                    let role = r.account(&record.user)?.map(|a| a.role);
+                    Ok(Some((record, role)))
+                })?;
+                if let Some(found) = &found {
+                    self.known().put(changes, hash, found.clone());
+                }
+                found
+            }
+        };
         let Some((record, role)) = found else {
             return Ok(None);
         };

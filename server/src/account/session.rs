@@ -1,10 +1,15 @@
 //! Login sessions: a 256-bit random id in an HttpOnly, SameSite=Strict
 //! cookie; only its SHA-256 is stored. Idle timeout and absolute lifetime.
 
+use std::collections::HashMap;
+
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use sha2::{Digest, Sha256};
 
-use app::{error::ApiError, model::time::UnixMillis};
+use app::{
+    error::ApiError,
+    model::{time::UnixMillis, users::Role},
+};
 
 use crate::store::tables::SessionRecord;
 
@@ -17,6 +22,44 @@ pub const ABSOLUTE_MS: i64 = 12 * 60 * 60 * 1000;
 pub const TOUCH_EVERY_MS: i64 = 60 * 1000;
 /// Sessions kept per account; the oldest go first.
 pub const MAX_PER_USER: usize = 32;
+
+/// A stored session and its account's role (`None`: the account is gone).
+pub type Found = (SessionRecord, Option<Role>);
+
+/// Sessions as last read from the store, good while the store has made no
+/// commit since: whatever changes a session (a login, logout, touch, an
+/// account's new role, password or removal) commits, so every request
+/// with a cookie need not read the database.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// `Store::changes` when `found` was read.
+    changes: u64,
+    found: HashMap<[u8; 32], Found>,
+}
+
+impl Known {
+    /// Sessions kept at most (a device has a handful).
+    const MAX: usize = 256;
+
+    pub fn get(&self, changes: u64, hash: &[u8; 32]) -> Option<Found> {
+        if changes != self.changes {
+            return None;
+        }
+        self.found.get(hash).cloned()
+    }
+
+    /// `found` as read at `changes` (read before the lookup).
+    pub fn put(&mut self, changes: u64, hash: [u8; 32], found: Found) {
+        if changes < self.changes {
+            return; // an older read than what is kept
+        }
+        if changes > self.changes || self.found.len() >= Self::MAX {
+            self.found.clear();
+            self.changes = changes;
+        }
+        self.found.insert(hash, found);
+    }
+}
 
 /// A new session id: the cookie value and the hash to store.
 pub struct NewId {
@@ -91,6 +134,24 @@ mod tests {
             last_seen,
             ip: "127.0.0.1".into(),
         }
+    }
+
+    #[test]
+    fn known_sessions_hold_only_until_the_next_commit() {
+        let mut known = Known::default();
+        let found = (rec(T0, T0), Some(Role::Admin));
+        known.put(5, [1; 32], found.clone());
+        assert!(known.get(5, &[1; 32]).is_some());
+        assert!(known.get(5, &[2; 32]).is_none());
+        // A commit since: read again.
+        assert!(known.get(6, &[1; 32]).is_none());
+        known.put(6, [2; 32], found.clone());
+        assert!(known.get(6, &[1; 32]).is_none(), "cleared on a newer read");
+        assert!(known.get(6, &[2; 32]).is_some());
+        // A read that began before the last commit is not kept.
+        known.put(5, [1; 32], found);
+        assert!(known.get(5, &[1; 32]).is_none());
+        assert!(known.get(6, &[1; 32]).is_none());
     }
 
     #[test]

@@ -159,7 +159,14 @@ pub fn router(state: AppState) -> Router {
     let services = state.services.clone();
     let context = move || services.provide();
     let leptos = state.leptos.clone();
-    let page_cache = page_cache::PageCache::new(state.services.settings.store().clone());
+    let (lock, intercom) = (
+        state.services.door.lock.clone(),
+        state.services.intercom.clone(),
+    );
+    let page_cache = page_cache::PageCache::new(
+        state.services.settings.store().clone(),
+        Box::new(move || lock.version() + intercom.version()),
+    );
     let mut router = Router::new();
     for p in assets::paths() {
         router = router.route(p, get(assets::serve));
@@ -182,7 +189,7 @@ pub fn router(state: AppState) -> Router {
         })
         .fallback(not_found)
         .layer(middleware::from_fn(error_status));
-    // Without randomness for its placeholder, every login page is rendered.
+    // Without randomness for its placeholder, every page is rendered.
     let router = match page_cache {
         Ok(cache) => router.layer(middleware::from_fn_with_state(
             Arc::new(cache),

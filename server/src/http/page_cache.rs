@@ -1,9 +1,16 @@
-//! The login page, rendered once per stored state instead of on every
-//! request: it shows only what the database holds (whether password reset
-//! by email is set up, and to which masked address), so a render stays
-//! good until the next commit (`Store::changes`). Anyone may ask for it
-//! without a session, so a flood of it should cost no database read and
-//! no Leptos render.
+//! Pages rendered once per state instead of on every request.
+//!
+//! - The login page shows only what the database holds (whether password
+//!   reset by email is set up, and to which masked address), so a render
+//!   stays good until the next commit (`Store::changes`). Anyone may ask
+//!   for it without a session, so a flood of it should cost no database
+//!   read and no Leptos render.
+//! - The main page, for a session, shows the stored state as that account
+//!   sees it plus the door's and the call's live status: a render is kept
+//!   per account (user and role) and per address the browser used, and
+//!   stays good until a commit or a new door or call status version
+//!   ([`LiveVersion`]). Nothing in it is per session. (Not Monitor: its
+//!   camera list carries each camera's live state.)
 //!
 //! Each response still carries its own CSP nonce: the page is rendered
 //! with a random placeholder nonce, kept as the pieces between the
@@ -11,6 +18,7 @@
 
 use std::{
     collections::HashMap,
+    net::SocketAddr,
     sync::{Arc, Mutex},
 };
 
@@ -22,28 +30,69 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use app::services::{Caller, CspNonce};
+use app::{
+    model::users::Role,
+    services::{Caller, CspNonce},
+};
 
 use crate::store::Store;
 
-/// The pages served from the cache: public, and rendered from stored state
+/// The public pages served from the cache: rendered from stored state
 /// alone. (`/reset` is not: its steps follow the query and the code's
 /// state.)
 pub const CACHED: &[&str] = &["/login"];
 
+/// The pages served from the cache to a session: stored state and the
+/// door's and call's live status, nothing per session.
+pub const CACHED_SIGNED_IN: &[&str] = &["/"];
+
 /// A rendered page is a few KiB; anything larger is not kept.
 const MAX_PAGE: usize = 256 * 1024;
 
+/// Renders kept at most (accounts x addresses x pages; a device has a
+/// handful of each).
+const MAX_PAGES: usize = 64;
+
+/// The live status the signed-in pages show, as one number that moves on
+/// whenever any of it changes (the sum of versions that only grow).
+pub type LiveVersion = Box<dyn Fn() -> u64 + Send + Sync>;
+
 pub struct PageCache {
     store: Arc<Store>,
+    live: LiveVersion,
     /// The nonce the cached renders were made with.
     placeholder: String,
-    pages: Mutex<HashMap<&'static str, Arc<Page>>>,
+    pages: Mutex<HashMap<Key, Arc<Page>>>,
+}
+
+/// What a render depends on besides the state ([`Stamp`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    path: &'static str,
+    /// `None`: the public render.
+    viewer: Option<Viewer>,
+}
+
+/// Whom a signed-in render was for: the account, and the address the
+/// browser used (pages show addresses built from it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Viewer {
+    user: String,
+    role: Role,
+    host: Option<String>,
+    local: Option<SocketAddr>,
+    secure: bool,
+}
+
+/// The state a render showed: `Store::changes` and the live version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Stamp {
+    changes: u64,
+    live: u64,
 }
 
 struct Page {
-    /// `Store::changes` when it was rendered.
-    changes: u64,
+    stamp: Stamp,
     headers: HeaderMap,
     /// The body split at each placeholder nonce.
     pieces: Vec<Bytes>,
@@ -67,59 +116,87 @@ impl Page {
 }
 
 impl PageCache {
-    pub fn new(store: Arc<Store>) -> Result<Self, getrandom::Error> {
+    pub fn new(store: Arc<Store>, live: LiveVersion) -> Result<Self, getrandom::Error> {
         Ok(Self {
             store,
+            live,
             placeholder: super::headers::new_nonce()?,
             pages: Mutex::new(HashMap::new()),
         })
     }
 
-    fn get(&self, path: &str, changes: u64) -> Option<Arc<Page>> {
-        let pages = self.pages.lock().ok()?;
-        pages.get(path).filter(|p| p.changes == changes).cloned()
+    fn stamp(&self) -> Stamp {
+        Stamp {
+            changes: self.store.changes(),
+            live: (self.live)(),
+        }
     }
 
-    fn put(&self, path: &'static str, page: Arc<Page>) {
-        if let Ok(mut pages) = self.pages.lock() {
-            // A render that began before a newer one was kept must not
-            // replace it.
-            if pages.get(path).is_none_or(|p| p.changes <= page.changes) {
-                pages.insert(path, page);
+    fn get(&self, key: &Key, stamp: Stamp) -> Option<Arc<Page>> {
+        let pages = self.pages.lock().ok()?;
+        pages.get(key).filter(|p| p.stamp == stamp).cloned()
+    }
+
+    fn put(&self, key: Key, page: Arc<Page>) {
+        let Ok(mut pages) = self.pages.lock() else {
+            return;
+        };
+        // A render that began before a newer one was kept must not
+        // replace it.
+        if pages.get(&key).is_some_and(|p| p.stamp > page.stamp) {
+            return;
+        }
+        if pages.len() >= MAX_PAGES && !pages.contains_key(&key) {
+            let stamp = page.stamp;
+            pages.retain(|_, p| p.stamp == stamp);
+            if pages.len() >= MAX_PAGES {
+                return;
             }
         }
+        pages.insert(key, page);
     }
 }
 
-/// The cached page a request may get: a plain GET of a cached path, with
-/// no query and no cookie (a stale cookie's page may differ), from no
-/// session (the guard ran before this).
-fn cacheable(req: &Request) -> Option<&'static str> {
-    if req.method() != Method::GET
-        || req.uri().query().is_some()
-        || req.headers().contains_key(header::COOKIE)
-        || req
-            .extensions()
-            .get::<Caller>()
-            .is_none_or(|c| c.session.is_some())
-    {
+/// The cache entry a request may get: a plain GET of a cached path with no
+/// query, either from no session and with no cookie (a stale cookie's page
+/// may differ), or from a session (the guard ran before this).
+fn cacheable(req: &Request) -> Option<Key> {
+    if req.method() != Method::GET || req.uri().query().is_some() {
         return None;
     }
-    CACHED.iter().copied().find(|p| *p == req.uri().path())
+    let caller = req.extensions().get::<Caller>()?;
+    let path = req.uri().path();
+    match &caller.session {
+        None if !req.headers().contains_key(header::COOKIE) => Some(Key {
+            path: CACHED.iter().copied().find(|p| *p == path)?,
+            viewer: None,
+        }),
+        None => None,
+        Some(session) => Some(Key {
+            path: CACHED_SIGNED_IN.iter().copied().find(|p| *p == path)?,
+            viewer: Some(Viewer {
+                user: session.user.clone(),
+                role: session.role,
+                host: caller.host.clone(),
+                local: caller.local,
+                secure: caller.secure,
+            }),
+        }),
+    }
 }
 
 /// Middleware (inside the guard, outside the router).
 pub async fn serve(State(cache): State<Arc<PageCache>>, mut req: Request, next: Next) -> Response {
-    let Some(path) = cacheable(&req) else {
+    let Some(key) = cacheable(&req) else {
         return next.run(req).await;
     };
     let Some(CspNonce(nonce)) = req.extensions().get::<CspNonce>().cloned() else {
         return next.run(req).await;
     };
-    // Read before rendering: a commit during the render makes this
+    // Read before rendering: a change during the render makes this
     // render stale, and the next request renders again.
-    let changes = cache.store.changes();
-    if let Some(page) = cache.get(path, changes) {
+    let stamp = cache.stamp();
+    if let Some(page) = cache.get(&key, stamp) {
         return page.response(&nonce);
     }
     req.extensions_mut()
@@ -129,11 +206,11 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, mut req: Request, next: 
     // as long as the placeholder).
     parts.headers.remove(header::CONTENT_LENGTH);
     let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE).await else {
-        tracing::warn!(path, "page too large to send");
+        tracing::warn!(path = key.path, "page too large to send");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let page = Page {
-        changes,
+        stamp,
         pieces: split(&bytes, cache.placeholder.as_bytes()),
         headers: parts.headers,
     };
@@ -144,7 +221,7 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, mut req: Request, next: 
     };
     // Only a plain page is kept: no error, redirect or cookie.
     if parts.status == StatusCode::OK && !page.headers.contains_key(header::SET_COOKIE) {
-        cache.put(path, Arc::new(page));
+        cache.put(key, Arc::new(page));
     }
     res
 }
@@ -174,7 +251,10 @@ mod tests {
     #[test]
     fn split_and_join_round_trip() {
         let page = Page {
-            changes: 0,
+            stamp: Stamp {
+                changes: 0,
+                live: 0,
+            },
             headers: HeaderMap::new(),
             pieces: split(&Bytes::from_static(b"a NONCE b NONCE"), b"NONCE"),
         };

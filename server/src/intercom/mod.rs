@@ -210,6 +210,11 @@ impl IntercomService {
         }
     }
 
+    /// The call status's version alone: it only grows.
+    pub fn version(&self) -> u64 {
+        self.status.borrow().version
+    }
+
     /// A receiver that sees each change of the status ([`Self::shown`]
     /// reads it).
     pub fn follow(&self) -> watch::Receiver<CallStatus> {

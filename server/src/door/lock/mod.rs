@@ -202,6 +202,11 @@ impl LockService {
         self.status.borrow().clone()
     }
 
+    /// The status's version alone (no copy of the rest): it only grows.
+    pub fn version(&self) -> u64 {
+        self.status.borrow().version
+    }
+
     /// The status once its version differs from `seen`, or after `wait`.
     pub async fn changed(&self, seen: u64, wait: Duration) -> DoorStatus {
         let mut rx = self.status.clone();
