@@ -277,6 +277,11 @@ pub struct Cli {
     #[arg(long, env = "VTO_LOG", default_value = "info", value_name = "FILTER")]
     pub log: String,
 
+    /// How log lines are written (stderr): `text` for a person, `json` for
+    /// a log collector (one object per line, with its area in `target`).
+    #[arg(long, env = "VTO_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: crate::log_output::LogFormat,
+
     /// Print every HTTP route with who may use it, then exit.
     #[arg(long)]
     pub list_routes: bool,

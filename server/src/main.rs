@@ -20,6 +20,7 @@ mod error;
 mod household;
 mod http;
 mod intercom;
+mod log_output;
 mod logs;
 mod mail;
 mod network;
@@ -59,10 +60,15 @@ fn main() -> ExitCode {
     // Before any thread: password checks' blocks go back to the system.
     system::memory::return_large_blocks();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
-        .init();
+        // Colours for a terminal only, not in the journal or a file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match cli.log_format {
+        log_output::LogFormat::Text => log.init(),
+        log_output::LogFormat::Json => log.event_format(log_output::Json).init(),
+    }
 
     if cli.list_routes {
         for r in http::routes() {

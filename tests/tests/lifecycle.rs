@@ -216,3 +216,55 @@ fn decode(tool: &str, bytes: &[u8]) -> Vec<u8> {
     assert!(out.status.success(), "{tool} -d failed");
     out.stdout
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_with_their_area() {
+    let vto = Vto::start_with(&["--log-format", "json"]).await;
+    let c = vto.ready().await;
+    // A failed login: a warning with its fields.
+    let (s, _) = c
+        .call(
+            "login",
+            json!({"user": "admin", "password": "Wrong-Pass9x"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let lines = tests::eventually("some log lines", || async {
+        let logs = vto.logs();
+        let lines: Vec<String> = logs.lines().map(str::to_string).collect();
+        (lines.len() >= 2).then_some(lines)
+    })
+    .await;
+    for line in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["time"].is_string(), "{line}");
+        assert!(
+            ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+                .contains(&v["level"].as_str().unwrap_or("")),
+            "{line}"
+        );
+        assert!(
+            v["target"].as_str().is_some_and(|t| !t.is_empty()),
+            "every line names its area: {line}"
+        );
+    }
+    // The device's own areas are named (`vto::...`).
+    assert!(
+        lines.iter().any(|l| l.contains("\"target\":\"vto::")),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn text_logs_have_no_colour_codes_outside_a_terminal() {
+    let vto = Vto::start().await;
+    let _c = vto.ready().await;
+    let logs = tests::eventually("some log lines", || async {
+        let logs = vto.logs();
+        (logs.lines().count() >= 2).then_some(logs)
+    })
+    .await;
+    assert!(!logs.contains('\u{1b}'), "{logs}");
+    assert!(logs.contains(" INFO "), "{logs}");
+}
