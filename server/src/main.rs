@@ -440,6 +440,16 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
         let _ = task.await;
     }
     drop((auth, time, web, media, sip, lock, services));
+    // The serve loop ends when its count of connections does, a moment
+    // before each connection's task has dropped its request (and a write
+    // on the blocking pool finishes even if its request was dropped):
+    // give the last holders up to 2 s to let go.
+    for _ in 0..200 {
+        if Arc::strong_count(&store) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // Close the database cleanly when nothing else holds it (a connection
     // that outlived the grace period still may).
     match Arc::try_unwrap(store) {
