@@ -365,6 +365,17 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     // Stored state to running state, before the first request.
     services.apply().await.map_err(|e| e.to_string())?;
     start_listeners(&web, &store, &cli, inherited)?;
+    // The web listener serves: the service manager may call us started.
+    let notifier = Arc::new(system::notify::Notifier::from_env());
+    notifier.notify("READY=1");
+    let watchdog = notifier.watchdog().map(|every| {
+        tokio::spawn(tell_watchdog(
+            notifier.clone(),
+            every,
+            lock.clone(),
+            sip_task.is_some().then(|| sip.clone()),
+        ))
+    });
 
     let purge = tokio::spawn({
         let auth = auth.clone();
@@ -410,6 +421,9 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     tracing::info!(data_dir = %cli.data_dir.display(), "data");
     let _ = stop_rx.wait_for(Option::is_some).await;
     let how = (*stop_rx.borrow()).unwrap_or(Stop::Shutdown);
+    if how == Stop::Shutdown {
+        notifier.notify("STOPPING=1");
+    }
     // Kept for a reboot's hand-over before the listeners close.
     let keep = web.handover();
     // Open connections get a moment to finish; then we go regardless.
@@ -430,6 +444,7 @@ async fn run(cli: Cli, inherited: Option<std::net::TcpListener>) -> Result<(), S
     ]
     .into_iter()
     .chain(sip_task)
+    .chain(watchdog)
     .chain(dhip)
     .chain(rtsp)
     .chain(discovery)
@@ -530,6 +545,39 @@ fn lock_driver(cli: &Cli, store: &Store) -> Result<LockParts, String> {
 /// Binds and starts the web listeners: where Network Setting > Basic says,
 /// else where `--http` says (also when the stored address cannot be used,
 /// so the device stays reachable).
+/// Tells the service manager's watchdog we are live while the lock
+/// controller answers and the SIP loop ticks; when either hangs it hears
+/// nothing and restarts the service.
+async fn tell_watchdog(
+    notifier: Arc<system::notify::Notifier>,
+    every: Duration,
+    lock: Arc<LockService>,
+    sip: Option<Arc<household::sip_server::SipService>>,
+) {
+    let mut dog = system::notify::Watchdog::default();
+    let mut answered = 0u64;
+    let mut period = tokio::time::interval(every);
+    loop {
+        period.tick().await;
+        if tokio::time::timeout(every, lock.answers())
+            .await
+            .unwrap_or(false)
+        {
+            answered += 1;
+        }
+        let mut beats = vec![("lock controller", answered)];
+        if let Some(sip) = &sip {
+            beats.push(("SIP server", sip.ticks()));
+        }
+        match dog.check(&beats) {
+            Ok(()) => notifier.notify("WATCHDOG=1"),
+            Err(area) => {
+                tracing::error!(area, "not answering: the watchdog is not told we are live")
+            }
+        }
+    }
+}
+
 fn start_listeners(
     web: &WebServer,
     store: &Store,

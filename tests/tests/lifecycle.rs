@@ -2,7 +2,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
 
-use std::time::Duration;
+use std::{path::Path, time::Duration};
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -51,6 +51,52 @@ async fn reboot_reexecutes_on_the_same_port_and_comes_back() {
     assert_eq!(c.call("overview", json!({})).await.0, StatusCode::OK);
     let (_, log) = c.call("security_log", json!({"offset": 0})).await;
     assert!(log.to_string().contains("Rebooted"));
+}
+
+/// systemd's notifications (Type=notify, WatchdogSec=): ready once the
+/// page answers, live at a third of the watchdog's timeout, stopping on
+/// SIGTERM.
+#[tokio::test]
+async fn tells_the_service_manager_it_is_ready_live_and_stopping() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("notify");
+    let socket = tokio::net::UnixDatagram::bind(&path).expect("bind");
+    let next = || async {
+        let mut buf = [0u8; 256];
+        let n = tokio::time::timeout(Duration::from_secs(20), socket.recv(&mut buf))
+            .await
+            .expect("a notification within 20 s")
+            .expect("recv");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let mut vto = Vto::start_with_env(
+        &[],
+        &[
+            ("NOTIFY_SOCKET", &path),
+            ("WATCHDOG_USEC", Path::new("900000")),
+        ],
+    )
+    .await;
+    assert_eq!(next().await, "READY=1");
+    let page = vto
+        .client()
+        .http
+        .get(format!("{}/init", vto.url))
+        .send()
+        .await
+        .expect("the page answers once ready");
+    assert_eq!(page.status(), StatusCode::OK);
+    for _ in 0..3 {
+        assert_eq!(next().await, "WATCHDOG=1");
+    }
+    vto.stop().await;
+    loop {
+        match next().await.as_str() {
+            "STOPPING=1" => break,
+            other => assert_eq!(other, "WATCHDOG=1"),
+        }
+    }
+    assert!(vto.logs().contains("stopped"), "{}", vto.logs());
 }
 
 #[tokio::test]

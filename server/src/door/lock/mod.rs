@@ -63,6 +63,8 @@ enum Command {
     /// An attempt refused before it reached the lock (an unknown card).
     Refused(Attempt, Refusal, oneshot::Sender<()>),
     Stop(oneshot::Sender<()>),
+    /// Answered at once: the service manager's watchdog sees the task live.
+    Ping(oneshot::Sender<()>),
 }
 
 pub struct LockService {
@@ -239,6 +241,12 @@ impl LockService {
         if self.commands.send(Command::Stop(tx)).await.is_ok() {
             let _ = rx.await;
         }
+    }
+
+    /// Whether the controller's task answers (it does unless it hangs).
+    pub async fn answers(&self) -> bool {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Ping(tx)).await.is_ok() && rx.await.is_ok()
     }
 
     async fn send(&self, command: Command) -> Result<(), LockError> {
@@ -445,6 +453,9 @@ impl Task {
                     let _ = ack.send(());
                 }
                 Some(Command::Stop(ack)) => break Some(ack),
+                Some(Command::Ping(ack)) => {
+                    let _ = ack.send(());
+                }
             }
         };
         // Fail-safe: locked when the controller goes.

@@ -220,6 +220,8 @@ pub struct SipService {
     wake: tokio::sync::Notify,
     /// Where the events of the device's own calls go (the intercom).
     door_events: Mutex<Option<DoorEvents>>,
+    /// Ticks done: the service manager's watchdog sees the SIP loop live.
+    ticks: std::sync::atomic::AtomicU64,
 }
 
 /// The events of the device's own calls, with their Call-IDs.
@@ -391,6 +393,7 @@ impl SipService {
             dirty: Mutex::new(Default::default()),
             log_queue: Mutex::new(Vec::new()),
             flushing: Mutex::new(()),
+            ticks: std::sync::atomic::AtomicU64::new(0),
             talking_rows: Mutex::new(HashMap::new()),
             messages: Mutex::new(messages::Waiting::default()),
             outbox: Mutex::new(Vec::new()),
@@ -981,6 +984,13 @@ impl SipService {
         let mut sends = self.events(out, now);
         sends.append(&mut lock(&self.outbox));
         self.flush();
+        self.ticks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         sends
+    }
+
+    /// How many ticks have run: it stops growing when the SIP loop hangs.
+    pub fn ticks(&self) -> u64 {
+        self.ticks.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
