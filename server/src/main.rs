@@ -542,9 +542,6 @@ fn lock_driver(cli: &Cli, store: &Store) -> Result<LockParts, String> {
     Ok((Box::new(driver), Some(rx), Some(cards), Some(calls)))
 }
 
-/// Binds and starts the web listeners: where Network Setting > Basic says,
-/// else where `--http` says (also when the stored address cannot be used,
-/// so the device stays reachable).
 /// Tells the service manager's watchdog we are live while the lock
 /// controller answers and the SIP loop ticks; when either hangs it hears
 /// nothing and restarts the service.
@@ -578,6 +575,9 @@ async fn tell_watchdog(
     }
 }
 
+/// Binds and starts the web listeners: where Network Setting > Basic says,
+/// else where `--http` says (also when the stored address cannot be used,
+/// so the device stays reachable).
 fn start_listeners(
     web: &WebServer,
     store: &Store,
