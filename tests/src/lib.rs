@@ -416,12 +416,16 @@ impl Client {
     }
 
     pub async fn login(&self, password: &str) -> (StatusCode, Value) {
-        self.call("login", json!({"user": "admin", "password": password}))
+        self.login_as("admin", password).await
+    }
+
+    /// Logs in as `user` (this client then holds that account's session).
+    pub async fn login_as(&self, user: &str, password: &str) -> (StatusCode, Value) {
+        self.call("login", json!({"user": user, "password": password}))
             .await
     }
 }
 
-/// A TCP port free on 127.0.0.1 right now.
 /// A room for `add_room`: Room No. `no`, a public register type.
 /// Adds an account with `role` (`Operator`, `Viewer`, `Admin`) as `admin`.
 pub async fn add_user(admin: &Client, user: &str, password: &str, role: &str) {
@@ -553,6 +557,7 @@ pub async fn wait_bound(port: u16, tcp: bool) {
     .await
 }
 
+/// A TCP port free on 127.0.0.1 right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -18,12 +18,6 @@ use tests::{
     Client, Vto, STRONG,
 };
 
-/// A login as `user` with `password`.
-async fn login_as(c: &Client, user: &str, password: &str) -> (StatusCode, Value) {
-    c.call("login", json!({"user": user, "password": password}))
-        .await
-}
-
 /// The security log's first page.
 async fn security_log(admin: &Client) -> Value {
     let (s, log) = admin.call("security_log", json!({"offset": 0})).await;
@@ -165,16 +159,16 @@ async fn rotating_user_names_lock_the_source_not_the_owner() {
     let admin = vto.ready().await;
     let attacker = vto.client_from("127.0.0.20");
     for i in 0..9 {
-        let (s, b) = login_as(&attacker, &format!("guess{i}"), "Wrong-Pass1").await;
+        let (s, b) = attacker.login_as(&format!("guess{i}"), "Wrong-Pass1").await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{i}: {b}");
     }
     // The 10th failure from the address, whatever the names, locks it...
-    let (s, b) = login_as(&attacker, "guess9", "Wrong-Pass1").await;
+    let (s, b) = attacker.login_as("guess9", "Wrong-Pass1").await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
     assert_eq!(b["Locked"]["retry_after_secs"], 300);
     // ...for every name, the right password included.
     assert_eq!(
-        login_as(&attacker, "guess10", "Wrong-Pass1").await.0,
+        attacker.login_as("guess10", "Wrong-Pass1").await.0,
         StatusCode::TOO_MANY_REQUESTS
     );
     assert_eq!(
@@ -207,7 +201,7 @@ async fn rotating_sources_meet_the_accounts_bounded_back_off() {
     // Another account is not slowed down.
     tests::add_user(&admin, "viewer", "Watch-Door7q", "Viewer").await;
     assert_eq!(
-        login_as(&fresh, "viewer", "Watch-Door7q").await.0,
+        fresh.login_as("viewer", "Watch-Door7q").await.0,
         StatusCode::OK
     );
     // A delay, not a lock: the owner gets in once it has passed.
@@ -285,7 +279,7 @@ async fn a_flood_of_failures_is_one_coalesced_row() {
     for n in 100..130 {
         let c = vto.client_from(&format!("127.0.0.{n}"));
         for i in 0..10 {
-            let (s, b) = login_as(&c, &format!("bot{n}-{i}"), "Wrong-Pass1").await;
+            let (s, b) = c.login_as(&format!("bot{n}-{i}"), "Wrong-Pass1").await;
             assert!(
                 matches!(s, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS),
                 "{s} {b}"

@@ -511,12 +511,7 @@ async fn signed_in_pages_are_kept_per_account_and_show_each_change() {
     let admin = vto.ready().await;
     tests::add_user(&admin, "viewer", "Watch-Door7q", "Viewer").await;
     let viewer = vto.client();
-    let (code, b) = viewer
-        .call(
-            "login",
-            json!({"user": "viewer", "password": "Watch-Door7q"}),
-        )
-        .await;
+    let (code, b) = viewer.login_as("viewer", "Watch-Door7q").await;
     assert_eq!(code, StatusCode::OK, "{b}");
 
     let mut nonces = std::collections::HashSet::new();

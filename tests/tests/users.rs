@@ -16,9 +16,7 @@ async fn add(admin: &Client, user: &str, role: &str) {
 
 async fn login_as(vto: &Vto, user: &str) -> Client {
     let c = vto.client();
-    let (code, body) = c
-        .call("login", json!({"user": user, "password": OP_PW}))
-        .await;
+    let (code, body) = c.login_as(user, OP_PW).await;
     assert_eq!(code, StatusCode::OK, "{body}");
     c
 }

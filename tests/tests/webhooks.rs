@@ -422,9 +422,7 @@ async fn bad_input_changes_nothing_and_only_admin_may() {
     // An Operator may open the door, not see or change webhooks.
     tests::add_user(&c, "op", "Gate-Keeper9", "Operator").await;
     let op = vto.client();
-    let (code, b) = op
-        .call("login", json!({"user": "op", "password": "Gate-Keeper9"}))
-        .await;
+    let (code, b) = op.login_as("op", "Gate-Keeper9").await;
     assert_eq!(code, StatusCode::OK, "{b}");
     for (name, body) in [
         ("webhooks", json!({})),
