@@ -56,6 +56,9 @@ ensure_test_tools() {
   apt_ensure gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base \
     gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
     gstreamer1.0-libav python3-gi
+  # Prometheus scrapes /metrics and its promtool lints the text
+  # (tests/tests/metrics.rs); no daemon is started without systemd.
+  apt_ensure prometheus
   # sipp: the SIP peer of the SIP server tests (tests/peers/sipp/).
   apt_ensure sip-tester
   # Kamailio: "another SIP server" the device registers to as a client.

@@ -285,6 +285,16 @@ pub struct Cli {
     /// Print every HTTP route with who may use it, then exit.
     #[arg(long)]
     pub list_routes: bool,
+
+    /// Make a new token for `GET /metrics` (Authorization: Bearer), print
+    /// it once and exit; only its SHA-256 is kept in the data directory,
+    /// and the last token stops working. Works while vto runs.
+    #[arg(long, conflicts_with = "revoke_metrics_token")]
+    pub new_metrics_token: bool,
+
+    /// Remove the metrics token and exit: `/metrics` answers nobody.
+    #[arg(long)]
+    pub revoke_metrics_token: bool,
 }
 
 /// Where a listener (SIP, DHIP) listens, if anywhere.

@@ -23,6 +23,7 @@ mod intercom;
 mod log_output;
 mod logs;
 mod mail;
+mod metrics;
 mod network;
 mod onvif;
 mod qr;
@@ -80,6 +81,43 @@ fn main() -> ExitCode {
             println!("{:<6} {:<28} {}{right}", r.method, r.path, r.access.label());
         }
         return ExitCode::SUCCESS;
+    }
+
+    if cli.new_metrics_token {
+        return match metrics::token::create(&cli.data_dir) {
+            Ok(token) => {
+                // Shown once; only its hash is kept.
+                println!("{token}");
+                eprintln!(
+                    "vto: a new metrics token (the last one no longer works); only its hash is kept in {}",
+                    cli.data_dir.join(metrics::token::FILE).display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("vto: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if cli.revoke_metrics_token {
+        return match metrics::token::revoke(&cli.data_dir) {
+            Ok(had) => {
+                eprintln!(
+                    "vto: {}",
+                    if had {
+                        "metrics token revoked"
+                    } else {
+                        "no metrics token was set"
+                    }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("vto: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
 
     // Before any thread starts: the environment is read and cleared here.

@@ -58,6 +58,8 @@ pub struct Services {
     pub logs: Arc<LogService>,
     pub webhooks: Arc<WebhookService>,
     pub onvif: Arc<crate::onvif::OnvifService>,
+    /// Where the metrics token's hash is kept (`metrics::token`).
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Everything stored that running state follows, read in one transaction.
@@ -196,6 +198,7 @@ impl Services {
                 e.time.clone(),
                 e.settings.store().serial().unwrap_or_default(),
             )),
+            data_dir: e.data_dir.clone(),
             settings: e.settings,
         });
         let _ = services.system.services.set(Arc::downgrade(&services));

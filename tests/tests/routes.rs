@@ -96,6 +96,7 @@ fn the_route_list_is_complete() {
         "/onvif/device_service",
         "/onvif/media_service",
         "/onvif/media2_service",
+        "/metrics",
     ] {
         assert!(paths.contains(&p), "{p} missing from {paths:?}");
     }
@@ -159,6 +160,7 @@ fn the_route_list_is_complete() {
             r.access != "session"
                 && r.access != "digest"
                 && r.access != "ws-security"
+                && r.access != "metrics token"
                 && !r.access.contains("static asset")
         })
         .map(|r| r.path.as_str())
@@ -183,6 +185,17 @@ fn the_route_list_is_complete() {
     );
 }
 
+/// 401 with a challenge that starts with `scheme`.
+fn challenged(res: &reqwest::Response, scheme: &str, what: &str) {
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
+    let www = res
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(www.starts_with(scheme), "{what}: {www}");
+}
+
 /// What an anonymous request to `r` must get.
 fn expect_anonymous(r: &Route, res: &reqwest::Response, initialized: bool) {
     let status = res.status();
@@ -192,18 +205,12 @@ fn expect_anonymous(r: &Route, res: &reqwest::Response, initialized: bool) {
     match (r.access.as_str(), api) {
         ("session", true) => assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}"),
         // The HTTP CGI API: a Digest challenge, initialized or not.
-        ("digest", _) => {
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}");
-            let www = res
-                .headers()
-                .get("www-authenticate")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            assert!(www.starts_with("Digest realm=\"Login to "), "{what}: {www}");
-        }
+        ("digest", _) => challenged(res, "Digest realm=\"Login to ", &what),
         // The ONVIF services: off until Network Setting > ONVIF enables
         // them, and then their own WS-Security (tests/tests/onvif_out.rs).
         ("ws-security", _) => assert_eq!(status, StatusCode::NOT_FOUND, "{what}"),
+        // `/metrics`: a Bearer challenge; the token is tests/tests/metrics.rs.
+        ("metrics token", _) => challenged(res, "Bearer realm=", &what),
         ("session", false) => {
             assert_eq!(status, StatusCode::SEE_OTHER, "{what}");
             let to = if initialized { "/login" } else { "/init" };
@@ -302,10 +309,12 @@ async fn with_a_session_pages_render_and_unknown_paths_are_404() {
             .map(str::to_string)
     })
     .await;
-    for r in list_routes()
-        .iter()
-        .filter(|r| r.method == "GET" && !r.path.starts_with("/api/") && r.access != "digest")
-    {
+    for r in list_routes().iter().filter(|r| {
+        r.method == "GET"
+            && !r.path.starts_with("/api/")
+            && r.access != "digest"
+            && r.access != "metrics token"
+    }) {
         let path = r.path.replace("{room}", "9901").replace("{file}", &file);
         let res = c.get(&path).await;
         assert_security_headers(&res, &r.path);

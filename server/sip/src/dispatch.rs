@@ -239,6 +239,8 @@ pub struct DoorCall {
 pub struct Output {
     pub sends: Vec<Send>,
     pub events: Vec<Event>,
+    /// The bytes were no SIP message: dropped unanswered.
+    pub malformed: bool,
 }
 
 impl Output {
@@ -719,6 +721,7 @@ impl Dispatcher {
         };
         let Ok(msg) = message::parse(bytes) else {
             // Not even a message: nothing can be answered.
+            out.malformed = true;
             return out;
         };
         if msg.headers.get("Via").is_none()

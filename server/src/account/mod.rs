@@ -277,7 +277,7 @@ impl Auth {
                 }
                 Ok(())
             }
-            false => Err(self.failed(attempt, user, ip).await),
+            false => Err(self.failed(attempt, user, ip, "password").await),
         }
     }
 
@@ -381,7 +381,7 @@ impl Auth {
                 attempt.succeed();
                 Ok(role)
             }
-            None => Err(self.failed(attempt, user, ip).await),
+            None => Err(self.failed(attempt, user, ip, "digest").await),
         }
     }
 
@@ -407,7 +407,7 @@ impl Auth {
                 attempt.succeed();
                 Ok(role)
             }
-            None => Err(self.failed(attempt, user, ip).await),
+            None => Err(self.failed(attempt, user, ip, "ws_security").await),
         }
     }
 
@@ -444,8 +444,15 @@ impl Auth {
     }
 
     /// Settles a failed attempt: logged, counted, perhaps a lockout.
-    async fn failed(&self, attempt: lockout::Reserved<'_>, user: &str, ip: IpAddr) -> ApiError {
+    async fn failed(
+        &self,
+        attempt: lockout::Reserved<'_>,
+        user: &str,
+        ip: IpAddr,
+        how: &str,
+    ) -> ApiError {
         let failure = attempt.fail(self.clock.now());
+        crate::metrics::METRICS.login_failed(how);
         tracing::warn!(%ip, "wrong password");
         match self
             .log_failed(&failure, SecurityEventKind::LoginFailed, user, ip)

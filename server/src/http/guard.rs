@@ -42,6 +42,9 @@ pub enum Access {
     /// The ONVIF services (`/onvif/`): WS-Security UsernameToken or HTTP
     /// Digest, checked by their handler (`onvif::http`), never a cookie.
     Soap,
+    /// `/metrics`: the metrics token (Bearer), checked by its handler
+    /// (`metrics::http`), never a cookie.
+    Token,
     /// Everything else: a valid session.
     Session,
 }
@@ -55,6 +58,7 @@ impl Access {
             Self::PublicApi => "public",
             Self::Digest => "digest",
             Self::Soap => "ws-security",
+            Self::Token => "metrics token",
             Self::Session => "session",
         }
     }
@@ -74,6 +78,8 @@ pub fn classify(path: &str) -> Access {
         Access::Digest
     } else if path.starts_with(ONVIF_PREFIX) {
         Access::Soap
+    } else if path == crate::metrics::http::PATH {
+        Access::Token
     } else {
         Access::Session
     }
@@ -113,7 +119,10 @@ pub async fn guard(
     }
     let path = req.uri().path().to_string();
     let access = classify(&path);
-    if matches!(access, Access::Asset | Access::Digest | Access::Soap) {
+    if matches!(
+        access,
+        Access::Asset | Access::Digest | Access::Soap | Access::Token
+    ) {
         return next.run(req).await;
     }
     let ip = peer.ip().to_canonical();

@@ -115,6 +115,11 @@ pub fn routes() -> Vec<RouteInfo> {
             path,
         });
     }
+    out.push(RouteInfo {
+        method: "GET",
+        access: guard::classify(crate::metrics::http::PATH),
+        path: crate::metrics::http::PATH.to_string(),
+    });
     for (path, _) in crate::onvif::http::PATHS {
         out.push(RouteInfo {
             method: "POST",
@@ -181,6 +186,10 @@ pub fn router(state: AppState) -> Router {
         .route(call::TALKER_PATH, delete(call::hang_up))
         .route(call::EVENTS_PATH, get(call::events))
         .route(crate::dahua::cgi::PATH, any(crate::dahua::cgi::handle))
+        .route(
+            crate::metrics::http::PATH,
+            get(crate::metrics::http::handle),
+        )
         .route(onvif::answer::DEVICE_PATH, post(crate::onvif::http::handle))
         .route(onvif::answer::MEDIA_PATH, post(crate::onvif::http::handle))
         .route(onvif::answer::MEDIA2_PATH, post(crate::onvif::http::handle))

@@ -155,6 +155,8 @@ struct Connection {
     /// The SSRC per track, chosen at SETUP.
     ssrc: HashMap<u8, u32>,
     player: Option<Running>,
+    /// Counted in `vto_rtsp_sessions` while the player runs.
+    playing: Option<crate::metrics::Playing>,
     /// The backchannel interleaved on this connection, while playing.
     talk: Option<crate::intercom::talk_back::TalkBack>,
     /// The backchannel over UDP, while playing.
@@ -196,6 +198,7 @@ impl Connection {
             udp: HashMap::new(),
             ssrc: HashMap::new(),
             player: None,
+            playing: None,
             talk: None,
             talk_udp: None,
             heard: Arc::new(AtomicU64::new(0)),
@@ -273,6 +276,7 @@ impl Connection {
 
     fn stop(&mut self) {
         self.player = None;
+        self.playing = None;
         self.talk = None;
         self.talk_udp = None;
     }
@@ -367,6 +371,7 @@ impl Connection {
                 }
                 let clock = self.out.services.system.time.clock();
                 self.player = Some(player.start(source, clock, self.heard.clone(), self.out.start));
+                self.playing = Some(crate::metrics::METRICS.rtsp_started());
                 true
             }
             Outcome::Pause(r) => {

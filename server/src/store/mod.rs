@@ -155,10 +155,12 @@ impl Store {
         &self,
         f: impl FnOnce(&Writer) -> Result<T, E>,
     ) -> Result<T, E> {
+        let began = crate::clock::monotonic();
         let txn = self.db.begin_write().map_err(StoreError::from)?;
         let writer = Writer { txn };
         let out = f(&writer)?;
         writer.txn.commit().map_err(StoreError::from)?;
+        crate::metrics::METRICS.db_write.observe(began.elapsed());
         self.changes.fetch_add(1, Ordering::Release);
         Ok(out)
     }

@@ -313,9 +313,13 @@ fn strangers_are_refused_and_options_to_the_device_lists_allow() {
     let allow: Vec<&str> = ok.headers.get_all("Allow").collect();
     assert_eq!(allow.join(", "), ALLOW);
     // Garbage and requests without the basic headers.
+    // (counted as dropped by the server)
     assert_eq!(
         d.handle(b"\x00garbage", addr(STRANGER), Transport::Udp, T0, 600),
-        Output::default()
+        Output {
+            malformed: true,
+            ..Output::default()
+        }
     );
     let out = d.handle(
         b"OPTIONS sip:x SIP/2.0\r\n\r\n",

@@ -352,6 +352,12 @@ async fn record(
 ) {
     while let Some(r) = rx.rx.recv().await {
         let store = store.clone();
+        match &r {
+            Record::Unlock(u) => {
+                crate::metrics::METRICS.unlock(u.method.key(), u.refused.is_none())
+            }
+            Record::Alarm(a) => crate::metrics::METRICS.alarm(a.kind.key()),
+        }
         let keep = keep.load(Ordering::SeqCst).clamp(MIN_RECORDS, MAX_RECORDS);
         let n = rx.take_dropped();
         let dropped = (n > 0).then(|| dropped_event(wall.now(), n));

@@ -37,6 +37,7 @@ use app::model::{
 
 use crate::{
     clock::{Clock, Now},
+    metrics::{Dropped, Way},
     store::{
         tables::{
             station_table, BindingRecord, RoomRecord, SipServerRecord, StationRecord, CALL_LOG,
@@ -480,6 +481,8 @@ impl SipService {
                             answered,
                         } => {
                             let seq = w.append(CALL_LOG, record, MAX_RECORDS)?;
+                            crate::metrics::METRICS
+                                .call(record.call_type.label(), record.end_state.label());
                             if *answered {
                                 if rows.len() >= dispatch::MAX_OPEN_CALLS {
                                     // Calls whose BYE never came.
@@ -490,6 +493,9 @@ impl SipService {
                         }
                         LogOp::Update { call_id, record } => {
                             if let Some(seq) = rows.remove(call_id) {
+                                if let Some(ms) = record.talk_ms {
+                                    crate::metrics::METRICS.talked(ms);
+                                }
                                 w.update(CALL_LOG, seq, record)?;
                             }
                         }
@@ -553,6 +559,18 @@ impl SipService {
             })?;
         }
         Ok(())
+    }
+
+    /// How many accounts are registered now.
+    pub fn registered(&self) -> usize {
+        let now = self.now().mono;
+        let core = lock(&self.core);
+        let bindings = core.bindings();
+        bindings
+            .as_map()
+            .keys()
+            .filter(|u| !bindings.contacts(u, now).is_empty())
+            .count()
     }
 
     /// How many of `users` are registered now.
@@ -702,13 +720,22 @@ impl SipService {
         source: SocketAddr,
         transport: dispatch::Transport,
     ) -> Vec<Send> {
-        if !self.ip_filter.allows(source.ip()) || lock(&self.store).is_none() {
+        let m = &crate::metrics::METRICS;
+        m.sip_message(Way::In, transport.reliable());
+        if !self.ip_filter.allows(source.ip()) {
             // As at the web listeners: no answer at all.
+            m.sip_dropped(Dropped::Refused);
+            return Vec::new();
+        }
+        if lock(&self.store).is_none() {
             return Vec::new();
         }
         let now = self.now();
         let minute = (self.local_minute)(now.wall);
         let out = lock(&self.core).handle(bytes, source, transport, now.mono, minute);
+        if out.malformed {
+            m.sip_dropped(Dropped::Malformed);
+        }
         self.events(out, now)
     }
 

@@ -28,7 +28,10 @@ use tokio::{
 };
 
 use super::{Send, SipService};
-use crate::network::conn_limit::{self, ConnLimits, Timeouts};
+use crate::{
+    metrics::{Dropped, Way, METRICS},
+    network::conn_limit::{self, ConnLimits, Timeouts},
+};
 
 /// TCP connections at once, in and out; more are reset at accept.
 pub const MAX_TCP: usize = 1024;
@@ -92,6 +95,7 @@ impl Wire {
     }
 
     async fn send(self: &Arc<Self>, transport: Transport, to: SocketAddr, bytes: Vec<u8>) {
+        METRICS.sip_message(Way::Out, transport.reliable());
         if transport == Transport::Udp {
             if let Err(e) = self.udp.send_to(&bytes, to).await {
                 tracing::debug!(%to, error = %e, "SIP UDP send");
@@ -221,6 +225,7 @@ impl Wire {
 
 fn queue_send(queue: &mpsc::Sender<Vec<u8>>, to: SocketAddr, bytes: Vec<u8>) {
     if queue.try_send(bytes).is_err() {
+        METRICS.sip_dropped(Dropped::QueueFull);
         tracing::debug!(%to, "SIP TCP: queue full or closed, dropped");
     }
 }
