@@ -183,6 +183,72 @@ impl Store {
     }
 }
 
+/// Every table the full backup holds: the device's data and [`META`] (the
+/// schema version and the serial number).
+fn backed_up() -> impl Iterator<Item = &'static dyn tables::AnyTable> {
+    std::iter::once(&META as &dyn tables::AnyTable).chain(ALL_TABLES.iter().copied())
+}
+
+impl Store {
+    /// Every row of every table, in one read transaction: (schema, tables).
+    pub fn dump_all(&self) -> Result<(u64, Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>), StoreError> {
+        let txn = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for t in backed_up() {
+            out.push((t.name().to_string(), t.dump(&txn)?));
+        }
+        Ok((SCHEMA_VERSION, out))
+    }
+
+    /// Replaces every table with `tables` (as [`Store::dump_all`] gave
+    /// them) in one transaction: all of it or, on any error, nothing. Every
+    /// table must be there, and no other; the schema must be this build's.
+    /// The device's clock stays as it is.
+    pub fn replace_all(
+        &self,
+        schema: u64,
+        tables: &[(String, Vec<(Vec<u8>, Vec<u8>)>)],
+    ) -> Result<(), StoreError> {
+        if schema != SCHEMA_VERSION {
+            return Err(StoreError::Decode(format!(
+                "made by a vto with schema {schema}, this one has {SCHEMA_VERSION}"
+            )));
+        }
+        let known: Vec<&str> = backed_up().map(|t| t.name()).collect();
+        if let Some((name, _)) = tables.iter().find(|(n, _)| !known.contains(&n.as_str())) {
+            return Err(StoreError::Decode(format!("an unknown table {name}")));
+        }
+        if tables.len() != known.len() {
+            return Err(StoreError::Decode("tables missing".into()));
+        }
+        self.write(|w| {
+            let clock: Option<ClockRecord> = w.get(SETTINGS, settings::CLOCK.name)?;
+            for t in backed_up() {
+                t.delete(&w.txn)
+                    .map_err(|e| StoreError::Db(format!("table {}: {e}", t.name())))?;
+                t.create(&w.txn)
+                    .map_err(|e| StoreError::Db(format!("table {}: {e}", t.name())))?;
+                if let Some((_, rows)) = tables.iter().find(|(n, _)| n == t.name()) {
+                    t.load(&w.txn, rows)?;
+                }
+            }
+            let meta = w.txn.open_table(META)?;
+            let restored = meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
+            drop(meta);
+            if restored != Some(SCHEMA_VERSION) {
+                return Err(StoreError::Decode("the schema version is missing".into()));
+            }
+            match clock {
+                Some(clock) => w.put_settings(settings::CLOCK, &clock)?,
+                None => {
+                    w.txn.open_table(SETTINGS)?.remove(settings::CLOCK.name)?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
 /// `n` in base 36, upper case, 13 characters (a `u64` needs at most 13).
 fn serial_text(mut n: u64) -> String {
     const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use app::model::{mail::MailSettings, time::UnixMillis};
 
-use super::secret::Secret;
+use super::{secret::Secret, StoreError};
 use crate::account::{reset::ResetState, totp::TotpRecord};
 
 /// `schema_version` and other small facts about the database.
@@ -84,14 +84,54 @@ impl OnvifRecord {
     }
 }
 
-/// A table as creation and wipe see it, whatever its key and value types.
+/// A table as creation, wipe and the full backup see it, whatever its key
+/// and value types.
 pub trait AnyTable: Sync {
     fn name(&self) -> &str;
     fn create(&self, txn: &redb::WriteTransaction) -> Result<(), redb::TableError>;
     fn delete(&self, txn: &redb::WriteTransaction) -> Result<bool, redb::TableError>;
+    /// Every row as raw key and value bytes, in key order.
+    fn dump(&self, txn: &redb::ReadTransaction) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    /// Inserts raw rows (as [`AnyTable::dump`] gave them); bytes of the wrong
+    /// shape for the table's types are an error, never a panic.
+    fn load(
+        &self,
+        txn: &redb::WriteTransaction,
+        rows: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<(), StoreError>;
 }
 
-impl<K: redb::Key + Sync + 'static, V: redb::Value + Sync + 'static> AnyTable
+/// Key and value types whose raw bytes can be checked before redb's
+/// `from_bytes` (which panics on bytes of the wrong shape).
+pub trait Raw: redb::Value {
+    fn fits(bytes: &[u8]) -> bool;
+}
+
+impl Raw for &str {
+    fn fits(bytes: &[u8]) -> bool {
+        std::str::from_utf8(bytes).is_ok()
+    }
+}
+
+impl Raw for &[u8] {
+    fn fits(_: &[u8]) -> bool {
+        true
+    }
+}
+
+impl Raw for u64 {
+    fn fits(bytes: &[u8]) -> bool {
+        bytes.len() == 8
+    }
+}
+
+impl Raw for [u8; 32] {
+    fn fits(bytes: &[u8]) -> bool {
+        bytes.len() == 32
+    }
+}
+
+impl<K: redb::Key + Raw + Sync + 'static, V: redb::Value + Raw + Sync + 'static> AnyTable
     for TableDefinition<'static, K, V>
 {
     fn name(&self) -> &str {
@@ -104,6 +144,38 @@ impl<K: redb::Key + Sync + 'static, V: redb::Value + Sync + 'static> AnyTable
 
     fn delete(&self, txn: &redb::WriteTransaction) -> Result<bool, redb::TableError> {
         txn.delete_table(*self)
+    }
+
+    fn dump(&self, txn: &redb::ReadTransaction) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        use redb::ReadableTable as _;
+        let table = txn.open_table(*self)?;
+        let mut rows = Vec::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            rows.push((
+                K::as_bytes(&k.value()).as_ref().to_vec(),
+                V::as_bytes(&v.value()).as_ref().to_vec(),
+            ));
+        }
+        Ok(rows)
+    }
+
+    fn load(
+        &self,
+        txn: &redb::WriteTransaction,
+        rows: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let mut table = txn.open_table(*self)?;
+        for (k, v) in rows {
+            if !K::fits(k) || !V::fits(v) {
+                return Err(StoreError::Decode(format!(
+                    "a row of {} of the wrong shape",
+                    self.name()
+                )));
+            }
+            table.insert(K::from_bytes(k), V::from_bytes(v))?;
+        }
+        Ok(())
     }
 }
 

@@ -5,6 +5,7 @@
 //! large blocks ([`memory`]), and [`service`], the area as every front
 //! door sees it.
 
+pub mod backup;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod memory;
