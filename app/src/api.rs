@@ -579,6 +579,23 @@ pub async fn import_device_info(file: String) -> Result<(), ApiError> {
     call(|s: Arc<dyn System>, c| async move { s.import_device_info(&c, file).await }).await
 }
 
+/// Config manager > Backup: everything, secrets included, sealed with
+/// `passphrase` (base64 of the file); the account's password first.
+#[server(endpoint = "backup", input = Json)]
+pub async fn backup(password: String, passphrase: String) -> Result<String, ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.backup(&c, password, passphrase).await }).await
+}
+
+/// Config manager > Restore: a backup file (base64) checked whole, then
+/// everything replaced and the device restarted; or nothing changed.
+#[server(endpoint = "restore", input = Json)]
+pub async fn restore(password: String, passphrase: String, file: String) -> Result<(), ApiError> {
+    use crate::services::*;
+    call(|s: Arc<dyn System>, c| async move { s.restore(&c, password, passphrase, file).await })
+        .await
+}
+
 #[server(endpoint = "ip_permissions", input = Json)]
 pub async fn ip_permissions() -> Result<ip_permissions::IpPermissions, ApiError> {
     use crate::services::*;

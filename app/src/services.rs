@@ -226,6 +226,21 @@ pub trait System: Send + Sync + 'static {
     async fn export_device_info(&self, caller: &Caller) -> Result<DeviceInfo, ApiError>;
     /// Checks the whole file, then applies it in one transaction.
     async fn import_device_info(&self, caller: &Caller, file: String) -> Result<(), ApiError>;
+    /// A full backup sealed with `passphrase`, as base64.
+    async fn backup(
+        &self,
+        caller: &Caller,
+        password: String,
+        passphrase: String,
+    ) -> Result<String, ApiError>;
+    /// Replaces everything with a full backup (base64), then restarts.
+    async fn restore(
+        &self,
+        caller: &Caller,
+        password: String,
+        passphrase: String,
+        file: String,
+    ) -> Result<(), ApiError>;
 }
 
 /// Network Setting: Basic (listeners, HTTPS), IP Permissions, Email.

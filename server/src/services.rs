@@ -146,6 +146,7 @@ impl Services {
                 time: e.time.clone(),
                 lifecycle: e.lifecycle.clone(),
                 services: Default::default(),
+                backup_busy: Default::default(),
             }),
             network: Arc::new(NetworkService::new(
                 e.cli_http,

@@ -92,29 +92,59 @@ pub fn download_json<T: serde::Serialize>(name: &str, value: &T) -> Result<(), S
 pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
     #[cfg(feature = "hydrate")]
     {
-        use wasm_bindgen::JsCast;
-        let fail = |what: &str| format!("cannot save the file ({what})");
-        let doc = document();
-        let a = doc
-            .create_element("a")
-            .map_err(|_| fail("create"))?
-            .dyn_into::<web_sys::HtmlElement>()
-            .map_err(|_| fail("element"))?;
         let href = format!("data:{mime};charset=utf-8,{}", percent_encode(text));
-        a.set_attribute("href", &href).map_err(|_| fail("href"))?;
-        a.set_attribute("download", name)
-            .map_err(|_| fail("name"))?;
-        let body = doc.body().ok_or_else(|| fail("body"))?;
-        body.append_child(&a).map_err(|_| fail("append"))?;
-        a.click();
-        a.remove();
-        Ok(())
+        click_download(name, &href)
     }
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = (name, mime, text);
         Ok(())
     }
+}
+
+/// Saves `text` as a file named `name` through a Blob: for files of
+/// megabytes, which a `data:` link may not carry.
+pub fn download_large(name: &str, mime: &str, text: &str) -> Result<(), String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let fail = |what: &str| format!("cannot save the file ({what})");
+        let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+        let bag = web_sys::BlobPropertyBag::new();
+        bag.set_type(mime);
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &bag)
+            .map_err(|_| fail("blob"))?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| fail("url"))?;
+        let clicked = click_download(name, &url);
+        // The download has its own reference by now.
+        let _ = web_sys::Url::revoke_object_url(&url);
+        clicked
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (name, mime, text);
+        Ok(())
+    }
+}
+
+/// Clicks a link to `href` that downloads as `name`.
+#[cfg(feature = "hydrate")]
+fn click_download(name: &str, href: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let fail = |what: &str| format!("cannot save the file ({what})");
+    let doc = document();
+    let a = doc
+        .create_element("a")
+        .map_err(|_| fail("create"))?
+        .dyn_into::<web_sys::HtmlElement>()
+        .map_err(|_| fail("element"))?;
+    a.set_attribute("href", href).map_err(|_| fail("href"))?;
+    a.set_attribute("download", name)
+        .map_err(|_| fail("name"))?;
+    let body = doc.body().ok_or_else(|| fail("body"))?;
+    body.append_child(&a).map_err(|_| fail("append"))?;
+    a.click();
+    a.remove();
+    Ok(())
 }
 
 #[cfg(any(feature = "hydrate", test))]

@@ -22,6 +22,23 @@ pub const VERSION: u32 = 1;
 pub const MAX_BYTES: usize = 64 * 1024;
 pub const FILE_NAME: &str = "vto-device-info.json";
 
+/// Config manager > Backup: the file's name (its text is the sealed
+/// backup in base64).
+pub const BACKUP_FILE_NAME: &str = "vto-backup.vtobak";
+/// The largest backup file accepted (its base64 text).
+pub const BACKUP_MAX_BYTES: usize = 64 * 1024 * 1024;
+/// The shortest passphrase a backup is sealed with.
+pub const BACKUP_MIN_PASSPHRASE: usize = 10;
+
+/// The passphrase's error as typed, if any.
+pub fn backup_passphrase_error(passphrase: &str) -> Option<String> {
+    (passphrase.chars().count() < BACKUP_MIN_PASSPHRASE).then(|| {
+        format!(
+            "At least {BACKUP_MIN_PASSPHRASE} characters: the file is only as safe as its passphrase"
+        )
+    })
+}
+
 /// Network Setting > Email without the password.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

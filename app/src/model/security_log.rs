@@ -48,6 +48,10 @@ pub enum SecurityEventKind {
     /// The door's unlock or alarm records came faster than the disk took
     /// them: `detail` says how many were dropped.
     RecordsDropped,
+    /// Config Manager: a full backup was made (sealed with a passphrase).
+    BackupMade,
+    /// Config Manager: everything was replaced from a full backup.
+    BackupRestored,
 }
 
 impl SecurityEventKind {
@@ -85,6 +89,8 @@ impl SecurityEventKind {
             Self::AddressLocked => "Address locked after failed logins",
             Self::LoginsSlowed => "Account's logins slowed down after failed logins",
             Self::RecordsDropped => "Door records dropped",
+            Self::BackupMade => "Full backup made",
+            Self::BackupRestored => "Full backup restored",
         }
     }
 

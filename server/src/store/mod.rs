@@ -191,7 +191,7 @@ fn backed_up() -> impl Iterator<Item = &'static dyn tables::AnyTable> {
 
 impl Store {
     /// Every row of every table, in one read transaction: (schema, tables).
-    pub fn dump_all(&self) -> Result<(u64, Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>), StoreError> {
+    pub fn dump_all(&self) -> Result<(u64, Dump), StoreError> {
         let txn = self.db.begin_read()?;
         let mut out = Vec::new();
         for t in backed_up() {
@@ -204,11 +204,7 @@ impl Store {
     /// them) in one transaction: all of it or, on any error, nothing. Every
     /// table must be there, and no other; the schema must be this build's.
     /// The device's clock stays as it is.
-    pub fn replace_all(
-        &self,
-        schema: u64,
-        tables: &[(String, Vec<(Vec<u8>, Vec<u8>)>)],
-    ) -> Result<(), StoreError> {
+    pub fn replace_all(&self, schema: u64, tables: &[(String, Rows)]) -> Result<(), StoreError> {
         if schema != SCHEMA_VERSION {
             return Err(StoreError::Decode(format!(
                 "made by a vto with schema {schema}, this one has {SCHEMA_VERSION}"

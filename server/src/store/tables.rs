@@ -84,6 +84,11 @@ impl OnvifRecord {
     }
 }
 
+/// A table's rows as raw key and value bytes (the full backup).
+pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
+/// Every table's rows, by name.
+pub type Dump = Vec<(String, Rows)>;
+
 /// A table as creation, wipe and the full backup see it, whatever its key
 /// and value types.
 pub trait AnyTable: Sync {
@@ -91,7 +96,7 @@ pub trait AnyTable: Sync {
     fn create(&self, txn: &redb::WriteTransaction) -> Result<(), redb::TableError>;
     fn delete(&self, txn: &redb::WriteTransaction) -> Result<bool, redb::TableError>;
     /// Every row as raw key and value bytes, in key order.
-    fn dump(&self, txn: &redb::ReadTransaction) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn dump(&self, txn: &redb::ReadTransaction) -> Result<Rows, StoreError>;
     /// Inserts raw rows (as [`AnyTable::dump`] gave them); bytes of the wrong
     /// shape for the table's types are an error, never a panic.
     fn load(
@@ -146,7 +151,7 @@ impl<K: redb::Key + Raw + Sync + 'static, V: redb::Value + Raw + Sync + 'static>
         txn.delete_table(*self)
     }
 
-    fn dump(&self, txn: &redb::ReadTransaction) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn dump(&self, txn: &redb::ReadTransaction) -> Result<Rows, StoreError> {
         use redb::ReadableTable as _;
         let table = txn.open_table(*self)?;
         let mut rows = Vec::new();

@@ -24,7 +24,9 @@ use app::{
     services::{Caller, SetCookie, System},
 };
 
-use super::{lifecycle::Lifecycle, time::TimeService};
+use base64::Engine as _;
+
+use super::{backup, lifecycle::Lifecycle, time::TimeService};
 use crate::{
     account::{session, Auth},
     error::Error,
@@ -32,7 +34,7 @@ use crate::{
     store::{
         settings::{SettingsStore, BASIC, CLOCK, IP_PERMISSIONS, MAIL, SECURITY, TIME},
         tables::{ClockRecord, MailRecord},
-        Read,
+        Read, StoreError,
     },
 };
 
@@ -43,6 +45,8 @@ pub struct SystemService {
     pub lifecycle: Lifecycle,
     /// The other areas, for the one apply path (set once they exist).
     pub services: OnceLock<Weak<Services>>,
+    /// Held while a full backup or restore runs.
+    pub backup_busy: tokio::sync::Mutex<()>,
 }
 
 /// What this binary is.
@@ -57,6 +61,11 @@ pub fn system_info() -> SystemInfo {
 }
 
 impl SystemService {
+    /// One backup or restore at a time (each derives a 64 MiB key).
+    fn one_backup(&self) -> Result<tokio::sync::MutexGuard<'_, ()>, ApiError> {
+        self.backup_busy.try_lock().map_err(|_| ApiError::Busy)
+    }
+
     fn services(&self) -> Result<std::sync::Arc<Services>, Error> {
         self.services
             .get()
@@ -312,6 +321,75 @@ impl System for SystemService {
             .await?;
         self.services()?.apply().await?;
         tracing::info!(ip = %caller.ip, changed = changed.len(), "device info imported");
+        Ok(())
+    }
+
+    async fn backup(
+        &self,
+        caller: &Caller,
+        password: String,
+        passphrase: String,
+    ) -> Result<String, ApiError> {
+        let session = caller.session()?;
+        if let Some(e) = config::backup_passphrase_error(&passphrase) {
+            return Err(ApiError::invalid("backup-passphrase", e));
+        }
+        let _one = self.one_backup()?;
+        self.auth
+            .check_password(&session.user, caller.ip, password, "backup-password")
+            .await?;
+        let store = self.settings.store().clone();
+        let file = tokio::task::spawn_blocking(move || backup::make(&store, &passphrase))
+            .await
+            .map_err(Error::Task)?
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        self.settings
+            .log(SecurityEventKind::BackupMade, &session.user, caller.ip)
+            .await?;
+        tracing::warn!(ip = %caller.ip, bytes = file.len(), "full backup made");
+        Ok(base64::engine::general_purpose::STANDARD.encode(file))
+    }
+
+    async fn restore(
+        &self,
+        caller: &Caller,
+        password: String,
+        passphrase: String,
+        file: String,
+    ) -> Result<(), ApiError> {
+        let session = caller.session()?;
+        if file.len() > backup::MAX_BASE64 {
+            return Err(ApiError::invalid(
+                "restore-file",
+                "The file is too large for a backup",
+            ));
+        }
+        let file = base64::engine::general_purpose::STANDARD
+            .decode(file.trim())
+            .map_err(|_| ApiError::invalid("restore-file", "Not a vto backup file"))?;
+        let _one = self.one_backup()?;
+        self.auth
+            .check_password(&session.user, caller.ip, password, "restore-password")
+            .await?;
+        let store = self.settings.store().clone();
+        tokio::task::spawn_blocking(move || backup::restore(&store, &file, &passphrase))
+            .await
+            .map_err(Error::Task)?
+            .map_err(|e| match e {
+                backup::Error::File(backup::format::Error::WrongPassphraseOrDamaged) => {
+                    ApiError::invalid("restore-passphrase", e.to_string())
+                }
+                backup::Error::File(_) | backup::Error::Store(StoreError::Decode(_)) => {
+                    ApiError::invalid("restore-file", e.to_string())
+                }
+                e => ApiError::Internal(e.to_string()),
+            })?;
+        // Into the restored log, then a restart into the restored state.
+        self.settings
+            .log(SecurityEventKind::BackupRestored, &session.user, caller.ip)
+            .await?;
+        tracing::warn!(ip = %caller.ip, "full backup restored: restarting");
+        self.lifecycle.reboot_after(Duration::from_millis(500));
         Ok(())
     }
 }

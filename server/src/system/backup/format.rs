@@ -36,7 +36,7 @@ const MAX_T: u32 = 10;
 const MAX_P: u32 = 4;
 
 /// The shortest passphrase accepted for a backup.
-pub const MIN_PASSPHRASE: usize = 10;
+pub const MIN_PASSPHRASE: usize = app::model::config::BACKUP_MIN_PASSPHRASE;
 
 /// One table's rows as stored: raw key and value bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]

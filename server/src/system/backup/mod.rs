@@ -6,6 +6,9 @@ pub mod format;
 
 use crate::store::{Store, StoreError};
 
+/// The largest backup accepted, as base64 (48 MiB of file).
+pub const MAX_BASE64: usize = app::model::config::BACKUP_MAX_BYTES;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -41,7 +44,7 @@ pub fn make(store: &Store, passphrase: &str) -> Result<Vec<u8>, Error> {
 /// replaces the database with it. On any error nothing has changed.
 pub fn restore(store: &Store, file: &[u8], passphrase: &str) -> Result<(), Error> {
     let contents = format::open(file, passphrase)?;
-    let tables: Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)> = contents
+    let tables: crate::store::tables::Dump = contents
         .tables
         .into_iter()
         .map(|t| (t.name, t.rows))
