@@ -265,14 +265,18 @@ fn Restore(busy: RwSignal<bool>) -> impl IntoView {
                 return;
             };
             busy.set(true);
+            let before = api::setup_state().await.map(|s| s.boot_id).ok();
             let r = api::restore(password.get_untracked(), passphrase.get_untracked(), file).await;
             busy.set(false);
             match r {
-                Ok(()) => message.set(Some((
-                    true,
-                    "Restored: the device restarts with the backup's settings and accounts. Sign in again."
-                        .into(),
-                ))),
+                Ok(()) => {
+                    message.set(Some((
+                        true,
+                        "Restored: the device restarts with the backup's settings and accounts. This page comes back by itself."
+                            .into(),
+                    )));
+                    crate::components::layout::wait_for_new_boot(before);
+                }
                 Err(e) => {
                     errors.take(e, message);
                     if message.get_untracked().is_none() {

@@ -256,7 +256,7 @@ fn RebootDialog(open: RwSignal<bool>, rebooting: RwSignal<bool>) -> impl IntoVie
 }
 
 /// Polls until the device answers with a new boot id, then reloads.
-fn wait_for_new_boot(before: Option<u64>) {
+pub fn wait_for_new_boot(before: Option<u64>) {
     set_timeout(
         move || {
             spawn_local(async move {

@@ -55,21 +55,21 @@ pub struct Contents {
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
-    #[error("not a vto backup file")]
+    #[error("Not a vto backup file")]
     NotABackup,
-    #[error("a backup file of a newer version ({0}): update vto first")]
+    #[error("A backup file of a newer version ({0}): update vto first")]
     NewerVersion(u8),
-    #[error("the file is cut short")]
+    #[error("The file is cut short")]
     Truncated,
-    #[error("wrong passphrase, or the file was changed")]
+    #[error("Wrong passphrase, or the file was changed")]
     WrongPassphraseOrDamaged,
-    #[error("the file's key derivation asks for too much ({0})")]
+    #[error("The file's key derivation asks for too much ({0})")]
     TooCostly(String),
-    #[error("the passphrase must have at least {MIN_PASSPHRASE} characters")]
+    #[error("The passphrase must have at least {MIN_PASSPHRASE} characters")]
     WeakPassphrase,
-    #[error("the backup's contents are damaged: {0}")]
+    #[error("The backup's contents are damaged: {0}")]
     Damaged(&'static str),
-    #[error("encryption failed: {0}")]
+    #[error("Encryption failed: {0}")]
     Crypto(String),
 }
 
