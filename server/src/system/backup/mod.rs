@@ -2,7 +2,8 @@
 //! secrets included) sealed with a passphrase ([`format`]), and put back
 //! in one transaction once the file has been checked whole.
 
-pub mod format;
+/// The file itself: its own crate, pure and fuzzed (`server/backup_file`).
+pub use backup_file as format;
 
 use crate::store::{Store, StoreError};
 
