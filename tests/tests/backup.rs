@@ -1,8 +1,9 @@
 //! Config Manager > Backup and Restore (issue 24) against the real binary:
 //! back up, restore factory defaults, restore, and the accounts, a room's
 //! SIP password (sipp registers with it), a card (it opens the door), the
-//! SMTP password and the door camera's RTSP password (GStreamer's RTSP
-//! server streams to it again) all work again. A wrong passphrase, a cut
+//! SMTP password, the door camera's RTSP password (GStreamer's RTSP server
+//! streams to it again) and the HTTPS certificate and key (a client that
+//! trusts only that certificate gets through) all work again. A wrong passphrase, a cut
 //! or foreign file change nothing.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a failed setup stops the test
@@ -96,6 +97,15 @@ async fn a_full_backup_brings_everything_back_after_a_factory_reset() {
     )
     .await;
     snapshot_served(&c).await;
+    // HTTPS, with the certificate and key the device generates.
+    let mut net = ok(&c, "network", json!({})).await["settings"].clone();
+    let https_port = tests::free_port();
+    net["https"] = json!(true);
+    net["https_port"] = json!(https_port);
+    let page = ok(&c, "save_network", json!({"settings": net})).await;
+    let certificate = page["certificate"]["pem"].as_str().unwrap().to_string();
+    let https_url = format!("https://127.0.0.1:{https_port}");
+    let c = c.moved_to(&https_url, &[&certificate]);
 
     // The account's password first; a passphrase worth the name.
     let asked =
@@ -120,9 +130,14 @@ async fn a_full_backup_brings_everything_back_after_a_factory_reset() {
     }
     let encoded = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
 
-    // Factory defaults; a new owner with another password.
+    // Factory defaults (the web server back on the command line's HTTP);
+    // a new owner with another password.
     ok(&c, "factory_reset", json!({"password": STRONG})).await;
     let c = vto.client();
+    tests::eventually("HTTP again after the reset", || async {
+        vto.boot_id().await
+    })
+    .await;
     ok(
         &c,
         "initialize",
@@ -166,16 +181,36 @@ async fn a_full_backup_brings_everything_back_after_a_factory_reset() {
         "restore-password"
     );
 
-    // Restored: the device restarts into the backup's state.
+    // Restored: the device restarts into the backup's state, HTTPS with
+    // the same certificate (a client trusting only it gets through).
     let before = vto.boot_id().await.unwrap();
     ok(&c, "restore", restore(PASS, encoded(&file))).await;
-    vto.wait_new_boot(&before).await;
-    let c = vto.client();
+    let c = Client::with_roots(&https_url, None, &[&certificate]);
+    let (c, before, url) = (&c, &before, https_url.as_str());
+    tests::eventually_within(
+        "the restored device over HTTPS",
+        std::time::Duration::from_secs(30),
+        || async move {
+            let res = c
+                .http
+                .post(format!("{url}/api/setup_state"))
+                .header("origin", url)
+                .json(&json!({}))
+                .send()
+                .await
+                .ok()?;
+            let state: Value = res.json().await.ok()?;
+            (state["boot_id"].is_number() && state["boot_id"] != *before).then_some(())
+        },
+    )
+    .await;
     let (s, _) = c.login(STRONG2).await;
     assert_ne!(s, StatusCode::OK, "the new owner's password is gone");
     let (s, b) = c.login(STRONG).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, b) = vto.client().login_as("ops", OPS).await;
+    let (s, b) = Client::with_roots(&https_url, None, &[&certificate])
+        .login_as("ops", OPS)
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(rooms(&c).await, 1);
     let run = Sipp::new("register.xml", vto.sip.unwrap(), "9901#0")
@@ -183,7 +218,7 @@ async fn a_full_backup_brings_everything_back_after_a_factory_reset() {
         .run()
         .await;
     assert!(run.passed, "{}", run.output);
-    let door = ok(&c, "present_card", json!({"number": "00AB12"})).await;
+    let door = ok(c, "present_card", json!({"number": "00AB12"})).await;
     assert_eq!(door["lock_open"], true, "{door}");
     let mail = ok(&c, "mail_settings", json!({})).await;
     assert_eq!(mail["has_password"], true, "{mail}");
