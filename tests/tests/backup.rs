@@ -212,7 +212,7 @@ async fn a_full_backup_brings_everything_back_after_a_factory_reset() {
         .login_as("ops", OPS)
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(rooms(&c).await, 1);
+    assert_eq!(rooms(c).await, 1);
     let run = Sipp::new("register.xml", vto.sip.unwrap(), "9901#0")
         .password(&sip_password)
         .run()
@@ -220,9 +220,9 @@ async fn a_full_backup_brings_everything_back_after_a_factory_reset() {
     assert!(run.passed, "{}", run.output);
     let door = ok(c, "present_card", json!({"number": "00AB12"})).await;
     assert_eq!(door["lock_open"], true, "{door}");
-    let mail = ok(&c, "mail_settings", json!({})).await;
+    let mail = ok(c, "mail_settings", json!({})).await;
     assert_eq!(mail["has_password"], true, "{mail}");
-    snapshot_served(&c).await;
-    let log = ok(&c, "security_log", json!({"offset": 0})).await;
+    snapshot_served(c).await;
+    let log = ok(c, "security_log", json!({"offset": 0})).await;
     assert!(log.to_string().contains("BackupRestored"), "{log}");
 }
