@@ -29,9 +29,11 @@ wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
 }
 
+WASM_SPLIT_VERSION=0.2.4
+
 ensure_build_tools() {
   # Debian's second Rust toolchain builds the wasm (see docs/build.md).
-  apt_ensure rustc-web cargo-web rust-web-src lld gcc
+  apt_ensure rustc-web cargo-web rust-web-src lld lld-19 gcc
   # The precompressed UI (.ci/build).
   apt_ensure gzip brotli
   command -v cargo >/dev/null || { echo "cargo (rustup) is required" >&2; exit 1; }
@@ -39,6 +41,14 @@ ensure_build_tools() {
   if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $want"; then
     say "cargo install wasm-bindgen-cli $want"
     cargo install -q wasm-bindgen-cli --version "$want" --force
+  fi
+  # Cuts the wasm into the part every page loads and the lazily loaded
+  # routes' chunks (Leptos's #[lazy_route]; the format of
+  # wasm_split_helpers in Cargo.lock).
+  if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+    say "cargo install wasm_split_cli_support $WASM_SPLIT_VERSION"
+    cargo install -q wasm_split_cli_support --version "$WASM_SPLIT_VERSION" \
+      --features build-binary --force
   fi
 }
 

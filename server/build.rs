@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 struct Asset {
     /// URL path; `{hash}` is replaced by the hash of the content.
-    url: &'static str,
+    url: String,
     content_type: &'static str,
     /// Where the bytes come from.
     file: PathBuf,
@@ -36,57 +36,61 @@ fn main() {
     println!("cargo:rerun-if-changed=../style");
 
     let pkg = env::var_os("VTO_SITE_PKG").map(PathBuf::from);
-    // Files appearing there (renamed in by .ci/build) change its time.
-    if let Some(dir) = pkg.as_ref().filter(|d| d.is_dir()) {
+    // The UI's files: `.ci/build` puts the script, the main wasm, the
+    // split loader and the lazily loaded chunks in `ui/`. Files appearing
+    // or going there change the folder's time.
+    let ui_dir = pkg.as_ref().map(|p| p.join("ui"));
+    for dir in [&pkg, &ui_dir].into_iter().flatten().filter(|d| d.is_dir()) {
         println!("cargo:rerun-if-changed={}", dir.display());
     }
-    let mut missing_ui = false;
-    let mut pkg_file = |name: &str| -> PathBuf {
-        let found = pkg.as_ref().map(|p| p.join(name)).filter(|p| p.is_file());
-        match found {
-            Some(p) => p,
-            None => {
-                // Builds for clippy or unit tests need no UI: embed an empty
-                // file and say so; the server logs it at start.
-                missing_ui = true;
-                let p = out.join(name);
-                write_if_changed(&p, b"");
-                p
-            }
+    let mut ui_files = ui_dir.as_deref().map(ui_file_names).unwrap_or_default();
+    let missing_ui = !["frontend.js", "frontend_bg.wasm"]
+        .iter()
+        .all(|f| ui_files.iter().any(|n| n == f));
+    let ui_source = if missing_ui {
+        // Builds for clippy or unit tests need no UI: embed empty files and
+        // say so; the server logs it at start.
+        ui_files = vec!["frontend.js".into(), "frontend_bg.wasm".into()];
+        for f in &ui_files {
+            write_if_changed(&out.join(f), b"");
         }
+        out.clone()
+    } else {
+        ui_dir.clone().unwrap_or_default()
     };
     let published = |name: &str| pkg.as_ref().map(|p| p.join(name));
-    // The script and the wasm share one hashed name (Leptos's output
-    // name), so a new build is a new URL and the old one stays cached
-    // for good.
-    let js = pkg_file("frontend.js");
-    let wasm = pkg_file("frontend_bg.wasm");
-    let assets = [
-        Asset {
-            url: "/pkg/frontend.{hash}.js",
-            content_type: "text/javascript; charset=utf-8",
-            published: Some(js.clone()),
-            file: js,
-        },
-        Asset {
-            url: "/pkg/frontend.{hash}_bg.wasm",
-            content_type: "application/wasm",
-            published: Some(wasm.clone()),
-            file: wasm,
-        },
-        Asset {
-            url: "/style.{hash}.css",
-            content_type: "text/css; charset=utf-8",
-            file: root.join("style/main.css"),
-            published: published("main.css"),
-        },
-        Asset {
-            url: "/favicon.{hash}.svg",
-            content_type: "image/svg+xml",
-            file: root.join("style/favicon.svg"),
-            published: published("favicon.svg"),
-        },
-    ];
+    // All of the UI's files share one hashed folder: the script names the
+    // wasm and the split loader, which names the chunks, all by relative
+    // URLs. A new build is a new folder; browsers keep the old for good.
+    let mut assets: Vec<Asset> = ui_files
+        .iter()
+        .map(|name| {
+            let file = ui_source.join(name);
+            Asset {
+                url: format!("/pkg/{{hash}}/{name}"),
+                content_type: if name.ends_with(".wasm") {
+                    "application/wasm"
+                } else {
+                    "text/javascript; charset=utf-8"
+                },
+                published: (!missing_ui).then(|| file.clone()),
+                file,
+            }
+        })
+        .collect();
+    let ui_count = assets.len();
+    assets.push(Asset {
+        url: "/style.{hash}.css".into(),
+        content_type: "text/css; charset=utf-8",
+        file: root.join("style/main.css"),
+        published: published("main.css"),
+    });
+    assets.push(Asset {
+        url: "/favicon.{hash}.svg".into(),
+        content_type: "image/svg+xml",
+        file: root.join("style/favicon.svg"),
+        published: published("favicon.svg"),
+    });
     if missing_ui {
         println!(
             "cargo:warning=VTO_SITE_PKG not set or incomplete: this vto binary has no web UI (build with .ci/build)"
@@ -96,7 +100,8 @@ fn main() {
     let embedded: Vec<Embedded> = assets.iter().map(embedded).collect();
     let digest = |range: std::ops::Range<usize>| {
         let mut h = Sha256::new();
-        for e in &embedded[range] {
+        for (a, e) in assets[range.clone()].iter().zip(&embedded[range]) {
+            h.update(a.url.as_bytes());
             match e {
                 Embedded::Identity(f) => h.update(fs::read(f).unwrap_or_default()),
                 Embedded::Compressed { gzip, brotli } => {
@@ -107,9 +112,10 @@ fn main() {
         }
         format!("{:x}", h.finalize())[..16].to_string()
     };
-    // The script and the wasm share one hash: the script names the wasm.
-    let ui = digest(0..2);
-    let hashes = [ui.clone(), ui, digest(2..3), digest(3..4)];
+    let ui = digest(0..ui_count);
+    let mut hashes = vec![ui.clone(); ui_count];
+    hashes.push(digest(ui_count..ui_count + 1));
+    hashes.push(digest(ui_count + 1..ui_count + 2));
 
     let mut code = String::from("/// Generated by build.rs.\npub static ASSETS: &[Asset] = &[\n");
     let mut urls = Vec::new();
@@ -134,12 +140,12 @@ fn main() {
     code.push_str("];\n");
     code.push_str(&format!("pub const UI_MISSING: bool = {missing_ui};\n"));
     code.push_str(&format!(
-        "/// Leptos's output name: the script and the wasm under `/pkg/`.\npub const OUTPUT_NAME: &str = \"frontend.{}\";\n",
-        hashes[0]
+        "/// Leptos's package folder: the UI's files, under the hash of them all.\npub const PKG_DIR: &str = \"pkg/{ui}\";\n"
     ));
     code.push_str(&format!(
         "/// The stylesheet's URL.\npub const STYLESHEET: &str = {:?};\n/// The icon's URL.\npub const ICON: &str = {:?};\n",
-        urls[2], urls[3]
+        urls[ui_count],
+        urls[ui_count + 1]
     ));
     write_if_changed(&out.join("assets.rs"), code.as_bytes());
 
@@ -200,6 +206,20 @@ fn write_if_changed(path: &Path, bytes: &[u8]) {
     if fs::read(path).ok().as_deref() != Some(bytes) {
         let _ = fs::write(path, bytes);
     }
+}
+
+/// The UI files `.ci/build` published in `dir` (not their compressed
+/// forms), sorted.
+fn ui_file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".js") || n.ends_with(".wasm"))
+        .collect();
+    names.sort();
+    names
 }
 
 fn git_commit(root: &Path) -> Option<String> {

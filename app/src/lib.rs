@@ -22,7 +22,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, Lazy, LazyRoute,
 };
 
 use crate::{components::layout::Layout, model::station::StationKind, pages::*};
@@ -66,127 +66,273 @@ fn provide_request_nonce() {
     }
 }
 
+/// The browser's entry (the `frontend` crate calls it). A lazily loaded
+/// route hydrates once its chunk has arrived, so the document is marked
+/// live only after the whole page has hydrated.
+#[cfg(feature = "hydrate")]
+pub fn hydrate() {
+    wasm_bindgen_futures::spawn_local(async {
+        let page = leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), App).await;
+        page.forget();
+        components::hydration::mark_document_hydrated();
+    });
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    components::hydration::mark_document_hydrated();
     view! {
         <Title text="VTO" />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=path!("/init") view=init::InitPage />
+                <Route path=path!("/init") view={Lazy::<InitRoute>::new()} />
                 <Route path=path!("/login") view=login::LoginPage />
-                <Route path=path!("/reset") view=reset::ResetPage />
-                <Route path=path!("/") view=|| view! { <Layout><home::HomePage /></Layout> } />
-                <Route
-                    path=path!("/account")
-                    view=|| view! { <Layout><account::AccountPage /></Layout> }
-                />
-                <Route
-                    path=path!("/local/basic")
-                    view=|| view! { <Layout><basic::BasicPage /></Layout> }
-                />
-                <Route
-                    path=path!("/local/video")
-                    view=|| view! { <Layout><video::VideoAudioPage /></Layout> }
-                />
-                <Route
-                    path=path!("/local/system")
-                    view=|| view! { <Layout><system::SystemPage /></Layout> }
-                />
-                <Route
-                    path=path!("/local/security")
-                    view=|| view! { <Layout><security::SecurityPage /></Layout> }
-                />
-                <Route
-                    path=path!("/local/users")
-                    view=|| view! { <Layout><users::UsersPage /></Layout> }
-                />
-                <Route
-                    path=path!("/local/online-users")
-                    view=|| view! { <Layout><users::OnlineUsersPage /></Layout> }
-                />
-                <Route
-                    path=path!("/monitor")
-                    view=|| view! { <Layout><monitor::MonitorPage /></Layout> }
-                />
-                <Route
-                    path=path!("/household/ipc")
-                    view=|| view! { <Layout><ipc::IpcSettingPage /></Layout> }
-                />
-                <Route
-                    path=path!("/network/basic")
-                    view=|| view! { <Layout><network_basic::NetworkBasicPage /></Layout> }
-                />
-                <Route
-                    path=path!("/network/sip-server")
-                    view=|| view! { <Layout><sip_server::SipServerPage /></Layout> }
-                />
-                <Route
-                    path=path!("/network/ip-permissions")
-                    view=|| view! { <Layout><ip_permissions::IpPermissionsPage /></Layout> }
-                />
-                <Route
-                    path=path!("/network/email")
-                    view=|| view! { <Layout><mail::MailPage /></Layout> }
-                />
-                <Route
-                    path=path!("/network/onvif")
-                    view=|| view! { <Layout><onvif::OnvifPage /></Layout> }
-                />
-                <Route
-                    path=path!("/network/webhooks")
-                    view=|| view! { <Layout><webhooks::WebhooksPage /></Layout> }
-                />
-                <Route
-                    path=path!("/household/room")
-                    view=|| view! { <Layout><room::RoomPage /></Layout> }
-                />
-                <Route
-                    path=path!("/household/vto")
-                    view=|| view! { <Layout><station::StationsPage kind=StationKind::Vto /></Layout> }
-                />
-                <Route
-                    path=path!("/household/vts")
-                    view=|| view! { <Layout><station::StationsPage kind=StationKind::Vts /></Layout> }
-                />
-                <Route
-                    path=path!("/household/publish")
-                    view=|| view! { <Layout><publish::PublishPage /></Layout> }
-                />
-                <Route
-                    path=path!("/household/status")
-                    view=|| view! { <Layout><sip_status::StatusPage /></Layout> }
-                />
-                <Route
-                    path=path!("/log/messages")
-                    view=|| view! { <Layout><messages::MessagesPage /></Layout> }
-                />
-                <Route
-                    path=path!("/log/call")
-                    view=|| view! { <Layout><call_log::CallLogPage /></Layout> }
-                />
-                <Route
-                    path=path!("/household/cards/:room")
-                    view=|| view! { <Layout><cards::CardsPage /></Layout> }
-                />
-                <Route
-                    path=path!("/log/unlock")
-                    view=|| view! { <Layout><unlock_log::UnlockLogPage /></Layout> }
-                />
-                <Route
-                    path=path!("/log/alarm")
-                    view=|| view! { <Layout><unlock_log::AlarmLogPage /></Layout> }
-                />
-                <Route
-                    path=path!("/local/access")
-                    view=|| view! { <Layout><access::AccessPage /></Layout> }
-                />
-                <Route
-                    path=path!("/log/security")
-                    view=|| view! { <Layout><security_log::SecurityLogPage /></Layout> }
-                />
+                <Route path=path!("/reset") view={Lazy::<ResetRoute>::new()} />
+                <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />
+                <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} />
+                <Route path=path!("/local/basic") view={Lazy::<BasicRoute>::new()} />
+                <Route path=path!("/local/video") view={Lazy::<VideoAudioRoute>::new()} />
+                <Route path=path!("/local/system") view={Lazy::<SystemRoute>::new()} />
+                <Route path=path!("/local/security") view={Lazy::<SecurityRoute>::new()} />
+                <Route path=path!("/local/users") view={Lazy::<UsersRoute>::new()} />
+                <Route path=path!("/local/online-users") view={Lazy::<OnlineUsersRoute>::new()} />
+                <Route path=path!("/monitor") view={Lazy::<MonitorRoute>::new()} />
+                <Route path=path!("/household/ipc") view={Lazy::<IpcSettingRoute>::new()} />
+                <Route path=path!("/network/basic") view={Lazy::<NetworkBasicRoute>::new()} />
+                <Route path=path!("/network/sip-server") view={Lazy::<SipServerRoute>::new()} />
+                <Route path=path!("/network/ip-permissions") view={Lazy::<IpPermissionsRoute>::new()} />
+                <Route path=path!("/network/email") view={Lazy::<MailRoute>::new()} />
+                <Route path=path!("/network/onvif") view={Lazy::<OnvifRoute>::new()} />
+                <Route path=path!("/network/webhooks") view={Lazy::<WebhooksRoute>::new()} />
+                <Route path=path!("/household/room") view={Lazy::<RoomRoute>::new()} />
+                <Route path=path!("/household/vto") view={Lazy::<VtoStationsRoute>::new()} />
+                <Route path=path!("/household/vts") view={Lazy::<VtsStationsRoute>::new()} />
+                <Route path=path!("/household/publish") view={Lazy::<PublishRoute>::new()} />
+                <Route path=path!("/household/status") view={Lazy::<StatusRoute>::new()} />
+                <Route path=path!("/log/messages") view={Lazy::<MessagesRoute>::new()} />
+                <Route path=path!("/log/call") view={Lazy::<CallLogRoute>::new()} />
+                <Route path=path!("/household/cards/:room") view={Lazy::<CardsRoute>::new()} />
+                <Route path=path!("/log/unlock") view={Lazy::<UnlockLogRoute>::new()} />
+                <Route path=path!("/log/alarm") view={Lazy::<AlarmLogRoute>::new()} />
+                <Route path=path!("/local/access") view={Lazy::<AccessRoute>::new()} />
+                <Route path=path!("/log/security") view={Lazy::<SecurityLogRoute>::new()} />
             </Routes>
         </Router>
     }
 }
+
+/// A route whose view is split off the wasm every page loads, into the
+/// chunk of its group, fetched when a page of that group is first shown
+/// (issue 23). Only the login page (the first page on a phone) and the
+/// framework stay in the wasm every page loads. Two groups: `live` (the
+/// home page and Monitor, what every account sees after signing in) and
+/// `pages` (settings, logs, initialization and password reset). Few groups
+/// keep the chunks few: the splitter makes one chunk per set of groups
+/// that share code, and a page fetches each of its chunks separately.
+macro_rules! lazy_page {
+    ($group:ident, $route:ident, $page:ident, $view:expr) => {
+        struct $route;
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            async fn view(_this: Self) -> AnyView {
+                $page::view().await
+            }
+
+            // The router awaits this before it shows (or hydrates) the
+            // route: the group's chunk is there when the view is built.
+            async fn preload() {
+                $page::preload().await
+            }
+        }
+
+        mod $page {
+            use super::*;
+            use leptos::wasm_split::wasm_split;
+
+            #[wasm_split($group, wasm_split_path = ::leptos::wasm_split, preload(preload))]
+            pub fn view() -> AnyView {
+                $view.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(pages, InitRoute, init_page, view! { <init::InitPage /> });
+lazy_page!(
+    pages,
+    ResetRoute,
+    reset_page,
+    view! { <reset::ResetPage /> }
+);
+lazy_page!(
+    live,
+    HomeRoute,
+    home_page,
+    view! { <Layout><home::HomePage /></Layout> }
+);
+lazy_page!(
+    pages,
+    AccountRoute,
+    account_page,
+    view! { <Layout><account::AccountPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    BasicRoute,
+    basic_page,
+    view! { <Layout><basic::BasicPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    VideoAudioRoute,
+    video_audio_page,
+    view! { <Layout><video::VideoAudioPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    SystemRoute,
+    system_page,
+    view! { <Layout><system::SystemPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    SecurityRoute,
+    security_page,
+    view! { <Layout><security::SecurityPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    UsersRoute,
+    users_page,
+    view! { <Layout><users::UsersPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    OnlineUsersRoute,
+    online_users_page,
+    view! { <Layout><users::OnlineUsersPage /></Layout> }
+);
+lazy_page!(
+    live,
+    MonitorRoute,
+    monitor_page,
+    view! { <Layout><monitor::MonitorPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    IpcSettingRoute,
+    ipc_setting_page,
+    view! { <Layout><ipc::IpcSettingPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    NetworkBasicRoute,
+    network_basic_page,
+    view! { <Layout><network_basic::NetworkBasicPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    SipServerRoute,
+    sip_server_page,
+    view! { <Layout><sip_server::SipServerPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    IpPermissionsRoute,
+    ip_permissions_page,
+    view! { <Layout><ip_permissions::IpPermissionsPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    MailRoute,
+    mail_page,
+    view! { <Layout><mail::MailPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    OnvifRoute,
+    onvif_page,
+    view! { <Layout><onvif::OnvifPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    WebhooksRoute,
+    webhooks_page,
+    view! { <Layout><webhooks::WebhooksPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    RoomRoute,
+    room_page,
+    view! { <Layout><room::RoomPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    VtoStationsRoute,
+    vto_stations_page,
+    view! { <Layout><station::StationsPage kind=StationKind::Vto /></Layout> }
+);
+lazy_page!(
+    pages,
+    VtsStationsRoute,
+    vts_stations_page,
+    view! { <Layout><station::StationsPage kind=StationKind::Vts /></Layout> }
+);
+lazy_page!(
+    pages,
+    PublishRoute,
+    publish_page,
+    view! { <Layout><publish::PublishPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    StatusRoute,
+    status_page,
+    view! { <Layout><sip_status::StatusPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    MessagesRoute,
+    messages_page,
+    view! { <Layout><messages::MessagesPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    CallLogRoute,
+    call_log_page,
+    view! { <Layout><call_log::CallLogPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    CardsRoute,
+    cards_page,
+    view! { <Layout><cards::CardsPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    UnlockLogRoute,
+    unlock_log_page,
+    view! { <Layout><unlock_log::UnlockLogPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    AlarmLogRoute,
+    alarm_log_page,
+    view! { <Layout><unlock_log::AlarmLogPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    AccessRoute,
+    access_page,
+    view! { <Layout><access::AccessPage /></Layout> }
+);
+lazy_page!(
+    pages,
+    SecurityLogRoute,
+    security_log_page,
+    view! { <Layout><security_log::SecurityLogPage /></Layout> }
+);

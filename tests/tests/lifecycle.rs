@@ -153,12 +153,12 @@ async fn the_binary_alone_serves_the_whole_ui() {
     };
     for (path, ctype, min) in [
         (
-            name("/pkg/frontend.", "_bg.wasm"),
+            name("/pkg/", "/frontend_bg.wasm"),
             "application/wasm",
             100_000,
         ),
         (
-            name("/pkg/frontend.", ".js"),
+            name("/pkg/", "/frontend.js"),
             "text/javascript; charset=utf-8",
             10_000,
         ),

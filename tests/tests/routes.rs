@@ -102,8 +102,9 @@ fn the_route_list_is_complete() {
     }
     // The UI's files, under names hashed by content.
     for (prefix, suffix) in [
-        ("/pkg/frontend.", "_bg.wasm"),
-        ("/pkg/frontend.", ".js"),
+        ("/pkg/", "/frontend_bg.wasm"),
+        ("/pkg/", "/frontend.js"),
+        ("/pkg/", "/__wasm_split.js"),
         ("/style.", ".css"),
         ("/favicon.", ".svg"),
     ] {

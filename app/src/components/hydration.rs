@@ -2,15 +2,14 @@
 
 use leptos::prelude::*;
 
-/// Sets `data-hydrated` on `<html>` once the wasm has taken over, so tests
-/// and styles can tell a live page from server-rendered HTML.
+/// Sets `data-hydrated` on `<html>` once the wasm has taken over (called
+/// when hydration is complete), so tests and styles can tell a live page
+/// from server-rendered HTML.
+#[cfg(feature = "hydrate")]
 pub fn mark_document_hydrated() {
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
 }
 
 /// `false` during server rendering and until hydration, then `true`: forms

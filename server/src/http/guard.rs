@@ -312,7 +312,7 @@ mod tests {
     #[test]
     fn classification_is_exact() {
         assert_eq!(PUBLIC_PAGES, ["/init", "/login", "/reset"]);
-        let wasm = format!("/pkg/{}_bg.wasm", super::super::assets::OUTPUT_NAME);
+        let wasm = format!("/{}/frontend_bg.wasm", super::super::assets::PKG_DIR);
         assert_eq!(classify(&wasm), Access::Asset);
         assert_eq!(classify("/pkg/frontend_bg.wasm"), Access::Session);
         assert_eq!(classify("/pkg/other.wasm"), Access::Session);

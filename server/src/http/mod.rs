@@ -53,8 +53,8 @@ impl axum::extract::FromRef<AppState> for LeptosOptions {
 
 pub fn leptos_options() -> LeptosOptions {
     LeptosOptions::builder()
-        .output_name(assets::OUTPUT_NAME)
-        .site_pkg_dir("pkg")
+        .output_name("frontend")
+        .site_pkg_dir(assets::PKG_DIR)
         .build()
 }
 
