@@ -125,7 +125,7 @@ pub fn App() -> impl IntoView {
 /// chunk of its group, fetched when a page of that group is first shown
 /// (issue 23). Only the login page (the first page on a phone) and the
 /// framework stay in the wasm every page loads. Two groups: `live` (the
-/// home page and Monitor, what every account sees after signing in) and
+/// home page, where every account lands after signing in, and Monitor) and
 /// `pages` (settings, logs, initialization and password reset). Few groups
 /// keep the chunks few: the splitter makes one chunk per set of groups
 /// that share code, and a page fetches each of its chunks separately.

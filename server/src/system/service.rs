@@ -203,10 +203,11 @@ impl System for SystemService {
         if let Some(offset_ms) = offset {
             self.time.clock().set_offset_ms(offset_ms);
         }
-        self.time.apply(saved.clone());
         // A new NTP setting is tried at once, so the page shows its result.
         if saved.ntp.enabled && saved.ntp != old.ntp {
-            self.time.sync_ntp().await;
+            self.time.apply_and_await_sync(saved).await;
+        } else {
+            self.time.apply(saved);
         }
         Ok(self.time.page())
     }

@@ -2,7 +2,7 @@
 //! clock, NTP sync and auto maintenance, as one small API for the rest of
 //! the server.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use app::{
     error::ApiError,
@@ -25,7 +25,9 @@ pub struct TimeService {
     clock: Arc<DeviceClock>,
     store: Arc<Store>,
     settings: watch::Sender<TimeSettings>,
-    last_sync: Mutex<Option<NtpSync>>,
+    /// The last NTP sync's result (watched: a save waits for the sync its
+    /// new settings start).
+    last_sync: watch::Sender<Option<NtpSync>>,
 }
 
 impl TimeService {
@@ -37,7 +39,7 @@ impl TimeService {
             clock: Arc::new(DeviceClock::new(host, clock.offset_ms)),
             store,
             settings: watch::Sender::new(settings),
-            last_sync: Mutex::new(None),
+            last_sync: watch::Sender::new(None),
         })
     }
 
@@ -67,6 +69,18 @@ impl TimeService {
         self.settings.send_replace(settings);
     }
 
+    /// [`Self::apply`], then waits for the sync that [`Self::run_ntp`]
+    /// starts at once for them, so the page can show its result. One sync,
+    /// not a second beside the loop's: two at once both stepped the clock
+    /// and the later one reported a step of 0. Bounded by the query's own
+    /// timeout.
+    pub async fn apply_and_await_sync(&self, settings: TimeSettings) {
+        let mut synced = self.last_sync.subscribe();
+        self.apply(settings);
+        let bound = ntp::TIMEOUT + std::time::Duration::from_secs(2);
+        let _ = tokio::time::timeout(bound, synced.changed()).await;
+    }
+
     pub fn page(&self) -> SystemTimePage {
         let settings = self.settings();
         let now = self.now();
@@ -74,12 +88,12 @@ impl TimeService {
             next_maintenance: settings.next_maintenance(now),
             settings,
             now,
-            last_sync: self.last_sync.lock().ok().and_then(|l| l.clone()),
+            last_sync: self.last_sync.borrow().clone(),
         }
     }
 
     /// One NTP sync with the settings in force; stores the result.
-    pub async fn sync_ntp(&self) -> NtpSync {
+    async fn sync_ntp(&self) -> NtpSync {
         let ntp = self.settings().ntp;
         let result = match ntp::query(ntp.server.trim(), ntp.port).await {
             Ok(host_offset) => {
@@ -114,9 +128,7 @@ impl TimeService {
             time: self.now(),
             result,
         };
-        if let Ok(mut last) = self.last_sync.lock() {
-            *last = Some(sync.clone());
-        }
+        self.last_sync.send_replace(Some(sync.clone()));
         sync
     }
 
