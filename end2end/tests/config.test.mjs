@@ -9,6 +9,19 @@ import { join } from 'node:path';
 import { startLoggedIn, hydrated, shot, unexpectedErrors, expectFieldError, STRONG } from '../lib/harness.mjs';
 import { expectText } from '../lib/wait.mjs';
 
+/** Adds room `no` on the Room page, then opens the main page (Config Manager). */
+async function addRoomThenHome(page, url, no) {
+  await page.goto(`${url}/household/room`);
+  await hydrated(page);
+  await page.click('#room-add');
+  await page.fill('#room-no', no);
+  await page.fill('#room-password', 'Door2026Bell');
+  await page.click('#room-save');
+  await page.waitForSelector(`#room-table tr[data-room="${no}"]`);
+  await page.goto(`${url}/`);
+  await hydrated(page);
+}
+
 describe('config manager: Device Info', { timeout: 90000 }, () => {
   let env;
   let exported;
@@ -77,15 +90,7 @@ describe('config manager: Device Info', { timeout: 90000 }, () => {
 
   it('User Info: exports the rooms without passwords, imports a changed list with new passwords shown once', async () => {
     const { page, url } = env;
-    await page.goto(`${url}/household/room`);
-    await hydrated(page);
-    await page.click('#room-add');
-    await page.fill('#room-no', '9901');
-    await page.fill('#room-password', 'Door2026Bell');
-    await page.click('#room-save');
-    await page.waitForSelector('#room-table tr[data-room="9901"]');
-    await page.goto(`${url}/`);
-    await hydrated(page);
+    await addRoomThenHome(page, url, '9901');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.click('#export-user-info'),
@@ -155,15 +160,7 @@ describe('config manager: Backup and Restore', { timeout: 120000 }, () => {
   it('a wrong passphrase changes nothing; the right one restores and the page comes back', async () => {
     const { page, url } = env;
     // A room made after the backup.
-    await page.goto(`${url}/household/room`);
-    await hydrated(page);
-    await page.click('#room-add');
-    await page.fill('#room-no', '9905');
-    await page.fill('#room-password', 'Door2026Bell');
-    await page.click('#room-save');
-    await page.waitForSelector('#room-table tr[data-room="9905"]');
-    await page.goto(`${url}/`);
-    await hydrated(page);
+    await addRoomThenHome(page, url, '9905');
 
     await page.setInputFiles('#restore-file', backupPath);
     await page.fill('#restore-passphrase', 'hall-closet-blue-43');
