@@ -44,7 +44,7 @@ impl Family {
         *s.entry(labels).or_insert(0.0) += by;
     }
 
-    fn samples(&self) -> Vec<(Labels, f64)> {
+    pub(crate) fn samples(&self) -> Vec<(Labels, f64)> {
         let s = self.series.lock().unwrap_or_else(|p| p.into_inner());
         s.iter().map(|(l, v)| (l.clone(), *v)).collect()
     }

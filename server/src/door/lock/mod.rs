@@ -37,6 +37,7 @@ use tokio::{
 
 use crate::{
     clock::Clock,
+    metrics::{Metrics, METRICS},
     store::{
         settings::{ACCESS, UNLOCK_LOG as UNLOCK_LOG_SETTINGS},
         tables::{ALARM_LOG, UNLOCK_LOG},
@@ -126,7 +127,7 @@ impl LockService {
                 }
             });
         }
-        let (records, records_rx) = Records::new(RECORD_QUEUE);
+        let (records, records_rx) = Records::new(RECORD_QUEUE, &METRICS);
         let (written, _) = broadcast::channel(64);
         tokio::spawn(record(
             store,
@@ -271,6 +272,9 @@ pub const RECORD_QUEUE: usize = 256;
 struct Records {
     tx: mpsc::Sender<Record>,
     dropped: Arc<AtomicU64>,
+    /// Counted here, not by the writer: a record the disk never gets
+    /// (dropped, or its write failed) was still an attempt.
+    metrics: &'static Metrics,
 }
 
 /// The writer's end: the records, and how many were dropped.
@@ -280,13 +284,14 @@ struct RecordsRx {
 }
 
 impl Records {
-    fn new(capacity: usize) -> (Self, RecordsRx) {
+    fn new(capacity: usize, metrics: &'static Metrics) -> (Self, RecordsRx) {
         let (tx, rx) = mpsc::channel(capacity);
         let dropped = Arc::new(AtomicU64::new(0));
         (
             Self {
                 tx,
                 dropped: dropped.clone(),
+                metrics,
             },
             RecordsRx { rx, dropped },
         )
@@ -294,6 +299,10 @@ impl Records {
 
     /// Queues `r`, or counts it as dropped if the queue is full.
     fn push(&self, r: Record) {
+        match &r {
+            Record::Unlock(u) => self.metrics.unlock(u.method.key(), u.refused.is_none()),
+            Record::Alarm(a) => self.metrics.alarm(a.kind.key()),
+        }
         match self.tx.try_send(r) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
@@ -352,12 +361,6 @@ async fn record(
 ) {
     while let Some(r) = rx.rx.recv().await {
         let store = store.clone();
-        match &r {
-            Record::Unlock(u) => {
-                crate::metrics::METRICS.unlock(u.method.key(), u.refused.is_none())
-            }
-            Record::Alarm(a) => crate::metrics::METRICS.alarm(a.kind.key()),
-        }
         let keep = keep.load(Ordering::SeqCst).clamp(MIN_RECORDS, MAX_RECORDS);
         let n = rx.take_dropped();
         let dropped = (n > 0).then(|| dropped_event(wall.now(), n));

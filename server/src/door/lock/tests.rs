@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use super::{controller::tests::settings, *};
 use crate::{
     clock::sim::SimClock,
+    metrics::Labels,
     store::{tables::SECURITY_LOG, Writer},
 };
 
@@ -338,12 +339,16 @@ async fn rows<T: serde::de::DeserializeOwned>(
 /// the next record that gets through.
 #[tokio::test]
 async fn a_full_record_queue_drops_and_counts_without_waiting() {
-    let (records, rx) = Records::new(2);
+    static M: Metrics = Metrics::new();
+    let (records, rx) = Records::new(2, &M);
     for i in 0..5 {
         // Returns at once: nobody reads yet.
         records.push(unlock_record(&format!("r{i}")));
     }
     assert_eq!(rx.dropped.load(Ordering::SeqCst), 3, "three did not fit");
+    // Every attempt is in /metrics, the dropped ones too.
+    let want: Labels = vec![("method", "remote".into()), ("result", "opened".into())];
+    assert_eq!(M.unlocks.samples(), [(want, 5.0)]);
 
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let store = Arc::new(Store::open(dir.path()).unwrap_or_else(|e| panic!("{e}")));
