@@ -81,7 +81,7 @@ fn Call(first: CallStatus) -> impl IntoView {
     let hydrated = crate::components::hydration::use_hydrated();
     let done = move |answer: Result<CallStatus, crate::error::ApiError>| match answer {
         Ok(s) => {
-            status.try_set(s);
+            status.try_update(|shown| shown.advance(s));
         }
         Err(crate::error::ApiError::Invalid { message, .. }) => {
             error.try_set(Some(message));

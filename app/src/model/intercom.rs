@@ -69,6 +69,18 @@ pub struct CallStatus {
     pub display: TimeDisplay,
 }
 
+impl CallStatus {
+    /// Takes `answer` unless it is older than what is shown: a button's
+    /// answer can come back after the long poll already brought a later
+    /// status (the call ended before Hang Up's answer arrived), and going
+    /// back would show the old phase until the next change.
+    pub fn advance(&mut self, answer: CallStatus) {
+        if answer.version >= self.version {
+            *self = answer;
+        }
+    }
+}
+
 /// The device's answer to a browser answering (or taking over) the door
 /// call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,4 +91,30 @@ pub struct TalkAnswer {
     pub sdp: String,
     /// This talker's number ([`CallStatus::talker`] while it talks).
     pub talker: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(version: u64, phase: CallPhase) -> CallStatus {
+        CallStatus {
+            version,
+            phase,
+            ..CallStatus::default()
+        }
+    }
+
+    #[test]
+    fn an_answer_older_than_the_shown_status_is_ignored() {
+        // The long poll brought Idle (7) before Hang Up's answer (6).
+        let mut shown = at(7, CallPhase::Idle);
+        shown.advance(at(6, CallPhase::Talking));
+        assert_eq!(shown, at(7, CallPhase::Idle));
+        // The same version or a later one is taken.
+        shown.advance(at(7, CallPhase::Idle));
+        assert_eq!(shown.version, 7);
+        shown.advance(at(8, CallPhase::Ringing));
+        assert_eq!(shown, at(8, CallPhase::Ringing));
+    }
 }
